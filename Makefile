@@ -1,0 +1,40 @@
+# The two commands of the README, and the few others CI and developers use.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+
+.PHONY: demo test build release deps asan-test fuzz-smoke bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+build release: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: release
+	@scripts/demo.sh $(BUILD)/x0tta6bl4
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+asan-test: deps
+	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DX0_SANITIZE=ON -DX0_BENCH=OFF
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE ct
+
+fuzz-smoke: deps
+	CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DX0_FUZZ=ON -DX0_BENCH=OFF
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	scripts/fuzz-smoke.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+bench: release
+	scripts/install-deps.sh --bench
+	bench/proxy.sh
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
