@@ -1,0 +1,42 @@
+// What the operator API reads about the running node. The composition root (app) owns it and
+// keeps it current; the API only reads (atomics and published snapshots), so any worker may
+// answer an operator request without taking a lock on the hot path.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "gateway/health_checker.h"
+#include "gateway/route_table.h"
+#include "telemetry/host_health.h"
+
+namespace x0::admin {
+
+struct NodeState {
+  std::string version;
+  std::string node_id;
+  int64_t started_unix = 0;
+  int64_t started_mono_ms = 0;
+
+  std::atomic<std::shared_ptr<const config::Config>> config;
+  const gateway::RouteTablePublisher* routes = nullptr;
+  const gateway::HealthChecker* health_checker = nullptr;
+
+  std::atomic<bool> startup_complete{false};
+  std::atomic<bool> draining{false};
+  std::atomic<bool> isolated{false};
+  std::atomic<int> stuck_workers{0};  // set by the watchdog
+  std::atomic<uint64_t> reloads_ok{0};
+  std::atomic<uint64_t> reloads_failed{0};
+
+  // Host components are sampled by one caller at a time (HostProbe keeps rate state).
+  std::mutex host_probe_mu;
+  std::unique_ptr<telemetry::HostProbe> host_probe;
+};
+
+}  // namespace x0::admin

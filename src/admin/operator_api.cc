@@ -1,0 +1,256 @@
+// Operator endpoints (see operator_api.h).
+#include "admin/operator_api.h"
+
+#include <unistd.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "net/event_loop.h"
+#include "telemetry/metrics.h"
+
+namespace x0::admin {
+namespace {
+
+using json = nlohmann::json;
+using telemetry::Status;
+
+void respond_json(http::ServerConnection& conn, int status, const json& body) {
+  conn.respond(status, "application/json", body.dump(2) + "\n");
+}
+
+// A service's health from its endpoints: all up healthy, some up (or only the fallback)
+// degraded, nothing to send traffic to unhealthy.
+json service_health(const gateway::ServiceState& service, int64_t now, Status* status) {
+  json endpoints = json::array();
+  int up = 0;
+  for (const auto* set : {&service.primary, &service.fallback}) {
+    for (const auto& e : *set) {
+      bool available = e->available(now);
+      if (available && !e->fallback) ++up;
+      int64_t last = e->last_check_ms.load();
+      endpoints.push_back({{"address", e->name},
+                           {"role", e->fallback ? "fallback" : "primary"},
+                           {"healthy", e->healthy.load()},
+                           {"ejected", e->ejected_until_ms.load() > now},
+                           {"available", available},
+                           {"last_check_status", e->last_check_status.load()},
+                           {"last_check_age_ms", last == 0 ? json(nullptr) : json(now - last)},
+                           {"requests", e->requests.load()},
+                           {"failures", e->failures.load()}});
+    }
+  }
+  bool fallback_up = service.has_available_fallback(now);
+  size_t total = service.primary.size();
+  if (up == static_cast<int>(total) && total > 0) *status = Status::kHealthy;
+  else if (up > 0 || fallback_up) *status = Status::kDegraded;
+  else *status = Status::kUnhealthy;
+  return {{"status", telemetry::to_string(*status)},
+          {"type", "upstream_pool"},
+          {"required", service.config.required},
+          {"healthy_endpoints", up},
+          {"total_endpoints", total},
+          {"diverted_to_fallback", up == 0 && fallback_up},
+          {"endpoints", endpoints}};
+}
+
+bool data_dir_writable(const std::string& dir) { return ::access(dir.c_str(), W_OK) == 0; }
+
+}  // namespace
+
+void respond_error(http::ServerConnection& conn, int status, std::string_view error,
+                   std::string_view detail) {
+  respond_json(conn, status, json{{"error", error}, {"detail", detail}});
+}
+
+void OperatorApi::handle(http::ServerConnection& conn, const http::Request& request) {
+  std::string_view path = request.head.path;
+  bool read_only = request.head.method == http::Method::kGet || request.head.method == http::Method::kHead;
+  if (path == "/metrics") {
+    if (!read_only) return respond_error(conn, 405, "method_not_allowed", "use GET");
+    return metrics(conn);
+  }
+  if (scope_ == Scope::kMetricsPort) {
+    return respond_error(conn, 404, "not_found", "this listener serves /metrics only");
+  }
+  if (path == "/health" || path == "/health/live" || path == "/health/ready" ||
+      path == "/health/startup") {
+    if (!read_only) return respond_error(conn, 405, "method_not_allowed", "use GET");
+    if (path == "/health") return health(conn, request);
+    if (path == "/health/live") return live(conn);
+    if (path == "/health/ready") return ready(conn);
+    return startup(conn);
+  }
+  if (scope_ == Scope::kHealthPort) {
+    return respond_error(conn, 404, "not_found", "this listener serves /health* and /metrics");
+  }
+  if (path == "/api/v1/status") return status(conn);
+  if (path == "/security/pqc/status") return pqc_status(conn);
+  if (path == "/mesh/peers") return mesh_peers(conn);
+  if (path == "/mesh/status") return mesh_status(conn);
+  if (path.starts_with("/admin/") || path.starts_with("/incidents") ||
+      path.starts_with("/releases") || path.starts_with("/alerts/")) {
+    return respond_error(conn, 501, "not_implemented",
+                         "this operator endpoint belongs to a module not built yet in this version");
+  }
+  respond_error(conn, 404, "not_found", "no operator endpoint at this path");
+}
+
+void OperatorApi::health(http::ServerConnection& conn, const http::Request& /*request*/) {
+  int64_t now = net::EventLoop::monotonic_ms();
+  Status overall = Status::kHealthy;
+  json dependencies = json::object();
+  if (auto table = node_.routes->current()) {
+    for (const auto& service : table->services()) {
+      Status s = Status::kHealthy;
+      dependencies[service->config.name] = service_health(*service, now, &s);
+      // An optional service that is down degrades the node; a required one takes it down.
+      if (!service->config.required && s == Status::kUnhealthy) s = Status::kDegraded;
+      overall = telemetry::worst(overall, s);
+    }
+  }
+  auto config = node_.config.load();
+  bool store_ok = data_dir_writable(config->node.data_dir);
+  dependencies["store"] = {{"status", store_ok ? "healthy" : "degraded"},
+                           {"type", "data_dir"},
+                           {"path", config->node.data_dir},
+                           {"writable", store_ok}};
+  if (!store_ok) overall = telemetry::worst(overall, Status::kDegraded);
+  dependencies["mesh"] = {{"status", "healthy"},
+                          {"enabled", config->mesh.enabled},
+                          {"peers_total", 0},
+                          {"detail", "mesh links are not built yet in this version"}};
+  dependencies["pqc"] = {{"status", "healthy"},
+                         {"mode", config->pqc.mode},
+                         {"fallback_enabled", false},
+                         {"links", 0}};
+
+  json components = json::array();
+  {
+    std::lock_guard lock(node_.host_probe_mu);
+    if (node_.host_probe) {
+      for (auto& c : node_.host_probe->sample()) {
+        overall = telemetry::worst(overall, c.status);
+        components.push_back({{"name", c.name},
+                              {"status", telemetry::to_string(c.status)},
+                              {"details", c.details}});
+      }
+    }
+  }
+  if (node_.draining.load()) overall = telemetry::worst(overall, Status::kDegraded);
+  json body = {{"status", telemetry::to_string(overall)},
+               {"overall_status", telemetry::to_string(overall)},
+               {"version", node_.version},
+               {"node_id", node_.node_id},
+               {"uptime_seconds", (now - node_.started_mono_ms) / 1000},
+               {"timestamp", static_cast<int64_t>(std::time(nullptr))},
+               {"draining", node_.draining.load()},
+               {"isolated", node_.isolated.load()},
+               {"dependencies", dependencies},
+               {"components", components}};
+  respond_json(conn, overall == Status::kUnhealthy ? 503 : 200, body);
+}
+
+void OperatorApi::live(http::ServerConnection& conn) {
+  int stuck = node_.stuck_workers.load();
+  if (stuck > 0) {
+    return respond_json(conn, 503, {{"status", "stuck"},
+                                    {"error", "worker_stuck"},
+                                    {"detail", std::to_string(stuck) + " worker loop(s) not turning"}});
+  }
+  respond_json(conn, 200, {{"status", "alive"}});
+}
+
+void OperatorApi::ready(http::ServerConnection& conn) {
+  std::vector<std::string> reasons;
+  if (!node_.startup_complete.load()) reasons.push_back("start-up not finished");
+  if (node_.draining.load()) reasons.push_back("draining");
+  if (node_.isolated.load()) reasons.push_back("isolated");
+  int64_t now = net::EventLoop::monotonic_ms();
+  if (auto table = node_.routes->current()) {
+    for (const auto& service : table->services()) {
+      if (!service->config.required) continue;
+      if (!service->has_available_primary(now) && !service->has_available_fallback(now)) {
+        reasons.push_back("service " + service->config.name + " has no healthy endpoint or fallback");
+      }
+    }
+  }
+  if (reasons.empty()) return respond_json(conn, 200, {{"status", "ready"}});
+  std::string detail;
+  for (const auto& r : reasons) detail += (detail.empty() ? "" : "; ") + r;
+  respond_json(conn, 503,
+               {{"status", "not_ready"}, {"error", "not_ready"}, {"detail", detail}, {"reasons", reasons}});
+}
+
+void OperatorApi::startup(http::ServerConnection& conn) {
+  if (node_.startup_complete.load()) return respond_json(conn, 200, {{"status", "started"}});
+  respond_json(conn, 503, {{"status", "starting"},
+                           {"error", "starting"},
+                           {"detail", "waiting for the first health checks of every endpoint"}});
+}
+
+void OperatorApi::metrics(http::ServerConnection& conn) {
+  conn.respond(200, "text/plain; version=0.0.4; charset=utf-8",
+               telemetry::default_registry().render());
+}
+
+void OperatorApi::status(http::ServerConnection& conn) {
+  int64_t now = net::EventLoop::monotonic_ms();
+  json services = json::array();
+  if (auto table = node_.routes->current()) {
+    for (const auto& service : table->services()) {
+      Status s = Status::kHealthy;
+      json health = service_health(*service, now, &s);
+      services.push_back({{"name", service->config.name},
+                          {"status", telemetry::to_string(s)},
+                          {"routes", {{"hosts", service->config.hosts},
+                                      {"path_prefixes", service->config.path_prefixes}}},
+                          {"endpoints", health["endpoints"]},
+                          {"release", nullptr}});
+    }
+  }
+  auto config = node_.config.load();
+  respond_json(conn, 200,
+               {{"version", node_.version},
+                {"node_id", node_.node_id},
+                {"uptime_seconds", (now - node_.started_mono_ms) / 1000},
+                {"config_source", config->source},
+                {"draining", node_.draining.load()},
+                {"reloads", {{"ok", node_.reloads_ok.load()}, {"failed", node_.reloads_failed.load()}}},
+                {"services", services},
+                {"incidents", {{"open", nullptr}, {"detail", "incident module not built yet"}}},
+                {"cache", {{"enabled", false}, {"detail", "response cache not built yet"}}},
+                {"mesh", {{"enabled", config->mesh.enabled}, {"peers_up", 0}}}});
+}
+
+void OperatorApi::pqc_status(http::ServerConnection& conn) {
+  auto config = node_.config.load();
+  respond_json(conn, 200,
+               {{"mode", config->pqc.mode},
+                {"fallback_enabled", false},
+                {"backend", "x0tta6bl4 built-in (FIPS 203 ML-KEM, FIPS 204 ML-DSA)"},
+                {"backend_version", node_.version},
+                {"kem", "X25519+ML-KEM-768"},
+                {"signature", "Ed25519+ML-DSA-65"},
+                {"hybrid", true},
+                {"links", 0},
+                {"handshakes", {{"ok", 0}, {"failed", 0}, {"fallback", 0}}},
+                {"last_failure", nullptr},
+                {"identity", {{"not_after", nullptr}, {"detail", "mesh identities not built yet"}}}});
+}
+
+void OperatorApi::mesh_peers(http::ServerConnection& conn) {
+  conn.respond(200, "application/json", "[]\n");
+}
+
+void OperatorApi::mesh_status(http::ServerConnection& conn) {
+  auto config = node_.config.load();
+  respond_json(conn, 200, {{"node_id", node_.node_id},
+                           {"enabled", config->mesh.enabled},
+                           {"peers_total", 0},
+                           {"peers_up", 0},
+                           {"partitioned", false},
+                           {"routes", json::array()}});
+}
+
+}  // namespace x0::admin

@@ -1,0 +1,38 @@
+// The node's own HTTP endpoints (SPEC section 2): /health and its probes, /metrics,
+// /api/v1/status, and the PQC and mesh status pages. Which paths a listener serves depends on
+// its scope: the data port serves all of them, the health port the probes and metrics, the
+// metrics port only /metrics. Paths of modules not built yet answer 501 with a JSON error.
+#pragma once
+
+#include "admin/node_state.h"
+#include "http/server_connection.h"
+
+namespace x0::admin {
+
+enum class Scope { kDataPlane, kHealthPort, kMetricsPort };
+
+class OperatorApi final : public http::RequestHandler {
+ public:
+  OperatorApi(NodeState& node, Scope scope) : node_(node), scope_(scope) {}
+  void handle(http::ServerConnection& conn, const http::Request& request) override;
+
+ private:
+  void health(http::ServerConnection& conn, const http::Request& request);
+  void live(http::ServerConnection& conn);
+  void ready(http::ServerConnection& conn);
+  void startup(http::ServerConnection& conn);
+  void metrics(http::ServerConnection& conn);
+  void status(http::ServerConnection& conn);
+  void pqc_status(http::ServerConnection& conn);
+  void mesh_peers(http::ServerConnection& conn);
+  void mesh_status(http::ServerConnection& conn);
+
+  NodeState& node_;
+  Scope scope_;
+};
+
+// JSON error body {"error": ..., "detail": ...}.
+void respond_error(http::ServerConnection& conn, int status, std::string_view error,
+                   std::string_view detail);
+
+}  // namespace x0::admin

@@ -1,0 +1,318 @@
+// Node start-up, signals, reload, drain and watchdog (see node.h).
+#include "app/node.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+
+#include "common/log.h"
+#include "telemetry/metrics.h"
+
+namespace x0::app {
+namespace {
+
+constexpr int64_t kStuckAfterMs = 3000;
+
+Result<config::Config> load(const std::string& path) {
+  return path.empty() ? config::load_defaults() : config::load_file(path);
+}
+
+Result<net::SocketAddress> listener_address(const std::string& text) {
+  auto hp = config::parse_host_port(text);
+  if (!hp) return std::unexpected(hp.error());
+  return net::resolve(hp->first, hp->second);
+}
+
+uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+Node::Node(std::string config_path) : config_path_(std::move(config_path)) {}
+
+Node::~Node() {
+  for (auto& w : workers_) {
+    w->loop.stop();
+    if (w->thread.joinable()) w->thread.join();
+  }
+  if (health_checker_) health_checker_->stop();
+}
+
+void Node::apply_logging(const config::Config& config) {
+  log::Level level = log::Level::kInfo;
+  if (log::parse_level(config.logging.level, &level)) log::set_level(level);
+  if (!log::set_file(config.logging.file)) {
+    log::error("CONFIG", "cannot open log file, logging to stderr", {{"file", config.logging.file}});
+  }
+}
+
+int Node::run() {
+  // Signals are handled synchronously on this thread; workers inherit the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  int sfd = signalfd(-1, &signals, SFD_CLOEXEC);
+
+  if (!start()) return 1;
+
+  std::vector<uint64_t> last_iterations(workers_.size(), 0);
+  std::vector<int64_t> last_change(workers_.size(), net::EventLoop::monotonic_ms());
+  for (;;) {
+    timespec timeout{0, 50 * 1000 * 1000};
+    sigset_t pending;
+    (void)pending;
+    siginfo_t info{};
+    int sig = sigtimedwait(&signals, &info, &timeout);
+    if (!state_.startup_complete.load() && health_checker_->first_round_done()) {
+      state_.startup_complete.store(true);
+      log::info("NODE", "start-up complete: first health checks done");
+    }
+    watchdog_tick(last_iterations, last_change);
+    if (sig < 0) continue;
+    if (sig == SIGHUP) {
+      reload();
+      continue;
+    }
+    log::info("NODE", "draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    drain();
+    break;
+  }
+  if (sfd >= 0) close(sfd);
+  log::info("NODE", "stopped");
+  return 0;
+}
+
+bool Node::start() {
+  auto loaded = load(config_path_);
+  if (!loaded) {
+    log::error("CONFIG", "invalid configuration", {{"detail", loaded.error().detail}});
+    return false;
+  }
+  auto config = std::make_shared<const config::Config>(std::move(*loaded));
+  apply_logging(*config);
+  if (config->api_gateway.enable_dpdk) {
+    log::warn("NET", "enable_dpdk = true but this build has no DPDK: running on kernel networking");
+  }
+  ::mkdir(config->node.data_dir.c_str(), 0750);
+
+  state_.version = X0_VERSION;
+  state_.node_id = config->node.id;
+  state_.started_unix = std::time(nullptr);
+  state_.started_mono_ms = net::EventLoop::monotonic_ms();
+  state_.config.store(config);
+  state_.routes = &routes_;
+  state_.host_probe = std::make_unique<telemetry::HostProbe>(
+      config->node.data_dir, telemetry::HostThresholds{}, config->api_gateway.enable_dpdk);
+  state_.isolated.store(config->security.isolate);
+
+  auto table = gateway::RouteTable::build(*config, nullptr, ++table_version_);
+  if (!table) {
+    log::error("CONFIG", "cannot build routes", {{"detail", table.error().detail}});
+    return false;
+  }
+  routes_.publish(*table);
+
+  limits_.parse.max_header_bytes = static_cast<size_t>(config->api_gateway.max_header_bytes);
+  limits_.parse.max_headers = static_cast<size_t>(config->api_gateway.max_headers);
+  limits_.parse.max_body_bytes = static_cast<uint64_t>(config->api_gateway.max_body_bytes);
+  limits_.header_timeout_ms = config->api_gateway.header_timeout_ms;
+  limits_.idle_timeout_ms = config->api_gateway.idle_timeout_ms;
+
+  health_checker_ = std::make_unique<gateway::HealthChecker>(routes_);
+  state_.health_checker = health_checker_.get();
+  register_node_metrics();
+
+  int threads = config->api_gateway.worker_threads;
+  if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
+  if (threads <= 0) threads = 1;
+  for (int i = 0; i < threads; ++i) {
+    auto worker = std::make_unique<Worker>();
+    worker->index = i;
+    if (!start_worker(*worker, *config)) return false;
+    workers_.push_back(std::move(worker));
+  }
+  for (auto& w : workers_) {
+    Worker* raw = w.get();
+    raw->thread = std::thread([raw] {
+      telemetry::set_thread_shard(static_cast<size_t>(raw->index) + 1);
+      raw->loop.run();
+    });
+  }
+  health_checker_->start();
+  log::info("NODE", "started",
+            {{"version", state_.version}, {"node_id", state_.node_id}, {"config", config->source},
+             {"workers", threads}, {"data", config->listeners.data},
+             {"health", config->listeners.health}, {"metrics", config->listeners.metrics},
+             {"services", config->services.size()}});
+  return true;
+}
+
+bool Node::start_worker(Worker& worker, const config::Config& config) {
+  worker.context = std::make_unique<gateway::WorkerContext>(worker.loop, routes_, worker.index);
+  worker.server = std::make_unique<http::Server>(worker.loop, limits_,
+                                                 static_cast<size_t>(config.api_gateway.max_connections));
+  worker.api_data = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kDataPlane);
+  worker.api_health = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kHealthPort);
+  worker.api_metrics = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kMetricsPort);
+  worker.data_plane = std::make_unique<gateway::DataPlane>(*worker.context, worker.api_data.get());
+  struct Listener {
+    const char* name;
+    const std::string& address;
+    http::RequestHandler& handler;
+  };
+  Listener listeners[] = {{"data", config.listeners.data, *worker.data_plane},
+                          {"health", config.listeners.health, *worker.api_health},
+                          {"metrics", config.listeners.metrics, *worker.api_metrics}};
+  for (const Listener& l : listeners) {
+    auto address = listener_address(l.address);
+    if (!address) {
+      log::error("NET", "bad listener address", {{"listener", l.name}, {"detail", address.error().detail}});
+      return false;
+    }
+    if (auto ok = worker.server->listen(*address, l.handler, true); !ok) {
+      log::error("NET", "cannot listen", {{"listener", l.name}, {"detail", ok.error().detail}});
+      return false;
+    }
+  }
+  return true;
+}
+
+void Node::register_node_metrics() {
+  auto& r = telemetry::default_registry();
+  telemetry::register_process_metrics(r);
+  r.gauge_callback("x0tta6bl4_build_info", "Build information.", {{"version", state_.version}},
+                   [] { return 1.0; });
+  r.gauge_callback("memory_usage_bytes", "Resident memory of the node.", {},
+                   [] { return static_cast<double>(resident_bytes()); });
+  r.gauge_callback("queue_depth", "Proxied requests in progress, all workers.", {}, [this] {
+    double total = 0;
+    for (auto& w : workers_) total += static_cast<double>(w->context->in_flight.load());
+    return total;
+  });
+  r.gauge_callback("connection_pool_idle_connections",
+                   "Idle keep-alive upstream connections, all workers.", {}, [this] {
+                     double total = 0;
+                     for (auto& w : workers_) total += static_cast<double>(w->context->pool.idle_count());
+                     return total;
+                   });
+  r.gauge_callback("client_connections", "Open client connections, all listeners.", {}, [this] {
+    double total = 0;
+    for (auto& w : workers_) total += static_cast<double>(w->server->connection_count());
+    return total;
+  });
+  r.gauge_callback("hot_path_lock_acquisitions", "Locks taken on the request path (by design 0).",
+                   {}, [] { return 0.0; });
+  r.gauge_callback("dpdk_port_up", "DPDK ports up (this build runs on kernel networking).",
+                   {{"port", "none"}}, [] { return 0.0; });
+  r.gauge_callback("dpdk_enabled", "1 when enable_dpdk is set in the config.", {}, [this] {
+    return state_.config.load()->api_gateway.enable_dpdk ? 1.0 : 0.0;
+  });
+  for (const char* result : {"ok", "failed", "fallback"}) {
+    r.counter("pqc_handshakes_total", "PQC hybrid handshakes of mesh links, by result.",
+              {{"result", result}});
+  }
+  r.gauge_callback("pqc_fallback_enabled", "1 when any mesh link runs without PQC (SEV-1).", {},
+                   [] { return 0.0; });
+  r.gauge_callback("config_reloads_total", "Configuration reloads, by result.", {{"result", "ok"}},
+                   [this] { return static_cast<double>(state_.reloads_ok.load()); });
+  r.gauge_callback("config_reloads_total", "Configuration reloads, by result.", {{"result", "failed"}},
+                   [this] { return static_cast<double>(state_.reloads_failed.load()); });
+  r.gauge_callback("node_ready", "1 when /health/ready answers 200.", {}, [this] {
+    return state_.startup_complete.load() && !state_.draining.load() ? 1.0 : 0.0;
+  });
+}
+
+void Node::reload() {
+  log::info("CONFIG", "reload requested (SIGHUP)");
+  auto loaded = load(config_path_);
+  if (!loaded) {
+    state_.reloads_failed.fetch_add(1);
+    log::error("CONFIG", "reload refused: the new configuration is invalid; the old one keeps running",
+               {{"detail", loaded.error().detail}});
+    return;
+  }
+  auto old = state_.config.load();
+  auto table = gateway::RouteTable::build(*loaded, routes_.current().get(), table_version_ + 1);
+  if (!table) {
+    state_.reloads_failed.fetch_add(1);
+    log::error("CONFIG", "reload refused: routes cannot be built; the old configuration keeps running",
+               {{"detail", table.error().detail}});
+    return;
+  }
+  ++table_version_;
+  auto config = std::make_shared<const config::Config>(std::move(*loaded));
+  if (config->listeners.data != old->listeners.data ||
+      config->listeners.health != old->listeners.health ||
+      config->listeners.metrics != old->listeners.metrics ||
+      config->api_gateway.worker_threads != old->api_gateway.worker_threads) {
+    log::warn("CONFIG", "listener and worker changes take effect at the next restart");
+  }
+  apply_logging(*config);
+  state_.config.store(config);
+  state_.isolated.store(config->security.isolate);
+  routes_.publish(*table);
+  state_.reloads_ok.fetch_add(1);
+  log::info("CONFIG", "reloaded", {{"source", config->source}, {"services", config->services.size()},
+                                   {"route_table_version", table_version_}});
+}
+
+void Node::drain() {
+  state_.draining.store(true);
+  auto config = state_.config.load();
+  for (auto& w : workers_) {
+    Worker* raw = w.get();
+    raw->loop.post([raw] {
+      raw->server->stop_accepting();
+      raw->server->close_idle_connections();
+    });
+  }
+  int64_t deadline = net::EventLoop::monotonic_ms() + config->api_gateway.drain_timeout_ms;
+  for (;;) {
+    uint64_t busy = 0;
+    for (auto& w : workers_) busy += w->server->connection_count();
+    if (busy == 0) break;
+    if (net::EventLoop::monotonic_ms() >= deadline) {
+      log::warn("NODE", "drain timeout: closing remaining connections", {{"connections", busy}});
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (auto& w : workers_) w->loop.stop();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  health_checker_->stop();
+}
+
+void Node::watchdog_tick(std::vector<uint64_t>& last_iterations, std::vector<int64_t>& last_change) {
+  int64_t now = net::EventLoop::monotonic_ms();
+  int stuck = 0;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    uint64_t it = workers_[i]->loop.iterations();
+    if (it != last_iterations[i]) {
+      last_iterations[i] = it;
+      last_change[i] = now;
+    } else if (now - last_change[i] > kStuckAfterMs) {
+      ++stuck;
+    }
+  }
+  int before = state_.stuck_workers.exchange(stuck);
+  if (stuck > 0 && before == 0) log::error("NODE", "worker loop stuck", {{"workers", stuck}});
+}
+
+}  // namespace x0::app

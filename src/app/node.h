@@ -1,0 +1,61 @@
+// `x0tta6bl4 run`: wires the modules into a running node. Owns the configuration, the
+// published route table, the worker threads (one event loop each, SO_REUSEPORT listeners),
+// the health checker and the watchdog; handles SIGHUP (reload) and SIGTERM/SIGINT (drain).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "admin/node_state.h"
+#include "admin/operator_api.h"
+#include "config/config.h"
+#include "gateway/data_plane.h"
+#include "gateway/health_checker.h"
+#include "gateway/route_table.h"
+#include "gateway/worker_context.h"
+#include "http/server.h"
+#include "net/event_loop.h"
+
+namespace x0::app {
+
+class Node {
+ public:
+  // config_path empty: embedded defaults.
+  explicit Node(std::string config_path);
+  ~Node();
+  // Runs until a drain finishes. Returns the process exit code.
+  int run();
+
+ private:
+  struct Worker {
+    int index = 0;
+    net::EventLoop loop;
+    std::unique_ptr<gateway::WorkerContext> context;
+    std::unique_ptr<http::Server> server;
+    std::unique_ptr<admin::OperatorApi> api_data;
+    std::unique_ptr<admin::OperatorApi> api_health;
+    std::unique_ptr<admin::OperatorApi> api_metrics;
+    std::unique_ptr<gateway::DataPlane> data_plane;
+    std::thread thread;
+  };
+
+  bool start();
+  bool start_worker(Worker& worker, const config::Config& config);
+  void register_node_metrics();
+  void reload();
+  void drain();
+  void watchdog_tick(std::vector<uint64_t>& last_iterations, std::vector<int64_t>& last_change);
+  void apply_logging(const config::Config& config);
+
+  std::string config_path_;
+  admin::NodeState state_;
+  gateway::RouteTablePublisher routes_;
+  std::unique_ptr<gateway::HealthChecker> health_checker_;
+  http::ServerLimits limits_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  uint64_t table_version_ = 0;
+};
+
+}  // namespace x0::app

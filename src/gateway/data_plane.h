@@ -1,0 +1,29 @@
+// The request handler of the data-plane listener (:8080): reserved operator paths go to the
+// operator API, everything else is routed to a service and proxied.
+#pragma once
+
+#include <string_view>
+
+#include "gateway/worker_context.h"
+#include "http/server_connection.h"
+
+namespace x0::gateway {
+
+// True for the paths the node answers itself (SPEC section 1).
+bool is_reserved_path(std::string_view path);
+
+class DataPlane final : public http::RequestHandler {
+ public:
+  // `operator_api` answers reserved paths; may be nullptr (then they are routed like any other).
+  DataPlane(WorkerContext& worker, http::RequestHandler* operator_api)
+      : worker_(worker), operator_api_(operator_api) {}
+
+  void handle(http::ServerConnection& conn, const http::Request& request) override;
+  void on_bad_request(http::ServerConnection& conn, int status, const char* reason) override;
+
+ private:
+  WorkerContext& worker_;
+  http::RequestHandler* operator_api_;
+};
+
+}  // namespace x0::gateway

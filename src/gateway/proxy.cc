@@ -1,0 +1,543 @@
+// The proxy request path (see proxy.h). Read top to bottom: start -> attempt -> send_request ->
+// read_response -> on_response_head -> forward_body -> complete; fail() and respond_error()
+// are the ways out when something breaks.
+#include "gateway/proxy.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "common/log.h"
+#include "http/serialize.h"
+
+namespace x0::gateway {
+namespace {
+
+constexpr std::string_view kVia = "1.1 x0tta6bl4";
+
+int64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Headers the proxy sets itself or that only describe the client hop.
+bool drop_request_header(std::string_view name, const http::HeaderList& headers) {
+  using http::iequals;
+  if (iequals(name, "Transfer-Encoding")) return false;  // chunked bodies are forwarded as is
+  if (http::is_hop_by_hop(name, headers)) return true;
+  return iequals(name, "X-Forwarded-For") || iequals(name, "Via") || iequals(name, "Expect") ||
+         iequals(name, "X-Request-Id");
+}
+
+}  // namespace
+
+ProxyExchange::ProxyExchange(WorkerContext& worker) : worker_(worker) {}
+
+ProxyExchange::~ProxyExchange() {
+  cancel_timer();
+  release_upstream(false);
+}
+
+void ProxyExchange::start(http::ServerConnection& client, const http::Request& request,
+                          std::shared_ptr<const RouteTable> table, const ServiceState& service) {
+  client_ = &client;
+  request_ = &request;
+  table_ = std::move(table);
+  service_ = &service;
+  start_ns_ = now_ns();
+  client_keep_alive_ = request.head.keep_alive;
+  retries_left_ = http::is_idempotent(request.head.method) ? service.config.retries : 0;
+  retried_stale_ = false;
+  tried_.clear();
+  client.set_pending(this);
+  worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  build_upstream_request();
+  attempt();
+}
+
+void ProxyExchange::build_upstream_request() {
+  const http::RequestHead& head = request_->head;
+  std::string_view xff;
+  std::string_view via;
+  std::string_view incoming_id;
+  for (size_t i = 0; i < head.headers.count; ++i) {
+    const http::Header& h = head.headers.items[i];
+    if (http::iequals(h.name, "X-Forwarded-For")) xff = h.value;
+    else if (http::iequals(h.name, "Via")) via = h.value;
+    else if (http::iequals(h.name, "X-Request-Id")) incoming_id = h.value;
+  }
+  if (!incoming_id.empty() && incoming_id.size() <= 200) {
+    request_id_.assign(incoming_id);
+  } else {
+    worker_.new_request_id(request_id_);
+  }
+
+  std::string& out = request_head_;
+  out.clear();
+  out += head.method_text;
+  out += ' ';
+  if (!head.target.empty() && head.target[0] == '/') {
+    out += head.target;
+  } else {  // absolute-form from a client that thinks we are a forward proxy
+    out += head.path.empty() ? std::string_view("/") : head.path;
+    if (!head.query.empty()) {
+      out += '?';
+      out += head.query;
+    }
+  }
+  out += " HTTP/1.1\r\n";
+  for (size_t i = 0; i < head.headers.count; ++i) {
+    const http::Header& h = head.headers.items[i];
+    if (drop_request_header(h.name, head.headers)) continue;
+    http::append_header(out, h.name, h.value);
+  }
+  if (head.host.empty()) http::append_header(out, "Host", "localhost");
+  out += "X-Forwarded-For: ";
+  if (!xff.empty()) {
+    out += xff;
+    out += ", ";
+  }
+  out += client_->peer_ip();
+  out += "\r\nVia: ";
+  if (!via.empty()) {
+    out += via;
+    out += ", ";
+  }
+  out += kVia;
+  out += "\r\nX-Request-Id: ";
+  out += request_id_;
+  out += "\r\n\r\n";
+}
+
+void ProxyExchange::attempt() {
+  const std::shared_ptr<EndpointState>* picked = pick_endpoint(worker_, *service_, false, tried_);
+  using_fallback_ = false;
+  if (picked == nullptr) {
+    picked = pick_endpoint(worker_, *service_, true, tried_);
+    using_fallback_ = picked != nullptr;
+  }
+  if (picked == nullptr) {
+    if (tried_.empty()) {
+      respond_error(503, "no_healthy_upstream",
+                    "no healthy endpoint and no fallback for service " + service_->config.name);
+    } else {
+      respond_error(502, "bad_gateway", "every endpoint tried failed for service " +
+                                            service_->config.name);
+    }
+    return;
+  }
+  const std::shared_ptr<EndpointState>& endpoint = *picked;
+  tried_.push_back(endpoint.get());
+  if (using_fallback_) service_->stats->fallback_requests->inc();
+  endpoint->requests.fetch_add(1, std::memory_order_relaxed);
+  worker_.pool.begin_request(endpoint.get());
+
+  request_sent_ = 0;
+  in_.consume(in_.size());
+  upstream_ = worker_.pool.take(endpoint.get());
+  if (upstream_) {
+    phase_ = Phase::kWriting;
+    upstream_->attach(this, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+    send_request();
+    return;
+  }
+  auto connection = worker_.pool.connect(endpoint);
+  if (!connection) {
+    worker_.pool.end_request(endpoint.get());
+    fail(Failure::kConnect, connection.error().detail);
+    return;
+  }
+  upstream_ = std::move(*connection);
+  phase_ = Phase::kConnecting;
+  upstream_->attach(this, EPOLLOUT);
+  arm_timer(service_->config.connect_timeout_ms);
+}
+
+void ProxyExchange::on_io(uint32_t events) {
+  if (!upstream_) return;
+  if (phase_ == Phase::kConnecting) {
+    int error = net::connect_result(upstream_->fd());
+    if (error != 0 || (events & EPOLLERR)) {
+      fail(Failure::kConnect, std::string("connect: ") + std::strerror(error ? error : ECONNREFUSED));
+      return;
+    }
+    cancel_timer();
+    phase_ = Phase::kWriting;
+    upstream_->set_events(EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+    send_request();
+    return;
+  }
+  if (phase_ == Phase::kWriting && (events & EPOLLOUT)) {
+    send_request();
+    if (phase_ == Phase::kWriting || !upstream_) return;
+  }
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR)) read_response();
+}
+
+void ProxyExchange::send_request() {
+  std::string_view body = request_->body;
+  size_t total = request_head_.size() + body.size();
+  while (request_sent_ < total) {
+    iovec iov[2];
+    int count = 0;
+    if (request_sent_ < request_head_.size()) {
+      iov[count++] = {request_head_.data() + request_sent_, request_head_.size() - request_sent_};
+      if (!body.empty()) iov[count++] = {const_cast<char*>(body.data()), body.size()};
+    } else {
+      size_t off = request_sent_ - request_head_.size();
+      iov[count++] = {const_cast<char*>(body.data()) + off, body.size() - off};
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    ssize_t n = ::sendmsg(upstream_->fd(), &msg, MSG_NOSIGNAL);
+    if (n > 0) {
+      request_sent_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT continues
+    fail(Failure::kReset, std::string("send: ") + std::strerror(errno));
+    return;
+  }
+  phase_ = Phase::kReadingHead;
+  sent_ns_ = now_ns();
+  upstream_->set_events(EPOLLIN | EPOLLRDHUP);
+  arm_timer(service_->config.request_timeout_ms);
+}
+
+void ProxyExchange::read_response() {
+  for (;;) {
+    if (paused_) return;
+    char* tail = in_.prepare(16 * 1024);
+    size_t room = in_.free_space();
+    ssize_t n = ::recv(upstream_->fd(), tail, room, 0);
+    if (n > 0) {
+      in_.commit(static_cast<size_t>(n));
+      if (phase_ == Phase::kReadingHead) {
+        if (!on_response_head()) return;
+      } else {
+        std::string_view bytes = in_.view();
+        forward_body(bytes);
+        if (!upstream_) return;
+        in_.consume(bytes.size());
+      }
+      if (phase_ == Phase::kIdle || !upstream_) return;
+      if (static_cast<size_t>(n) < room) return;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    // EOF or reset.
+    if (phase_ == Phase::kReadingBody && response_.body_kind == http::BodyKind::kUntilClose) {
+      complete(false);
+      return;
+    }
+    if (phase_ == Phase::kReadingHead && in_.empty()) {
+      fail(Failure::kReset, "upstream closed the connection before responding");
+    } else if (phase_ == Phase::kReadingHead) {
+      fail(Failure::kBadResponse, "upstream closed the connection in the middle of a response head");
+    } else {
+      // Mid-body: the client already has a partial response; all we can do is cut it off.
+      log::warn("PROXY", "upstream closed mid-response", {{"service", service_->config.name},
+                                                           {"request_id", request_id_}});
+      record(502);
+      release_upstream(false);
+      http::ServerConnection* client = client_;
+      reset();
+      client->close();
+    }
+    return;
+  }
+}
+
+// Returns false when the exchange ended (error or complete) or needs more bytes.
+bool ProxyExchange::on_response_head() {
+  http::ParseError error{};
+  http::Limits limits;
+  for (;;) {
+    http::ParseStatus status =
+        http::parse_response_head(in_.view(), limits, request_->head.method, &response_, &error);
+    if (status == http::ParseStatus::kIncomplete) return false;
+    if (status == http::ParseStatus::kError) {
+      fail(Failure::kBadResponse, std::string("invalid response from upstream: ") + error.reason);
+      return false;
+    }
+    if (response_.status >= 100 && response_.status < 200) {  // interim: we already sent 100
+      in_.consume(response_.head_bytes);
+      continue;
+    }
+    break;
+  }
+  cancel_timer();
+  service_->stats->upstream_time->observe(static_cast<double>(now_ns() - sent_ns_) / 1e9);
+  phase_ = Phase::kReadingBody;
+  bool client_http10 = request_->head.version_minor == 0;
+  dechunk_ = client_http10 && response_.body_kind == http::BodyKind::kChunked;
+  if (response_.body_kind == http::BodyKind::kUntilClose || dechunk_) client_keep_alive_ = false;
+  if (client_->keep_alive_requested() == false) client_keep_alive_ = false;
+  body_remaining_ = response_.content_length;
+  if (response_.body_kind == http::BodyKind::kChunked) chunked_ = http::ChunkedDecoder(~0ull);
+
+  std::string& out = scratch_;
+  out.clear();
+  http::append_status_line(out, response_.status);
+  bool has_request_id = false;
+  std::string_view via;
+  for (size_t i = 0; i < response_.headers.count; ++i) {
+    const http::Header& h = response_.headers.items[i];
+    bool keep_te = http::iequals(h.name, "Transfer-Encoding") && !dechunk_;
+    if (!keep_te && http::is_hop_by_hop(h.name, response_.headers)) continue;
+    if (http::iequals(h.name, "Via")) {
+      via = h.value;
+      continue;
+    }
+    if (http::iequals(h.name, "X-Request-Id")) has_request_id = true;
+    http::append_header(out, h.name, h.value);
+  }
+  out += "Via: ";
+  if (!via.empty()) {
+    out += via;
+    out += ", ";
+  }
+  out += kVia;
+  out += "\r\n";
+  if (!has_request_id) http::append_header(out, "X-Request-Id", request_id_);
+  if (!client_keep_alive_) {
+    out += "Connection: close\r\n";
+  } else if (client_http10) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  size_t head_bytes = response_.head_bytes;
+  std::string_view rest = in_.view().substr(head_bytes);
+  in_.consume(head_bytes);
+  if (response_.body_kind == http::BodyKind::kNone) {
+    client_->send_raw(out);
+    if (client_ != nullptr) complete(in_.empty());
+    return false;
+  }
+  // The head and the first body bytes leave in one send().
+  forward_body(rest);
+  if (upstream_) in_.consume(rest.size());
+  return phase_ == Phase::kReadingBody && upstream_ != nullptr;
+}
+
+// Forwards body bytes (prefixed by a pending head in scratch_) and detects the body's end.
+void ProxyExchange::forward_body(std::string_view bytes) {
+  std::string& out = scratch_;
+  bool done = false;
+  bool reusable = false;
+  switch (response_.body_kind) {
+    case http::BodyKind::kContentLength: {
+      size_t take = bytes.size() < body_remaining_ ? bytes.size() : static_cast<size_t>(body_remaining_);
+      out.append(bytes.data(), take);
+      body_remaining_ -= take;
+      done = body_remaining_ == 0;
+      reusable = done && take == bytes.size();
+      break;
+    }
+    case http::BodyKind::kChunked: {
+      size_t consumed = 0;
+      http::ParseError error{};
+      std::string decoded;
+      http::ParseStatus status = chunked_.feed(bytes, &consumed, dechunk_ ? &decoded : nullptr, &error);
+      if (status == http::ParseStatus::kError) {
+        if (!out.empty()) client_->send_raw(out);
+        out.clear();
+        log::warn("PROXY", "bad chunked framing from upstream",
+                  {{"service", service_->config.name}, {"reason", error.reason}});
+        record(502);
+        release_upstream(false);
+        http::ServerConnection* client = client_;
+        reset();
+        client->close();
+        return;
+      }
+      if (dechunk_) out += decoded;
+      else out.append(bytes.data(), consumed);
+      done = status == http::ParseStatus::kComplete;
+      reusable = done && consumed == bytes.size();
+      break;
+    }
+    case http::BodyKind::kUntilClose:
+      out.append(bytes);
+      break;
+    case http::BodyKind::kNone:
+      done = true;
+      reusable = bytes.empty();
+      break;
+  }
+  if (!out.empty()) {
+    client_->send_raw(out);
+    out.clear();
+    if (!client_) return;  // send failed and the client connection closed
+  }
+  if (done) {
+    complete(reusable);
+    return;
+  }
+  if (client_->output_pending() > http::ServerConnection::kOutputHighWater) {
+    paused_ = true;  // slow client: stop reading upstream until it drains
+    upstream_->set_events(EPOLLRDHUP);
+  }
+}
+
+void ProxyExchange::on_client_writable() {
+  if (!paused_ || !upstream_) return;
+  paused_ = false;
+  upstream_->set_events(EPOLLIN | EPOLLRDHUP);
+  read_response();
+}
+
+void ProxyExchange::complete(bool upstream_reusable) {
+  record(response_.status);
+  EndpointState& endpoint = upstream_->endpoint();
+  if (response_.status >= 500) {
+    endpoint.failures.fetch_add(1, std::memory_order_relaxed);
+    int failures = endpoint.consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (failures >= service_->config.passive_eject_failures) {
+      endpoint.ejected_until_ms.store(worker_.loop.now_ms() + worker_.passive_eject_ms,
+                                      std::memory_order_relaxed);
+    }
+  } else if (endpoint.consecutive_failures.load(std::memory_order_relaxed) != 0) {
+    endpoint.consecutive_failures.store(0, std::memory_order_relaxed);
+  }
+  release_upstream(upstream_reusable && response_.keep_alive);
+  http::ServerConnection* client = client_;
+  bool keep_alive = client_keep_alive_;
+  reset();
+  client->finish_response(keep_alive);  // may start the next pipelined request on this object
+}
+
+void ProxyExchange::fail(Failure failure, const std::string& detail) {
+  cancel_timer();
+  bool stale_reuse = upstream_ && upstream_->reused && failure == Failure::kReset && in_.empty();
+  EndpointState* endpoint = upstream_ ? &upstream_->endpoint() : (tried_.empty() ? nullptr
+                                         : const_cast<EndpointState*>(tried_.back()));
+  release_upstream(false);
+  if (stale_reuse && !retried_stale_ && http::is_idempotent(request_->head.method)) {
+    // A pooled connection the upstream had closed: not the endpoint's fault, try a fresh one.
+    retried_stale_ = true;
+    tried_.pop_back();
+    attempt();
+    return;
+  }
+  if (endpoint != nullptr) {
+    endpoint->failures.fetch_add(1, std::memory_order_relaxed);
+    int failures = endpoint->consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (failures >= service_->config.passive_eject_failures) {
+      if (endpoint->ejected_until_ms.load(std::memory_order_relaxed) <= worker_.loop.now_ms()) {
+        log::warn("HEALTH", "endpoint ejected after consecutive failures",
+                  {{"service", service_->config.name}, {"endpoint", endpoint->name},
+                   {"failures", failures}});
+      }
+      endpoint->ejected_until_ms.store(worker_.loop.now_ms() + worker_.passive_eject_ms,
+                                       std::memory_order_relaxed);
+    }
+  }
+  if (failure == Failure::kConnect || failure == Failure::kTimeout) {
+    (failure == Failure::kConnect ? service_->stats->errors_connect : service_->stats->errors_timeout)->inc();
+  }
+  bool nothing_sent = failure == Failure::kConnect;
+  if (nothing_sent && retries_left_ > 0) {
+    --retries_left_;
+    service_->stats->retries->inc();
+    attempt();
+    return;
+  }
+  log::error("PROXY", "upstream request failed",
+             {{"service", service_->config.name},
+              {"endpoint", endpoint ? endpoint->name : std::string("-")},
+              {"request_id", request_id_}, {"detail", detail}});
+  if (failure == Failure::kTimeout) {
+    respond_error(504, "gateway_timeout", detail);
+  } else {
+    respond_error(502, "bad_gateway", detail);
+  }
+}
+
+void ProxyExchange::respond_error(int status, const char* error, const std::string& detail) {
+  record(status);
+  std::string body = "{\"error\":\"";
+  body += error;
+  body += "\",\"detail\":\"";
+  for (char c : detail) {
+    if (c == '"' || c == '\\') body += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) body += c;
+  }
+  body += "\",\"request_id\":\"" + request_id_ + "\"}";
+  std::string extra = "X-Request-Id: " + request_id_ + "\r\n";
+  http::ServerConnection* client = client_;
+  reset();
+  client->respond(status, "application/json", body, extra);
+}
+
+void ProxyExchange::record(int status) {
+  service_->stats->record(status, static_cast<double>(now_ns() - start_ns_) / 1e9);
+}
+
+void ProxyExchange::release_upstream(bool reusable) {
+  if (!upstream_) return;
+  worker_.pool.end_request(&upstream_->endpoint());
+  if (reusable) {
+    upstream_->requests_served++;
+    worker_.pool.give_back(std::move(upstream_), static_cast<size_t>(service_->config.max_idle_per_endpoint));
+  } else {
+    upstream_.reset();
+  }
+  in_.consume(in_.size());
+  in_.release_if_empty();
+  paused_ = false;
+}
+
+void ProxyExchange::arm_timer(int64_t ms) {
+  cancel_timer();
+  Phase armed_in = phase_;
+  timer_ = worker_.loop.add_timer(ms, [this, armed_in] {
+    timer_ = 0;
+    if (phase_ != armed_in || !upstream_) return;
+    fail(armed_in == Phase::kConnecting ? Failure::kConnect : Failure::kTimeout,
+         armed_in == Phase::kConnecting ? "connect timed out" : "upstream did not answer in time");
+  });
+}
+
+void ProxyExchange::cancel_timer() {
+  if (timer_ != 0) {
+    worker_.loop.cancel_timer(timer_);
+    timer_ = 0;
+  }
+}
+
+void ProxyExchange::reset() {
+  cancel_timer();
+  if (client_ != nullptr) {
+    client_->set_pending(nullptr);
+    worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  }
+  client_ = nullptr;
+  request_ = nullptr;
+  service_ = nullptr;
+  table_.reset();
+  phase_ = Phase::kIdle;
+}
+
+void ProxyExchange::on_client_gone() {
+  if (client_ == nullptr) return;
+  if (service_ != nullptr) record(499);  // nginx's "client closed request"
+  release_upstream(false);
+  client_ = nullptr;  // reset() must not touch the closing connection
+  worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  request_ = nullptr;
+  service_ = nullptr;
+  table_.reset();
+  cancel_timer();
+  phase_ = Phase::kIdle;
+}
+
+}  // namespace x0::gateway

@@ -1,0 +1,80 @@
+// One proxied request: pick an endpoint, send the request over a pooled (or new) upstream
+// connection, stream the response back to the client, retry idempotent requests on connect
+// failure, and map upstream failures to 502/503/504. One ProxyExchange is attached to each
+// client connection and reused for its requests, so steady-state proxying allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/route_table.h"
+#include "gateway/worker_context.h"
+#include "http/chunked.h"
+#include "http/message.h"
+#include "http/server_connection.h"
+#include "net/buffer.h"
+
+namespace x0::gateway {
+
+class ProxyExchange final : public http::PendingResponse, public net::IoHandler {
+ public:
+  explicit ProxyExchange(WorkerContext& worker);
+  ~ProxyExchange() override;
+
+  void start(http::ServerConnection& client, const http::Request& request,
+             std::shared_ptr<const RouteTable> table, const ServiceState& service);
+
+  void on_client_gone() override;
+  void on_client_writable() override;
+  void on_io(uint32_t events) override;
+
+ private:
+  enum class Phase { kIdle, kConnecting, kWriting, kReadingHead, kReadingBody };
+  enum class Failure { kConnect, kTimeout, kReset, kBadResponse };
+
+  void build_upstream_request();
+  void attempt();
+  void send_request();
+  void read_response();
+  bool on_response_head();
+  void forward_body(std::string_view bytes);
+  void complete(bool upstream_reusable);
+  void fail(Failure failure, const std::string& detail);
+  void respond_error(int status, const char* error, const std::string& detail);
+  void record(int status);
+  void release_upstream(bool reusable);
+  void arm_timer(int64_t ms);
+  void cancel_timer();
+  void reset();
+
+  WorkerContext& worker_;
+  http::ServerConnection* client_ = nullptr;
+  const http::Request* request_ = nullptr;
+  std::shared_ptr<const RouteTable> table_;  // keeps service_ alive for the request
+  const ServiceState* service_ = nullptr;
+  std::unique_ptr<UpstreamConnection> upstream_;
+  Phase phase_ = Phase::kIdle;
+
+  std::string request_head_;   // rewritten head sent upstream
+  size_t request_sent_ = 0;    // bytes of head + body written
+  std::string request_id_;
+  net::Buffer in_;
+  std::string scratch_;        // rewritten response head + first body bytes
+  http::ResponseHead response_{};
+  http::ChunkedDecoder chunked_{0};
+  uint64_t body_remaining_ = 0;
+  bool dechunk_ = false;       // HTTP/1.0 client: strip chunk framing, close at the end
+  bool client_keep_alive_ = true;
+  bool paused_ = false;
+  bool using_fallback_ = false;
+  bool retried_stale_ = false;
+  int retries_left_ = 0;
+  std::vector<const EndpointState*> tried_;
+  net::TimerId timer_ = 0;
+  int64_t start_ns_ = 0;
+  int64_t sent_ns_ = 0;
+};
+
+}  // namespace x0::gateway

@@ -1,0 +1,115 @@
+// The immutable routing snapshot: services, their endpoints and the rules that pick a service
+// for a request. Built off the hot path (start-up, reload, release changes), published whole
+// through RouteTablePublisher; workers read it without locks.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "config/config.h"
+#include "gateway/service_stats.h"
+#include "net/socket.h"
+
+namespace x0::gateway {
+
+// Shared by every worker and the health checker; survives reloads when the address is unchanged.
+// Written with relaxed atomics: health is advisory and a stale read costs at most one retry.
+struct EndpointState {
+  std::string name;  // "host:port" as configured
+  net::SocketAddress address;
+  bool fallback = false;
+  std::atomic<bool> healthy{true};           // active health check verdict
+  std::atomic<int64_t> ejected_until_ms{0};  // passive ejection (monotonic ms)
+  std::atomic<int> consecutive_failures{0};
+  std::atomic<int64_t> last_check_ms{0};
+  std::atomic<int> last_check_status{0};     // HTTP status, or 0 when the check could not connect
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> failures{0};
+  // Only the health checker thread touches these.
+  int check_successes = 0;
+  int check_failures = 0;
+
+  bool available(int64_t now_ms) const {
+    return healthy.load(std::memory_order_relaxed) &&
+           ejected_until_ms.load(std::memory_order_relaxed) <= now_ms;
+  }
+};
+
+struct ServiceState {
+  config::Service config;
+  size_t index = 0;  // position in the table; workers key their per-service state by it
+  std::vector<std::shared_ptr<EndpointState>> primary;
+  std::vector<std::shared_ptr<EndpointState>> fallback;
+  ServiceStats* stats = nullptr;  // process-lifetime, see service_stats.h
+
+  bool has_available_primary(int64_t now_ms) const;
+  bool has_available_fallback(int64_t now_ms) const;
+};
+
+class RouteTable {
+ public:
+  // Builds a table from config. Endpoint states of `previous` with the same service and address
+  // are carried over, so health survives a reload. Resolves endpoint names (blocking).
+  static Result<std::shared_ptr<const RouteTable>> build(const config::Config& config,
+                                                         const RouteTable* previous,
+                                                         uint64_t version);
+
+  // The service for a request, or nullptr. Host may carry a port; matching ignores it.
+  const ServiceState* route(std::string_view host, std::string_view path) const;
+  const std::vector<std::shared_ptr<ServiceState>>& services() const { return services_; }
+  const ServiceState* find(std::string_view name) const;
+  uint64_t version() const { return version_; }
+
+ private:
+  struct Rule {
+    std::string host;  // "" any, "*.x" wildcard, else exact (lower case)
+    std::string prefix;
+    const ServiceState* service;
+    int host_rank;  // 2 exact, 1 wildcard, 0 any
+  };
+  std::vector<std::shared_ptr<ServiceState>> services_;
+  std::vector<Rule> rules_;  // most specific first
+  uint64_t version_ = 0;
+};
+
+// One atomic slot holding the current table. Readers cache the pointer and re-load only when
+// the version moved, so the hot path costs one relaxed load.
+class RouteTablePublisher {
+ public:
+  void publish(std::shared_ptr<const RouteTable> table);
+  std::shared_ptr<const RouteTable> current() const { return table_.load(); }
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<std::shared_ptr<const RouteTable>> table_;
+  std::atomic<uint64_t> version_{0};
+};
+
+// A worker's cached view of the published table.
+class RouteTableReader {
+ public:
+  explicit RouteTableReader(const RouteTablePublisher& publisher) : publisher_(publisher) {}
+  const RouteTable& get() {
+    uint64_t v = publisher_.version();
+    if (v != seen_ || !cached_) {
+      cached_ = publisher_.current();
+      seen_ = v;
+    }
+    return *cached_;
+  }
+  // The table get() returned, shared: an in-flight request keeps it alive across a publish.
+  const std::shared_ptr<const RouteTable>& shared() const { return cached_; }
+
+ private:
+  const RouteTablePublisher& publisher_;
+  std::shared_ptr<const RouteTable> cached_;
+  uint64_t seen_ = ~0ull;
+};
+
+}  // namespace x0::gateway

@@ -1,0 +1,39 @@
+// Per-service metrics, keyed by service name and living for the whole process, so that a
+// reload (which rebuilds the route table) neither resets them nor leaves scrape callbacks
+// pointing at freed memory. Workers bump them lock-free (sharded counters, sliding windows).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <string>
+#include <string_view>
+
+#include "telemetry/metrics.h"
+
+namespace x0::gateway {
+
+struct ServiceStats {
+  std::string service;
+  telemetry::Histogram* duration = nullptr;       // http_request_duration_seconds
+  telemetry::Histogram* upstream_time = nullptr;  // upstream_response_time_seconds
+  telemetry::Counter* errors_connect = nullptr;
+  telemetry::Counter* errors_timeout = nullptr;
+  telemetry::Counter* errors_5xx = nullptr;
+  telemetry::Counter* retries = nullptr;
+  telemetry::Counter* fallback_requests = nullptr;
+  telemetry::SlidingWindow requests_window{10};
+  telemetry::SlidingWindow errors_window{10};
+  // http_requests_total{service, code}, filled lazily (get-or-create is idempotent, so a race
+  // between two workers stores the same pointer twice).
+  std::array<std::atomic<telemetry::Counter*>, 600> requests_by_code{};
+
+  telemetry::Counter* requests_counter(int code);
+  // One call per finished request: counts, windows and latency.
+  void record(int status, double seconds);
+};
+
+// The stats of a service, created and registered with the default registry on first use.
+// Thread-safe (a mutex; call it at table build, not per request).
+ServiceStats& stats_for(std::string_view service);
+
+}  // namespace x0::gateway

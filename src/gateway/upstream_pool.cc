@@ -1,0 +1,95 @@
+// Upstream keep-alive pool (see upstream_pool.h).
+#include "gateway/upstream_pool.h"
+
+#include <sys/epoll.h>
+
+#include <algorithm>
+
+namespace x0::gateway {
+
+UpstreamConnection::UpstreamConnection(net::EventLoop& loop, net::Fd fd,
+                                       std::shared_ptr<EndpointState> endpoint)
+    : loop_(loop), fd_(std::move(fd)), endpoint_(std::move(endpoint)) {}
+
+UpstreamConnection::~UpstreamConnection() {
+  if (registered_) loop_.remove(fd_.get());
+}
+
+void UpstreamConnection::attach(net::IoHandler* user, uint32_t events) {
+  user_ = user;
+  set_events(events);
+}
+
+void UpstreamConnection::set_events(uint32_t events) {
+  if (registered_ && events == events_) return;
+  if (!registered_) {
+    loop_.add(fd_.get(), events, this);
+    registered_ = true;
+  } else {
+    loop_.modify(fd_.get(), events, this);
+  }
+  events_ = events;
+}
+
+void UpstreamConnection::on_io(uint32_t events) {
+  if (user_ != nullptr) {
+    user_->on_io(events);
+    return;
+  }
+  // Idle: any readable event means the upstream closed or sent something unsolicited.
+  if (idle_in_ != nullptr) idle_in_->drop_idle(this);
+}
+
+std::unique_ptr<UpstreamConnection> UpstreamPool::take(const EndpointState* endpoint) {
+  auto it = idle_.find(endpoint);
+  if (it == idle_.end() || it->second.empty()) return nullptr;
+  std::unique_ptr<UpstreamConnection> connection = std::move(it->second.back());
+  it->second.pop_back();
+  idle_total_.store(idle_total_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  connection->idle_in_ = nullptr;
+  connection->reused = true;
+  return connection;
+}
+
+Result<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
+    const std::shared_ptr<EndpointState>& endpoint) {
+  auto fd = net::connect_tcp(endpoint->address);
+  if (!fd) return std::unexpected(fd.error());
+  return std::make_unique<UpstreamConnection>(loop_, std::move(*fd), endpoint);
+}
+
+void UpstreamPool::give_back(std::unique_ptr<UpstreamConnection> connection, size_t max_idle) {
+  auto& list = idle_[&connection->endpoint()];
+  if (list.size() >= max_idle) return;  // destructor closes it
+  connection->user_ = nullptr;
+  connection->idle_in_ = this;
+  connection->set_events(EPOLLIN | EPOLLRDHUP);
+  list.push_back(std::move(connection));
+  idle_total_.store(idle_total_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void UpstreamPool::drop_idle(UpstreamConnection* connection) {
+  auto& list = idle_[&connection->endpoint()];
+  auto it = std::find_if(list.begin(), list.end(),
+                         [&](const auto& owned) { return owned.get() == connection; });
+  if (it == list.end()) return;
+  // Destroy after this event batch: the connection is the handler being called right now.
+  std::shared_ptr<UpstreamConnection> doomed(std::move(*it));
+  list.erase(it);
+  idle_total_.store(idle_total_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  loop_.remove(doomed->fd());
+  doomed->registered_ = false;
+  loop_.defer([doomed] {});
+}
+
+int UpstreamPool::in_flight(const EndpointState* endpoint) const {
+  auto it = in_flight_.find(endpoint);
+  return it == in_flight_.end() ? 0 : it->second;
+}
+
+size_t UpstreamPool::idle_count(const EndpointState* endpoint) const {
+  auto it = idle_.find(endpoint);
+  return it == idle_.end() ? 0 : it->second.size();
+}
+
+}  // namespace x0::gateway

@@ -1,0 +1,77 @@
+// A worker's keep-alive connections to upstream endpoints, and its per-endpoint load
+// (in-flight requests) for least-request balancing. Owned and used by one worker thread only.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/route_table.h"
+#include "net/event_loop.h"
+#include "net/socket.h"
+
+namespace x0::gateway {
+
+class UpstreamPool;
+
+// One TCP connection to an endpoint. While idle in the pool it watches for the upstream
+// closing it; while in use, its events go to the current user.
+class UpstreamConnection final : public net::IoHandler {
+ public:
+  UpstreamConnection(net::EventLoop& loop, net::Fd fd, std::shared_ptr<EndpointState> endpoint);
+  ~UpstreamConnection() override;
+
+  int fd() const { return fd_.get(); }
+  EndpointState& endpoint() { return *endpoint_; }
+  const std::shared_ptr<EndpointState>& endpoint_ptr() const { return endpoint_; }
+  // Hands events to `user` (nullptr: idle in `pool`).
+  void attach(net::IoHandler* user, uint32_t events);
+  void set_events(uint32_t events);
+  void on_io(uint32_t events) override;
+  uint64_t requests_served = 0;
+  bool reused = false;  // taken from the pool rather than freshly connected
+
+ private:
+  friend class UpstreamPool;
+  net::EventLoop& loop_;
+  net::Fd fd_;
+  std::shared_ptr<EndpointState> endpoint_;
+  net::IoHandler* user_ = nullptr;
+  UpstreamPool* idle_in_ = nullptr;
+  uint32_t events_ = 0;
+  bool registered_ = false;
+};
+
+class UpstreamPool {
+ public:
+  explicit UpstreamPool(net::EventLoop& loop) : loop_(loop) {}
+
+  // A pooled connection to `endpoint`, or nullptr when none is idle.
+  std::unique_ptr<UpstreamConnection> take(const EndpointState* endpoint);
+  // Starts a new non-blocking connection (completion is signalled by EPOLLOUT to the user).
+  Result<std::unique_ptr<UpstreamConnection>> connect(const std::shared_ptr<EndpointState>& endpoint);
+  // Returns a healthy keep-alive connection; closes it if the pool for the endpoint is full.
+  void give_back(std::unique_ptr<UpstreamConnection> connection, size_t max_idle);
+
+  // Least-request bookkeeping (per worker; no sharing across threads).
+  void begin_request(const EndpointState* endpoint) { ++in_flight_[endpoint]; }
+  void end_request(const EndpointState* endpoint) { --in_flight_[endpoint]; }
+  int in_flight(const EndpointState* endpoint) const;
+
+  // Total idle connections; readable from any thread (scrapes).
+  size_t idle_count() const { return idle_total_.load(std::memory_order_relaxed); }
+  size_t idle_count(const EndpointState* endpoint) const;
+
+ private:
+  friend class UpstreamConnection;
+  void drop_idle(UpstreamConnection* connection);
+
+  net::EventLoop& loop_;
+  std::unordered_map<const EndpointState*, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
+  std::unordered_map<const EndpointState*, int> in_flight_;
+  std::atomic<size_t> idle_total_{0};
+};
+
+}  // namespace x0::gateway

@@ -1,0 +1,75 @@
+// Per-worker proxy state and endpoint selection (see worker_context.h).
+#include "gateway/worker_context.h"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace x0::gateway {
+
+WorkerContext::WorkerContext(net::EventLoop& event_loop, const RouteTablePublisher& publisher,
+                             int worker_index)
+    : loop(event_loop), pool(event_loop), routes(publisher), index(worker_index) {
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = 0x9e3779b97f4a7c15ull;
+  rng = seed | 1;
+  next_request_id = 0;
+  char prefix[17];
+  std::snprintf(prefix, sizeof prefix, "%016llx", static_cast<unsigned long long>(random()));
+  request_id_prefix = prefix;
+}
+
+uint64_t WorkerContext::random() {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+void WorkerContext::new_request_id(std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out = request_id_prefix;
+  uint64_t n = ++next_request_id;
+  char digits[16];
+  for (int i = 15; i >= 0; --i) {
+    digits[i] = kHex[n & 0xf];
+    n >>= 4;
+  }
+  out.append(digits, 16);
+}
+
+const std::shared_ptr<EndpointState>* pick_endpoint(WorkerContext& worker, const ServiceState& service, bool fallback,
+                             const std::vector<const EndpointState*>& exclude) {
+  const auto& set = fallback ? service.fallback : service.primary;
+  if (set.empty()) return nullptr;
+  int64_t now = worker.loop.now_ms();
+  auto usable = [&](const EndpointState* e) {
+    return e->available(now) && std::find(exclude.begin(), exclude.end(), e) == exclude.end();
+  };
+  if (worker.round_robin.size() <= service.index) worker.round_robin.resize(service.index + 1, 0);
+  uint32_t& cursor = worker.round_robin[service.index];
+  size_t n = set.size();
+
+  if (service.config.balance == config::Balance::kLeastRequest && n > 1) {
+    // Power of two choices over this worker's in-flight counts (Envoy's default).
+    const auto* a = &set[worker.random() % n];
+    const auto* b = &set[worker.random() % n];
+    bool ua = usable(a->get());
+    bool ub = usable(b->get());
+    if (ua && ub) return worker.pool.in_flight(a->get()) <= worker.pool.in_flight(b->get()) ? a : b;
+    if (ua) return a;
+    if (ub) return b;
+    // Both unusable: fall through to a full scan.
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const auto* e = &set[(cursor + i) % n];
+    if (usable(e->get())) {
+      cursor = static_cast<uint32_t>((cursor + i + 1) % n);
+      return e;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace x0::gateway

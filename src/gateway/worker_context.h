@@ -1,0 +1,41 @@
+// Everything one worker thread owns for proxying: its loop, upstream pool, cached route table,
+// balancer cursors and request-id generator. Never shared between threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gateway/route_table.h"
+#include "gateway/upstream_pool.h"
+#include "net/event_loop.h"
+
+namespace x0::gateway {
+
+struct WorkerContext {
+  WorkerContext(net::EventLoop& event_loop, const RouteTablePublisher& publisher, int worker_index);
+
+  net::EventLoop& loop;
+  UpstreamPool pool;
+  RouteTableReader routes;
+  int index;
+  std::vector<uint32_t> round_robin;  // by ServiceState::index
+  uint64_t rng;                       // xorshift state for balancing choices
+  uint64_t next_request_id;
+  std::string request_id_prefix;      // random per worker, so ids are unique across nodes
+  int64_t passive_eject_ms = 30000;   // how long a passively ejected endpoint sits out
+  // Proxied requests in progress (queue depth). Written only by this worker; read by scrapes.
+  std::atomic<uint64_t> in_flight{0};
+
+  uint64_t random();
+  // 32 hex characters: 16 of worker-random prefix, 16 of a counter.
+  void new_request_id(std::string& out);
+};
+
+// Picks an available endpoint of the service's primary set (or its fallback set when
+// `fallback`), skipping `exclude`. nullptr when none is available.
+const std::shared_ptr<EndpointState>* pick_endpoint(WorkerContext& worker, const ServiceState& service, bool fallback,
+                             const std::vector<const EndpointState*>& exclude);
+
+}  // namespace x0::gateway

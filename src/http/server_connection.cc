@@ -1,0 +1,313 @@
+// HTTP/1.1 server connection state machine (see server_connection.h).
+#include "http/server_connection.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "http/serialize.h"
+
+namespace x0::http {
+
+ServerConnection::ServerConnection(net::EventLoop& loop, net::Fd fd, const sockaddr_storage& peer,
+                                   RequestHandler& handler, const ServerLimits& limits,
+                                   std::function<void(ServerConnection*)> on_closed)
+    : loop_(loop),
+      fd_(std::move(fd)),
+      peer_(peer),
+      peer_ip_(net::peer_ip(peer)),
+      peer_loopback_(net::is_loopback(peer)),
+      handler_(handler),
+      limits_(limits),
+      on_closed_(std::move(on_closed)),
+      chunked_(limits.parse.max_body_bytes) {}
+
+ServerConnection::~ServerConnection() {
+  if (pending_ != nullptr) pending_->on_client_gone();
+}
+
+void ServerConnection::start() {
+  net::set_nodelay(fd_.get());
+  interest_ = EPOLLIN;
+  loop_.add(fd_.get(), interest_, this);
+  deadline_ms_ = loop_.now_ms() + limits_.idle_timeout_ms;
+}
+
+void ServerConnection::on_io(uint32_t events) {
+  if (state_ == State::kClosed) return;
+  if (events & EPOLLERR) {
+    close();
+    return;
+  }
+  if (events & EPOLLOUT) on_writable();
+  if (state_ == State::kHandling) {
+    update_interest();
+    return;
+  }
+  if (state_ != State::kClosed && (events & (EPOLLIN | EPOLLHUP))) on_readable();
+}
+
+void ServerConnection::on_readable() {
+  for (int round = 0; round < 4; ++round) {
+    char* tail = in_.prepare(4096);
+    size_t room = in_.free_space();
+    ssize_t n = ::recv(fd_.get(), tail, room, 0);
+    if (n > 0) {
+      in_.commit(static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < room) break;
+      continue;
+    }
+    if (n == 0) {  // client closed its side: nothing more can be answered on it
+      close();
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    close();
+    return;
+  }
+  process_input();
+}
+
+void ServerConnection::process_input() {
+  if (in_process_input_) return;  // a synchronous respond() inside handle(): the loop below goes on
+  in_process_input_ = true;
+  while (state_ == State::kReadingHead || state_ == State::kReadingBody) {
+    if (state_ == State::kReadingHead) {
+      if (in_.empty()) break;
+      if (!parse_next_head()) break;
+    }
+    if (state_ == State::kReadingBody) {
+      if (!body_complete()) break;
+      dispatch();
+    }
+  }
+  in_process_input_ = false;
+  if (state_ != State::kClosed) update_interest();
+}
+
+// Returns true when a head was parsed and the connection moved to kReadingBody.
+bool ServerConnection::parse_next_head() {
+  if (request_.started_ms == 0) {
+    request_.started_ms = loop_.now_ms();
+    deadline_ms_ = request_.started_ms + limits_.header_timeout_ms;
+  }
+  ParseError error{};
+  ParseStatus status = parse_request_head(in_.view(), limits_.parse, &request_.head, &error);
+  if (status == ParseStatus::kIncomplete) return false;
+  if (status == ParseStatus::kError) {
+    reject(error.status, error.reason);
+    return false;
+  }
+  parsed_base_ = in_.data();
+  keep_alive_ = request_.head.keep_alive;
+  body_length_ = 0;
+  if (request_.head.body_kind == BodyKind::kChunked) {
+    chunked_ = ChunkedDecoder(limits_.parse.max_body_bytes);
+  }
+  state_ = State::kReadingBody;
+  sent_continue_ = false;
+  deadline_ms_ = loop_.now_ms() + limits_.idle_timeout_ms;
+  return true;
+}
+
+// Returns true when the whole body is buffered.
+bool ServerConnection::body_complete() {
+  const RequestHead& head = request_.head;
+  size_t available = in_.size() - head.head_bytes;
+  bool complete = false;
+  switch (head.body_kind) {
+    case BodyKind::kNone:
+    case BodyKind::kUntilClose:
+      complete = true;
+      break;
+    case BodyKind::kContentLength:
+      body_length_ = static_cast<size_t>(head.content_length);
+      complete = available >= body_length_;
+      break;
+    case BodyKind::kChunked: {
+      std::string_view rest = in_.view().substr(head.head_bytes + body_length_);
+      size_t consumed = 0;
+      ParseError error{};
+      ParseStatus status = chunked_.feed(rest, &consumed, nullptr, &error);
+      body_length_ += consumed;
+      if (status == ParseStatus::kError) {
+        reject(error.status, error.reason);
+        return false;
+      }
+      complete = status == ParseStatus::kComplete;
+      break;
+    }
+  }
+  if (!complete && head.expect_continue && !sent_continue_) {
+    sent_continue_ = true;
+    out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+    flush();
+  }
+  return complete;
+}
+
+void ServerConnection::dispatch() {
+  if (in_.data() != parsed_base_) {
+    // The buffer moved while the body arrived: re-parse so the head's views point at it again.
+    ParseError error{};
+    parse_request_head(in_.view(), limits_.parse, &request_.head, &error);
+    parsed_base_ = in_.data();
+  }
+  request_.raw_head = in_.view().substr(0, request_.head.head_bytes);
+  request_.body = in_.view().substr(request_.head.head_bytes, body_length_);
+  // No reading while a request is handled (the request's views must not move); EPOLLIN is
+  // dropped lazily in on_io if the client sends more, saving two epoll_ctl calls per request.
+  state_ = State::kHandling;
+  handler_.handle(*this, request_);
+}
+
+void ServerConnection::reject(int status, const char* reason) {
+  handler_.on_bad_request(*this, status, reason);
+  rejected_ = true;
+  keep_alive_ = false;
+  request_.head.method = Method::kGet;  // so the error body is written
+  state_ = State::kHandling;
+  std::string body = R"({"error":")";
+  body += reason_phrase(status);
+  body += R"(","detail":")";
+  body += reason;
+  body += "\"}";
+  respond(status, "application/json", body);
+}
+
+void ServerConnection::respond(int status, std::string_view content_type, std::string_view body,
+                               std::string_view extra_headers) {
+  bool will_close = !keep_alive_ || closing_when_idle_;
+  std::string head;
+  head.reserve(160 + extra_headers.size());
+  append_status_line(head, status);
+  if (!content_type.empty()) append_header(head, "Content-Type", content_type);
+  head += "Content-Length: ";
+  head += std::to_string(body.size());
+  head += "\r\n";
+  if (will_close) {
+    head += "Connection: close\r\n";
+  } else if (request_.head.version_minor == 0) {
+    head += "Connection: keep-alive\r\n";
+  }
+  head += extra_headers;
+  head += "\r\n";
+  out_.append(head);
+  if (request_.head.method != Method::kHead) out_.append(body);
+  finish_response(!will_close);
+}
+
+void ServerConnection::send_raw(std::string_view bytes) {
+  if (state_ == State::kClosed) return;
+  out_.append(bytes);
+  flush();
+}
+
+void ServerConnection::release_request_bytes() {
+  if (rejected_) {
+    in_.consume(in_.size());
+  } else {
+    in_.consume(request_.head.head_bytes + body_length_);
+  }
+  request_ = Request{};
+  body_length_ = 0;
+}
+
+void ServerConnection::finish_response(bool keep_alive) {
+  if (state_ == State::kClosed) return;
+  pending_ = nullptr;
+  release_request_bytes();
+  if (!keep_alive || !keep_alive_ || closing_when_idle_ || rejected_) close_after_write_ = true;
+  state_ = State::kReadingHead;
+  deadline_ms_ = loop_.now_ms() + limits_.idle_timeout_ms;
+  flush();
+  if (state_ == State::kClosed) return;
+  if (close_after_write_) {
+    update_interest();
+    return;
+  }
+  in_.release_if_empty();
+  process_input();
+}
+
+void ServerConnection::flush() {
+  while (!out_.empty()) {
+    ssize_t n = ::send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      out_.consume(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!want_write_) {
+        want_write_ = true;
+        update_interest();
+      }
+      return;
+    }
+    close();
+    return;
+  }
+  out_.release_if_empty();
+  if (want_write_) {
+    want_write_ = false;
+    update_interest();
+  }
+  if (close_after_write_ && state_ != State::kHandling) {
+    ::shutdown(fd_.get(), SHUT_WR);
+    close();
+  }
+}
+
+void ServerConnection::on_writable() {
+  flush();
+  if (state_ != State::kClosed && pending_ != nullptr && output_pending() < kOutputHighWater / 2) {
+    pending_->on_client_writable();
+  }
+}
+
+void ServerConnection::update_interest() {
+  if (state_ == State::kClosed) return;
+  uint32_t wanted = 0;
+  bool reading = (state_ == State::kReadingHead || state_ == State::kReadingBody) &&
+                 !close_after_write_;
+  if (reading) wanted |= EPOLLIN;
+  if (want_write_) wanted |= EPOLLOUT;
+  if (wanted != interest_) {
+    interest_ = wanted;
+    loop_.modify(fd_.get(), wanted, this);
+  }
+}
+
+void ServerConnection::close_when_idle() {
+  closing_when_idle_ = true;
+  if (state_ == State::kReadingHead && in_.empty() && out_.empty()) close();
+}
+
+void ServerConnection::close() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  loop_.remove(fd_.get());
+  fd_.reset();
+  if (pending_ != nullptr) {
+    PendingResponse* pending = pending_;
+    pending_ = nullptr;
+    pending->on_client_gone();
+  }
+  loop_.defer([this] { on_closed_(this); });
+}
+
+void ServerConnection::check_deadline(int64_t now_ms) {
+  if (state_ == State::kClosed || state_ == State::kHandling) return;
+  if (deadline_ms_ == 0 || now_ms < deadline_ms_) return;
+  if (state_ == State::kReadingHead && in_.empty()) {
+    close();  // idle keep-alive connection timed out: close silently, as nginx and HAProxy do
+    return;
+  }
+  reject(408, "request not received in time");
+}
+
+}  // namespace x0::http

@@ -1,0 +1,139 @@
+// The server side of one HTTP/1.1 client connection: reads and frames requests (keep-alive,
+// pipelining, chunked, Expect: 100-continue, limits, smuggling refusal), hands each complete
+// request to a RequestHandler, and writes the response, buffered or streamed. One request is
+// handled at a time; pipelined requests wait in the read buffer. Owned by one worker thread.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "http/chunked.h"
+#include "http/message.h"
+#include "net/buffer.h"
+#include "net/event_loop.h"
+#include "net/socket.h"
+
+namespace x0::http {
+
+class ServerConnection;
+
+struct Request {
+  RequestHead head;
+  std::string_view body;  // raw body bytes as received (chunk framing kept when chunked)
+  std::string_view raw_head;
+  int64_t started_ms = 0;  // loop clock when the first byte of the request arrived
+};
+
+// A request in progress that outlives the handle() call (e.g. an upstream exchange). The
+// connection tells it when the client goes away or when a paused writer may write again.
+class PendingResponse {
+ public:
+  virtual ~PendingResponse() = default;
+  virtual void on_client_gone() = 0;        // stop everything; the connection is being destroyed
+  virtual void on_client_writable() {}      // output buffer drained below the low-water mark
+};
+
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  // Must eventually finish the response (respond() or send_raw()+finish_response()), now or
+  // later. Request views stay valid until then.
+  virtual void handle(ServerConnection& conn, const Request& request) = 0;
+  // A request that could not be parsed: the connection answers it and closes; this hook counts it.
+  virtual void on_bad_request(ServerConnection& /*conn*/, int /*status*/, const char* /*reason*/) {}
+};
+
+struct ServerLimits {
+  Limits parse;
+  int64_t header_timeout_ms = 10000;  // first byte of a request -> complete head (slowloris)
+  int64_t idle_timeout_ms = 60000;    // between requests, and between body reads
+};
+
+class ServerConnection final : public net::IoHandler {
+ public:
+  // on_closed runs (deferred) after the connection is closed, so the owner can destroy it.
+  ServerConnection(net::EventLoop& loop, net::Fd fd, const sockaddr_storage& peer,
+                   RequestHandler& handler, const ServerLimits& limits,
+                   std::function<void(ServerConnection*)> on_closed);
+  ~ServerConnection() override;
+
+  void start();
+  void on_io(uint32_t events) override;
+
+  // Complete response with a body; adds Content-Length and Connection framing.
+  void respond(int status, std::string_view content_type, std::string_view body,
+               std::string_view extra_headers = {});
+  // Streaming: the caller writes a complete head and body bytes, then finishes.
+  void send_raw(std::string_view bytes);
+  void finish_response(bool keep_alive);
+  void set_pending(PendingResponse* pending) { pending_ = pending; }
+  // A handler-owned object kept for the connection's lifetime (e.g. a reusable proxy exchange).
+  PendingResponse* attachment() const { return attachment_.get(); }
+  void set_attachment(std::unique_ptr<PendingResponse> attachment) { attachment_ = std::move(attachment); }
+
+  bool keep_alive_requested() const { return keep_alive_; }
+  size_t output_pending() const { return out_.size(); }
+  static constexpr size_t kOutputHighWater = 256 * 1024;
+
+  const sockaddr_storage& peer() const { return peer_; }
+  const std::string& peer_ip() const { return peer_ip_; }
+  bool peer_is_loopback() const { return peer_loopback_; }
+  net::EventLoop& loop() { return loop_; }
+  bool in_request() const { return state_ == State::kHandling; }
+
+  // Closes after the current response (drain), or now if idle.
+  void close_when_idle();
+  // Closes at once (timeouts, errors); in-flight work is told via PendingResponse.
+  void close();
+  // Called by the owner's periodic sweep: closes the connection if its deadline passed.
+  void check_deadline(int64_t now_ms);
+
+ private:
+  enum class State { kReadingHead, kReadingBody, kHandling, kClosed };
+  void on_readable();
+  void on_writable();
+  void process_input();
+  bool parse_next_head();
+  bool body_complete();
+  void dispatch();
+  void reject(int status, const char* reason);
+  void flush();
+  void release_request_bytes();
+  void update_interest();
+
+  net::EventLoop& loop_;
+  net::Fd fd_;
+  sockaddr_storage peer_;
+  std::string peer_ip_;
+  bool peer_loopback_ = false;
+  RequestHandler& handler_;
+  const ServerLimits& limits_;
+  std::function<void(ServerConnection*)> on_closed_;
+  PendingResponse* pending_ = nullptr;
+  std::unique_ptr<PendingResponse> attachment_;
+
+  State state_ = State::kReadingHead;
+  net::Buffer in_;
+  net::Buffer out_;
+  Request request_;
+  const char* parsed_base_ = nullptr;  // in_.data() when the head was parsed (views point there)
+  size_t body_length_ = 0;
+  ChunkedDecoder chunked_{0};
+  size_t chunked_scanned_ = 0;
+  bool keep_alive_ = true;
+  bool close_after_write_ = false;
+  bool closing_when_idle_ = false;
+  bool sent_continue_ = false;
+  bool want_write_ = false;
+  bool in_process_input_ = false;
+  bool rejected_ = false;
+  uint32_t interest_ = 0;
+  int64_t deadline_ms_ = 0;
+};
+
+}  // namespace x0::http
