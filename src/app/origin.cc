@@ -26,6 +26,12 @@ struct Faults {
   std::atomic<int> latency_ms{0};
   std::atomic<bool> health_failing{false};
   std::atomic<uint64_t> requests{0};
+  std::vector<http::Server*> servers;
+  uint64_t accepted() const {
+    uint64_t n = 0;
+    for (auto* s : servers) n += s->accepted_total();
+    return n;
+  }
 };
 
 std::string query_param(std::string_view query, std::string_view key) {
@@ -66,7 +72,10 @@ class OriginHandler final : public http::RequestHandler {
     if (path == "/__fault") return fault(conn, request);
     if (path == "/__stats") {
       return conn.respond(200, "application/json",
-                          json{{"requests", faults_.requests.load()}, {"name", name_}}.dump());
+                          json{{"requests", faults_.requests.load()},
+                               {"connections", faults_.accepted()},
+                               {"name", name_}}
+                              .dump());
     }
     if (path == "/health") {
       if (faults_.health_failing.load()) return conn.respond(503, "text/plain", "failing\n", extra_);
@@ -191,6 +200,7 @@ int run_origin(const OriginOptions& options) {
     loops.push_back(std::make_unique<net::EventLoop>());
     handlers.push_back(std::make_unique<OriginHandler>(faults, name));
     servers.push_back(std::make_unique<http::Server>(*loops.back(), limits));
+    faults.servers.push_back(servers.back().get());
     if (auto ok = servers.back()->listen(*address, *handlers.back(), true); !ok) {
       std::fprintf(stderr, "origin: %s\n", ok.error().detail.c_str());
       return 2;

@@ -2,7 +2,7 @@
 // An Error carries a short machine-readable code and a human sentence for logs and JSON bodies.
 #pragma once
 
-#include <expected>
+#include "common/expected_compat.h"  // std::expected, or a fallback for clang 14
 #include <string>
 #include <utility>
 

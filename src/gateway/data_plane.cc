@@ -45,12 +45,25 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
   }
   auto* exchange = static_cast<ProxyExchange*>(conn.attachment());
   if (exchange == nullptr) {
-    auto owned = std::make_unique<ProxyExchange>(worker_);
-    exchange = owned.get();
+    std::unique_ptr<http::PendingResponse> owned;
+    if (!spare_exchanges_.empty()) {
+      owned = std::move(spare_exchanges_.back());
+      spare_exchanges_.pop_back();
+    } else {
+      owned = std::make_unique<ProxyExchange>(worker_, [this](http::ServerConnection& done) {
+        constexpr size_t kMaxSpare = 1024;
+        auto detached = done.take_attachment();
+        if (spare_exchanges_.size() < kMaxSpare) spare_exchanges_.push_back(std::move(detached));
+        // else: destroyed here; the caller touches no member after handing it back
+      });
+    }
+    exchange = static_cast<ProxyExchange*>(owned.get());
     conn.set_attachment(std::move(owned));
   }
   exchange->start(conn, request, worker_.routes.shared(), *service);
 }
+
+DataPlane::~DataPlane() = default;
 
 void DataPlane::on_bad_request(http::ServerConnection& conn, int status, const char* reason) {
   static thread_local telemetry::Counter* by_status[600] = {};

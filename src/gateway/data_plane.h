@@ -2,7 +2,9 @@
 // operator API, everything else is routed to a service and proxied.
 #pragma once
 
+#include <memory>
 #include <string_view>
+#include <vector>
 
 #include "gateway/worker_context.h"
 #include "http/server_connection.h"
@@ -17,6 +19,7 @@ class DataPlane final : public http::RequestHandler {
   // `operator_api` answers reserved paths; may be nullptr (then they are routed like any other).
   DataPlane(WorkerContext& worker, http::RequestHandler* operator_api)
       : worker_(worker), operator_api_(operator_api) {}
+  ~DataPlane() override;
 
   void handle(http::ServerConnection& conn, const http::Request& request) override;
   void on_bad_request(http::ServerConnection& conn, int status, const char* reason) override;
@@ -24,6 +27,9 @@ class DataPlane final : public http::RequestHandler {
  private:
   WorkerContext& worker_;
   http::RequestHandler* operator_api_;
+  // Exchanges not attached to a connection. An exchange is attached while its request runs and
+  // comes back here when it ends, so idle keep-alive connections hold none.
+  std::vector<std::unique_ptr<http::PendingResponse>> spare_exchanges_;
 };
 
 }  // namespace x0::gateway

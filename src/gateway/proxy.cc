@@ -36,7 +36,9 @@ bool drop_request_header(std::string_view name, const http::HeaderList& headers)
 
 }  // namespace
 
-ProxyExchange::ProxyExchange(WorkerContext& worker) : worker_(worker) {}
+ProxyExchange::ProxyExchange(WorkerContext& worker,
+                             std::function<void(http::ServerConnection&)> detach)
+    : worker_(worker), detach_(std::move(detach)) {}
 
 ProxyExchange::~ProxyExchange() {
   cancel_timer();
@@ -223,8 +225,7 @@ void ProxyExchange::read_response() {
         if (!on_response_head()) return;
       } else {
         std::string_view bytes = in_.view();
-        forward_body(bytes);
-        if (!upstream_) return;
+        if (!forward_body(bytes)) return;  // ended: `this` may be reused or gone
         in_.consume(bytes.size());
       }
       if (phase_ == Phase::kIdle || !upstream_) return;
@@ -248,8 +249,8 @@ void ProxyExchange::read_response() {
                                                            {"request_id", request_id_}});
       record(502);
       release_upstream(false);
-      http::ServerConnection* client = client_;
-      reset();
+      http::ServerConnection* client = reset();
+      detach_(*client);  // `this` may be gone from here on
       client->close();
     }
     return;
@@ -323,13 +324,15 @@ bool ProxyExchange::on_response_head() {
     return false;
   }
   // The head and the first body bytes leave in one send().
-  forward_body(rest);
-  if (upstream_) in_.consume(rest.size());
+  if (!forward_body(rest)) return false;  // ended: `this` may be reused or gone
+  in_.consume(rest.size());
   return phase_ == Phase::kReadingBody && upstream_ != nullptr;
 }
 
 // Forwards body bytes (prefixed by a pending head in scratch_) and detects the body's end.
-void ProxyExchange::forward_body(std::string_view bytes) {
+// Returns false when the exchange ended: it was handed back (detach_) and may already run the
+// client's next pipelined request or be destroyed, so the caller must not touch any member.
+bool ProxyExchange::forward_body(std::string_view bytes) {
   std::string& out = scratch_;
   bool done = false;
   bool reusable = false;
@@ -354,10 +357,10 @@ void ProxyExchange::forward_body(std::string_view bytes) {
                   {{"service", service_->config.name}, {"reason", error.reason}});
         record(502);
         release_upstream(false);
-        http::ServerConnection* client = client_;
-        reset();
+        http::ServerConnection* client = reset();
+        detach_(*client);  // `this` may be gone from here on
         client->close();
-        return;
+        return false;
       }
       if (dechunk_) out += decoded;
       else out.append(bytes.data(), consumed);
@@ -376,16 +379,17 @@ void ProxyExchange::forward_body(std::string_view bytes) {
   if (!out.empty()) {
     client_->send_raw(out);
     out.clear();
-    if (!client_) return;  // send failed and the client connection closed
+    if (!client_) return false;  // send failed and the client connection closed
   }
   if (done) {
     complete(reusable);
-    return;
+    return false;
   }
   if (client_->output_pending() > http::ServerConnection::kOutputHighWater) {
     paused_ = true;  // slow client: stop reading upstream until it drains
     upstream_->set_events(EPOLLRDHUP);
   }
+  return true;
 }
 
 void ProxyExchange::on_client_writable() {
@@ -409,10 +413,10 @@ void ProxyExchange::complete(bool upstream_reusable) {
     endpoint.consecutive_failures.store(0, std::memory_order_relaxed);
   }
   release_upstream(upstream_reusable && response_.keep_alive);
-  http::ServerConnection* client = client_;
   bool keep_alive = client_keep_alive_;
-  reset();
-  client->finish_response(keep_alive);  // may start the next pipelined request on this object
+  http::ServerConnection* client = reset();
+  detach_(*client);  // `this` may be gone from here on
+  client->finish_response(keep_alive);  // may start the next pipelined request
 }
 
 void ProxyExchange::fail(Failure failure, const std::string& detail) {
@@ -473,8 +477,8 @@ void ProxyExchange::respond_error(int status, const char* error, const std::stri
   }
   body += "\",\"request_id\":\"" + request_id_ + "\"}";
   std::string extra = "X-Request-Id: " + request_id_ + "\r\n";
-  http::ServerConnection* client = client_;
-  reset();
+  http::ServerConnection* client = reset();
+  detach_(*client);  // `this` may be gone from here on
   client->respond(status, "application/json", body, extra);
 }
 
@@ -514,8 +518,9 @@ void ProxyExchange::cancel_timer() {
   }
 }
 
-void ProxyExchange::reset() {
+http::ServerConnection* ProxyExchange::reset() {
   cancel_timer();
+  http::ServerConnection* client = client_;
   if (client_ != nullptr) {
     client_->set_pending(nullptr);
     worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
@@ -525,6 +530,7 @@ void ProxyExchange::reset() {
   service_ = nullptr;
   table_.reset();
   phase_ = Phase::kIdle;
+  return client;
 }
 
 void ProxyExchange::on_client_gone() {

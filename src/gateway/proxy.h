@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,7 +21,9 @@ namespace x0::gateway {
 
 class ProxyExchange final : public http::PendingResponse, public net::IoHandler {
  public:
-  explicit ProxyExchange(WorkerContext& worker);
+  // `detach` runs when a request ends normally: it takes the exchange off the connection (and
+  // may destroy it), so the exchange must not touch its members after calling it.
+  ProxyExchange(WorkerContext& worker, std::function<void(http::ServerConnection&)> detach);
   ~ProxyExchange() override;
 
   void start(http::ServerConnection& client, const http::Request& request,
@@ -39,7 +42,7 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
   void send_request();
   void read_response();
   bool on_response_head();
-  void forward_body(std::string_view bytes);
+  bool forward_body(std::string_view bytes);  // false: the exchange ended (see proxy.cc)
   void complete(bool upstream_reusable);
   void fail(Failure failure, const std::string& detail);
   void respond_error(int status, const char* error, const std::string& detail);
@@ -47,9 +50,12 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
   void release_upstream(bool reusable);
   void arm_timer(int64_t ms);
   void cancel_timer();
-  void reset();
+  // Clears the request state and returns the client connection (nullptr if none); the caller
+  // then hands the exchange back (detach_) and answers or closes the client.
+  http::ServerConnection* reset();
 
   WorkerContext& worker_;
+  std::function<void(http::ServerConnection&)> detach_;
   http::ServerConnection* client_ = nullptr;
   const http::Request* request_ = nullptr;
   std::shared_ptr<const RouteTable> table_;  // keeps service_ alive for the request

@@ -75,6 +75,7 @@ void Server::adopt(net::Fd fd, const sockaddr_storage& peer, RequestHandler& han
         connections_.erase(closed);
         count_.store(connections_.size(), std::memory_order_relaxed);
       });
+  accepted_.fetch_add(1, std::memory_order_relaxed);
   ServerConnection* raw = connection.get();
   connections_.emplace(raw, std::move(connection));
   count_.store(connections_.size(), std::memory_order_relaxed);

@@ -27,6 +27,8 @@ class Server {
   // Readable from any thread (scrapes).
   size_t connection_count() const { return count_.load(std::memory_order_relaxed); }
   size_t busy_connection_count() const;
+  // Connections accepted since start; readable from any thread.
+  uint64_t accepted_total() const { return accepted_.load(std::memory_order_relaxed); }
 
  private:
   class Acceptor;
@@ -39,6 +41,7 @@ class Server {
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unordered_map<ServerConnection*, std::unique_ptr<ServerConnection>> connections_;
   std::atomic<size_t> count_{0};
+  std::atomic<uint64_t> accepted_{0};
   bool draining_ = false;
   net::TimerId sweep_timer_ = 0;
 };

@@ -6,10 +6,30 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <vector>
 
 #include "http/serialize.h"
 
 namespace x0::http {
+namespace {
+
+// Requests are big (a fixed header array); a worker recycles them instead of giving every
+// idle keep-alive connection one of its own.
+thread_local std::vector<std::unique_ptr<Request>> spare_requests;
+constexpr size_t kMaxSpareRequests = 1024;
+
+std::unique_ptr<Request> take_request() {
+  if (spare_requests.empty()) return std::make_unique<Request>();
+  std::unique_ptr<Request> request = std::move(spare_requests.back());
+  spare_requests.pop_back();
+  return request;
+}
+
+void recycle_request(std::unique_ptr<Request> request) {
+  if (request && spare_requests.size() < kMaxSpareRequests) spare_requests.push_back(std::move(request));
+}
+
+}  // namespace
 
 ServerConnection::ServerConnection(net::EventLoop& loop, net::Fd fd, const sockaddr_storage& peer,
                                    RequestHandler& handler, const ServerLimits& limits,
@@ -89,22 +109,28 @@ void ServerConnection::process_input() {
 }
 
 // Returns true when a head was parsed and the connection moved to kReadingBody.
+Request& ServerConnection::current_request() {
+  if (!request_) request_ = take_request();
+  return *request_;
+}
+
 bool ServerConnection::parse_next_head() {
-  if (request_.started_ms == 0) {
-    request_.started_ms = loop_.now_ms();
-    deadline_ms_ = request_.started_ms + limits_.header_timeout_ms;
+  current_request();
+  if (request_->started_ms == 0) {
+    request_->started_ms = loop_.now_ms();
+    deadline_ms_ = request_->started_ms + limits_.header_timeout_ms;
   }
   ParseError error{};
-  ParseStatus status = parse_request_head(in_.view(), limits_.parse, &request_.head, &error);
+  ParseStatus status = parse_request_head(in_.view(), limits_.parse, &request_->head, &error);
   if (status == ParseStatus::kIncomplete) return false;
   if (status == ParseStatus::kError) {
     reject(error.status, error.reason);
     return false;
   }
   parsed_base_ = in_.data();
-  keep_alive_ = request_.head.keep_alive;
+  keep_alive_ = request_->head.keep_alive;
   body_length_ = 0;
-  if (request_.head.body_kind == BodyKind::kChunked) {
+  if (request_->head.body_kind == BodyKind::kChunked) {
     chunked_ = ChunkedDecoder(limits_.parse.max_body_bytes);
   }
   state_ = State::kReadingBody;
@@ -115,7 +141,7 @@ bool ServerConnection::parse_next_head() {
 
 // Returns true when the whole body is buffered.
 bool ServerConnection::body_complete() {
-  const RequestHead& head = request_.head;
+  const RequestHead& head = request_->head;
   size_t available = in_.size() - head.head_bytes;
   bool complete = false;
   switch (head.body_kind) {
@@ -153,22 +179,23 @@ void ServerConnection::dispatch() {
   if (in_.data() != parsed_base_) {
     // The buffer moved while the body arrived: re-parse so the head's views point at it again.
     ParseError error{};
-    parse_request_head(in_.view(), limits_.parse, &request_.head, &error);
+    parse_request_head(in_.view(), limits_.parse, &request_->head, &error);
     parsed_base_ = in_.data();
   }
-  request_.raw_head = in_.view().substr(0, request_.head.head_bytes);
-  request_.body = in_.view().substr(request_.head.head_bytes, body_length_);
+  request_->raw_head = in_.view().substr(0, request_->head.head_bytes);
+  request_->body = in_.view().substr(request_->head.head_bytes, body_length_);
   // No reading while a request is handled (the request's views must not move); EPOLLIN is
   // dropped lazily in on_io if the client sends more, saving two epoll_ctl calls per request.
   state_ = State::kHandling;
-  handler_.handle(*this, request_);
+  handler_.handle(*this, *request_);
 }
 
 void ServerConnection::reject(int status, const char* reason) {
+  current_request();
   handler_.on_bad_request(*this, status, reason);
   rejected_ = true;
   keep_alive_ = false;
-  request_.head.method = Method::kGet;  // so the error body is written
+  request_->head.method = Method::kGet;  // so the error body is written
   state_ = State::kHandling;
   std::string body = R"({"error":")";
   body += reason_phrase(status);
@@ -190,13 +217,13 @@ void ServerConnection::respond(int status, std::string_view content_type, std::s
   head += "\r\n";
   if (will_close) {
     head += "Connection: close\r\n";
-  } else if (request_.head.version_minor == 0) {
+  } else if (request_->head.version_minor == 0) {
     head += "Connection: keep-alive\r\n";
   }
   head += extra_headers;
   head += "\r\n";
   out_.append(head);
-  if (request_.head.method != Method::kHead) out_.append(body);
+  if (request_->head.method != Method::kHead) out_.append(body);
   finish_response(!will_close);
 }
 
@@ -210,10 +237,11 @@ void ServerConnection::release_request_bytes() {
   if (rejected_) {
     in_.consume(in_.size());
   } else {
-    in_.consume(request_.head.head_bytes + body_length_);
+    in_.consume(request_->head.head_bytes + body_length_);
   }
-  request_ = Request{};
   body_length_ = 0;
+  request_->started_ms = 0;
+  if (in_.empty()) recycle_request(std::move(request_));
 }
 
 void ServerConnection::finish_response(bool keep_alive) {

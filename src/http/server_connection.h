@@ -75,6 +75,7 @@ class ServerConnection final : public net::IoHandler {
   // A handler-owned object kept for the connection's lifetime (e.g. a reusable proxy exchange).
   PendingResponse* attachment() const { return attachment_.get(); }
   void set_attachment(std::unique_ptr<PendingResponse> attachment) { attachment_ = std::move(attachment); }
+  std::unique_ptr<PendingResponse> take_attachment() { return std::move(attachment_); }
 
   bool keep_alive_requested() const { return keep_alive_; }
   size_t output_pending() const { return out_.size(); }
@@ -104,6 +105,7 @@ class ServerConnection final : public net::IoHandler {
   void reject(int status, const char* reason);
   void flush();
   void release_request_bytes();
+  Request& current_request();
   void update_interest();
 
   net::EventLoop& loop_;
@@ -120,7 +122,7 @@ class ServerConnection final : public net::IoHandler {
   State state_ = State::kReadingHead;
   net::Buffer in_;
   net::Buffer out_;
-  Request request_;
+  std::unique_ptr<Request> request_;  // only while a request is in progress (idle costs nothing)
   const char* parsed_base_ = nullptr;  // in_.data() when the head was parsed (views point there)
   size_t body_length_ = 0;
   ChunkedDecoder chunked_{0};

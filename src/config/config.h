@@ -1,0 +1,174 @@
+// The node's configuration: typed structs, TOML parsing with file:line errors, X0TTA6BL4_*
+// environment overrides and validation. Defaults are embedded in the binary (the TOML text of
+// examples/x0tta6bl4.toml); every key is documented in docs/CONFIG.md.
+// Nothing here throws: every problem becomes one line of Error::detail (code "config_invalid").
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+
+namespace x0::config {
+
+struct Endpoint {
+  std::string host;  // a DNS name, an IPv4 literal, or an IPv6 literal (stored without brackets)
+  uint16_t port = 0;
+  std::string to_string() const;  // "host:port" ("[v6]:port" for IPv6)
+  bool operator==(const Endpoint&) const = default;
+};
+
+struct HealthCheck {
+  bool enabled = true;
+  std::string path = "/health";
+  int interval_ms = 1000;
+  int timeout_ms = 500;
+  int healthy_threshold = 2;
+  int unhealthy_threshold = 2;
+};
+
+enum class Balance { kRoundRobin, kLeastRequest };
+
+struct Service {
+  std::string name;                // unique, [a-z0-9_-]+
+  std::vector<std::string> hosts;  // exact, or "*.example.com"; lower case; empty = any
+  std::vector<std::string> path_prefixes = {"/"};  // each starts with '/'
+  std::vector<Endpoint> endpoints;                 // at least one
+  std::vector<Endpoint> fallback;                  // used while no primary endpoint is healthy
+  Balance balance = Balance::kRoundRobin;
+  HealthCheck health_check;
+  int passive_eject_failures =
+      5;  // consecutive failures -> ejected until active check passes; 0 = off
+  int connect_timeout_ms = 1000, request_timeout_ms = 15000;
+  int retries = 1;                 // idempotent requests, on connect failure
+  int max_idle_per_endpoint = 64;  // keep-alive pool size per worker per endpoint
+  bool required = true;            // /health/ready waits for it
+};
+
+struct Listeners {
+  std::string data = "127.0.0.1:8080";
+  std::string health = "127.0.0.1:8081";
+  std::string metrics = "127.0.0.1:9090";
+  std::string mesh = "127.0.0.1:7946";
+};
+
+struct Node {
+  std::string id;  // after load: the host name when not configured
+  std::string data_dir = "./data";
+};
+
+struct ApiGateway {
+  int worker_threads = 0;  // 0 = number of cores
+  int64_t memory_pool_size = 64 * 1024 * 1024;
+  bool enable_dpdk = false;
+  uint16_t port = 0;              // legacy: if set, replaces the port of listeners.data (at load)
+  std::string fallback_upstream;  // legacy: "host:port" appended at load to every empty fallback
+  int max_header_bytes = 16384, max_headers = 100;
+  int64_t max_body_bytes = 10 * 1024 * 1024;
+  int header_timeout_ms = 10000, idle_timeout_ms = 60000, drain_timeout_ms = 10000;
+  int max_connections = 100000;
+};
+
+struct Cache {
+  int64_t capacity = 10000;
+  int64_t max_bytes = 256 * 1024 * 1024;
+  bool enable_preloading = false;
+  int shard_count = 16;
+  std::string backing_file;
+  int64_t default_ttl_s = 0;
+  int64_t stale_if_error_s = 300;
+  int snapshot_interval_s = 0;
+  std::vector<std::string> preload_urls;
+  bool enabled = true;
+};
+
+struct PerformanceMonitor {
+  int collection_interval_ms = 1000;
+  uint16_t prometheus_port = 9090;  // legacy: if set explicitly, replaces listeners.metrics port
+};
+
+struct Logging {
+  std::string level = "info";  // error|warn|info|debug (stored lower case)
+  std::string file;            // empty = stderr
+  int max_size_mb = 100;
+  int max_files = 5;
+};
+
+struct Security {
+  bool enable_audit_logging = false;
+  bool log_all_requests = false;
+  std::string admin_token;
+  bool admin_loopback_trusted = true;
+  bool isolate = false;
+  bool enable_jwt_validation = false;
+  std::string jwt_secret_file;
+  int rate_limit_requests_per_second = 0;
+};
+
+struct Mesh {
+  bool enabled = false;
+  std::vector<std::string> peers;  // each "host:port"
+};
+
+struct Pqc {
+  std::string mode = "required";  // required|preferred|disabled
+};
+
+struct Autopilot {
+  bool enabled = true;
+  bool dry_run = false;
+  std::string policy_file;
+};
+
+struct Incidents {
+  std::string store = "";  // after load: <data_dir>/incidents.db when not configured
+};
+
+struct Notify {
+  std::vector<std::string> webhooks;  // each http:// or https:// URL
+};
+
+struct Config {
+  Node node;
+  Listeners listeners;
+  ApiGateway api_gateway;
+  Cache cache;
+  PerformanceMonitor performance_monitor;
+  Logging logging;
+  Security security;
+  Mesh mesh;
+  Pqc pqc;
+  Autopilot autopilot;
+  Incidents incidents;
+  Notify notify;
+  std::vector<Service> services;
+  std::string source;  // path it was loaded from, or "<embedded defaults>"
+};
+
+// Parse + validate + resolve derived defaults (node.id, incidents.store, legacy keys). `name` is
+// used in error messages. Every problem is one line: "file:line: [section] key: message".
+x0::Result<Config> parse(std::string_view toml_text, std::string_view name);
+// Read + parse + env overrides (process environment) + validate + resolve.
+x0::Result<Config> load_file(const std::string& path);
+// Embedded defaults + env overrides + validate + resolve.
+x0::Result<Config> load_defaults();
+// Applies X0TTA6BL4_* variables from `env`; other variables are ignored, unknown X0TTA6BL4_ ones
+// are errors ("X0TTA6BL4_CACHE_CAPACITY: [cache] capacity: ..."). Validates the result but does
+// not re-resolve derived defaults: load_* do that after the overrides.
+x0::Result<void> apply_env(Config& cfg,
+                           const std::vector<std::pair<std::string, std::string>>& env);
+// The TOML text of the defaults (byte-identical to examples/x0tta6bl4.toml).
+std::string_view embedded_defaults();
+// "host:port", "[v6]:port"; port 1..65535; host a DNS name or IP literal.
+x0::Result<std::pair<std::string, uint16_t>> parse_host_port(std::string_view text);
+// Every environment variable name load_* understands, e.g. "X0TTA6BL4_CACHE_CAPACITY".
+std::vector<std::string> env_variable_names();
+// `x0tta6bl4 check-config FILE`: loads like load_file; prints "ok: FILE (N services)" to `out`
+// and returns 0, or prints the error lines to `err` and returns 1.
+int check_config(const std::string& path, std::ostream& out, std::ostream& err);
+
+}  // namespace x0::config

@@ -1,0 +1,411 @@
+// The configuration schema (one table of keys, types and rules) and the typed setters shared by
+// the TOML reader and the environment overrides. Ranges here are the documented ones in
+// docs/CONFIG.md; change both together.
+#include "config/fields.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <climits>
+#include <type_traits>
+
+namespace x0::config::detail {
+namespace {
+
+constexpr int64_t kIntMax = INT_MAX;
+constexpr int64_t kI64Max = INT64_MAX;
+
+Field i(std::string_view key, int* p, int64_t lo, int64_t hi = kIntMax) {
+  return Field{key, p, lo, hi, Shape::kAny};
+}
+Field l(std::string_view key, int64_t* p, int64_t lo, int64_t hi = kI64Max) {
+  return Field{key, p, lo, hi, Shape::kAny};
+}
+Field port(std::string_view key, uint16_t* p, int64_t lo) { return Field{key, p, lo, 65535}; }
+Field b(std::string_view key, bool* p) { return Field{key, p}; }
+Field s(std::string_view key, std::string* p, Shape shape = Shape::kAny) {
+  return Field{key, p, 0, 0, shape};
+}
+Field sl(std::string_view key, std::vector<std::string>* p, Shape shape) {
+  return Field{key, p, 0, 0, shape};
+}
+
+std::string lower(std::string_view v) {
+  std::string out(v);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool all_of(std::string_view v, bool (*ok)(char)) { return std::all_of(v.begin(), v.end(), ok); }
+bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+bool id_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+}
+bool host_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+}
+
+bool valid_ipv4(std::string_view h) {
+  int parts = 0;
+  while (true) {
+    size_t dot = h.find('.');
+    std::string_view part = h.substr(0, dot);
+    int v = -1;
+    auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    if (part.empty() || part.size() > 3 || ec != std::errc() || p != part.data() + part.size() ||
+        v > 255)
+      return false;
+    ++parts;
+    if (dot == std::string_view::npos) break;
+    h.remove_prefix(dot + 1);
+  }
+  return parts == 4;
+}
+
+std::optional<std::string> check_host(std::string_view h) {
+  if (h.empty()) return "empty host";
+  if (h.size() > 253) return "host longer than 253 characters";
+  if (h.find(':') != std::string_view::npos) {  // IPv6 literal, brackets already removed
+    if (!all_of(h, [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+        }))
+      return "bad IPv6 address";
+    return std::nullopt;
+  }
+  if (!all_of(h, host_char)) return "host has characters other than letters, digits, '.', '-', '_'";
+  if (all_of(h, [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) && !valid_ipv4(h))
+    return "bad IPv4 address";
+  return std::nullopt;
+}
+
+bool is_url(std::string_view v) {
+  return (v.starts_with("http://") && v.size() > 7) || (v.starts_with("https://") && v.size() > 8);
+}
+
+// Checks one string against a shape and normalises it; nullopt on success, else a message.
+std::optional<std::string> shape_ok(Shape shape, std::string& v) {
+  switch (shape) {
+    case Shape::kAny:
+      return std::nullopt;
+    case Shape::kHostPortOrEmpty:
+      if (v.empty()) return std::nullopt;
+      [[fallthrough]];
+    case Shape::kHostPort: {
+      auto hp = parse_host_port(v);
+      if (!hp) return "expected \"host:port\" (" + hp.error().detail + ")";
+      return std::nullopt;
+    }
+    case Shape::kLevel:
+      v = lower(v);
+      if (v == "error" || v == "warn" || v == "info" || v == "debug") return std::nullopt;
+      return "expected one of error, warn, info, debug";
+    case Shape::kPqcMode:
+      if (v == "required" || v == "preferred" || v == "disabled") return std::nullopt;
+      return "expected one of required, preferred, disabled";
+    case Shape::kPath:
+      if (v.starts_with('/')) return std::nullopt;
+      return "expected a path starting with '/'";
+    case Shape::kPathOrUrl:
+      if (v.starts_with('/') || is_url(v)) return std::nullopt;
+      return "expected a path starting with '/' or an http(s):// URL";
+    case Shape::kUrl:
+      if (is_url(v)) return std::nullopt;
+      return "expected an http:// or https:// URL";
+    case Shape::kServiceName:
+      if (!v.empty() && v.size() <= 64 && all_of(v, name_char)) return std::nullopt;
+      return "expected 1-64 characters of [a-z0-9_-]";
+    case Shape::kNodeId:
+      if (v.size() <= 253 && all_of(v, id_char)) return std::nullopt;
+      return "expected letters, digits, '.', '_' or '-'";
+    case Shape::kHostPattern: {
+      v = lower(v);
+      std::string_view h = v;
+      if (h.starts_with("*.")) h.remove_prefix(2);
+      if (!h.empty() && h.find('*') == std::string_view::npos && all_of(h, host_char))
+        return std::nullopt;
+      return "expected a host name or \"*.domain\"";
+    }
+  }
+  return std::nullopt;
+}
+
+std::string quoted(std::string_view v) {
+  std::string out = "\"";
+  out.append(v.substr(0, 60));
+  if (v.size() > 60) out += "...";
+  return out + "\"";
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& section_names() {
+  static const std::vector<std::string_view> kNames = {
+      "node",     "listeners", "api_gateway", "cache",     "performance_monitor", "logging",
+      "security", "mesh",      "pqc",         "autopilot", "incidents",           "notify"};
+  return kNames;
+}
+
+std::vector<Field> section_fields(Config& c, std::string_view section) {
+  if (section == "node")
+    return {s("id", &c.node.id, Shape::kNodeId), s("data_dir", &c.node.data_dir)};
+  if (section == "listeners") {
+    auto& L = c.listeners;
+    return {s("data", &L.data, Shape::kHostPort), s("health", &L.health, Shape::kHostPort),
+            s("metrics", &L.metrics, Shape::kHostPort), s("mesh", &L.mesh, Shape::kHostPort)};
+  }
+  if (section == "api_gateway") {
+    auto& g = c.api_gateway;
+    return {i("worker_threads", &g.worker_threads, 0, 256),
+            l("memory_pool_size", &g.memory_pool_size, 1),
+            b("enable_dpdk", &g.enable_dpdk),
+            port("port", &g.port, 0),
+            s("fallback_upstream", &g.fallback_upstream, Shape::kHostPortOrEmpty),
+            i("max_header_bytes", &g.max_header_bytes, 256, 1 << 20),
+            i("max_headers", &g.max_headers, 1, 10000),
+            l("max_body_bytes", &g.max_body_bytes, 0),
+            i("header_timeout_ms", &g.header_timeout_ms, 1),
+            i("idle_timeout_ms", &g.idle_timeout_ms, 1),
+            i("drain_timeout_ms", &g.drain_timeout_ms, 1),
+            i("max_connections", &g.max_connections, 1)};
+  }
+  if (section == "cache") {
+    auto& k = c.cache;
+    return {b("enabled", &k.enabled),
+            l("capacity", &k.capacity, 1),
+            l("max_bytes", &k.max_bytes, 1),
+            b("enable_preloading", &k.enable_preloading),
+            i("shard_count", &k.shard_count, 1, 1024),
+            s("backing_file", &k.backing_file),
+            l("default_ttl_s", &k.default_ttl_s, 0),
+            l("stale_if_error_s", &k.stale_if_error_s, 0),
+            i("snapshot_interval_s", &k.snapshot_interval_s, 0),
+            sl("preload_urls", &k.preload_urls, Shape::kPathOrUrl)};
+  }
+  if (section == "performance_monitor") {
+    auto& p = c.performance_monitor;
+    return {i("collection_interval_ms", &p.collection_interval_ms, 1),
+            port("prometheus_port", &p.prometheus_port, 1)};
+  }
+  if (section == "logging") {
+    auto& g = c.logging;
+    return {s("level", &g.level, Shape::kLevel), s("file", &g.file),
+            i("max_size_mb", &g.max_size_mb, 1), i("max_files", &g.max_files, 1)};
+  }
+  if (section == "security") {
+    auto& g = c.security;
+    return {b("enable_audit_logging", &g.enable_audit_logging),
+            b("log_all_requests", &g.log_all_requests),
+            s("admin_token", &g.admin_token),
+            b("admin_loopback_trusted", &g.admin_loopback_trusted),
+            b("isolate", &g.isolate),
+            b("enable_jwt_validation", &g.enable_jwt_validation),
+            s("jwt_secret_file", &g.jwt_secret_file),
+            i("rate_limit_requests_per_second", &g.rate_limit_requests_per_second, 0)};
+  }
+  if (section == "mesh")
+    return {b("enabled", &c.mesh.enabled), sl("peers", &c.mesh.peers, Shape::kHostPort)};
+  if (section == "pqc") return {s("mode", &c.pqc.mode, Shape::kPqcMode)};
+  if (section == "autopilot")
+    return {b("enabled", &c.autopilot.enabled), b("dry_run", &c.autopilot.dry_run),
+            s("policy_file", &c.autopilot.policy_file)};
+  if (section == "incidents") return {s("store", &c.incidents.store)};
+  if (section == "notify") return {sl("webhooks", &c.notify.webhooks, Shape::kUrl)};
+  return {};
+}
+
+std::vector<Field> service_fields(Service& v) {
+  return {s("name", &v.name, Shape::kServiceName),
+          sl("hosts", &v.hosts, Shape::kHostPattern),
+          sl("path_prefixes", &v.path_prefixes, Shape::kPath),
+          Field{"endpoints", &v.endpoints},
+          Field{"fallback", &v.fallback},
+          Field{"balance", &v.balance},
+          i("passive_eject_failures", &v.passive_eject_failures, 0),
+          i("connect_timeout_ms", &v.connect_timeout_ms, 1),
+          i("request_timeout_ms", &v.request_timeout_ms, 1),
+          i("retries", &v.retries, 0, 10),
+          i("max_idle_per_endpoint", &v.max_idle_per_endpoint, 0),
+          b("required", &v.required)};
+}
+
+std::vector<Field> health_check_fields(HealthCheck& h) {
+  return {b("enabled", &h.enabled),
+          s("path", &h.path, Shape::kPath),
+          i("interval_ms", &h.interval_ms, 1),
+          i("timeout_ms", &h.timeout_ms, 1),
+          i("healthy_threshold", &h.healthy_threshold, 1),
+          i("unhealthy_threshold", &h.unhealthy_threshold, 1)};
+}
+
+std::string env_name(std::string_view section, std::string_view key) {
+  std::string out = "X0TTA6BL4_";
+  out += section;
+  out += '_';
+  out += key;
+  for (char& ch : out) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+std::string expected(const Field& f) {
+  return std::visit(
+      [&](auto* p) -> std::string {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          return "true or false";
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return "a string";
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          return "an array of strings";
+        } else if constexpr (std::is_same_v<T, std::vector<Endpoint>>) {
+          return "an array of \"host:port\" strings";
+        } else if constexpr (std::is_same_v<T, Balance>) {
+          return "one of round_robin, least_request";
+        } else {
+          if (std::is_same_v<T, uint16_t>)
+            return f.min == 0 ? "a port number 0..65535 (0 = unset)" : "a port number 1..65535";
+          if (f.min == 1 && (f.max == kIntMax || f.max == kI64Max)) return "a positive integer";
+          if (f.min == 0 && (f.max == kIntMax || f.max == kI64Max)) return "a non-negative integer";
+          return "an integer in " + std::to_string(f.min) + ".." + std::to_string(f.max);
+        }
+      },
+      f.target);
+}
+
+std::optional<std::string> set_int(const Field& f, int64_t v) {
+  return std::visit(
+      [&](auto* p) -> std::optional<std::string> {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, int> || std::is_same_v<T, int64_t> ||
+                      std::is_same_v<T, uint16_t>) {
+          if (v < f.min || v > f.max)
+            return "expected " + expected(f) + ", got " + std::to_string(v);
+          *p = static_cast<T>(v);
+          return std::nullopt;
+        } else {
+          return "expected " + expected(f) + ", got integer " + std::to_string(v);
+        }
+      },
+      f.target);
+}
+
+std::optional<std::string> set_bool(const Field& f, bool v) {
+  if (auto* p = std::get_if<bool*>(&f.target)) {
+    **p = v;
+    return std::nullopt;
+  }
+  return "expected " + expected(f) + ", got " + (v ? "true" : "false");
+}
+
+std::optional<std::string> set_string(const Field& f, std::string v) {
+  if (auto* p = std::get_if<std::string*>(&f.target)) {
+    if (auto bad = shape_ok(f.shape, v)) return *bad + ", got " + quoted(v);
+    **p = std::move(v);
+    return std::nullopt;
+  }
+  if (auto* p = std::get_if<Balance*>(&f.target)) {
+    if (v == "round_robin")
+      **p = Balance::kRoundRobin;
+    else if (v == "least_request")
+      **p = Balance::kLeastRequest;
+    else
+      return "expected " + expected(f) + ", got " + quoted(v);
+    return std::nullopt;
+  }
+  return "expected " + expected(f) + ", got string " + quoted(v);
+}
+
+std::optional<std::string> set_string_list(const Field& f, std::vector<std::string> v) {
+  if (auto* p = std::get_if<std::vector<std::string>*>(&f.target)) {
+    for (auto& item : v)
+      if (auto bad = shape_ok(f.shape, item)) return *bad + ", got " + quoted(item);
+    **p = std::move(v);
+    return std::nullopt;
+  }
+  if (auto* p = std::get_if<std::vector<Endpoint>*>(&f.target)) {
+    std::vector<Endpoint> out;
+    for (auto& item : v) {
+      auto hp = parse_host_port(item);
+      if (!hp) return "expected \"host:port\" (" + hp.error().detail + "), got " + quoted(item);
+      out.push_back(Endpoint{hp->first, hp->second});
+    }
+    **p = std::move(out);
+    return std::nullopt;
+  }
+  return "expected " + expected(f) + ", got an array";
+}
+
+std::optional<std::string> set_from_text(const Field& f, std::string_view text) {
+  return std::visit(
+      [&](auto* p) -> std::optional<std::string> {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          std::string v = lower(text);
+          if (v == "true" || v == "1") return set_bool(f, true);
+          if (v == "false" || v == "0") return set_bool(f, false);
+          return "expected " + expected(f) + ", got " + quoted(text);
+        } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, Balance>) {
+          return set_string(f, std::string(text));
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>> ||
+                             std::is_same_v<T, std::vector<Endpoint>>) {
+          std::vector<std::string> items;
+          size_t start = 0;
+          while (start <= text.size() && !text.empty()) {
+            size_t comma = std::min(text.find(',', start), text.size());
+            std::string_view item = text.substr(start, comma - start);
+            while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+            while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+            if (!item.empty()) items.emplace_back(item);
+            start = comma + 1;
+          }
+          return set_string_list(f, std::move(items));
+        } else {
+          int64_t v = 0;
+          const char* end = text.data() + text.size();
+          auto [ptr, ec] = std::from_chars(text.data(), end, v);
+          if (text.empty() || ec != std::errc() || ptr != end)
+            return "expected " + expected(f) + ", got " + quoted(text);
+          return set_int(f, v);
+        }
+      },
+      f.target);
+}
+
+}  // namespace x0::config::detail
+
+namespace x0::config {
+
+std::string Endpoint::to_string() const {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return h + ":" + std::to_string(port);
+}
+
+x0::Result<std::pair<std::string, uint16_t>> parse_host_port(std::string_view text) {
+  std::string_view host, port_text;
+  if (text.starts_with('[')) {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return x0::fail("config_invalid", "expected \"[ipv6]:port\"");
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+    if (host.find(':') == std::string_view::npos)
+      return x0::fail("config_invalid", "expected an IPv6 address inside brackets");
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return x0::fail("config_invalid", "expected host:port");
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos)
+      return x0::fail("config_invalid", "IPv6 addresses must be written \"[addr]:port\"");
+  }
+  if (auto bad = detail::check_host(host)) return x0::fail("config_invalid", *bad);
+  int port = 0;
+  const char* end = port_text.data() + port_text.size();
+  auto [ptr, ec] = std::from_chars(port_text.data(), end, port);
+  if (port_text.empty() || ec != std::errc() || ptr != end || port < 1 || port > 65535)
+    return x0::fail("config_invalid", "expected a port number 1..65535 after ':'");
+  return std::pair<std::string, uint16_t>{std::string(host), static_cast<uint16_t>(port)};
+}
+
+}  // namespace x0::config

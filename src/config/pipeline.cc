@@ -1,0 +1,146 @@
+// The load steps after TOML: environment overrides, resolution of derived defaults and legacy
+// keys, and the checks that span several keys. Messages keep the "where: [section] key: what"
+// shape, where "where" is file:line or the X0TTA6BL4_* variable that set the value.
+#include "config/pipeline.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <map>
+
+#include "config/fields.h"
+
+namespace x0::config::detail {
+
+std::string Origins::locate(const std::string& path) const {
+  auto it = where.find(path);
+  return it == where.end() ? name : it->second;
+}
+
+std::string problem(const std::string& loc, std::string_view label, std::string_view key,
+                    std::string_view message) {
+  std::string out = loc + ": [" + std::string(label) + "]";
+  if (!key.empty()) out += " " + std::string(key);
+  return out + ": " + std::string(message);
+}
+
+std::string closest(std::string_view key, const std::vector<std::string_view>& known) {
+  auto distance = [](std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t diag = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    return row[b.size()];
+  };
+  if (key.size() > 64) return "";
+  std::string best;
+  size_t best_d = 3;  // suggest only within two edits
+  for (std::string_view k : known) {
+    size_t d = distance(key, k);
+    if (d < best_d) best_d = d, best = std::string(k);
+  }
+  return best;
+}
+
+void read_env(const std::vector<std::pair<std::string, std::string>>& env, Config& cfg, Origins& o,
+              Problems& out) {
+  constexpr std::string_view kPrefix = "X0TTA6BL4_";
+  std::map<std::string, std::pair<std::string_view, Field>> by_name;
+  for (std::string_view section : section_names())
+    for (const Field& f : section_fields(cfg, section))
+      by_name.emplace(env_name(section, f.key), std::pair{section, f});
+  for (const auto& [name, value] : env) {
+    if (!name.starts_with(kPrefix)) continue;
+    auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      out.push_back(name + ": unknown variable (no such configuration key; see docs/CONFIG.md)");
+      continue;
+    }
+    const auto& [section, field] = it->second;
+    o.where[std::string(section) + "." + std::string(field.key)] = name;
+    if (auto bad = set_from_text(field, value))
+      out.push_back(problem(name, section, field.key, *bad));
+  }
+}
+
+namespace {
+
+std::string hostname() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+// Replaces the port of a "host:port" listener; leaves it alone if it does not parse.
+void replace_port(std::string& listener, uint16_t port) {
+  auto hp = parse_host_port(listener);
+  if (hp) listener = Endpoint{hp->first, port}.to_string();
+}
+
+}  // namespace
+
+void resolve(Config& cfg) {
+  if (cfg.node.id.empty()) cfg.node.id = hostname();
+  if (cfg.incidents.store.empty()) {
+    std::string dir = cfg.node.data_dir.empty() ? "." : cfg.node.data_dir;
+    if (!dir.ends_with('/')) dir += '/';
+    cfg.incidents.store = dir + "incidents.db";
+  }
+  if (cfg.api_gateway.port != 0) replace_port(cfg.listeners.data, cfg.api_gateway.port);
+  if (cfg.performance_monitor.prometheus_port != PerformanceMonitor{}.prometheus_port)
+    replace_port(cfg.listeners.metrics, cfg.performance_monitor.prometheus_port);
+  if (!cfg.api_gateway.fallback_upstream.empty()) {
+    auto hp = parse_host_port(cfg.api_gateway.fallback_upstream);
+    if (hp)
+      for (Service& s : cfg.services)
+        if (s.fallback.empty()) s.fallback.push_back(Endpoint{hp->first, hp->second});
+  }
+}
+
+void validate(const Config& cfg, const Origins& o, Problems& out) {
+  std::map<std::string, size_t> names;
+  for (size_t i = 0; i < cfg.services.size(); ++i) {
+    const Service& s = cfg.services[i];
+    std::string at = "services." + std::to_string(i);
+    std::string label =
+        s.name.empty() ? "services[" + std::to_string(i) + "]" : "services." + s.name;
+    if (s.name.empty()) out.push_back(problem(o.locate(at), label, "name", "required key missing"));
+    auto [it, fresh] = names.emplace(s.name, i);
+    if (!fresh && !s.name.empty())
+      out.push_back(problem(o.locate(at + ".name"), label, "name",
+                            "duplicate service name (also at " +
+                                o.locate("services." + std::to_string(it->second) + ".name") +
+                                ")"));
+    if (s.endpoints.empty()) {
+      std::string loc =
+          o.where.contains(at + ".endpoints") ? o.locate(at + ".endpoints") : o.locate(at);
+      out.push_back(problem(loc, label, "endpoints", "at least one endpoint is required"));
+    }
+    if (s.path_prefixes.empty())
+      out.push_back(problem(o.locate(at + ".path_prefixes"), label, "path_prefixes",
+                            "at least one prefix is required (\"/\" matches everything)"));
+  }
+  // Two listeners on one address would fail at bind time; say so now, with the key.
+  const std::pair<std::string_view, const std::string*> listeners[] = {
+      {"data", &cfg.listeners.data},
+      {"health", &cfg.listeners.health},
+      {"metrics", &cfg.listeners.metrics},
+      {"mesh", &cfg.listeners.mesh}};
+  for (size_t i = 0; i < std::size(listeners); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (*listeners[i].second == *listeners[j].second)
+        out.push_back(problem(o.locate("listeners." + std::string(listeners[i].first)), "listeners",
+                              listeners[i].first,
+                              "same address as listeners." + std::string(listeners[j].first) +
+                                  " (" + *listeners[i].second + ")"));
+}
+
+}  // namespace x0::config::detail
