@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "gateway/health_state.h"
 #include "net/socket.h"
 
 namespace x0::gateway {
@@ -28,7 +29,7 @@ class HealthChecker::Probe final : public net::IoHandler {
   int64_t next_due_ms = 0;
   bool in_flight = false;
   bool completed_once = false;
-  int results = 0;
+  HealthTally tally;
   bool seen_in_table = true;
 
   void begin(net::EventLoop& loop) {
@@ -94,7 +95,6 @@ class HealthChecker::Probe final : public net::IoHandler {
     abort();
     in_flight = false;
     completed_once = true;
-    ++results;
     checker_.finish(*this, passed, status, detail);
   }
 
@@ -163,23 +163,18 @@ void HealthChecker::finish(Probe& probe, bool passed, int status, const std::str
   e.last_check_ms.store(net::EventLoop::monotonic_ms(), std::memory_order_relaxed);
   e.last_check_status.store(status, std::memory_order_relaxed);
   if (passed) {
-    e.check_failures = 0;
-    ++e.check_successes;
+    // A passing active check ends a passive ejection.
     if (e.ejected_until_ms.load() != 0) e.ejected_until_ms.store(0);
     e.consecutive_failures.store(0, std::memory_order_relaxed);
-    if (!e.healthy.load() && e.check_successes >= probe.settings.healthy_threshold) {
-      e.healthy.store(true);
-      log::info("HEALTH", "endpoint healthy", {{"service", probe.service}, {"endpoint", e.name}});
-    }
-    return;
   }
-  e.check_successes = 0;
-  ++e.check_failures;
-  // The very first result decides at once, so a node never starts by sending traffic to an
-  // endpoint that was down before it came up.
-  bool first = probe.results == 1;
-  if (e.healthy.load() && (first || e.check_failures >= probe.settings.unhealthy_threshold)) {
-    e.healthy.store(false);
+  bool was = e.healthy.load();
+  bool now = next_health(was, passed, probe.tally, probe.settings.healthy_threshold,
+                         probe.settings.unhealthy_threshold);
+  if (now == was) return;
+  e.healthy.store(now);
+  if (now) {
+    log::info("HEALTH", "endpoint healthy", {{"service", probe.service}, {"endpoint", e.name}});
+  } else {
     log::warn("HEALTH", "endpoint unhealthy",
               {{"service", probe.service}, {"endpoint", e.name}, {"detail", detail}});
   }

@@ -405,7 +405,7 @@ void ProxyExchange::complete(bool upstream_reusable) {
   if (response_.status >= 500) {
     endpoint.failures.fetch_add(1, std::memory_order_relaxed);
     int failures = endpoint.consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (failures >= service_->config.passive_eject_failures) {
+    if (service_->config.passive_eject_failures > 0 && failures >= service_->config.passive_eject_failures) {
       endpoint.ejected_until_ms.store(worker_.loop.now_ms() + worker_.passive_eject_ms,
                                       std::memory_order_relaxed);
     }
@@ -435,7 +435,7 @@ void ProxyExchange::fail(Failure failure, const std::string& detail) {
   if (endpoint != nullptr) {
     endpoint->failures.fetch_add(1, std::memory_order_relaxed);
     int failures = endpoint->consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (failures >= service_->config.passive_eject_failures) {
+    if (service_->config.passive_eject_failures > 0 && failures >= service_->config.passive_eject_failures) {
       if (endpoint->ejected_until_ms.load(std::memory_order_relaxed) <= worker_.loop.now_ms()) {
         log::warn("HEALTH", "endpoint ejected after consecutive failures",
                   {{"service", service_->config.name}, {"endpoint", endpoint->name},

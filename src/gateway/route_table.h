@@ -31,9 +31,6 @@ struct EndpointState {
   std::atomic<int> last_check_status{0};     // HTTP status, or 0 when the check could not connect
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> failures{0};
-  // Only the health checker thread touches these.
-  int check_successes = 0;
-  int check_failures = 0;
 
   bool available(int64_t now_ms) const {
     return healthy.load(std::memory_order_relaxed) &&

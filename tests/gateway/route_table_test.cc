@@ -1,0 +1,106 @@
+// Routing: which service a host and path reach, and what survives a rebuild.
+#include "gateway/route_table.h"
+
+#include <gtest/gtest.h>
+
+namespace x0::gateway {
+namespace {
+
+config::Service service(std::string name, std::vector<std::string> hosts,
+                        std::vector<std::string> prefixes, uint16_t port) {
+  config::Service s;
+  s.name = std::move(name);
+  s.hosts = std::move(hosts);
+  s.path_prefixes = std::move(prefixes);
+  s.endpoints = {config::Endpoint{"127.0.0.1", port}};
+  return s;
+}
+
+std::shared_ptr<const RouteTable> build(const config::Config& c, const RouteTable* previous = nullptr) {
+  auto table = RouteTable::build(c, previous, 1);
+  EXPECT_TRUE(table.has_value()) << (table ? "" : table.error().detail);
+  return *table;
+}
+
+std::string routed(const RouteTable& t, std::string_view host, std::string_view path) {
+  const ServiceState* s = t.route(host, path);
+  return s == nullptr ? "-" : s->config.name;
+}
+
+TEST(RouteTable, LongestPrefixWinsWithinAHost) {
+  config::Config c;
+  c.services = {service("root", {}, {"/"}, 9001), service("api", {}, {"/api"}, 9002),
+                service("apiv2", {}, {"/api/v2"}, 9003)};
+  auto t = build(c);
+  EXPECT_EQ(routed(*t, "x", "/"), "root");
+  EXPECT_EQ(routed(*t, "x", "/index.html"), "root");
+  EXPECT_EQ(routed(*t, "x", "/api/users"), "api");
+  EXPECT_EQ(routed(*t, "x", "/api/v2/users"), "apiv2");
+}
+
+TEST(RouteTable, ExactHostBeatsWildcardBeatsAny) {
+  config::Config c;
+  c.services = {service("any", {}, {"/"}, 9001), service("wild", {"*.example.com"}, {"/"}, 9002),
+                service("exact", {"shop.example.com"}, {"/"}, 9003)};
+  auto t = build(c);
+  EXPECT_EQ(routed(*t, "shop.example.com", "/"), "exact");
+  EXPECT_EQ(routed(*t, "SHOP.Example.COM:8080", "/"), "exact");  // case and port ignored
+  EXPECT_EQ(routed(*t, "blog.example.com", "/"), "wild");
+  EXPECT_EQ(routed(*t, "example.com", "/"), "any");  // a wildcard needs a label before it
+  EXPECT_EQ(routed(*t, "other.org", "/"), "any");
+}
+
+TEST(RouteTable, NoMatchIsNull) {
+  config::Config c;
+  c.services = {service("api", {"api.local"}, {"/v1"}, 9001)};
+  auto t = build(c);
+  EXPECT_EQ(routed(*t, "api.local", "/v2"), "-");
+  EXPECT_EQ(routed(*t, "web.local", "/v1"), "-");
+}
+
+TEST(RouteTable, EndpointStateSurvivesRebuild) {
+  config::Config c;
+  c.services = {service("api", {}, {"/"}, 9001)};
+  c.services[0].endpoints.push_back({"127.0.0.1", 9002});
+  auto first = build(c);
+  first->find("api")->primary[0]->healthy.store(false);
+  c.services[0].endpoints.pop_back();  // 9002 removed, 9001 kept
+  auto second = build(c, first.get());
+  ASSERT_EQ(second->find("api")->primary.size(), 1u);
+  EXPECT_EQ(second->find("api")->primary[0], first->find("api")->primary[0]);
+  EXPECT_FALSE(second->find("api")->primary[0]->healthy.load());
+}
+
+TEST(RouteTable, LegacyFallbackUpstreamIsUsedWhenAServiceHasNone) {
+  config::Config c;
+  c.services = {service("api", {}, {"/"}, 9001)};
+  c.services[0].fallback = {config::Endpoint{"127.0.0.1", 9100}};
+  auto t = build(c);
+  ASSERT_EQ(t->find("api")->fallback.size(), 1u);
+  EXPECT_TRUE(t->find("api")->fallback[0]->fallback);
+  EXPECT_EQ(t->find("api")->fallback[0]->name, "127.0.0.1:9100");
+}
+
+TEST(RouteTable, UnresolvableEndpointIsAnError) {
+  config::Config c;
+  c.services = {service("api", {}, {"/"}, 9001)};
+  c.services[0].endpoints[0].host = "no-such-host.invalid";
+  auto table = RouteTable::build(c, nullptr, 1);
+  ASSERT_FALSE(table.has_value());
+  EXPECT_NE(table.error().detail.find("no-such-host.invalid"), std::string::npos);
+}
+
+TEST(RouteTablePublisher, ReaderSeesNewTableAfterPublish) {
+  config::Config c;
+  c.services = {service("one", {}, {"/"}, 9001)};
+  RouteTablePublisher publisher;
+  publisher.publish(build(c));
+  RouteTableReader reader(publisher);
+  EXPECT_EQ(routed(reader.get(), "x", "/"), "one");
+  c.services[0].name = "two";
+  publisher.publish(build(c));
+  EXPECT_EQ(routed(reader.get(), "x", "/"), "two");
+}
+
+}  // namespace
+}  // namespace x0::gateway
