@@ -215,8 +215,6 @@ void Node::register_node_metrics() {
     for (auto& w : workers_) total += static_cast<double>(w->server->connection_count());
     return total;
   });
-  r.gauge_callback("hot_path_lock_acquisitions", "Locks taken on the request path (by design 0).",
-                   {}, [] { return 0.0; });
   r.gauge_callback("dpdk_port_up", "DPDK ports up (this build runs on kernel networking).",
                    {{"port", "none"}}, [] { return 0.0; });
   r.gauge_callback("dpdk_enabled", "1 when enable_dpdk is set in the config.", {}, [this] {
@@ -228,10 +226,11 @@ void Node::register_node_metrics() {
   }
   r.gauge_callback("pqc_fallback_enabled", "1 when any mesh link runs without PQC (SEV-1).", {},
                    [] { return 0.0; });
-  r.gauge_callback("config_reloads_total", "Configuration reloads, by result.", {{"result", "ok"}},
-                   [this] { return static_cast<double>(state_.reloads_ok.load()); });
-  r.gauge_callback("config_reloads_total", "Configuration reloads, by result.", {{"result", "failed"}},
-                   [this] { return static_cast<double>(state_.reloads_failed.load()); });
+  r.counter_callback("config_reloads_total", "Configuration reloads, by result.", {{"result", "ok"}},
+                     [this] { return static_cast<double>(state_.reloads_ok.load()); });
+  r.counter_callback("config_reloads_total", "Configuration reloads, by result.",
+                     {{"result", "failed"}},
+                     [this] { return static_cast<double>(state_.reloads_failed.load()); });
   r.gauge_callback("node_ready", "1 when /health/ready answers 200.", {}, [this] {
     return state_.startup_complete.load() && !state_.draining.load() ? 1.0 : 0.0;
   });
