@@ -6,6 +6,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/log.h"
 #include "net/event_loop.h"
 #include "telemetry/metrics.h"
 
@@ -88,12 +89,50 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
   if (path == "/security/pqc/status") return pqc_status(conn);
   if (path == "/mesh/peers") return mesh_peers(conn);
   if (path == "/mesh/status") return mesh_status(conn);
+  bool mutating = path.starts_with("/admin/") ||
+                  (!read_only && (path.starts_with("/incidents") || path.starts_with("/releases") ||
+                                  path.starts_with("/alerts/")));
+  if (mutating && !authorized(conn, request)) return;
   if (path.starts_with("/admin/") || path.starts_with("/incidents") ||
       path.starts_with("/releases") || path.starts_with("/alerts/")) {
     return respond_error(conn, 501, "not_implemented",
                          "this operator endpoint belongs to a module not built yet in this version");
   }
   respond_error(conn, 404, "not_found", "no operator endpoint at this path");
+}
+
+// SPEC section 1: admin calls need the bearer token unless they come from loopback and
+// loopback is trusted. A refusal is a 401 logged under SECURITY; every accepted call is logged
+// under AUDIT when audit logging is on.
+bool OperatorApi::authorized(http::ServerConnection& conn, const http::Request& request) {
+  auto config = node_.config.load();
+  const auto& security = config->security;
+  bool ok = security.admin_loopback_trusted && conn.peer_is_loopback();
+  if (!ok && !security.admin_token.empty()) {
+    std::string_view auth = request.head.headers.find("Authorization");
+    std::string expected = "Bearer " + security.admin_token;
+    // Compare in time independent of where the first difference is.
+    unsigned diff = auth.size() == expected.size() ? 0u : 1u;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      diff |= static_cast<unsigned char>(expected[i]) ^
+              static_cast<unsigned char>(i < auth.size() ? auth[i] : 0);
+    }
+    ok = diff == 0;
+  }
+  if (!ok) {
+    log::warn("SECURITY", "admin request refused: missing or wrong bearer token",
+              {{"peer", conn.peer_ip()}, {"method", request.head.method_text},
+               {"path", request.head.path}});
+    conn.respond(401, "application/json",
+                 R"({"error":"unauthorized","detail":"this endpoint needs Authorization: Bearer <admin token>"})" "\n",
+                 "WWW-Authenticate: Bearer\r\n");
+    return false;
+  }
+  if (security.enable_audit_logging) {
+    log::info("AUDIT", "admin call", {{"peer", conn.peer_ip()}, {"method", request.head.method_text},
+                                      {"path", request.head.path}});
+  }
+  return true;
 }
 
 void OperatorApi::health(http::ServerConnection& conn, const http::Request& /*request*/) {

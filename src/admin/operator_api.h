@@ -17,6 +17,7 @@ class OperatorApi final : public http::RequestHandler {
   void handle(http::ServerConnection& conn, const http::Request& request) override;
 
  private:
+  bool authorized(http::ServerConnection& conn, const http::Request& request);
   void health(http::ServerConnection& conn, const http::Request& request);
   void live(http::ServerConnection& conn);
   void ready(http::ServerConnection& conn);

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "common/log.h"
+#include "gateway/access_log.h"
 #include "telemetry/metrics.h"
 
 namespace x0::app {
@@ -50,6 +51,7 @@ Node::~Node() {
 }
 
 void Node::apply_logging(const config::Config& config) {
+  gateway::set_access_log(config.security.log_all_requests);
   log::Level level = log::Level::kInfo;
   if (log::parse_level(config.logging.level, &level)) log::set_level(level);
   if (!log::set_file(config.logging.file)) {

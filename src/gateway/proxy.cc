@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "common/log.h"
+#include "gateway/access_log.h"
 #include "http/serialize.h"
 
 namespace x0::gateway {
@@ -405,7 +406,8 @@ void ProxyExchange::complete(bool upstream_reusable) {
   if (response_.status >= 500) {
     endpoint.failures.fetch_add(1, std::memory_order_relaxed);
     int failures = endpoint.consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (service_->config.passive_eject_failures > 0 && failures >= service_->config.passive_eject_failures) {
+    int eject_after = service_->config.passive_eject_failures;  // 0: passive ejection off
+    if (eject_after > 0 && failures >= eject_after) {
       endpoint.ejected_until_ms.store(worker_.loop.now_ms() + worker_.passive_eject_ms,
                                       std::memory_order_relaxed);
     }
@@ -435,7 +437,8 @@ void ProxyExchange::fail(Failure failure, const std::string& detail) {
   if (endpoint != nullptr) {
     endpoint->failures.fetch_add(1, std::memory_order_relaxed);
     int failures = endpoint->consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (service_->config.passive_eject_failures > 0 && failures >= service_->config.passive_eject_failures) {
+    int eject_after = service_->config.passive_eject_failures;  // 0: passive ejection off
+    if (eject_after > 0 && failures >= eject_after) {
       if (endpoint->ejected_until_ms.load(std::memory_order_relaxed) <= worker_.loop.now_ms()) {
         log::warn("HEALTH", "endpoint ejected after consecutive failures",
                   {{"service", service_->config.name}, {"endpoint", endpoint->name},
@@ -483,7 +486,14 @@ void ProxyExchange::respond_error(int status, const char* error, const std::stri
 }
 
 void ProxyExchange::record(int status) {
-  service_->stats->record(status, static_cast<double>(now_ns() - start_ns_) / 1e9);
+  double seconds = static_cast<double>(now_ns() - start_ns_) / 1e9;
+  service_->stats->record(status, seconds);
+  if (access_log_enabled() && request_ != nullptr && client_ != nullptr) {
+    log_access({client_->peer_ip(), request_->head.method_text, request_->head.target, status,
+                seconds, service_->config.name,
+                upstream_ ? std::string_view(upstream_->endpoint().name) : std::string_view("-"),
+                request_id_});
+  }
 }
 
 void ProxyExchange::release_upstream(bool reusable) {

@@ -4,8 +4,35 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 namespace x0::gateway {
+namespace {
+
+// A quantile of everything a histogram observed since start, interpolated linearly inside its
+// bucket as Prometheus' histogram_quantile() does; 0 while empty. Read at scrape time only.
+double histogram_quantile(const telemetry::Histogram& h, double q) {
+  std::vector<uint64_t> counts = h.bucket_counts();
+  const std::vector<double>& bounds = h.upper_bounds();
+  uint64_t total = 0;
+  for (uint64_t c : counts) total += c;
+  if (total == 0 || bounds.empty()) return 0;
+  double rank = q * static_cast<double>(total);
+  uint64_t below = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] > 0 && static_cast<double>(below + counts[i]) >= rank) {
+      if (i == bounds.size()) return bounds.back();  // +Inf bucket: the highest finite bound
+      double lower = i == 0 ? 0 : bounds[i - 1];
+      double within = (rank - static_cast<double>(below)) / static_cast<double>(counts[i]);
+      return lower + (bounds[i] - lower) * within;
+    }
+    below += counts[i];
+  }
+  return bounds.back();
+}
+
+}  // namespace
 
 telemetry::Counter* ServiceStats::requests_counter(int code) {
   if (code < 100 || code > 599) code = 599;
@@ -63,6 +90,13 @@ ServiceStats& stats_for(std::string_view service) {
                    [s] { return s->requests_window.rate_per_second(); });
   r.gauge_callback("error_rate", "Share of requests answered 5xx over the last 10 s (0..1).",
                    labels, [s] { return telemetry::window_ratio(s->errors_window, s->requests_window); });
+  // The runbooks grep "latency": P50/P95/P99 read from the duration histogram at scrape time.
+  for (auto [q, label] : {std::pair{0.5, "0.5"}, std::pair{0.95, "0.95"}, std::pair{0.99, "0.99"}}) {
+    r.gauge_callback("request_latency_seconds",
+                     "Request duration quantiles since start (from http_request_duration_seconds).",
+                     {{"service", s->service}, {"quantile", label}},
+                     [s, q] { return histogram_quantile(*s->duration, q); });
+  }
   all.emplace(s->service, std::move(stats));
   return *s;
 }

@@ -20,6 +20,14 @@ void random_bytes(std::span<uint8_t> out);
 // Constant-time equality of two equal-length byte strings (no early exit).
 bool ct_equal(std::span<const uint8_t> a, std::span<const uint8_t> b);
 
+namespace detail {
+// Tells valgrind's memcheck that a value derived from secrets is public from here on (e.g. the
+// seed rho that becomes part of a public key). A no-op outside valgrind; it exists so the
+// constant-time tests (tests/pqc/constant_time/) can mark secret inputs undefined and still
+// let public outputs drive branches. Every call site must say why the value is public.
+void declassify(const void* data, size_t size);
+}  // namespace detail
+
 template <size_t N>
 class SecretBytes {
  public:

@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include <bit>
 #include <cstring>
 
 namespace x0::pqc::detail {
@@ -20,15 +21,15 @@ constexpr uint64_t kRoundConstants[24] = {
 
 inline uint64_t rotl(uint64_t v, int n) { return (v << n) | (v >> (64 - n)); }
 
+static_assert(std::endian::native == std::endian::little, "lanes are loaded with memcpy");
+
 inline uint64_t load_le64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  uint64_t v;
+  std::memcpy(&v, p, 8);
   return v;
 }
 
-inline void store_le64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
+inline void store_le64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
 
 // XORs `data` into the state starting at byte `pos` of the rate; permutes on every full block.
 // Returns the new position.
@@ -104,69 +105,144 @@ constexpr uint8_t kShakeDomain = 0x1F;
 }  // namespace
 
 void keccak_f1600(uint64_t a[25]) {
-  for (int round = 0; round < 24; ++round) {
-    const uint64_t c0 = a[0] ^ a[5] ^ a[10] ^ a[15] ^ a[20];
-    const uint64_t c1 = a[1] ^ a[6] ^ a[11] ^ a[16] ^ a[21];
-    const uint64_t c2 = a[2] ^ a[7] ^ a[12] ^ a[17] ^ a[22];
-    const uint64_t c3 = a[3] ^ a[8] ^ a[13] ^ a[18] ^ a[23];
-    const uint64_t c4 = a[4] ^ a[9] ^ a[14] ^ a[19] ^ a[24];
-    const uint64_t d0 = c4 ^ rotl(c1, 1);
-    const uint64_t d1 = c0 ^ rotl(c2, 1);
-    const uint64_t d2 = c1 ^ rotl(c3, 1);
-    const uint64_t d3 = c2 ^ rotl(c4, 1);
-    const uint64_t d4 = c3 ^ rotl(c0, 1);
-    const uint64_t b0 = (a[0] ^ d0);
-    const uint64_t b16 = rotl(a[5] ^ d0, 36);
-    const uint64_t b7 = rotl(a[10] ^ d0, 3);
-    const uint64_t b23 = rotl(a[15] ^ d0, 41);
-    const uint64_t b14 = rotl(a[20] ^ d0, 18);
-    const uint64_t b10 = rotl(a[1] ^ d1, 1);
-    const uint64_t b1 = rotl(a[6] ^ d1, 44);
-    const uint64_t b17 = rotl(a[11] ^ d1, 10);
-    const uint64_t b8 = rotl(a[16] ^ d1, 45);
-    const uint64_t b24 = rotl(a[21] ^ d1, 2);
-    const uint64_t b20 = rotl(a[2] ^ d2, 62);
-    const uint64_t b11 = rotl(a[7] ^ d2, 6);
-    const uint64_t b2 = rotl(a[12] ^ d2, 43);
-    const uint64_t b18 = rotl(a[17] ^ d2, 15);
-    const uint64_t b9 = rotl(a[22] ^ d2, 61);
-    const uint64_t b5 = rotl(a[3] ^ d3, 28);
-    const uint64_t b21 = rotl(a[8] ^ d3, 55);
-    const uint64_t b12 = rotl(a[13] ^ d3, 25);
-    const uint64_t b3 = rotl(a[18] ^ d3, 21);
-    const uint64_t b19 = rotl(a[23] ^ d3, 56);
-    const uint64_t b15 = rotl(a[4] ^ d4, 27);
-    const uint64_t b6 = rotl(a[9] ^ d4, 20);
-    const uint64_t b22 = rotl(a[14] ^ d4, 39);
-    const uint64_t b13 = rotl(a[19] ^ d4, 8);
-    const uint64_t b4 = rotl(a[24] ^ d4, 14);
-    a[0] = b0 ^ (~b1 & b2);
-    a[1] = b1 ^ (~b2 & b3);
-    a[2] = b2 ^ (~b3 & b4);
-    a[3] = b3 ^ (~b4 & b0);
-    a[4] = b4 ^ (~b0 & b1);
-    a[5] = b5 ^ (~b6 & b7);
-    a[6] = b6 ^ (~b7 & b8);
-    a[7] = b7 ^ (~b8 & b9);
-    a[8] = b8 ^ (~b9 & b5);
-    a[9] = b9 ^ (~b5 & b6);
-    a[10] = b10 ^ (~b11 & b12);
-    a[11] = b11 ^ (~b12 & b13);
-    a[12] = b12 ^ (~b13 & b14);
-    a[13] = b13 ^ (~b14 & b10);
-    a[14] = b14 ^ (~b10 & b11);
-    a[15] = b15 ^ (~b16 & b17);
-    a[16] = b16 ^ (~b17 & b18);
-    a[17] = b17 ^ (~b18 & b19);
-    a[18] = b18 ^ (~b19 & b15);
-    a[19] = b19 ^ (~b15 & b16);
-    a[20] = b20 ^ (~b21 & b22);
-    a[21] = b21 ^ (~b22 & b23);
-    a[22] = b22 ^ (~b23 & b24);
-    a[23] = b23 ^ (~b24 & b20);
-    a[24] = b24 ^ (~b20 & b21);
-    a[0] ^= kRoundConstants[round];
+  // Lanes in locals so they can live in registers; two rounds per iteration ping-pong
+  // between the s and e lanes; rho+pi is folded into chi one output row at a time.
+  uint64_t s0 = a[0]; uint64_t s1 = a[1]; uint64_t s2 = a[2]; uint64_t s3 = a[3]; uint64_t s4 = a[4];
+  uint64_t s5 = a[5]; uint64_t s6 = a[6]; uint64_t s7 = a[7]; uint64_t s8 = a[8]; uint64_t s9 = a[9];
+  uint64_t s10 = a[10]; uint64_t s11 = a[11]; uint64_t s12 = a[12]; uint64_t s13 = a[13]; uint64_t s14 = a[14];
+  uint64_t s15 = a[15]; uint64_t s16 = a[16]; uint64_t s17 = a[17]; uint64_t s18 = a[18]; uint64_t s19 = a[19];
+  uint64_t s20 = a[20]; uint64_t s21 = a[21]; uint64_t s22 = a[22]; uint64_t s23 = a[23]; uint64_t s24 = a[24];
+  uint64_t e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14, e15, e16, e17, e18, e19, e20, e21, e22, e23, e24;
+  uint64_t c0, c1, c2, c3, c4, d0, d1, d2, d3, d4, b0, b1, b2, b3, b4;
+  for (int round = 0; round < 24; round += 2) {
+    c0 = s0 ^ s5 ^ s10 ^ s15 ^ s20;
+    c1 = s1 ^ s6 ^ s11 ^ s16 ^ s21;
+    c2 = s2 ^ s7 ^ s12 ^ s17 ^ s22;
+    c3 = s3 ^ s8 ^ s13 ^ s18 ^ s23;
+    c4 = s4 ^ s9 ^ s14 ^ s19 ^ s24;
+    d0 = c4 ^ rotl(c1, 1);
+    d1 = c0 ^ rotl(c2, 1);
+    d2 = c1 ^ rotl(c3, 1);
+    d3 = c2 ^ rotl(c4, 1);
+    d4 = c3 ^ rotl(c0, 1);
+    b0 = s0 ^ d0;
+    b1 = rotl(s6 ^ d1, 44);
+    b2 = rotl(s12 ^ d2, 43);
+    b3 = rotl(s18 ^ d3, 21);
+    b4 = rotl(s24 ^ d4, 14);
+    e0 = b0 ^ (~b1 & b2);
+    e1 = b1 ^ (~b2 & b3);
+    e2 = b2 ^ (~b3 & b4);
+    e3 = b3 ^ (~b4 & b0);
+    e4 = b4 ^ (~b0 & b1);
+    b0 = rotl(s3 ^ d3, 28);
+    b1 = rotl(s9 ^ d4, 20);
+    b2 = rotl(s10 ^ d0, 3);
+    b3 = rotl(s16 ^ d1, 45);
+    b4 = rotl(s22 ^ d2, 61);
+    e5 = b0 ^ (~b1 & b2);
+    e6 = b1 ^ (~b2 & b3);
+    e7 = b2 ^ (~b3 & b4);
+    e8 = b3 ^ (~b4 & b0);
+    e9 = b4 ^ (~b0 & b1);
+    b0 = rotl(s1 ^ d1, 1);
+    b1 = rotl(s7 ^ d2, 6);
+    b2 = rotl(s13 ^ d3, 25);
+    b3 = rotl(s19 ^ d4, 8);
+    b4 = rotl(s20 ^ d0, 18);
+    e10 = b0 ^ (~b1 & b2);
+    e11 = b1 ^ (~b2 & b3);
+    e12 = b2 ^ (~b3 & b4);
+    e13 = b3 ^ (~b4 & b0);
+    e14 = b4 ^ (~b0 & b1);
+    b0 = rotl(s4 ^ d4, 27);
+    b1 = rotl(s5 ^ d0, 36);
+    b2 = rotl(s11 ^ d1, 10);
+    b3 = rotl(s17 ^ d2, 15);
+    b4 = rotl(s23 ^ d3, 56);
+    e15 = b0 ^ (~b1 & b2);
+    e16 = b1 ^ (~b2 & b3);
+    e17 = b2 ^ (~b3 & b4);
+    e18 = b3 ^ (~b4 & b0);
+    e19 = b4 ^ (~b0 & b1);
+    b0 = rotl(s2 ^ d2, 62);
+    b1 = rotl(s8 ^ d3, 55);
+    b2 = rotl(s14 ^ d4, 39);
+    b3 = rotl(s15 ^ d0, 41);
+    b4 = rotl(s21 ^ d1, 2);
+    e20 = b0 ^ (~b1 & b2);
+    e21 = b1 ^ (~b2 & b3);
+    e22 = b2 ^ (~b3 & b4);
+    e23 = b3 ^ (~b4 & b0);
+    e24 = b4 ^ (~b0 & b1);
+    e0 ^= kRoundConstants[round];
+    c0 = e0 ^ e5 ^ e10 ^ e15 ^ e20;
+    c1 = e1 ^ e6 ^ e11 ^ e16 ^ e21;
+    c2 = e2 ^ e7 ^ e12 ^ e17 ^ e22;
+    c3 = e3 ^ e8 ^ e13 ^ e18 ^ e23;
+    c4 = e4 ^ e9 ^ e14 ^ e19 ^ e24;
+    d0 = c4 ^ rotl(c1, 1);
+    d1 = c0 ^ rotl(c2, 1);
+    d2 = c1 ^ rotl(c3, 1);
+    d3 = c2 ^ rotl(c4, 1);
+    d4 = c3 ^ rotl(c0, 1);
+    b0 = e0 ^ d0;
+    b1 = rotl(e6 ^ d1, 44);
+    b2 = rotl(e12 ^ d2, 43);
+    b3 = rotl(e18 ^ d3, 21);
+    b4 = rotl(e24 ^ d4, 14);
+    s0 = b0 ^ (~b1 & b2);
+    s1 = b1 ^ (~b2 & b3);
+    s2 = b2 ^ (~b3 & b4);
+    s3 = b3 ^ (~b4 & b0);
+    s4 = b4 ^ (~b0 & b1);
+    b0 = rotl(e3 ^ d3, 28);
+    b1 = rotl(e9 ^ d4, 20);
+    b2 = rotl(e10 ^ d0, 3);
+    b3 = rotl(e16 ^ d1, 45);
+    b4 = rotl(e22 ^ d2, 61);
+    s5 = b0 ^ (~b1 & b2);
+    s6 = b1 ^ (~b2 & b3);
+    s7 = b2 ^ (~b3 & b4);
+    s8 = b3 ^ (~b4 & b0);
+    s9 = b4 ^ (~b0 & b1);
+    b0 = rotl(e1 ^ d1, 1);
+    b1 = rotl(e7 ^ d2, 6);
+    b2 = rotl(e13 ^ d3, 25);
+    b3 = rotl(e19 ^ d4, 8);
+    b4 = rotl(e20 ^ d0, 18);
+    s10 = b0 ^ (~b1 & b2);
+    s11 = b1 ^ (~b2 & b3);
+    s12 = b2 ^ (~b3 & b4);
+    s13 = b3 ^ (~b4 & b0);
+    s14 = b4 ^ (~b0 & b1);
+    b0 = rotl(e4 ^ d4, 27);
+    b1 = rotl(e5 ^ d0, 36);
+    b2 = rotl(e11 ^ d1, 10);
+    b3 = rotl(e17 ^ d2, 15);
+    b4 = rotl(e23 ^ d3, 56);
+    s15 = b0 ^ (~b1 & b2);
+    s16 = b1 ^ (~b2 & b3);
+    s17 = b2 ^ (~b3 & b4);
+    s18 = b3 ^ (~b4 & b0);
+    s19 = b4 ^ (~b0 & b1);
+    b0 = rotl(e2 ^ d2, 62);
+    b1 = rotl(e8 ^ d3, 55);
+    b2 = rotl(e14 ^ d4, 39);
+    b3 = rotl(e15 ^ d0, 41);
+    b4 = rotl(e21 ^ d1, 2);
+    s20 = b0 ^ (~b1 & b2);
+    s21 = b1 ^ (~b2 & b3);
+    s22 = b2 ^ (~b3 & b4);
+    s23 = b3 ^ (~b4 & b0);
+    s24 = b4 ^ (~b0 & b1);
+    s0 ^= kRoundConstants[round + 1];
   }
+  a[0] = s0; a[1] = s1; a[2] = s2; a[3] = s3; a[4] = s4;
+  a[5] = s5; a[6] = s6; a[7] = s7; a[8] = s8; a[9] = s9;
+  a[10] = s10; a[11] = s11; a[12] = s12; a[13] = s13; a[14] = s14;
+  a[15] = s15; a[16] = s16; a[17] = s17; a[18] = s18; a[19] = s19;
+  a[20] = s20; a[21] = s21; a[22] = s22; a[23] = s23; a[24] = s24;
 }
 
 void sha3_256(std::span<const uint8_t> in, std::span<uint8_t, 32> out) {
