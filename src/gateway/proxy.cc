@@ -423,7 +423,8 @@ void ProxyExchange::complete(bool upstream_reusable) {
 
 void ProxyExchange::fail(Failure failure, const std::string& detail) {
   cancel_timer();
-  bool stale_reuse = upstream_ && upstream_->reused && failure == Failure::kReset && in_.empty();
+  bool nothing_received = in_.empty();
+  bool stale_reuse = upstream_ && upstream_->reused && failure == Failure::kReset && nothing_received;
   EndpointState* endpoint = upstream_ ? &upstream_->endpoint() : (tried_.empty() ? nullptr
                                          : const_cast<EndpointState*>(tried_.back()));
   release_upstream(false);
@@ -451,8 +452,12 @@ void ProxyExchange::fail(Failure failure, const std::string& detail) {
   if (failure == Failure::kConnect || failure == Failure::kTimeout) {
     (failure == Failure::kConnect ? service_->stats->errors_connect : service_->stats->errors_timeout)->inc();
   }
-  bool nothing_sent = failure == Failure::kConnect;
-  if (nothing_sent && retries_left_ > 0) {
+  // Retry on another endpoint when the upstream never saw the request (connect failure), or
+  // reset the connection before answering an idempotent one (e.g. its accept queue overflowed).
+  bool retryable = failure == Failure::kConnect ||
+                   (failure == Failure::kReset && nothing_received &&
+                    http::is_idempotent(request_->head.method));
+  if (retryable && retries_left_ > 0) {
     --retries_left_;
     service_->stats->retries->inc();
     attempt();
