@@ -144,8 +144,10 @@ void ProxyExchange::attempt() {
   in_.consume(in_.size());
   upstream_ = worker_.pool.take(endpoint.get());
   if (upstream_) {
+    // Same events as while idle, so taking a pooled connection costs no epoll_ctl; EPOLLOUT is
+    // added only if the request does not fit in the socket buffer at once.
     phase_ = Phase::kWriting;
-    upstream_->attach(this, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+    upstream_->attach(this, EPOLLIN | EPOLLRDHUP);
     send_request();
     return;
   }
@@ -171,7 +173,7 @@ void ProxyExchange::on_io(uint32_t events) {
     }
     cancel_timer();
     phase_ = Phase::kWriting;
-    upstream_->set_events(EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+    upstream_->set_events(EPOLLIN | EPOLLRDHUP);
     send_request();
     return;
   }
@@ -204,13 +206,16 @@ void ProxyExchange::send_request() {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT continues
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      upstream_->set_events(EPOLLIN | EPOLLOUT | EPOLLRDHUP);  // on_io continues the write
+      return;
+    }
     fail(Failure::kReset, std::string("send: ") + std::strerror(errno));
     return;
   }
   phase_ = Phase::kReadingHead;
   sent_ns_ = now_ns();
-  upstream_->set_events(EPOLLIN | EPOLLRDHUP);
+  upstream_->set_events(EPOLLIN | EPOLLRDHUP);  // no-op unless EPOLLOUT had been added
   arm_timer(service_->config.request_timeout_ms);
 }
 

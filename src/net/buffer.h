@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace x0::net {
 
@@ -23,7 +24,8 @@ class Buffer {
   char* prepare(size_t min_free) {
     if (!block_) {
       capacity_ = min_free > kDefaultBlock ? min_free : kDefaultBlock;
-      block_ = std::make_unique_for_overwrite<char[]>(capacity_);
+      block_ = capacity_ == kDefaultBlock ? take_block()
+                                          : std::make_unique_for_overwrite<char[]>(capacity_);
     }
     if (capacity_ - end_ < min_free) {
       size_t used = size();
@@ -55,12 +57,32 @@ class Buffer {
   // Frees the block when nothing is buffered (idle connections).
   void release_if_empty() {
     if (empty() && block_) {
+      if (capacity_ == kDefaultBlock) give_block(std::move(block_));
       block_.reset();
       capacity_ = begin_ = end_ = 0;
     }
   }
 
  private:
+  // Default-size blocks are recycled per thread: a connection releases its block after every
+  // response (idle connections then hold none) without a malloc/free pair per request.
+  static constexpr size_t kMaxSpareBlocks = 256;
+  static std::vector<std::unique_ptr<char[]>>& spare_blocks() {
+    thread_local std::vector<std::unique_ptr<char[]>> spare;
+    return spare;
+  }
+  static std::unique_ptr<char[]> take_block() {
+    auto& spare = spare_blocks();
+    if (spare.empty()) return std::make_unique_for_overwrite<char[]>(kDefaultBlock);
+    std::unique_ptr<char[]> block = std::move(spare.back());
+    spare.pop_back();
+    return block;
+  }
+  static void give_block(std::unique_ptr<char[]> block) {
+    auto& spare = spare_blocks();
+    if (spare.size() < kMaxSpareBlocks) spare.push_back(std::move(block));
+  }
+
   std::unique_ptr<char[]> block_;
   size_t capacity_ = 0;
   size_t begin_ = 0;
