@@ -54,7 +54,8 @@ void Node::apply_logging(const config::Config& config) {
   gateway::set_access_log(config.security.log_all_requests);
   log::Level level = log::Level::kInfo;
   if (log::parse_level(config.logging.level, &level)) log::set_level(level);
-  if (!log::set_file(config.logging.file)) {
+  uint64_t max_bytes = static_cast<uint64_t>(config.logging.max_size_mb) * 1024 * 1024;
+  if (!log::set_file(config.logging.file, max_bytes, config.logging.max_files)) {
     log::error("CONFIG", "cannot open log file, logging to stderr", {{"file", config.logging.file}});
   }
 }

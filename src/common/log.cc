@@ -2,6 +2,7 @@
 #include "common/log.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,12 +10,37 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
+#include <string>
 
 namespace x0::log {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 std::atomic<int> g_fd{2};
+
+// Rotation state; the mutex is taken only by the one writer that crosses the size limit.
+std::mutex g_rotate_mu;
+std::string g_path;
+std::atomic<uint64_t> g_max_bytes{0};
+std::atomic<uint64_t> g_written{0};
+int g_max_files = 5;
+
+void rotate() {
+  std::lock_guard lock(g_rotate_mu);
+  if (g_path.empty() || g_written.load() < g_max_bytes.load()) return;  // someone else did it
+  for (int i = g_max_files - 1; i >= 1; --i) {
+    std::string from = g_path + "." + std::to_string(i);
+    std::string to = g_path + "." + std::to_string(i + 1);
+    std::rename(from.c_str(), to.c_str());
+  }
+  std::rename(g_path.c_str(), (g_path + ".1").c_str());
+  int fd = open(g_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return;  // keep writing to the renamed file rather than lose lines
+  int old = g_fd.exchange(fd);
+  if (old > 2) close(old);
+  g_written.store(0);
+}
 
 const char* level_name(Level level) {
   switch (level) {
@@ -53,14 +79,22 @@ void append_value(std::string& out, const std::string& value) {
 void set_level(Level level) { g_level.store(static_cast<int>(level)); }
 bool enabled(Level level) { return static_cast<int>(level) <= g_level.load(std::memory_order_relaxed); }
 
-bool set_file(const std::string& path) {
+bool set_file(const std::string& path, uint64_t max_bytes, int max_files) {
+  std::lock_guard lock(g_rotate_mu);
   if (path.empty()) {
+    g_path.clear();
+    g_max_bytes.store(0);
     int old = g_fd.exchange(2);
     if (old > 2) close(old);
     return true;
   }
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) return false;
+  struct stat st {};
+  g_written.store(fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0);
+  g_path = path;
+  g_max_files = max_files < 1 ? 1 : max_files;
+  g_max_bytes.store(max_bytes);
   int old = g_fd.exchange(fd);
   if (old > 2) close(old);
   return true;
@@ -107,6 +141,10 @@ void write(Level level, std::string_view category, std::string_view message,
   line += '\n';
   ssize_t ignored = ::write(g_fd.load(std::memory_order_relaxed), line.data(), line.size());
   (void)ignored;  // nowhere left to report a failed log write
+  uint64_t limit = g_max_bytes.load(std::memory_order_relaxed);
+  if (limit != 0 && g_written.fetch_add(line.size(), std::memory_order_relaxed) + line.size() >= limit) {
+    rotate();
+  }
 }
 
 }  // namespace x0::log

@@ -3,6 +3,7 @@
 // lines they concern. Thread-safe; each line is written with a single write(2).
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -27,7 +28,9 @@ struct Field {
 void set_level(Level level);
 bool enabled(Level level);
 // Log to this file (appended) instead of stderr; empty path means stderr. Returns false on error.
-bool set_file(const std::string& path);
+// When the file grows past max_bytes it is rotated: path -> path.1 -> ... -> path.<max_files>
+// (the oldest is dropped). max_bytes 0 disables rotation.
+bool set_file(const std::string& path, uint64_t max_bytes = 0, int max_files = 5);
 // Parses "error"/"warn"/"info"/"debug" (any case).
 bool parse_level(std::string_view text, Level* out);
 
