@@ -1,7 +1,9 @@
 // Listening sockets, accept loop and the connection sweep (see server.h).
 #include "http/server.h"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -32,7 +34,7 @@ class Server::Acceptor final : public net::IoHandler {
       if (fd < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
         if (errno == EMFILE || errno == ENFILE) {
-          log::error("NET", "accept failed: out of file descriptors", {{"errno", errno}});
+          shed_one_connection();
           return;
         }
         continue;  // ECONNABORTED and friends: the next one may be fine
@@ -42,9 +44,27 @@ class Server::Acceptor final : public net::IoHandler {
   }
 
  private:
+  // Out of file descriptors: the pending connection would keep the (level-triggered) listener
+  // readable and spin the loop. Free the reserve fd, accept the connection and close it at once
+  // (the client sees a reset rather than a hang), take the reserve back, log once a second.
+  void shed_one_connection() {
+    int64_t now = net::EventLoop::monotonic_ms();
+    if (now - last_shed_log_ms_ >= 1000) {
+      log::error("NET", "out of file descriptors: refusing new connections",
+                 {{"errno", errno}, {"open_connections", server_.connection_count()}});
+      last_shed_log_ms_ = now;
+    }
+    reserve_.reset();
+    int fd = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) ::close(fd);
+    reserve_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  }
+
   Server& server_;
   net::Fd fd_;
   RequestHandler& handler_;
+  net::Fd reserve_{::open("/dev/null", O_RDONLY | O_CLOEXEC)};  // taken while fds are available
+  int64_t last_shed_log_ms_ = 0;
 };
 
 Server::Server(net::EventLoop& loop, const ServerLimits& limits, size_t max_connections)
