@@ -141,6 +141,7 @@ void ProxyExchange::attempt() {
   worker_.pool.begin_request(endpoint.get());
 
   request_sent_ = 0;
+  request_cut_short_ = false;
   in_.consume(in_.size());
   upstream_ = worker_.pool.take(endpoint.get());
   if (upstream_) {
@@ -179,8 +180,16 @@ void ProxyExchange::on_io(uint32_t events) {
   }
   if (phase_ == Phase::kWriting && (events & EPOLLOUT)) {
     send_request();
-    if (phase_ == Phase::kWriting || !upstream_) return;
+    if (!upstream_) return;
   }
+  if (phase_ == Phase::kWriting && (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR))) {
+    // The upstream answers (or closes) before taking the whole request, e.g. an early 413:
+    // read its response; the connection cannot be reused since the request was cut short.
+    request_cut_short_ = true;
+    phase_ = Phase::kReadingHead;
+    sent_ns_ = now_ns();
+  }
+  if (phase_ == Phase::kWriting) return;
   if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR)) read_response();
 }
 
@@ -419,7 +428,7 @@ void ProxyExchange::complete(bool upstream_reusable) {
   } else if (endpoint.consecutive_failures.load(std::memory_order_relaxed) != 0) {
     endpoint.consecutive_failures.store(0, std::memory_order_relaxed);
   }
-  release_upstream(upstream_reusable && response_.keep_alive);
+  release_upstream(upstream_reusable && response_.keep_alive && !request_cut_short_);
   bool keep_alive = client_keep_alive_;
   http::ServerConnection* client = reset();
   detach_(*client);  // `this` may be gone from here on

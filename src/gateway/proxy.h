@@ -65,6 +65,7 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
 
   std::string request_head_;   // rewritten head sent upstream
   size_t request_sent_ = 0;    // bytes of head + body written
+  bool request_cut_short_ = false;  // the upstream answered before taking the whole request
   std::string request_id_;
   net::Buffer in_;
   std::string scratch_;        // rewritten response head + first body bytes
