@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
 #include <vector>
 
 #include "http/serialize.h"
@@ -325,7 +326,11 @@ void ServerConnection::close() {
     pending_ = nullptr;
     pending->on_client_gone();
   }
-  loop_.defer([this] { on_closed_(this); });
+  loop_.defer([this] {
+    // The callback destroys this connection, and with it on_closed_: run it from the stack.
+    auto on_closed = std::move(on_closed_);
+    on_closed(this);
+  });
 }
 
 void ServerConnection::check_deadline(int64_t now_ms) {

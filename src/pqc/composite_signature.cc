@@ -45,12 +45,11 @@ bool ed25519_sign(std::span<const uint8_t, 32> seed, std::span<const uint8_t> me
 
 bool ed25519_verify(std::span<const uint8_t, 32> public_key, std::span<const uint8_t> message,
                     std::span<const uint8_t, 64> sig) {
-  PkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(),
-                                          public_key.size()),
-              &EVP_PKEY_free);
+  PkeyPtr key(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()),
+      &EVP_PKEY_free);
   MdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  return key && ctx &&
-         EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) == 1 &&
+  return key && ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) == 1 &&
          EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), message.data(), message.size()) == 1;
 }
 
@@ -111,8 +110,8 @@ Result<CompositeSignature::KeyPair> CompositeSignature::generate() {
 }
 
 Result<CompositeSignature::Signature> CompositeSignature::sign(const SecretKey& sk,
-                                                                std::span<const uint8_t> message,
-                                                                std::span<const uint8_t> context) {
+                                                               std::span<const uint8_t> message,
+                                                               std::span<const uint8_t> context) {
   if (context.size() > kMaxContextSize) {
     return fail("context_too_long", "composite signature context must be at most 255 bytes");
   }

@@ -60,15 +60,14 @@ bool hkdf_sha256(std::span<const uint8_t> salt, std::span<const uint8_t> ikm,
   EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
   if (ctx == nullptr) return false;
   char digest[] = "SHA256";
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(salt.data()),
-                                        salt.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(ikm.data()),
-                                        ikm.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<uint8_t*>(info.data()),
-                                        info.size()),
-      OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_octet_string(
+                             OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(salt.data()), salt.size()),
+                         OSSL_PARAM_construct_octet_string(
+                             OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(ikm.data()), ikm.size()),
+                         OSSL_PARAM_construct_octet_string(
+                             OSSL_KDF_PARAM_INFO, const_cast<uint8_t*>(info.data()), info.size()),
+                         OSSL_PARAM_construct_end()};
   const bool ok = EVP_KDF_derive(ctx, out.data(), out.size(), params) == 1;
   EVP_KDF_CTX_free(ctx);
   return ok;
@@ -100,14 +99,14 @@ Result<HybridKem::ServerShare> HybridKem::ServerShare::from_bytes(std::span<cons
   return share;
 }
 
-Result<HybridKem::Key> HybridKem::combine(const CombinedSecret& secrets,
-                                          const ClientShare& client, const ServerShare& server) {
+Result<HybridKem::Key> HybridKem::combine(const CombinedSecret& secrets, const ClientShare& client,
+                                          const ServerShare& server) {
   std::array<uint8_t, kClientShareSize + kServerShareSize> info;
   std::copy(client.bytes_.begin(), client.bytes_.end(), info.begin());
   std::copy(server.bytes_.begin(), server.bytes_.end(), info.begin() + kClientShareSize);
   Key key;
-  const auto salt = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(kSalt.data()),
-                                             kSalt.size());
+  const auto salt =
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(kSalt.data()), kSalt.size());
   if (!hkdf_sha256(salt, secrets.span(), info, key.span()))
     return fail("crypto_failure", "HKDF-SHA256 failed in OpenSSL");
   return key;

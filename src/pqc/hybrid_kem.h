@@ -9,8 +9,8 @@
 
 #include <array>
 #include <cstddef>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 

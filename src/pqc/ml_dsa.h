@@ -41,8 +41,7 @@ class MlDsa {
   static constexpr size_t kZBits = P::kGamma1 == (1 << 17) ? 18 : 20;
   static constexpr size_t kPublicKeySize = 32 + 32 * 10 * P::kK;
   static constexpr size_t kSecretKeySize = 128 + 32 * ((P::kK + P::kL) * kEtaBits + 13 * P::kK);
-  static constexpr size_t kSignatureSize =
-      P::kLambda / 4 + 32 * kZBits * P::kL + P::kOmega + P::kK;
+  static constexpr size_t kSignatureSize = P::kLambda / 4 + 32 * kZBits * P::kL + P::kOmega + P::kK;
   static constexpr size_t kSeedSize = 32;        // xi
   static constexpr size_t kRandomnessSize = 32;  // rnd
   static constexpr size_t kMuSize = 64;          // mu
@@ -103,8 +102,7 @@ class MlDsa {
   static Result<Signature> sign(const SecretKey& sk, std::span<const uint8_t> message,
                                 std::span<const uint8_t> context = {});
   // The deterministic variant of Alg. 2 (rnd = 32 zero bytes).
-  static Result<Signature> sign_deterministic(const SecretKey& sk,
-                                              std::span<const uint8_t> message,
+  static Result<Signature> sign_deterministic(const SecretKey& sk, std::span<const uint8_t> message,
                                               std::span<const uint8_t> context = {});
   // Alg. 2 with rnd supplied by the caller (tests, known-answer vectors).
   static Result<Signature> sign_with_randomness(const SecretKey& sk,
@@ -112,8 +110,8 @@ class MlDsa {
                                                 std::span<const uint8_t> context,
                                                 std::span<const uint8_t, kRandomnessSize> rnd);
   // ML-DSA.Verify (Alg. 3). False for a context longer than 255 bytes.
-  static bool verify(const PublicKey& pk, std::span<const uint8_t> message,
-                     const Signature& sig, std::span<const uint8_t> context = {});
+  static bool verify(const PublicKey& pk, std::span<const uint8_t> message, const Signature& sig,
+                     std::span<const uint8_t> context = {});
 
   // ML-DSA.Sign_internal (Alg. 7) over M' exactly as given (no 0x00 || |ctx| || ctx prefix).
   static Result<Signature> sign_internal(const SecretKey& sk, std::span<const uint8_t> m_prime,
@@ -130,12 +128,13 @@ class MlDsa {
   // HashML-DSA (Alg. 4 / 5). hash_alg names as in ACVP: "SHA2-224", "SHA2-256", "SHA2-384",
   // "SHA2-512", "SHA2-512/224", "SHA2-512/256", "SHA3-224", "SHA3-256", "SHA3-384", "SHA3-512",
   // "SHAKE-128", "SHAKE-256". Unknown names and contexts over 255 bytes are errors / false.
-  static Result<Signature> hash_sign_with_randomness(
-      const SecretKey& sk, std::span<const uint8_t> message, std::span<const uint8_t> context,
-      std::string_view hash_alg, std::span<const uint8_t, kRandomnessSize> rnd);
+  static Result<Signature> hash_sign_with_randomness(const SecretKey& sk,
+                                                     std::span<const uint8_t> message,
+                                                     std::span<const uint8_t> context,
+                                                     std::string_view hash_alg,
+                                                     std::span<const uint8_t, kRandomnessSize> rnd);
   static Result<Signature> hash_sign(const SecretKey& sk, std::span<const uint8_t> message,
-                                     std::span<const uint8_t> context,
-                                     std::string_view hash_alg);
+                                     std::span<const uint8_t> context, std::string_view hash_alg);
   static bool hash_verify(const PublicKey& pk, std::span<const uint8_t> message,
                           const Signature& sig, std::span<const uint8_t> context,
                           std::string_view hash_alg);

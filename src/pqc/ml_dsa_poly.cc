@@ -123,35 +123,51 @@ void rej_ntt_poly(Poly& a, std::span<const uint8_t, 32> rho, uint8_t s, uint8_t 
   }
 }
 
-void rej_bounded_poly(Poly& a, std::span<const uint8_t, 64> rho_prime, uint16_t nonce, int eta) {
+namespace {
+
+template <int kEta>
+void rej_bounded_poly_eta(Poly& a, std::span<const uint8_t, 64> rho_prime, uint16_t nonce) {
   Shake xof(Shake::Kind::k256);
   xof.absorb(rho_prime);
   const uint8_t n[2] = {static_cast<uint8_t>(nonce), static_cast<uint8_t>(nonce >> 8)};
   xof.absorb(n);
   std::array<uint8_t, 2 * kShake256Rate> buf;
   std::array<uint8_t, 4 * kShake256Rate> accept;
-  const uint32_t limit = eta == 2 ? 15 : 9;
+  constexpr uint32_t kLimit = kEta == 2 ? 15 : 9;
   size_t len = buf.size();
   size_t j = 0;
   while (j < kN) {
     xof.squeeze(std::span<uint8_t>(buf.data(), len));
-    for (size_t i = 0; i < len; ++i) {
-      accept[2 * i] = static_cast<uint8_t>((buf[i] & 15u) < limit);
-      accept[2 * i + 1] = static_cast<uint8_t>((buf[i] >> 4) < limit);
+    for (size_t i = 0; i < 2 * len; ++i) {
+      accept[i] = static_cast<uint8_t>(((buf[i / 2] >> (4 * (i & 1))) & 15u) < kLimit);
     }
     // FIPS 204 Alg. 31 (RejBoundedPoly) is a rejection sampler: which half-bytes are rejected is
     // independent of the accepted coefficients, so the accept flags may be public. The secret
-    // coefficient values below are computed without branches.
+    // coefficient values are computed and stored without branches; a rejected value is
+    // overwritten by the next candidate.
     declassify(accept.data(), 2 * len);
     for (size_t i = 0; i < 2 * len && j < kN; ++i) {
-      if (!accept[i]) continue;
-      const uint32_t b = (i & 1) ? (buf[i / 2] >> 4) : (buf[i / 2] & 15u);
-      const uint32_t mod5 = b - 5 * ((b * 205) >> 10);  // b mod 5 for b < 15
-      a[j++] = eta == 2 ? 2 - static_cast<int32_t>(mod5) : 4 - static_cast<int32_t>(b);
+      const uint32_t b = (buf[i / 2] >> (4 * (i & 1))) & 15u;
+      if constexpr (kEta == 2) {
+        a[j] = 2 - static_cast<int32_t>(b - 5 * ((b * 205) >> 10));  // b mod 5 for b < 15
+      } else {
+        a[j] = 4 - static_cast<int32_t>(b);
+      }
+      j += accept[i];
     }
     len = kShake256Rate;
   }
   secure_wipe(buf);
+}
+
+}  // namespace
+
+void rej_bounded_poly(Poly& a, std::span<const uint8_t, 64> rho_prime, uint16_t nonce, int eta) {
+  if (eta == 2) {
+    rej_bounded_poly_eta<2>(a, rho_prime, nonce);
+  } else {
+    rej_bounded_poly_eta<4>(a, rho_prime, nonce);
+  }
 }
 
 void expand_mask_poly(Poly& y, std::span<const uint8_t, 64> rho_pp, uint16_t nonce,

@@ -113,8 +113,7 @@ void rej_ntt_poly(Poly& a, std::span<const uint8_t, 32> rho, uint8_t s, uint8_t 
 // RejBoundedPoly(rho' || nonce) (Alg. 31 via Alg. 33 ExpandS): coefficients in [-eta, eta].
 void rej_bounded_poly(Poly& a, std::span<const uint8_t, 64> rho_prime, uint16_t nonce, int eta);
 // One polynomial of ExpandMask (Alg. 34): y = BitUnpack(H(rho'' || nonce), gamma1-1, gamma1).
-void expand_mask_poly(Poly& y, std::span<const uint8_t, 64> rho_pp, uint16_t nonce,
-                      int32_t gamma1);
+void expand_mask_poly(Poly& y, std::span<const uint8_t, 64> rho_pp, uint16_t nonce, int32_t gamma1);
 // SampleInBall (Alg. 29) from c~ (lambda/4 bytes): tau coefficients +-1. c~ must be public.
 void sample_in_ball(Poly& c, std::span<const uint8_t> c_tilde, int tau);
 

@@ -18,17 +18,23 @@ namespace {
 struct PreHash {
   std::string_view acvp_name;
   const char* openssl_name;
-  uint8_t oid_last;       // last byte of 06 09 60 86 48 01 65 03 04 02 xx
-  size_t xof_out_bytes;   // output length for SHAKE, 0 for fixed-length digests
+  uint8_t oid_last;      // last byte of 06 09 60 86 48 01 65 03 04 02 xx
+  size_t xof_out_bytes;  // output length for SHAKE, 0 for fixed-length digests
 };
 
 constexpr std::array<PreHash, 12> kPreHashes{{
-    {"SHA2-256", "SHA256", 0x01, 0},       {"SHA2-384", "SHA384", 0x02, 0},
-    {"SHA2-512", "SHA512", 0x03, 0},       {"SHA2-224", "SHA224", 0x04, 0},
-    {"SHA2-512/224", "SHA512-224", 0x05, 0}, {"SHA2-512/256", "SHA512-256", 0x06, 0},
-    {"SHA3-224", "SHA3-224", 0x07, 0},     {"SHA3-256", "SHA3-256", 0x08, 0},
-    {"SHA3-384", "SHA3-384", 0x09, 0},     {"SHA3-512", "SHA3-512", 0x0A, 0},
-    {"SHAKE-128", "SHAKE128", 0x0B, 32},   {"SHAKE-256", "SHAKE256", 0x0C, 64},
+    {"SHA2-256", "SHA256", 0x01, 0},
+    {"SHA2-384", "SHA384", 0x02, 0},
+    {"SHA2-512", "SHA512", 0x03, 0},
+    {"SHA2-224", "SHA224", 0x04, 0},
+    {"SHA2-512/224", "SHA512-224", 0x05, 0},
+    {"SHA2-512/256", "SHA512-256", 0x06, 0},
+    {"SHA3-224", "SHA3-224", 0x07, 0},
+    {"SHA3-256", "SHA3-256", 0x08, 0},
+    {"SHA3-384", "SHA3-384", 0x09, 0},
+    {"SHA3-512", "SHA3-512", 0x0A, 0},
+    {"SHAKE-128", "SHAKE128", 0x0B, 32},
+    {"SHAKE-256", "SHAKE256", 0x0C, 64},
 }};
 
 }  // namespace
@@ -64,7 +70,8 @@ Result<std::vector<uint8_t>> prehash_message(std::span<const uint8_t> message,
 
   std::vector<uint8_t> m_prime{0x01, static_cast<uint8_t>(context.size())};
   m_prime.insert(m_prime.end(), context.begin(), context.end());
-  const uint8_t oid[11] = {0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, ph->oid_last};
+  const uint8_t oid[11] = {0x06, 0x09, 0x60, 0x86, 0x48,        0x01,
+                           0x65, 0x03, 0x04, 0x02, ph->oid_last};
   m_prime.insert(m_prime.end(), std::begin(oid), std::end(oid));
   m_prime.insert(m_prime.end(), digest.begin(), digest.begin() + static_cast<long>(digest_size));
   return m_prime;

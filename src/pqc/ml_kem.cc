@@ -58,13 +58,11 @@ struct Kpke {
     for (auto& p : e) pl::sample_cbd(p, sigma, n++, P::kEta1);
     for (auto& p : s) pl::ntt(p);
     for (auto& p : e) pl::ntt(p);
+    std::array<Poly, kK * kK> a;
+    pl::sample_matrix(a, kK, rho, false);
     for (size_t i = 0; i < kK; ++i) {
-      Poly a;
       t[i] = Poly{};
-      for (size_t j = 0; j < kK; ++j) {
-        pl::sample_ntt(a, rho, static_cast<uint8_t>(j), static_cast<uint8_t>(i));
-        pl::basemul_acc(t[i], a, s[j]);
-      }
+      for (size_t j = 0; j < kK; ++j) pl::basemul_acc(t[i], a[i * kK + j], s[j]);
       pl::poly_to_mont(t[i]);
       pl::poly_add(t[i], e[i]);
       pl::poly_canonical(t[i]);
@@ -83,7 +81,9 @@ struct Kpke {
                       std::span<const uint8_t, 32> r, std::span<uint8_t> c_out) {
     std::span<const uint8_t, 32> rho = ek.subspan(kPolyVecBytes).template first<32>();
     PolyVec<kK> y, u;
-    Poly e2, v, mu, a;
+    Poly e2, v, mu;
+    std::array<Poly, kK * kK> at;  // Âᵀ
+    pl::sample_matrix(at, kK, rho, true);
     uint8_t n = 0;
     for (auto& p : y) pl::sample_cbd(p, r, n++, P::kEta1);
     for (auto& p : u) pl::sample_cbd(p, r, n++, P::kEta2);  // e1, added after inv_ntt
@@ -91,10 +91,7 @@ struct Kpke {
     for (auto& p : y) pl::ntt(p);
     for (size_t i = 0; i < kK; ++i) {
       Poly acc{};
-      for (size_t j = 0; j < kK; ++j) {
-        pl::sample_ntt(a, rho, static_cast<uint8_t>(i), static_cast<uint8_t>(j));  // A[j][i]
-        pl::basemul_acc(acc, a, y[j]);
-      }
+      for (size_t j = 0; j < kK; ++j) pl::basemul_acc(acc, at[i * kK + j], y[j]);
       pl::inv_ntt(acc);
       pl::poly_add(u[i], acc);
       pl::poly_canonical(u[i]);
@@ -102,8 +99,9 @@ struct Kpke {
     }
     v = Poly{};
     for (size_t j = 0; j < kK; ++j) {
-      pl::decode12(a, ek.subspan(384 * j).template first<384>());
-      pl::basemul_acc(v, a, y[j]);
+      Poly t_hat;
+      pl::decode12(t_hat, ek.subspan(384 * j).template first<384>());
+      pl::basemul_acc(v, t_hat, y[j]);
     }
     pl::inv_ntt(v);
     pl::decode_decompress(mu, m, 1);
@@ -154,8 +152,8 @@ Result<typename MlKem<P>::EncapsulationKey> MlKem<P>::EncapsulationKey::from_byt
     const unsigned a = bytes[i] | ((bytes[i + 1] & 0x0Fu) << 8);
     const unsigned b = (bytes[i + 1] >> 4) | (unsigned{bytes[i + 2]} << 4);
     if (a >= unsigned(pl::kQ) || b >= unsigned(pl::kQ))
-      return fail("invalid_key", std::string(kName) +
-                                     " encapsulation key has a coefficient >= q (FIPS 203 7.2)");
+      return fail("invalid_key",
+                  std::string(kName) + " encapsulation key has a coefficient >= q (FIPS 203 7.2)");
   }
   EncapsulationKey ek;
   for (size_t i = 0; i < kEncapsulationKeySize; ++i) ek.bytes_[i] = bytes[i];

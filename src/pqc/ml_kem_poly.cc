@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "pqc/keccak_x4.h"
 #include "pqc/secure.h"
 #include "pqc/xof.h"
 
@@ -159,26 +160,65 @@ void poly_to_mont(Poly& p) {
   for (auto& c : p.c) c = fqmul(c, kMontSquared);
 }
 
+namespace {
+// Rejection step of SampleNTT (Alg. 7 lines 5-13) over `len` bytes (a multiple of 3); returns
+// the new number of coefficients. Branches only on bytes derived from the public rho.
+size_t rejection_sample(int16_t* c, size_t n, const uint8_t* buf, size_t len) {
+  for (size_t pos = 0; pos + 3 <= len && n < kN; pos += 3) {
+    const uint16_t d1 = static_cast<uint16_t>(buf[pos] | ((buf[pos + 1] & 0x0F) << 8));
+    const uint16_t d2 = static_cast<uint16_t>((buf[pos + 1] >> 4) | (buf[pos + 2] << 4));
+    if (d1 < kQ) c[n++] = static_cast<int16_t>(d1);
+    if (d2 < kQ && n < kN) c[n++] = static_cast<int16_t>(d2);
+  }
+  return n;
+}
+}  // namespace
+
 void sample_ntt(Poly& p, std::span<const uint8_t, 32> rho, uint8_t j, uint8_t i) {
   Shake xof(Shake::Kind::k128);
   xof.absorb(rho);
   const uint8_t ji[2] = {j, i};
   xof.absorb(ji);
   uint8_t buf[168 * 3];  // three SHAKE128 blocks cover 256 samples with high probability
-  size_t have = sizeof buf;
-  xof.squeeze(std::span<uint8_t>(buf, have));
-  size_t pos = 0, n = 0;
-  while (n < kN) {
-    if (pos + 3 > have) {  // 168 is a multiple of 3, so blocks never split a triple
-      xof.squeeze(std::span<uint8_t>(buf, 168));
-      have = 168;
-      pos = 0;
+  xof.squeeze(buf);
+  size_t n = rejection_sample(p.c, 0, buf, sizeof buf);
+  while (n < kN) {  // 168 is a multiple of 3, so blocks never split a triple
+    xof.squeeze(std::span<uint8_t>(buf, 168));
+    n = rejection_sample(p.c, n, buf, 168);
+  }
+}
+
+void sample_matrix(std::span<Poly> a, size_t k, std::span<const uint8_t, 32> rho, bool transposed) {
+  const size_t total = k * k;
+  size_t done = 0;
+  if (ShakeX4::available()) {
+    for (; done + 4 <= total; done += 4) {
+      uint8_t seeds[4][34];
+      std::array<std::span<const uint8_t>, 4> in;
+      for (size_t t = 0; t < 4; ++t) {
+        const size_t i = (done + t) / k, j = (done + t) % k;
+        std::copy(rho.begin(), rho.end(), seeds[t]);
+        seeds[t][32] = static_cast<uint8_t>(transposed ? i : j);
+        seeds[t][33] = static_cast<uint8_t>(transposed ? j : i);
+        in[t] = std::span<const uint8_t>(seeds[t], 34);
+      }
+      ShakeX4 xof(Shake::Kind::k128);
+      xof.absorb_once(in);
+      uint8_t buf[4][168];
+      std::array<std::span<uint8_t>, 4> out = {
+          std::span<uint8_t>(buf[0]), std::span<uint8_t>(buf[1]), std::span<uint8_t>(buf[2]),
+          std::span<uint8_t>(buf[3])};
+      size_t n[4] = {0, 0, 0, 0};
+      while (n[0] < kN || n[1] < kN || n[2] < kN || n[3] < kN) {
+        xof.squeeze_block(out);
+        for (size_t t = 0; t < 4; ++t) n[t] = rejection_sample(a[done + t].c, n[t], buf[t], 168);
+      }
     }
-    const uint16_t d1 = static_cast<uint16_t>(buf[pos] | ((buf[pos + 1] & 0x0F) << 8));
-    const uint16_t d2 = static_cast<uint16_t>((buf[pos + 1] >> 4) | (buf[pos + 2] << 4));
-    pos += 3;
-    if (d1 < kQ) p.c[n++] = static_cast<int16_t>(d1);
-    if (d2 < kQ && n < kN) p.c[n++] = static_cast<int16_t>(d2);
+  }
+  for (; done < total; ++done) {
+    const size_t i = done / k, j = done % k;
+    sample_ntt(a[done], rho, static_cast<uint8_t>(transposed ? i : j),
+               static_cast<uint8_t>(transposed ? j : i));
   }
 }
 
@@ -204,8 +244,8 @@ void sample_cbd(Poly& p, std::span<const uint8_t, 32> sigma, uint8_t n, int eta)
   } else {
     // eta = 3: 6 bits per coefficient.
     for (size_t i = 0; i < kN / 4; ++i) {
-      const uint32_t t = uint32_t{buf[3 * i]} | uint32_t{buf[3 * i + 1]} << 8 |
-                         uint32_t{buf[3 * i + 2]} << 16;
+      const uint32_t t =
+          uint32_t{buf[3 * i]} | uint32_t{buf[3 * i + 1]} << 8 | uint32_t{buf[3 * i + 2]} << 16;
       const uint32_t d = (t & 0x249249u) + ((t >> 1) & 0x249249u) + ((t >> 2) & 0x249249u);
       for (size_t k = 0; k < 4; ++k) {
         const int16_t x = static_cast<int16_t>((d >> (6 * k)) & 7);

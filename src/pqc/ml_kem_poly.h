@@ -34,6 +34,10 @@ void poly_to_mont(Poly& p);
 
 // SampleNTT (Alg. 7): rejection sampling from SHAKE128(rho ‖ j ‖ i). rho must be public.
 void sample_ntt(Poly& p, std::span<const uint8_t, 32> rho, uint8_t j, uint8_t i);
+// The k×k matrix Â in row-major order: a[i*k + j] = SampleNTT(rho ‖ j ‖ i) (Alg. 13 line 6),
+// or with `transposed` a[i*k + j] = Â[j][i] = SampleNTT(rho ‖ i ‖ j) (Alg. 14 line 6, used for
+// Âᵀ). Uses the 4-way AVX2 Keccak when available; same output either way.
+void sample_matrix(std::span<Poly> a, size_t k, std::span<const uint8_t, 32> rho, bool transposed);
 // SamplePolyCBD_eta(PRF_eta(sigma, n)) (Alg. 8 with the PRF of section 4.1), eta in {2, 3}.
 void sample_cbd(Poly& p, std::span<const uint8_t, 32> sigma, uint8_t n, int eta);
 

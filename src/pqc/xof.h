@@ -27,7 +27,7 @@ class Sha3 {
   Sha3(const Sha3&) = delete;
   Sha3& operator=(const Sha3&) = delete;
   void absorb(std::span<const uint8_t> data);
-  // Writes the 32 or 64 byte digest; out.size() must equal the digest size.
+  // Writes the 32 or 64 byte digest (or its first out.size() bytes). Call once.
   void finish(std::span<uint8_t> out);
 
  private:
@@ -46,8 +46,10 @@ class Shake {
   ~Shake();  // wipes the state: it may hold secret seeds
   Shake(const Shake&) = delete;
   Shake& operator=(const Shake&) = delete;
-  void absorb(std::span<const uint8_t> data);  // only before the first squeeze
-  void squeeze(std::span<uint8_t> out);        // successive calls continue the stream
+  // Only before the first squeeze; absorbing after squeezing aborts (it is a programming
+  // error that would otherwise yield a wrong stream).
+  void absorb(std::span<const uint8_t> data);
+  void squeeze(std::span<uint8_t> out);  // successive calls continue the stream
   size_t rate() const { return rate_; }
 
  private:

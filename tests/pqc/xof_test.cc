@@ -1,11 +1,11 @@
 // Checks our Keccak-based SHA3/SHAKE byte for byte against OpenSSL's EVP implementation, on
 // many input and output lengths (around every rate boundary), and the Shake streaming contract.
+#include "pqc/xof.h"
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
 #include <vector>
-
-#include "pqc/xof.h"
 
 namespace x0::pqc::detail {
 namespace {
@@ -123,6 +123,32 @@ TEST(XofTest, IncrementalSha3MatchesOneShot) {
     EXPECT_EQ(a, b);
     EXPECT_EQ(c, d);
   }
+}
+
+TEST(XofDeathTest, AbsorbAfterSqueezeAborts) {
+  Shake shake(Shake::Kind::k128);
+  std::array<uint8_t, 8> out{};
+  shake.squeeze(out);
+  const std::array<uint8_t, 1> more{1};
+  EXPECT_DEATH(shake.absorb(more), "absorb called after squeeze");
+}
+
+TEST(XofTest, KnownAnswersFromFips202Examples) {
+  // SHA3-256("") and SHAKE128("", 32): the empty-message values published with FIPS 202.
+  std::array<uint8_t, 32> h{};
+  sha3_256({}, h);
+  const std::array<uint8_t, 32> kSha3Empty = {0xa7, 0xff, 0xc6, 0xf8, 0xbf, 0x1e, 0xd7, 0x66,
+                                              0x51, 0xc1, 0x47, 0x56, 0xa0, 0x61, 0xd6, 0x62,
+                                              0xf5, 0x80, 0xff, 0x4d, 0xe4, 0x3b, 0x49, 0xfa,
+                                              0x82, 0xd8, 0x0a, 0x4b, 0x80, 0xf8, 0x43, 0x4a};
+  EXPECT_EQ(h, kSha3Empty);
+  std::array<uint8_t, 32> s{};
+  shake128({}, s);
+  const std::array<uint8_t, 32> kShake128Empty = {0x7f, 0x9c, 0x2b, 0xa4, 0xe8, 0x8f, 0x82, 0x7d,
+                                                  0x61, 0x60, 0x45, 0x50, 0x76, 0x05, 0x85, 0x3e,
+                                                  0xd7, 0x3b, 0x80, 0x93, 0xf6, 0xef, 0xbc, 0x88,
+                                                  0xeb, 0x1a, 0x6e, 0xac, 0xfa, 0x66, 0xef, 0x26};
+  EXPECT_EQ(s, kShake128Empty);
 }
 
 }  // namespace
