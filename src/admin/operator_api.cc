@@ -25,13 +25,17 @@ void respond_json(http::ServerConnection& conn, int status, const json& body) {
 json service_health(const gateway::ServiceState& service, int64_t now, Status* status) {
   json endpoints = json::array();
   int up = 0;
-  for (const auto* set : {&service.primary, &service.fallback}) {
+  const auto& active = service.in_release && service.split.candidate_only ? service.candidate
+                                                                          : service.primary;
+  for (const auto* set : {&service.primary, &service.candidate, &service.fallback}) {
     for (const auto& e : *set) {
       bool available = e->available(now);
-      if (available && !e->fallback) ++up;
+      if (available && set == &active) ++up;
       int64_t last = e->last_check_ms.load();
       endpoints.push_back({{"address", e->name},
-                           {"role", e->fallback ? "fallback" : "primary"},
+                           {"role", e->role == gateway::EndpointRole::kStable      ? "stable"
+                                    : e->role == gateway::EndpointRole::kCandidate ? "candidate"
+                                                                                    : "fallback"},
                            {"healthy", e->healthy.load()},
                            {"ejected", e->ejected_until_ms.load() > now},
                            {"available", available},
@@ -42,7 +46,7 @@ json service_health(const gateway::ServiceState& service, int64_t now, Status* s
     }
   }
   bool fallback_up = service.has_available_fallback(now);
-  size_t total = service.primary.size();
+  size_t total = active.size();
   if (up == static_cast<int>(total) && total > 0) *status = Status::kHealthy;
   else if (up > 0 || fallback_up) *status = Status::kDegraded;
   else *status = Status::kUnhealthy;
@@ -52,6 +56,10 @@ json service_health(const gateway::ServiceState& service, int64_t now, Status* s
           {"healthy_endpoints", up},
           {"total_endpoints", total},
           {"diverted_to_fallback", up == 0 && fallback_up},
+          {"release", service.in_release ? json{{"candidate_weight_percent", service.split.weight_bp / 100.0},
+                                                {"candidate_only", service.split.candidate_only},
+                                                {"override_header", service.split.header_name}}
+                                         : json(nullptr)},
           {"endpoints", endpoints}};
 }
 
@@ -245,7 +253,7 @@ void OperatorApi::status(http::ServerConnection& conn) {
                           {"routes", {{"hosts", service->config.hosts},
                                       {"path_prefixes", service->config.path_prefixes}}},
                           {"endpoints", health["endpoints"]},
-                          {"release", nullptr}});
+                          {"release", health["release"]}});
     }
   }
   auto config = node_.config.load();

@@ -123,7 +123,7 @@ bool Node::start() {
       config->node.data_dir, telemetry::HostThresholds{}, config->api_gateway.enable_dpdk);
   state_.isolated.store(config->security.isolate);
 
-  auto table = gateway::RouteTable::build(*config, nullptr, ++table_version_);
+  auto table = gateway::RouteTable::build(*config, splits_, nullptr, ++table_version_);
   if (!table) {
     log::error("CONFIG", "cannot build routes", {{"detail", table.error().detail}});
     return false;
@@ -249,7 +249,7 @@ void Node::reload() {
     return;
   }
   auto old = state_.config.load();
-  auto table = gateway::RouteTable::build(*loaded, routes_.current().get(), table_version_ + 1);
+  auto table = gateway::RouteTable::build(*loaded, splits_, routes_.current().get(), table_version_ + 1);
   if (!table) {
     state_.reloads_failed.fetch_add(1);
     log::error("CONFIG", "reload refused: routes cannot be built; the old configuration keeps running",

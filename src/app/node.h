@@ -52,6 +52,7 @@ class Node {
   std::string config_path_;
   admin::NodeState state_;
   gateway::RouteTablePublisher routes_;
+  gateway::TrafficSplits splits_;  // releases in progress (none until the release controller lands)
   std::unique_ptr<gateway::HealthChecker> health_checker_;
   http::ServerLimits limits_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -130,7 +130,7 @@ void HealthChecker::tick() {
   if (table) {
     for (const auto& service : table->services()) {
       const config::HealthCheck& hc = service->config.health_check;
-      for (const auto* set : {&service->primary, &service->fallback}) {
+      for (const auto* set : {&service->primary, &service->candidate, &service->fallback}) {
         for (const auto& endpoint : *set) {
           auto& slot = probes_[endpoint.get()];
           if (!slot) slot = std::make_unique<Probe>(*this, endpoint);

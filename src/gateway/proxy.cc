@@ -57,6 +57,7 @@ void ProxyExchange::start(http::ServerConnection& client, const http::Request& r
   retries_left_ = http::is_idempotent(request.head.method) ? service.config.retries : 0;
   retried_stale_ = false;
   tried_.clear();
+  side_ = choose_side(worker_, service, request.head.headers);
   client.set_pending(this);
   worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   build_upstream_request();
@@ -118,10 +119,14 @@ void ProxyExchange::build_upstream_request() {
 }
 
 void ProxyExchange::attempt() {
-  const std::shared_ptr<EndpointState>* picked = pick_endpoint(worker_, *service_, false, tried_);
+  // The chosen side first, then the other side of a release (a request is better served by the
+  // stable set than failed because the candidate is down, and vice versa), then the fallback.
+  EndpointRole other = side_ == EndpointRole::kStable ? EndpointRole::kCandidate : EndpointRole::kStable;
+  const std::shared_ptr<EndpointState>* picked = pick_endpoint(worker_, *service_, side_, tried_);
+  if (picked == nullptr && service_->in_release) picked = pick_endpoint(worker_, *service_, other, tried_);
   using_fallback_ = false;
   if (picked == nullptr) {
-    picked = pick_endpoint(worker_, *service_, true, tried_);
+    picked = pick_endpoint(worker_, *service_, EndpointRole::kFallback, tried_);
     using_fallback_ = picked != nullptr;
   }
   if (picked == nullptr) {

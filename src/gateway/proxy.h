@@ -76,6 +76,7 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
   bool client_keep_alive_ = true;
   bool paused_ = false;
   bool using_fallback_ = false;
+  EndpointRole side_ = EndpointRole::kStable;
   bool retried_stale_ = false;
   int retries_left_ = 0;
   std::vector<const EndpointState*> tried_;

@@ -39,35 +39,43 @@ bool host_matches(const std::string& pattern, std::string_view host) {
 }
 
 std::shared_ptr<EndpointState> find_previous(const RouteTable* previous, const std::string& service,
-                                             const std::string& name, bool fallback) {
+                                             const std::string& name, EndpointRole role) {
   if (previous == nullptr) return nullptr;
   const ServiceState* old = previous->find(service);
   if (old == nullptr) return nullptr;
-  for (const auto& e : fallback ? old->fallback : old->primary) {
+  for (const auto& e : old->set(role)) {
     if (e->name == name) return e;
   }
   return nullptr;
 }
 
-Result<std::shared_ptr<EndpointState>> make_endpoint(const RouteTable* previous,
-                                                     const std::string& service,
-                                                     const config::Endpoint& endpoint,
-                                                     bool fallback) {
-  std::string name = endpoint.to_string();
-  if (auto kept = find_previous(previous, service, name, fallback)) return kept;
-  auto address = net::resolve(endpoint.host, endpoint.port);
-  if (!address) return std::unexpected(address.error());
-  auto state = std::make_shared<EndpointState>();
-  state->name = name;
-  state->address = *address;
-  state->fallback = fallback;
-  return state;
+Result<std::vector<std::shared_ptr<EndpointState>>> make_endpoints(
+    const RouteTable* previous, const std::string& service,
+    const std::vector<config::Endpoint>& endpoints, EndpointRole role) {
+  std::vector<std::shared_ptr<EndpointState>> out;
+  for (const config::Endpoint& endpoint : endpoints) {
+    std::string name = endpoint.to_string();
+    if (auto kept = find_previous(previous, service, name, role)) {
+      out.push_back(kept);
+      continue;
+    }
+    auto address = net::resolve(endpoint.host, endpoint.port);
+    if (!address) return std::unexpected(address.error());
+    auto state = std::make_shared<EndpointState>();
+    state->name = name;
+    state->address = *address;
+    state->role = role;
+    state->fallback = role == EndpointRole::kFallback;
+    out.push_back(std::move(state));
+  }
+  return out;
 }
 
 }  // namespace
 
 bool ServiceState::has_available_primary(int64_t now_ms) const {
-  return std::any_of(primary.begin(), primary.end(),
+  const auto& active = in_release && split.candidate_only ? candidate : primary;
+  return std::any_of(active.begin(), active.end(),
                      [&](const auto& e) { return e->available(now_ms); });
 }
 
@@ -77,6 +85,7 @@ bool ServiceState::has_available_fallback(int64_t now_ms) const {
 }
 
 Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config& config,
+                                                            const TrafficSplits& splits,
                                                             const RouteTable* previous,
                                                             uint64_t version) {
   auto table = std::make_shared<RouteTable>();
@@ -85,20 +94,20 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config
     auto state = std::make_shared<ServiceState>();
     state->config = svc;
     state->index = table->services_.size();
-    for (const auto& e : svc.endpoints) {
-      auto ep = make_endpoint(previous, svc.name, e, false);
-      if (!ep) return std::unexpected(ep.error());
-      state->primary.push_back(*ep);
-    }
-    std::vector<config::Endpoint> fallback = svc.fallback;
-    if (fallback.empty() && !config.api_gateway.fallback_upstream.empty()) {
-      auto hp = config::parse_host_port(config.api_gateway.fallback_upstream);
-      if (hp) fallback.push_back(config::Endpoint{hp->first, hp->second});
-    }
-    for (const auto& e : fallback) {
-      auto ep = make_endpoint(previous, svc.name, e, true);
-      if (!ep) return std::unexpected(ep.error());
-      state->fallback.push_back(*ep);
+    auto primary = make_endpoints(previous, svc.name, svc.endpoints, EndpointRole::kStable);
+    if (!primary) return std::unexpected(primary.error());
+    state->primary = std::move(*primary);
+    // fallback_upstream (legacy) was already folded into every service's fallback at load.
+    auto fallback = make_endpoints(previous, svc.name, svc.fallback, EndpointRole::kFallback);
+    if (!fallback) return std::unexpected(fallback.error());
+    state->fallback = std::move(*fallback);
+    if (auto split = splits.find(svc.name); split != splits.end()) {
+      auto candidate = make_endpoints(previous, svc.name, split->second.candidate,
+                                      EndpointRole::kCandidate);
+      if (!candidate) return std::unexpected(candidate.error());
+      state->candidate = std::move(*candidate);
+      state->split = split->second;
+      state->in_release = !state->candidate.empty();
     }
     state->stats = &stats_for(svc.name);
     table->services_.push_back(state);

@@ -14,16 +14,21 @@
 #include "common/result.h"
 #include "config/config.h"
 #include "gateway/service_stats.h"
+#include "gateway/traffic_split.h"
 #include "net/socket.h"
 
 namespace x0::gateway {
 
 // Shared by every worker and the health checker; survives reloads when the address is unchanged.
 // Written with relaxed atomics: health is advisory and a stale read costs at most one retry.
+// Which set of a service an endpoint belongs to.
+enum class EndpointRole { kStable, kCandidate, kFallback };
+
 struct EndpointState {
   std::string name;  // "host:port" as configured
   net::SocketAddress address;
-  bool fallback = false;
+  EndpointRole role = EndpointRole::kStable;
+  bool fallback = false;  // role == kFallback
   std::atomic<bool> healthy{true};           // active health check verdict
   std::atomic<int64_t> ejected_until_ms{0};  // passive ejection (monotonic ms)
   std::atomic<int> consecutive_failures{0};
@@ -41,10 +46,19 @@ struct EndpointState {
 struct ServiceState {
   config::Service config;
   size_t index = 0;  // position in the table; workers key their per-service state by it
-  std::vector<std::shared_ptr<EndpointState>> primary;
+  std::vector<std::shared_ptr<EndpointState>> primary;    // the stable set
+  std::vector<std::shared_ptr<EndpointState>> candidate;  // during a release
   std::vector<std::shared_ptr<EndpointState>> fallback;
+  bool in_release = false;
+  TrafficSplit split;  // meaningful when in_release
   ServiceStats* stats = nullptr;  // process-lifetime, see service_stats.h
 
+  const std::vector<std::shared_ptr<EndpointState>>& set(EndpointRole role) const {
+    return role == EndpointRole::kStable ? primary
+           : role == EndpointRole::kCandidate ? candidate : fallback;
+  }
+  // Endpoints that take regular traffic now: the candidate set alone once the release has
+  // switched to it, else the stable set.
   bool has_available_primary(int64_t now_ms) const;
   bool has_available_fallback(int64_t now_ms) const;
 };
@@ -54,6 +68,7 @@ class RouteTable {
   // Builds a table from config. Endpoint states of `previous` with the same service and address
   // are carried over, so health survives a reload. Resolves endpoint names (blocking).
   static Result<std::shared_ptr<const RouteTable>> build(const config::Config& config,
+                                                         const TrafficSplits& splits,
                                                          const RouteTable* previous,
                                                          uint64_t version);
 

@@ -39,16 +39,18 @@ void WorkerContext::new_request_id(std::string& out) {
   out.append(digits, 16);
 }
 
-const std::shared_ptr<EndpointState>* pick_endpoint(WorkerContext& worker, const ServiceState& service, bool fallback,
-                             const std::vector<const EndpointState*>& exclude) {
-  const auto& set = fallback ? service.fallback : service.primary;
+const std::shared_ptr<EndpointState>* pick_endpoint(WorkerContext& worker,
+                                                    const ServiceState& service, EndpointRole role,
+                                                    const std::vector<const EndpointState*>& exclude) {
+  const auto& set = service.set(role);
   if (set.empty()) return nullptr;
   int64_t now = worker.loop.now_ms();
   auto usable = [&](const EndpointState* e) {
     return e->available(now) && std::find(exclude.begin(), exclude.end(), e) == exclude.end();
   };
-  if (worker.round_robin.size() <= service.index) worker.round_robin.resize(service.index + 1, 0);
-  uint32_t& cursor = worker.round_robin[service.index];
+  size_t slot = service.index * 3 + static_cast<size_t>(role);
+  if (worker.round_robin.size() <= slot) worker.round_robin.resize(slot + 1, 0);
+  uint32_t& cursor = worker.round_robin[slot];
   size_t n = set.size();
 
   if (service.config.balance == config::Balance::kLeastRequest && n > 1) {
@@ -70,6 +72,24 @@ const std::shared_ptr<EndpointState>* pick_endpoint(WorkerContext& worker, const
     }
   }
   return nullptr;
+}
+
+}  // namespace x0::gateway
+
+namespace x0::gateway {
+
+EndpointRole choose_side(WorkerContext& worker, const ServiceState& service,
+                         const http::HeaderList& headers) {
+  if (!service.in_release) return EndpointRole::kStable;
+  const TrafficSplit& split = service.split;
+  if (split.candidate_only) return EndpointRole::kCandidate;
+  if (!split.header_name.empty()) {
+    std::string_view value = headers.find(split.header_name);
+    if (!value.empty() && value == split.header_value) return EndpointRole::kCandidate;
+  }
+  if (split.weight_bp <= 0) return EndpointRole::kStable;
+  return static_cast<int>(worker.random() % 10000) < split.weight_bp ? EndpointRole::kCandidate
+                                                                       : EndpointRole::kStable;
 }
 
 }  // namespace x0::gateway

@@ -9,6 +9,7 @@
 
 #include "gateway/route_table.h"
 #include "gateway/upstream_pool.h"
+#include "http/message.h"
 #include "net/event_loop.h"
 
 namespace x0::gateway {
@@ -20,7 +21,7 @@ struct WorkerContext {
   UpstreamPool pool;
   RouteTableReader routes;
   int index;
-  std::vector<uint32_t> round_robin;  // by ServiceState::index
+  std::vector<uint32_t> round_robin;  // by ServiceState::index * 3 + role
   uint64_t rng;                       // xorshift state for balancing choices
   uint64_t next_request_id;
   std::string request_id_prefix;      // random per worker, so ids are unique across nodes
@@ -33,9 +34,15 @@ struct WorkerContext {
   void new_request_id(std::string& out);
 };
 
-// Picks an available endpoint of the service's primary set (or its fallback set when
-// `fallback`), skipping `exclude`. nullptr when none is available.
-const std::shared_ptr<EndpointState>* pick_endpoint(WorkerContext& worker, const ServiceState& service, bool fallback,
-                             const std::vector<const EndpointState*>& exclude);
+// Picks an available endpoint of one of the service's sets, skipping `exclude`. nullptr when
+// none is available.
+const std::shared_ptr<EndpointState>* pick_endpoint(WorkerContext& worker,
+                                                    const ServiceState& service, EndpointRole role,
+                                                    const std::vector<const EndpointState*>& exclude);
+
+// The set a request goes to first: the candidate during a release when the request carries the
+// override header, when the release has switched to it, or by weight; otherwise the stable set.
+EndpointRole choose_side(WorkerContext& worker, const ServiceState& service,
+                         const http::HeaderList& headers);
 
 }  // namespace x0::gateway

@@ -18,14 +18,17 @@ class BalancerTest : public ::testing::Test {
     s.endpoints = {{"127.0.0.1", 9001}, {"127.0.0.1", 9002}, {"127.0.0.1", 9003}};
     s.fallback = {{"127.0.0.1", 9100}};
     c.services = {s};
-    auto table = RouteTable::build(c, nullptr, 1);
+    TrafficSplits splits;
+    splits["svc"] = TrafficSplit{{config::Endpoint{"127.0.0.1", 9200}}, 2500, "X-Canary", "always", false};
+    auto table = RouteTable::build(c, splits, nullptr, 1);
     ASSERT_TRUE(table.has_value());
     publisher.publish(*table);
     worker = std::make_unique<WorkerContext>(loop, publisher, 0);
     service = worker->routes.get().find("svc");
   }
   std::string pick(bool fallback = false, std::vector<const EndpointState*> exclude = {}) {
-    const auto* e = pick_endpoint(*worker, *service, fallback, exclude);
+    const auto* e = pick_endpoint(*worker, *service,
+                                  fallback ? EndpointRole::kFallback : EndpointRole::kStable, exclude);
     return e == nullptr ? "-" : (*e)->name;
   }
   EndpointState& endpoint(size_t i) { return *service->primary[i]; }
@@ -82,6 +85,34 @@ TEST_F(BalancerTest, LeastRequestPrefersTheLessLoadedEndpoint) {
   EXPECT_GT(seen["127.0.0.1:9003"], 120);
   EXPECT_GT(seen["127.0.0.1:9003"], seen["127.0.0.1:9001"]);
   EXPECT_GT(seen["127.0.0.1:9003"], seen["127.0.0.1:9002"]);
+}
+
+TEST_F(BalancerTest, CandidateShareFollowsTheWeight) {
+  http::HeaderList none;
+  int candidate = 0;
+  for (int i = 0; i < 10000; ++i) {
+    candidate += choose_side(*worker, *service, none) == EndpointRole::kCandidate;
+  }
+  EXPECT_GT(candidate, 2200);  // 25 % by weight
+  EXPECT_LT(candidate, 2800);
+}
+
+TEST_F(BalancerTest, OverrideHeaderAlwaysReachesTheCandidate) {
+  http::HeaderList headers;
+  headers.items[0] = {"x-canary", "always"};
+  headers.count = 1;
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(choose_side(*worker, *service, headers), EndpointRole::kCandidate);
+  }
+  const auto* e = pick_endpoint(*worker, *service, EndpointRole::kCandidate, {});
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ((*e)->name, "127.0.0.1:9200");
+}
+
+TEST_F(BalancerTest, CandidateOnlySendsEverythingToTheCandidate) {
+  const_cast<ServiceState*>(service)->split.candidate_only = true;
+  http::HeaderList none;
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(choose_side(*worker, *service, none), EndpointRole::kCandidate);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ config::Service service(std::string name, std::vector<std::string> hosts,
 }
 
 std::shared_ptr<const RouteTable> build(const config::Config& c, const RouteTable* previous = nullptr) {
-  auto table = RouteTable::build(c, previous, 1);
+  auto table = RouteTable::build(c, {}, previous, 1);
   EXPECT_TRUE(table.has_value()) << (table ? "" : table.error().detail);
   return *table;
 }
@@ -85,9 +85,27 @@ TEST(RouteTable, UnresolvableEndpointIsAnError) {
   config::Config c;
   c.services = {service("api", {}, {"/"}, 9001)};
   c.services[0].endpoints[0].host = "no-such-host.invalid";
-  auto table = RouteTable::build(c, nullptr, 1);
+  auto table = RouteTable::build(c, {}, nullptr, 1);
   ASSERT_FALSE(table.has_value());
   EXPECT_NE(table.error().detail.find("no-such-host.invalid"), std::string::npos);
+}
+
+TEST(RouteTable, TrafficSplitAddsTheCandidateSet) {
+  config::Config c;
+  c.services = {service("api", {}, {"/"}, 9001)};
+  TrafficSplits splits;
+  splits["api"] = TrafficSplit{{config::Endpoint{"127.0.0.1", 9003}}, 500, "X-Canary", "always", false};
+  auto table = RouteTable::build(c, splits, nullptr, 1);
+  ASSERT_TRUE(table.has_value());
+  const ServiceState* api = (*table)->find("api");
+  ASSERT_TRUE(api->in_release);
+  ASSERT_EQ(api->candidate.size(), 1u);
+  EXPECT_EQ(api->candidate[0]->role, EndpointRole::kCandidate);
+  EXPECT_EQ(api->split.weight_bp, 500);
+  // Without the split the service is back to its stable set only.
+  auto after = RouteTable::build(c, {}, table->get(), 2);
+  EXPECT_FALSE((*after)->find("api")->in_release);
+  EXPECT_TRUE((*after)->find("api")->candidate.empty());
 }
 
 TEST(RouteTablePublisher, ReaderSeesNewTableAfterPublish) {
