@@ -511,7 +511,9 @@ void ProxyExchange::respond_error(int status, const char* error, const std::stri
 
 void ProxyExchange::record(int status) {
   double seconds = static_cast<double>(now_ns() - start_ns_) / 1e9;
-  service_->stats->record(status, seconds);
+  bool candidate = upstream_ ? upstream_->endpoint().role == EndpointRole::kCandidate
+                            : side_ == EndpointRole::kCandidate;
+  service_->stats->record(status, seconds, candidate);
   if (access_log_enabled() && request_ != nullptr && client_ != nullptr) {
     log_access({client_->peer_ip(), request_->head.method_text, request_->head.target, status,
                 seconds, service_->config.name,

@@ -47,12 +47,16 @@ telemetry::Counter* ServiceStats::requests_counter(int code) {
   return c;
 }
 
-void ServiceStats::record(int status, double seconds) {
+void ServiceStats::record(int status, double seconds, bool candidate) {
   requests_counter(status)->inc();
   requests_window.record();
+  Side& side = sides[candidate ? 1 : 0];
+  side.requests->inc();
+  side.duration->observe(seconds);
   if (status >= 500) {
     errors_5xx->inc();
     errors_window.record();
+    side.errors->inc();
   }
   duration->observe(seconds);
 }
@@ -81,6 +85,16 @@ ServiceStats& stats_for(std::string_view service) {
   s->errors_connect = errors("connect");
   s->errors_timeout = errors("timeout");
   s->errors_5xx = errors("5xx");
+  for (int i = 0; i < 2; ++i) {
+    telemetry::Labels side{{"service", s->service}, {"side", i == 0 ? "stable" : "candidate"}};
+    s->sides[i].requests = r.counter("release_requests_total",
+                                     "Requests answered, by release side (stable, candidate).", side);
+    s->sides[i].errors = r.counter("release_errors_total",
+                                   "Requests answered 5xx, by release side.", side);
+    s->sides[i].duration = r.histogram("release_request_duration_seconds",
+                                       "Request duration by release side.",
+                                       telemetry::latency_buckets(), side);
+  }
   s->retries = r.counter("upstream_retries_total", "Requests retried on another endpoint.", labels);
   s->fallback_requests = r.counter("fallback_requests_total",
                                    "Requests diverted to the fallback pool.", labels);

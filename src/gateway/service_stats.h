@@ -21,6 +21,14 @@ struct ServiceStats {
   telemetry::Counter* errors_5xx = nullptr;
   telemetry::Counter* retries = nullptr;
   telemetry::Counter* fallback_requests = nullptr;
+  // Per release side (0 stable, 1 candidate): cumulative, so the autopilot can difference
+  // snapshots taken off the hot path into windows of any length.
+  struct Side {
+    telemetry::Counter* requests = nullptr;  // release_requests_total{service, side}
+    telemetry::Counter* errors = nullptr;    // release_errors_total{service, side}: 5xx answered
+    telemetry::Histogram* duration = nullptr;
+  };
+  Side sides[2];
   telemetry::SlidingWindow requests_window{10};
   telemetry::SlidingWindow errors_window{10};
   // http_requests_total{service, code}, filled lazily (get-or-create is idempotent, so a race
@@ -28,8 +36,9 @@ struct ServiceStats {
   std::array<std::atomic<telemetry::Counter*>, 600> requests_by_code{};
 
   telemetry::Counter* requests_counter(int code);
-  // One call per finished request: counts, windows and latency.
-  void record(int status, double seconds);
+  // One call per finished request: counts, windows and latency. candidate: served by the
+  // candidate set of a release.
+  void record(int status, double seconds, bool candidate = false);
 };
 
 // The stats of a service, created and registered with the default registry on first use.
