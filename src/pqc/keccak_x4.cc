@@ -93,7 +93,7 @@ void ShakeX4::absorb_once(const std::array<std::span<const uint8_t>, 4>& in) {
   }
   for (size_t j = 0; j < 4; ++j) {
     uint8_t block[168] = {};
-    std::memcpy(block, in[j].data(), len);
+    if (len > 0) std::memcpy(block, in[j].data(), len);  // data() may be null when empty
     block[len] ^= 0x1F;  // SHAKE domain bits and first padding bit
     block[rate_ - 1] ^= 0x80;
     for (size_t i = 0; i < rate_ / 8; ++i) {
