@@ -1,0 +1,102 @@
+// Rule evaluation, canary statistics and anti-flap timing (see detector.h).
+#include "autopilot/detector.h"
+
+#include <cmath>
+
+namespace x0::autopilot {
+namespace {
+
+// One-sided 99 %: the candidate must be worse with p < 0.01, not merely look worse.
+constexpr double kZCritical = 2.326;
+
+bool needs_samples(Signal s) {
+  return s == Signal::kErrorRate || s == Signal::kLatencyP95Ms;
+}
+
+Verdict absolute(const Rule& rule, double value) {
+  if (rule.above && !(value > *rule.above)) return Verdict::kClean;
+  if (rule.at_most && value > *rule.at_most) return Verdict::kClean;  // a stricter rule's band
+  return Verdict::kBreached;
+}
+
+Verdict against_stable(const Rule& rule, const Measurement& m) {
+  if (m.samples < rule.min_samples) return Verdict::kInsufficientData;
+  if (m.stable_samples < rule.min_samples) {
+    // Nothing to compare with (e.g. all traffic on the candidate): fall back to the margin as an
+    // absolute limit, so a broken candidate is still caught.
+    if (rule.signal == Signal::kErrorRate && rule.above_stable_by) {
+      return m.value > *rule.above_stable_by ? Verdict::kBreached : Verdict::kClean;
+    }
+    return Verdict::kInsufficientData;
+  }
+  double diff = m.value - m.stable_value;
+  if (rule.above_stable_by && !(diff > *rule.above_stable_by)) return Verdict::kClean;
+  if (rule.above_stable_ratio && !(m.value > m.stable_value * *rule.above_stable_ratio)) {
+    return Verdict::kClean;
+  }
+  if (rule.signal == Signal::kErrorRate &&
+      proportion_z(m.events, m.samples, m.stable_events, m.stable_samples) < kZCritical) {
+    return Verdict::kClean;  // the difference could be noise at these sample sizes
+  }
+  return Verdict::kBreached;
+}
+
+}  // namespace
+
+double proportion_z(uint64_t a_events, uint64_t a_n, uint64_t b_events, uint64_t b_n) {
+  if (a_n == 0 || b_n == 0) return 0;
+  double pa = static_cast<double>(a_events) / static_cast<double>(a_n);
+  double pb = static_cast<double>(b_events) / static_cast<double>(b_n);
+  double pooled = static_cast<double>(a_events + b_events) / static_cast<double>(a_n + b_n);
+  double se = std::sqrt(pooled * (1 - pooled) *
+                        (1.0 / static_cast<double>(a_n) + 1.0 / static_cast<double>(b_n)));
+  if (se == 0) return pa > pb ? INFINITY : 0;
+  return (pa - pb) / se;
+}
+
+Verdict evaluate(const Rule& rule, const Measurement& m) {
+  if (rule.scope == Scope::kCandidate) return against_stable(rule, m);
+  if (needs_samples(rule.signal) && m.samples < rule.min_samples) return Verdict::kInsufficientData;
+  return absolute(rule, m.value);
+}
+
+std::optional<Firing> Detector::observe(const Rule& rule, std::string_view target,
+                                        const Measurement& m, int64_t now_ms) {
+  State& s = states_[{rule.name, std::string(target)}];
+  Verdict verdict = evaluate(rule, m);
+  if (verdict == Verdict::kInsufficientData) return std::nullopt;  // neither starts nor ends a breach
+  if (verdict == Verdict::kClean) {
+    s.in_breach = false;
+    s.alerted = false;
+    return std::nullopt;
+  }
+  if (!s.in_breach) {
+    s.in_breach = true;
+    s.breach_since_ms = now_ms;
+    s.first_bad_ms = m.first_bad_ms != 0 && m.first_bad_ms < now_ms ? m.first_bad_ms : now_ms;
+  }
+  if (s.last_fired_ms >= 0 && now_ms - s.last_fired_ms < rule.cooldown_ms) return std::nullopt;
+  int64_t held = now_ms - s.breach_since_ms;
+  Firing firing{&rule, std::string(target), s.first_bad_ms, now_ms, m.value, m.stable_value, false};
+  if (held >= rule.for_ms) {
+    s.last_fired_ms = now_ms;
+    s.in_breach = false;
+    s.alerted = false;
+    return firing;
+  }
+  if (rule.alert_after_ms && held >= *rule.alert_after_ms && !s.alerted) {
+    s.alerted = true;
+    firing.alert_only = true;
+    return firing;
+  }
+  return std::nullopt;
+}
+
+void Detector::reset(std::string_view target) {
+  for (auto it = states_.begin(); it != states_.end();) {
+    if (it->first.second == target) it = states_.erase(it);
+    else ++it;
+  }
+}
+
+}  // namespace x0::autopilot

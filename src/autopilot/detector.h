@@ -1,0 +1,66 @@
+// Turning measurements into decisions, one rule and one target at a time: a rule fires when its
+// condition has held for `for_ms` with enough samples, and not again within its cooldown
+// (anti-flap). Candidate rules compare the candidate with the stable set over the same window
+// (docs/AUTOPILOT.md): a slow day for everyone does not abort a good release.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "autopilot/policy.h"
+
+namespace x0::autopilot {
+
+// One rule's view of one target over the rule's window.
+struct Measurement {
+  double value = 0;          // the signal (the candidate's, for candidate rules)
+  uint64_t samples = 0;      // requests in the window behind `value`
+  uint64_t events = 0;       // errors in the window (error_rate): used by the proportion test
+  double stable_value = 0;   // candidate rules: the stable set's value over the same window
+  uint64_t stable_samples = 0;
+  uint64_t stable_events = 0;
+  int64_t first_bad_ms = 0;  // earliest tick in the window where the signal was bad (0: unknown)
+};
+
+enum class Verdict { kInsufficientData, kClean, kBreached };
+
+// The rule's condition alone, no timing.
+Verdict evaluate(const Rule& rule, const Measurement& m);
+
+// One-sided two-proportion z statistic of (a_events/a_n) > (b_events/b_n).
+double proportion_z(uint64_t a_events, uint64_t a_n, uint64_t b_events, uint64_t b_n);
+
+struct Firing {
+  const Rule* rule = nullptr;
+  std::string target;
+  int64_t first_anomalous_ms = 0;
+  int64_t detected_ms = 0;
+  double value = 0;
+  double baseline = 0;     // stable value for candidate rules
+  bool alert_only = false; // alert_after reached, for_ms not yet: warn, do not act
+};
+
+class Detector {
+ public:
+  // Feeds the measurement taken at now_ms; returns a firing when the rule fires (or reaches
+  // its early alert) for this target.
+  std::optional<Firing> observe(const Rule& rule, std::string_view target, const Measurement& m,
+                                int64_t now_ms);
+  // After a rollback the target starts over (its candidate is gone).
+  void reset(std::string_view target);
+
+ private:
+  struct State {
+    bool in_breach = false;
+    int64_t breach_since_ms = 0;
+    int64_t first_bad_ms = 0;
+    int64_t last_fired_ms = -1;
+    bool alerted = false;
+  };
+  std::map<std::pair<std::string, std::string>, State> states_;  // (rule, target)
+};
+
+}  // namespace x0::autopilot

@@ -1,0 +1,66 @@
+// The autopilot's policy: the runbooks' decision matrix as data (policy/default.toml), parsed
+// and validated at load with file:line errors. Nothing in it is a constant in code.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace x0::autopilot {
+
+enum class Signal {
+  kErrorRate, kLatencyP95Ms, kServiceDown, kPqcFallback, kPqcHandshakeFailures,
+  kMemoryRatio, kCpuRatio, kRestarts, kAuthFailures
+};
+enum class Action {
+  kNone, kRollback, kDivertToFallback, kEjectEndpoint, kIsolate, kAlert, kEscalate,
+  kScaleRecommendation, kRestart
+};
+enum class Authority { kSystem, kOnCall, kTeamLead, kCto };
+enum class Scope { kService, kCandidate, kNode };
+
+std::string_view to_string(Signal s);
+std::string_view to_string(Action a);
+std::string_view to_string(Authority a);
+
+struct Rule {
+  std::string name;
+  Scope scope = Scope::kService;
+  Signal signal = Signal::kErrorRate;
+  // Absolute thresholds: fires while above < value <= at_most (at_most optional).
+  std::optional<double> above;
+  std::optional<double> at_most;
+  // Candidate scope: fires while candidate > stable + above_stable_by, and (if set)
+  // candidate > stable * above_stable_ratio; see docs/AUTOPILOT.md for the statistics.
+  std::optional<double> above_stable_by;
+  std::optional<double> above_stable_ratio;
+  int64_t window_ms = 60000;  // the sliding window a value is measured over
+  int64_t for_ms = 0;         // how long the condition must hold before the rule fires
+  std::optional<int64_t> alert_after_ms;  // an earlier alert (no action) while for_ms runs
+  int64_t cooldown_ms = 60000;
+  uint64_t min_samples = 20;  // requests in the window; below it the rule says nothing
+  std::string severity = "SEV-2";
+  Action action = Action::kAlert;
+  Action then = Action::kNone;  // a follow-up action, e.g. divert after rollback
+  Authority authority = Authority::kOnCall;
+  std::string exec;              // optional hook command run on action
+  int64_t exec_timeout_ms = 30000;
+
+  bool acts() const { return authority == Authority::kSystem; }
+};
+
+struct Policy {
+  std::vector<Rule> rules;
+  std::string source;
+  const Rule* find(std::string_view name) const;
+};
+
+// Parses and validates. Errors name the file (`name`), line and key, one per line.
+Result<Policy> parse_policy(std::string_view toml_text, std::string_view name);
+Result<Policy> load_policy(const std::string& path);
+
+}  // namespace x0::autopilot

@@ -1,0 +1,173 @@
+// Decisions: sustain, minimum samples, cooldown, and the canary comparison statistics.
+#include "autopilot/detector.h"
+
+#include <gtest/gtest.h>
+
+namespace x0::autopilot {
+namespace {
+
+Rule error_rule() {
+  Rule r;
+  r.name = "errors";
+  r.signal = Signal::kErrorRate;
+  r.above = 0.10;
+  r.for_ms = 1000;
+  r.cooldown_ms = 5000;
+  r.min_samples = 20;
+  r.authority = Authority::kSystem;
+  r.action = Action::kRollback;
+  return r;
+}
+
+Measurement rate(double value, uint64_t samples) {
+  Measurement m;
+  m.value = value;
+  m.samples = samples;
+  m.events = static_cast<uint64_t>(value * static_cast<double>(samples));
+  return m;
+}
+
+TEST(Detector, FiresOnlyAfterTheConditionHeldForItsDuration) {
+  Rule rule = error_rule();
+  Detector d;
+  EXPECT_FALSE(d.observe(rule, "svc", rate(0.5, 100), 10000));
+  EXPECT_FALSE(d.observe(rule, "svc", rate(0.5, 100), 10500));
+  auto fired = d.observe(rule, "svc", rate(0.5, 100), 11000);
+  ASSERT_TRUE(fired.has_value());
+  EXPECT_EQ(fired->first_anomalous_ms, 10000);
+  EXPECT_EQ(fired->detected_ms, 11000);
+  EXPECT_FALSE(fired->alert_only);
+}
+
+TEST(Detector, ACleanMeasurementRestartsTheClock) {
+  Rule rule = error_rule();
+  Detector d;
+  d.observe(rule, "svc", rate(0.5, 100), 0);
+  d.observe(rule, "svc", rate(0.0, 100), 600);
+  EXPECT_FALSE(d.observe(rule, "svc", rate(0.5, 100), 1000));
+  EXPECT_TRUE(d.observe(rule, "svc", rate(0.5, 100), 2000));
+}
+
+TEST(Detector, TooFewSamplesSayNothing) {
+  Rule rule = error_rule();
+  rule.for_ms = 0;
+  Detector d;
+  EXPECT_FALSE(d.observe(rule, "svc", rate(1.0, 5), 0));  // 5 of 5 failed, but 5 < 20
+  EXPECT_TRUE(d.observe(rule, "svc", rate(1.0, 20), 100));
+}
+
+TEST(Detector, CooldownPreventsFlapping) {
+  Rule rule = error_rule();
+  rule.for_ms = 0;
+  Detector d;
+  EXPECT_TRUE(d.observe(rule, "svc", rate(0.5, 100), 0));
+  EXPECT_FALSE(d.observe(rule, "svc", rate(0.5, 100), 1000));
+  EXPECT_FALSE(d.observe(rule, "svc", rate(0.5, 100), 4999));
+  EXPECT_TRUE(d.observe(rule, "svc", rate(0.5, 100), 5000));
+}
+
+TEST(Detector, TargetsAreIndependent) {
+  Rule rule = error_rule();
+  rule.for_ms = 0;
+  Detector d;
+  EXPECT_TRUE(d.observe(rule, "a", rate(0.5, 100), 0));
+  EXPECT_TRUE(d.observe(rule, "b", rate(0.5, 100), 0));
+}
+
+TEST(Detector, RangeRulesLeaveHigherValuesToStricterRules) {
+  Rule rule = error_rule();
+  rule.above = 0.05;
+  rule.at_most = 0.10;
+  EXPECT_EQ(evaluate(rule, rate(0.07, 100)), Verdict::kBreached);
+  EXPECT_EQ(evaluate(rule, rate(0.30, 100)), Verdict::kClean);
+  EXPECT_EQ(evaluate(rule, rate(0.03, 100)), Verdict::kClean);
+}
+
+TEST(Detector, EarlyAlertBeforeTheActionWindow) {
+  Rule rule = error_rule();
+  rule.signal = Signal::kServiceDown;
+  rule.above = 0.5;
+  rule.for_ms = 5000;
+  rule.alert_after_ms = 2000;
+  rule.min_samples = 0;
+  Detector d;
+  Measurement down;
+  down.value = 1;
+  EXPECT_FALSE(d.observe(rule, "svc", down, 0));
+  auto alert = d.observe(rule, "svc", down, 2000);
+  ASSERT_TRUE(alert.has_value());
+  EXPECT_TRUE(alert->alert_only);
+  EXPECT_FALSE(d.observe(rule, "svc", down, 3000));  // alerted once
+  auto act = d.observe(rule, "svc", down, 5000);
+  ASSERT_TRUE(act.has_value());
+  EXPECT_FALSE(act->alert_only);
+}
+
+Rule canary_latency() {
+  Rule r;
+  r.name = "canary_latency";
+  r.scope = Scope::kCandidate;
+  r.signal = Signal::kLatencyP95Ms;
+  r.above_stable_ratio = 1.5;
+  r.above_stable_by = 100;
+  r.min_samples = 20;
+  return r;
+}
+
+Measurement compare(double candidate, uint64_t cn, double stable, uint64_t sn) {
+  Measurement m;
+  m.value = candidate;
+  m.samples = cn;
+  m.stable_value = stable;
+  m.stable_samples = sn;
+  return m;
+}
+
+TEST(CanaryAnalysis, GloballySlowIsNotTheCandidatesFault) {
+  // Everyone at 900 ms: far above any absolute limit, but the candidate is no worse.
+  EXPECT_EQ(evaluate(canary_latency(), compare(950, 200, 900, 2000)), Verdict::kClean);
+}
+
+TEST(CanaryAnalysis, CandidateSlowerThanStableIsCaught) {
+  EXPECT_EQ(evaluate(canary_latency(), compare(820, 200, 20, 2000)), Verdict::kBreached);
+  // Both conditions are needed: 1.5x of 20 ms but only +40 ms is not a regression worth a rollback.
+  EXPECT_EQ(evaluate(canary_latency(), compare(60, 200, 20, 2000)), Verdict::kClean);
+}
+
+TEST(CanaryAnalysis, ErrorRateNeedsStatisticalEvidence) {
+  Rule r;
+  r.name = "canary_errors";
+  r.scope = Scope::kCandidate;
+  r.signal = Signal::kErrorRate;
+  r.above_stable_by = 0.05;
+  r.min_samples = 20;
+  auto m = [](uint64_t ce, uint64_t cn, uint64_t se, uint64_t sn) {
+    Measurement x;
+    x.value = static_cast<double>(ce) / static_cast<double>(cn);
+    x.samples = cn;
+    x.events = ce;
+    x.stable_value = static_cast<double>(se) / static_cast<double>(sn);
+    x.stable_samples = sn;
+    x.stable_events = se;
+    return x;
+  };
+  // 2 errors in 20 (10 %) against 4 % on stable: beyond the margin, but not significant yet.
+  EXPECT_EQ(evaluate(r, m(2, 20, 80, 2000)), Verdict::kClean);
+  // Half the candidate's requests failing is.
+  EXPECT_EQ(evaluate(r, m(50, 100, 20, 2000)), Verdict::kBreached);
+  // A noisy stable set at 5 % and a candidate at 6 % is within the margin.
+  EXPECT_EQ(evaluate(r, m(60, 1000, 500, 10000)), Verdict::kClean);
+  // Too little candidate traffic says nothing.
+  EXPECT_EQ(evaluate(r, m(5, 10, 20, 2000)), Verdict::kInsufficientData);
+  // No stable traffic to compare with: the margin acts as an absolute limit.
+  EXPECT_EQ(evaluate(r, m(50, 100, 0, 0)), Verdict::kBreached);
+}
+
+TEST(CanaryAnalysis, ProportionZ) {
+  EXPECT_NEAR(proportion_z(50, 100, 10, 100), 6.5, 0.5);
+  EXPECT_DOUBLE_EQ(proportion_z(0, 0, 1, 10), 0);
+  EXPECT_LT(proportion_z(1, 100, 1, 100), 0.01);
+}
+
+}  // namespace
+}  // namespace x0::autopilot
