@@ -1,0 +1,53 @@
+// Windows of any length over cumulative data-plane counters. The data plane only bumps
+// cumulative sharded counters (cheapest on the hot path); the autopilot samples them every
+// tick, off the hot path, and differences two samples to get a window's requests, errors and
+// latency distribution.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <vector>
+
+namespace x0::autopilot {
+
+struct CounterSample {
+  int64_t t_ms = 0;
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  std::vector<uint64_t> buckets;  // cumulative histogram bucket counts (non-cumulative per le)
+};
+
+struct WindowStats {
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  double error_rate = 0;     // errors / requests (0 without requests)
+  double p95_ms = 0;         // bucket-interpolated
+  int64_t span_ms = 0;       // actual span covered (shorter than asked right after start)
+  int64_t first_bad_ms = 0;  // first tick in the window whose own error rate exceeded the
+                             // threshold given to over(), 0 if none
+};
+
+// Quantile q of a histogram given per-bucket counts and upper bounds (seconds); linear
+// interpolation inside the bucket; the +Inf bucket reports its lower bound. Milliseconds.
+double quantile_ms(std::span<const double> upper_bounds_s, std::span<const uint64_t> counts, double q);
+
+class SignalWindow {
+ public:
+  SignalWindow(std::vector<double> upper_bounds_s, int64_t keep_ms)
+      : bounds_(std::move(upper_bounds_s)), keep_ms_(keep_ms) {}
+
+  // Samples must come in time order; counters are cumulative (a reset, e.g. a reload that
+  // recreated them, starts the window over).
+  void add(CounterSample sample);
+  // Stats over the last window_ms. bad_error_rate: threshold for first_bad_ms.
+  WindowStats over(int64_t window_ms, double bad_error_rate = 1.0) const;
+  bool empty() const { return samples_.size() < 2; }
+
+ private:
+  std::vector<double> bounds_;
+  int64_t keep_ms_;
+  std::deque<CounterSample> samples_;
+};
+
+}  // namespace x0::autopilot
