@@ -1,0 +1,164 @@
+// The autopilot control loop (see autopilot.h).
+#include "autopilot/autopilot.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace x0::autopilot {
+
+Autopilot::Autopilot(Policy policy, MetricSource& source, Actuator& actuator,
+                     IncidentRecorder& recorder, bool dry_run)
+    : policy_(std::move(policy)), source_(source), actuator_(actuator), recorder_(recorder),
+      dry_run_(dry_run) {}
+
+void Autopilot::set_policy(Policy policy) {
+  policy_ = std::move(policy);
+  windows_.clear();  // the longest window may have changed
+}
+
+int64_t Autopilot::longest_window_ms() const {
+  int64_t longest = 1000;
+  for (const Rule& r : policy_.rules) longest = std::max(longest, r.window_ms);
+  return longest;
+}
+
+Autopilot::Windows& Autopilot::windows_for(const std::string& service) {
+  Windows& w = windows_[service];
+  if (!w.stable) {
+    w.stable = std::make_unique<SignalWindow>(source_.latency_bounds_s(), longest_window_ms());
+    w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), longest_window_ms());
+  }
+  return w;
+}
+
+std::vector<Decision> Autopilot::tick(int64_t now_ms) {
+  std::vector<Decision> out;
+  for (const ServiceSample& s : source_.sample_services(now_ms)) {
+    Windows& w = windows_for(s.service);
+    if (w.was_in_release && !s.in_release) {
+      // The release ended (promoted or rolled back): its candidate history is meaningless now.
+      w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), longest_window_ms());
+      detector_.reset(s.service + "/candidate");
+    }
+    w.was_in_release = s.in_release;
+    w.stable->add(s.stable);
+    if (s.in_release) w.candidate->add(s.candidate);
+    evaluate_service(s, w, now_ms, out);
+  }
+  evaluate_node(source_.sample_node(now_ms), now_ms, out);
+  return out;
+}
+
+void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now_ms,
+                                 std::vector<Decision>& out) {
+  for (const Rule& rule : policy_.rules) {
+    Measurement m;
+    std::string target = s.service;
+    switch (rule.scope) {
+      case Scope::kNode:
+        continue;
+      case Scope::kService: {
+        if (rule.signal == Signal::kServiceDown) {
+          m.value = s.healthy_endpoints == 0 ? 1.0 : 0.0;
+          break;
+        }
+        if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
+        // Service rules look at all its traffic: stable plus candidate.
+        WindowStats st = w.stable->over(rule.window_ms, rule.above.value_or(1.0));
+        WindowStats ca = s.in_release ? w.candidate->over(rule.window_ms, rule.above.value_or(1.0))
+                                      : WindowStats{};
+        m.samples = st.requests + ca.requests;
+        m.events = st.errors + ca.errors;
+        m.value = rule.signal == Signal::kErrorRate
+                      ? (m.samples == 0 ? 0 : static_cast<double>(m.events) / static_cast<double>(m.samples))
+                      : std::max(st.p95_ms, ca.requests > 0 ? ca.p95_ms : 0.0);
+        m.first_bad_ms = st.first_bad_ms != 0 && (ca.first_bad_ms == 0 || st.first_bad_ms < ca.first_bad_ms)
+                             ? st.first_bad_ms : ca.first_bad_ms;
+        break;
+      }
+      case Scope::kCandidate: {
+        if (!s.in_release) continue;
+        if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
+        double bad = rule.above_stable_by.value_or(1.0);
+        WindowStats ca = w.candidate->over(rule.window_ms, bad);
+        WindowStats st = w.stable->over(rule.window_ms, 1.0);
+        bool errors = rule.signal == Signal::kErrorRate;
+        m.value = errors ? ca.error_rate : ca.p95_ms;
+        m.samples = ca.requests;
+        m.events = ca.errors;
+        m.stable_value = errors ? st.error_rate : st.p95_ms;
+        m.stable_samples = st.requests;
+        m.stable_events = st.errors;
+        m.first_bad_ms = ca.first_bad_ms;
+        target = s.service + "/candidate";
+        break;
+      }
+    }
+    decide(rule, target, m, now_ms, out);
+  }
+}
+
+void Autopilot::evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<Decision>& out) {
+  node_history_.push_back(n);
+  while (node_history_.size() > 2 && n.t_ms - node_history_[1].t_ms >= longest_window_ms()) {
+    node_history_.pop_front();
+  }
+  for (const Rule& rule : policy_.rules) {
+    Measurement m;
+    auto counted = [&](uint64_t NodeSample::*field) {
+      const NodeSample* start = &node_history_.front();
+      for (const NodeSample& old : node_history_) {
+        if (n.t_ms - old.t_ms >= rule.window_ms) start = &old;
+      }
+      return static_cast<double>(n.*field - start->*field);
+    };
+    switch (rule.signal) {
+      case Signal::kMemoryRatio: m.value = n.memory_ratio; break;
+      case Signal::kCpuRatio: m.value = n.cpu_ratio; break;
+      case Signal::kPqcFallback: m.value = n.pqc_fallback ? 1.0 : 0.0; break;
+      case Signal::kRestarts: m.value = counted(&NodeSample::restarts); break;
+      case Signal::kAuthFailures: m.value = counted(&NodeSample::auth_failures); break;
+      case Signal::kPqcHandshakeFailures: m.value = counted(&NodeSample::pqc_handshake_failures); break;
+      default: continue;
+    }
+    decide(rule, "node", m, now_ms, out);
+  }
+}
+
+void Autopilot::decide(const Rule& rule, const std::string& target, const Measurement& m,
+                       int64_t now_ms, std::vector<Decision>& out) {
+  auto firing = detector_.observe(rule, target, m, now_ms);
+  if (!firing) return;
+  Decision d;
+  d.firing = *firing;
+  d.severity = rule.severity;
+  d.action = firing->alert_only ? Action::kAlert : rule.action;
+  d.then = firing->alert_only ? Action::kNone : rule.then;
+  d.authority = rule.authority;
+  bool may_act = rule.acts() && !firing->alert_only;
+  if (may_act && dry_run_) {
+    d.outcome = "dry run: would " + std::string(to_string(rule.action));
+  } else if (may_act) {
+    std::string service = target.substr(0, target.find('/'));
+    d.executed = actuator_.act(rule.action, service, rule, &d.outcome);
+    if (d.executed && rule.then != Action::kNone) {
+      std::string more;
+      actuator_.act(rule.then, service, rule, &more);
+      if (!more.empty()) d.outcome += "; " + more;
+    }
+    if (d.executed) detector_.reset(target);
+  } else {
+    d.outcome = "recommended: " + std::string(to_string(rule.action)) + " (authority " +
+                std::string(to_string(rule.authority)) + ")";
+  }
+  ++decisions_;
+  log::warn("AUTOPILOT", "rule fired",
+            {{"rule", rule.name}, {"target", target}, {"severity", rule.severity},
+             {"value", m.value}, {"baseline", m.stable_value}, {"action", to_string(d.action)},
+             {"executed", d.executed ? "true" : "false"}, {"outcome", d.outcome}});
+  recorder_.record(d);
+  out.push_back(std::move(d));
+}
+
+}  // namespace x0::autopilot

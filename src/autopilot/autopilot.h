@@ -1,0 +1,107 @@
+// The control loop: every tick, sample the data plane's cumulative counters (through
+// MetricSource), keep windows, evaluate the policy's rules per service and per release
+// candidate, and turn firings into decisions: act (authority "system", not dry run) through the
+// Actuator, and record every decision through the IncidentRecorder. Runs on one thread; the
+// seams are small interfaces so tests stand fakes in front of them.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autopilot/detector.h"
+#include "autopilot/policy.h"
+#include "autopilot/signal_window.h"
+
+namespace x0::autopilot {
+
+// What the data plane says about one service right now (cumulative counters).
+struct ServiceSample {
+  std::string service;
+  CounterSample stable;
+  CounterSample candidate;
+  bool in_release = false;
+  int healthy_endpoints = 0;  // of the set taking regular traffic
+  bool has_fallback = false;
+};
+
+// Node-wide signals (absolute values or cumulative counts).
+struct NodeSample {
+  int64_t t_ms = 0;
+  double memory_ratio = 0;
+  double cpu_ratio = 0;
+  uint64_t restarts = 0;  // cumulative
+  uint64_t auth_failures = 0;  // cumulative
+  uint64_t pqc_handshake_failures = 0;  // cumulative
+  bool pqc_fallback = false;
+};
+
+class MetricSource {
+ public:
+  virtual ~MetricSource() = default;
+  virtual std::vector<ServiceSample> sample_services(int64_t now_ms) = 0;
+  virtual NodeSample sample_node(int64_t now_ms) = 0;
+  virtual std::vector<double> latency_bounds_s() const = 0;
+};
+
+struct Decision {
+  Firing firing;
+  std::string severity;
+  Action action = Action::kNone;
+  Action then = Action::kNone;
+  Authority authority = Authority::kOnCall;
+  bool executed = false;  // the node acted (system authority, not dry run, action succeeded)
+  std::string outcome;    // what happened, for the timeline
+};
+
+class Actuator {
+ public:
+  virtual ~Actuator() = default;
+  // Returns a sentence for the timeline; false when the action could not be taken.
+  virtual bool act(Action action, const std::string& target, const Rule& rule, std::string* outcome) = 0;
+};
+
+class IncidentRecorder {
+ public:
+  virtual ~IncidentRecorder() = default;
+  virtual void record(const Decision& decision) = 0;
+};
+
+class Autopilot {
+ public:
+  Autopilot(Policy policy, MetricSource& source, Actuator& actuator, IncidentRecorder& recorder,
+            bool dry_run);
+  // One evaluation round at now_ms. Returns the decisions taken this round.
+  std::vector<Decision> tick(int64_t now_ms);
+  void set_policy(Policy policy);
+  void set_dry_run(bool dry_run) { dry_run_ = dry_run; }
+  uint64_t decisions() const { return decisions_; }
+
+ private:
+  struct Windows {
+    std::unique_ptr<SignalWindow> stable;
+    std::unique_ptr<SignalWindow> candidate;
+    bool was_in_release = false;
+  };
+  Windows& windows_for(const std::string& service);
+  void evaluate_service(const ServiceSample& s, Windows& w, int64_t now_ms, std::vector<Decision>& out);
+  void evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<Decision>& out);
+  void decide(const Rule& rule, const std::string& target, const Measurement& m, int64_t now_ms,
+              std::vector<Decision>& out);
+  int64_t longest_window_ms() const;
+
+  Policy policy_;
+  MetricSource& source_;
+  Actuator& actuator_;
+  IncidentRecorder& recorder_;
+  bool dry_run_;
+  Detector detector_;
+  std::map<std::string, Windows> windows_;
+  std::deque<NodeSample> node_history_;
+  uint64_t decisions_ = 0;
+};
+
+}  // namespace x0::autopilot

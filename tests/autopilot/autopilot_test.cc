@@ -1,0 +1,229 @@
+// The control loop against a scripted data plane: canary failures roll back, healthy or
+// globally slow releases do not, dry run only logs, on-call rules only recommend.
+#include "autopilot/autopilot.h"
+
+#include <gtest/gtest.h>
+
+namespace x0::autopilot {
+namespace {
+
+const std::vector<double> kBounds = {0.01, 0.1, 1.0};
+
+// A service whose stable and candidate sides get `rps` requests per second each tick share,
+// with configurable error rates and latency buckets.
+class ScriptedSource : public MetricSource {
+ public:
+  struct Side {
+    double rps = 0;
+    double error_rate = 0;
+    int bucket = 0;  // which latency bucket every request lands in
+    uint64_t requests = 0, errors = 0;
+    std::vector<uint64_t> buckets = std::vector<uint64_t>(4, 0);
+    double carry = 0, error_carry = 0;
+    void advance(double seconds) {
+      carry += rps * seconds;
+      auto n = static_cast<uint64_t>(carry);
+      carry -= static_cast<double>(n);
+      error_carry += static_cast<double>(n) * error_rate;
+      auto e = static_cast<uint64_t>(error_carry);
+      error_carry -= static_cast<double>(e);
+      requests += n;
+      errors += e;
+      buckets[static_cast<size_t>(bucket)] += n;
+    }
+  };
+  Side stable, candidate;
+  bool in_release = true;
+  int healthy = 2;
+  int64_t last_ms = 0;
+
+  std::vector<ServiceSample> sample_services(int64_t now_ms) override {
+    double seconds = static_cast<double>(now_ms - last_ms) / 1000.0;
+    last_ms = now_ms;
+    stable.advance(seconds);
+    if (in_release) candidate.advance(seconds);
+    ServiceSample s;
+    s.service = "shop";
+    s.stable = CounterSample{now_ms, stable.requests, stable.errors, stable.buckets};
+    s.candidate = CounterSample{now_ms, candidate.requests, candidate.errors, candidate.buckets};
+    s.in_release = in_release;
+    s.healthy_endpoints = healthy;
+    return {s};
+  }
+  NodeSample sample_node(int64_t now_ms) override {
+    NodeSample n;
+    n.t_ms = now_ms;
+    return n;
+  }
+  std::vector<double> latency_bounds_s() const override { return kBounds; }
+};
+
+class RecordingActuator : public Actuator {
+ public:
+  std::vector<std::pair<Action, std::string>> acted;
+  bool act(Action action, const std::string& target, const Rule&, std::string* outcome) override {
+    acted.emplace_back(action, target);
+    *outcome = std::string(to_string(action)) + " " + target;
+    return true;
+  }
+};
+
+class RecordingIncidents : public IncidentRecorder {
+ public:
+  std::vector<Decision> decisions;
+  void record(const Decision& d) override { decisions.push_back(d); }
+};
+
+Policy test_policy() {
+  // The default matrix with test-scaled windows: 1 s windows, immediate action.
+  auto parsed = parse_policy(R"(
+[defaults]
+min_samples = 20
+cooldown_s = 5
+window_s = 1
+[[rules]]
+name = "error_rate_critical"
+signal = "error_rate"
+above = 0.10
+for_s = 1
+severity = "SEV-1"
+action = "rollback"
+authority = "system"
+[[rules]]
+name = "error_rate_elevated"
+signal = "error_rate"
+above = 0.05
+at_most = 0.10
+for_s = 1
+severity = "SEV-2"
+action = "rollback"
+authority = "on_call"
+[[rules]]
+name = "service_down"
+signal = "service_down"
+above = 0.5
+for_s = 1
+min_samples = 0
+severity = "SEV-1"
+action = "rollback"
+then = "divert_to_fallback"
+authority = "system"
+[[rules]]
+name = "canary_error_rate"
+scope = "candidate"
+signal = "error_rate"
+above_stable_by = 0.05
+severity = "SEV-2"
+action = "rollback"
+authority = "system"
+[[rules]]
+name = "canary_latency"
+scope = "candidate"
+signal = "latency_p95_ms"
+above_stable_ratio = 1.5
+above_stable_by = 100
+severity = "SEV-2"
+action = "rollback"
+authority = "system"
+)", "test.toml");
+  EXPECT_TRUE(parsed.has_value()) << (parsed ? "" : parsed.error().detail);
+  return *parsed;
+}
+
+struct Scenario {
+  ScriptedSource source;
+  RecordingActuator actuator;
+  RecordingIncidents incidents;
+  std::unique_ptr<Autopilot> autopilot;
+  explicit Scenario(bool dry_run = false) {
+    source.stable.rps = 900;
+    source.candidate.rps = 100;
+    autopilot = std::make_unique<Autopilot>(test_policy(), source, actuator, incidents, dry_run);
+  }
+  // Ticks every 100 ms for `ms`; returns the time of the first rollback (or -1).
+  int64_t run(int64_t from_ms, int64_t ms) {
+    int64_t first = -1;
+    for (int64_t t = from_ms; t <= from_ms + ms; t += 100) {
+      for (const Decision& d : autopilot->tick(t)) {
+        if (d.action == Action::kRollback && d.executed && first < 0) first = t;
+      }
+    }
+    return first;
+  }
+};
+
+TEST(Autopilot, CanaryFailingHalfItsRequestsIsRolledBackWithinASecond) {
+  Scenario r;
+  r.run(0, 3000);  // healthy warm-up
+  ASSERT_TRUE(r.actuator.acted.empty());
+  r.source.candidate.error_rate = 0.5;
+  int64_t rolled_back = r.run(3100, 3000);
+  ASSERT_GE(rolled_back, 0);
+  EXPECT_LE(rolled_back - 3100, 1000);  // MTTD within the 1 s window
+  ASSERT_FALSE(r.actuator.acted.empty());
+  EXPECT_EQ(r.actuator.acted.front(), std::make_pair(Action::kRollback, std::string("shop")));
+  ASSERT_FALSE(r.incidents.decisions.empty());
+  const Decision& d = r.incidents.decisions.front();
+  EXPECT_EQ(d.firing.rule->name, "canary_error_rate");
+  EXPECT_LE(d.firing.first_anomalous_ms, d.firing.detected_ms);
+  EXPECT_GE(d.firing.first_anomalous_ms, 3000);
+}
+
+TEST(Autopilot, SlowCanaryIsRolledBack) {
+  Scenario r;
+  r.run(0, 2000);
+  r.source.candidate.bucket = 2;  // 100 ms .. 1 s, against a stable under 10 ms
+  EXPECT_GE(r.run(2100, 3000), 0);
+  EXPECT_EQ(r.incidents.decisions.front().firing.rule->name, "canary_latency");
+}
+
+TEST(Autopilot, HealthyCanaryUnderNoiseIsNeverRolledBack) {
+  Scenario r;
+  r.source.stable.error_rate = 0.01;
+  r.source.candidate.error_rate = 0.012;
+  EXPECT_LT(r.run(0, 20000), 0);
+  EXPECT_TRUE(r.actuator.acted.empty());
+}
+
+TEST(Autopilot, GloballySlowPeriodDoesNotAbortTheRelease) {
+  Scenario r;
+  r.source.stable.bucket = 2;
+  r.source.candidate.bucket = 2;
+  EXPECT_LT(r.run(0, 10000), 0);
+}
+
+TEST(Autopilot, DryRunDecidesButDoesNotAct) {
+  Scenario r(/*dry_run=*/true);
+  r.run(0, 2000);
+  r.source.candidate.error_rate = 0.5;
+  r.run(2100, 3000);
+  EXPECT_TRUE(r.actuator.acted.empty());
+  ASSERT_FALSE(r.incidents.decisions.empty());
+  EXPECT_FALSE(r.incidents.decisions.front().executed);
+  EXPECT_NE(r.incidents.decisions.front().outcome.find("dry run"), std::string::npos);
+}
+
+TEST(Autopilot, OnCallRulesOnlyRecommend) {
+  Scenario r;
+  r.source.in_release = false;
+  r.source.stable.error_rate = 0.07;  // in the 5-10 % band
+  r.run(0, 5000);
+  EXPECT_TRUE(r.actuator.acted.empty());
+  ASSERT_FALSE(r.incidents.decisions.empty());
+  EXPECT_EQ(r.incidents.decisions.front().firing.rule->name, "error_rate_elevated");
+  EXPECT_EQ(r.incidents.decisions.front().authority, Authority::kOnCall);
+  EXPECT_NE(r.incidents.decisions.front().outcome.find("recommended"), std::string::npos);
+}
+
+TEST(Autopilot, ServiceDownRollsBackThenDivertsToFallback) {
+  Scenario r;
+  r.run(0, 1000);
+  r.source.healthy = 0;
+  r.run(1100, 2000);
+  ASSERT_GE(r.actuator.acted.size(), 2u);
+  EXPECT_EQ(r.actuator.acted[0].first, Action::kRollback);
+  EXPECT_EQ(r.actuator.acted[1].first, Action::kDivertToFallback);
+}
+
+}  // namespace
+}  // namespace x0::autopilot
