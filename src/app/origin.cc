@@ -139,7 +139,9 @@ class OriginHandler final : public http::RequestHandler {
                  {"headers", headers},
                  {"body_bytes", request.body.size()},
                  {"body", std::string(request.body.substr(0, 4096))}};
-    conn.respond(200, "application/json", body.dump(), extra_);
+    // Bodies and headers need not be UTF-8: replace invalid bytes rather than throw.
+    conn.respond(200, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace),
+                 extra_);
   }
 
   void fault(http::ServerConnection& conn, const http::Request& request) {

@@ -80,9 +80,16 @@ void ServerConnection::on_readable() {
       if (static_cast<size_t>(n) < room) break;
       continue;
     }
-    if (n == 0) {  // client closed its side: nothing more can be answered on it
-      close();
-      return;
+    if (n == 0) {
+      // The client closed its sending side. A complete request already buffered (e.g. from a
+      // client that half-closes after sending) is still answered; then the connection closes.
+      if (in_.empty() && state_ == State::kReadingHead) {
+        close();
+        return;
+      }
+      peer_closed_ = true;
+      close_after_write_ = true;
+      break;
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -90,6 +97,7 @@ void ServerConnection::on_readable() {
     return;
   }
   process_input();
+  if (peer_closed_ && state_ != State::kClosed && state_ != State::kHandling) close();
 }
 
 void ServerConnection::process_input() {
@@ -208,7 +216,7 @@ void ServerConnection::reject(int status, const char* reason) {
 
 void ServerConnection::respond(int status, std::string_view content_type, std::string_view body,
                                std::string_view extra_headers) {
-  bool will_close = !keep_alive_ || closing_when_idle_;
+  bool will_close = !keep_alive_ || closing_when_idle_ || peer_closed_;
   std::string head;
   head.reserve(160 + extra_headers.size());
   append_status_line(head, status);
@@ -302,7 +310,7 @@ void ServerConnection::update_interest() {
   if (state_ == State::kClosed) return;
   uint32_t wanted = 0;
   bool reading = (state_ == State::kReadingHead || state_ == State::kReadingBody) &&
-                 !close_after_write_;
+                 !close_after_write_ && !peer_closed_;
   if (reading) wanted |= EPOLLIN;
   if (want_write_) wanted |= EPOLLOUT;
   if (wanted != interest_) {

@@ -77,7 +77,8 @@ class ServerConnection final : public net::IoHandler {
   void set_attachment(std::unique_ptr<PendingResponse> attachment) { attachment_ = std::move(attachment); }
   std::unique_ptr<PendingResponse> take_attachment() { return std::move(attachment_); }
 
-  bool keep_alive_requested() const { return keep_alive_; }
+  // The client asked for keep-alive and the connection will honour it (false once draining).
+  bool keep_alive_requested() const { return keep_alive_ && !closing_when_idle_; }
   size_t output_pending() const { return out_.size(); }
   static constexpr size_t kOutputHighWater = 256 * 1024;
 
@@ -129,6 +130,7 @@ class ServerConnection final : public net::IoHandler {
   size_t chunked_scanned_ = 0;
   bool keep_alive_ = true;
   bool close_after_write_ = false;
+  bool peer_closed_ = false;  // read returned EOF: answer what is buffered, then close
   bool closing_when_idle_ = false;
   bool sent_continue_ = false;
   bool want_write_ = false;
