@@ -1,0 +1,47 @@
+// The node's control thread: one event loop for everything that may block or must be
+// serialized — release and incident state (disk writes with fsync), the autopilot's ticks, exec
+// hooks. Operator requests that need it are answered asynchronously: the worker hands the work
+// over, stays free, and writes the reply when it comes back (or drops it if the client left).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "http/server_connection.h"
+#include "net/event_loop.h"
+
+namespace x0::admin {
+
+struct Reply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+class ControlThread {
+ public:
+  ControlThread() = default;
+  ~ControlThread() { stop(); }
+  void start() {
+    thread_ = std::thread([this] { loop_.run(); });
+  }
+  void stop() {
+    if (!thread_.joinable()) return;
+    loop_.stop();
+    thread_.join();
+  }
+  net::EventLoop& loop() { return loop_; }
+  void post(std::function<void()> fn) { loop_.post(std::move(fn)); }
+
+ private:
+  net::EventLoop loop_;
+  std::thread thread_;
+};
+
+// Runs `work` on the control thread and answers `conn`'s current request with its result, on
+// the connection's own worker thread. Must be called from that worker (inside handle()).
+void answer_async(http::ServerConnection& conn, ControlThread& control, std::function<Reply()> work);
+
+}  // namespace x0::admin
