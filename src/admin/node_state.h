@@ -33,6 +33,7 @@ struct NodeState {
   std::atomic<int> stuck_workers{0};  // set by the watchdog
   std::atomic<uint64_t> reloads_ok{0};
   std::atomic<uint64_t> reloads_failed{0};
+  std::atomic<uint64_t> auth_failures{0};  // admin calls refused (401): the security rule's signal
 
   // Host components are sampled by one caller at a time (HostProbe keeps rate state).
   std::mutex host_probe_mu;

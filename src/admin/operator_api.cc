@@ -128,6 +128,7 @@ bool OperatorApi::authorized(http::ServerConnection& conn, const http::Request& 
     ok = diff == 0;
   }
   if (!ok) {
+    node_.auth_failures.fetch_add(1, std::memory_order_relaxed);
     log::warn("SECURITY", "admin request refused: missing or wrong bearer token",
               {{"peer", conn.peer_ip()}, {"method", request.head.method_text},
                {"path", request.head.path}});

@@ -234,6 +234,9 @@ void Node::register_node_metrics() {
   r.counter_callback("config_reloads_total", "Configuration reloads, by result.",
                      {{"result", "failed"}},
                      [this] { return static_cast<double>(state_.reloads_failed.load()); });
+  r.counter_callback("admin_auth_failures_total",
+                     "Admin calls refused for a missing or wrong token (logged under SECURITY).", {},
+                     [this] { return static_cast<double>(state_.auth_failures.load()); });
   r.gauge_callback("node_ready", "1 when /health/ready answers 200.", {}, [this] {
     return state_.startup_complete.load() && !state_.draining.load() ? 1.0 : 0.0;
   });

@@ -1,0 +1,70 @@
+// Sampling the data plane for the autopilot (see gateway_metrics.h).
+#include "app/gateway_metrics.h"
+
+#include "telemetry/metrics.h"
+
+namespace x0::app {
+namespace {
+
+autopilot::CounterSample side_sample(const gateway::ServiceStats::Side& side, int64_t now_ms) {
+  return autopilot::CounterSample{now_ms, side.requests->value(), side.errors->value(),
+                                  side.duration->bucket_counts()};
+}
+
+double number(const nlohmann::json& details, const char* key) {
+  auto it = details.find(key);
+  return it != details.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+}  // namespace
+
+GatewayMetrics::GatewayMetrics(const gateway::RouteTablePublisher& routes, admin::NodeState& node)
+    : routes_(routes), node_(node) {
+  auto config = node_.config.load();
+  probe_ = std::make_unique<telemetry::HostProbe>(config->node.data_dir, telemetry::HostThresholds{},
+                                                  config->api_gateway.enable_dpdk);
+}
+
+std::vector<double> GatewayMetrics::latency_bounds_s() const {
+  auto b = telemetry::latency_buckets();
+  return {b.begin(), b.end()};
+}
+
+std::vector<autopilot::ServiceSample> GatewayMetrics::sample_services(int64_t now_ms) {
+  std::vector<autopilot::ServiceSample> out;
+  auto table = routes_.current();
+  if (!table) return out;
+  int64_t mono = net::EventLoop::monotonic_ms();
+  for (const auto& service : table->services()) {
+    autopilot::ServiceSample s;
+    s.service = service->config.name;
+    s.stable = side_sample(service->stats->sides[0], now_ms);
+    s.candidate = side_sample(service->stats->sides[1], now_ms);
+    s.in_release = service->in_release;
+    const auto& active = service->in_release && service->split.candidate_only ? service->candidate
+                                                                             : service->primary;
+    for (const auto& e : active) s.healthy_endpoints += e->available(mono) ? 1 : 0;
+    s.has_fallback = service->has_available_fallback(mono);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+autopilot::NodeSample GatewayMetrics::sample_node(int64_t now_ms) {
+  // /proc and cgroup reads once a second are plenty for 10-minute CPU and memory rules.
+  if (now_ms - last_host_sample_ms_ >= 1000) {
+    last_host_sample_ms_ = now_ms;
+    memory_ratio_ = number(probe_->memory().details, "used_ratio");
+    cpu_ratio_ = number(probe_->cpu().details, "busy_ratio");
+  }
+  autopilot::NodeSample n;
+  n.t_ms = now_ms;
+  n.memory_ratio = memory_ratio_;
+  n.cpu_ratio = cpu_ratio_;
+  n.auth_failures = node_.auth_failures.load();
+  n.restarts = 0;       // restarts are counted by the supervisor (systemd/Kubernetes), not here
+  n.pqc_fallback = false;  // no mesh links yet
+  return n;
+}
+
+}  // namespace x0::app
