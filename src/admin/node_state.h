@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,7 +16,16 @@
 #include "gateway/route_table.h"
 #include "telemetry/host_health.h"
 
+namespace x0::release {
+class ReleaseController;
+}
+namespace x0::incident {
+class IncidentStore;
+}
+
 namespace x0::admin {
+
+class ControlThread;
 
 struct NodeState {
   std::string version;
@@ -34,6 +44,16 @@ struct NodeState {
   std::atomic<uint64_t> reloads_ok{0};
   std::atomic<uint64_t> reloads_failed{0};
   std::atomic<uint64_t> auth_failures{0};  // admin calls refused (401): the security rule's signal
+
+  // Set once at start-up by the node (may stay null when their store could not be opened;
+  // the API then answers 503 with the reason in unavailable_detail).
+  release::ReleaseController* releases = nullptr;
+  incident::IncidentStore* incidents = nullptr;
+  std::string releases_unavailable;
+  std::string incidents_unavailable;
+  ControlThread* control = nullptr;
+  // Runs on the control thread after a release change: republishes the route table.
+  std::function<void()> routing_changed;
 
   // Host components are sampled by one caller at a time (HostProbe keeps rate state).
   std::mutex host_probe_mu;

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "admin/incident_api.h"
+#include "admin/release_api.h"
 #include "common/log.h"
 #include "net/event_loop.h"
 #include "telemetry/metrics.h"
@@ -101,8 +103,13 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
                   (!read_only && (path.starts_with("/incidents") || path.starts_with("/releases") ||
                                   path.starts_with("/alerts/")));
   if (mutating && !authorized(conn, request)) return;
-  if (path.starts_with("/admin/") || path.starts_with("/incidents") ||
-      path.starts_with("/releases") || path.starts_with("/alerts/")) {
+  if (path == "/releases" || path.starts_with("/releases/")) {
+    return handle_releases(node_, conn, request);
+  }
+  if (path == "/incidents" || path.starts_with("/incidents/")) {
+    return handle_incidents(node_, conn, request);
+  }
+  if (path.starts_with("/admin/") || path.starts_with("/alerts/")) {
     return respond_error(conn, 501, "not_implemented",
                          "this operator endpoint belongs to a module not built yet in this version");
   }

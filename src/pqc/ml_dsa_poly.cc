@@ -3,11 +3,16 @@
 // (FIPS 204 Appendix B), stored in Montgomery form and centered.
 #include "pqc/ml_dsa_poly.h"
 
+#include <bit>
+#include <cstring>
+
 #include "pqc/secure.h"
 #include "pqc/xof.h"
 
 namespace x0::pqc::detail::dsa {
 namespace {
+
+static_assert(std::endian::native == std::endian::little, "RejBoundedPoly packs lanes with memcpy");
 
 constexpr int64_t pow_mod(int64_t base, int64_t exp) {
   int64_t r = 1;
@@ -125,49 +130,113 @@ void rej_ntt_poly(Poly& a, std::span<const uint8_t, 32> rho, uint8_t s, uint8_t 
 
 namespace {
 
-template <int kEta>
-void rej_bounded_poly_eta(Poly& a, std::span<const uint8_t, 64> rho_prime, uint16_t nonce) {
-  Shake xof(Shake::Kind::k256);
-  xof.absorb(rho_prime);
-  const uint8_t n[2] = {static_cast<uint8_t>(nonce), static_cast<uint8_t>(nonce >> 8)};
-  xof.absorb(n);
-  std::array<uint8_t, 2 * kShake256Rate> buf;
-  std::array<uint8_t, 4 * kShake256Rate> accept;
-  constexpr uint32_t kLimit = kEta == 2 ? 15 : 9;
-  size_t len = buf.size();
-  size_t j = 0;
-  while (j < kN) {
-    xof.squeeze(std::span<uint8_t>(buf.data(), len));
-    for (size_t i = 0; i < 2 * len; ++i) {
-      accept[i] = static_cast<uint8_t>(((buf[i / 2] >> (4 * (i & 1))) & 15u) < kLimit);
-    }
-    // FIPS 204 Alg. 31 (RejBoundedPoly) is a rejection sampler: which half-bytes are rejected is
-    // independent of the accepted coefficients, so the accept flags may be public. The secret
-    // coefficient values are computed and stored without branches; a rejected value is
-    // overwritten by the next candidate.
-    declassify(accept.data(), 2 * len);
-    for (size_t i = 0; i < 2 * len && j < kN; ++i) {
-      const uint32_t b = (buf[i / 2] >> (4 * (i & 1))) & 15u;
-      if constexpr (kEta == 2) {
-        a[j] = 2 - static_cast<int32_t>(b - 5 * ((b * 205) >> 10));  // b mod 5 for b < 15
-      } else {
-        a[j] = 4 - static_cast<int32_t>(b);
-      }
-      j += accept[i];
-    }
-    len = kShake256Rate;
+// Oblivious stable compaction for RejBoundedPoly (see rej_bounded_from_stream in the header).
+// Each half-byte candidate becomes a 16-bit entry (d << 4) | value, where d is the number of
+// rejected candidates before it (its distance to its place in the output); rejected candidates
+// become 0. Stage b moves every entry whose d has bit b set left by 2^b. Processing the bits from
+// the lowest up never puts two accepted entries on the same slot and keeps their order: after
+// stages 0..b-1 accepted entries i < j sit at i - (d_i mod 2^b) < j - (d_j mod 2^b), because
+// j - i >= d_j - d_i + 1 (entry i itself is accepted) and
+// (d_j mod 2^b) - (d_i mod 2^b) <= d_j - d_i (d is non-decreasing). Every stage touches every
+// slot with the same masks and shifts, independent of the data; the loops are branch free and
+// vectorize (SSE2 on the baseline ISA).
+
+// Slots of stage b's output that can still reach output slots [0, 256): slot q after stage b
+// reads only slots q and q + 2^b before it, so working back from the last stage, stage b needs
+// [0, 256 + 2^(b+1) + ... + 2^(kStages-1)). Skipping the rest is data independent.
+constexpr size_t stage_width(size_t cand, int stages, int b) {
+  const size_t need = kN + (size_t{1} << stages) - (size_t{2} << b);
+  return need < cand ? need : cand;
+}
+
+// One stage: the entry in slot q stays unless bit b of its d is set; the entry in slot q + 2^b
+// moves in if its bit b is set (never both, see above).
+inline void compact_stage(uint16_t* __restrict y, const uint16_t* __restrict x, size_t width,
+                          int b) {
+  const size_t step = size_t{1} << b;
+  const int shift = 4 + b;
+  for (size_t q = 0; q < width; ++q) {
+    const uint16_t cur = x[q];
+    const uint16_t next = x[q + step];
+    const uint16_t stays = static_cast<uint16_t>(((cur >> shift) & 1u) - 1u);
+    const uint16_t moves_in = static_cast<uint16_t>(0u - ((next >> shift) & 1u));
+    y[q] = static_cast<uint16_t>((cur & stays) | (next & moves_in));
   }
-  secure_wipe(buf);
+}
+
+template <int kEta>
+uint32_t rej_bounded_eta(Poly& a, const uint8_t* stream) {
+  constexpr size_t kBytes = rej_bounded_bytes(kEta);
+  constexpr size_t kCand = 2 * kBytes;
+  constexpr int kStages = kEta == 2 ? 9 : 10;  // d <= kCand - 1 < 2^kStages
+  static_assert(kCand <= (size_t{1} << kStages) && (kCand << 4) < 65536);
+  constexpr size_t kPad = size_t{1} << (kStages - 1);
+  constexpr uint32_t kLimit = kEta == 2 ? 15 : 9;  // Alg. 15 CoeffFromHalfByte: b < 15 / b < 9
+
+  // Entries: kCand slots, then zeros that stages read past the end as "nothing moves in".
+  alignas(16) std::array<uint16_t, kCand + kPad> x{};
+  alignas(16) std::array<uint16_t, kCand + kPad> y{};
+  for (size_t j = 0; j < kBytes; ++j) {  // low half-byte first (Alg. 31 lines 4-5)
+    x[2 * j] = stream[j] & 15u;
+    x[2 * j + 1] = static_cast<uint16_t>(stream[j] >> 4);
+  }
+  // Entries, four 16-bit lanes per 64-bit word (SWAR): lane k of a word gets d = rejected +
+  // (rejections in lanes < k); the exclusive prefix sum over the lanes is one multiplication.
+  static_assert(kCand % 4 == 0);
+  constexpr uint64_t kLanes = 0x0001000100010001;
+  uint64_t rejected = 0;
+  for (size_t i = 0; i < kCand; i += 4) {
+    uint64_t v;
+    std::memcpy(&v, &x[i], 8);
+    const uint64_t rej = ((v + (0x8000 - kLimit) * kLanes) >> 15) & kLanes;  // 1 iff v >= limit
+    const uint64_t d = (rej << 16) * kLanes + rejected * kLanes;
+    const uint64_t keep = (rej ^ kLanes) * 0xFFFF;
+    v = ((d << 4) | v) & keep;
+    std::memcpy(&x[i], &v, 8);
+    rejected += (rej * kLanes) >> 48;
+  }
+  for (int b = 0; b < kStages; b += 2) {
+    compact_stage(y.data(), x.data(), stage_width(kCand, kStages, b), b);
+    if (b + 1 < kStages) {
+      compact_stage(x.data(), y.data(), stage_width(kCand, kStages, b + 1), b + 1);
+    }
+  }
+  const auto& out = kStages % 2 == 0 ? x : y;  // stage b writes y for even b, x for odd b
+  for (size_t j = 0; j < kN; ++j) {
+    const int32_t b = out[j] & 15;
+    if constexpr (kEta == 2) {
+      a[j] = 2 - (b - 5 * ((b * 205) >> 10));  // 2 - (b mod 5) for b < 15
+    } else {
+      a[j] = 4 - b;
+    }
+  }
+  // All ones iff at least 256 candidates were accepted (kCand - rejected >= 256), else 0.
+  const uint32_t too_few =
+      (static_cast<uint32_t>(kCand) - static_cast<uint32_t>(rejected) - 256u) >> 31;
+  const uint32_t enough = too_few - 1u;
+  secure_wipe(std::span<uint8_t>(reinterpret_cast<uint8_t*>(x.data()), sizeof x));
+  secure_wipe(std::span<uint8_t>(reinterpret_cast<uint8_t*>(y.data()), sizeof y));
+  secure_wipe(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&rejected), sizeof rejected));
+  return enough;
 }
 
 }  // namespace
 
+uint32_t rej_bounded_from_stream(Poly& a, std::span<const uint8_t> stream, int eta) {
+  return eta == 2 ? rej_bounded_eta<2>(a, stream.data()) : rej_bounded_eta<4>(a, stream.data());
+}
+
 void rej_bounded_poly(Poly& a, std::span<const uint8_t, 64> rho_prime, uint16_t nonce, int eta) {
-  if (eta == 2) {
-    rej_bounded_poly_eta<2>(a, rho_prime, nonce);
-  } else {
-    rej_bounded_poly_eta<4>(a, rho_prime, nonce);
-  }
+  Shake xof(Shake::Kind::k256);
+  xof.absorb(rho_prime);
+  const uint8_t n[2] = {static_cast<uint8_t>(nonce), static_cast<uint8_t>(nonce >> 8)};
+  xof.absorb(n);
+  std::array<uint8_t, rej_bounded_bytes(4)> buf;
+  const auto stream = std::span<uint8_t>(buf.data(), rej_bounded_bytes(eta));
+  xof.squeeze(stream);
+  // The "enough" mask is deliberately not looked at: see rej_bounded_from_stream.
+  (void)rej_bounded_from_stream(a, stream, eta);
+  secure_wipe(buf);
 }
 
 void expand_mask_poly(Poly& y, std::span<const uint8_t, 64> rho_pp, uint16_t nonce,

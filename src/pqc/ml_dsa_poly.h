@@ -111,7 +111,25 @@ int32_t exceeds_norm(const Poly& a, int32_t bound);
 // RejNTTPoly(rho || s || r) (Alg. 30 via Alg. 32 ExpandA): an element of T_q.
 void rej_ntt_poly(Poly& a, std::span<const uint8_t, 32> rho, uint8_t s, uint8_t r);
 // RejBoundedPoly(rho' || nonce) (Alg. 31 via Alg. 33 ExpandS): coefficients in [-eta, eta].
+// Constant time in rho' (no declassification): it always squeezes rej_bounded_bytes(eta) bytes
+// of H(rho' || nonce) and compacts them with rej_bounded_from_stream.
 void rej_bounded_poly(Poly& a, std::span<const uint8_t, 64> rho_prime, uint16_t nonce, int eta);
+
+// How many bytes of H output RejBoundedPoly reads: fixed, so that fewer than 256 of the
+// 2 * bytes half-byte candidates are accepted with probability below 2^-267 per polynomial
+// (eta = 2: 416 candidates, each accepted with probability 15/16; eta = 4: 976 candidates, 9/16;
+// exact binomial tails in docs/PQC.md, "ML-DSA constant time"). 208 bytes = 2 SHAKE256 blocks,
+// 488 bytes = 4 blocks.
+inline constexpr size_t rej_bounded_bytes(int eta) { return eta == 2 ? 208 : 488; }
+
+// The body of Alg. 31 on a given prefix of the H stream (stream.size() must be at least
+// rej_bounded_bytes(eta)): a takes the values of the first 256 accepted half-bytes, in stream
+// order, through a data-oblivious compaction network (no branch or memory index depends on the
+// stream). Returns all ones if the prefix held at least 256 accepted half-bytes, i.e. a equals
+// FIPS 204's RejBoundedPoly, else 0 (then the coefficients after the last accepted one are eta).
+// rej_bounded_poly ignores the result: branching on it would leak, and a prefix that falls
+// short is a SHAKE256 output no one can find (see rej_bounded_bytes). Exposed for tests.
+uint32_t rej_bounded_from_stream(Poly& a, std::span<const uint8_t> stream, int eta);
 // One polynomial of ExpandMask (Alg. 34): y = BitUnpack(H(rho'' || nonce), gamma1-1, gamma1).
 void expand_mask_poly(Poly& y, std::span<const uint8_t, 64> rho_pp, uint16_t nonce, int32_t gamma1);
 // SampleInBall (Alg. 29) from c~ (lambda/4 bytes): tau coefficients +-1. c~ must be public.

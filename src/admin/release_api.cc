@@ -1,0 +1,97 @@
+// Release endpoints (see release_api.h).
+#include "admin/release_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "admin/control_thread.h"
+#include "common/log.h"
+#include "release/release_controller.h"
+#include "release/release_json.h"
+
+namespace x0::admin {
+namespace {
+
+using json = nlohmann::json;
+
+Reply json_reply(int status, const json& body) { return Reply{status, body.dump(2) + "\n"}; }
+
+Reply error_reply(const Error& e) {
+  int status = e.code == "not_found" ? 404
+               : e.code == "conflict" || e.code == "invalid_state" ? 409
+               : e.code == "bad_request" ? 400
+               : e.code == "smoke_failed" || e.code == "smoke_unavailable" ? 424
+                                                                           : 500;
+  return json_reply(status, {{"error", e.code}, {"detail", e.detail}});
+}
+
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return out;
+}
+
+}  // namespace
+
+void handle_releases(NodeState& node, http::ServerConnection& conn, const http::Request& request) {
+  auto parts = segments(request.head.path);  // "releases", service, verb
+  bool get = request.head.method == http::Method::kGet || request.head.method == http::Method::kHead;
+  bool post = request.head.method == http::Method::kPost;
+  if (node.releases == nullptr || node.control == nullptr) {
+    std::string detail = node.releases_unavailable.empty() ? "release controller not running"
+                                                           : node.releases_unavailable;
+    conn.respond(503, "application/json", json{{"error", "unavailable"}, {"detail", detail}}.dump() + "\n");
+    return;
+  }
+  bool shape_ok = (parts.size() == 1 && get) || (parts.size() == 2 && get) || (parts.size() == 3 && post);
+  if (!shape_ok) {
+    conn.respond(parts.size() == 3 || parts.size() == 1 ? 405 : 404, "application/json",
+                 R"({"error":"bad_request","detail":"use GET /releases[/{service}] or POST /releases/{service}/{start|promote|rollback|pause|resume|abort}"})" "\n");
+    return;
+  }
+  std::string service = parts.size() > 1 ? std::string(parts[1]) : "";
+  std::string verb = parts.size() > 2 ? std::string(parts[2]) : "";
+  std::string body(request.body);
+  std::string actor = "operator:" + conn.peer_ip();
+  release::ReleaseController* releases = node.releases;
+  NodeState* state = &node;
+  answer_async(conn, *node.control, [=]() -> Reply {
+    if (verb.empty() && service.empty()) return json_reply(200, release::to_json(releases->list()));
+    if (verb.empty()) {
+      auto active = releases->active(service);
+      if (!active) return json_reply(404, {{"error", "not_found"}, {"detail", "no active release for " + service}});
+      return json_reply(200, release::to_json(*active));
+    }
+    Result<release::Release> result = fail("bad_request", "unknown release command: " + verb);
+    if (verb == "start") {
+      auto spec = release::parse_start_body(body);
+      if (!spec) return error_reply(spec.error());
+      result = releases->start(service, *spec, actor);
+    } else {
+      auto reason = body.empty() ? Result<std::string>("") : release::parse_reason_body(body);
+      if (!reason) return error_reply(reason.error());
+      std::string why = reason->empty() ? "requested by operator" : *reason;
+      if (verb == "promote") result = releases->promote(service, actor);
+      else if (verb == "rollback") result = releases->rollback(service, why, actor);
+      else if (verb == "pause") result = releases->pause(service, why, actor);
+      else if (verb == "resume") result = releases->resume(service, actor);
+      else if (verb == "abort") result = releases->abort(service, why, actor);
+    }
+    if (!result) return error_reply(result.error());
+    log::info("RELEASE", "release " + verb, {{"service", service}, {"release", result->id},
+                                             {"state", release::to_string(result->state)},
+                                             {"actor", actor}});
+    if (state->routing_changed) state->routing_changed();
+    return json_reply(200, release::to_json(*result));
+  });
+}
+
+}  // namespace x0::admin

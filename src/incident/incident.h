@@ -1,0 +1,137 @@
+// The incident model: what happened, how bad, who did what when. Plain values, no I/O.
+// Times are unix milliseconds (UTC). The store (incident_store.h) persists these, the report
+// (report.h) renders them, escalation.h computes what is due. MTTD and MTTR are derived from the
+// timeline, never stored, so they cannot disagree with it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace x0::incident {
+
+// SEV-1 is the worst. The numeric value is the number in the name.
+enum class Severity { kSev1 = 1, kSev2 = 2, kSev3 = 3, kSev4 = 4 };
+inline constexpr int kSeverityCount = 4;
+
+// Linear progression; acknowledging does not move a mitigated incident back.
+enum class Status { kOpen, kAcknowledged, kMitigated, kResolved };
+
+// The report template's values (Alert/Manual/Monitoring).
+enum class DetectionMethod { kAlert, kManual, kMonitoring };
+
+enum class TimelineKind {
+  kFirstAnomalousSample,
+  kDetected,
+  kActionTaken,
+  kMitigated,
+  kAcknowledged,
+  kUpdate,
+  kEscalated,
+  kResolved,
+  kNotified,
+};
+
+struct TimelineEntry {
+  int64_t time_ms = 0;
+  TimelineKind kind = TimelineKind::kUpdate;
+  std::string actor;  // "system", "autopilot", an operator name...
+  std::string text;
+  nlohmann::json fields = nlohmann::json::object();  // machine-readable details (rule values...)
+  int64_t seq = 0;  // insertion order; assigned by the store, breaks ties between equal times
+};
+
+struct Incident {
+  std::string id;  // "INC-20261124-0001": UTC day of creation + sequence within the day
+  std::string title;
+  Severity severity = Severity::kSev3;
+  Status status = Status::kOpen;
+  DetectionMethod detection = DetectionMethod::kManual;
+  std::string rule;    // policy rule name; empty for manual incidents (never deduplicated)
+  std::string target;  // service or component the rule fired on
+  std::vector<std::string> affected_services;
+  std::string impact;
+  std::string root_cause;
+  std::string resolution;
+  std::string lessons_learned;
+  std::vector<std::string> action_items;
+  std::vector<TimelineEntry> timeline;  // sorted by (time_ms, seq)
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+
+  // Earliest entry of that kind, if any.
+  std::optional<int64_t> first_time(TimelineKind kind) const;
+  bool acknowledged() const { return first_time(TimelineKind::kAcknowledged).has_value(); }
+  bool resolved() const { return status == Status::kResolved; }
+  // When the trouble started: first anomalous sample, else detection, else creation.
+  int64_t start_ms() const;
+};
+
+// Open incidents (not resolved) per severity; index = severity number - 1.
+using OpenCounts = std::array<int64_t, kSeverityCount>;
+
+// What opens an incident: a triggered rule (autopilot, Alertmanager) or an operator (POST).
+struct OpenRequest {
+  std::string title;
+  Severity severity = Severity::kSev3;
+  DetectionMethod detection = DetectionMethod::kManual;
+  std::string rule;  // non-empty: deduplicated by (rule, target) against unresolved incidents
+  std::string target;
+  std::vector<std::string> affected_services;
+  std::string impact;
+  std::optional<int64_t> first_anomalous_ms;  // the first bad sample, when the detector knows it
+  std::optional<int64_t> detected_ms;         // default: now
+  std::string actor = "operator";
+  std::string text;  // timeline text of the detected entry; default: the title
+  nlohmann::json fields = nlohmann::json::object();
+};
+
+// An acknowledgement, a status update or a mitigation note.
+struct Note {
+  std::string actor = "operator";
+  std::string text;
+  std::optional<int64_t> time_ms;  // default: now
+  nlohmann::json fields = nlohmann::json::object();
+};
+
+struct ResolveRequest {
+  std::string root_cause;
+  std::string resolution;
+  std::string lessons_learned;
+  std::vector<std::string> action_items;
+  std::string actor = "operator";
+  std::optional<int64_t> time_ms;  // default: now
+};
+
+// MTTD: first anomalous sample -> detected. nullopt when either is missing.
+std::optional<int64_t> mttd_ms(const Incident& incident);
+// MTTR: first anomalous sample -> mitigated. A resolved incident never marked mitigated counts
+// as mitigated at its resolution (service is restored by then). nullopt while not mitigated.
+std::optional<int64_t> mttr_ms(const Incident& incident);
+
+// Names as the API, the report and the database spell them.
+std::string_view to_string(Severity s);         // "SEV-1"
+std::string_view to_string(Status s);           // "open", "acknowledged", ...
+std::string_view to_string(DetectionMethod d);  // "Alert", "Manual", "Monitoring"
+std::string_view to_string(TimelineKind k);     // "first_anomalous_sample", ...
+// "Critical", "High", "Medium", "Low" (the response plan's words for SEV-1..4).
+std::string_view severity_label(Severity s);
+
+// Parsers accept the spellings above; severity also "sev1", "SEV1", "1" (any case).
+std::optional<Severity> parse_severity(std::string_view text);
+std::optional<Status> parse_status(std::string_view text);
+std::optional<DetectionMethod> parse_detection_method(std::string_view text);  // any case
+std::optional<TimelineKind> parse_timeline_kind(std::string_view text);
+
+// 2026-11-24T15:00:00.123Z
+std::string iso8601_utc(int64_t unix_ms);
+// "INC-20261124-0001" for the UTC day of unix_ms and sequence number seq (>= 4 digits).
+std::string make_incident_id(int64_t unix_ms, int64_t seq);
+// "20261124": the UTC day part used in ids.
+std::string utc_day(int64_t unix_ms);
+
+}  // namespace x0::incident

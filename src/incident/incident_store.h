@@ -1,0 +1,112 @@
+// Durable incident store: one SQLite database in WAL mode with synchronous=FULL, so a write
+// that returned success is on disk (survives kill -9 and power loss). Every write is one
+// transaction. Schema versioned by PRAGMA user_version; migrations run at open, idempotently.
+// Thread-safety: every method locks an internal mutex, so any thread may call it; calls block
+// on disk I/O, so keep them off the worker threads (the node calls from one background thread).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "incident/incident.h"
+
+struct sqlite3;
+
+namespace x0::incident {
+
+class IncidentMetrics;
+
+struct StoreOptions {
+  int64_t max_bytes = 0;                // 0: no cap; else writes past it fail with "store_full"
+  int busy_timeout_ms = 5000;           // another process (the CLI) holding the write lock
+  std::function<int64_t()> clock_ms{};  // unix ms; default: system clock
+  IncidentMetrics* metrics = nullptr;   // fed after each committed write; not owned
+};
+
+struct OpenOutcome {
+  Incident incident;
+  bool joined = false;  // an unresolved incident with the same rule+target already existed
+};
+
+struct ListFilter {
+  std::optional<Status> status{};
+  std::optional<Severity> severity{};
+  bool unresolved_only = false;
+  int limit = 100;  // newest first; <= 0 means 100
+  bool with_timeline = true;
+};
+
+// Result of verify(), for POST /admin/data/verify.
+struct VerifyReport {
+  bool ok = false;
+  std::string path;
+  int schema_version = 0;
+  std::vector<std::string> problems;  // integrity_check lines and consistency findings
+  int64_t incidents = 0;
+  int64_t unresolved = 0;
+  int64_t timeline_entries = 0;
+};
+nlohmann::json to_json(const VerifyReport& report);
+
+// Error codes: "not_found", "invalid_transition" (HTTP 409), "bad_request",
+// "store_unavailable" (missing/read-only directory or file), "store_full", "store_corrupt",
+// "store_busy", "store_too_new" (schema newer than this binary), "store_error".
+class IncidentStore {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens or creates the database file at path (its directory must exist and be writable).
+  static Result<std::unique_ptr<IncidentStore>> open(const std::string& path,
+                                                     StoreOptions options = {});
+  ~IncidentStore();
+  IncidentStore(const IncidentStore&) = delete;
+  IncidentStore& operator=(const IncidentStore&) = delete;
+
+  // Opens a new incident, or joins the unresolved one with the same non-empty rule and target:
+  // then a "detected" entry is appended, services are merged, and a worse severity escalates
+  // the incident (with an "escalated" entry).
+  Result<OpenOutcome> open_incident(const OpenRequest& request);
+  Result<Incident> get(std::string_view id) const;
+  Result<std::vector<Incident>> list(const ListFilter& filter = {}) const;
+
+  // Free-form timeline entries (action_taken, notified, escalated, update, ...). The kinds that
+  // change status (acknowledged, mitigated, resolved) are refused: use the calls below.
+  Result<Incident> append(std::string_view id, TimelineEntry entry);
+  // open -> acknowledged; on a mitigated incident only records the entry. Refused when already
+  // acknowledged or resolved.
+  Result<Incident> acknowledge(std::string_view id, const Note& note);
+  Result<Incident> add_update(std::string_view id, const Note& note);     // refused if resolved
+  Result<Incident> set_mitigated(std::string_view id, const Note& note);  // open/acknowledged
+  Result<Incident> resolve(std::string_view id, const ResolveRequest& request);
+
+  Result<OpenCounts> open_counts() const;  // from the database
+  OpenCounts open_counts_cached() const;   // as of the last committed write; lock-free
+  // PRAGMA integrity_check, foreign keys, JSON columns and timeline consistency, plus counts.
+  Result<VerifyReport> verify() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Db;
+  IncidentStore(std::string path, StoreOptions options, std::unique_ptr<Db> db);
+  int64_t now() const;
+  Result<Incident> load(std::string_view id) const;
+  Result<Incident> transition(std::string_view id, TimelineKind kind, const Note& note);
+  // Re-reads the open counts into cached_open_ and the metrics; called after each commit.
+  Result<void> refresh_counts() const;
+
+  std::string path_;
+  StoreOptions options_;
+  mutable std::mutex mu_;
+  std::unique_ptr<Db> db_;
+  mutable std::array<std::atomic<int64_t>, kSeverityCount> cached_open_{};
+};
+
+}  // namespace x0::incident
