@@ -99,6 +99,31 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
   }
 }
 
+Verdict Autopilot::candidate_verdict(const std::string& service) const {
+  auto it = windows_.find(service);
+  if (it == windows_.end() || !it->second.was_in_release) return Verdict::kInsufficientData;
+  const Windows& w = it->second;
+  Verdict overall = Verdict::kInsufficientData;
+  for (const Rule& rule : policy_.rules) {
+    if (rule.scope != Scope::kCandidate) continue;
+    if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
+    WindowStats ca = w.candidate->over(rule.window_ms);
+    WindowStats st = w.stable->over(rule.window_ms);
+    bool errors = rule.signal == Signal::kErrorRate;
+    Measurement m;
+    m.value = errors ? ca.error_rate : ca.p95_ms;
+    m.samples = ca.requests;
+    m.events = ca.errors;
+    m.stable_value = errors ? st.error_rate : st.p95_ms;
+    m.stable_samples = st.requests;
+    m.stable_events = st.errors;
+    Verdict v = evaluate(rule, m);
+    if (v == Verdict::kBreached) return v;
+    if (v == Verdict::kClean) overall = Verdict::kClean;
+  }
+  return overall;
+}
+
 void Autopilot::evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<Decision>& out) {
   node_history_.push_back(n);
   while (node_history_.size() > 2 && n.t_ms - node_history_[1].t_ms >= longest_window_ms()) {

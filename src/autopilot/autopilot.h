@@ -77,6 +77,9 @@ class Autopilot {
   // One evaluation round at now_ms. Returns the decisions taken this round.
   std::vector<Decision> tick(int64_t now_ms);
   void set_policy(Policy policy);
+  // The canary analysis for the release controller: breached if any candidate rule's condition
+  // holds now, clean if none does with enough samples, insufficient otherwise.
+  Verdict candidate_verdict(const std::string& service) const;
   void set_dry_run(bool dry_run) { dry_run_ = dry_run; }
   uint64_t decisions() const { return decisions_; }
 

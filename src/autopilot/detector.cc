@@ -93,9 +93,11 @@ std::optional<Firing> Detector::observe(const Rule& rule, std::string_view targe
 }
 
 void Detector::reset(std::string_view target) {
-  for (auto it = states_.begin(); it != states_.end();) {
-    if (it->first.second == target) it = states_.erase(it);
-    else ++it;
+  // Forget breaches in progress, keep the cooldowns: they are what stops flapping.
+  for (auto& [key, state] : states_) {
+    if (key.second != target) continue;
+    state.in_breach = false;
+    state.alerted = false;
   }
 }
 

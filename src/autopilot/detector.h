@@ -49,7 +49,7 @@ class Detector {
   // its early alert) for this target.
   std::optional<Firing> observe(const Rule& rule, std::string_view target, const Measurement& m,
                                 int64_t now_ms);
-  // After a rollback the target starts over (its candidate is gone).
+  // After an action the target's breaches start over (cooldowns are kept).
   void reset(std::string_view target);
 
  private:

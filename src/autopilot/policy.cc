@@ -8,6 +8,8 @@
 namespace x0::autopilot {
 namespace {
 
+#include "autopilot/default_policy.inc"
+
 struct Named {
   std::string_view name;
   int value;
@@ -244,4 +246,8 @@ Result<Policy> load_policy(const std::string& path) {
   return parse_policy(text.str(), path);
 }
 
+}  // namespace x0::autopilot
+
+namespace x0::autopilot {
+std::string_view default_policy_text() { return kDefaultPolicy; }
 }  // namespace x0::autopilot

@@ -62,5 +62,7 @@ struct Policy {
 // Parses and validates. Errors name the file (`name`), line and key, one per line.
 Result<Policy> parse_policy(std::string_view toml_text, std::string_view name);
 Result<Policy> load_policy(const std::string& path);
+// policy/default.toml as embedded in the binary.
+std::string_view default_policy_text();
 
 }  // namespace x0::autopilot

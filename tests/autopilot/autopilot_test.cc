@@ -60,9 +60,11 @@ class ScriptedSource : public MetricSource {
 
 class RecordingActuator : public Actuator {
  public:
+  ScriptedSource* source = nullptr;
   std::vector<std::pair<Action, std::string>> acted;
   bool act(Action action, const std::string& target, const Rule&, std::string* outcome) override {
     acted.emplace_back(action, target);
+    if (action == Action::kRollback && source != nullptr) source->in_release = false;
     *outcome = std::string(to_string(action)) + " " + target;
     return true;
   }
@@ -138,6 +140,7 @@ struct Scenario {
   explicit Scenario(bool dry_run = false) {
     source.stable.rps = 900;
     source.candidate.rps = 100;
+    actuator.source = &source;
     autopilot = std::make_unique<Autopilot>(test_policy(), source, actuator, incidents, dry_run);
   }
   // Ticks every 100 ms for `ms`; returns the time of the first rollback (or -1).
@@ -160,7 +163,7 @@ TEST(Autopilot, CanaryFailingHalfItsRequestsIsRolledBackWithinASecond) {
   int64_t rolled_back = r.run(3100, 3000);
   ASSERT_GE(rolled_back, 0);
   EXPECT_LE(rolled_back - 3100, 1000);  // MTTD within the 1 s window
-  ASSERT_FALSE(r.actuator.acted.empty());
+  ASSERT_EQ(r.actuator.acted.size(), 1u);  // once: the release is gone afterwards
   EXPECT_EQ(r.actuator.acted.front(), std::make_pair(Action::kRollback, std::string("shop")));
   ASSERT_FALSE(r.incidents.decisions.empty());
   const Decision& d = r.incidents.decisions.front();
@@ -213,6 +216,15 @@ TEST(Autopilot, OnCallRulesOnlyRecommend) {
   EXPECT_EQ(r.incidents.decisions.front().firing.rule->name, "error_rate_elevated");
   EXPECT_EQ(r.incidents.decisions.front().authority, Authority::kOnCall);
   EXPECT_NE(r.incidents.decisions.front().outcome.find("recommended"), std::string::npos);
+}
+
+TEST(Autopilot, CooldownHoldsAcrossActions) {
+  Scenario r;
+  r.source.in_release = false;
+  r.source.stable.error_rate = 0.5;  // keeps failing after the (no-op) rollback
+  r.run(0, 4000);
+  // error_rate_critical may act once per 5 s cooldown, however long the breach lasts.
+  EXPECT_EQ(r.actuator.acted.size(), 1u);
 }
 
 TEST(Autopilot, ServiceDownRollsBackThenDivertsToFallback) {

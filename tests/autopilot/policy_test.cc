@@ -32,6 +32,14 @@ TEST(Policy, DefaultPolicyCarriesTheRunbookMatrix) {
   EXPECT_EQ(policy->find("pqc_fallback")->authority, Authority::kTeamLead);
 }
 
+TEST(Policy, EmbeddedDefaultIsTheShippedFile) {
+  auto embedded = parse_policy(default_policy_text(), "<embedded>");
+  auto file = load_policy(X0_POLICY_DIR "/default.toml");
+  ASSERT_TRUE(embedded.has_value() && file.has_value());
+  EXPECT_EQ(embedded->rules.size(), file->rules.size());
+  EXPECT_GE(embedded->rules.size(), 12u);
+}
+
 TEST(Policy, UnknownKeyNamesFileLineAndKey) {
   auto policy = parse_policy("[[rules]]\nname = \"x\"\nsignal = \"error_rate\"\nabove = 0.1\nthreshhold = 3\n",
                              "p.toml");
