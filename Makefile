@@ -29,7 +29,7 @@ asan-test: deps
 
 fuzz-smoke: deps
 	CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DX0_FUZZ=ON -DX0_BENCH=OFF
-	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzzers
 	scripts/fuzz-smoke.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 bench: release
