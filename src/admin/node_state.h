@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/result.h"
 #include "config/config.h"
 #include "gateway/health_checker.h"
 #include "gateway/route_table.h"
@@ -18,6 +19,7 @@
 
 namespace x0::release {
 class ReleaseController;
+struct Release;
 }
 namespace x0::incident {
 class IncidentStore;
@@ -54,6 +56,8 @@ struct NodeState {
   ControlThread* control = nullptr;
   // Runs on the control thread after a release change: republishes the route table.
   std::function<void()> routing_changed;
+  // Blue/green pre-switch check against the candidate (blocking; control thread only).
+  std::function<Result<void>(const release::Release&)> smoke_check;
 
   // Host components are sampled by one caller at a time (HostProbe keeps rate state).
   std::mutex host_probe_mu;

@@ -79,7 +79,7 @@ void handle_releases(NodeState& node, http::ServerConnection& conn, const http::
       auto reason = body.empty() ? Result<std::string>("") : release::parse_reason_body(body);
       if (!reason) return error_reply(reason.error());
       std::string why = reason->empty() ? "requested by operator" : *reason;
-      if (verb == "promote") result = releases->promote(service, actor);
+      if (verb == "promote") result = releases->promote(service, actor, state->smoke_check);
       else if (verb == "rollback") result = releases->rollback(service, why, actor);
       else if (verb == "pause") result = releases->pause(service, why, actor);
       else if (verb == "resume") result = releases->resume(service, actor);

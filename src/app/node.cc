@@ -11,7 +11,9 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <map>
 
+#include "app/smoke_check.h"
 #include "common/log.h"
 #include "gateway/access_log.h"
 #include "telemetry/metrics.h"
@@ -20,6 +22,27 @@ namespace x0::app {
 namespace {
 
 constexpr int64_t kStuckAfterMs = 3000;
+constexpr int64_t kControlTickMs = 100;  // autopilot and release steps: the MTTD resolution
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+gateway::TrafficSplits to_splits(const release::RoutingSet& routing) {
+  gateway::TrafficSplits splits;
+  for (const auto& [service, r] : routing) {
+    splits[service] = gateway::TrafficSplit{r.candidate, r.weight_bp, r.header_name, r.header_value,
+                                            r.candidate_only};
+  }
+  return splits;
+}
+
+std::map<std::string, std::vector<config::Endpoint>> stable_sets(const config::Config& config) {
+  std::map<std::string, std::vector<config::Endpoint>> out;
+  for (const auto& s : config.services) out[s.name] = s.endpoints;
+  return out;
+}
 
 Result<config::Config> load(const std::string& path) {
   return path.empty() ? config::load_defaults() : config::load_file(path);
@@ -43,6 +66,7 @@ uint64_t resident_bytes() {
 Node::Node(std::string config_path) : config_path_(std::move(config_path)) {}
 
 Node::~Node() {
+  control_.stop();
   for (auto& w : workers_) {
     w->loop.stop();
     if (w->thread.joinable()) w->thread.join();
@@ -123,12 +147,11 @@ bool Node::start() {
       config->node.data_dir, telemetry::HostThresholds{}, config->api_gateway.enable_dpdk);
   state_.isolated.store(config->security.isolate);
 
-  auto table = gateway::RouteTable::build(*config, splits_, nullptr, ++table_version_);
-  if (!table) {
-    log::error("CONFIG", "cannot build routes", {{"detail", table.error().detail}});
+  if (!start_control_plane(*config)) return false;
+  if (auto ok = republish_routes(*config); !ok) {
+    log::error("CONFIG", "cannot build routes", {{"detail", ok.error().detail}});
     return false;
   }
-  routes_.publish(*table);
 
   limits_.parse.max_header_bytes = static_cast<size_t>(config->api_gateway.max_header_bytes);
   limits_.parse.max_headers = static_cast<size_t>(config->api_gateway.max_headers);
@@ -157,6 +180,8 @@ bool Node::start() {
     });
   }
   health_checker_->start();
+  control_.start();
+  control_.loop().add_timer(kControlTickMs, [this] { control_tick(); });
   log::info("NODE", "started",
             {{"version", state_.version}, {"node_id", state_.node_id}, {"config", config->source},
              {"workers", threads}, {"data", config->listeners.data},
@@ -167,6 +192,7 @@ bool Node::start() {
 
 bool Node::start_worker(Worker& worker, const config::Config& config) {
   worker.context = std::make_unique<gateway::WorkerContext>(worker.loop, routes_, worker.index);
+  worker.context->isolated = &state_.isolated;
   worker.server = std::make_unique<http::Server>(worker.loop, limits_,
                                                  static_cast<size_t>(config.api_gateway.max_connections));
   worker.api_data = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kDataPlane);
@@ -242,6 +268,71 @@ void Node::register_node_metrics() {
   });
 }
 
+bool Node::start_control_plane(const config::Config& config) {
+  state_.control = &control_;
+  state_.routing_changed = [this] {
+    if (auto ok = republish_routes(*state_.config.load()); !ok) {
+      log::error("RELEASE", "cannot publish release routing", {{"detail", ok.error().detail}});
+    }
+  };
+  release::ControllerOptions options;
+  options.data_dir = config.node.data_dir;
+  releases_ = std::make_unique<release::ReleaseController>(options);
+  releases_->adopt_config(stable_sets(config), "system");
+  state_.releases = releases_.get();
+  state_.smoke_check = [](const release::Release& r) { return smoke_check(r); };
+  routing_seen_ = releases_->routing_version();
+
+  auto store = incident::IncidentStore::open(config.incidents.store);
+  if (store) {
+    incidents_ = std::move(*store);
+    state_.incidents = incidents_.get();
+  } else {
+    state_.incidents_unavailable = store.error().detail;
+    log::error("INCIDENT", "incident store unavailable", {{"detail", store.error().detail}});
+  }
+
+  auto policy = config.autopilot.policy_file.empty()
+                    ? autopilot::parse_policy(autopilot::default_policy_text(), "<embedded policy/default.toml>")
+                    : autopilot::load_policy(config.autopilot.policy_file);
+  if (!policy) {
+    log::error("AUTOPILOT", "invalid policy", {{"detail", policy.error().detail}});
+    return false;
+  }
+  metric_source_ = std::make_unique<GatewayMetrics>(routes_, state_);
+  actuator_ = std::make_unique<NodeActuator>(state_, state_.routing_changed);
+  incident_log_ = std::make_unique<IncidentLog>(state_);
+  autopilot_ = std::make_unique<autopilot::Autopilot>(std::move(*policy), *metric_source_, *actuator_,
+                                                      *incident_log_, config.autopilot.dry_run);
+  return true;
+}
+
+// Runs on the control thread every kControlTickMs.
+void Node::control_tick() {
+  int64_t now = unix_ms();
+  if (state_.config.load()->autopilot.enabled) autopilot_->tick(now);
+  releases_->tick(now, [this](const std::string& service) {
+    switch (autopilot_->candidate_verdict(service)) {
+      case autopilot::Verdict::kClean: return release::Analysis::kClean;
+      case autopilot::Verdict::kBreached: return release::Analysis::kDirty;
+      default: return release::Analysis::kInsufficientData;
+    }
+  });
+  if (releases_->routing_version() != routing_seen_) state_.routing_changed();
+  control_.loop().add_timer(kControlTickMs, [this] { control_tick(); });
+}
+
+Result<void> Node::republish_routes(const config::Config& config) {
+  std::lock_guard lock(routes_mu_);
+  uint64_t version = releases_->routing_version();
+  auto table = gateway::RouteTable::build(config, to_splits(*releases_->routing()),
+                                          routes_.current().get(), ++table_version_);
+  if (!table) return std::unexpected(table.error());
+  routes_.publish(*table);
+  routing_seen_ = version;
+  return {};
+}
+
 void Node::reload() {
   log::info("CONFIG", "reload requested (SIGHUP)");
   auto loaded = load(config_path_);
@@ -252,15 +343,13 @@ void Node::reload() {
     return;
   }
   auto old = state_.config.load();
-  auto table = gateway::RouteTable::build(*loaded, splits_, routes_.current().get(), table_version_ + 1);
-  if (!table) {
+  auto config = std::make_shared<const config::Config>(std::move(*loaded));
+  if (auto ok = republish_routes(*config); !ok) {
     state_.reloads_failed.fetch_add(1);
     log::error("CONFIG", "reload refused: routes cannot be built; the old configuration keeps running",
-               {{"detail", table.error().detail}});
+               {{"detail", ok.error().detail}});
     return;
   }
-  ++table_version_;
-  auto config = std::make_shared<const config::Config>(std::move(*loaded));
   if (config->listeners.data != old->listeners.data ||
       config->listeners.health != old->listeners.health ||
       config->listeners.metrics != old->listeners.metrics ||
@@ -270,7 +359,10 @@ void Node::reload() {
   apply_logging(*config);
   state_.config.store(config);
   state_.isolated.store(config->security.isolate);
-  routes_.publish(*table);
+  control_.post([this, config] {
+    // A promoted release whose candidate is now the configured stable set is done.
+    if (releases_->adopt_config(stable_sets(*config), "system").value_or(0) > 0) state_.routing_changed();
+  });
   state_.reloads_ok.fetch_add(1);
   log::info("CONFIG", "reloaded", {{"source", config->source}, {"services", config->services.size()},
                                    {"route_table_version", table_version_}});
@@ -302,6 +394,7 @@ void Node::drain() {
     if (w->thread.joinable()) w->thread.join();
   }
   health_checker_->stop();
+  control_.stop();
 }
 
 void Node::watchdog_tick(std::vector<uint64_t>& last_iterations, std::vector<int64_t>& last_change) {

@@ -4,11 +4,18 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "admin/control_thread.h"
 #include "admin/node_state.h"
+#include "app/autopilot_wiring.h"
+#include "app/gateway_metrics.h"
+#include "autopilot/autopilot.h"
+#include "incident/incident_store.h"
+#include "release/release_controller.h"
 #include "admin/operator_api.h"
 #include "config/config.h"
 #include "gateway/data_plane.h"
@@ -48,11 +55,24 @@ class Node {
   void drain();
   void watchdog_tick(std::vector<uint64_t>& last_iterations, std::vector<int64_t>& last_change);
   void apply_logging(const config::Config& config);
+  bool start_control_plane(const config::Config& config);
+  void control_tick();
+  // Rebuilds the route table from the current config and release splits, and publishes it.
+  // Called from the main thread (reload) and the control thread (release changes).
+  Result<void> republish_routes(const config::Config& config);
 
   std::string config_path_;
   admin::NodeState state_;
   gateway::RouteTablePublisher routes_;
-  gateway::TrafficSplits splits_;  // releases in progress (none until the release controller lands)
+  std::mutex routes_mu_;  // serializes route table builds (reload vs release changes)
+  admin::ControlThread control_;
+  std::unique_ptr<release::ReleaseController> releases_;
+  std::unique_ptr<incident::IncidentStore> incidents_;
+  std::unique_ptr<GatewayMetrics> metric_source_;
+  std::unique_ptr<NodeActuator> actuator_;
+  std::unique_ptr<IncidentLog> incident_log_;
+  std::unique_ptr<autopilot::Autopilot> autopilot_;
+  uint64_t routing_seen_ = 0;
   std::unique_ptr<gateway::HealthChecker> health_checker_;
   http::ServerLimits limits_;
   std::vector<std::unique_ptr<Worker>> workers_;

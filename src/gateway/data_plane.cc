@@ -36,6 +36,12 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
     operator_api_->handle(conn, request);
     return;
   }
+  if (worker_.isolated != nullptr && worker_.isolated->load(std::memory_order_relaxed) &&
+      !conn.peer_is_loopback()) {
+    conn.respond(503, "application/json",
+                 R"({"error":"isolated","detail":"this node is isolated: external traffic is blocked"})");
+    return;
+  }
   const RouteTable& table = worker_.routes.get();
   const ServiceState* service = table.route(request.head.host, path);
   if (service == nullptr) {

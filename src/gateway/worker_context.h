@@ -28,6 +28,9 @@ struct WorkerContext {
   int64_t passive_eject_ms = 30000;   // how long a passively ejected endpoint sits out
   // Proxied requests in progress (queue depth). Written only by this worker; read by scrapes.
   std::atomic<uint64_t> in_flight{0};
+  // While set, only loopback clients are served (the security runbook's "isolate"). Owned by
+  // the node; may be null in tests.
+  const std::atomic<bool>* isolated = nullptr;
 
   uint64_t random();
   // 32 hex characters: 16 of worker-random prefix, 16 of a counter.

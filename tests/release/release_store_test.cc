@@ -209,7 +209,7 @@ TEST_F(StoreTest, FailedSaveRefusesTheChangeWhenTheDirectoryIsAFile) {
 // A child process changes release state as fast as it can and is SIGKILLed at a random moment;
 // the parent must always find a file that decodes (the previous or the next version).
 TEST_F(StoreTest, KillMinus9NeverLeavesAHalfWrittenFile) {
-  for (int round = 0; round < 12; ++round) {
+  for (int round = 0; round < 40; ++round) {
     pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
@@ -223,7 +223,7 @@ TEST_F(StoreTest, KillMinus9NeverLeavesAHalfWrittenFile) {
         (void)c.rollback("api", "", "child");
       }
     }
-    ::usleep(static_cast<useconds_t>(5000 + (round * 7919) % 40000));
+    ::usleep(static_cast<useconds_t>(3000 + (round * 7919) % 25000));
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
