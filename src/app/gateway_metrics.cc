@@ -44,6 +44,7 @@ std::vector<autopilot::ServiceSample> GatewayMetrics::sample_services(int64_t no
     const auto& active = service->in_release && service->split.candidate_only ? service->candidate
                                                                              : service->primary;
     for (const auto& e : active) s.healthy_endpoints += e->available(mono) ? 1 : 0;
+    for (const auto& e : service->candidate) s.candidate_healthy += e->available(mono) ? 1 : 0;
     s.has_fallback = service->has_available_fallback(mono);
     out.push_back(std::move(s));
   }

@@ -79,6 +79,11 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
       }
       case Scope::kCandidate: {
         if (!s.in_release) continue;
+        if (rule.signal == Signal::kServiceDown) {  // e.g. the candidate's process was killed
+          m.value = s.candidate_healthy == 0 ? 1.0 : 0.0;
+          target = s.service + "/candidate";
+          break;
+        }
         if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
         double bad = rule.above_stable_by.value_or(1.0);
         WindowStats ca = w.candidate->over(rule.window_ms, bad);

@@ -25,6 +25,7 @@ struct ServiceSample {
   CounterSample candidate;
   bool in_release = false;
   int healthy_endpoints = 0;  // of the set taking regular traffic
+  int candidate_healthy = 0;  // of the candidate set during a release
   bool has_fallback = false;
 };
 

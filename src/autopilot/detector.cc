@@ -55,7 +55,9 @@ double proportion_z(uint64_t a_events, uint64_t a_n, uint64_t b_events, uint64_t
 }
 
 Verdict evaluate(const Rule& rule, const Measurement& m) {
-  if (rule.scope == Scope::kCandidate) return against_stable(rule, m);
+  if (rule.scope == Scope::kCandidate && rule.signal != Signal::kServiceDown) {
+    return against_stable(rule, m);
+  }
   if (needs_samples(rule.signal) && m.samples < rule.min_samples) return Verdict::kInsufficientData;
   return absolute(rule, m.value);
 }

@@ -169,7 +169,7 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
   if (auto e = t["exec"].value<std::string>()) rule.exec = *e;
 
   if (rule.window_ms <= 0) r.error(t.get("window_s"), where, "window_s", "must be positive");
-  if (rule.scope == Scope::kCandidate) {
+  if (rule.scope == Scope::kCandidate && rule.signal != Signal::kServiceDown) {
     if (!rule.above_stable_by && !rule.above_stable_ratio) {
       r.error(&t, where, "above_stable_by", "a candidate rule needs above_stable_by or above_stable_ratio");
     }
