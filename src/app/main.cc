@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/cli.h"
 #include "app/node.h"
 #include "app/origin.h"
 #include "config/config.h"
@@ -18,6 +19,8 @@ constexpr const char* kUsage =
     "  x0tta6bl4 check-config FILE          validate a configuration file and exit\n"
     "  x0tta6bl4 origin --port N [--host H] [--error-rate R] [--latency-ms M] [--threads T] [--name S]\n"
     "                                       run the fault-injectable test origin\n"
+    "  x0tta6bl4 release list|start|promote|rollback|pause|resume|abort ...   (see: x0tta6bl4 release)\n"
+    "  x0tta6bl4 incident list|show|ack|resolve|report ...                      (see: x0tta6bl4 incident)\n"
     "  x0tta6bl4 --version\n";
 
 int usage_error(const std::string& message) {
@@ -79,6 +82,8 @@ int main(int argc, char** argv) {
     return x0::config::check_config(rest[0], std::cout, std::cerr);
   }
   if (command == "origin") return origin_command(rest);
+  if (command == "release") return x0::app::release_command(rest);
+  if (command == "incident") return x0::app::incident_command(rest);
   if (command == "run") {
     std::string config_path;
     for (size_t i = 0; i < rest.size(); ++i) {

@@ -266,6 +266,31 @@ class ReleaseTest(IntegrationTest):
         self.assertEqual(self.post(node, "/incidents", {"severity": "SEV-9"}).status, 400)
         self.assertEqual(node.get("/incidents/INC-19990101-0001").status, 404)
 
+    def test_command_line_drives_releases_and_incidents(self):
+        node = self.start_release_node()
+        canary = self.start_origin(name="canary")
+        url = f"http://127.0.0.1:{node.data_port}"
+        r = self.run_cli("release", "start", "shop", "--candidate", canary.endpoint(),
+                         "--steps", "10,100", "--interval", "60", "--node", url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["weight_percent"], 10)
+        r = self.run_cli("release", "rollback", "shop", "--reason", "operator says no", "--node", url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["state"], "rolled_back")
+        r = self.run_cli("release", "rollback", "shop", "--node", url)
+        self.assertNotEqual(r.returncode, 0)  # nothing left to roll back
+        opened = self.post(node, "/incidents", {"title": "cli drill", "severity": "SEV-4"}).json()
+        r = self.run_cli("incident", "ack", opened["id"], "--node", url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.run_cli("incident", "resolve", opened["id"], "--root-cause", "drill",
+                         "--resolution", "none needed", "--node", url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.run_cli("incident", "report", opened["id"], "--node", url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("none needed", r.stdout)
+        r = self.run_cli("incident", "list", "--node", url)
+        self.assertIn(opened["id"], r.stdout)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,176 @@
+// Command-line front end of the operator API (see cli.h).
+#include "app/cli.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "net/event_loop.h"
+#include "net/socket.h"
+
+namespace x0::app {
+namespace {
+
+using json = nlohmann::json;
+
+struct Options {
+  std::string node = "http://127.0.0.1:8080";
+  std::string token;
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;
+};
+
+Options parse(const std::vector<std::string>& args) {
+  Options o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) == 0 && i + 1 < args.size()) {
+      std::string value = args[++i];
+      if (a == "--node") o.node = value;
+      else if (a == "--token") o.token = value;
+      else o.flags[a.substr(2)] = value;
+    } else {
+      o.positional.push_back(a);
+    }
+  }
+  return o;
+}
+
+// A blocking HTTP/1.1 exchange with Connection: close; returns status and body.
+bool http_call(const Options& o, const std::string& method, const std::string& path,
+               const std::string& body, int* status, std::string* response_body) {
+  std::string rest = o.node.rfind("http://", 0) == 0 ? o.node.substr(7) : o.node;
+  std::string host = rest.substr(0, rest.find(':'));
+  uint16_t port = rest.find(':') == std::string::npos
+                      ? 80 : static_cast<uint16_t>(std::atoi(rest.substr(rest.find(':') + 1).c_str()));
+  auto address = net::resolve(host, port);
+  if (!address) {
+    std::fprintf(stderr, "x0tta6bl4: %s\n", address.error().detail.c_str());
+    return false;
+  }
+  auto fd = net::connect_tcp(*address);
+  pollfd p{fd ? fd->get() : -1, POLLOUT, 0};
+  if (!fd || ::poll(&p, 1, 5000) != 1 || net::connect_result(fd->get()) != 0) {
+    std::fprintf(stderr, "x0tta6bl4: cannot reach the node at %s\n", o.node.c_str());
+    return false;
+  }
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + rest +
+                        "\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n";
+  if (!o.token.empty()) request += "Authorization: Bearer " + o.token + "\r\n";
+  request += "\r\n" + body;
+  if (::send(fd->get(), request.data(), request.size(), MSG_NOSIGNAL) < 0) return false;
+  std::string response;
+  char buf[4096];
+  for (;;) {
+    pollfd r{fd->get(), POLLIN, 0};
+    if (::poll(&r, 1, 30000) != 1) break;
+    ssize_t n = ::recv(fd->get(), buf, sizeof buf, 0);
+    if (n <= 0) break;
+    response.append(buf, static_cast<size_t>(n));
+  }
+  size_t head_end = response.find("\r\n\r\n");
+  if (response.size() < 12 || head_end == std::string::npos) {
+    std::fprintf(stderr, "x0tta6bl4: no valid answer from the node\n");
+    return false;
+  }
+  *status = std::atoi(response.substr(9, 3).c_str());
+  *response_body = response.substr(head_end + 4);
+  return true;
+}
+
+int call(const Options& o, const std::string& method, const std::string& path, const std::string& body = "") {
+  int status = 0;
+  std::string out;
+  if (!http_call(o, method, path, body, &status, &out)) return 2;
+  std::fwrite(out.data(), 1, out.size(), status < 300 ? stdout : stderr);
+  if (!out.empty() && out.back() != '\n') std::fputc('\n', status < 300 ? stdout : stderr);
+  return status < 300 ? 0 : 1;
+}
+
+int usage(const char* text) {
+  std::fprintf(stderr, "%s", text);
+  return 2;
+}
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream s(text);
+  std::string item;
+  while (std::getline(s, item, ',')) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+int release_command(const std::vector<std::string>& args) {
+  constexpr const char* kUsage =
+      "usage: x0tta6bl4 release list [--node URL]\n"
+      "       x0tta6bl4 release start SERVICE --candidate HOST:PORT[,...] [--strategy canary|blue_green]\n"
+      "                               [--steps 5,25,50,100] [--interval SECONDS] [--header X-Canary]\n"
+      "       x0tta6bl4 release promote|pause|resume SERVICE\n"
+      "       x0tta6bl4 release rollback|abort SERVICE [--reason TEXT]\n";
+  Options o = parse(args);
+  if (o.positional.empty()) return usage(kUsage);
+  const std::string& verb = o.positional[0];
+  if (verb == "list") return call(o, "GET", "/releases");
+  if (o.positional.size() != 2) return usage(kUsage);
+  const std::string& service = o.positional[1];
+  if (verb == "start") {
+    if (!o.flags.count("candidate")) return usage(kUsage);
+    json body = {{"strategy", o.flags.count("strategy") ? o.flags["strategy"] : "canary"},
+                 {"candidate", split(o.flags["candidate"])},
+                 {"header", o.flags.count("header") ? o.flags["header"] : "X-Canary"}};
+    if (o.flags.count("steps")) {
+      json steps = json::array();
+      for (const auto& s : split(o.flags["steps"])) steps.push_back(std::atoi(s.c_str()));
+      body["steps"] = steps;
+    }
+    if (o.flags.count("interval")) body["step_interval_s"] = std::atoi(o.flags["interval"].c_str());
+    return call(o, "POST", "/releases/" + service + "/start", body.dump());
+  }
+  if (verb == "rollback" || verb == "abort" || verb == "pause") {
+    std::string body = o.flags.count("reason") ? json{{"reason", o.flags["reason"]}}.dump() : "";
+    return call(o, "POST", "/releases/" + service + "/" + verb, body);
+  }
+  if (verb == "promote" || verb == "resume") return call(o, "POST", "/releases/" + service + "/" + verb);
+  if (verb == "show") return call(o, "GET", "/releases/" + service);
+  return usage(kUsage);
+}
+
+int incident_command(const std::vector<std::string>& args) {
+  constexpr const char* kUsage =
+      "usage: x0tta6bl4 incident list [--status open|resolved] [--node URL]\n"
+      "       x0tta6bl4 incident show|report ID\n"
+      "       x0tta6bl4 incident ack ID [--text TEXT]\n"
+      "       x0tta6bl4 incident resolve ID --root-cause TEXT --resolution TEXT [--lessons TEXT]\n";
+  Options o = parse(args);
+  if (o.positional.empty()) return usage(kUsage);
+  const std::string& verb = o.positional[0];
+  if (verb == "list") {
+    return call(o, "GET", "/incidents" + (o.flags.count("status") ? "?status=" + o.flags["status"] : std::string()));
+  }
+  if (o.positional.size() != 2) return usage(kUsage);
+  const std::string& id = o.positional[1];
+  if (verb == "show") return call(o, "GET", "/incidents/" + id);
+  if (verb == "report") return call(o, "GET", "/incidents/" + id + "/report");
+  if (verb == "ack") {
+    return call(o, "POST", "/incidents/" + id + "/ack",
+                json{{"text", o.flags.count("text") ? o.flags["text"] : "acknowledged"}}.dump());
+  }
+  if (verb == "resolve") {
+    if (!o.flags.count("root-cause") || !o.flags.count("resolution")) return usage(kUsage);
+    json body = {{"root_cause", o.flags["root-cause"]}, {"resolution", o.flags["resolution"]}};
+    if (o.flags.count("lessons")) body["lessons_learned"] = o.flags["lessons"];
+    return call(o, "POST", "/incidents/" + id + "/resolve", body.dump());
+  }
+  return usage(kUsage);
+}
+
+}  // namespace x0::app
