@@ -15,6 +15,7 @@
 
 #include "app/smoke_check.h"
 #include "common/log.h"
+#include "incident/incident_metrics.h"
 #include "gateway/access_log.h"
 #include "telemetry/metrics.h"
 
@@ -283,7 +284,10 @@ bool Node::start_control_plane(const config::Config& config) {
   state_.smoke_check = [](const release::Release& r) { return smoke_check(r); };
   routing_seen_ = releases_->routing_version();
 
-  auto store = incident::IncidentStore::open(config.incidents.store);
+  incident_metrics_ = std::make_unique<incident::IncidentMetrics>(telemetry::default_registry());
+  incident::StoreOptions store_options;
+  store_options.metrics = incident_metrics_.get();
+  auto store = incident::IncidentStore::open(config.incidents.store, store_options);
   if (store) {
     incidents_ = std::move(*store);
     state_.incidents = incidents_.get();

@@ -14,6 +14,7 @@
 #include "app/autopilot_wiring.h"
 #include "app/gateway_metrics.h"
 #include "autopilot/autopilot.h"
+#include "incident/incident_metrics.h"
 #include "incident/incident_store.h"
 #include "release/release_controller.h"
 #include "admin/operator_api.h"
@@ -67,6 +68,7 @@ class Node {
   std::mutex routes_mu_;  // serializes route table builds (reload vs release changes)
   admin::ControlThread control_;
   std::unique_ptr<release::ReleaseController> releases_;
+  std::unique_ptr<incident::IncidentMetrics> incident_metrics_;  // outlives the store
   std::unique_ptr<incident::IncidentStore> incidents_;
   std::unique_ptr<GatewayMetrics> metric_source_;
   std::unique_ptr<NodeActuator> actuator_;

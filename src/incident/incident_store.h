@@ -78,7 +78,8 @@ class IncidentStore {
   Result<std::vector<Incident>> list(const ListFilter& filter = {}) const;
 
   // Free-form timeline entries (action_taken, notified, escalated, update, ...). The kinds that
-  // change status (acknowledged, mitigated, resolved) are refused: use the calls below.
+  // change status (acknowledged, mitigated, resolved) are refused: use the calls below. A
+  // time_ms <= 0 means now. After resolution only notified and escalated entries are taken.
   Result<Incident> append(std::string_view id, TimelineEntry entry);
   // open -> acknowledged; on a mitigated incident only records the entry. Refused when already
   // acknowledged or resolved.
