@@ -64,6 +64,9 @@ void ServerConnection::on_io(uint32_t events) {
   }
   if (events & EPOLLOUT) on_writable();
   if (state_ == State::kHandling) {
+    // The client sent more while its request is handled: stop reading until the response is
+    // done (the request's views must not move), instead of spinning on level-triggered EPOLLIN.
+    paused_while_handling_ = true;
     update_interest();
     return;
   }
@@ -256,6 +259,7 @@ void ServerConnection::release_request_bytes() {
 void ServerConnection::finish_response(bool keep_alive) {
   if (state_ == State::kClosed) return;
   pending_ = nullptr;
+  paused_while_handling_ = false;
   release_request_bytes();
   if (!keep_alive || !keep_alive_ || closing_when_idle_ || rejected_) close_after_write_ = true;
   state_ = State::kReadingHead;
@@ -309,7 +313,10 @@ void ServerConnection::on_writable() {
 void ServerConnection::update_interest() {
   if (state_ == State::kClosed) return;
   uint32_t wanted = 0;
-  bool reading = (state_ == State::kReadingHead || state_ == State::kReadingBody) &&
+  // While a request is handled EPOLLIN stays registered unless the client actually sent more:
+  // dropping and re-adding it around every request would cost two epoll_ctl calls each.
+  bool reading = (state_ == State::kReadingHead || state_ == State::kReadingBody ||
+                  (state_ == State::kHandling && !paused_while_handling_)) &&
                  !close_after_write_ && !peer_closed_;
   if (reading) wanted |= EPOLLIN;
   if (want_write_) wanted |= EPOLLOUT;

@@ -130,7 +130,8 @@ class ServerConnection final : public net::IoHandler {
   size_t chunked_scanned_ = 0;
   bool keep_alive_ = true;
   bool close_after_write_ = false;
-  bool peer_closed_ = false;  // read returned EOF: answer what is buffered, then close
+  bool peer_closed_ = false;
+  bool paused_while_handling_ = false;  // read returned EOF: answer what is buffered, then close
   bool closing_when_idle_ = false;
   bool sent_continue_ = false;
   bool want_write_ = false;
