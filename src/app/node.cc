@@ -261,6 +261,19 @@ void Node::register_node_metrics() {
   r.counter_callback("config_reloads_total", "Configuration reloads, by result.",
                      {{"result", "failed"}},
                      [this] { return static_cast<double>(state_.reloads_failed.load()); });
+  r.counter_callback("lock_acquisitions_total",
+                     "Mutex acquisitions by lock: worker loops take none per request; these are "
+                     "the cross-thread hand-offs and route table rebuilds.",
+                     {{"lock", "worker_post_queue"}}, [this] {
+                       double total = 0;
+                       for (auto& w : workers_) total += static_cast<double>(w->loop.posts());
+                       return total;
+                     });
+  r.counter_callback("lock_acquisitions_total", "Mutex acquisitions by lock.",
+                     {{"lock", "route_table_build"}},
+                     [this] { return static_cast<double>(table_version_.load()); });
+  r.counter_callback("autopilot_decisions_total", "Rules fired by the autopilot (acted or recommended).",
+                     {}, [this] { return autopilot_ ? static_cast<double>(autopilot_->decisions()) : 0.0; });
   r.counter_callback("admin_auth_failures_total",
                      "Admin calls refused for a missing or wrong token (logged under SECURITY).", {},
                      [this] { return static_cast<double>(state_.auth_failures.load()); });
@@ -369,7 +382,7 @@ void Node::reload() {
   });
   state_.reloads_ok.fetch_add(1);
   log::info("CONFIG", "reloaded", {{"source", config->source}, {"services", config->services.size()},
-                                   {"route_table_version", table_version_}});
+                                   {"route_table_version", table_version_.load()}});
 }
 
 void Node::drain() {

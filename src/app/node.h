@@ -3,6 +3,7 @@
 // the health checker and the watchdog; handles SIGHUP (reload) and SIGTERM/SIGINT (drain).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -78,7 +79,7 @@ class Node {
   std::unique_ptr<gateway::HealthChecker> health_checker_;
   http::ServerLimits limits_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  uint64_t table_version_ = 0;
+  std::atomic<uint64_t> table_version_{0};  // read by scrapes
 };
 
 }  // namespace x0::app

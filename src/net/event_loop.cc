@@ -71,6 +71,7 @@ void EventLoop::post(std::function<void()> fn) {
     std::lock_guard lock(posted_mu_);
     posted_.push_back(std::move(fn));
   }
+  posts_.fetch_add(1, std::memory_order_relaxed);
   uint64_t one = 1;
   ssize_t n = write(wake_fd_, &one, sizeof one);
   (void)n;  // EAGAIN means a wake-up is already pending

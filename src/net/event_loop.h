@@ -50,6 +50,9 @@ class EventLoop {
 
   // Monotonic milliseconds, refreshed once per loop iteration (cheap to read on the hot path).
   int64_t now_ms() const { return now_ms_; }
+  // Cross-thread posts (each takes the queue's mutex once): the node's only lock shared by
+  // threads on a worker loop; exported as lock_acquisitions_total. Readable from any thread.
+  uint64_t posts() const { return posts_.load(std::memory_order_relaxed); }
   // Bumped every iteration; a watchdog compares it to detect a stuck loop.
   uint64_t iterations() const { return iterations_; }
 
@@ -74,6 +77,7 @@ class EventLoop {
   std::mutex posted_mu_;
   std::vector<std::function<void()>> posted_;
   std::atomic_bool stop_requested_{false};
+  std::atomic<uint64_t> posts_{0};
 };
 
 }  // namespace x0::net
