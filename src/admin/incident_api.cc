@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "incident/incident_json.h"
 #include "incident/incident_store.h"
+#include "http/serialize.h"
 #include "incident/report.h"
 
 namespace x0::admin {
@@ -18,39 +19,6 @@ using json = nlohmann::json;
 Reply json_reply(int status, const json& body) { return Reply{status, body.dump(2) + "\n"}; }
 Reply error_reply(const Error& e) {
   return json_reply(incident::http_status(e), incident::error_json(e));
-}
-
-std::string query_value(std::string_view query, std::string_view key) {
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == key && eq != std::string_view::npos) return std::string(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return "";
-}
-
-Result<incident::ListFilter> list_filter(std::string_view query) {
-  incident::ListFilter filter;
-  filter.with_timeline = false;
-  std::string status = query_value(query, "status");
-  if (status == "open" || status == "unresolved") filter.unresolved_only = true;
-  else if (status == "acknowledged") filter.status = incident::Status::kAcknowledged;
-  else if (status == "mitigated") filter.status = incident::Status::kMitigated;
-  else if (status == "resolved") filter.status = incident::Status::kResolved;
-  else if (!status.empty()) return fail("bad_request", "status is one of open, acknowledged, mitigated, resolved");
-  std::string severity = query_value(query, "severity");
-  if (!severity.empty()) {
-    if (severity.size() != 5 || severity.rfind("SEV-", 0) != 0 || severity[4] < '1' || severity[4] > '4') {
-      return fail("bad_request", "severity is one of SEV-1, SEV-2, SEV-3, SEV-4");
-    }
-    filter.severity = static_cast<incident::Severity>(severity[4] - '0');
-  }
-  std::string limit = query_value(query, "limit");
-  if (!limit.empty()) filter.limit = std::atoi(limit.c_str());
-  return filter;
 }
 
 }  // namespace
@@ -82,8 +50,11 @@ void handle_incidents(NodeState& node, http::ServerConnection& conn, const http:
   std::string actor = "operator:" + conn.peer_ip();
   answer_async(conn, *node.control, [=]() -> Reply {
     if (id.empty() && !post) {
-      auto filter = list_filter(query);
-      if (!filter) return json_reply(400, {{"error", "bad_request"}, {"detail", filter.error().detail}});
+      auto filter = incident::parse_list_filter(http::query_param(query, "status"),
+                                                http::query_param(query, "severity"),
+                                                http::query_param(query, "limit"));
+      if (!filter) return error_reply(filter.error());
+      filter->with_timeline = false;
       auto list = store->list(*filter);
       if (!list) return error_reply(list.error());
       json items = json::array();

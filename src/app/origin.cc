@@ -34,18 +34,6 @@ struct Faults {
   }
 };
 
-std::string query_param(std::string_view query, std::string_view key) {
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return "";
-}
-
 // A response held back by injected latency; cancelled if the client goes away first.
 class DelayedResponse final : public http::PendingResponse {
  public:
@@ -147,9 +135,9 @@ class OriginHandler final : public http::RequestHandler {
   void fault(http::ServerConnection& conn, const http::Request& request) {
     if (request.head.method == http::Method::kPost) {
       std::string_view q = request.head.query;
-      std::string rate = query_param(q, "error_rate");
-      std::string latency = query_param(q, "latency_ms");
-      std::string health = query_param(q, "health");
+      std::string rate(http::query_param(q, "error_rate").value_or(""));
+      std::string latency(http::query_param(q, "latency_ms").value_or(""));
+      std::string health(http::query_param(q, "health").value_or(""));
       if (!rate.empty()) {
         double r = std::atof(rate.c_str());
         faults_.error_rate.store(r < 0 ? 0 : (r > 1 ? 1 : r));

@@ -3,6 +3,7 @@
 // No allocation beyond the string's own growth.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,9 @@ void append_header(std::string& out, std::string_view name, std::string_view val
 bool is_hop_by_hop(std::string_view name, const HeaderList& hdrs);
 
 // True if any Connection header of hdrs lists token (case-insensitive), e.g. "close".
+// Value of `key` in a query string ("a=1&b=2"), undecoded; nullopt when absent.
+std::optional<std::string_view> query_param(std::string_view query, std::string_view key);
+
 bool connection_has_token(const HeaderList& hdrs, std::string_view token);
 
 }  // namespace x0::http

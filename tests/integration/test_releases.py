@@ -144,9 +144,12 @@ class ReleaseTest(IntegrationTest):
         release = self.wait_rolled_back(node)
         load.finish()
         self.assertLess(time.time() - started, 5)
-        self.assertIn("canary_error_rate", release["reason"])
+        # Usually the error-rate comparison fires; sometimes five 5xx in a row eject the canary's
+        # only endpoint first (passive ejection) and the candidate-down rule fires: both are right.
+        rule = "canary_error_rate" if "canary_error_rate" in release["reason"] else "canary_down"
+        self.assertIn(rule, release["reason"])
         self.only_stable_now(node)
-        incident = self.incident_for(node, "canary_error_rate")
+        incident = self.incident_for(node, rule)
         self.assertEqual(incident["severity"], "SEV-2")
         self.assertEqual(incident["status"], "mitigated")
         self.assertEqual(incident["detection_method"], "Monitoring")
