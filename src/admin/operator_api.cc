@@ -6,6 +6,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "admin/alerts_api.h"
 #include "admin/incident_api.h"
 #include "admin/release_api.h"
 #include "common/log.h"
@@ -109,7 +110,8 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
   if (path == "/incidents" || path.starts_with("/incidents/")) {
     return handle_incidents(node_, conn, request);
   }
-  if (path.starts_with("/admin/") || path.starts_with("/alerts/")) {
+  if (path.starts_with("/alerts/")) return handle_alertmanager(node_, conn, request);
+  if (path.starts_with("/admin/")) {
     return respond_error(conn, 501, "not_implemented",
                          "this operator endpoint belongs to a module not built yet in this version");
   }

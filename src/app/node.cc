@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 
+#include "app/escalation_tick.h"
 #include "app/smoke_check.h"
 #include "common/log.h"
 #include "incident/incident_metrics.h"
@@ -336,6 +337,10 @@ void Node::control_tick() {
     }
   });
   if (releases_->routing_version() != routing_seen_) state_.routing_changed();
+  if (incidents_ && now - last_escalation_ms_ >= 1000) {
+    last_escalation_ms_ = now;
+    escalate_due(*incidents_, escalation_policy_, state_.config.load()->notify.webhooks, now);
+  }
   control_.loop().add_timer(kControlTickMs, [this] { control_tick(); });
 }
 

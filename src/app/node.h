@@ -15,6 +15,7 @@
 #include "app/autopilot_wiring.h"
 #include "app/gateway_metrics.h"
 #include "autopilot/autopilot.h"
+#include "incident/escalation.h"
 #include "incident/incident_metrics.h"
 #include "incident/incident_store.h"
 #include "release/release_controller.h"
@@ -76,6 +77,8 @@ class Node {
   std::unique_ptr<IncidentLog> incident_log_;
   std::unique_ptr<autopilot::Autopilot> autopilot_;
   uint64_t routing_seen_ = 0;
+  incident::EscalationPolicy escalation_policy_;  // SPEC section 6 defaults
+  int64_t last_escalation_ms_ = 0;
   std::unique_ptr<gateway::HealthChecker> health_checker_;
   http::ServerLimits limits_;
   std::vector<std::unique_ptr<Worker>> workers_;

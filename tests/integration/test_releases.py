@@ -294,6 +294,31 @@ class ReleaseTest(IntegrationTest):
         r = self.run_cli("incident", "list", "--node", url)
         self.assertIn(opened["id"], r.stdout)
 
+    def test_alertmanager_alerts_become_incidents_and_sev1_escalates(self):
+        node = self.start_release_node()
+        hook = {"version": "4", "status": "firing", "alerts": [
+            {"status": "firing", "labels": {"alertname": "X0TTA6BL4HighErrorRate", "severity": "critical",
+                                           "service": "shop"},
+             "annotations": {"summary": "error rate above 10 %"}, "startsAt": "2026-11-24T10:00:00Z"}]}
+        r = self.post(node, "/alerts/alertmanager", hook)
+        self.assertEqual(r.status, 200, r.text())
+        ids = r.json()["incidents"]
+        self.assertEqual(len(ids), 1)
+        self.assertEqual(self.post(node, "/alerts/alertmanager", hook).json()["incidents"], ids)  # joined
+        incident = node.get("/incidents/" + ids[0]).json()
+        self.assertEqual(incident["severity"], "SEV-1")
+        self.assertEqual(incident["detection_method"], "Alert")
+        # SEV-1 goes to the team lead at once: the escalation tick records it within a second or two.
+        wait_until(lambda: any(e["kind"] == "escalated" for e in
+                               node.get("/incidents/" + ids[0]).json()["timeline"]), 5,
+                   message="the SEV-1 escalation to be recorded")
+        self.assertIn("escalated", node.log())
+        hook["alerts"][0]["status"] = "resolved"
+        self.assertEqual(self.post(node, "/alerts/alertmanager", hook).status, 200)
+        texts = [e["text"] for e in node.get("/incidents/" + ids[0]).json()["timeline"]]
+        self.assertTrue(any("resolved in Alertmanager" in t for t in texts), texts)
+        self.assertEqual(self.post(node, "/alerts/alertmanager", {"nope": 1}).status, 400)
+
 
 if __name__ == "__main__":
     unittest.main()

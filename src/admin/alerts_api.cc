@@ -1,0 +1,91 @@
+// Alertmanager webhook receiver (see alerts_api.h).
+#include "admin/alerts_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "admin/control_thread.h"
+#include "common/log.h"
+#include "incident/incident_store.h"
+
+namespace x0::admin {
+namespace {
+
+using json = nlohmann::json;
+
+std::string label(const json& alert, const char* key) {
+  const json& labels = alert.value("labels", json::object());
+  auto it = labels.find(key);
+  return it != labels.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// Alertmanager severities (critical/warning/info) or our own SEV-N.
+incident::Severity severity_of(const std::string& s) {
+  if (s == "critical" || s == "SEV-1") return incident::Severity::kSev1;
+  if (s == "warning" || s == "SEV-2") return incident::Severity::kSev2;
+  if (s == "info" || s == "SEV-4") return incident::Severity::kSev4;
+  return incident::Severity::kSev3;
+}
+
+}  // namespace
+
+void handle_alertmanager(NodeState& node, http::ServerConnection& conn, const http::Request& request) {
+  if (request.head.method != http::Method::kPost || request.head.path != "/alerts/alertmanager") {
+    conn.respond(404, "application/json", R"({"error":"not_found","detail":"POST /alerts/alertmanager"})" "\n");
+    return;
+  }
+  json payload = json::parse(request.body, nullptr, false);
+  if (payload.is_discarded() || !payload.is_object() || !payload.contains("alerts") ||
+      !payload["alerts"].is_array()) {
+    conn.respond(400, "application/json",
+                 R"({"error":"bad_request","detail":"expected Alertmanager's webhook JSON with an alerts array"})" "\n");
+    return;
+  }
+  if (node.incidents == nullptr || node.control == nullptr) {
+    conn.respond(503, "application/json", R"({"error":"unavailable","detail":"incident store not open"})" "\n");
+    return;
+  }
+  incident::IncidentStore* store = node.incidents;
+  answer_async(conn, *node.control, [store, payload]() -> Reply {
+    json ids = json::array();
+    for (const json& alert : payload["alerts"]) {
+      if (!alert.is_object()) continue;
+      std::string name = label(alert, "alertname");
+      if (name.empty()) continue;
+      std::string target = label(alert, "service");
+      if (target.empty()) target = label(alert, "instance");
+      if (target.empty()) target = label(alert, "job");
+      if (target.empty()) target = "node";
+      std::string summary = alert.value("annotations", json::object()).value("summary", "");
+      if (alert.value("status", "firing") == "resolved") {
+        incident::ListFilter open;
+        open.unresolved_only = true;
+        auto list = store->list(open);
+        if (!list) continue;
+        for (const auto& i : *list) {
+          if (i.rule != name || i.target != target) continue;
+          store->add_update(i.id, incident::Note{"alertmanager", "alert " + name + " resolved in Alertmanager", {}, {}});
+          ids.push_back(i.id);
+        }
+        continue;
+      }
+      incident::OpenRequest open;
+      open.title = summary.empty() ? name + " on " + target : summary;
+      open.severity = severity_of(label(alert, "severity"));
+      open.detection = incident::DetectionMethod::kAlert;
+      open.rule = name;
+      open.target = target;
+      if (target != "node") open.affected_services = {target};
+      open.actor = "alertmanager";
+      open.fields = {{"labels", alert.value("labels", json::object())}};
+      auto opened = store->open_incident(open);
+      if (!opened) {
+        log::error("INCIDENT", "cannot record an Alertmanager alert", {{"detail", opened.error().detail}});
+        continue;
+      }
+      ids.push_back(opened->incident.id);
+    }
+    return Reply{200, json{{"incidents", ids}}.dump() + "\n"};
+  });
+}
+
+}  // namespace x0::admin

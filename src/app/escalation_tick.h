@@ -1,0 +1,19 @@
+// Escalation on the control thread: once a second, every unresolved incident is checked against
+// the SLA and escalation timers of SPEC section 6 (incident/escalation.h). Each step that falls
+// due is announced (a WARN INCIDENT log line and a POST to every configured notify webhook) and
+// recorded in the incident's timeline, which marks it done.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "incident/escalation.h"
+#include "incident/incident_store.h"
+
+namespace x0::app {
+
+// Returns how many steps were announced.
+int escalate_due(incident::IncidentStore& store, const incident::EscalationPolicy& policy,
+                 const std::vector<std::string>& webhooks, int64_t now_ms);
+
+}  // namespace x0::app
