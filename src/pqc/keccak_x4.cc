@@ -14,16 +14,11 @@
 
 #define X0_AVX2_TARGET __attribute__((target("avx2")))
 
+#include "pqc/keccak_constants.h"
+
 namespace x0::pqc::detail {
 namespace {
 
-constexpr uint64_t kRc[24] = {
-    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808AULL, 0x8000000080008000ULL,
-    0x000000000000808BULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
-    0x000000000000008AULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000AULL,
-    0x000000008000808BULL, 0x800000000000008BULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
-    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800AULL, 0x800000008000000AULL,
-    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL};
 
 // rho offsets by lane index x + 5y (FIPS 202 Table 2).
 constexpr int kRho[25] = {0,  1,  62, 28, 27, 36, 44, 6,  55, 20, 3,  10, 43,
@@ -56,7 +51,8 @@ X0_AVX2_TARGET void keccak_f1600_x4(uint64_t* lanes) {
       for (int x = 0; x < 5; ++x)
         s[x + 5 * y] = _mm256_xor_si256(
             b[x + 5 * y], _mm256_andnot_si256(b[(x + 1) % 5 + 5 * y], b[(x + 2) % 5 + 5 * y]));
-    s[0] = _mm256_xor_si256(s[0], _mm256_set1_epi64x(static_cast<long long>(kRc[round])));
+    s[0] = _mm256_xor_si256(
+        s[0], _mm256_set1_epi64x(static_cast<long long>(kKeccakRoundConstants[round])));
   }
   for (int i = 0; i < 25; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(lanes + 4 * i), s[i]);
 }

@@ -10,16 +10,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "pqc/keccak_constants.h"
+
 namespace x0::pqc::detail {
 namespace {
-
-constexpr uint64_t kRoundConstants[24] = {
-    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808AULL, 0x8000000080008000ULL,
-    0x000000000000808BULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
-    0x000000000000008AULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000AULL,
-    0x000000008000808BULL, 0x800000000000008BULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
-    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800AULL, 0x800000008000000AULL,
-    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL};
 
 inline uint64_t rotl(uint64_t v, int n) { return (v << n) | (v >> (64 - n)); }
 
@@ -202,7 +196,7 @@ void keccak_f1600(uint64_t a[25]) {
     e22 = b2 ^ (b3 & b4);
     e23 = b3 ^ (b4 | b0);
     e24 = b4 ^ (b0 & b1);
-    e0 ^= kRoundConstants[round];
+    e0 ^= kKeccakRoundConstants[round];
     c0 = e0 ^ e5 ^ e10 ^ e15 ^ e20;
     c1 = e1 ^ e6 ^ e11 ^ e16 ^ e21;
     c2 = e2 ^ e7 ^ e12 ^ e17 ^ e22;
@@ -263,7 +257,7 @@ void keccak_f1600(uint64_t a[25]) {
     s22 = b2 ^ (b3 & b4);
     s23 = b3 ^ (b4 | b0);
     s24 = b4 ^ (b0 & b1);
-    s0 ^= kRoundConstants[round + 1];
+    s0 ^= kKeccakRoundConstants[round + 1];
   }
   a[0] = s0;
   a[1] = ~s1;
