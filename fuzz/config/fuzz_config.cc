@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   x0::config::Config base;
   for (const char* name :
        {"X0TTA6BL4_CACHE_CAPACITY", "X0TTA6BL4_LISTENERS_DATA", "X0TTA6BL4_SECURITY_ISOLATE",
-        "X0TTA6BL4_MESH_PEERS", "X0TTA6BL4_LOGGING_LEVEL", "X0TTA6BL4_API_GATEWAY_PORT"}) {
+        "X0TTA6BL4_MESH_PEERS", "X0TTA6BL4_LOGGING_LEVEL", "X0TTA6BL4_API_GATEWAY_PORT",
+        "X0TTA6BL4_CACHE_VERIFY_SAMPLE_RATE"}) {
     x0::config::Config copy = base;
     (void)x0::config::apply_env(copy, {{name, value}});
   }

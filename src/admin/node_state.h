@@ -24,10 +24,14 @@ struct Release;
 namespace x0::incident {
 class IncidentStore;
 }
+namespace x0::cache {
+class ResponseStore;
+}
 
 namespace x0::admin {
 
 class ControlThread;
+class CacheAdmin;
 
 struct NodeState {
   std::string version;
@@ -58,6 +62,13 @@ struct NodeState {
   std::function<void()> routing_changed;
   // Blue/green pre-switch check against the candidate (blocking; control thread only).
   std::function<Result<void>(const release::Release&)> smoke_check;
+
+  // Response cache (set once at start-up by the node; all null when [cache] enabled = false).
+  cache::ResponseStore* cache = nullptr;
+  CacheAdmin* cache_admin = nullptr;
+  ControlThread* cache_io = nullptr;  // the cache's disk thread (snapshots, restores, verify)
+  // False while the start-up snapshot restore runs; /health/startup answers 503 until then.
+  std::atomic<bool> cache_restore_done{true};
 
   // Host components are sampled by one caller at a time (HostProbe keeps rate state).
   std::mutex host_probe_mu;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/alerts_api.h"
+#include "admin/cache_api.h"
 #include "admin/incident_api.h"
 #include "admin/release_api.h"
 #include "common/log.h"
@@ -111,6 +112,8 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
     return handle_incidents(node_, conn, request);
   }
   if (path.starts_with("/alerts/")) return handle_alertmanager(node_, conn, request);
+  if (path.starts_with("/admin/cache/")) return handle_cache_admin(node_, conn, request);
+  if (path == "/admin/data/verify") return handle_data_verify(node_, conn, request);
   if (path.starts_with("/admin/")) {
     return respond_error(conn, 501, "not_implemented",
                          "this operator endpoint belongs to a module not built yet in this version");
@@ -173,6 +176,9 @@ void OperatorApi::health(http::ServerConnection& conn, const http::Request& /*re
                            {"path", config->node.data_dir},
                            {"writable", store_ok}};
   if (!store_ok) overall = telemetry::worst(overall, Status::kDegraded);
+  Status cache_status_value = Status::kHealthy;
+  dependencies["cache"] = cache_health(node_, &cache_status_value);
+  overall = telemetry::worst(overall, cache_status_value);
   dependencies["mesh"] = {{"status", "healthy"},
                           {"enabled", config->mesh.enabled},
                           {"peers_total", 0},
@@ -240,6 +246,11 @@ void OperatorApi::ready(http::ServerConnection& conn) {
 }
 
 void OperatorApi::startup(http::ServerConnection& conn) {
+  if (!node_.cache_restore_done.load()) {
+    return respond_json(conn, 503, {{"status", "starting"},
+                                    {"error", "starting"},
+                                    {"detail", "restoring the cache snapshot"}});
+  }
   if (node_.startup_complete.load()) return respond_json(conn, 200, {{"status", "started"}});
   respond_json(conn, 503, {{"status", "starting"},
                            {"error", "starting"},
@@ -276,7 +287,7 @@ void OperatorApi::status(http::ServerConnection& conn) {
                 {"reloads", {{"ok", node_.reloads_ok.load()}, {"failed", node_.reloads_failed.load()}}},
                 {"services", services},
                 {"incidents", {{"open", nullptr}, {"detail", "incident module not built yet"}}},
-                {"cache", {{"enabled", false}, {"detail", "response cache not built yet"}}},
+                {"cache", cache_status(node_)},
                 {"mesh", {{"enabled", config->mesh.enabled}, {"peers_up", 0}}}});
 }
 

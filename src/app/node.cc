@@ -107,9 +107,11 @@ int Node::run() {
     (void)pending;
     siginfo_t info{};
     int sig = sigtimedwait(&signals, &info, &timeout);
-    if (!state_.startup_complete.load() && health_checker_->first_round_done()) {
+    if (!state_.startup_complete.load() && health_checker_->first_round_done() &&
+        state_.cache_restore_done.load()) {
       state_.startup_complete.store(true);
-      log::info("NODE", "start-up complete: first health checks done");
+      log::info("NODE", "start-up complete: first health checks done, cache restored");
+      cache_.warm_preload_list();
     }
     watchdog_tick(last_iterations, last_change);
     if (sig < 0) continue;
@@ -150,6 +152,7 @@ bool Node::start() {
   state_.isolated.store(config->security.isolate);
 
   if (!start_control_plane(*config)) return false;
+  cache_.start(*config, state_);
   if (auto ok = republish_routes(*config); !ok) {
     log::error("CONFIG", "cannot build routes", {{"detail", ok.error().detail}});
     return false;
@@ -195,6 +198,7 @@ bool Node::start() {
 bool Node::start_worker(Worker& worker, const config::Config& config) {
   worker.context = std::make_unique<gateway::WorkerContext>(worker.loop, routes_, worker.index);
   worker.context->isolated = &state_.isolated;
+  worker.context->cache = cache_.store();
   worker.server = std::make_unique<http::Server>(worker.loop, limits_,
                                                  static_cast<size_t>(config.api_gateway.max_connections));
   worker.api_data = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kDataPlane);
@@ -417,6 +421,7 @@ void Node::drain() {
   }
   health_checker_->stop();
   control_.stop();
+  cache_.stop();
 }
 
 void Node::watchdog_tick(std::vector<uint64_t>& last_iterations, std::vector<int64_t>& last_change) {

@@ -14,6 +14,7 @@
 #include "admin/node_state.h"
 #include "app/autopilot_wiring.h"
 #include "app/gateway_metrics.h"
+#include "app/node_cache.h"
 #include "autopilot/autopilot.h"
 #include "incident/escalation.h"
 #include "incident/incident_metrics.h"
@@ -79,6 +80,7 @@ class Node {
   uint64_t routing_seen_ = 0;
   incident::EscalationPolicy escalation_policy_;  // SPEC section 6 defaults
   int64_t last_escalation_ms_ = 0;
+  NodeCache cache_;  // outlives the workers, which read its store
   std::unique_ptr<gateway::HealthChecker> health_checker_;
   http::ServerLimits limits_;
   std::vector<std::unique_ptr<Worker>> workers_;

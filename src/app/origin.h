@@ -2,11 +2,17 @@
 // faults (error rate, added latency, failing health) can be changed while it runs:
 //   GET  /__fault                      current faults
 //   POST /__fault?error_rate=0.5&latency_ms=800&health=fail|ok
-//   GET  /__stats                      requests served
+//   GET  /__stats[?target=T]           requests served, per-target counts (T percent-encoded)
 //   GET  /echo                         the request as JSON (headers, body)
 //   GET  /chunked                      a chunked response
 //   GET  /status/NNN                   answers NNN
 //   anything else                      200 with a 100-byte text body
+// Every answer except /__fault and /__stats carries `X-Origin-Count: n`, the number of requests
+// this origin has received for this exact target (path + query), so a test can tell whether a
+// cache in front of it answered. Query parameters shape cache behaviour (values percent-decoded):
+//   cc=<v>        Cache-Control: <v>          vary=<name>    Vary: <name>
+//   expires=<s>   Expires: now+s and Date     age=<n>        Age: <n>
+//   status=<NNN>  answers NNN                 size=<bytes>   body of that size (max 16 MiB)
 #pragma once
 
 #include <cstdint>

@@ -88,17 +88,29 @@ std::string make_replay_head(int status, std::string_view reason, Headers respon
     }
     out.append(h.name).append(": ").append(h.value).append("\r\n");
   }
-  if (!head_request && status != 204 && !(status >= 100 && status < 200))
+  if (!head_request && status != 204 && !(status >= 100 && status < 200) &&
+      body_size != kUnknownBodySize)
     out.append("Content-Length: ").append(std::to_string(body_size)).append("\r\n");
   return out;
 }
 
 std::shared_ptr<const CachedResponse> make_cached_response(NewEntry in) {
+  const bool head = in.key->method() == "HEAD";
+  return seal_streamed_response(
+      {in.key, in.decision, in.status,
+       make_replay_head(in.status, in.reason, in.response_headers, kUnknownBodySize, head),
+       std::move(in.body), in.request_headers, in.stored_at_ms});
+}
+
+std::shared_ptr<const CachedResponse> seal_streamed_response(StreamedEntry in) {
   auto r = std::make_shared<CachedResponse>();
   r->key = in.key->text();
   r->status = in.status;
+  r->head = std::move(in.head);
   const bool head = in.key->method() == "HEAD";
-  r->head = make_replay_head(in.status, in.reason, in.response_headers, in.body.size(), head);
+  if (!head && in.status != 204) {
+    r->head.append("Content-Length: ").append(std::to_string(in.body.size())).append("\r\n");
+  }
   if (!head) r->body = std::move(in.body);
   r->stored_at_ms = in.stored_at_ms;
   r->freshness = in.decision->freshness;

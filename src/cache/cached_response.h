@@ -44,6 +44,9 @@ bool vary_matches(const CachedResponse& r, Headers request_headers);
 
 // Builds the replay head described above from an upstream status line and header list.
 // head_request: the stored response answers HEAD (no body; upstream Content-Length kept).
+// body_size kUnknownBodySize: no Content-Length line yet (a streaming proxy builds the head
+// when the response head arrives and appends the length once the body is complete).
+inline constexpr size_t kUnknownBodySize = ~size_t{0};
 std::string make_replay_head(int status, std::string_view reason, Headers response_headers,
                              size_t body_size, bool head_request);
 
@@ -60,5 +63,19 @@ struct NewEntry {
 };
 // Builds, seals (computes the checksum) and returns the immutable entry.
 std::shared_ptr<const CachedResponse> make_cached_response(NewEntry in);
+
+// The same for a proxy that streamed the response: `head` came from make_replay_head(...,
+// kUnknownBodySize, ...) when the head arrived (the upstream's header bytes are gone by now);
+// the Content-Length of `body` is appended here (not for HEAD entries, which keep upstream's).
+struct StreamedEntry {
+  const CacheKey* key = nullptr;
+  const StoreDecision* decision = nullptr;
+  int status = 0;
+  std::string head;
+  std::string body;
+  Headers request_headers;  // for the Vary values
+  int64_t stored_at_ms = 0;
+};
+std::shared_ptr<const CachedResponse> seal_streamed_response(StreamedEntry in);
 
 }  // namespace x0::cache

@@ -80,6 +80,8 @@ class ResponseStore {
   void record_stale_served();
   StoreStats stats() const;
   const StoreConfig& config() const { return config_; }
+  // Larger entries are refused (kTooLarge): a proxy stops buffering a body beyond this.
+  size_t max_entry_bytes() const { return shard_bytes_; }
 
  private:
   struct Shard;

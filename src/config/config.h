@@ -47,6 +47,8 @@ struct Service {
   int retries = 1;                 // idempotent requests, on connect failure
   int max_idle_per_endpoint = 64;  // keep-alive pool size per worker per endpoint
   bool required = true;            // /health/ready waits for it
+  bool cache_enabled = true;       // TOML `cache`; false: the route never reads or stores it
+  int64_t cache_ttl_s = 0;  // freshness when the origin gives none; 0 = [cache] default_ttl_s
 };
 
 struct Listeners {
@@ -76,14 +78,17 @@ struct ApiGateway {
 struct Cache {
   int64_t capacity = 10000;
   int64_t max_bytes = 256 * 1024 * 1024;
-  bool enable_preloading = false;
+  bool enable_preloading = false;  // restore the newest valid snapshot at start, then warm
   int shard_count = 16;
+  // Directory of the snapshot files cache-<unix_ms>.snap; after load: node.data_dir when empty.
   std::string backing_file;
   int64_t default_ttl_s = 0;
   int64_t stale_if_error_s = 300;
   int snapshot_interval_s = 0;
-  std::vector<std::string> preload_urls;
+  std::vector<std::string> preload_urls;  // warmed at start-up and by an empty /admin/cache/warm
   bool enabled = true;
+  double verify_sample_rate = 0.01;  // 0..1: share of hits whose checksum is recomputed
+  int snapshot_keep = 3;             // 1..1000: newest snapshot files kept in backing_file
 };
 
 struct PerformanceMonitor {
@@ -149,8 +154,9 @@ struct Config {
   std::string source;  // path it was loaded from, or "<embedded defaults>"
 };
 
-// Parse + validate + resolve derived defaults (node.id, incidents.store, legacy keys). `name` is
-// used in error messages. Every problem is one line: "file:line: [section] key: message".
+// Parse + validate + resolve derived defaults (node.id, incidents.store, cache.backing_file,
+// legacy keys). `name` is used in error messages. Every problem is one line:
+// "file:line: [section] key: message".
 x0::Result<Config> parse(std::string_view toml_text, std::string_view name);
 // Read + parse + env overrides (process environment) + validate + resolve.
 x0::Result<Config> load_file(const std::string& path);

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <climits>
+#include <cmath>
 #include <type_traits>
 
 namespace x0::config::detail {
@@ -22,6 +23,7 @@ Field l(std::string_view key, int64_t* p, int64_t lo, int64_t hi = kI64Max) {
   return Field{key, p, lo, hi, Shape::kAny};
 }
 Field port(std::string_view key, uint16_t* p, int64_t lo) { return Field{key, p, lo, 65535}; }
+Field d(std::string_view key, double* p, int64_t lo, int64_t hi) { return Field{key, p, lo, hi}; }
 Field b(std::string_view key, bool* p) { return Field{key, p}; }
 Field s(std::string_view key, std::string* p, Shape shape = Shape::kAny) {
   return Field{key, p, 0, 0, shape};
@@ -131,6 +133,23 @@ std::optional<std::string> shape_ok(Shape shape, std::string& v) {
   return std::nullopt;
 }
 
+// Shortest round-trip text of a double ("0.25", "1e-05", "nan", "-inf").
+std::string number_text(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
+}
+
+// Range-checks and stores a double; NaN and infinities fail the range check. `shown` is the
+// value as the user wrote it (an integer stays "2", not "2.0").
+std::optional<std::string> store_double(const Field& f, double* p, double v,
+                                        const std::string& shown) {
+  if (!std::isfinite(v) || v < static_cast<double>(f.min) || v > static_cast<double>(f.max))
+    return "expected " + expected(f) + ", got " + shown;
+  *p = v + 0.0;  // -0.0 -> 0.0
+  return std::nullopt;
+}
+
 std::string quoted(std::string_view v) {
   std::string out = "\"";
   out.append(v.substr(0, 60));
@@ -181,7 +200,9 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
             l("default_ttl_s", &k.default_ttl_s, 0),
             l("stale_if_error_s", &k.stale_if_error_s, 0),
             i("snapshot_interval_s", &k.snapshot_interval_s, 0),
-            sl("preload_urls", &k.preload_urls, Shape::kPathOrUrl)};
+            sl("preload_urls", &k.preload_urls, Shape::kPathOrUrl),
+            d("verify_sample_rate", &k.verify_sample_rate, 0, 1),
+            i("snapshot_keep", &k.snapshot_keep, 1, 1000)};
   }
   if (section == "performance_monitor") {
     auto& p = c.performance_monitor;
@@ -227,7 +248,9 @@ std::vector<Field> service_fields(Service& v) {
           i("request_timeout_ms", &v.request_timeout_ms, 1),
           i("retries", &v.retries, 0, 10),
           i("max_idle_per_endpoint", &v.max_idle_per_endpoint, 0),
-          b("required", &v.required)};
+          b("required", &v.required),
+          b("cache", &v.cache_enabled),
+          l("cache_ttl_s", &v.cache_ttl_s, 0)};
 }
 
 std::vector<Field> health_check_fields(HealthCheck& h) {
@@ -262,6 +285,8 @@ std::string expected(const Field& f) {
           return "an array of \"host:port\" strings";
         } else if constexpr (std::is_same_v<T, Balance>) {
           return "one of round_robin, least_request";
+        } else if constexpr (std::is_same_v<T, double>) {
+          return "a number in " + std::to_string(f.min) + ".." + std::to_string(f.max);
         } else {
           if (std::is_same_v<T, uint16_t>)
             return f.min == 0 ? "a port number 0..65535 (0 = unset)" : "a port number 1..65535";
@@ -283,11 +308,19 @@ std::optional<std::string> set_int(const Field& f, int64_t v) {
             return "expected " + expected(f) + ", got " + std::to_string(v);
           *p = static_cast<T>(v);
           return std::nullopt;
+        } else if constexpr (std::is_same_v<T, double>) {
+          return store_double(f, p, static_cast<double>(v), std::to_string(v));
         } else {
           return "expected " + expected(f) + ", got integer " + std::to_string(v);
         }
       },
       f.target);
+}
+
+std::optional<std::string> set_double(const Field& f, double v) {
+  if (auto* p = std::get_if<double*>(&f.target)) return store_double(f, *p, v, number_text(v));
+  // Same wording as before doubles existed: integer keys reject "1.5" as "float 1.500000".
+  return "expected " + expected(f) + ", got float " + std::to_string(v);
 }
 
 std::optional<std::string> set_bool(const Field& f, bool v) {
@@ -360,6 +393,15 @@ std::optional<std::string> set_from_text(const Field& f, std::string_view text) 
             start = comma + 1;
           }
           return set_string_list(f, std::move(items));
+        } else if constexpr (std::is_same_v<T, double>) {
+          // Decimal or exponent form ("0.05", "1", "5e-2"); from_chars also reads "nan"/"inf",
+          // which the range check then rejects.
+          double v = 0;
+          const char* end = text.data() + text.size();
+          auto [ptr, ec] = std::from_chars(text.data(), end, v);
+          if (text.empty() || ec != std::errc() || ptr != end)
+            return "expected " + expected(f) + ", got " + quoted(text);
+          return store_double(f, p, v, quoted(text));
         } else {
           int64_t v = 0;
           const char* end = text.data() + text.size();

@@ -1,5 +1,5 @@
 // Internal: the schema of the configuration. Each key is a Field that points into a Config and
-// carries its rule (integer range, string shape), so TOML parsing, environment overrides and
+// carries its rule (numeric range, string shape), so TOML parsing, environment overrides and
 // error messages all come from this one table. Not part of the public API.
 #pragma once
 
@@ -29,13 +29,13 @@ enum class Shape {
   kHostPattern,  // exact host or "*.example.com", stored lower case
 };
 
-using Target = std::variant<int*, int64_t*, uint16_t*, bool*, std::string*,
+using Target = std::variant<int*, int64_t*, uint16_t*, double*, bool*, std::string*,
                             std::vector<std::string>*, std::vector<Endpoint>*, Balance*>;
 
 struct Field {
   std::string_view key;
   Target target;
-  int64_t min = 0;  // integers: inclusive range
+  int64_t min = 0;  // integers and doubles: inclusive range (doubles: finite values only)
   int64_t max = 0;
   Shape shape = Shape::kAny;
 };
@@ -50,7 +50,9 @@ std::vector<Field> health_check_fields(HealthCheck& hc);
 std::string env_name(std::string_view section, std::string_view key);
 
 // Checks and stores a value; nullopt on success, else the message after "key: ".
+// set_int also fills a double field (a TOML integer such as `1` is a valid number).
 std::optional<std::string> set_int(const Field& f, int64_t v);
+std::optional<std::string> set_double(const Field& f, double v);
 std::optional<std::string> set_bool(const Field& f, bool v);
 std::optional<std::string> set_string(const Field& f, std::string v);
 std::optional<std::string> set_string_list(const Field& f, std::vector<std::string> v);

@@ -94,6 +94,9 @@ void resolve(Config& cfg) {
     if (!dir.ends_with('/')) dir += '/';
     cfg.incidents.store = dir + "incidents.db";
   }
+  // The snapshot directory; the cache code can then always use backing_file as it is.
+  if (cfg.cache.backing_file.empty())
+    cfg.cache.backing_file = cfg.node.data_dir.empty() ? "." : cfg.node.data_dir;
   if (cfg.api_gateway.port != 0) replace_port(cfg.listeners.data, cfg.api_gateway.port);
   if (cfg.performance_monitor.prometheus_port != PerformanceMonitor{}.prometheus_port)
     replace_port(cfg.listeners.metrics, cfg.performance_monitor.prometheus_port);

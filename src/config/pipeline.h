@@ -29,7 +29,7 @@ std::string problem(const std::string& loc, std::string_view label, std::string_
 void read_toml(std::string_view text, Config& cfg, Origins& origins, Problems& out);
 void read_env(const std::vector<std::pair<std::string, std::string>>& env, Config& cfg,
               Origins& origins, Problems& out);
-// Fills node.id, incidents.store and applies the legacy keys (api_gateway.port,
+// Fills node.id, incidents.store, cache.backing_file and applies the legacy keys (api_gateway.port,
 // performance_monitor.prometheus_port, api_gateway.fallback_upstream).
 void resolve(Config& cfg);
 // Checks that span keys: required service keys, unique names, distinct listener addresses.

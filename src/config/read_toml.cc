@@ -39,6 +39,7 @@ std::string describe(const toml::node& n) {
 // Stores one TOML value into a field; nullopt on success.
 std::optional<std::string> set_from_node(const Field& f, const toml::node& n) {
   if (auto* v = n.as_integer()) return set_int(f, v->get());
+  if (auto* v = n.as_floating_point()) return set_double(f, v->get());
   if (auto* v = n.as_boolean()) return set_bool(f, v->get());
   if (auto* v = n.as_string()) return set_string(f, v->get());
   if (auto* arr = n.as_array()) {

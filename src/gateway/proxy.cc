@@ -47,7 +47,8 @@ ProxyExchange::~ProxyExchange() {
 }
 
 void ProxyExchange::start(http::ServerConnection& client, const http::Request& request,
-                          std::shared_ptr<const RouteTable> table, const ServiceState& service) {
+                          std::shared_ptr<const RouteTable> table, const ServiceState& service,
+                          CacheProbe probe) {
   client_ = &client;
   request_ = &request;
   table_ = std::move(table);
@@ -58,9 +59,24 @@ void ProxyExchange::start(http::ServerConnection& client, const http::Request& r
   retried_stale_ = false;
   tried_.clear();
   side_ = choose_side(worker_, service, request.head.headers);
+  cache_ = std::move(probe);
+  start_unix_ms_ = cache_.eligible ? unix_now_ms() : 0;
   client.set_pending(this);
   worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   build_upstream_request();
+  if (cache_.may_use_stored) {
+    switch (worker_.coalescer.join(cache_.key, waiter())) {
+      case cache::JoinRole::kLeader:
+        flight_leader_ = true;
+        break;
+      case cache::JoinRole::kWaiter:  // another request of this worker is fetching this key
+        phase_ = Phase::kWaitingForCache;
+        arm_timer(service.config.request_timeout_ms);
+        return;
+      case cache::JoinRole::kBypass:
+        break;
+    }
+  }
   attempt();
 }
 
@@ -124,6 +140,8 @@ void ProxyExchange::attempt() {
   EndpointRole other = side_ == EndpointRole::kStable ? EndpointRole::kCandidate : EndpointRole::kStable;
   const std::shared_ptr<EndpointState>* picked = pick_endpoint(worker_, *service_, side_, tried_);
   if (picked == nullptr && service_->in_release) picked = pick_endpoint(worker_, *service_, other, tried_);
+  // Every endpoint failed or is down: a stale copy of the real answer beats the fallback pool.
+  if (picked == nullptr && serve_stale(!tried_.empty())) return;
   using_fallback_ = false;
   if (picked == nullptr) {
     picked = pick_endpoint(worker_, *service_, EndpointRole::kFallback, tried_);
@@ -297,6 +315,13 @@ bool ProxyExchange::on_response_head() {
   }
   cancel_timer();
   service_->stats->upstream_time->observe(static_cast<double>(now_ns() - sent_ns_) / 1e9);
+  if (response_.status >= 500 && cache_.stale) {  // stale-if-error covers 5xx answers too
+    count_endpoint_failure(upstream_->endpoint());
+    release_upstream(false);
+    serve_stale(true);
+    return false;
+  }
+  if (cache_.eligible) begin_capture();
   phase_ = Phase::kReadingBody;
   bool client_http10 = request_->head.version_minor == 0;
   dechunk_ = client_http10 && response_.body_kind == http::BodyKind::kChunked;
@@ -329,6 +354,7 @@ bool ProxyExchange::on_response_head() {
   out += kVia;
   out += "\r\n";
   if (!has_request_id) http::append_header(out, "X-Request-Id", request_id_);
+  if (cache_.eligible) out += "X-Cache: MISS\r\n";
   if (!client_keep_alive_) {
     out += "Connection: close\r\n";
   } else if (client_http10) {
@@ -360,6 +386,7 @@ bool ProxyExchange::forward_body(std::string_view bytes) {
     case http::BodyKind::kContentLength: {
       size_t take = bytes.size() < body_remaining_ ? bytes.size() : static_cast<size_t>(body_remaining_);
       out.append(bytes.data(), take);
+      if (capturing_) capture(bytes.substr(0, take));
       body_remaining_ -= take;
       done = body_remaining_ == 0;
       reusable = done && take == bytes.size();
@@ -369,7 +396,8 @@ bool ProxyExchange::forward_body(std::string_view bytes) {
       size_t consumed = 0;
       http::ParseError error{};
       std::string decoded;
-      http::ParseStatus status = chunked_.feed(bytes, &consumed, dechunk_ ? &decoded : nullptr, &error);
+      bool decode = dechunk_ || capturing_;
+      http::ParseStatus status = chunked_.feed(bytes, &consumed, decode ? &decoded : nullptr, &error);
       if (status == http::ParseStatus::kError) {
         if (!out.empty()) client_->send_raw(out);
         out.clear();
@@ -384,12 +412,14 @@ bool ProxyExchange::forward_body(std::string_view bytes) {
       }
       if (dechunk_) out += decoded;
       else out.append(bytes.data(), consumed);
+      if (capturing_) capture(decoded);
       done = status == http::ParseStatus::kComplete;
       reusable = done && consumed == bytes.size();
       break;
     }
     case http::BodyKind::kUntilClose:
       out.append(bytes);
+      if (capturing_) capture(bytes);
       break;
     case http::BodyKind::kNone:
       done = true;
@@ -423,16 +453,11 @@ void ProxyExchange::complete(bool upstream_reusable) {
   record(response_.status);
   EndpointState& endpoint = upstream_->endpoint();
   if (response_.status >= 500) {
-    endpoint.failures.fetch_add(1, std::memory_order_relaxed);
-    int failures = endpoint.consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
-    int eject_after = service_->config.passive_eject_failures;  // 0: passive ejection off
-    if (eject_after > 0 && failures >= eject_after) {
-      endpoint.ejected_until_ms.store(worker_.loop.now_ms() + worker_.passive_eject_ms,
-                                      std::memory_order_relaxed);
-    }
+    count_endpoint_failure(endpoint);
   } else if (endpoint.consecutive_failures.load(std::memory_order_relaxed) != 0) {
     endpoint.consecutive_failures.store(0, std::memory_order_relaxed);
   }
+  if (capturing_) flight_result_ = store_capture();  // waiters get it in reset()
   release_upstream(upstream_reusable && response_.keep_alive && !request_cut_short_);
   bool keep_alive = client_keep_alive_;
   http::ServerConnection* client = reset();
@@ -454,20 +479,7 @@ void ProxyExchange::fail(Failure failure, const std::string& detail) {
     attempt();
     return;
   }
-  if (endpoint != nullptr) {
-    endpoint->failures.fetch_add(1, std::memory_order_relaxed);
-    int failures = endpoint->consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
-    int eject_after = service_->config.passive_eject_failures;  // 0: passive ejection off
-    if (eject_after > 0 && failures >= eject_after) {
-      if (endpoint->ejected_until_ms.load(std::memory_order_relaxed) <= worker_.loop.now_ms()) {
-        log::warn("HEALTH", "endpoint ejected after consecutive failures",
-                  {{"service", service_->config.name}, {"endpoint", endpoint->name},
-                   {"failures", failures}});
-      }
-      endpoint->ejected_until_ms.store(worker_.loop.now_ms() + worker_.passive_eject_ms,
-                                       std::memory_order_relaxed);
-    }
-  }
+  if (endpoint != nullptr) count_endpoint_failure(*endpoint);
   if (failure == Failure::kConnect || failure == Failure::kTimeout) {
     (failure == Failure::kConnect ? service_->stats->errors_connect : service_->stats->errors_timeout)->inc();
   }
@@ -494,6 +506,7 @@ void ProxyExchange::fail(Failure failure, const std::string& detail) {
 }
 
 void ProxyExchange::respond_error(int status, const char* error, const std::string& detail) {
+  if (serve_stale(!tried_.empty())) return;
   record(status);
   std::string body = "{\"error\":\"";
   body += error;
@@ -541,6 +554,11 @@ void ProxyExchange::arm_timer(int64_t ms) {
   Phase armed_in = phase_;
   timer_ = worker_.loop.add_timer(ms, [this, armed_in] {
     timer_ = 0;
+    if (armed_in == Phase::kWaitingForCache && phase_ == armed_in) {
+      phase_ = Phase::kIdle;  // the lead is taking too long (e.g. a slow client): fetch ourselves
+      attempt();
+      return;
+    }
     if (phase_ != armed_in || !upstream_) return;
     fail(armed_in == Phase::kConnecting ? Failure::kConnect : Failure::kTimeout,
          armed_in == Phase::kConnecting ? "connect timed out" : "upstream did not answer in time");
@@ -555,6 +573,13 @@ void ProxyExchange::cancel_timer() {
 }
 
 http::ServerConnection* ProxyExchange::reset() {
+  end_flight();
+  ++generation_;
+  cache_.stale.reset();
+  if (capturing_) {
+    capturing_ = false;
+    std::string().swap(capture_body_);
+  }
   cancel_timer();
   http::ServerConnection* client = client_;
   if (client_ != nullptr) {
@@ -573,6 +598,13 @@ void ProxyExchange::on_client_gone() {
   if (client_ == nullptr) return;
   if (service_ != nullptr) record(499);  // nginx's "client closed request"
   release_upstream(false);
+  end_flight();  // the waiters fetch for themselves
+  ++generation_;
+  cache_.stale.reset();
+  if (capturing_) {
+    capturing_ = false;
+    std::string().swap(capture_body_);
+  }
   client_ = nullptr;  // reset() must not touch the closing connection
   worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   request_ = nullptr;
@@ -580,6 +612,121 @@ void ProxyExchange::on_client_gone() {
   table_.reset();
   cancel_timer();
   phase_ = Phase::kIdle;
+}
+
+void ProxyExchange::count_endpoint_failure(EndpointState& endpoint) {
+  endpoint.failures.fetch_add(1, std::memory_order_relaxed);
+  int failures = endpoint.consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
+  int eject_after = service_->config.passive_eject_failures;  // 0: passive ejection off
+  if (eject_after <= 0 || failures < eject_after) return;
+  if (endpoint.ejected_until_ms.load(std::memory_order_relaxed) <= worker_.loop.now_ms()) {
+    log::warn("HEALTH", "endpoint ejected after consecutive failures",
+              {{"service", service_->config.name}, {"endpoint", endpoint.name},
+               {"failures", failures}});
+  }
+  endpoint.ejected_until_ms.store(worker_.loop.now_ms() + worker_.passive_eject_ms,
+                                  std::memory_order_relaxed);
+}
+
+// --- Cache (see cache_path.h) -------------------------------------------------------------
+
+cache::CoalescedWaiter ProxyExchange::waiter() {
+  std::weak_ptr<ProxyExchange*> self = self_;
+  uint64_t generation = generation_;
+  return [self, generation](const cache::CoalescedOutcome& outcome) {
+    auto alive = self.lock();
+    if (!alive) return;  // the exchange was destroyed
+    ProxyExchange* exchange = *alive;
+    if (exchange->generation_ != generation || exchange->phase_ != Phase::kWaitingForCache) return;
+    exchange->on_coalesced(outcome);
+  };
+}
+
+void ProxyExchange::on_coalesced(const cache::CoalescedOutcome& outcome) {
+  cancel_timer();
+  phase_ = Phase::kIdle;
+  if (outcome.response &&
+      cache::vary_matches(*outcome.response, cache_headers(request_->head.headers, worker_.request_headers))) {
+    answer_from_entry(outcome.response, "HIT");
+    return;
+  }
+  attempt();  // the lead's response cannot be shared (not cacheable, failed, other variant)
+}
+
+void ProxyExchange::answer_from_entry(std::shared_ptr<const cache::CachedResponse> entry,
+                                      const char* label) {
+  int64_t age = cache::current_age_s(entry->freshness, entry->stored_at_ms, unix_now_ms());
+  const http::Request& request = *request_;  // owned by the connection until finish_response
+  record_cache_answer(*service_, *client_, request, entry->status,
+                      static_cast<double>(now_ns() - start_ns_) / 1e9, request_id_);
+  release_upstream(false);
+  http::ServerConnection* client = reset();
+  detach_(*client);  // `this` may be gone from here on
+  send_cached(*client, request, *entry, age, label);
+}
+
+bool ProxyExchange::serve_stale(bool upstream_failed) {
+  if (!cache_.stale) return false;
+  if (upstream_failed) {
+    bool candidate = !tried_.empty() && tried_.back()->role == EndpointRole::kCandidate;
+    service_->stats->record_masked_failure(candidate);
+  }
+  worker_.cache->record_stale_served();
+  answer_from_entry(std::move(cache_.stale), "STALE");
+  return true;
+}
+
+// At the response head: decide whether the response may be stored and keep its replay head.
+void ProxyExchange::begin_capture() {
+  capturing_ = false;
+  if (!cache_.may_store) return;
+  cache::Headers request_headers = cache_headers(request_->head.headers, worker_.request_headers);
+  cache_headers(response_.headers, worker_.response_headers);
+  response_unix_ms_ = unix_now_ms();
+  decision_ = cache::decide_storable({request_->head.method_text, request_headers, start_unix_ms_},
+                                     {response_.status, worker_.response_headers, response_unix_ms_},
+                                     service_->cache_rules);
+  if (!decision_.store) return;
+  if (response_.body_kind == http::BodyKind::kContentLength &&
+      response_.content_length > worker_.cache->max_entry_bytes()) {
+    return;
+  }
+  // The request id names the request that filled the entry, not the ones it will answer.
+  std::erase_if(worker_.response_headers,
+                [](const cache::Header& h) { return http::iequals(h.name, "X-Request-Id"); });
+  capture_head_ = cache::make_replay_head(response_.status, response_.reason, worker_.response_headers,
+                                          cache::kUnknownBodySize,
+                                          request_->head.method == http::Method::kHead);
+  capture_body_.clear();
+  capturing_ = true;
+}
+
+void ProxyExchange::capture(std::string_view bytes) {
+  if (capture_body_.size() + bytes.size() > worker_.cache->max_entry_bytes()) {
+    capturing_ = false;  // too large for the store: stop copying
+    std::string().swap(capture_body_);
+    return;
+  }
+  capture_body_.append(bytes);
+}
+
+std::shared_ptr<const cache::CachedResponse> ProxyExchange::store_capture() {
+  capturing_ = false;
+  auto entry = cache::seal_streamed_response(
+      {&cache_.key, &decision_, response_.status, std::move(capture_head_), std::move(capture_body_),
+       cache_headers(request_->head.headers, worker_.request_headers), response_unix_ms_});
+  capture_body_ = std::string();
+  if (worker_.cache->insert(entry) == cache::InsertStatus::kTooLarge) return nullptr;
+  return entry;
+}
+
+void ProxyExchange::end_flight() {
+  if (!flight_leader_) return;
+  flight_leader_ = false;
+  // Runs the waiters now: they answer from the entry or start their own fetch. They belong to
+  // other connections, so nothing here touches this exchange.
+  worker_.coalescer.complete(cache_.key, std::move(flight_result_));
+  flight_result_.reset();
 }
 
 }  // namespace x0::gateway

@@ -2,6 +2,9 @@
 // connection, stream the response back to the client, retry idempotent requests on connect
 // failure, and map upstream failures to 502/503/504. One ProxyExchange is attached to each
 // client connection and reused for its requests, so steady-state proxying allocates nothing.
+// With the cache on (see cache_path.h) it also waits for a concurrent miss of the same key
+// instead of fetching, keeps a copy of a cacheable response while streaming it and stores it,
+// and answers a stale entry when every endpoint fails.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "cache/cache_policy.h"
+#include "gateway/cache_path.h"
 #include "gateway/route_table.h"
 #include "gateway/worker_context.h"
 #include "http/chunked.h"
@@ -27,14 +32,15 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
   ~ProxyExchange() override;
 
   void start(http::ServerConnection& client, const http::Request& request,
-             std::shared_ptr<const RouteTable> table, const ServiceState& service);
+             std::shared_ptr<const RouteTable> table, const ServiceState& service,
+             CacheProbe probe);
 
   void on_client_gone() override;
   void on_client_writable() override;
   void on_io(uint32_t events) override;
 
  private:
-  enum class Phase { kIdle, kConnecting, kWriting, kReadingHead, kReadingBody };
+  enum class Phase { kIdle, kWaitingForCache, kConnecting, kWriting, kReadingHead, kReadingBody };
   enum class Failure { kConnect, kTimeout, kReset, kBadResponse };
 
   void build_upstream_request();
@@ -48,6 +54,16 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
   void respond_error(int status, const char* error, const std::string& detail);
   void record(int status);
   void release_upstream(bool reusable);
+  void count_endpoint_failure(EndpointState& endpoint);
+  // Cache: wait for another exchange's fetch of the same key, or answer from a stored entry.
+  cache::CoalescedWaiter waiter();
+  void on_coalesced(const cache::CoalescedOutcome& outcome);
+  void answer_from_entry(std::shared_ptr<const cache::CachedResponse> entry, const char* label);
+  bool serve_stale(bool upstream_failed);  // false: no stale entry to serve
+  void begin_capture();
+  void capture(std::string_view bytes);
+  std::shared_ptr<const cache::CachedResponse> store_capture();
+  void end_flight();  // lead of a coalesced fetch: release the waiters (exactly once)
   void arm_timer(int64_t ms);
   void cancel_timer();
   // Clears the request state and returns the client connection (nullptr if none); the caller
@@ -83,6 +99,20 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
   net::TimerId timer_ = 0;
   int64_t start_ns_ = 0;
   int64_t sent_ns_ = 0;
+
+  // Cache state of the current request (see cache_path.h).
+  CacheProbe cache_;
+  bool flight_leader_ = false;  // other exchanges of this worker wait for our response
+  std::shared_ptr<const cache::CachedResponse> flight_result_;
+  bool capturing_ = false;      // keeping a copy of the response to store it
+  cache::StoreDecision decision_;
+  std::string capture_head_, capture_body_;
+  int64_t start_unix_ms_ = 0;     // RFC 9111 request_time
+  int64_t response_unix_ms_ = 0;  // RFC 9111 response_time
+  // Waiter callbacks hold a weak reference and the generation of the request they belong to, so
+  // one that fires after the client left (or for an exchange since reused) does nothing.
+  std::shared_ptr<ProxyExchange*> self_ = std::make_shared<ProxyExchange*>(this);
+  uint64_t generation_ = 0;
 };
 
 }  // namespace x0::gateway

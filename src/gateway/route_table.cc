@@ -7,6 +7,17 @@
 namespace x0::gateway {
 namespace {
 
+// The cache rules of one route: the service may turn the cache off or set its own TTL (used
+// only when the origin gives no freshness); [cache] gives the defaults.
+cache::RouteCacheRules cache_rules(const config::Cache& global, const config::Service& svc) {
+  cache::RouteCacheRules rules;
+  rules.enabled = global.enabled && svc.cache_enabled;
+  if (svc.cache_ttl_s > 0) rules.ttl_s = svc.cache_ttl_s;
+  else if (global.default_ttl_s > 0) rules.ttl_s = global.default_ttl_s;
+  rules.stale_if_error_s = global.stale_if_error_s;
+  return rules;
+}
+
 std::string lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -94,6 +105,7 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config
     auto state = std::make_shared<ServiceState>();
     state->config = svc;
     state->index = table->services_.size();
+    state->cache_rules = cache_rules(config.cache, svc);
     auto primary = make_endpoints(previous, svc.name, svc.endpoints, EndpointRole::kStable);
     if (!primary) return std::unexpected(primary.error());
     state->primary = std::move(*primary);

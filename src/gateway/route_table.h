@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "cache/cache_policy.h"
 #include "config/config.h"
 #include "gateway/service_stats.h"
 #include "gateway/traffic_split.h"
@@ -52,6 +53,7 @@ struct ServiceState {
   bool in_release = false;
   TrafficSplit split;  // meaningful when in_release
   ServiceStats* stats = nullptr;  // process-lifetime, see service_stats.h
+  cache::RouteCacheRules cache_rules;  // [cache] + the service's cache / cache_ttl_s
 
   const std::vector<std::shared_ptr<EndpointState>>& set(EndpointRole role) const {
     return role == EndpointRole::kStable ? primary

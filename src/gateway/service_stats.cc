@@ -61,6 +61,22 @@ void ServiceStats::record(int status, double seconds, bool candidate) {
   duration->observe(seconds);
 }
 
+void ServiceStats::record_cached(int status, double seconds) {
+  requests_counter(status)->inc();
+  requests_window.record();
+  if (status >= 500) {
+    errors_5xx->inc();
+    errors_window.record();
+  }
+  duration->observe(seconds);
+}
+
+void ServiceStats::record_masked_failure(bool candidate) {
+  Side& side = sides[candidate ? 1 : 0];
+  side.requests->inc();
+  side.errors->inc();
+}
+
 ServiceStats& stats_for(std::string_view service) {
   static std::mutex mu;
   static std::map<std::string, std::unique_ptr<ServiceStats>, std::less<>> all;

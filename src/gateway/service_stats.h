@@ -39,6 +39,13 @@ struct ServiceStats {
   // One call per finished request: counts, windows and latency. candidate: served by the
   // candidate set of a release.
   void record(int status, double seconds, bool candidate = false);
+  // An answer from the cache (hit, coalesced or stale): counted for the client (requests by
+  // code, rate, duration) but not on a release side, so the autopilot's stable-vs-candidate
+  // comparison sees only what the endpoints answered.
+  void record_cached(int status, double seconds);
+  // An upstream attempt that failed but was masked by a stale answer: the side still sees the
+  // error, so detection works while clients are shielded.
+  void record_masked_failure(bool candidate);
 };
 
 // The stats of a service, created and registered with the default registry on first use.

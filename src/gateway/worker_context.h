@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "cache/cache_key.h"
+#include "cache/coalescer.h"
+#include "cache/response_store.h"
 #include "gateway/route_table.h"
 #include "gateway/upstream_pool.h"
 #include "http/message.h"
@@ -31,6 +34,12 @@ struct WorkerContext {
   // While set, only loopback clients are served (the security runbook's "isolate"). Owned by
   // the node; may be null in tests.
   const std::atomic<bool>* isolated = nullptr;
+  // The node's response cache, shared by all workers (null: [cache] enabled = false), and this
+  // worker's coalescing of concurrent misses (single-threaded, no locks).
+  cache::ResponseStore* cache = nullptr;
+  cache::Coalescer coalescer;
+  // Reused views of header lists in the cache library's type (no allocation per request).
+  std::vector<cache::Header> request_headers, response_headers;
 
   uint64_t random();
   // 32 hex characters: 16 of worker-random prefix, 16 of a counter.

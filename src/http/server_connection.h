@@ -70,6 +70,11 @@ class ServerConnection final : public net::IoHandler {
                std::string_view extra_headers = {});
   // Streaming: the caller writes a complete head and body bytes, then finishes.
   void send_raw(std::string_view bytes);
+  // Queues bytes without writing them yet: a response assembled from parts (e.g. a cached head,
+  // its Age line and body) leaves in one send() at finish_response().
+  void append_output(std::string_view bytes) {
+    if (state_ != State::kClosed) out_.append(bytes);
+  }
   void finish_response(bool keep_alive);
   void set_pending(PendingResponse* pending) { pending_ = pending; }
   // A handler-owned object kept for the connection's lifetime (e.g. a reusable proxy exchange).

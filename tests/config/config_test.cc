@@ -83,6 +83,12 @@ TEST(ConfigDefaults, FileMatchesStructDefaults) {
   EXPECT_EQ(c.shard_count, dc.shard_count);
   EXPECT_EQ(c.stale_if_error_s, dc.stale_if_error_s);
   EXPECT_EQ(c.enabled, dc.enabled);
+  EXPECT_EQ(c.enable_preloading, dc.enable_preloading);
+  EXPECT_EQ(c.default_ttl_s, dc.default_ttl_s);
+  EXPECT_EQ(c.snapshot_interval_s, dc.snapshot_interval_s);
+  EXPECT_EQ(c.preload_urls, dc.preload_urls);
+  EXPECT_EQ(c.verify_sample_rate, dc.verify_sample_rate);
+  EXPECT_EQ(c.snapshot_keep, dc.snapshot_keep);
   EXPECT_EQ(cfg->performance_monitor.prometheus_port, d.performance_monitor.prometheus_port);
   EXPECT_EQ(cfg->logging.level, d.logging.level);
   EXPECT_EQ(cfg->logging.max_size_mb, d.logging.max_size_mb);
@@ -96,6 +102,8 @@ TEST(ConfigDefaults, FileMatchesStructDefaults) {
   EXPECT_EQ(s.request_timeout_ms, ds.request_timeout_ms);
   EXPECT_EQ(s.retries, ds.retries);
   EXPECT_EQ(s.max_idle_per_endpoint, ds.max_idle_per_endpoint);
+  EXPECT_EQ(s.cache_enabled, ds.cache_enabled);
+  EXPECT_EQ(s.cache_ttl_s, ds.cache_ttl_s);
   EXPECT_EQ(s.health_check.interval_ms, ds.health_check.interval_ms);
   EXPECT_EQ(s.health_check.timeout_ms, ds.health_check.timeout_ms);
   EXPECT_EQ(s.health_check.healthy_threshold, ds.health_check.healthy_threshold);

@@ -149,6 +149,11 @@ class Origin(Process):
     def stats(self):
         return request(self.port, "GET", "/__stats").json()
 
+    def count(self, target):
+        """Requests this origin received for the exact target (path?query), /health included."""
+        from urllib.parse import quote
+        return request(self.port, "GET", "/__stats?target=" + quote(target, safe="")).json()["count"]
+
     def endpoint(self):
         return f"127.0.0.1:{self.port}"
 
@@ -246,6 +251,12 @@ class Node(Process):
 
     def health(self):
         return request(self.health_port, "GET", "/health").json()
+
+    def post(self, path, body=None, timeout=30.0):
+        """POST on the data listener (operator API; loopback needs no token); body: JSON-able."""
+        data = json.dumps(body).encode() if body is not None else None
+        return request(self.data_port, "POST", path, body=data, timeout=timeout,
+                       headers={"Content-Type": "application/json"} if data else None)
 
     def metrics(self, port=None):
         return request(port or self.metrics_port, "GET", "/metrics").text()

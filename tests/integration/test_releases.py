@@ -186,6 +186,49 @@ class ReleaseTest(IntegrationTest):
         self.assertEqual(load.failures, 0)
         self.assertEqual(set(load.statuses), {200}, load.statuses)  # retries hid the dead canary
 
+    def test_slowly_degrading_canary_is_rolled_back(self):
+        node = self.start_release_node()
+        canary = self.start_origin(name="canary")
+        load = Load(node.data_port)
+        self.start_canary(node, canary)
+        wait_until(lambda: load.origins.get("canary", 0) > 20, 5, message="canary traffic")
+        # No step change to spot: the canary's error rate creeps up, +5 % every 300 ms up to 50 %.
+        stop = threading.Event()
+
+        def ramp():
+            rate = 0
+            while rate < 50 and not stop.is_set():
+                rate += 5
+                canary.fault(error_rate=rate / 100)
+                stop.wait(0.3)
+
+        ramper = threading.Thread(target=ramp, daemon=True)
+        ramper.start()
+        release = self.wait_rolled_back(node, timeout=15)
+        stop.set()
+        ramper.join(5)
+        load.finish()
+        self.assertGreater(load.statuses.get(500, 0), 0, load.statuses)  # the clients saw it degrade
+        # As with the half-failing canary, passive ejection may win the race against the comparison.
+        rule = "canary_error_rate" if "canary_error_rate" in release["reason"] else "canary_down"
+        self.assertIn(rule, release["reason"])
+        self.only_stable_now(node)
+        incident = self.incident_for(node, rule)
+        self.assertEqual(incident["status"], "mitigated")
+        self.assertEqual(incident["target"], "shop/candidate")
+        self.assertIsNotNone(incident["mttd_seconds"])
+        self.assertIsNotNone(incident["mttr_seconds"])
+        kinds = [e["kind"] for e in incident["timeline"]]
+        for kind in ("first_anomalous_sample", "detected", "action_taken", "mitigated"):
+            self.assertIn(kind, kinds)
+        if rule == "canary_error_rate":  # fired on a rate beyond the stable one by the margin
+            detected = next(e for e in incident["timeline"] if e["kind"] == "detected")
+            self.assertGreater(detected["fields"]["value"] - detected["fields"]["baseline"], 0.05)
+        report = node.get(f"/incidents/{incident['id']}/report").text()
+        self.assertIn(incident["id"], report)
+        for field in TEMPLATE_FIELDS:
+            self.assertIn(field, report)
+
     def test_healthy_canary_under_noise_is_promoted(self):
         node = self.start_release_node()
         for o in self.stable:

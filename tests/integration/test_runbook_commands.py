@@ -1,8 +1,6 @@
 # Every `curl localhost...` command of the runbooks (../shared/seeds/*.txt) that this version
 # covers, run as written (curl, jq, grep through sh) against a node on its DEFAULT config: no
 # --config, listeners 127.0.0.1:8080/8081/9090, the demo service routed to origins on 9001/9002.
-# Metric words skipped on purpose: cache_hit, cache_hit_rate, cache_evictions, cache_warming (the
-# response cache comes in a later issue).
 import json
 import shutil
 import subprocess
@@ -13,7 +11,8 @@ from harness import IntegrationTest, port_open, request
 DEFAULT_PORTS = (8080, 8081, 9090, 9001, 9002)
 METRIC_WORDS = ["error", "errors_total", "error_rate", "latency", "request_duration",
                 "response_time", "http_requests_total", "requests_per_second", "qps", "pqc",
-                "pqc_handshake", "memory_usage", "queue_depth", "connection_pool", "dpdk_port", "lock"]
+                "pqc_handshake", "memory_usage", "queue_depth", "connection_pool", "dpdk_port", "lock",
+                "cache_hit", "cache_hit_rate", "cache_evictions", "cache_warming"]
 COMPONENTS = {"memory", "cpu", "disk", "network", "dpdk", "gpu"}
 
 
@@ -130,14 +129,21 @@ class DefaultConfigTest(IntegrationTest):
         self.assertEqual(self.sh("curl -s http://localhost:8080/metrics | grep pqc_handshake | "
                                  "grep -c -v '^#'").strip(), "3")
 
-    def test_admin_commands_answer_json_not_a_crash(self):
-        # The cache and data endpoints belong to a later issue: for now a JSON 501, never a crash.
+    def test_cache_runbook_commands(self):
+        # The C++ gateway runbook's cache emergency: verify, clear, restore (here with no snapshot
+        # yet), then the on-disk check. Each answers JSON; the node keeps serving.
         self.node()
-        for path in ("/admin/cache/clear", "/admin/cache/verify", "/admin/cache/restore",
-                     "/admin/data/verify"):
-            out = self.sh(f"curl -s -X POST http://localhost:8080{path}")
-            body = json.loads(out)
-            self.assertEqual(body["error"], "not_implemented", path)
+        first = self.sh("curl -s -i http://localhost:8080/")
+        verify = json.loads(self.sh("curl -s -X POST http://localhost:8080/admin/cache/verify"))
+        self.assertIn("checked", verify)
+        self.assertEqual(verify["corrupt"], 0)
+        cleared = json.loads(self.sh("curl -s -X POST http://localhost:8080/admin/cache/clear"))
+        self.assertIn("cleared", cleared)
+        restored = json.loads(self.sh("curl -s -X POST http://localhost:8080/admin/cache/restore"))
+        self.assertFalse(restored["restored"], restored)
+        data = json.loads(self.sh("curl -s -X POST http://localhost:8080/admin/data/verify"))
+        self.assertIn("ok", data)
+        self.assertIn("X-Cache: MISS", first)
         self.assertEqual(request(8080, "GET", "/health/live").status, 200)
 
     def test_head_requests(self):

@@ -1,0 +1,44 @@
+// The node's response cache: the store all workers share, the thread that does its disk work
+// (snapshots, restores, verification: never a worker, never the control thread that runs the
+// autopilot), the start-up restore (enable_preloading), periodic snapshots and the last snapshot
+// at shutdown. Off when [cache] enabled = false: store() is then null.
+#pragma once
+
+#include <memory>
+
+#include "admin/control_thread.h"
+#include "admin/node_state.h"
+#include "cache/response_store.h"
+#include "config/config.h"
+
+namespace x0::admin {
+class CacheAdmin;
+}
+
+namespace x0::app {
+
+class NodeCache {
+ public:
+  NodeCache();
+  ~NodeCache();
+  // Builds the store and starts the disk thread; fills the node state's cache fields. Starts
+  // the snapshot restore when enable_preloading (state.cache_restore_done is false until done).
+  void start(const config::Config& config, admin::NodeState& state);
+  // After the listeners are up: warms preload_urls when enable_preloading.
+  void warm_preload_list();
+  // At drain: a last snapshot when snapshots are in use (preloading or periodic), then stop.
+  void stop();
+  cache::ResponseStore* store() { return store_.get(); }
+
+ private:
+  void schedule_snapshot();
+  void write_snapshot(const char* why);
+
+  config::Cache config_;
+  std::unique_ptr<cache::ResponseStore> store_;
+  admin::ControlThread io_;
+  std::unique_ptr<admin::CacheAdmin> admin_;
+  bool preloading_ = false;
+};
+
+}  // namespace x0::app
