@@ -229,7 +229,7 @@ def inject(scenario, canary, helpers):
     elif scenario == "killed":
         os.kill(canary.proc.pid, signal.SIGKILL)
     elif scenario == "degrading":
-        # +2 % every 500 ms from 0, held at 40 %; stopped once the release is rolled back.
+        # 2 % at T0, +2 % every 500 ms, held at 40 %; stopped once the release is rolled back.
         helpers.append(Periodic(0.5, lambda s: canary.fault(error_rate=min(0.40, 0.02 * (s + 1)))))
 
 
@@ -324,7 +324,7 @@ def report(results, args, header):
         if not rs:
             continue
         failed = [r["failed"] for r in rs]
-        rules = sorted({r.get("rule") or "-" for r in rs})
+        rules = sorted({r.get("rule") or ",".join(r["false_alarm_rules"]) or "-" for r in rs})
         lines.append(
             f"| {sc} | {len(rs)} | {sum(r['rolled_back'] for r in rs)}/{len(rs)} | "
             f"{p50_max([r['own_detect_s'] for r in rs])} | "
@@ -374,6 +374,11 @@ def report(results, args, header):
             f"{r['window_requests']} | {r['slow_over_500ms']} | {r.get('canary_after_rollback', '-')} | "
             f"{r['false_alarms']}{' ' + ','.join(r['false_alarm_rules']) if r['false_alarms'] else ''} | "
             f"{r['achieved_rps']:.0f} | {fmt(r['late_p99_ms'], ' ms')} |")
+    details = [(r, d) for r in ok for d in r.get("false_alarm_detail", [])]
+    if details:
+        lines += ["", "False alarms (s after the canary started; the incident's detected entry):", ""]
+        lines += [f"- {r['scenario']} #{r['run']}: {d['rule']} at {d['t_s']} s, {d['text']}; "
+                  f"{d['action'] or 'no action'}" for r, d in details]
     return "\n".join(lines) + "\n"
 
 
@@ -387,7 +392,8 @@ def header_text(args):
             f"({args.workers} keep-alive client threads), worker_threads=1, policy = "
             f"tests/integration/test_releases.py TEST_POLICY (1 s windows), canary steps "
             f"{CANARY_STEPS} every {STEP_INTERVAL_S} s (fault runs) or {args.healthy_step_s} s (healthy "
-            f"runs: {args.healthy_s} s long, so the canary walks every step and is promoted), "
+            f"runs, {args.healthy_s} s long: at the defaults the canary walks every step and is "
+            f"promoted), "
             f"{args.clean} s clean before the fault. Load average at start: "
             f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.{note}\n\n"
             f"T0 = fault injected on the canary origin. *Own clock* = T0 → GET /releases shows "
@@ -397,7 +403,7 @@ def header_text(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description="Canary fault scenarios vs the autopilot (see the top of this file).")
     ap.add_argument("--runs", type=int, default=int(os.environ.get("RUNS", "5")))
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--rate", type=float, default=300.0, help="offered requests/s in total")

@@ -23,6 +23,7 @@ struct Release;
 }
 namespace x0::incident {
 class IncidentStore;
+class IncidentMetrics;
 }
 namespace x0::cache {
 class ResponseStore;
@@ -55,6 +56,8 @@ struct NodeState {
   // the API then answers 503 with the reason in unavailable_detail).
   release::ReleaseController* releases = nullptr;
   incident::IncidentStore* incidents = nullptr;
+  // Open incident counts kept in memory by the store: readable from any thread.
+  const incident::IncidentMetrics* incident_metrics = nullptr;
   std::string releases_unavailable;
   std::string incidents_unavailable;
   ControlThread* control = nullptr;

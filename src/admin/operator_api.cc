@@ -11,6 +11,7 @@
 #include "admin/incident_api.h"
 #include "admin/release_api.h"
 #include "common/log.h"
+#include "incident/incident_metrics.h"
 #include "net/event_loop.h"
 #include "telemetry/metrics.h"
 
@@ -41,7 +42,7 @@ json service_health(const gateway::ServiceState& service, int64_t now, Status* s
                                     : e->role == gateway::EndpointRole::kCandidate ? "candidate"
                                                                                     : "fallback"},
                            {"healthy", e->healthy.load()},
-                           {"ejected", e->ejected_until_ms.load() > now},
+                           {"ejected", e->ejected(now)},
                            {"available", available},
                            {"last_check_status", e->last_check_status.load()},
                            {"last_check_age_ms", last == 0 ? json(nullptr) : json(now - last)},
@@ -65,6 +66,22 @@ json service_health(const gateway::ServiceState& service, int64_t now, Status* s
                                                 {"override_header", service.split.header_name}}
                                          : json(nullptr)},
           {"endpoints", endpoints}};
+}
+
+// {"open": total, "by_severity": {"SEV-1": n, ...}} from the store's in-memory counts.
+json open_incidents(const NodeState& node) {
+  if (node.incidents == nullptr || node.incident_metrics == nullptr) {
+    return {{"open", nullptr}, {"detail", node.incidents_unavailable.empty() ? "incident store not open"
+                                                                             : node.incidents_unavailable}};
+  }
+  incident::OpenCounts counts = node.incident_metrics->open_counts();
+  json by_severity = json::object();
+  int64_t total = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    by_severity["SEV-" + std::to_string(i + 1)] = counts[i];
+    total += counts[i];
+  }
+  return {{"open", total}, {"by_severity", by_severity}};
 }
 
 bool data_dir_writable(const std::string& dir) { return ::access(dir.c_str(), W_OK) == 0; }
@@ -114,10 +131,6 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
   if (path.starts_with("/alerts/")) return handle_alertmanager(node_, conn, request);
   if (path.starts_with("/admin/cache/")) return handle_cache_admin(node_, conn, request);
   if (path == "/admin/data/verify") return handle_data_verify(node_, conn, request);
-  if (path.starts_with("/admin/")) {
-    return respond_error(conn, 501, "not_implemented",
-                         "this operator endpoint belongs to a module not built yet in this version");
-  }
   respond_error(conn, 404, "not_found", "no operator endpoint at this path");
 }
 
@@ -286,7 +299,7 @@ void OperatorApi::status(http::ServerConnection& conn) {
                 {"draining", node_.draining.load()},
                 {"reloads", {{"ok", node_.reloads_ok.load()}, {"failed", node_.reloads_failed.load()}}},
                 {"services", services},
-                {"incidents", {{"open", nullptr}, {"detail", "incident module not built yet"}}},
+                {"incidents", open_incidents(node_)},
                 {"cache", cache_status(node_)},
                 {"mesh", {{"enabled", config->mesh.enabled}, {"peers_up", 0}}}});
 }

@@ -3,7 +3,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <string>
+#include <vector>
 
+#include "autopilot/ejection.h"
 #include "common/log.h"
 #include "incident/incident_store.h"
 #include "net/event_loop.h"
@@ -15,22 +18,6 @@ namespace {
 int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// Runs an operator-supplied hook command with a deadline; its exit code and the head of its
-// output go into the incident timeline.
-std::string run_hook(const std::string& command, int64_t timeout_ms) {
-  std::string wrapped = "timeout " + std::to_string((timeout_ms + 999) / 1000) + " sh -c '" +
-                        command + "' 2>&1";
-  FILE* pipe = ::popen(wrapped.c_str(), "r");
-  if (pipe == nullptr) return "hook could not start";
-  std::string output;
-  char buf[512];
-  while (output.size() < 2048 && std::fgets(buf, sizeof buf, pipe) != nullptr) output += buf;
-  int status = ::pclose(pipe);
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return "hook exit=" + std::to_string(code) + (code == 124 ? " (timed out)" : "") +
-         " output=" + output.substr(0, 512);
 }
 
 }  // namespace
@@ -71,6 +58,9 @@ bool NodeActuator::act(autopilot::Action action, const std::string& service,
       }
       break;
     }
+    case autopilot::Action::kEjectEndpoint:
+      ok = eject_endpoint(service, rule, outcome);
+      break;
     case autopilot::Action::kIsolate:
       node_.isolated.store(true);
       *outcome = "node isolated: external clients refused, /health/ready not ready";
@@ -79,8 +69,54 @@ bool NodeActuator::act(autopilot::Action action, const std::string& service,
       *outcome = std::string(autopilot::to_string(action)) + " recorded for " + service;
       break;
   }
-  if (!rule.exec.empty()) *outcome += "; " + run_hook(rule.exec, rule.exec_timeout_ms);
   return ok;
+}
+
+bool NodeActuator::eject_endpoint(const std::string& service, const autopilot::Rule& rule,
+                                  std::string* outcome) {
+  auto table = node_.routes->current();
+  const gateway::ServiceState* s = table ? table->find(service) : nullptr;
+  if (s == nullptr) {
+    *outcome = "no service " + service + " to eject an endpoint from";
+    return false;
+  }
+  int64_t now = net::EventLoop::monotonic_ms();  // the clock workers compare ejected_until_ms with
+  std::vector<gateway::EndpointState*> states;
+  std::vector<autopilot::EndpointCounts> counts;
+  auto look_at = [&](gateway::EndpointRole role, const char* role_name) {
+    for (const auto& e : s->set(role)) {
+      Seen now_seen{e->requests.load(std::memory_order_relaxed), e->failures.load(std::memory_order_relaxed)};
+      Seen& last = seen_[service + "/" + role_name + "/" + e->name];
+      // Counters restart when a reload rebuilt the endpoint: then the lifetime counts are recent.
+      bool restarted = now_seen.requests < last.requests || now_seen.failures < last.failures;
+      Seen base = restarted ? Seen{} : last;
+      last = now_seen;
+      counts.push_back({e->name, static_cast<int>(role), now_seen.requests - base.requests,
+                        now_seen.failures - base.failures, e->available(now)});
+      states.push_back(e.get());
+    }
+  };
+  look_at(gateway::EndpointRole::kStable, "stable");
+  if (rule.scope == autopilot::Scope::kCandidate && s->in_release) {
+    look_at(gateway::EndpointRole::kCandidate, "candidate");
+  }
+  autopilot::EjectionChoice choice = autopilot::choose_endpoint_to_eject(counts);
+  if (!choice.index) {
+    *outcome = "no endpoint of " + service + " ejected: " + choice.reason;
+    return false;
+  }
+  gateway::EndpointState& chosen = *states[*choice.index];
+  chosen.policy_ejected_until_ms.store(now + rule.eject_for_ms, std::memory_order_relaxed);
+  char ratio[32];
+  std::snprintf(ratio, sizeof ratio, "%.2f", choice.failure_ratio);
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%g", static_cast<double>(rule.eject_for_ms) / 1000.0);
+  *outcome = "ejected endpoint " + chosen.name + " of " + service + " for " + seconds +
+             " s (failure ratio " + ratio + " over " + std::to_string(choice.requests) + " requests)";
+  log::warn("AUTOPILOT", "endpoint ejected",
+            {{"service", service}, {"endpoint", chosen.name}, {"for_ms", rule.eject_for_ms},
+             {"failure_ratio", choice.failure_ratio}, {"requests", choice.requests}});
+  return true;
 }
 
 void IncidentLog::record(const autopilot::Decision& d) {
@@ -120,6 +156,12 @@ void IncidentLog::record(const autopilot::Decision& d) {
   }
   log::warn("INCIDENT", opened->joined ? "autopilot decision joined incident" : "incident opened by autopilot",
             {{"id", id}, {"severity", rule.severity}, {"rule", rule.name}, {"target", d.firing.target}});
+  // The rule's hook (e.g. `kubectl rollout undo`) runs once per firing the node acted on, off
+  // this thread; its exit code and output join the timeline when it ends.
+  if (d.attempted && !rule.exec.empty() && hooks_ != nullptr) {
+    hooks_->run(id, rule.exec, rule.exec_timeout_ms,
+                {rule.name, d.firing.target, std::string(autopilot::to_string(d.action)), rule.severity});
+  }
 }
 
 }  // namespace x0::app

@@ -3,10 +3,13 @@
 // incident (joined per rule and target) with its timeline. Both run on the control thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "admin/node_state.h"
+#include "app/hook_runner.h"
 #include "autopilot/autopilot.h"
 
 namespace x0::app {
@@ -19,17 +22,29 @@ class NodeActuator final : public autopilot::Actuator {
            std::string* outcome) override;
 
  private:
+  struct Seen {
+    uint64_t requests = 0;
+    uint64_t failures = 0;
+  };
+  // eject_endpoint: takes the worst endpoint of the service out of rotation for a while.
+  bool eject_endpoint(const std::string& service, const autopilot::Rule& rule, std::string* outcome);
+
   admin::NodeState& node_;
   std::function<void()> routing_changed_;
+  // Per endpoint ("service/role/host:port"): its counters when eject_endpoint last looked, so a
+  // choice rests on recent traffic rather than on the endpoint's whole life.
+  std::map<std::string, Seen> seen_;
 };
 
 class IncidentLog final : public autopilot::IncidentRecorder {
  public:
-  explicit IncidentLog(admin::NodeState& node) : node_(node) {}
+  // hooks may be null (then `exec` hooks do not run).
+  IncidentLog(admin::NodeState& node, HookRunner* hooks) : node_(node), hooks_(hooks) {}
   void record(const autopilot::Decision& decision) override;
 
  private:
   admin::NodeState& node_;
+  HookRunner* hooks_;
 };
 
 }  // namespace x0::app

@@ -50,6 +50,20 @@ void announce(const incident::Incident& i, const std::string& what,
 
 }  // namespace
 
+incident::EscalationPolicy escalation_policy_from(const autopilot::EscalationSettings& s) {
+  static_assert(incident::kSeverityCount == 4, "[escalation] arrays hold SEV-1..SEV-4");
+  incident::EscalationPolicy p;
+  for (size_t i = 0; i < 4; ++i) {
+    p.response_ms[i] = s.response_ms[i];
+    p.resolution_ms[i] = s.resolution_ms[i];
+    p.update_every_ms[i] = s.update_every_ms[i];
+  }
+  p.sev1_team_lead_after_ms = s.sev1_team_lead_after_ms;
+  p.sev1_cto_after_ms = s.sev1_cto_after_ms;
+  p.sev2_team_lead_after_ms = s.sev2_team_lead_after_ms;
+  return p;
+}
+
 int escalate_due(incident::IncidentStore& store, const incident::EscalationPolicy& policy,
                  const std::vector<std::string>& webhooks, int64_t now_ms) {
   incident::ListFilter filter;

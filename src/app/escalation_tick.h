@@ -7,10 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "autopilot/policy.h"
 #include "incident/escalation.h"
 #include "incident/incident_store.h"
 
 namespace x0::app {
+
+// The policy file's [escalation] numbers (defaults: SPEC section 6) as the incident module's policy.
+incident::EscalationPolicy escalation_policy_from(const autopilot::EscalationSettings& settings);
 
 // Returns how many steps were announced.
 int escalate_due(incident::IncidentStore& store, const incident::EscalationPolicy& policy,

@@ -303,6 +303,7 @@ bool Node::start_control_plane(const config::Config& config) {
   routing_seen_ = releases_->routing_version();
 
   incident_metrics_ = std::make_unique<incident::IncidentMetrics>(telemetry::default_registry());
+  state_.incident_metrics = incident_metrics_.get();
   incident::StoreOptions store_options;
   store_options.metrics = incident_metrics_.get();
   auto store = incident::IncidentStore::open(config.incidents.store, store_options);
@@ -321,9 +322,12 @@ bool Node::start_control_plane(const config::Config& config) {
     log::error("AUTOPILOT", "invalid policy", {{"detail", policy.error().detail}});
     return false;
   }
+  escalation_policy_ = escalation_policy_from(policy->escalation);
   metric_source_ = std::make_unique<GatewayMetrics>(routes_, state_);
   actuator_ = std::make_unique<NodeActuator>(state_, state_.routing_changed);
-  incident_log_ = std::make_unique<IncidentLog>(state_);
+  hooks_ = std::make_unique<HookRunner>(control_, state_);
+  hooks_->start();
+  incident_log_ = std::make_unique<IncidentLog>(state_, hooks_.get());
   autopilot_ = std::make_unique<autopilot::Autopilot>(std::move(*policy), *metric_source_, *actuator_,
                                                       *incident_log_, config.autopilot.dry_run);
   return true;
@@ -420,6 +424,7 @@ void Node::drain() {
     if (w->thread.joinable()) w->thread.join();
   }
   health_checker_->stop();
+  hooks_->stop();
   control_.stop();
   cache_.stop();
 }

@@ -75,10 +75,11 @@ class Node {
   std::unique_ptr<incident::IncidentStore> incidents_;
   std::unique_ptr<GatewayMetrics> metric_source_;
   std::unique_ptr<NodeActuator> actuator_;
+  std::unique_ptr<HookRunner> hooks_;  // autopilot exec hooks, off the control thread
   std::unique_ptr<IncidentLog> incident_log_;
   std::unique_ptr<autopilot::Autopilot> autopilot_;
   uint64_t routing_seen_ = 0;
-  incident::EscalationPolicy escalation_policy_;  // SPEC section 6 defaults
+  incident::EscalationPolicy escalation_policy_;  // from the policy file's [escalation]
   int64_t last_escalation_ms_ = 0;
   NodeCache cache_;  // outlives the workers, which read its store
   std::unique_ptr<gateway::HealthChecker> health_checker_;

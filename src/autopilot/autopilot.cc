@@ -171,6 +171,7 @@ void Autopilot::decide(const Rule& rule, const std::string& target, const Measur
     d.outcome = "dry run: would " + std::string(to_string(rule.action));
   } else if (may_act) {
     std::string service = target.substr(0, target.find('/'));
+    d.attempted = true;
     d.executed = actuator_.act(rule.action, service, rule, &d.outcome);
     if (d.executed && rule.then != Action::kNone) {
       std::string more;

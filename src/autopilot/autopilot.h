@@ -54,7 +54,8 @@ struct Decision {
   Action action = Action::kNone;
   Action then = Action::kNone;
   Authority authority = Authority::kOnCall;
-  bool executed = false;  // the node acted (system authority, not dry run, action succeeded)
+  bool attempted = false;  // the node tried to act (system authority, not dry run): hooks run
+  bool executed = false;   // the node acted (system authority, not dry run, action succeeded)
   std::string outcome;    // what happened, for the timeline
 };
 

@@ -115,7 +115,7 @@ bool known_key(std::string_view key) {
   static constexpr std::string_view kKeys[] = {
       "name", "scope", "signal", "above", "at_most", "above_stable_by", "above_stable_ratio",
       "window_s", "for_s", "alert_after_s", "cooldown_s", "min_samples", "severity", "action",
-      "then", "authority", "exec", "exec_timeout_s"};
+      "then", "authority", "exec", "exec_timeout_s", "eject_for_s"};
   for (auto k : kKeys) {
     if (k == key) return true;
   }
@@ -159,6 +159,7 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
   if (auto v = seconds("alert_after_s")) rule.alert_after_ms = *v;
   if (auto v = seconds("cooldown_s")) rule.cooldown_ms = *v;
   if (auto v = seconds("exec_timeout_s")) rule.exec_timeout_ms = *v;
+  if (auto v = seconds("eject_for_s")) rule.eject_for_ms = *v;
   if (auto v = read_number(r, t, where, "min_samples")) rule.min_samples = static_cast<uint64_t>(*v);
   if (auto s = t["severity"].value<std::string>()) {
     if (*s != "SEV-1" && *s != "SEV-2" && *s != "SEV-3" && *s != "SEV-4") {
@@ -169,6 +170,10 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
   if (auto e = t["exec"].value<std::string>()) rule.exec = *e;
 
   if (rule.window_ms <= 0) r.error(t.get("window_s"), where, "window_s", "must be positive");
+  if (rule.exec_timeout_ms <= 0) {
+    r.error(t.get("exec_timeout_s"), where, "exec_timeout_s", "must be positive");
+  }
+  if (rule.eject_for_ms <= 0) r.error(t.get("eject_for_s"), where, "eject_for_s", "must be positive");
   if (rule.scope == Scope::kCandidate && rule.signal != Signal::kServiceDown) {
     if (!rule.above_stable_by && !rule.above_stable_ratio) {
       r.error(&t, where, "above_stable_by", "a candidate rule needs above_stable_by or above_stable_ratio");
@@ -180,6 +185,62 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
     r.error(t.get("at_most"), where, "at_most", "must be greater than above");
   }
   return rule;
+}
+
+// [escalation]: every key optional, each defaulting to SPEC section 6.
+EscalationSettings read_escalation(Reader& r, const toml::table& t) {
+  constexpr std::string_view kWhere = "escalation";
+  static constexpr std::string_view kKeys[] = {
+      "response_s", "resolution_s", "sev1_team_lead_after_s", "sev1_cto_after_s",
+      "sev2_team_lead_after_s", "update_every_s"};
+  EscalationSettings e;
+  for (const auto& [key, node] : t) {
+    bool known = false;
+    for (auto k : kKeys) known = known || k == key.str();
+    if (!known) r.error(&node, kWhere, key.str(), "unknown key");
+  }
+  // Four per-severity durations; zero allowed only where it means "none".
+  auto per_severity = [&](std::string_view key, bool zero_ok, std::array<int64_t, 4>* out) {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) return;
+    const toml::array* a = node->as_array();
+    if (a == nullptr || a->size() != 4) {
+      r.error(node, kWhere, key, "expected 4 numbers of seconds (SEV-1, SEV-2, SEV-3, SEV-4)");
+      return;
+    }
+    std::array<int64_t, 4> values{};
+    for (size_t i = 0; i < 4; ++i) {
+      auto v = (*a)[i].value<double>();
+      if (!v || *v < 0 || (!zero_ok && *v == 0)) {
+        r.error(&(*a)[i], kWhere, key,
+                "SEV-" + std::to_string(i + 1) + ": expected a " +
+                    (zero_ok ? "non-negative" : "positive") + " number of seconds");
+        return;
+      }
+      values[i] = static_cast<int64_t>(*v * 1000.0);
+    }
+    *out = values;
+  };
+  per_severity("response_s", false, &e.response_ms);
+  per_severity("resolution_s", false, &e.resolution_ms);
+  per_severity("update_every_s", true, &e.update_every_ms);
+  auto seconds = [&](std::string_view key, int64_t* out) {
+    if (auto v = read_number(r, t, kWhere, key)) *out = static_cast<int64_t>(*v * 1000.0);
+  };
+  seconds("sev1_team_lead_after_s", &e.sev1_team_lead_after_ms);
+  seconds("sev1_cto_after_s", &e.sev1_cto_after_ms);
+  seconds("sev2_team_lead_after_s", &e.sev2_team_lead_after_ms);
+  if (e.sev1_cto_after_ms < e.sev1_team_lead_after_ms) {
+    r.error(t.get("sev1_cto_after_s") ? t.get("sev1_cto_after_s") : &t, kWhere, "sev1_cto_after_s",
+            "must not come before sev1_team_lead_after_s");
+  }
+  for (size_t i = 0; i < 4; ++i) {
+    if (e.resolution_ms[i] < e.response_ms[i]) {
+      r.error(t.get("resolution_s") ? t.get("resolution_s") : &t, kWhere, "resolution_s",
+              "SEV-" + std::to_string(i + 1) + ": must not be shorter than response_s");
+    }
+  }
+  return e;
 }
 
 }  // namespace
@@ -206,7 +267,9 @@ Result<Policy> parse_policy(std::string_view toml_text, std::string_view name) {
   Reader r(name);
   Rule defaults;
   for (const auto& [key, node] : root) {
-    if (key.str() != "defaults" && key.str() != "rules") r.error(&node, "", key.str(), "unknown section");
+    if (key.str() != "defaults" && key.str() != "rules" && key.str() != "escalation") {
+      r.error(&node, "", key.str(), "unknown section");
+    }
   }
   if (const toml::table* d = root["defaults"].as_table()) {
     for (const auto& [key, node] : *d) {
@@ -221,6 +284,13 @@ Result<Policy> parse_policy(std::string_view toml_text, std::string_view name) {
   }
   Policy policy;
   policy.source = std::string(name);
+  if (const toml::node* e = root.get("escalation")) {
+    if (const toml::table* t = e->as_table()) {
+      policy.escalation = read_escalation(r, *t);
+    } else {
+      r.error(e, "", "escalation", "expected a table");
+    }
+  }
   if (const toml::array* rules = root["rules"].as_array()) {
     size_t index = 0;
     for (const auto& node : *rules) {

@@ -2,6 +2,7 @@
 // and validated at load with file:line errors. Nothing in it is a constant in code.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,12 +50,29 @@ struct Rule {
   Authority authority = Authority::kOnCall;
   std::string exec;              // optional hook command run on action
   int64_t exec_timeout_ms = 30000;
+  // eject_endpoint: how long the chosen endpoint stays out of rotation (a passing active
+  // health check ends the ejection earlier, like a passive one).
+  int64_t eject_for_ms = 30000;
 
   bool acts() const { return authority == Authority::kSystem; }
 };
 
+// SLA and escalation timers of incidents (SPEC section 6), the optional [escalation] table.
+// Arrays are indexed by severity - 1 (SEV-1 first). The node turns this into
+// incident::EscalationPolicy (app/escalation_tick.h: escalation_policy_from).
+struct EscalationSettings {
+  static constexpr int64_t kMinuteMs = 60'000, kHourMs = 60 * kMinuteMs, kDayMs = 24 * kHourMs;
+  std::array<int64_t, 4> response_ms{15 * kMinuteMs, kHourMs, 4 * kHourMs, kDayMs};
+  std::array<int64_t, 4> resolution_ms{4 * kHourMs, kDayMs, 3 * kDayMs, 7 * kDayMs};
+  int64_t sev1_team_lead_after_ms = 0;
+  int64_t sev1_cto_after_ms = kHourMs;
+  int64_t sev2_team_lead_after_ms = kHourMs;
+  std::array<int64_t, 4> update_every_ms{30 * kMinuteMs, kHourMs, 0, 0};  // 0: no reminders
+};
+
 struct Policy {
   std::vector<Rule> rules;
+  EscalationSettings escalation;
   std::string source;
   const Rule* find(std::string_view name) const;
 };

@@ -31,7 +31,10 @@ struct EndpointState {
   EndpointRole role = EndpointRole::kStable;
   bool fallback = false;  // role == kFallback
   std::atomic<bool> healthy{true};           // active health check verdict
-  std::atomic<int64_t> ejected_until_ms{0};  // passive ejection (monotonic ms)
+  std::atomic<int64_t> ejected_until_ms{0};  // passive ejection (monotonic ms); a passing check ends it
+  // Ejected by an autopilot rule (monotonic ms). Health checks leave it alone: the rule fired
+  // because the endpoint fails real requests while its health check may well pass.
+  std::atomic<int64_t> policy_ejected_until_ms{0};
   std::atomic<int> consecutive_failures{0};
   std::atomic<int64_t> last_check_ms{0};
   std::atomic<int> last_check_status{0};     // HTTP status, or 0 when the check could not connect
@@ -40,7 +43,12 @@ struct EndpointState {
 
   bool available(int64_t now_ms) const {
     return healthy.load(std::memory_order_relaxed) &&
-           ejected_until_ms.load(std::memory_order_relaxed) <= now_ms;
+           ejected_until_ms.load(std::memory_order_relaxed) <= now_ms &&
+           policy_ejected_until_ms.load(std::memory_order_relaxed) <= now_ms;
+  }
+  bool ejected(int64_t now_ms) const {
+    return ejected_until_ms.load(std::memory_order_relaxed) > now_ms ||
+           policy_ejected_until_ms.load(std::memory_order_relaxed) > now_ms;
   }
 };
 

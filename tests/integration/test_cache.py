@@ -53,6 +53,11 @@ def file_reports(obj):
     return out
 
 
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def snapshot_frames(data):
     """(frame offset, payload length) of each entry of a snapshot image (docs/CACHE.md)."""
     magic, version, header_size, entries, _created, _flags, _crc = struct.unpack_from("<8sIIQqII", data)
@@ -133,6 +138,9 @@ class CacheTest(IntegrationTest):
                 self.assertEqual(second.header("X-Origin-Count"), "2")
                 self.assertEqual(o.count(t), 2)
         self.assertEqual(node.metric_value("cache_entries"), 0)
+        stored = target("/n", cc="max-age=60")  # the control: the same route does store this
+        self.get(node, stored, cache="MISS")
+        self.get(node, stored, cache="HIT")
 
     def test_route_switch_and_route_ttl(self):
         o = self.start_origin()
@@ -333,14 +341,15 @@ class CacheTest(IntegrationTest):
         for p in paths:
             self.get(node, p, cache="MISS")
         path = self.admin(node, "/admin/cache/snapshot")["path"]
-        data = bytearray(open(path, "rb").read())
+        data = bytearray(read_bytes(path))
         frames = snapshot_frames(data)
         self.assertEqual(len(frames), 5)
         victim = next(i for i, (off, n) in enumerate(frames)
                       if b"/d/2?" in data[off + 16:off + 16 + n])
         off, n = frames[victim]
         data[off + 16 + n // 2] ^= 0xFF
-        open(path, "wb").write(bytes(data))
+        with open(path, "wb") as f:
+            f.write(bytes(data))
 
         self.admin(node, "/admin/cache/clear")
         restored = self.admin(node, "/admin/cache/restore")
@@ -387,7 +396,7 @@ class CacheTest(IntegrationTest):
         for p in small:
             self.get(node, p, cache="MISS")
         previous = self.admin(node, "/admin/cache/snapshot")["path"]
-        previous_bytes = open(previous, "rb").read()
+        previous_bytes = read_bytes(previous)
 
         def fill(start):
             for i in range(start, 2000, 4):
@@ -403,12 +412,22 @@ class CacheTest(IntegrationTest):
         client = self.raw(node.data_port, timeout=60)
         client.send(b"POST /admin/cache/snapshot HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
         pattern = os.path.join(self.data_dir(node), "cache-*.snap.tmp*")
-        caught = wait_until(lambda: glob.glob(pattern), 30, interval=0.001,
-                            message="the snapshot's temp file")
+
+        def half_written():  # a temp file with at least 1 MiB of the ~100 MiB written
+            sizes = {}
+            for f in glob.glob(pattern):
+                try:
+                    sizes[f] = os.path.getsize(f)
+                except OSError:
+                    pass
+            if len(self.snapshots(node)) > 1:
+                raise AssertionError("the snapshot finished before the test could kill the node")
+            return [(f, n) for f, n in sizes.items() if n >= 1 << 20]
+        caught = wait_until(half_written, 60, interval=0.001, message="the snapshot's temp file")
         node.signal(signal.SIGKILL)
         node.wait(10)
-        print(f"\nkilled while writing {caught} ({os.path.getsize(caught[0]) if os.path.exists(caught[0]) else '?'} bytes)")
-        self.assertEqual(open(previous, "rb").read(), previous_bytes, "the previous snapshot is intact")
+        print(f"\nkilled while writing {caught}")
+        self.assertEqual(read_bytes(previous), previous_bytes, "the previous snapshot is intact")
         for f in self.snapshots(node):
             if f != previous:
                 self.fail(f"a half-written snapshot under a final name: {f}")

@@ -208,7 +208,7 @@ class ReleaseTest(IntegrationTest):
         stop.set()
         ramper.join(5)
         load.finish()
-        self.assertGreater(load.statuses.get(500, 0), 0, load.statuses)  # the clients saw it degrade
+        self.assertGreater(load.statuses.get(500, 0), 0, load.statuses)  # clients saw the 500s
         # As with the half-failing canary, passive ejection may win the race against the comparison.
         rule = "canary_error_rate" if "canary_error_rate" in release["reason"] else "canary_down"
         self.assertIn(rule, release["reason"])
@@ -298,6 +298,8 @@ class ReleaseTest(IntegrationTest):
                                            "services": ["shop"], "impact": "10 % of users"})
         self.assertEqual(r.status, 201, r.text())
         iid = r.json()["id"]
+        counts = node.get("/api/v1/status").json()["incidents"]
+        self.assertEqual((counts["open"], counts["by_severity"]["SEV-2"]), (1, 1))
         self.assertEqual(self.post(node, f"/incidents/{iid}/ack", {"text": "on it"}).status, 200)
         self.assertEqual(self.post(node, f"/incidents/{iid}/update", {"text": "db looks fine"}).status, 200)
         r = self.post(node, f"/incidents/{iid}/resolve",
