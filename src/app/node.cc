@@ -267,8 +267,9 @@ void Node::register_node_metrics() {
                      {{"result", "failed"}},
                      [this] { return static_cast<double>(state_.reloads_failed.load()); });
   r.counter_callback("lock_acquisitions_total",
-                     "Mutex acquisitions by lock: worker loops take none per request; these are "
-                     "the cross-thread hand-offs and route table rebuilds.",
+                     "Mutex acquisitions by lock: per request, workers take only the response "
+                     "cache's shard lock (held to copy a pointer); the rest are cross-thread "
+                     "hand-offs and route table rebuilds.",
                      {{"lock", "worker_post_queue"}}, [this] {
                        double total = 0;
                        for (auto& w : workers_) total += static_cast<double>(w->loop.posts());
@@ -277,6 +278,10 @@ void Node::register_node_metrics() {
   r.counter_callback("lock_acquisitions_total", "Mutex acquisitions by lock.",
                      {{"lock", "route_table_build"}},
                      [this] { return static_cast<double>(table_version_.load()); });
+  r.counter_callback("lock_acquisitions_total", "Mutex acquisitions by lock.",
+                     {{"lock", "cache_shard"}}, [this] {
+                       return cache_.store() ? static_cast<double>(cache_.store()->lock_acquisitions()) : 0.0;
+                     });
   r.counter_callback("autopilot_decisions_total", "Rules fired by the autopilot (acted or recommended).",
                      {}, [this] { return autopilot_ ? static_cast<double>(autopilot_->decisions()) : 0.0; });
   r.counter_callback("admin_auth_failures_total",

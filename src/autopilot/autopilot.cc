@@ -65,9 +65,12 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
         }
         if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
         // Service rules look at all its traffic: stable plus candidate.
-        WindowStats st = w.stable->over(rule.window_ms, rule.above.value_or(1.0));
-        WindowStats ca = s.in_release ? w.candidate->over(rule.window_ms, rule.above.value_or(1.0))
-                                      : WindowStats{};
+        BadTick bad;
+        if (rule.above) {
+          (rule.signal == Signal::kErrorRate ? bad.error_rate_above : bad.p95_ms_above) = *rule.above;
+        }
+        WindowStats st = w.stable->over(rule.window_ms, bad);
+        WindowStats ca = s.in_release ? w.candidate->over(rule.window_ms, bad) : WindowStats{};
         m.samples = st.requests + ca.requests;
         m.events = st.errors + ca.errors;
         m.value = rule.signal == Signal::kErrorRate
@@ -85,10 +88,16 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
           break;
         }
         if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
-        double bad = rule.above_stable_by.value_or(1.0);
-        WindowStats ca = w.candidate->over(rule.window_ms, bad);
-        WindowStats st = w.stable->over(rule.window_ms, 1.0);
         bool errors = rule.signal == Signal::kErrorRate;
+        WindowStats st = w.stable->over(rule.window_ms);
+        // A candidate tick is anomalous when it alone would breach the rule against stable's
+        // whole window: the incident's first anomalous sample.
+        BadTick bad;
+        double stable_value = errors ? st.error_rate : st.p95_ms;
+        double limit = stable_value + rule.above_stable_by.value_or(0.0);
+        if (rule.above_stable_ratio) limit = std::max(limit, stable_value * *rule.above_stable_ratio);
+        (errors ? bad.error_rate_above : bad.p95_ms_above) = limit;
+        WindowStats ca = w.candidate->over(rule.window_ms, bad);
         m.value = errors ? ca.error_rate : ca.p95_ms;
         m.samples = ca.requests;
         m.events = ca.errors;

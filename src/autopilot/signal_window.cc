@@ -35,7 +35,7 @@ void SignalWindow::add(CounterSample sample) {
   }
 }
 
-WindowStats SignalWindow::over(int64_t window_ms, double bad_error_rate) const {
+WindowStats SignalWindow::over(int64_t window_ms, BadTick bad) const {
   WindowStats stats;
   if (samples_.size() < 2) return stats;
   const CounterSample& last = samples_.back();
@@ -58,11 +58,21 @@ WindowStats SignalWindow::over(int64_t window_ms, double bad_error_rate) const {
     counts[b] = last.buckets[b] - first.buckets[b];
   }
   stats.p95_ms = quantile_ms(bounds_, counts, 0.95);
+  bool check_latency = std::isfinite(bad.p95_ms_above);
   for (size_t i = start + 1; i < samples_.size(); ++i) {
-    uint64_t n = samples_[i].requests - samples_[i - 1].requests;
-    uint64_t e = samples_[i].errors - samples_[i - 1].errors;
-    if (n > 0 && static_cast<double>(e) / static_cast<double>(n) > bad_error_rate) {
-      stats.first_bad_ms = samples_[i - 1].t_ms;  // the bad tick began after the previous sample
+    const CounterSample& a = samples_[i - 1];
+    const CounterSample& b = samples_[i];
+    uint64_t n = b.requests - a.requests;
+    if (n == 0) continue;
+    bool is_bad = static_cast<double>(b.errors - a.errors) / static_cast<double>(n) > bad.error_rate_above;
+    if (!is_bad && check_latency) {
+      for (size_t k = 0; k < counts.size() && k < a.buckets.size() && k < b.buckets.size(); ++k) {
+        counts[k] = b.buckets[k] - a.buckets[k];
+      }
+      is_bad = quantile_ms(bounds_, counts, 0.95) > bad.p95_ms_above;
+    }
+    if (is_bad) {
+      stats.first_bad_ms = a.t_ms;  // the bad tick began after the previous sample
       break;
     }
   }

@@ -4,6 +4,7 @@
 // latency distribution.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <span>
@@ -24,8 +25,16 @@ struct WindowStats {
   double error_rate = 0;     // errors / requests (0 without requests)
   double p95_ms = 0;         // bucket-interpolated
   int64_t span_ms = 0;       // actual span covered (shorter than asked right after start)
-  int64_t first_bad_ms = 0;  // first tick in the window whose own error rate exceeded the
-                             // threshold given to over(), 0 if none
+  int64_t first_bad_ms = 0;  // start of the first tick in the window that was bad by the
+                             // BadTick given to over(), 0 if none (the incident's "first
+                             // anomalous sample")
+};
+
+// What makes one tick (the interval between two samples) anomalous: its own error rate or its
+// own P95 above these. The defaults never match.
+struct BadTick {
+  double error_rate_above = 1.0;
+  double p95_ms_above = INFINITY;
 };
 
 // Quantile q of a histogram given per-bucket counts and upper bounds (seconds); linear
@@ -40,8 +49,8 @@ class SignalWindow {
   // Samples must come in time order; counters are cumulative (a reset, e.g. a reload that
   // recreated them, starts the window over).
   void add(CounterSample sample);
-  // Stats over the last window_ms. bad_error_rate: threshold for first_bad_ms.
-  WindowStats over(int64_t window_ms, double bad_error_rate = 1.0) const;
+  // Stats over the last window_ms; first_bad_ms by `bad`.
+  WindowStats over(int64_t window_ms, BadTick bad = {}) const;
   bool empty() const { return samples_.size() < 2; }
 
  private:

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,8 +38,15 @@ class Coalescer {
   Coalescer(const Coalescer&) = delete;
   Coalescer& operator=(const Coalescer&) = delete;
 
-  // Leader: waiter is not stored. Waiter: waiter is stored until complete().
-  JoinRole join(const CacheKey& key, CoalescedWaiter waiter);
+  // Leader: waiter is not stored. Waiter: waiter is stored until complete(). kBypass also while
+  // the key is marked uncacheable (now_ms: any monotonic clock, the same as mark_uncacheable's).
+  JoinRole join(const CacheKey& key, CoalescedWaiter waiter, int64_t now_ms = 0);
+  // Varnish's "hit-for-miss": the key's last response could not be stored, so for for_ms its
+  // misses go upstream at once instead of queueing behind a fetch they cannot share (that
+  // would serialise every request of an uncacheable URL behind the one in flight).
+  void mark_uncacheable(const CacheKey& key, int64_t now_ms, int64_t for_ms = kUncacheableForMs);
+  static constexpr int64_t kUncacheableForMs = 10000;
+  static constexpr size_t kMaxUncacheableKeys = 4096;  // beyond: expired marks go, then all
   // Ends the flight: every waiter runs once with the outcome, in arrival order. A waiter may
   // call join() again (it then starts a new flight). Returns the number of waiters released.
   size_t complete(const CacheKey& key, std::shared_ptr<const CachedResponse> response);
@@ -49,6 +57,7 @@ class Coalescer {
  private:
   size_t max_waiters_;
   std::unordered_map<std::string, std::vector<CoalescedWaiter>> flights_;
+  std::unordered_map<std::string, int64_t> uncacheable_until_;
 };
 
 }  // namespace x0::cache

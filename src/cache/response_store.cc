@@ -3,6 +3,8 @@
 // in the shard's circular list; entries/bytes are the sums over those Nodes.
 #include "cache/response_store.h"
 
+#include <atomic>
+
 #include <algorithm>
 #include <random>
 #include <string>
@@ -61,6 +63,8 @@ struct ResponseStore::Shard {
   };
 
   mutable std::mutex mu;
+  // Times mu was taken (lock_acquisitions()); written only under mu, read by scrapes.
+  mutable std::atomic<uint64_t> acquisitions{0};
   std::unordered_map<std::string, Primary, KeyHash, KeyEq> map;
   Node list;             // sentinel: list.next is the newest, list.prev the oldest
   Node* hand = nullptr;  // SIEVE hand; nullptr = start from the oldest
@@ -104,6 +108,16 @@ struct ResponseStore::Shard {
   }
 };
 
+namespace {
+// Takes a shard's lock and counts it (no atomic read-modify-write: the lock orders the writes).
+struct ShardLock {
+  explicit ShardLock(const ResponseStore::Shard& s) : guard(s.mu) {
+    s.acquisitions.store(s.acquisitions.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  std::lock_guard<std::mutex> guard;
+};
+}  // namespace
+
 ResponseStore::ResponseStore(StoreConfig config, CacheMetrics* metrics)
     : config_(config), metrics_(metrics) {
   config_.shard_count = std::max<size_t>(1, config_.shard_count);
@@ -137,7 +151,7 @@ LookupResult ResponseStore::lookup(const CacheKey& key, Headers request_headers,
   Shard& s = shard_for(key.hash());
   size_t dropped_bytes = 0;
   {
-    std::lock_guard lock(s.mu);
+    ShardLock lock(s);
     auto it = s.map.find(HashedKey{key.text(), key.hash()});
     Shard::Node* found = nullptr;
     if (it != s.map.end()) {
@@ -200,7 +214,7 @@ InsertStatus ResponseStore::insert(std::shared_ptr<const CachedResponse> entry) 
   int64_t d_entries = 0, d_bytes = 0;
   uint64_t evicted = 0;
   {
-    std::lock_guard lock(s.mu);
+    ShardLock lock(s);
     auto [it, inserted] = s.map.try_emplace(entry->key);
     auto& vs = it->second.variants;
     for (auto& v : vs) {
@@ -254,7 +268,7 @@ bool ResponseStore::erase(const std::shared_ptr<const CachedResponse>& entry) {
   Shard& s = shard_for(hash64(entry->key));
   size_t bytes = 0;
   {
-    std::lock_guard lock(s.mu);
+    ShardLock lock(s);
     auto it = s.map.find(entry->key);
     if (it == s.map.end()) return false;
     for (auto& v : it->second.variants) {
@@ -275,7 +289,7 @@ size_t ResponseStore::erase_prefix(std::string_view target_prefix) {
     Shard& s = *sp;
     size_t n = 0, bytes = 0;
     {
-      std::lock_guard lock(s.mu);
+      ShardLock lock(s);
       for (Shard::Node* v = s.list.next; v != &s.list;) {
         Shard::Node* next = v->next;
         if (v->resp->target().starts_with(target_prefix)) {
@@ -296,7 +310,7 @@ size_t ResponseStore::clear() { return erase_prefix(""); }
 std::vector<std::shared_ptr<const CachedResponse>> ResponseStore::entries() const {
   std::vector<std::shared_ptr<const CachedResponse>> out;
   for (const auto& sp : shards_) {
-    std::lock_guard lock(sp->mu);
+    ShardLock lock(*sp);
     for (Shard::Node* v = sp->list.next; v != &sp->list; v = v->next) out.push_back(v->resp);
   }
   return out;
@@ -323,10 +337,16 @@ void ResponseStore::record_stale_served() {
   if (metrics_) metrics_->stale_served();
 }
 
+uint64_t ResponseStore::lock_acquisitions() const {
+  uint64_t total = 0;
+  for (const auto& sp : shards_) total += sp->acquisitions.load(std::memory_order_relaxed);
+  return total;
+}
+
 StoreStats ResponseStore::stats() const {
   StoreStats st;
   for (const auto& sp : shards_) {
-    std::lock_guard lock(sp->mu);
+    ShardLock lock(*sp);
     st.entries += sp->entries;
     st.bytes += sp->bytes;
     st.evictions += sp->evictions;

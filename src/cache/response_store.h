@@ -79,12 +79,16 @@ class ResponseStore {
   VerifyReport verify_all();
   void record_stale_served();
   StoreStats stats() const;
+  // Shard mutex acquisitions so far (lookups, inserts, admin walks): lock_acquisitions_total.
+  uint64_t lock_acquisitions() const;
   const StoreConfig& config() const { return config_; }
   // Larger entries are refused (kTooLarge): a proxy stops buffering a body beyond this.
   size_t max_entry_bytes() const { return shard_bytes_; }
 
+ public:
+  struct Shard;  // defined in response_store.cc
+
  private:
-  struct Shard;
   Shard& shard_for(uint64_t hash) const;
   void publish_size(int64_t d_entries, int64_t d_bytes);
   void record_corrupt(uint64_t n);

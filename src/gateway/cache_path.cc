@@ -38,13 +38,13 @@ cache::Headers cache_headers(const http::HeaderList& headers, std::vector<cache:
   return scratch;
 }
 
-bool answer_from_cache(WorkerContext& worker, const ServiceState& service,
+bool answer_from_cache(WorkerContext& worker, const ServiceState& service, EndpointRole side,
                        http::ServerConnection& conn, const http::Request& request, CacheProbe& probe) {
   probe = CacheProbe{};
   const http::RequestHead& head = request.head;
   bool method_ok = head.method == http::Method::kGet || head.method == http::Method::kHead;
   if (worker.cache == nullptr || !service.cache_rules.enabled || !method_ok ||
-      head.body_kind != http::BodyKind::kNone) {
+      head.body_kind != http::BodyKind::kNone || side == EndpointRole::kCandidate) {
     return false;
   }
   int64_t started_ns = monotonic_ns();

@@ -29,8 +29,10 @@ struct CacheProbe {
 };
 
 // Looks the request up. Answers a fresh hit itself and returns true (the request is done);
-// otherwise fills `probe` and returns false.
-bool answer_from_cache(WorkerContext& worker, const ServiceState& service,
+// otherwise fills `probe` and returns false. Requests sent to a release's candidate bypass the
+// cache: the candidate must see its share of traffic (and smoke requests must reach it), and
+// its answers must never be served to clients of the stable version.
+bool answer_from_cache(WorkerContext& worker, const ServiceState& service, EndpointRole side,
                        http::ServerConnection& conn, const http::Request& request, CacheProbe& probe);
 
 // Writes a stored response with `Age` and `X-Cache: <label>` and finishes the request. The

@@ -49,8 +49,9 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
                  R"({"error":"no_route","detail":"no service matches this host and path"})");
     return;
   }
+  EndpointRole side = choose_side(worker_, *service, request.head.headers);
   CacheProbe probe;
-  if (answer_from_cache(worker_, *service, conn, request, probe)) return;
+  if (answer_from_cache(worker_, *service, side, conn, request, probe)) return;
   auto* exchange = static_cast<ProxyExchange*>(conn.attachment());
   if (exchange == nullptr) {
     std::unique_ptr<http::PendingResponse> owned;
@@ -68,7 +69,7 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
     exchange = static_cast<ProxyExchange*>(owned.get());
     conn.set_attachment(std::move(owned));
   }
-  exchange->start(conn, request, worker_.routes.shared(), *service, std::move(probe));
+  exchange->start(conn, request, worker_.routes.shared(), *service, side, std::move(probe));
 }
 
 DataPlane::~DataPlane() = default;

@@ -48,7 +48,7 @@ ProxyExchange::~ProxyExchange() {
 
 void ProxyExchange::start(http::ServerConnection& client, const http::Request& request,
                           std::shared_ptr<const RouteTable> table, const ServiceState& service,
-                          CacheProbe probe) {
+                          EndpointRole side, CacheProbe probe) {
   client_ = &client;
   request_ = &request;
   table_ = std::move(table);
@@ -58,14 +58,14 @@ void ProxyExchange::start(http::ServerConnection& client, const http::Request& r
   retries_left_ = http::is_idempotent(request.head.method) ? service.config.retries : 0;
   retried_stale_ = false;
   tried_.clear();
-  side_ = choose_side(worker_, service, request.head.headers);
+  side_ = side;
   cache_ = std::move(probe);
   start_unix_ms_ = cache_.eligible ? unix_now_ms() : 0;
   client.set_pending(this);
   worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   build_upstream_request();
   if (cache_.may_use_stored) {
-    switch (worker_.coalescer.join(cache_.key, waiter())) {
+    switch (worker_.coalescer.join(cache_.key, waiter(), worker_.loop.now_ms())) {
       case cache::JoinRole::kLeader:
         flight_leader_ = true;
         break;
@@ -365,6 +365,7 @@ bool ProxyExchange::on_response_head() {
   std::string_view rest = in_.view().substr(head_bytes);
   in_.consume(head_bytes);
   if (response_.body_kind == http::BodyKind::kNone) {
+    if (capturing_) flight_result_ = store_capture();  // stored before the client sees the end
     client_->send_raw(out);
     if (client_ != nullptr) complete(in_.empty());
     return false;
@@ -426,6 +427,9 @@ bool ProxyExchange::forward_body(std::string_view bytes) {
       reusable = bytes.empty();
       break;
   }
+  // Stored before the last bytes leave: a client that got the whole response and asks again (on
+  // any worker) must find it in the cache.
+  if (done && capturing_) flight_result_ = store_capture();
   if (!out.empty()) {
     client_->send_raw(out);
     out.clear();
@@ -457,7 +461,7 @@ void ProxyExchange::complete(bool upstream_reusable) {
   } else if (endpoint.consecutive_failures.load(std::memory_order_relaxed) != 0) {
     endpoint.consecutive_failures.store(0, std::memory_order_relaxed);
   }
-  if (capturing_) flight_result_ = store_capture();  // waiters get it in reset()
+  if (capturing_) flight_result_ = store_capture();  // (until-close bodies end here)
   release_upstream(upstream_reusable && response_.keep_alive && !request_cut_short_);
   bool keep_alive = client_keep_alive_;
   http::ServerConnection* client = reset();
@@ -686,9 +690,11 @@ void ProxyExchange::begin_capture() {
   decision_ = cache::decide_storable({request_->head.method_text, request_headers, start_unix_ms_},
                                      {response_.status, worker_.response_headers, response_unix_ms_},
                                      service_->cache_rules);
-  if (!decision_.store) return;
-  if (response_.body_kind == http::BodyKind::kContentLength &&
-      response_.content_length > worker_.cache->max_entry_bytes()) {
+  bool too_large = response_.body_kind == http::BodyKind::kContentLength &&
+                   response_.content_length > worker_.cache->max_entry_bytes();
+  if (!decision_.store || too_large) {
+    worker_.coalescer.mark_uncacheable(cache_.key, worker_.loop.now_ms());
+    end_flight();  // the waiters cannot share this response: let them fetch now, not at its end
     return;
   }
   // The request id names the request that filled the entry, not the ones it will answer.
@@ -705,6 +711,7 @@ void ProxyExchange::capture(std::string_view bytes) {
   if (capture_body_.size() + bytes.size() > worker_.cache->max_entry_bytes()) {
     capturing_ = false;  // too large for the store: stop copying
     std::string().swap(capture_body_);
+    worker_.coalescer.mark_uncacheable(cache_.key, worker_.loop.now_ms());
     return;
   }
   capture_body_.append(bytes);

@@ -33,7 +33,7 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
 
   void start(http::ServerConnection& client, const http::Request& request,
              std::shared_ptr<const RouteTable> table, const ServiceState& service,
-             CacheProbe probe);
+             EndpointRole side, CacheProbe probe);
 
   void on_client_gone() override;
   void on_client_writable() override;

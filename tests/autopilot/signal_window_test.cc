@@ -54,8 +54,22 @@ TEST(SignalWindow, FindsTheTickWhereTheFaultBegan) {
   w.add(at(100, 50, 0, {50, 0, 0, 0}));
   w.add(at(200, 100, 25, {100, 0, 0, 0}));  // 50 % of this tick failed
   w.add(at(300, 150, 50, {150, 0, 0, 0}));
-  WindowStats s = w.over(1000, 0.10);
+  WindowStats s = w.over(1000, BadTick{.error_rate_above = 0.10});
   EXPECT_EQ(s.first_bad_ms, 100);
+}
+
+TEST(SignalWindow, FindsTheTickWhereLatencyJumped) {
+  SignalWindow w(kBounds, 60000);
+  w.add(at(0, 0, 0, {0, 0, 0, 0}));
+  w.add(at(100, 50, 0, {50, 0, 0, 0}));    // all in the fastest bucket
+  w.add(at(200, 100, 0, {100, 0, 0, 0}));
+  w.add(at(300, 150, 0, {100, 0, 0, 50}));  // this tick: all in the slowest bucket
+  w.add(at(400, 200, 0, {150, 0, 0, 50}));
+  EXPECT_EQ(w.over(1000).first_bad_ms, 0);  // no threshold, no anomaly
+  double slow_ms = 500;  // the fast ticks are under 10 ms, the slow one at 1 s or more
+  EXPECT_EQ(w.over(1000, BadTick{.p95_ms_above = slow_ms}).first_bad_ms, 200);
+  // A window that starts after the slow tick does not see it.
+  EXPECT_EQ(w.over(100, BadTick{.p95_ms_above = slow_ms}).first_bad_ms, 0);
 }
 
 TEST(SignalWindow, CounterResetStartsOver) {

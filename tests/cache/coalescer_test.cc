@@ -69,5 +69,26 @@ TEST(Coalescer, BoundedWaitersBypass) {
   EXPECT_EQ(c.join(key("/a"), {}), JoinRole::kBypass);
 }
 
+TEST(Coalescer, UncacheableKeysBypassUntilTheMarkExpires) {
+  Coalescer c;
+  c.mark_uncacheable(key("/u"), 1000, 500);
+  EXPECT_EQ(c.join(key("/u"), {}, 1000), JoinRole::kBypass);
+  EXPECT_EQ(c.join(key("/u"), {}, 1499), JoinRole::kBypass);
+  EXPECT_EQ(c.join(key("/v"), {}, 1000), JoinRole::kLeader);  // other keys still coalesce
+  EXPECT_EQ(c.join(key("/u"), {}, 1500), JoinRole::kLeader);  // expired: coalesced again
+  EXPECT_EQ(c.join(key("/u"), {}, 1500), JoinRole::kWaiter);
+}
+
+TEST(Coalescer, UncacheableMarksAreBounded) {
+  Coalescer c;
+  for (size_t i = 0; i < Coalescer::kMaxUncacheableKeys + 10; ++i) {
+    c.mark_uncacheable(key("/k" + std::to_string(i)), 0, 1000);
+  }
+  // The oldest marks were dropped when the table filled up: no unbounded growth.
+  EXPECT_EQ(c.join(key("/k0"), {}, 1), JoinRole::kLeader);
+  EXPECT_EQ(c.join(key("/k" + std::to_string(Coalescer::kMaxUncacheableKeys + 9)), {}, 1),
+            JoinRole::kBypass);
+}
+
 }  // namespace
 }  // namespace x0::cache

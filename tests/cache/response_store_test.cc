@@ -42,6 +42,18 @@ TEST(ResponseStore, LruEvictsLeastRecentlyUsed) {
   EXPECT_EQ(s.stats().evictions, 2u);
 }
 
+TEST(ResponseStore, CountsShardLockAcquisitions) {
+  ResponseStore s({.shard_count = 4});
+  EXPECT_EQ(s.lock_acquisitions(), 0u);
+  s.insert(entry("/a"));
+  EXPECT_EQ(s.lock_acquisitions(), 1u);
+  EXPECT_TRUE(has(s, "/a"));
+  EXPECT_FALSE(has(s, "/b"));
+  EXPECT_EQ(s.lock_acquisitions(), 3u);
+  (void)s.entries();  // one lock per shard
+  EXPECT_EQ(s.lock_acquisitions(), 7u);
+}
+
 TEST(ResponseStore, SieveKeepsVisitedEntries) {
   ResponseStore s({.capacity = 3, .shard_count = 1, .eviction = Eviction::kSieve});
   s.insert(entry("/a"));

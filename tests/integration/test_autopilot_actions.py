@@ -39,6 +39,9 @@ class AutopilotActionsTest(IntegrationTest):
 
     def incident_for(self, node, rule, timeout=10):
         def found():
+            # Keep the failing traffic coming: the autopilot's windows only see requests made
+            # after its first sample, which may come after a first burst on a slow machine.
+            self.fire(node, 5)
             matching = [i for i in node.get("/incidents").json() if i["rule"] == rule]
             return matching[0] if matching else None
         incident = wait_until(found, timeout, message=f"an incident for {rule}")

@@ -97,11 +97,11 @@ class ReleaseTest(IntegrationTest):
         with open(self.policy, "w") as f:
             f.write(TEST_POLICY)
 
-    def start_release_node(self, name="node", extra=None):
+    def start_release_node(self, name="node", extra=None, **service_keys):
         self.stable = [self.start_origin(name="stable-a"), self.start_origin(name="stable-b")]
         sections = {"autopilot": {"policy_file": self.policy}}
         sections.update(extra or {})
-        return self.start_node([service("shop", [o.endpoint() for o in self.stable])],
+        return self.start_node([service("shop", [o.endpoint() for o in self.stable], **service_keys)],
                                extra_sections=sections, name=name)
 
     def post(self, node, path, body=None):
@@ -242,6 +242,29 @@ class ReleaseTest(IntegrationTest):
         self.assertEqual(node.get("/incidents").json(), [])
         seen = {node.get("/x").header("X-Origin") for _ in range(20)}
         self.assertEqual(seen, {"canary"})  # candidate-only until the config adopts it
+
+    def test_cache_never_mixes_the_candidate_into_the_stable_version(self):
+        # A cached route: requests sent to the candidate bypass the cache (it gets its share of
+        # traffic, smoke requests reach it), and its answers are never stored for stable clients.
+        node = self.start_release_node(cache_ttl_s=60)
+        canary = self.start_origin(name="canary")
+        self.assertEqual(node.get("/c").header("X-Cache"), "MISS")
+        cached = node.get("/c")
+        self.assertEqual(cached.header("X-Cache"), "HIT")
+        self.start_canary(node, canary)
+        for _ in range(3):
+            r = node.get("/c", headers={"X-Canary": "always"})
+            self.assertEqual((r.header("X-Origin"), r.header("X-Cache")), ("canary", None))
+            r = node.get("/only-canary-saw-this", headers={"X-Canary": "always"})
+            self.assertEqual(r.header("X-Origin"), "canary")
+        # Without the header a share goes to the candidate by weight: those bypass the cache,
+        # the rest are hits of the stable answer.
+        answers = {(r.header("X-Origin"), r.header("X-Cache")) for r in (node.get("/c") for _ in range(40))}
+        self.assertTrue(answers <= {(cached.header("X-Origin"), "HIT"), ("canary", None)}, answers)
+        self.assertEqual(self.post(node, "/releases/shop/rollback", {"reason": "test"}).status, 200)
+        r = node.get("/only-canary-saw-this")
+        self.assertEqual(r.header("X-Cache"), "MISS")
+        self.assertIn(r.header("X-Origin"), {"stable-a", "stable-b"})
 
     def test_blue_green_switch_and_rollback_lose_no_request(self):
         node = self.start_release_node()
