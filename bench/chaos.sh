@@ -7,7 +7,7 @@
 #   X0_BINARY=build/x0tta6bl4 bench/chaos.sh --out /tmp/chaos.md
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-export X0_BINARY=${X0_BINARY:-$root/build-chaos/x0tta6bl4}
+export X0_BINARY=${X0_BINARY:-$root/build/x0tta6bl4}  # make release
 [[ -x "$X0_BINARY" ]] || { echo "chaos.sh: build first or set X0_BINARY: $X0_BINARY"; exit 1; }
 export PYTHONDONTWRITEBYTECODE=1
 exec python3 "$root/bench/chaos.py" "$@"
