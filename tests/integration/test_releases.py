@@ -243,6 +243,21 @@ class ReleaseTest(IntegrationTest):
         seen = {node.get("/x").header("X-Origin") for _ in range(20)}
         self.assertEqual(seen, {"canary"})  # candidate-only until the config adopts it
 
+    def test_globally_slow_period_does_not_abort_the_canary(self):
+        # Everyone is slow (say the database): stable and candidate both answer in 300 ms. The
+        # canary rules compare the candidate with stable at the same time, so nothing fires.
+        node = self.start_release_node()
+        for o in self.stable:
+            o.fault(latency_ms=300)
+        canary = self.start_origin(name="canary", latency_ms=300)
+        load = Load(node.data_port, threads=16)  # enough requests per 1 s window at 300 ms each
+        self.start_canary(node, canary, steps=(50, 100), interval_s=2)
+        wait_until(lambda: self.release_state(node)["state"] == "promoted", 20,
+                   message="the canary to be promoted")
+        load.finish()
+        self.assertEqual(node.get("/incidents").json(), [])
+        self.assertGreater(load.origins.get("canary", 0), 10)
+
     def test_cache_never_mixes_the_candidate_into_the_stable_version(self):
         # A cached route: requests sent to the candidate bypass the cache (it gets its share of
         # traffic, smoke requests reach it), and its answers are never stored for stable clients.
