@@ -18,8 +18,9 @@ double number(const nlohmann::json& details, const char* key) {
 
 }  // namespace
 
-GatewayMetrics::GatewayMetrics(const gateway::RouteTablePublisher& routes, admin::NodeState& node)
-    : routes_(routes), node_(node) {
+GatewayMetrics::GatewayMetrics(const gateway::RouteTablePublisher& routes, admin::NodeState& node,
+                               std::vector<int64_t> restarts_ms)
+    : routes_(routes), node_(node), restarts_ms_(std::move(restarts_ms)) {
   auto config = node_.config.load();
   probe_ = std::make_unique<telemetry::HostProbe>(config->node.data_dir, telemetry::HostThresholds{},
                                                   config->api_gateway.enable_dpdk);
@@ -63,7 +64,7 @@ autopilot::NodeSample GatewayMetrics::sample_node(int64_t now_ms) {
   n.memory_ratio = memory_ratio_;
   n.cpu_ratio = cpu_ratio_;
   n.auth_failures = node_.auth_failures.load();
-  n.restarts = 0;       // restarts are counted by the supervisor (systemd/Kubernetes), not here
+  n.restarts_ms = &restarts_ms_;
   n.pqc_fallback = false;  // no mesh links yet
   return n;
 }

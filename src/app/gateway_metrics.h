@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "admin/node_state.h"
 #include "autopilot/autopilot.h"
@@ -14,7 +15,9 @@ namespace x0::app {
 
 class GatewayMetrics final : public autopilot::MetricSource {
  public:
-  GatewayMetrics(const gateway::RouteTablePublisher& routes, admin::NodeState& node);
+  // restarts_ms: this node's restart times (start_log.h), fixed for the process's life.
+  GatewayMetrics(const gateway::RouteTablePublisher& routes, admin::NodeState& node,
+                 std::vector<int64_t> restarts_ms);
   std::vector<autopilot::ServiceSample> sample_services(int64_t now_ms) override;
   autopilot::NodeSample sample_node(int64_t now_ms) override;
   std::vector<double> latency_bounds_s() const override;
@@ -26,6 +29,7 @@ class GatewayMetrics final : public autopilot::MetricSource {
   int64_t last_host_sample_ms_ = 0;
   double memory_ratio_ = 0;
   double cpu_ratio_ = 0;
+  std::vector<int64_t> restarts_ms_;
 };
 
 }  // namespace x0::app

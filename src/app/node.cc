@@ -15,6 +15,7 @@
 
 #include "app/escalation_tick.h"
 #include "app/smoke_check.h"
+#include "app/start_log.h"
 #include "common/log.h"
 #include "incident/incident_metrics.h"
 #include "gateway/access_log.h"
@@ -328,7 +329,11 @@ bool Node::start_control_plane(const config::Config& config) {
     return false;
   }
   escalation_policy_ = escalation_policy_from(policy->escalation);
-  metric_source_ = std::make_unique<GatewayMetrics>(routes_, state_);
+  std::vector<int64_t> restarts = record_start(config.node.data_dir, unix_ms());
+  if (!restarts.empty()) {
+    log::info("NODE", "restarted", {{"restarts_on_record", restarts.size()}});
+  }
+  metric_source_ = std::make_unique<GatewayMetrics>(routes_, state_, std::move(restarts));
   actuator_ = std::make_unique<NodeActuator>(state_, state_.routing_changed);
   hooks_ = std::make_unique<HookRunner>(control_, state_);
   hooks_->start();

@@ -156,7 +156,11 @@ void Autopilot::evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<D
       case Signal::kMemoryRatio: m.value = n.memory_ratio; break;
       case Signal::kCpuRatio: m.value = n.cpu_ratio; break;
       case Signal::kPqcFallback: m.value = n.pqc_fallback ? 1.0 : 0.0; break;
-      case Signal::kRestarts: m.value = counted(&NodeSample::restarts); break;
+      case Signal::kRestarts:
+        m.value = n.restarts_ms == nullptr ? 0.0 : static_cast<double>(std::count_if(
+            n.restarts_ms->begin(), n.restarts_ms->end(),
+            [&](int64_t t) { return n.t_ms - t < rule.window_ms; }));
+        break;
       case Signal::kAuthFailures: m.value = counted(&NodeSample::auth_failures); break;
       case Signal::kPqcHandshakeFailures: m.value = counted(&NodeSample::pqc_handshake_failures); break;
       default: continue;

@@ -34,7 +34,9 @@ struct NodeSample {
   int64_t t_ms = 0;
   double memory_ratio = 0;
   double cpu_ratio = 0;
-  uint64_t restarts = 0;  // cumulative
+  // Unix ms of the node's restarts (starts that followed an earlier one), oldest first; owned by
+  // the caller and valid during tick(). The `restarts` signal counts those inside the window.
+  const std::vector<int64_t>* restarts_ms = nullptr;
   uint64_t auth_failures = 0;  // cumulative
   uint64_t pqc_handshake_failures = 0;  // cumulative
   bool pqc_fallback = false;

@@ -50,9 +50,11 @@ class ScriptedSource : public MetricSource {
     s.healthy_endpoints = healthy;
     return {s};
   }
+  std::vector<int64_t> restarts;
   NodeSample sample_node(int64_t now_ms) override {
     NodeSample n;
     n.t_ms = now_ms;
+    n.restarts_ms = &restarts;
     return n;
   }
   std::vector<double> latency_bounds_s() const override { return kBounds; }
@@ -177,7 +179,40 @@ TEST(Autopilot, SlowCanaryIsRolledBack) {
   r.run(0, 2000);
   r.source.candidate.bucket = 2;  // 100 ms .. 1 s, against a stable under 10 ms
   EXPECT_GE(r.run(2100, 3000), 0);
-  EXPECT_EQ(r.incidents.decisions.front().firing.rule->name, "canary_latency");
+  const Decision& d = r.incidents.decisions.front();
+  EXPECT_EQ(d.firing.rule->name, "canary_latency");
+  // The first slow tick is the incident's first anomalous sample, not the detection itself.
+  EXPECT_GE(d.firing.first_anomalous_ms, 2000);
+  EXPECT_LT(d.firing.first_anomalous_ms, d.firing.detected_ms);
+}
+
+TEST(Autopilot, FrequentRestartsCountOnlyInsideTheWindow) {
+  auto policy = parse_policy(R"(
+[[rules]]
+name = "frequent_restarts"
+signal = "restarts"
+above = 3
+window_s = 900
+min_samples = 0
+severity = "SEV-2"
+action = "escalate"
+authority = "on_call"
+)", "restarts.toml");
+  ASSERT_TRUE(policy.has_value()) << policy.error().detail;
+  ScriptedSource source;
+  RecordingActuator actuator;
+  RecordingIncidents incidents;
+  Autopilot autopilot(*policy, source, actuator, incidents, false);
+  const int64_t now = 10'000'000;
+  // Three restarts in the last 15 minutes and an old one: not above 3.
+  source.restarts = {now - 3'600'000, now - 600'000, now - 300'000, now - 1000};
+  autopilot.tick(now);
+  EXPECT_TRUE(incidents.decisions.empty());
+  source.restarts.push_back(now);  // a fourth within the window
+  autopilot.tick(now + 100);
+  ASSERT_EQ(incidents.decisions.size(), 1u);
+  EXPECT_EQ(incidents.decisions.front().firing.value, 4.0);
+  EXPECT_TRUE(actuator.acted.empty());  // on-call authority: recommended, not acted
 }
 
 TEST(Autopilot, HealthyCanaryUnderNoiseIsNeverRolledBack) {

@@ -3,6 +3,7 @@
 # code and output land in the incident timeline, a hook past its deadline is cut off; and
 # `eject_endpoint` takes the failing endpoint of a service out of rotation.
 import os
+import signal
 import time
 import unittest
 
@@ -120,6 +121,21 @@ class AutopilotActionsTest(IntegrationTest):
         self.assertEqual(statuses, [200] * 20)
         time.sleep(0.5)  # several passing health checks of the bad endpoint
         self.assertTrue(self.endpoint_health(node)[bad.endpoint()]["ejected"])
+
+    def test_frequent_restarts_open_an_incident(self):
+        # The default policy's frequent_restarts: more than 3 restarts in 15 minutes, SEV-2,
+        # escalate (on-call authority: recommended). The count survives the restarts it counts.
+        origin = self.start_origin(name="o")
+        services = [service("demo", [origin.endpoint()])]
+        for _ in range(4):
+            node = self.start_node(services)
+            self.assertEqual(node.get("/incidents").json(), [])
+            node.signal(signal.SIGTERM)
+            self.assertEqual(node.wait(10), 0)
+        node = self.start_node(services)  # the fourth restart
+        incident = self.incident_for(node, "frequent_restarts")
+        self.assertEqual((incident["severity"], incident["target"]), ("SEV-2", "node"))
+        self.assertIn("recommended: escalate", self.timeline_text(incident))
 
     def endpoint_health(self, node):
         """{address: endpoint entry} from GET /health, wherever the service's entry sits."""
