@@ -176,6 +176,8 @@ bool Node::start() {
     auto worker = std::make_unique<Worker>();
     worker->index = i;
     if (!start_worker(*worker, *config)) return false;
+    worker->context->capture_budget =
+        static_cast<size_t>(config->cache.max_bytes) / 4 / static_cast<size_t>(threads);
     workers_.push_back(std::move(worker));
   }
   for (auto& w : workers_) {

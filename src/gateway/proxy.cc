@@ -580,10 +580,7 @@ http::ServerConnection* ProxyExchange::reset() {
   end_flight();
   ++generation_;
   cache_.stale.reset();
-  if (capturing_) {
-    capturing_ = false;
-    std::string().swap(capture_body_);
-  }
+  stop_capture();
   cancel_timer();
   http::ServerConnection* client = client_;
   if (client_ != nullptr) {
@@ -605,10 +602,7 @@ void ProxyExchange::on_client_gone() {
   end_flight();  // the waiters fetch for themselves
   ++generation_;
   cache_.stale.reset();
-  if (capturing_) {
-    capturing_ = false;
-    std::string().swap(capture_body_);
-  }
+  stop_capture();
   client_ = nullptr;  // reset() must not touch the closing connection
   worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   request_ = nullptr;
@@ -709,16 +703,28 @@ void ProxyExchange::begin_capture() {
 
 void ProxyExchange::capture(std::string_view bytes) {
   if (capture_body_.size() + bytes.size() > worker_.cache->max_entry_bytes()) {
-    capturing_ = false;  // too large for the store: stop copying
-    std::string().swap(capture_body_);
+    stop_capture();  // too large for the store
     worker_.coalescer.mark_uncacheable(cache_.key, worker_.loop.now_ms());
     return;
   }
+  if (worker_.capture_bytes + bytes.size() > worker_.capture_budget) {
+    stop_capture();  // this worker already holds its share of bodies being copied: not this one
+    return;
+  }
+  worker_.capture_bytes += bytes.size();
   capture_body_.append(bytes);
+}
+
+void ProxyExchange::stop_capture() {
+  if (!capturing_) return;
+  capturing_ = false;
+  worker_.capture_bytes -= capture_body_.size();
+  std::string().swap(capture_body_);
 }
 
 std::shared_ptr<const cache::CachedResponse> ProxyExchange::store_capture() {
   capturing_ = false;
+  worker_.capture_bytes -= capture_body_.size();
   auto entry = cache::seal_streamed_response(
       {&cache_.key, &decision_, response_.status, std::move(capture_head_), std::move(capture_body_),
        cache_headers(request_->head.headers, worker_.request_headers), response_unix_ms_});

@@ -62,6 +62,7 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
   bool serve_stale(bool upstream_failed);  // false: no stale entry to serve
   void begin_capture();
   void capture(std::string_view bytes);
+  void stop_capture();  // drops the copy and gives its bytes back to the worker's budget
   std::shared_ptr<const cache::CachedResponse> store_capture();
   void end_flight();  // lead of a coalesced fetch: release the waiters (exactly once)
   void arm_timer(int64_t ms);

@@ -38,6 +38,11 @@ struct WorkerContext {
   // worker's coalescing of concurrent misses (single-threaded, no locks).
   cache::ResponseStore* cache = nullptr;
   cache::Coalescer coalescer;
+  // Bytes of response bodies being copied for the cache right now, and the most this worker may
+  // hold (the node sets [cache] max_bytes / 4 / workers): many large cacheable downloads at once
+  // must not multiply into gigabytes of copies. Beyond it, responses pass through uncopied.
+  size_t capture_bytes = 0;
+  size_t capture_budget = 64u * 1024 * 1024;
   // Reused views of header lists in the cache library's type (no allocation per request).
   std::vector<cache::Header> request_headers, response_headers;
 

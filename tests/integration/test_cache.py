@@ -238,6 +238,19 @@ class CacheTest(IntegrationTest):
     def test_stale_if_error_on_dead_origin(self):
         self.stale_if_error(lambda o: o.kill())
 
+    def test_bodies_being_copied_are_bounded_per_worker(self):
+        # max_bytes 800 KB on one shard: an entry may be up to 800 KB, but one worker may hold
+        # only max_bytes / 4 = 200 KB of bodies being copied at once. A 300 KB response passes
+        # through uncopied (a later GET is a MISS again); a 100 KB one is stored.
+        o = self.start_origin()
+        node = self.cache_node(o, cache={"max_bytes": 800000, "shard_count": 1},
+                               api_gateway={"worker_threads": 1})
+        big, small = target("/big", cc="max-age=60", size=300000), target("/small", cc="max-age=60", size=100000)
+        self.assertEqual(len(self.get(node, big, cache="MISS").body), 300000)
+        self.assertEqual(len(self.get(node, big, cache="MISS").body), 300000)
+        self.get(node, small, cache="MISS")
+        self.assertEqual(len(self.get(node, small, cache="HIT").body), 100000)
+
     def test_capacity_bounds_entries_and_evicts(self):
         o = self.start_origin()
         node = self.cache_node(o, cache={"capacity": 5, "shard_count": 1})
