@@ -114,6 +114,7 @@ int release_command(const std::vector<std::string>& args) {
       "usage: x0tta6bl4 release list [--node URL]\n"
       "       x0tta6bl4 release start SERVICE --candidate HOST:PORT[,...] [--strategy canary|blue_green]\n"
       "                               [--steps 5,25,50,100] [--interval SECONDS] [--header X-Canary]\n"
+      "                               [--analysis-window SECONDS]\n"
       "       x0tta6bl4 release promote|pause|resume SERVICE\n"
       "       x0tta6bl4 release rollback|abort SERVICE [--reason TEXT]\n";
   Options o = parse(args);
@@ -133,6 +134,9 @@ int release_command(const std::vector<std::string>& args) {
       body["steps"] = steps;
     }
     if (o.flags.count("interval")) body["step_interval_s"] = std::atoi(o.flags["interval"].c_str());
+    if (o.flags.count("analysis-window")) {
+      body["analysis_window_s"] = std::atoi(o.flags["analysis-window"].c_str());
+    }
     return call(o, "POST", "/releases/" + service + "/start", body.dump());
   }
   if (verb == "rollback" || verb == "abort" || verb == "pause") {

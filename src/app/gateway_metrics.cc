@@ -1,6 +1,8 @@
 // Sampling the data plane for the autopilot (see gateway_metrics.h).
 #include "app/gateway_metrics.h"
 
+#include "release/release_controller.h"
+
 #include "telemetry/metrics.h"
 
 namespace x0::app {
@@ -47,6 +49,12 @@ std::vector<autopilot::ServiceSample> GatewayMetrics::sample_services(int64_t no
     for (const auto& e : active) s.healthy_endpoints += e->available(mono) ? 1 : 0;
     for (const auto& e : service->candidate) s.candidate_healthy += e->available(mono) ? 1 : 0;
     s.has_fallback = service->has_available_fallback(mono);
+    // Control thread only (as the autopilot's tick is): the release controller lives there.
+    if (s.in_release && node_.releases != nullptr) {
+      if (auto release = node_.releases->active(s.service)) {
+        s.analysis_window_ms = release->spec.analysis_window_ms;
+      }
+    }
     out.push_back(std::move(s));
   }
   return out;

@@ -50,8 +50,14 @@ std::vector<Decision> Autopilot::tick(int64_t now_ms) {
   return out;
 }
 
+// A release may bring its own (usually shorter) analysis window for the candidate rules.
+int64_t Autopilot::candidate_window(const Rule& rule, const Windows& w) {
+  return w.analysis_window_ms > 0 ? w.analysis_window_ms : rule.window_ms;
+}
+
 void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now_ms,
                                  std::vector<Decision>& out) {
+  w.analysis_window_ms = s.analysis_window_ms;
   for (const Rule& rule : policy_.rules) {
     Measurement m;
     std::string target = s.service;
@@ -89,7 +95,8 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
         }
         if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
         bool errors = rule.signal == Signal::kErrorRate;
-        WindowStats st = w.stable->over(rule.window_ms);
+        int64_t window = candidate_window(rule, w);
+        WindowStats st = w.stable->over(window);
         // A candidate tick is anomalous when it alone would breach the rule against stable's
         // whole window: the incident's first anomalous sample.
         BadTick bad;
@@ -97,7 +104,7 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
         double limit = stable_value + rule.above_stable_by.value_or(0.0);
         if (rule.above_stable_ratio) limit = std::max(limit, stable_value * *rule.above_stable_ratio);
         (errors ? bad.error_rate_above : bad.p95_ms_above) = limit;
-        WindowStats ca = w.candidate->over(rule.window_ms, bad);
+        WindowStats ca = w.candidate->over(window, bad);
         m.value = errors ? ca.error_rate : ca.p95_ms;
         m.samples = ca.requests;
         m.events = ca.errors;
@@ -121,8 +128,8 @@ Verdict Autopilot::candidate_verdict(const std::string& service) const {
   for (const Rule& rule : policy_.rules) {
     if (rule.scope != Scope::kCandidate) continue;
     if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
-    WindowStats ca = w.candidate->over(rule.window_ms);
-    WindowStats st = w.stable->over(rule.window_ms);
+    WindowStats ca = w.candidate->over(candidate_window(rule, w));
+    WindowStats st = w.stable->over(candidate_window(rule, w));
     bool errors = rule.signal == Signal::kErrorRate;
     Measurement m;
     m.value = errors ? ca.error_rate : ca.p95_ms;

@@ -27,6 +27,8 @@ struct ServiceSample {
   int healthy_endpoints = 0;  // of the set taking regular traffic
   int candidate_healthy = 0;  // of the candidate set during a release
   bool has_fallback = false;
+  // The release's own window for candidate rules (0: the rule's window_s).
+  int64_t analysis_window_ms = 0;
 };
 
 // Node-wide signals (absolute values or cumulative counts).
@@ -92,8 +94,10 @@ class Autopilot {
     std::unique_ptr<SignalWindow> stable;
     std::unique_ptr<SignalWindow> candidate;
     bool was_in_release = false;
+    int64_t analysis_window_ms = 0;  // from the last sample (see ServiceSample)
   };
   Windows& windows_for(const std::string& service);
+  static int64_t candidate_window(const Rule& rule, const Windows& w);
   void evaluate_service(const ServiceSample& s, Windows& w, int64_t now_ms, std::vector<Decision>& out);
   void evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<Decision>& out);
   void decide(const Rule& rule, const std::string& target, const Measurement& m, int64_t now_ms,

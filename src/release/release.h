@@ -46,6 +46,9 @@ struct ReleaseSpec {
   std::string header_name;  // empty: no override (canary); blue/green needs one
   std::string header_value = "always";
   SmokeCheck smoke;  // blue/green only
+  // The release's own analysis window for the policy's candidate rules (e.g. 1 s for a quick
+  // canary of a busy service); 0: the policy's windows.
+  int64_t analysis_window_ms = 0;
   bool operator==(const ReleaseSpec&) const = default;
 };
 

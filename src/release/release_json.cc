@@ -139,6 +139,11 @@ x0::Result<void> parse_start_options(const json& j, ReleaseSpec& spec) {
     if (!smoke) return std::unexpected(smoke.error());
     spec.smoke = *smoke;
   }
+  if (j.contains("analysis_window_s")) {
+    auto w = get_int(j, "analysis_window_s", 1, 3600);
+    if (!w) return std::unexpected(w.error());
+    spec.analysis_window_ms = *w * 1000;
+  }
   return {};
 }
 
@@ -174,6 +179,7 @@ json to_json(const Release& r, bool with_history) {
             {"step_interval_ms", r.spec.step_interval_ms},
             {"header", r.spec.header_name},
             {"header_value", r.spec.header_value},
+            {"analysis_window_ms", r.spec.analysis_window_ms},
             {"created_ms", r.created_ms},
             {"updated_ms", r.updated_ms},
             {"step_started_ms", r.step_started_ms},
@@ -244,6 +250,11 @@ x0::Result<Release> release_from_json(const json& j) {
   r.updated_ms = *updated;
   r.step_started_ms = *started;
   r.reason = *reason;
+  if (j.contains("analysis_window_ms")) {  // absent in files written before it existed
+    auto w = get_int(j, "analysis_window_ms", 0, 3600 * 1000);
+    if (!w) return bad("release " + r.id + ": " + w.error().detail);
+    r.spec.analysis_window_ms = *w;
+  }
   if (r.spec.strategy == Strategy::kBlueGreen) {
     auto smoke = j.find("smoke");
     if (smoke == j.end()) return bad("release " + r.id + ": smoke missing");
@@ -275,7 +286,7 @@ x0::Result<ReleaseSpec> parse_start_body(std::string_view body) {
   if (!j.is_object()) return bad("body: expected a JSON object");
   if (auto ok = check_keys(j,
                            {"strategy", "candidate", "steps", "step_interval_s", "step_interval_ms",
-                            "header", "header_value", "smoke"},
+                            "header", "header_value", "smoke", "analysis_window_s"},
                            "");
       !ok)
     return std::unexpected(ok.error());

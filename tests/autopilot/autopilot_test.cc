@@ -35,6 +35,7 @@ class ScriptedSource : public MetricSource {
   Side stable, candidate;
   bool in_release = true;
   int healthy = 2;
+  int64_t analysis_window_ms = 0;
   int64_t last_ms = 0;
 
   std::vector<ServiceSample> sample_services(int64_t now_ms) override {
@@ -48,6 +49,7 @@ class ScriptedSource : public MetricSource {
     s.candidate = CounterSample{now_ms, candidate.requests, candidate.errors, candidate.buckets};
     s.in_release = in_release;
     s.healthy_endpoints = healthy;
+    s.analysis_window_ms = analysis_window_ms;
     return {s};
   }
   std::vector<int64_t> restarts;
@@ -184,6 +186,39 @@ TEST(Autopilot, SlowCanaryIsRolledBack) {
   // The first slow tick is the incident's first anomalous sample, not the detection itself.
   EXPECT_GE(d.firing.first_anomalous_ms, 2000);
   EXPECT_LT(d.firing.first_anomalous_ms, d.firing.detected_ms);
+}
+
+TEST(Autopilot, AReleaseMayBringItsOwnShorterAnalysisWindow) {
+  // The policy analyses canaries over 30 s: after 30 healthy seconds, 1 s of a canary failing
+  // half its requests is diluted below the 5 % margin. A release with a 1 s analysis window
+  // is rolled back within that second.
+  auto policy = parse_policy(R"(
+[[rules]]
+name = "canary_error_rate"
+scope = "candidate"
+signal = "error_rate"
+above_stable_by = 0.05
+window_s = 30
+min_samples = 20
+severity = "SEV-2"
+action = "rollback"
+authority = "system"
+)", "slow.toml");
+  ASSERT_TRUE(policy.has_value()) << policy.error().detail;
+  for (int64_t own_window : {0, 1000}) {
+    ScriptedSource source;
+    source.stable.rps = 900;
+    source.candidate.rps = 100;
+    source.analysis_window_ms = own_window;
+    RecordingActuator actuator;
+    actuator.source = &source;
+    RecordingIncidents incidents;
+    Autopilot autopilot(*policy, source, actuator, incidents, false);
+    for (int64_t t = 0; t <= 30000; t += 100) autopilot.tick(t);
+    source.candidate.error_rate = 0.5;
+    for (int64_t t = 30100; t <= 31000; t += 100) autopilot.tick(t);
+    EXPECT_EQ(actuator.acted.size(), own_window > 0 ? 1u : 0u) << "own window " << own_window;
+  }
 }
 
 TEST(Autopilot, FrequentRestartsCountOnlyInsideTheWindow) {

@@ -357,9 +357,11 @@ class ReleaseTest(IntegrationTest):
         canary = self.start_origin(name="canary")
         url = f"http://127.0.0.1:{node.data_port}"
         r = self.run_cli("release", "start", "shop", "--candidate", canary.endpoint(),
-                         "--steps", "10,100", "--interval", "60", "--node", url)
+                         "--steps", "10,100", "--interval", "60", "--analysis-window", "2",
+                         "--node", url)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(json.loads(r.stdout)["weight_percent"], 10)
+        started = json.loads(r.stdout)
+        self.assertEqual((started["weight_percent"], started["analysis_window_ms"]), (10, 2000))
         r = self.run_cli("release", "rollback", "shop", "--reason", "operator says no", "--node", url)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["state"], "rolled_back")

@@ -31,6 +31,16 @@ TEST(StartBody, CanaryFromTheIssueExample) {
   EXPECT_EQ(spec->header_value, "always");
 }
 
+TEST(StartBody, ReleaseOwnAnalysisWindow) {
+  auto spec = parse_start_body(
+      R"({"strategy":"canary","candidate":["127.0.0.1:9003"],"analysis_window_s":2})");
+  ASSERT_TRUE(spec) << spec.error().detail;
+  EXPECT_EQ(spec->analysis_window_ms, 2000);
+  EXPECT_EQ(parse_start_body(R"({"strategy":"canary","candidate":["h:1"]})")->analysis_window_ms, 0);
+  EXPECT_NE(error_of(R"({"strategy":"canary","candidate":["h:1"],"analysis_window_s":0})"), "(accepted)");
+  EXPECT_NE(error_of(R"({"strategy":"canary","candidate":["h:1"],"analysis_window_s":"1"})"), "(accepted)");
+}
+
 TEST(StartBody, CanaryDefaults) {
   auto spec = parse_start_body(R"({"strategy":"canary","candidate":["[::1]:9003","h:1"]})");
   ASSERT_TRUE(spec) << spec.error().detail;
@@ -129,6 +139,7 @@ Release sample_release() {
 
 TEST(ReleaseJson, RoundTripCanaryAndBlueGreen) {
   Release r = sample_release();
+  r.spec.analysis_window_ms = 1000;
   auto back = release_from_json(to_json(r));
   ASSERT_TRUE(back) << back.error().detail;
   EXPECT_EQ(*back, r);
