@@ -70,6 +70,8 @@ Try:
   build/x0tta6bl4 release list ; build/x0tta6bl4 incident list
   curl -s -X POST 'http://localhost:9001/__fault?health=fail'   # break a stable origin ...
   curl -s http://localhost:8080/health | jq .dependencies.demo  # ... and watch it leave the pool
+  curl -si 'http://localhost:8080/page?cc=max-age%3D60' | grep -i x-cache   # twice: MISS, then HIT
+  curl -s -X POST http://localhost:8080/admin/cache/snapshot ; curl -s -X POST http://localhost:8080/admin/data/verify
 
 Ctrl-C stops the node, the origins and the load.
 MSG
