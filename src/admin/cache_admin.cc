@@ -8,6 +8,7 @@
 #include "cache/cache_metrics.h"
 #include "cache/response_store.h"
 #include "cache/snapshot.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace x0::admin {
@@ -20,11 +21,6 @@ constexpr size_t kMaxWarmResults = 100;
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 json corrupt_json(const std::vector<cache::CorruptEntry>& entries) {

@@ -9,6 +9,7 @@
 
 #include "admin/cache_admin.h"
 #include "admin/control_thread.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "http/serialize.h"
 #include "incident/incident_store.h"
@@ -20,11 +21,6 @@ using json = nlohmann::json;
 
 // How long /admin/data/verify waits on cache_io for the control thread's incident check.
 constexpr auto kIncidentVerifyWait = std::chrono::seconds(60);
-
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 Reply json_reply(int status, const json& body) { return Reply{status, body.dump(2) + "\n"}; }
 

@@ -14,13 +14,6 @@
 namespace x0::admin {
 namespace {
 
-bool wait_for(int fd, short events, int64_t deadline_ms) {
-  int64_t left = deadline_ms - net::EventLoop::monotonic_ms();
-  if (left <= 0) return false;
-  pollfd p{fd, events, 0};
-  return ::poll(&p, 1, static_cast<int>(left)) == 1;
-}
-
 bool clean(std::string_view s) {
   for (char c : s) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
@@ -83,7 +76,7 @@ Result<WarmFetch> warm_fetch(const net::SocketAddress& listener, const WarmTarge
   std::string where = listener.to_string();
   auto fd = net::connect_tcp(listener);
   if (!fd) return fail("warm_failed", "connect " + where + ": " + fd.error().detail);
-  if (!wait_for(fd->get(), POLLOUT, deadline)) return fail("warm_failed", "connect " + where + ": timeout");
+  if (!net::poll_until(fd->get(), POLLOUT, deadline)) return fail("warm_failed", "connect " + where + ": timeout");
   if (int err = net::connect_result(fd->get()); err != 0) {
     return fail("warm_failed", "connect " + where + ": " + std::strerror(err));
   }
@@ -91,7 +84,7 @@ Result<WarmFetch> warm_fetch(const net::SocketAddress& listener, const WarmTarge
                         "\r\nUser-Agent: x0tta6bl4-cache-warm\r\nAccept: */*\r\nConnection: close\r\n\r\n";
   size_t sent = 0;
   while (sent < request.size()) {
-    if (!wait_for(fd->get(), POLLOUT, deadline)) return fail("warm_failed", "send: timeout");
+    if (!net::poll_until(fd->get(), POLLOUT, deadline)) return fail("warm_failed", "send: timeout");
     ssize_t n = ::send(fd->get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     if (n <= 0) return fail("warm_failed", std::string("send: ") + std::strerror(errno));
@@ -110,7 +103,7 @@ Result<WarmFetch> warm_fetch(const net::SocketAddress& listener, const WarmTarge
     if (have_head && parsed.body_kind == http::BodyKind::kContentLength &&
         out.body_bytes >= parsed.content_length) break;
     if (have_head && parsed.body_kind == http::BodyKind::kChunked && tail.ends_with("0\r\n\r\n")) break;
-    if (!wait_for(fd->get(), POLLIN, deadline)) {
+    if (!net::poll_until(fd->get(), POLLIN, deadline)) {
       return fail("warm_failed", have_head ? "timeout reading the body" : "no HTTP answer in time");
     }
     ssize_t n = ::recv(fd->get(), buf, sizeof buf, 0);

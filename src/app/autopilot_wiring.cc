@@ -7,21 +7,13 @@
 #include <vector>
 
 #include "autopilot/ejection.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "incident/incident_store.h"
 #include "net/event_loop.h"
 #include "release/release_controller.h"
 
 namespace x0::app {
-namespace {
-
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
-
 bool NodeActuator::act(autopilot::Action action, const std::string& service,
                        const autopilot::Rule& rule, std::string* outcome) {
   bool ok = true;

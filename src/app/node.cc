@@ -16,6 +16,7 @@
 #include "app/escalation_tick.h"
 #include "app/smoke_check.h"
 #include "app/start_log.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "incident/incident_metrics.h"
 #include "gateway/access_log.h"
@@ -26,11 +27,6 @@ namespace {
 
 constexpr int64_t kStuckAfterMs = 3000;
 constexpr int64_t kControlTickMs = 100;  // autopilot and release steps: the MTTD resolution
-
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 gateway::TrafficSplits to_splits(const release::RoutingSet& routing) {
   gateway::TrafficSplits splits;

@@ -5,18 +5,10 @@
 
 #include "admin/cache_admin.h"
 #include "cache/cache_metrics.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace x0::app {
-namespace {
-
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
-
 NodeCache::NodeCache() = default;
 
 NodeCache::~NodeCache() {

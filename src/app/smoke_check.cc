@@ -15,20 +15,13 @@
 namespace x0::app {
 namespace {
 
-bool wait_for(int fd, short events, int64_t deadline_ms) {
-  int64_t left = deadline_ms - net::EventLoop::monotonic_ms();
-  if (left <= 0) return false;
-  pollfd p{fd, events, 0};
-  return ::poll(&p, 1, static_cast<int>(left)) == 1;
-}
-
 Result<int> get_status(const config::Endpoint& endpoint, const release::Release& r, int timeout_ms) {
   int64_t deadline = net::EventLoop::monotonic_ms() + timeout_ms;
   auto address = net::resolve(endpoint.host, endpoint.port);
   if (!address) return std::unexpected(address.error());
   auto fd = net::connect_tcp(*address);
   if (!fd) return std::unexpected(fd.error());
-  if (!wait_for(fd->get(), POLLOUT, deadline) || net::connect_result(fd->get()) != 0) {
+  if (!net::poll_until(fd->get(), POLLOUT, deadline) || net::connect_result(fd->get()) != 0) {
     return fail("smoke_failed", "cannot connect to " + endpoint.to_string());
   }
   std::string request = "GET " + r.spec.smoke.path + " HTTP/1.1\r\nHost: " + endpoint.to_string() +
@@ -40,7 +33,7 @@ Result<int> get_status(const config::Endpoint& endpoint, const release::Release&
   }
   std::string response;
   char buf[256];
-  while (response.size() < 12 && wait_for(fd->get(), POLLIN, deadline)) {
+  while (response.size() < 12 && net::poll_until(fd->get(), POLLIN, deadline)) {
     ssize_t n = ::recv(fd->get(), buf, sizeof buf, 0);
     if (n <= 0) break;
     response.append(buf, static_cast<size_t>(n));

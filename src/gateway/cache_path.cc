@@ -26,12 +26,6 @@ std::string_view origin_form_target(const http::RequestHead& head, std::string& 
 
 }  // namespace
 
-int64_t unix_now_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 cache::Headers cache_headers(const http::HeaderList& headers, std::vector<cache::Header>& scratch) {
   scratch.clear();
   for (const http::Header& h : headers) scratch.push_back({h.name, h.value});
@@ -56,7 +50,7 @@ bool answer_from_cache(WorkerContext& worker, const ServiceState& service, Endpo
   std::string target_scratch;
   probe.key = cache::CacheKey(head.method_text, head.host, origin_form_target(head, target_scratch));
   if (!rules.may_use_stored) return false;
-  cache::LookupResult found = worker.cache->lookup(probe.key, headers, unix_now_ms());
+  cache::LookupResult found = worker.cache->lookup(probe.key, headers, unix_ms());
   if (found.status == cache::LookupStatus::kHit &&
       cache::satisfies(rules, found.age_s, found.response->freshness.lifetime_s)) {
     double seconds = static_cast<double>(monotonic_ns() - started_ns) / 1e9;

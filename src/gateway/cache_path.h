@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cache/cache_key.h"
+#include "common/clock.h"
 #include "cache/cached_response.h"
 #include "gateway/route_table.h"
 #include "gateway/worker_context.h"
@@ -47,8 +48,5 @@ void record_cache_answer(const ServiceState& service, http::ServerConnection& co
 
 // The cache library's view of a header list (reuses scratch's storage: valid until its next use).
 cache::Headers cache_headers(const http::HeaderList& headers, std::vector<cache::Header>& scratch);
-
-// Wall-clock milliseconds: stored entries keep unix times so ages survive restarts.
-int64_t unix_now_ms();
 
 }  // namespace x0::gateway

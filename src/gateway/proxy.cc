@@ -60,7 +60,7 @@ void ProxyExchange::start(http::ServerConnection& client, const http::Request& r
   tried_.clear();
   side_ = side;
   cache_ = std::move(probe);
-  start_unix_ms_ = cache_.eligible ? unix_now_ms() : 0;
+  start_unix_ms_ = cache_.eligible ? unix_ms() : 0;
   client.set_pending(this);
   worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   build_upstream_request();
@@ -653,7 +653,7 @@ void ProxyExchange::on_coalesced(const cache::CoalescedOutcome& outcome) {
 
 void ProxyExchange::answer_from_entry(std::shared_ptr<const cache::CachedResponse> entry,
                                       const char* label) {
-  int64_t age = cache::current_age_s(entry->freshness, entry->stored_at_ms, unix_now_ms());
+  int64_t age = cache::current_age_s(entry->freshness, entry->stored_at_ms, unix_ms());
   const http::Request& request = *request_;  // owned by the connection until finish_response
   record_cache_answer(*service_, *client_, request, entry->status,
                       static_cast<double>(now_ns() - start_ns_) / 1e9, request_id_);
@@ -680,7 +680,7 @@ void ProxyExchange::begin_capture() {
   if (!cache_.may_store) return;
   cache::Headers request_headers = cache_headers(request_->head.headers, worker_.request_headers);
   cache_headers(response_.headers, worker_.response_headers);
-  response_unix_ms_ = unix_now_ms();
+  response_unix_ms_ = unix_ms();
   decision_ = cache::decide_storable({request_->head.method_text, request_headers, start_unix_ms_},
                                      {response_.status, worker_.response_headers, response_unix_ms_},
                                      service_->cache_rules);

@@ -5,10 +5,13 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "net/event_loop.h"
 
 namespace x0::net {
 
@@ -93,6 +96,13 @@ Result<Fd> connect_tcp(const SocketAddress& address) {
     return fail("connect_failed", "connect " + address.to_string() + ": " + std::strerror(errno));
   }
   return fd;
+}
+
+bool poll_until(int fd, short events, int64_t deadline_ms) {
+  int64_t left = deadline_ms - EventLoop::monotonic_ms();
+  if (left <= 0) return false;
+  pollfd p{fd, events, 0};
+  return ::poll(&p, 1, static_cast<int>(left)) == 1;
 }
 
 int connect_result(int fd) {

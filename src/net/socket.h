@@ -54,6 +54,9 @@ Result<Fd> listen_tcp(const SocketAddress& address, bool reuse_port, int backlog
 Result<Fd> connect_tcp(const SocketAddress& address);
 // 0 when the pending connect succeeded, else the errno value.
 int connect_result(int fd);
+// For the few blocking clients off the event loops (smoke checks, cache warming): waits until
+// fd is ready for `events` (POLLIN/POLLOUT) or the monotonic deadline passes (false).
+bool poll_until(int fd, short events, int64_t deadline_ms);
 
 void set_nodelay(int fd);
 // Peer IP as text ("127.0.0.1"), for X-Forwarded-For and loopback trust.
