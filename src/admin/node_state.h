@@ -15,7 +15,7 @@
 #include "config/config.h"
 #include "gateway/health_checker.h"
 #include "gateway/route_table.h"
-#include "telemetry/host_health.h"
+#include "telemetry/host_sampler.h"
 
 namespace x0::release {
 class ReleaseController;
@@ -73,9 +73,8 @@ struct NodeState {
   // False while the start-up snapshot restore runs; /health/startup answers 503 until then.
   std::atomic<bool> cache_restore_done{true};
 
-  // Host components are sampled by one caller at a time (HostProbe keeps rate state).
-  std::mutex host_probe_mu;
-  std::unique_ptr<telemetry::HostProbe> host_probe;
+  // Host components, sampled on the sampler's own thread; /health reads its latest snapshot.
+  std::unique_ptr<telemetry::HostSampler> host_sampler;
 };
 
 }  // namespace x0::admin

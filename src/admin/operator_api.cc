@@ -201,16 +201,13 @@ void OperatorApi::health(http::ServerConnection& conn, const http::Request& /*re
                          {"fallback_enabled", false},
                          {"links", 0}};
 
+  // The sampler's latest snapshot: no procfs read and no lock on this worker.
   json components = json::array();
-  {
-    std::lock_guard lock(node_.host_probe_mu);
-    if (node_.host_probe) {
-      for (auto& c : node_.host_probe->sample()) {
-        overall = telemetry::worst(overall, c.status);
-        components.push_back({{"name", c.name},
-                              {"status", telemetry::to_string(c.status)},
-                              {"details", c.details}});
-      }
+  if (auto host = node_.host_sampler ? node_.host_sampler->latest() : nullptr) {
+    for (const auto& c : *host) {
+      overall = telemetry::worst(overall, c.status);
+      components.push_back(
+          {{"name", c.name}, {"status", telemetry::to_string(c.status)}, {"details", c.details}});
     }
   }
   if (node_.draining.load()) overall = telemetry::worst(overall, Status::kDegraded);

@@ -144,8 +144,13 @@ bool Node::start() {
   state_.started_mono_ms = net::EventLoop::monotonic_ms();
   state_.config.store(config);
   state_.routes = &routes_;
-  state_.host_probe = std::make_unique<telemetry::HostProbe>(
-      config->node.data_dir, telemetry::HostThresholds{}, config->api_gateway.enable_dpdk);
+  // Host components are sampled off the workers; the first sample is taken here, so /health
+  // has every component from its first request. (The interval is read once, at start.)
+  state_.host_sampler = std::make_unique<telemetry::HostSampler>(
+      std::make_unique<telemetry::HostProbe>(config->node.data_dir, telemetry::HostThresholds{},
+                                             config->api_gateway.enable_dpdk),
+      std::chrono::milliseconds(config->performance_monitor.collection_interval_ms));
+  state_.host_sampler->start();
   state_.isolated.store(config->security.isolate);
 
   if (!start_control_plane(*config)) return false;

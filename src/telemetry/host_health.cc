@@ -11,60 +11,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "telemetry/procfs.h"
+
 namespace x0::telemetry {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using namespace detail;  // NOLINT(google-build-using-namespace): the procfs readers
 
 namespace {
-
-std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-std::optional<uint64_t> parse_u64(std::string_view s) {
-  uint64_t v = 0;
-  if (s.empty()) return std::nullopt;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return v;
-}
-
-std::optional<uint64_t> read_u64(const std::string& path) {
-  auto t = read_text(path);
-  return t ? parse_u64(trim(*t)) : std::nullopt;
-}
-
-// "Key:   123 kB" lines (meminfo, status, memory.stat "key 123") -> bytes when the unit is kB.
-std::map<std::string, uint64_t> read_keyed(const std::string& path) {
-  std::map<std::string, uint64_t> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream ls(line);
-    std::string key, unit;
-    uint64_t v = 0;
-    if (!(ls >> key >> v)) continue;
-    if (key.ends_with(":")) key.pop_back();
-    ls >> unit;
-    out[key] = unit == "kB" ? v * 1024 : v;
-  }
-  return out;
-}
-
-double ratio(uint64_t a, uint64_t b) {
-  return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
-}
 
 Status grade(double v, double degraded, double unhealthy) {
   return v >= unhealthy ? Status::kUnhealthy : v >= degraded ? Status::kDegraded : Status::kHealthy;
@@ -76,12 +31,6 @@ std::vector<std::string> list_dir(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename());
   std::sort(out.begin(), out.end());
   return out;
-}
-
-bool has_digits_after(std::string_view name, std::string_view prefix) {
-  if (!name.starts_with(prefix) || name.size() == prefix.size()) return false;
-  return std::all_of(name.begin() + static_cast<long>(prefix.size()), name.end(),
-                     [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
@@ -194,95 +143,6 @@ Component HostProbe::memory() {
   }
   d["reasons"] = reasons;
   return {"memory", s, d};
-}
-
-Component HostProbe::cpu() {
-  CpuSample cur;
-  int cores = 0;
-  {
-    std::ifstream in(options_.proc_root + "/stat");
-    for (std::string line; std::getline(in, line);) {
-      std::istringstream ls(line);
-      std::string key;
-      ls >> key;
-      if (key == "cpu") {
-        uint64_t v[8] = {};
-        for (auto& x : v) ls >> x;  // user nice system idle iowait irq softirq steal
-        for (auto x : v) cur.total += x;
-        cur.idle = v[3] + v[4];
-      } else if (has_digits_after(key, "cpu")) {
-        ++cores;
-      }
-    }
-  }
-  // Cgroup usage and quota: a quota of 1 core on a 64-core host is what the process feels.
-  std::optional<double> quota_cores;
-  std::string cpu_max = cgroup_file("cpu.max", "cpu", "cpu.cfs_quota_us");
-  if (!cpu_max.empty()) {
-    std::string dir = fs::path(cpu_max).parent_path();
-    if (cpu_max.ends_with("cpu.max")) {
-      std::istringstream ls(read_text(cpu_max).value_or(""));
-      std::string q, p;
-      ls >> q >> p;
-      auto qv = parse_u64(q), pv = parse_u64(p);
-      if (qv && pv && *pv > 0) quota_cores = ratio(*qv, *pv);
-      auto stat = read_keyed(dir + "/cpu.stat");
-      if (stat.count("usage_usec")) {
-        cur.cgroup_usage_usec = stat["usage_usec"];
-        cur.has_cgroup_usage = true;
-      }
-    } else {
-      auto qv = read_u64(cpu_max);  // "-1" does not parse: no quota
-      auto pv = read_u64(dir + "/cpu.cfs_period_us");
-      if (qv && pv && *pv > 0) quota_cores = ratio(*qv, *pv);
-      std::string acct = cgroup_file("cpuacct.usage", "cpuacct", "cpuacct.usage");
-      if (auto ns = acct.empty() ? std::nullopt : read_u64(acct)) {
-        cur.cgroup_usage_usec = *ns / 1000;
-        cur.has_cgroup_usage = true;
-      }
-    }
-  }
-  json d = {{"cores", cores}};
-  double busy = 0;
-  if (prev_cpu_ && cur.total > prev_cpu_->total) {
-    uint64_t dt = cur.total - prev_cpu_->total;
-    uint64_t di = cur.idle >= prev_cpu_->idle ? cur.idle - prev_cpu_->idle : 0;
-    busy = 1.0 - ratio(std::min(di, dt), dt);
-    d["window"] = "since_last_sample";
-    d["host_busy_ratio"] = busy;
-    // Wall time of the interval: the jiffies of all cpus divided by their number.
-    double wall_sec =
-        static_cast<double>(dt) / std::max(cores, 1) / static_cast<double>(sysconf(_SC_CLK_TCK));
-    if (quota_cores && cur.has_cgroup_usage && prev_cpu_->has_cgroup_usage && wall_sec > 0) {
-      double used_sec =
-          static_cast<double>(cur.cgroup_usage_usec -
-                              std::min(cur.cgroup_usage_usec, prev_cpu_->cgroup_usage_usec)) /
-          1e6;
-      double cg = used_sec / (wall_sec * *quota_cores);
-      d["cgroup_busy_ratio"] = cg;
-      busy = std::max(busy, cg);
-    }
-  } else {
-    busy = cur.total == 0 ? 0.0 : 1.0 - ratio(cur.idle, cur.total);
-    d["window"] = "since_boot";
-    d["host_busy_ratio"] = busy;
-  }
-  d["busy_ratio"] = busy;
-  d["cgroup_quota_cores"] = quota_cores ? json(*quota_cores) : json(nullptr);
-  if (auto la = read_text(options_.proc_root + "/loadavg")) {
-    double l1 = 0;
-    std::istringstream(*la) >> l1;
-    d["load1"] = l1;
-  }
-  Status s = grade(busy, thresholds_.cpu_degraded, thresholds_.cpu_unhealthy);
-  if (cur.total == 0) {
-    s = Status::kDegraded;
-    d["reason"] = "cannot read " + options_.proc_root + "/stat";
-  } else if (s != Status::kHealthy) {
-    d["reason"] = "cpu busy " + std::to_string(static_cast<int>(busy * 100)) + "%";
-  }
-  prev_cpu_ = cur;
-  return {"cpu", s, d};
 }
 
 Component HostProbe::disk() {

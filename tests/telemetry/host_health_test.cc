@@ -1,10 +1,12 @@
-// HostProbe against fixture /proc and /sys trees (healthy, stressed cgroup v2, cgroup v1) so each
-// threshold is exercised, and against this machine for sane real values.
+// HostProbe against fixture /proc and /sys trees (healthy, stressed cgroup v2, cgroup v1, a host
+// kept busy by other processes) so each threshold is exercised, and against this machine for
+// sane real values. The cpu window runs on a fake clock.
 #include "telemetry/host_health.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -56,8 +58,9 @@ TEST(HostProbe, HealthyFixture) {
   EXPECT_EQ(mem["rss_bytes"], 102400ull * 1024);
   const auto& cpu = find(cs, "cpu").details;
   EXPECT_EQ(cpu["cores"], 4);
-  EXPECT_DOUBLE_EQ(cpu["busy_ratio"].get<double>(), 0.2);
-  EXPECT_EQ(cpu["window"], "since_boot");
+  EXPECT_EQ(cpu["window"], "warming up");  // no number since boot
+  EXPECT_FALSE(cpu.contains("busy_ratio"));
+  EXPECT_FALSE(cpu.contains("host_busy_ratio"));
   EXPECT_DOUBLE_EQ(cpu["load1"].get<double>(), 0.5);
   const auto& disk = find(cs, "disk").details;
   EXPECT_EQ(disk["path"], "/data");
@@ -88,10 +91,11 @@ TEST(HostProbe, StressedFixtureCgroupV2) {
   EXPECT_EQ(mem.details["limit_bytes"], 3221225472ull);
   EXPECT_EQ(mem.details["used_bytes"], 3120562176ull - 20971520ull);  // minus inactive_file
   EXPECT_EQ(mem.details["reasons"].size(), 2u);                       // ratio and RSS > 2.4 GB
-  const auto& cpu = find(cs, "cpu");
-  EXPECT_EQ(cpu.status, Status::kUnhealthy);
-  EXPECT_NEAR(cpu.details["busy_ratio"].get<double>(), 0.97, 1e-9);
+  const auto& cpu = find(cs, "cpu");  // 97% busy since boot: not graded, warming up
+  EXPECT_EQ(cpu.status, Status::kHealthy);
+  EXPECT_EQ(cpu.details["window"], "warming up");
   EXPECT_EQ(cpu.details["cores"], 2);
+  EXPECT_DOUBLE_EQ(cpu.details["cores_available"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(cpu.details["cgroup_quota_cores"].get<double>(), 1.0);
   const auto& net = find(cs, "network");
   EXPECT_EQ(net.status, Status::kDegraded);
@@ -121,11 +125,8 @@ TEST(HostProbe, CgroupV1Fallback) {
 TEST(HostProbe, ThresholdsAreConfigurable) {
   HostThresholds t;
   t.memory_degraded_ratio = 0.2;  // healthy fixture is at 0.25
-  t.cpu_degraded = 0.1;
-  t.cpu_unhealthy = 0.15;  // healthy fixture is at 0.2
   HostProbe p("/data", t, false, fixture("healthy"));
   EXPECT_EQ(p.memory().status, Status::kDegraded);
-  EXPECT_EQ(p.cpu().status, Status::kUnhealthy);
 }
 
 TEST(HostProbe, DiskThresholds) {
@@ -142,9 +143,11 @@ TEST(HostProbe, DiskThresholds) {
   EXPECT_EQ(HostProbe("/data", {}, false, o).disk().status, Status::kDegraded);
 }
 
-// Copies a fixture to a scratch dir so a test can change files between samples.
+// Copies a fixture to a scratch dir so a test can change files between samples, and drives the
+// probe's clock.
 struct ScratchHost {
   fs::path root;
+  int64_t now_ms = 1'000'000;
   explicit ScratchHost(const std::string& name) {
     root = fs::temp_directory_path() / ("x0_tel_" + std::to_string(getpid()) + "_" + name);
     fs::remove_all(root);
@@ -152,36 +155,183 @@ struct ScratchHost {
   }
   ~ScratchHost() { fs::remove_all(root); }
   void write(const std::string& rel, const std::string& text) { std::ofstream(root / rel) << text; }
-  HostProbeOptions options() const {
+  void remove(const std::string& rel) { fs::remove(root / rel); }
+  HostProbeOptions options() {
     HostProbeOptions o;
     o.proc_root = root / "proc";
     o.sys_root = root / "sys";
     o.dev_root = root / "dev";
     o.disk_space = [](const std::string&) { return DiskSpace{1000, 500, 500}; };
+    o.now_ms = [this] { return now_ms; };
     return o;
   }
 };
 
-TEST(HostProbe, CpuBusyIsSinceThePreviousSample) {
-  ScratchHost h("stressed");  // 1 core quota on 2 cores
+const double kHz = static_cast<double>(sysconf(_SC_CLK_TCK));
+
+// /proc/self/stat with utime + stime worth `cpu_sec` seconds (the command name has a space and
+// parentheses, as a renamed thread may).
+std::string self_stat(double cpu_sec) {
+  auto ticks = static_cast<uint64_t>(cpu_sec * kHz + 0.5);
+  return "4242 (x0tta6bl4 (gw)) R 1 4242 4242 0 -1 4194560 100 0 0 0 " + std::to_string(ticks) +
+         " 0 0 0 20 0 4 0 100 12345678 2500\n";
+}
+
+// busy_host: 2 cores, no quota, the node used 5 s so far (500 ticks at 100 Hz), PSI some 99.5%.
+// Ten seconds later with every jiffy of both cores busy (other processes) and the node at
+// `node_sec` of cpu over those 10 s.
+void ten_busy_seconds(ScratchHost& h, double node_sec) {
+  h.now_ms += 10'000;
+  h.write("proc/stat",
+          "cpu  102000 0 20000 80000 0 0 0 0 0 0\ncpu0 0 0 0 0\ncpu1 0 0 0 0\n");  // +2000 busy
+  h.write("proc/self/stat", self_stat(5.0 + node_sec));
+}
+
+TEST(HostCpu, FirstReadingIsWarmingUpNotSinceBoot) {
+  ScratchHost h("busy_host");
+  h.write("proc/self/stat", self_stat(5.0));
   HostProbe p("/data", {}, false, h.options());
-  EXPECT_EQ(p.cpu().status, Status::kUnhealthy);  // 97% since boot
-  // Next 10 s on 2 cores: 2000 jiffies, 1800 idle -> 10% host busy.
-  h.write("proc/stat", "cpu  9100 0 800 2100 0 0 0 0 0 0\ncpu0 0\ncpu1 0\n");
-  // Cgroup used 2 s of its 10 s x 1 core -> 20%.
-  h.write("sys/fs/cgroup/gw.slice/cpu.stat", "usage_usec 7000000\n");
-  Component c = p.cpu();
-  EXPECT_EQ(c.details["window"], "since_last_sample");
-  EXPECT_NEAR(c.details["host_busy_ratio"].get<double>(), 0.1, 1e-9);
-  EXPECT_NEAR(c.details["cgroup_busy_ratio"].get<double>(),
-              0.2 * static_cast<double>(sysconf(_SC_CLK_TCK)) / 100.0, 1e-9);
+  Component c = p.cpu();  // since boot the host is 50% busy: not a number we grade
   EXPECT_EQ(c.status, Status::kHealthy);
-  // Cgroup saturated its quota although the host is mostly idle: 9.7 s of 10 s.
-  h.write("proc/stat", "cpu  9200 0 900 3900 0 0 0 0 0 0\ncpu0 0\ncpu1 0\n");
-  h.write("sys/fs/cgroup/gw.slice/cpu.stat", "usage_usec 16700000\n");
-  if (sysconf(_SC_CLK_TCK) == 100) {
-    EXPECT_EQ(p.cpu().status, Status::kUnhealthy);
-  }
+  EXPECT_EQ(c.details["window"], "warming up");
+  EXPECT_FALSE(c.details.contains("host_busy_ratio"));
+  EXPECT_FALSE(c.details.contains("node_busy_ratio"));
+  h.now_ms += 500;  // under a second: still no window
+  h.write("proc/self/stat", self_stat(5.5));
+  EXPECT_EQ(p.cpu().details["window"], "warming up");
+  h.now_ms += 500;
+  c = p.cpu();
+  EXPECT_EQ(c.details["window"], "measured");
+  EXPECT_EQ(c.details["window_ms"], 1000);
+  EXPECT_NEAR(c.details["node_busy_ratio"].get<double>(), 0.25, 1e-9);  // 0.5 s of 2 cores x 1 s
+}
+
+TEST(HostCpu, HostFullyBusyByOtherProcessesIsNeverUnhealthy) {
+  ScratchHost h("busy_host");
+  h.remove("proc/pressure/cpu");  // a kernel without PSI: only the busy fraction is known
+  h.write("proc/self/stat", self_stat(5.0));
+  HostProbe p("/data", {}, false, h.options());
+  p.cpu();
+  ten_busy_seconds(h, 0.5);  // the node used 0.5 s of its 20 core-seconds
+  Component c = p.cpu();
+  EXPECT_DOUBLE_EQ(c.details["host_busy_ratio"].get<double>(), 1.0);
+  EXPECT_NEAR(c.details["node_busy_ratio"].get<double>(), 0.025, 1e-9);
+  EXPECT_EQ(c.status, Status::kHealthy) << c.details.dump();
+  EXPECT_TRUE(c.details["pressure"].is_null());
+  EXPECT_TRUE(c.details["reasons"].empty());
+}
+
+TEST(HostCpu, PressureIsReportedAndDegradesAtMost) {
+  ScratchHost h("busy_host");
+  h.write("proc/self/stat", self_stat(5.0));
+  HostProbe p("/data", {}, false, h.options());
+  Component c = p.cpu();
+  EXPECT_DOUBLE_EQ(c.details["pressure"]["some_avg10"].get<double>(), 99.5);
+  EXPECT_DOUBLE_EQ(c.details["pressure"]["full_avg10"].get<double>(), 0.0);
+  ten_busy_seconds(h, 0.5);
+  c = p.cpu();
+  EXPECT_EQ(c.status, Status::kDegraded) << c.details.dump();
+  ASSERT_EQ(c.details["reasons"].size(), 1u);
+  EXPECT_NE(c.details["reasons"][0].get<std::string>().find("cpu pressure: some"),
+            std::string::npos);
+  // A kernel with only the "some" line (before 5.13): no full figure is made up.
+  h.write("proc/pressure/cpu", "some avg10=3.25 avg60=1.00 avg300=0.50 total=42\n");
+  h.now_ms += 1000;
+  c = p.cpu();
+  EXPECT_DOUBLE_EQ(c.details["pressure"]["some_avg10"].get<double>(), 3.25);
+  EXPECT_FALSE(c.details["pressure"].contains("full_avg10"));
+  EXPECT_EQ(c.status, Status::kHealthy) << c.details.dump();
+}
+
+TEST(HostCpu, NodeShareHighDegradesEvenWhenCritical) {
+  ScratchHost h("busy_host");
+  h.remove("proc/pressure/cpu");
+  h.write("proc/self/stat", self_stat(5.0));
+  HostProbe p("/data", {}, false, h.options());
+  p.cpu();
+  ten_busy_seconds(h, 17.0);  // 85% of 2 cores x 10 s
+  Component c = p.cpu();
+  EXPECT_NEAR(c.details["node_busy_ratio"].get<double>(), 0.85, 1e-9);
+  EXPECT_NEAR(c.details["busy_ratio"].get<double>(), 0.85, 1e-9);
+  EXPECT_EQ(c.status, Status::kDegraded);
+  EXPECT_EQ(c.details["reasons"][0], "node cpu 85% of its cores");
+  h.now_ms += 10'000;
+  h.write("proc/self/stat", self_stat(22.0 + 20.0));  // every core-second of the window
+  c = p.cpu();
+  EXPECT_DOUBLE_EQ(c.details["node_busy_ratio"].get<double>(), 1.0);
+  EXPECT_EQ(c.status, Status::kDegraded);  // critical, yet the node still serves
+  EXPECT_EQ(c.details["reasons"][0], "node cpu 100% of its cores (critical)");
+}
+
+TEST(HostCpu, QuotaAffinityAndThrottlingDecideTheCores) {
+  ScratchHost h("busy_host");
+  h.remove("proc/pressure/cpu");
+  h.write("sys/fs/cgroup/gw.slice/cpu.max", "50000 100000\n");  // half a core
+  h.write("proc/self/stat", self_stat(5.0));
+  HostProbe p("/data", {}, false, h.options());
+  Component c = p.cpu();
+  EXPECT_DOUBLE_EQ(c.details["cgroup_quota_cores"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(c.details["cores_available"].get<double>(), 0.5);
+  // 10 s: the node used 2 s (40% of its half core), 100 periods of which 60 throttled.
+  h.write("sys/fs/cgroup/gw.slice/cpu.stat",
+          "usage_usec 7000000\nnr_periods 100\nnr_throttled 60\nthrottled_usec 3000000\n");
+  ten_busy_seconds(h, 2.0);
+  c = p.cpu();
+  EXPECT_NEAR(c.details["node_busy_ratio"].get<double>(), 0.4, 1e-9);
+  EXPECT_NEAR(c.details["cgroup_busy_ratio"].get<double>(), 0.4, 1e-9);
+  EXPECT_NEAR(c.details["cgroup_throttled_ratio"].get<double>(), 0.6, 1e-9);
+  EXPECT_EQ(c.status, Status::kDegraded);
+  EXPECT_EQ(c.details["reasons"][0], "cgroup quota throttled the node in 60% of its periods");
+  // Pinned to one cpu of the two: the share is of that one.
+  h.write("sys/fs/cgroup/gw.slice/cpu.max", "max 100000\n");
+  h.write("proc/self/status", "Name:\tx0tta6bl4\nCpus_allowed_list:\t1\n");
+  h.now_ms += 10'000;
+  h.write("proc/self/stat", self_stat(7.0 + 5.0));
+  c = p.cpu();
+  EXPECT_DOUBLE_EQ(c.details["cores_available"].get<double>(), 1.0);
+  EXPECT_NEAR(c.details["node_busy_ratio"].get<double>(), 0.5, 1e-9);
+}
+
+TEST(HostCpu, StressedCgroupSinceThePreviousWindow) {
+  ScratchHost h("stressed");  // 1 core quota on 2 cores, 97% host busy since boot
+  h.write("proc/self/stat", self_stat(4.0));
+  HostProbe p("/data", {}, false, h.options());
+  EXPECT_EQ(p.cpu().status, Status::kHealthy);
+  // Next 10 s on 2 cores: 2000 jiffies, 1800 idle -> 10% host busy; cgroup and node 2 s of
+  // their 10 s x 1 core -> 20%.
+  h.now_ms += 10'000;
+  h.write("proc/stat", "cpu  9100 0 800 2100 0 0 0 0 0 0\ncpu0 0\ncpu1 0\n");
+  h.write("sys/fs/cgroup/gw.slice/cpu.stat", "usage_usec 7000000\n");
+  h.write("proc/self/stat", self_stat(6.0));
+  Component c = p.cpu();
+  EXPECT_NEAR(c.details["host_busy_ratio"].get<double>(), 0.1, 1e-9);
+  EXPECT_NEAR(c.details["cgroup_busy_ratio"].get<double>(), 0.2, 1e-9);
+  EXPECT_NEAR(c.details["node_busy_ratio"].get<double>(), 0.2, 1e-9);
+  EXPECT_EQ(c.status, Status::kHealthy);
+  // A missing /proc/self/stat cannot be graded: degraded with the reason, not healthy by luck.
+  h.remove("proc/self/stat");
+  h.now_ms += 10'000;
+  c = p.cpu();
+  EXPECT_EQ(c.status, Status::kDegraded);
+  EXPECT_NE(c.details["reasons"][0].get<std::string>().find("self/stat"), std::string::npos);
+}
+
+TEST(HostCpu, ThresholdsAndWindowAreConfigurable) {
+  ScratchHost h("busy_host");
+  h.remove("proc/pressure/cpu");
+  h.write("proc/self/stat", self_stat(5.0));
+  HostThresholds t;
+  t.cpu_degraded = 0.1;
+  t.cpu_window_ms = 5000;
+  HostProbe p("/data", t, false, h.options());
+  p.cpu();
+  h.now_ms += 4000;
+  EXPECT_EQ(p.cpu().details["window"], "warming up");
+  h.now_ms += 1000;
+  h.write("proc/self/stat", self_stat(7.0));  // 2 s of 2 cores x 5 s = 20%
+  Component c = p.cpu();
+  EXPECT_EQ(c.details["window_ms"], 5000);
+  EXPECT_EQ(c.status, Status::kDegraded);
 }
 
 TEST(HostProbe, NetworkErrorsSinceThePreviousSample) {
@@ -199,8 +349,13 @@ TEST(HostProbe, NetworkErrorsSinceThePreviousSample) {
 }
 
 TEST(HostProbe, ThisMachineGivesSaneValues) {
-  HostProbe p(fs::temp_directory_path(), {}, /*dpdk_enabled=*/false);
+  HostThresholds t;
+  t.cpu_window_ms = 50;
+  HostProbe p(fs::temp_directory_path(), t, /*dpdk_enabled=*/false);
   p.sample();
+  // Spend a little cpu so the window has something to measure.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(80);
+  for (volatile uint64_t spin = 0; std::chrono::steady_clock::now() < until;) spin = spin + 1;
   auto cs = p.sample();
   ASSERT_EQ(names(cs), kOrder);
   const auto& mem = find(cs, "memory").details;
@@ -208,8 +363,16 @@ TEST(HostProbe, ThisMachineGivesSaneValues) {
   EXPECT_GT(mem["limit_bytes"].get<uint64_t>(), mem["used_bytes"].get<uint64_t>());
   const auto& cpu = find(cs, "cpu").details;
   EXPECT_EQ(cpu["cores"].get<long>(), sysconf(_SC_NPROCESSORS_ONLN));
-  EXPECT_GE(cpu["busy_ratio"].get<double>(), 0.0);
-  EXPECT_LE(cpu["busy_ratio"].get<double>(), 1.0);
+  EXPECT_EQ(cpu["window"], "measured");
+  EXPECT_GE(cpu["window_ms"].get<int64_t>(), 50);
+  EXPECT_GE(cpu["node_busy_ratio"].get<double>(), 0.0);
+  EXPECT_LE(cpu["node_busy_ratio"].get<double>(), 1.0);
+  EXPECT_GE(cpu["host_busy_ratio"].get<double>(), 0.0);
+  EXPECT_LE(cpu["host_busy_ratio"].get<double>(), 1.0);
+  EXPECT_NE(find(cs, "cpu").status, Status::kUnhealthy);
+  if (fs::exists("/proc/pressure/cpu")) {
+    EXPECT_TRUE(cpu["pressure"].contains("some_avg10"));
+  }
   const auto& disk = find(cs, "disk").details;
   EXPECT_GT(disk["total_bytes"].get<uint64_t>(), 0u);
   EXPECT_GT(disk["used_ratio"].get<double>(), 0.0);
