@@ -114,10 +114,13 @@ std::string http_date(std::time_t t) {
   return buf;
 }
 
-// The headers asked for by cc=, vary=, expires= and age= (see origin.h).
+// The headers asked for by cc=, vary=, expires= and age= (see origin.h), and set_cookie=<v>
+// (Set-Cookie: <v>, for the cache's never-store-Set-Cookie tests).
 void append_cache_headers(std::string& out, std::string_view query) {
   if (query.empty()) return;
   if (auto cc = http::query_param(query, "cc")) http::append_header(out, "Cache-Control", header_safe(*cc));
+  if (auto cookie = http::query_param(query, "set_cookie"))
+    http::append_header(out, "Set-Cookie", header_safe(*cookie));
   if (auto vary = http::query_param(query, "vary")) http::append_header(out, "Vary", header_safe(*vary));
   if (auto age = http::query_param(query, "age")) http::append_header(out, "Age", header_safe(*age));
   if (auto expires = http::query_param(query, "expires")) {

@@ -219,6 +219,7 @@ StoreDecision decide_storable(const RequestFacts& req, const ResponseFacts& resp
   if (req.method != "GET" && req.method != "HEAD") return no("method");
   const CacheControl qcc = cache_control_of(req.headers);
   if (qcc.no_store) return no("request_no_store");
+  if (!rules.ignore_cookies && has_header(req.headers, "cookie")) return no("cookie");
   const CacheControl cc = cache_control_of(resp.headers);
   if (cc.no_store) return no("no_store");
   if (cc.is_private) return no("private");
@@ -231,7 +232,9 @@ StoreDecision decide_storable(const RequestFacts& req, const ResponseFacts& resp
   if (!status_ok) return no("status");
   if (has_header(req.headers, "authorization") && !cc.is_public && !cc.s_maxage)
     return no("authorization");
-  if (has_header(resp.headers, "set-cookie") && !cc.is_public) return no("set_cookie");
+  // Not even with `public`: a shared entry would hand this cookie to every later client.
+  // (Varnish strips Set-Cookie and stores the rest in some cases; refusing is simpler and safe.)
+  if (has_header(resp.headers, "set-cookie")) return no("set_cookie");
   if (cc.invalid_freshness) return no("invalid_freshness");
 
   bool conflict = false;
@@ -283,8 +286,14 @@ int64_t current_age_s(const Freshness& f, int64_t stored_at_ms, int64_t now_ms) 
   return f.initial_age_s + resident_ms / 1000;
 }
 
-RequestRules request_rules(Headers request_headers) {
+RequestRules request_rules(Headers request_headers, const RouteCacheRules& route) {
   RequestRules r;
+  if (!route.ignore_cookies && has_header(request_headers, "cookie")) {
+    r.may_use_stored = false;  // a stored page (or a coalesced fetch) may be another user's
+    r.may_store = false;
+  }
+  // Stored entries come from other clients; an authorised request gets its own answer.
+  if (has_header(request_headers, "authorization")) r.may_use_stored = false;
   bool has_cc = false;
   for (const Header& h : request_headers) has_cc |= iequals(h.name, "cache-control");
   const CacheControl cc = cache_control_of(request_headers);

@@ -36,11 +36,16 @@ std::optional<int64_t> parse_http_date(std::string_view s);
 // Non-negative decimal seconds, clamped to kMaxDeltaSeconds; nullopt if not digits.
 std::optional<int64_t> parse_delta_seconds(std::string_view s);
 
-// Per-route and global inputs (config: route `enabled`, `ttl_s`; [cache] stale_if_error_s).
+// Per-route and global inputs (config: route `enabled`, `ttl_s`, `cache_ignore_cookies`;
+// [cache] stale_if_error_s).
 struct RouteCacheRules {
   bool enabled = true;
   std::optional<int64_t> ttl_s;    // used only when the origin gives no explicit freshness
   int64_t stale_if_error_s = 300;  // default when the response has no stale-if-error
+  // The route's pages do not depend on the request's Cookie, so it is ignored for caching. Off:
+  // a request with a Cookie is neither stored nor answered from the cache, because origins
+  // personalise on cookies without saying so (no `private`, no `Vary: Cookie`).
+  bool ignore_cookies = false;
 };
 
 struct RequestFacts {
@@ -69,21 +74,28 @@ struct StoreDecision {
   VaryNames vary;
 };
 
-// RFC 9111 section 3 (storing) and 4.2 (freshness) for a shared cache.
+// RFC 9111 section 3 (storing) and 4.2 (freshness) for a shared cache, plus two rules of our
+// own: a request with a Cookie is not stored (unless rules.ignore_cookies), and a response
+// with Set-Cookie is never stored, whatever its Cache-Control (it would replay one user's
+// cookie to everyone).
 StoreDecision decide_storable(const RequestFacts& req, const ResponseFacts& resp,
                               const RouteCacheRules& rules);
 
 // current_age = initial_age + resident time (RFC 9111 4.2.3), in seconds, never negative.
 int64_t current_age_s(const Freshness& f, int64_t stored_at_ms, int64_t now_ms);
 
-// What the request's own Cache-Control allows (no-cache, max-age=0, Pragma: no-cache bypass the
-// cache; max-age=N, min-fresh, max-stale narrow it; no-store forbids storing the response).
+// What the request allows: its Cache-Control (no-cache, max-age=0, Pragma: no-cache bypass the
+// cache; max-age=N, min-fresh narrow it; no-store forbids storing the response) and its
+// credentials. A request with a Cookie (unless route.ignore_cookies) may neither use nor fill
+// the cache; one with Authorization may not use it (it may fill it only as decide_storable
+// allows, RFC 9111 3.5). may_use_stored = false also keeps the request out of the coalescer.
+// Without `route`, cookies are not ignored: the safe side.
 struct RequestRules {
   bool may_use_stored = true;
   bool may_store = true;
   std::optional<int64_t> max_age, min_fresh;  // constraints on a stored response's age
 };
-RequestRules request_rules(Headers request_headers);
+RequestRules request_rules(Headers request_headers, const RouteCacheRules& route = {});
 // Whether a fresh stored response of this age and lifetime satisfies the request's constraints.
 bool satisfies(const RequestRules& r, int64_t age_s, int64_t lifetime_s);
 

@@ -49,6 +49,7 @@ struct Service {
   bool required = true;            // /health/ready waits for it
   bool cache_enabled = true;       // TOML `cache`; false: the route never reads or stores it
   int64_t cache_ttl_s = 0;  // freshness when the origin gives none; 0 = [cache] default_ttl_s
+  bool cache_ignore_cookies = false;  // true: a request's Cookie does not keep it out of the cache
 };
 
 struct Listeners {

@@ -250,7 +250,8 @@ std::vector<Field> service_fields(Service& v) {
           i("max_idle_per_endpoint", &v.max_idle_per_endpoint, 0),
           b("required", &v.required),
           b("cache", &v.cache_enabled),
-          l("cache_ttl_s", &v.cache_ttl_s, 0)};
+          l("cache_ttl_s", &v.cache_ttl_s, 0),
+          b("cache_ignore_cookies", &v.cache_ignore_cookies)};
 }
 
 std::vector<Field> health_check_fields(HealthCheck& h) {

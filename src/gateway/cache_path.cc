@@ -44,7 +44,7 @@ bool answer_from_cache(WorkerContext& worker, const ServiceState& service, Endpo
   int64_t started_ns = monotonic_ns();
   probe.eligible = true;
   cache::Headers headers = cache_headers(head.headers, worker.request_headers);
-  cache::RequestRules rules = cache::request_rules(headers);
+  cache::RequestRules rules = cache::request_rules(headers, service.cache_rules);
   probe.may_use_stored = rules.may_use_stored;
   probe.may_store = rules.may_store;
   std::string target_scratch;

@@ -7,14 +7,16 @@
 namespace x0::gateway {
 namespace {
 
-// The cache rules of one route: the service may turn the cache off or set its own TTL (used
-// only when the origin gives no freshness); [cache] gives the defaults.
+// The cache rules of one route: the service may turn the cache off, set its own TTL (used
+// only when the origin gives no freshness) or declare that its pages ignore cookies; [cache]
+// gives the defaults.
 cache::RouteCacheRules cache_rules(const config::Cache& global, const config::Service& svc) {
   cache::RouteCacheRules rules;
   rules.enabled = global.enabled && svc.cache_enabled;
   if (svc.cache_ttl_s > 0) rules.ttl_s = svc.cache_ttl_s;
   else if (global.default_ttl_s > 0) rules.ttl_s = global.default_ttl_s;
   rules.stale_if_error_s = global.stale_if_error_s;
+  rules.ignore_cookies = svc.cache_ignore_cookies;
   return rules;
 }
 

@@ -64,7 +64,16 @@ struct Case {
 };
 
 RouteCacheRules route(std::optional<int64_t> ttl = std::nullopt, bool enabled = true) {
-  return RouteCacheRules{enabled, ttl, 300};
+  RouteCacheRules r;
+  r.enabled = enabled;
+  r.ttl_s = ttl;
+  return r;
+}
+
+RouteCacheRules ignoring_cookies(std::optional<int64_t> ttl) {
+  RouteCacheRules r = route(ttl);
+  r.ignore_cookies = true;
+  return r;
 }
 
 TEST(DecideStorable, Table) {
@@ -218,9 +227,44 @@ TEST(DecideStorable, Table) {
        200,
        {{"Cache-Control", "public, max-age=60"}, {"Set-Cookie", "a=b"}},
        route(),
-       true,
-       "ok",
-       60},
+       false,
+       "set_cookie",
+       0},
+      {"Set-Cookie s-maxage",
+       "GET",
+       {},
+       200,
+       {{"Cache-Control", "s-maxage=60"}, {"set-cookie", "a=b"}},
+       route(),
+       false,
+       "set_cookie",
+       0},
+      {"Set-Cookie with route ttl", "GET", {}, 200, {{"Set-Cookie", "a=b"}}, route(60), false,
+       "set_cookie", 0},
+      {"Set-Cookie on a route ignoring cookies",
+       "GET",
+       {},
+       200,
+       {{"Cache-Control", "public, max-age=60"}, {"Set-Cookie", "a=b"}},
+       ignoring_cookies(60),
+       false,
+       "set_cookie",
+       0},
+      {"Cookie with route ttl", "GET", {{"Cookie", "session=alice"}}, 200, {}, route(60), false,
+       "cookie", 0},
+      {"Cookie with public",
+       "GET",
+       {{"cookie", "session=alice"}},
+       200,
+       {{"Cache-Control", "public, max-age=60"}},
+       route(),
+       false,
+       "cookie",
+       0},
+      {"Cookie on a route ignoring cookies", "GET", {{"Cookie", "session=alice"}}, 200, {},
+       ignoring_cookies(60), true, "ok", 60},
+      {"Authorization with route ttl", "GET", {{"Authorization", "Bearer x"}}, 200, {}, route(60),
+       false, "authorization", 0},
       {"conflicting max-age",
        "GET",
        {},
@@ -314,6 +358,34 @@ TEST(RequestRules, BypassAndConstraints) {
   EXPECT_FALSE(satisfies(r, 11, 60));  // too old for this client
   EXPECT_FALSE(satisfies(r, 8, 12));   // not fresh for 5 more seconds
   EXPECT_TRUE(satisfies(request_rules({}), 59, 60));
+}
+
+// A Cookie keeps the request away from stored entries and in-flight fetches (may_use_stored
+// also decides coalescing) and from storing, unless the route ignores cookies.
+TEST(RequestRules, CookieNeitherUsesNorFillsTheCache) {
+  std::vector<Header> alice = {{"Cookie", "session=alice"}};
+  for (const RequestRules& r : {request_rules(alice), request_rules(alice, route(60))}) {
+    EXPECT_FALSE(r.may_use_stored);
+    EXPECT_FALSE(r.may_store);
+    EXPECT_FALSE(satisfies(r, 0, 60));
+  }
+  std::vector<Header> lower = {{"cookie", ""}};  // present, even empty
+  EXPECT_FALSE(request_rules(lower).may_use_stored);
+
+  RequestRules ignored = request_rules(alice, ignoring_cookies(60));
+  EXPECT_TRUE(ignored.may_use_stored);
+  EXPECT_TRUE(ignored.may_store);
+  // Ignoring cookies does not override the request's own Cache-Control.
+  std::vector<Header> no_store = {{"Cookie", "a=b"}, {"Cache-Control", "no-store"}};
+  EXPECT_FALSE(request_rules(no_store, ignoring_cookies(60)).may_store);
+}
+
+TEST(RequestRules, AuthorizationIsNotAnsweredFromTheCache) {
+  std::vector<Header> auth = {{"Authorization", "Bearer x"}};
+  for (const RequestRules& r : {request_rules(auth), request_rules(auth, ignoring_cookies(60))}) {
+    EXPECT_FALSE(r.may_use_stored);
+    EXPECT_TRUE(r.may_store);  // decide_storable applies RFC 9111 3.5 to the response
+  }
 }
 
 }  // namespace
