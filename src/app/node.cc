@@ -165,6 +165,15 @@ bool Node::start() {
   limits_.parse.max_body_bytes = static_cast<uint64_t>(config->api_gateway.max_body_bytes);
   limits_.header_timeout_ms = config->api_gateway.header_timeout_ms;
   limits_.idle_timeout_ms = config->api_gateway.idle_timeout_ms;
+  body_budget_ = std::make_unique<http::BodyBudget>(
+      static_cast<uint64_t>(config->api_gateway.memory_pool_size));
+  limits_.body_budget = body_budget_.get();
+
+  auto data_cap = static_cast<size_t>(config->api_gateway.max_connections);
+  auto probe_cap = static_cast<size_t>(config->api_gateway.max_probe_connections);
+  data_connections_ = std::make_unique<http::ConnectionBudget>("data", data_cap);
+  health_connections_ = std::make_unique<http::ConnectionBudget>("health", probe_cap);
+  metrics_connections_ = std::make_unique<http::ConnectionBudget>("metrics", probe_cap);
 
   health_checker_ = std::make_unique<gateway::HealthChecker>(routes_);
   state_.health_checker = health_checker_.get();
@@ -203,8 +212,7 @@ bool Node::start_worker(Worker& worker, const config::Config& config) {
   worker.context = std::make_unique<gateway::WorkerContext>(worker.loop, routes_, worker.index);
   worker.context->isolated = &state_.isolated;
   worker.context->cache = cache_.store();
-  worker.server = std::make_unique<http::Server>(worker.loop, limits_,
-                                                 static_cast<size_t>(config.api_gateway.max_connections));
+  worker.server = std::make_unique<http::Server>(worker.loop, limits_);
   worker.api_data = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kDataPlane);
   worker.api_health = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kHealthPort);
   worker.api_metrics = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kMetricsPort);
@@ -213,17 +221,19 @@ bool Node::start_worker(Worker& worker, const config::Config& config) {
     const char* name;
     const std::string& address;
     http::RequestHandler& handler;
+    http::ConnectionBudget& budget;
   };
-  Listener listeners[] = {{"data", config.listeners.data, *worker.data_plane},
-                          {"health", config.listeners.health, *worker.api_health},
-                          {"metrics", config.listeners.metrics, *worker.api_metrics}};
+  Listener listeners[] = {
+      {"data", config.listeners.data, *worker.data_plane, *data_connections_},
+      {"health", config.listeners.health, *worker.api_health, *health_connections_},
+      {"metrics", config.listeners.metrics, *worker.api_metrics, *metrics_connections_}};
   for (const Listener& l : listeners) {
     auto address = listener_address(l.address);
     if (!address) {
       log::error("NET", "bad listener address", {{"listener", l.name}, {"detail", address.error().detail}});
       return false;
     }
-    if (auto ok = worker.server->listen(*address, l.handler, true); !ok) {
+    if (auto ok = worker.server->listen(*address, l.handler, true, l.budget); !ok) {
       log::error("NET", "cannot listen", {{"listener", l.name}, {"detail", ok.error().detail}});
       return false;
     }
@@ -249,11 +259,38 @@ void Node::register_node_metrics() {
                      for (auto& w : workers_) total += static_cast<double>(w->context->pool.idle_count());
                      return total;
                    });
+  r.gauge_callback("request_body_bytes_buffered",
+                   "Request-body bytes held in memory, all connections ([api_gateway] memory_pool_size caps them).",
+                   {}, [this] { return static_cast<double>(body_budget_->used()); });
+  r.counter_callback("request_body_budget_refused_total",
+                     "Requests answered 503 because the request-body memory budget was spent.", {},
+                     [this] { return static_cast<double>(body_budget_->refused()); });
+  r.counter_callback("connection_pool_discarded_total",
+                     "Idle upstream connections closed because the upstream sent bytes or closed them.",
+                     {}, [this] {
+                       double total = 0;
+                       for (auto& w : workers_) total += static_cast<double>(w->context->pool.discarded());
+                       return total;
+                     });
   r.gauge_callback("client_connections", "Open client connections, all listeners.", {}, [this] {
     double total = 0;
     for (auto& w : workers_) total += static_cast<double>(w->server->connection_count());
     return total;
   });
+  for (const http::ConnectionBudget* b :
+       {data_connections_.get(), health_connections_.get(), metrics_connections_.get()}) {
+    telemetry::Labels listener{{"listener", b->listener()}};
+    r.gauge_callback("http_connections_open", "Open client connections by listener, node-wide.",
+                     listener, [b] { return static_cast<double>(b->open()); });
+    r.gauge_callback("http_connections_limit",
+                     "Node-wide connection limit by listener (max_connections for data, "
+                     "max_probe_connections for health and metrics).",
+                     listener, [b] { return static_cast<double>(b->limit()); });
+    r.counter_callback("http_connections_refused_total",
+                       "Connections answered 503 and closed because their listener was at its "
+                       "limit.",
+                       listener, [b] { return static_cast<double>(b->refused()); });
+  }
   r.gauge_callback("dpdk_port_up", "DPDK ports up (this build runs on kernel networking).",
                    {{"port", "none"}}, [] { return 0.0; });
   r.gauge_callback("dpdk_enabled", "1 when enable_dpdk is set in the config.", {}, [this] {
@@ -400,6 +437,10 @@ void Node::reload() {
     log::warn("CONFIG", "listener and worker changes take effect at the next restart");
   }
   apply_logging(*config);
+  data_connections_->set_limit(static_cast<size_t>(config->api_gateway.max_connections));
+  for (http::ConnectionBudget* probes : {health_connections_.get(), metrics_connections_.get()}) {
+    probes->set_limit(static_cast<size_t>(config->api_gateway.max_probe_connections));
+  }
   state_.config.store(config);
   state_.isolated.store(config->security.isolate);
   control_.post([this, config] {

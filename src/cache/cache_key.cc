@@ -35,23 +35,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string normalize_host(std::string_view host) {
-  host = trim(host);
-  if (!host.empty() && host.front() == '[') {
-    size_t close = host.find(']');
-    if (close != std::string_view::npos) host = host.substr(0, close + 1);
-  } else if (size_t colon = host.rfind(':');
-             colon != std::string_view::npos && host.find(':') == colon) {
-    host = host.substr(0, colon);  // exactly one colon: host:port
-  }
-  std::string out(host);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  while (!out.empty() && out.back() == '.') out.pop_back();  // "example.com." == "example.com"
-  return out;
-}
-
 CacheKey::CacheKey(std::string_view method, std::string_view host, std::string_view target) {
-  std::string h = normalize_host(host);
+  std::string_view h = host;
   text_.reserve(method.size() + h.size() + target.size() + 2);
   text_.append(method).push_back(' ');
   text_.append(h).push_back(' ');
@@ -68,7 +53,10 @@ CacheKey CacheKey::from_text(std::string_view text) {
   if (b == std::string_view::npos) return {};
   std::string_view host = text.substr(a + 1, b - a - 1);
   std::string_view target = text.substr(b + 1);
-  if (target.empty() || normalize_host(host) != host) return {};
+  // A canonical authority has no upper case and no trailing dot (older snapshots included).
+  bool canonical = !host.empty() && host.back() != '.' &&
+                   std::none_of(host.begin(), host.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (target.empty() || !canonical) return {};
   return CacheKey(text.substr(0, a), host, target);
 }
 

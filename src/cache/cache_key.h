@@ -1,4 +1,7 @@
-// Cache keys. The primary key is method + host (lower case, port stripped) + target (path?query);
+// Cache keys. The primary key is method + authority + target (path?query), where the authority
+// and path are the request's canonical ones (lower case, no trailing dot, default port removed,
+// other ports kept; dot-segments removed), computed once per request by the data plane so that
+// the key, routing and the forwarded Host can never disagree;
 // a primary key holds up to kMaxVariants variants told apart by the request's values of the
 // headers the stored response names in `Vary` (RFC 9111 4.1). The 64-bit hash picks the shard.
 // The cache never sees the HTTP parser's types: headers come in as string_view pairs.
@@ -21,13 +24,11 @@ using Headers = std::span<const Header>;
 // 64-bit hash of a byte string (FNV-1a with a murmur-style finaliser): stable across runs.
 uint64_t hash64(std::string_view s);
 
-// Lower case, port removed: "Example.COM:8080" -> "example.com", "[::1]:80" -> "[::1]".
-std::string normalize_host(std::string_view host);
-
 class CacheKey {
  public:
   CacheKey() = default;
-  // method is taken as given (methods are case-sensitive); target is "/path?query" as received.
+  // Taken as given: method (case-sensitive), authority (canonical, see above), target
+  // ("/path?query", normalised path).
   CacheKey(std::string_view method, std::string_view host, std::string_view target);
   // Rebuild from text() (snapshots). Returns an empty key if text is malformed.
   static CacheKey from_text(std::string_view text);

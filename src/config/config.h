@@ -73,7 +73,14 @@ struct ApiGateway {
   int max_header_bytes = 16384, max_headers = 100;
   int64_t max_body_bytes = 10 * 1024 * 1024;
   int header_timeout_ms = 10000, idle_timeout_ms = 60000, drain_timeout_ms = 10000;
-  int max_connections = 100000;
+  int max_connections = 100000;     // data listener, node-wide
+  int max_probe_connections = 256;  // health and metrics listeners, each, node-wide
+  // Peers whose X-Forwarded-For chain and X-Forwarded-*/X-Real-IP/Forwarded are believed
+  // (docs/SECURITY.md); from anyone else those fields are replaced or dropped.
+  std::vector<std::string> trusted_proxies;
+  bool allow_encoded_slash = false;  // "%2F" in a path: refused (400) unless set; kept encoded
+  bool allow_backslash = false;      // '\\' or "%5C" in a path: refused unless set
+  bool allow_trace = false;          // TRACE: 405 unless set (it reflects credentials)
 };
 
 struct Cache {

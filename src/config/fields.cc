@@ -3,6 +3,8 @@
 // docs/CONFIG.md; change both together.
 #include "config/fields.h"
 
+#include "common/address_ranges.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -129,6 +131,9 @@ std::optional<std::string> shape_ok(Shape shape, std::string& v) {
         return std::nullopt;
       return "expected a host name or \"*.domain\"";
     }
+    case Shape::kCidr:
+      if (AddressRanges::parse({v})) return std::nullopt;
+      return "expected an IP address or CIDR range such as \"10.0.0.0/8\"";
   }
   return std::nullopt;
 }
@@ -187,7 +192,12 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
             i("header_timeout_ms", &g.header_timeout_ms, 1),
             i("idle_timeout_ms", &g.idle_timeout_ms, 1),
             i("drain_timeout_ms", &g.drain_timeout_ms, 1),
-            i("max_connections", &g.max_connections, 1)};
+            i("max_connections", &g.max_connections, 1),
+            i("max_probe_connections", &g.max_probe_connections, 1),
+            sl("trusted_proxies", &g.trusted_proxies, Shape::kCidr),
+            b("allow_encoded_slash", &g.allow_encoded_slash),
+            b("allow_backslash", &g.allow_backslash),
+            b("allow_trace", &g.allow_trace)};
   }
   if (section == "cache") {
     auto& k = c.cache;

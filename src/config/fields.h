@@ -27,6 +27,7 @@ enum class Shape {
   kServiceName,  // [a-z0-9_-]+
   kNodeId,       // empty or [A-Za-z0-9._-]+
   kHostPattern,  // exact host or "*.example.com", stored lower case
+  kCidr,         // IPv4/IPv6 literal with an optional "/prefix"
 };
 
 using Target = std::variant<int*, int64_t*, uint16_t*, double*, bool*, std::string*,

@@ -16,14 +16,6 @@ int64_t monotonic_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-// The target as "/path?query" whatever form the request used (absolute-form included).
-std::string_view origin_form_target(const http::RequestHead& head, std::string& scratch) {
-  if (!head.target.empty() && head.target[0] == '/') return head.target;
-  scratch.assign(head.path.empty() ? std::string_view("/") : head.path);
-  if (!head.query.empty()) scratch.append("?").append(head.query);
-  return scratch;
-}
-
 }  // namespace
 
 cache::Headers cache_headers(const http::HeaderList& headers, std::vector<cache::Header>& scratch) {
@@ -33,7 +25,8 @@ cache::Headers cache_headers(const http::HeaderList& headers, std::vector<cache:
 }
 
 bool answer_from_cache(WorkerContext& worker, const ServiceState& service, EndpointRole side,
-                       http::ServerConnection& conn, const http::Request& request, CacheProbe& probe) {
+                       http::ServerConnection& conn, const http::Request& request,
+                       const RequestTarget& target, CacheProbe& probe) {
   probe = CacheProbe{};
   const http::RequestHead& head = request.head;
   bool method_ok = head.method == http::Method::kGet || head.method == http::Method::kHead;
@@ -47,8 +40,10 @@ bool answer_from_cache(WorkerContext& worker, const ServiceState& service, Endpo
   cache::RequestRules rules = cache::request_rules(headers, service.cache_rules);
   probe.may_use_stored = rules.may_use_stored;
   probe.may_store = rules.may_store;
-  std::string target_scratch;
-  probe.key = cache::CacheKey(head.method_text, head.host, origin_form_target(head, target_scratch));
+  thread_local std::string key_target;
+  key_target.assign(target.path);
+  if (!head.query.empty()) key_target.append("?").append(head.query);
+  probe.key = cache::CacheKey(head.method_text, target.authority, key_target);
   if (!rules.may_use_stored) return false;
   cache::LookupResult found = worker.cache->lookup(probe.key, headers, unix_ms());
   if (found.status == cache::LookupStatus::kHit &&

@@ -33,8 +33,10 @@ struct CacheProbe {
 // otherwise fills `probe` and returns false. Requests sent to a release's candidate bypass the
 // cache: the candidate must see its share of traffic (and smoke requests must reach it), and
 // its answers must never be served to clients of the stable version.
+// The key is the canonical authority and the normalised path with the query as received.
 bool answer_from_cache(WorkerContext& worker, const ServiceState& service, EndpointRole side,
-                       http::ServerConnection& conn, const http::Request& request, CacheProbe& probe);
+                       http::ServerConnection& conn, const http::Request& request,
+                       const RequestTarget& target, CacheProbe& probe);
 
 // Writes a stored response with `Age` and `X-Cache: <label>` and finishes the request. The
 // request must be the connection's current one.

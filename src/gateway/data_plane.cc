@@ -4,7 +4,10 @@
 #include <memory>
 
 #include "common/log.h"
+#include "gateway/head_rewrite.h"
 #include "gateway/proxy.h"
+#include "http/authority.h"
+#include "http/path_normalize.h"
 
 namespace x0::gateway {
 namespace {
@@ -31,8 +34,29 @@ bool is_reserved_path(std::string_view path) {
 }
 
 void DataPlane::handle(http::ServerConnection& conn, const http::Request& request) {
-  std::string_view path = request.head.path;
-  if (operator_api_ != nullptr && is_reserved_path(path)) {
+  const http::RequestHead& head = request.head;
+  const RouteTable& table = worker_.routes.get();
+  // The node is a reverse proxy: no tunnels, no server-wide OPTIONS, no reflection of a
+  // request's credentials back at the page that sent it (TRACE) unless an operator wants it.
+  if (head.method == http::Method::kConnect) {
+    refuse(conn, 501, "not_implemented", "CONNECT is not supported: this is a reverse proxy");
+    return;
+  }
+  if (head.path == "*") {
+    refuse(conn, 405, "method_not_allowed", "OPTIONS * is not supported", "Allow: \r\n");
+    return;
+  }
+  if (const char* bad = http::normalize_path(head.path, table.policy().path, path_)) {
+    refuse(conn, 400, "bad_path", bad);
+    return;
+  }
+  if (operator_api_ != nullptr && is_reserved_path(path_)) {
+    // Operator endpoints are matched on the exact path: one that is only reserved once
+    // normalised ("/x/../admin/cache/clear") is a probe, not an operator.
+    if (path_ != head.path) {
+      refuse(conn, 400, "bad_path", "operator endpoints take normalised paths only");
+      return;
+    }
     operator_api_->handle(conn, request);
     return;
   }
@@ -42,16 +66,26 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
                  R"({"error":"isolated","detail":"this node is isolated: external traffic is blocked"})");
     return;
   }
-  const RouteTable& table = worker_.routes.get();
-  const ServiceState* service = table.route(request.head.host, path);
+  if (head.method == http::Method::kTrace && !table.policy().allow_trace) {
+    refuse(conn, 405, "method_not_allowed", "TRACE is disabled ([api_gateway] allow_trace)",
+           "Allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n");
+    return;
+  }
+  if (const char* bad = refuse_upstream_request(head)) {
+    refuse(conn, 400, "bad_request", bad);
+    return;
+  }
+  http::canonical_authority(head.host, head.default_port, authority_);
+  const ServiceState* service = table.route(authority_, path_);
   if (service == nullptr) {
     conn.respond(404, "application/json",
                  R"({"error":"no_route","detail":"no service matches this host and path"})");
     return;
   }
+  RequestTarget target{path_, authority_, table.policy().trusted_proxies.contains(conn.peer())};
   EndpointRole side = choose_side(worker_, *service, request.head.headers);
   CacheProbe probe;
-  if (answer_from_cache(worker_, *service, side, conn, request, probe)) return;
+  if (answer_from_cache(worker_, *service, side, conn, request, target, probe)) return;
   auto* exchange = static_cast<ProxyExchange*>(conn.attachment());
   if (exchange == nullptr) {
     std::unique_ptr<http::PendingResponse> owned;
@@ -69,7 +103,7 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
     exchange = static_cast<ProxyExchange*>(owned.get());
     conn.set_attachment(std::move(owned));
   }
-  exchange->start(conn, request, worker_.routes.shared(), *service, side, std::move(probe));
+  exchange->start(conn, request, target, worker_.routes.shared(), *service, side, std::move(probe));
 }
 
 DataPlane::~DataPlane() = default;
@@ -80,6 +114,14 @@ void DataPlane::on_bad_request(http::ServerConnection& conn, int status, const c
   if (by_status[code] == nullptr) by_status[code] = bad_requests(code);
   by_status[code]->inc();
   log::debug("HTTP", "request refused", {{"status", status}, {"reason", reason}, {"peer", conn.peer_ip()}});
+}
+
+void DataPlane::refuse(http::ServerConnection& conn, int status, std::string_view error,
+                       const char* detail, std::string_view extra_headers) {
+  on_bad_request(conn, status, detail);
+  std::string body = R"({"error":")";
+  body.append(error).append(R"(","detail":")").append(detail).append("\"}");
+  conn.respond(status, "application/json", body, extra_headers);
 }
 
 }  // namespace x0::gateway

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,8 +26,15 @@ class DataPlane final : public http::RequestHandler {
   void on_bad_request(http::ServerConnection& conn, int status, const char* reason) override;
 
  private:
+  // A JSON error of the data plane's own (counted as a bad request). detail is static text.
+  void refuse(http::ServerConnection& conn, int status, std::string_view error, const char* detail,
+              std::string_view extra_headers = {});
+
   WorkerContext& worker_;
   http::RequestHandler* operator_api_;
+  // The current request's normalised path and canonical authority (capacity reused). Valid
+  // only during handle(): an exchange copies what it keeps.
+  std::string path_, authority_;
   // Exchanges not attached to a connection. An exchange is attached while its request runs and
   // comes back here when it ends, so idle keep-alive connections hold none.
   std::vector<std::unique_ptr<http::PendingResponse>> spare_exchanges_;

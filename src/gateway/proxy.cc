@@ -13,26 +13,16 @@
 
 #include "common/log.h"
 #include "gateway/access_log.h"
+#include "gateway/head_rewrite.h"
 #include "http/serialize.h"
 
 namespace x0::gateway {
 namespace {
 
-constexpr std::string_view kVia = "1.1 x0tta6bl4";
-
 int64_t now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-// Headers the proxy sets itself or that only describe the client hop.
-bool drop_request_header(std::string_view name, const http::HeaderList& headers) {
-  using http::iequals;
-  if (iequals(name, "Transfer-Encoding")) return false;  // chunked bodies are forwarded as is
-  if (http::is_hop_by_hop(name, headers)) return true;
-  return iequals(name, "X-Forwarded-For") || iequals(name, "Via") || iequals(name, "Expect") ||
-         iequals(name, "X-Request-Id");
 }
 
 }  // namespace
@@ -47,9 +37,12 @@ ProxyExchange::~ProxyExchange() {
 }
 
 void ProxyExchange::start(http::ServerConnection& client, const http::Request& request,
-                          std::shared_ptr<const RouteTable> table, const ServiceState& service,
-                          EndpointRole side, CacheProbe probe) {
+                          const RequestTarget& target, std::shared_ptr<const RouteTable> table,
+                          const ServiceState& service, EndpointRole side, CacheProbe probe) {
   client_ = &client;
+  path_.assign(target.path);
+  authority_.assign(target.authority);
+  client_trusted_ = target.client_trusted;
   request_ = &request;
   table_ = std::move(table);
   service_ = &service;
@@ -63,7 +56,12 @@ void ProxyExchange::start(http::ServerConnection& client, const http::Request& r
   start_unix_ms_ = cache_.eligible ? unix_ms() : 0;
   client.set_pending(this);
   worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  build_upstream_request();
+  std::string_view incoming_id = request.head.headers.find("X-Request-Id");
+  if (valid_request_id(incoming_id)) {
+    request_id_.assign(incoming_id);
+  } else {
+    worker_.new_request_id(request_id_);
+  }
   if (cache_.may_use_stored) {
     switch (worker_.coalescer.join(cache_.key, waiter(), worker_.loop.now_ms())) {
       case cache::JoinRole::kLeader:
@@ -80,58 +78,13 @@ void ProxyExchange::start(http::ServerConnection& client, const http::Request& r
   attempt();
 }
 
-void ProxyExchange::build_upstream_request() {
-  const http::RequestHead& head = request_->head;
-  std::string_view xff;
-  std::string_view via;
-  std::string_view incoming_id;
-  for (size_t i = 0; i < head.headers.count; ++i) {
-    const http::Header& h = head.headers.items[i];
-    if (http::iequals(h.name, "X-Forwarded-For")) xff = h.value;
-    else if (http::iequals(h.name, "Via")) via = h.value;
-    else if (http::iequals(h.name, "X-Request-Id")) incoming_id = h.value;
-  }
-  if (!incoming_id.empty() && incoming_id.size() <= 200) {
-    request_id_.assign(incoming_id);
-  } else {
-    worker_.new_request_id(request_id_);
-  }
-
-  std::string& out = request_head_;
-  out.clear();
-  out += head.method_text;
-  out += ' ';
-  if (!head.target.empty() && head.target[0] == '/') {
-    out += head.target;
-  } else {  // absolute-form from a client that thinks we are a forward proxy
-    out += head.path.empty() ? std::string_view("/") : head.path;
-    if (!head.query.empty()) {
-      out += '?';
-      out += head.query;
-    }
-  }
-  out += " HTTP/1.1\r\n";
-  for (size_t i = 0; i < head.headers.count; ++i) {
-    const http::Header& h = head.headers.items[i];
-    if (drop_request_header(h.name, head.headers)) continue;
-    http::append_header(out, h.name, h.value);
-  }
-  if (head.host.empty()) http::append_header(out, "Host", "localhost");
-  out += "X-Forwarded-For: ";
-  if (!xff.empty()) {
-    out += xff;
-    out += ", ";
-  }
-  out += client_->peer_ip();
-  out += "\r\nVia: ";
-  if (!via.empty()) {
-    out += via;
-    out += ", ";
-  }
-  out += kVia;
-  out += "\r\nX-Request-Id: ";
-  out += request_id_;
-  out += "\r\n\r\n";
+// Rebuilt per attempt: an HTTP/1.0 request without Host is sent with the chosen endpoint's.
+void ProxyExchange::build_upstream_request(const EndpointState& endpoint) {
+  request_head_.clear();
+  write_upstream_request(request_->head,
+                         {path_, authority_, endpoint.name, client_->peer_ip(), client_trusted_,
+                          request_id_},
+                         request_head_);
 }
 
 void ProxyExchange::attempt() {
@@ -163,6 +116,7 @@ void ProxyExchange::attempt() {
   endpoint->requests.fetch_add(1, std::memory_order_relaxed);
   worker_.pool.begin_request(endpoint.get());
 
+  build_upstream_request(*endpoint);
   request_sent_ = 0;
   request_cut_short_ = false;
   in_.consume(in_.size());
@@ -307,6 +261,7 @@ bool ProxyExchange::on_response_head() {
       fail(Failure::kBadResponse, std::string("invalid response from upstream: ") + error.reason);
       return false;
     }
+    if (response_.status == 101) break;  // refused below: we never ask for an upgrade
     if (response_.status >= 100 && response_.status < 200) {  // interim: we already sent 100
       in_.consume(response_.head_bytes);
       continue;
@@ -321,46 +276,23 @@ bool ProxyExchange::on_response_head() {
     serve_stale(true);
     return false;
   }
-  if (cache_.eligible) begin_capture();
-  phase_ = Phase::kReadingBody;
   bool client_http10 = request_->head.version_minor == 0;
   dechunk_ = client_http10 && response_.body_kind == http::BodyKind::kChunked;
   if (response_.body_kind == http::BodyKind::kUntilClose || dechunk_) client_keep_alive_ = false;
   if (client_->keep_alive_requested() == false) client_keep_alive_ = false;
-  body_remaining_ = response_.content_length;
-  if (response_.body_kind == http::BodyKind::kChunked) chunked_ = http::ChunkedDecoder(~0ull);
-
   std::string& out = scratch_;
   out.clear();
-  http::append_status_line(out, response_.status);
-  bool has_request_id = false;
-  std::string_view via;
-  for (size_t i = 0; i < response_.headers.count; ++i) {
-    const http::Header& h = response_.headers.items[i];
-    bool keep_te = http::iequals(h.name, "Transfer-Encoding") && !dechunk_;
-    if (!keep_te && http::is_hop_by_hop(h.name, response_.headers)) continue;
-    if (http::iequals(h.name, "Via")) {
-      via = h.value;
-      continue;
-    }
-    if (http::iequals(h.name, "X-Request-Id")) has_request_id = true;
-    http::append_header(out, h.name, h.value);
+  const char* refused = write_client_response_head(
+      response_, {request_id_, dechunk_, client_keep_alive_, client_http10, cache_.eligible ? "MISS" : ""},
+      out);
+  if (refused != nullptr) {
+    fail(Failure::kBadResponse, std::string("invalid response from upstream: ") + refused);
+    return false;
   }
-  out += "Via: ";
-  if (!via.empty()) {
-    out += via;
-    out += ", ";
-  }
-  out += kVia;
-  out += "\r\n";
-  if (!has_request_id) http::append_header(out, "X-Request-Id", request_id_);
-  if (cache_.eligible) out += "X-Cache: MISS\r\n";
-  if (!client_keep_alive_) {
-    out += "Connection: close\r\n";
-  } else if (client_http10) {
-    out += "Connection: keep-alive\r\n";
-  }
-  out += "\r\n";
+  if (cache_.eligible) begin_capture();
+  phase_ = Phase::kReadingBody;
+  body_remaining_ = response_.content_length;
+  if (response_.body_kind == http::BodyKind::kChunked) chunked_ = http::ChunkedDecoder(~0ull);
   size_t head_bytes = response_.head_bytes;
   std::string_view rest = in_.view().substr(head_bytes);
   in_.consume(head_bytes);

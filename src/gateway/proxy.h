@@ -32,7 +32,7 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
   ~ProxyExchange() override;
 
   void start(http::ServerConnection& client, const http::Request& request,
-             std::shared_ptr<const RouteTable> table, const ServiceState& service,
+             const RequestTarget& target, std::shared_ptr<const RouteTable> table, const ServiceState& service,
              EndpointRole side, CacheProbe probe);
 
   void on_client_gone() override;
@@ -43,7 +43,7 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
   enum class Phase { kIdle, kWaitingForCache, kConnecting, kWriting, kReadingHead, kReadingBody };
   enum class Failure { kConnect, kTimeout, kReset, kBadResponse };
 
-  void build_upstream_request();
+  void build_upstream_request(const EndpointState& endpoint);
   void attempt();
   void send_request();
   void read_response();
@@ -80,6 +80,8 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
   std::unique_ptr<UpstreamConnection> upstream_;
   Phase phase_ = Phase::kIdle;
 
+  std::string path_, authority_;  // copies of the RequestTarget (capacity reused)
+  bool client_trusted_ = false;
   std::string request_head_;   // rewritten head sent upstream
   size_t request_sent_ = 0;    // bytes of head + body written
   bool request_cut_short_ = false;  // the upstream answered before taking the whole request

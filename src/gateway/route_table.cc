@@ -35,6 +35,11 @@ std::string_view strip_port(std::string_view host) {
   return colon == std::string_view::npos ? host : host.substr(0, colon);
 }
 
+bool prefix_matches(std::string_view prefix, std::string_view path) {
+  if (!path.starts_with(prefix)) return false;
+  return path.size() == prefix.size() || prefix.back() == '/' || path[prefix.size()] == '/';
+}
+
 bool host_matches(const std::string& pattern, std::string_view host) {
   if (pattern.empty()) return true;
   auto eq = [](std::string_view a, std::string_view b) {
@@ -103,6 +108,12 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config
                                                             uint64_t version) {
   auto table = std::make_shared<RouteTable>();
   table->version_ = version;
+  auto trusted = AddressRanges::parse(config.api_gateway.trusted_proxies);
+  if (!trusted) return std::unexpected(trusted.error());
+  table->policy_.trusted_proxies = std::move(*trusted);
+  table->policy_.path.allow_encoded_slash = config.api_gateway.allow_encoded_slash;
+  table->policy_.path.allow_backslash = config.api_gateway.allow_backslash;
+  table->policy_.allow_trace = config.api_gateway.allow_trace;
   for (const config::Service& svc : config.services) {
     auto state = std::make_shared<ServiceState>();
     state->config = svc;
@@ -147,7 +158,7 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config
 const ServiceState* RouteTable::route(std::string_view host, std::string_view path) const {
   std::string_view bare = strip_port(host);
   for (const Rule& rule : rules_) {
-    if (path.substr(0, rule.prefix.size()) != rule.prefix) continue;
+    if (!prefix_matches(rule.prefix, path)) continue;
     if (!host_matches(rule.host, bare)) continue;
     return rule.service;
   }

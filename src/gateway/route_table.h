@@ -11,11 +11,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/address_ranges.h"
 #include "common/result.h"
 #include "cache/cache_policy.h"
 #include "config/config.h"
 #include "gateway/service_stats.h"
 #include "gateway/traffic_split.h"
+#include "http/path_normalize.h"
 #include "net/socket.h"
 
 namespace x0::gateway {
@@ -73,6 +75,22 @@ struct ServiceState {
   bool has_available_fallback(int64_t now_ms) const;
 };
 
+// The data plane's request rules from [api_gateway], published with the table so a reload
+// changes them atomically with the routes.
+struct ProxyPolicy {
+  http::PathPolicy path;
+  AddressRanges trusted_proxies;
+  bool allow_trace = false;
+};
+
+// Where a request goes, computed once by the data plane and used by routing, the cache key and
+// the forwarded head alike (docs/SECURITY.md).
+struct RequestTarget {
+  std::string_view path;       // normalised (http/path_normalize.h)
+  std::string_view authority;  // canonical (http/authority.h); empty for HTTP/1.0 without Host
+  bool client_trusted = false;  // the peer is one of [api_gateway] trusted_proxies
+};
+
 class RouteTable {
  public:
   // Builds a table from config. Endpoint states of `previous` with the same service and address
@@ -82,8 +100,11 @@ class RouteTable {
                                                          const RouteTable* previous,
                                                          uint64_t version);
 
-  // The service for a request, or nullptr. Host may carry a port; matching ignores it.
+  // The service for a request, or nullptr. host is the canonical authority (its port is
+  // ignored for matching), path the normalised path. A prefix matches on segment boundaries:
+  // "/public" takes "/public" and "/public/x", never "/publicXYZ"; "/api/" takes "/api/x".
   const ServiceState* route(std::string_view host, std::string_view path) const;
+  const ProxyPolicy& policy() const { return policy_; }
   const std::vector<std::shared_ptr<ServiceState>>& services() const { return services_; }
   const ServiceState* find(std::string_view name) const;
   uint64_t version() const { return version_; }
@@ -97,6 +118,7 @@ class RouteTable {
   };
   std::vector<std::shared_ptr<ServiceState>> services_;
   std::vector<Rule> rules_;  // most specific first
+  ProxyPolicy policy_;
   uint64_t version_ = 0;
 };
 

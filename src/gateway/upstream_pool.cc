@@ -2,6 +2,9 @@
 #include "gateway/upstream_pool.h"
 
 #include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <algorithm>
 
@@ -40,15 +43,37 @@ void UpstreamConnection::on_io(uint32_t events) {
   if (idle_in_ != nullptr) idle_in_->drop_idle(this);
 }
 
+namespace {
+
+// True when nothing is waiting to be read and the upstream has not closed: the only state in
+// which an idle connection may carry a new request.
+bool quiet(int fd) {
+  char byte;
+  ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
 std::unique_ptr<UpstreamConnection> UpstreamPool::take(const EndpointState* endpoint) {
   auto it = idle_.find(endpoint);
-  if (it == idle_.end() || it->second.empty()) return nullptr;
-  std::unique_ptr<UpstreamConnection> connection = std::move(it->second.back());
-  it->second.pop_back();
-  idle_total_.store(idle_total_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-  connection->idle_in_ = nullptr;
-  connection->reused = true;
-  return connection;
+  if (it == idle_.end()) return nullptr;
+  auto& list = it->second;
+  // Newest first (warmest), skipping those given back during this very loop iteration.
+  for (size_t i = list.size(); i-- > 0;) {
+    if (list[i]->parked_at_iteration_ == loop_.iterations()) continue;
+    std::unique_ptr<UpstreamConnection> connection = std::move(list[i]);
+    list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
+    idle_total_.store(idle_total_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    connection->idle_in_ = nullptr;
+    if (!quiet(connection->fd())) {
+      discarded_.fetch_add(1, std::memory_order_relaxed);
+      continue;  // destroyed here: unread bytes or EOF
+    }
+    connection->reused = true;
+    return connection;
+  }
+  return nullptr;
 }
 
 Result<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
@@ -63,6 +88,7 @@ void UpstreamPool::give_back(std::unique_ptr<UpstreamConnection> connection, siz
   if (list.size() >= max_idle) return;  // destructor closes it
   connection->user_ = nullptr;
   connection->idle_in_ = this;
+  connection->parked_at_iteration_ = loop_.iterations();
   connection->set_events(EPOLLIN | EPOLLRDHUP);
   list.push_back(std::move(connection));
   idle_total_.store(idle_total_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -73,6 +99,7 @@ void UpstreamPool::drop_idle(UpstreamConnection* connection) {
   auto it = std::find_if(list.begin(), list.end(),
                          [&](const auto& owned) { return owned.get() == connection; });
   if (it == list.end()) return;
+  discarded_.fetch_add(1, std::memory_order_relaxed);
   // Destroy after this event batch: the connection is the handler being called right now.
   std::shared_ptr<UpstreamConnection> doomed(std::move(*it));
   list.erase(it);

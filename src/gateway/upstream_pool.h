@@ -40,6 +40,7 @@ class UpstreamConnection final : public net::IoHandler {
   std::shared_ptr<EndpointState> endpoint_;
   net::IoHandler* user_ = nullptr;
   UpstreamPool* idle_in_ = nullptr;
+  uint64_t parked_at_iteration_ = 0;  // loop iteration of give_back()
   uint32_t events_ = 0;
   bool registered_ = false;
 };
@@ -48,7 +49,11 @@ class UpstreamPool {
  public:
   explicit UpstreamPool(net::EventLoop& loop) : loop_(loop) {}
 
-  // A pooled connection to `endpoint`, or nullptr when none is idle.
+  // A pooled connection to `endpoint`, or nullptr when none is ready. A connection is ready
+  // only once the event loop has turned since it was given back, and only if a zero-timeout
+  // peek finds nothing pending on it: bytes an origin sends after a response (a HEAD answered
+  // with a body, a short Content-Length) must never become the next request's response, so
+  // such a connection is closed instead (as HAProxy and nginx do).
   std::unique_ptr<UpstreamConnection> take(const EndpointState* endpoint);
   // Starts a new non-blocking connection (completion is signalled by EPOLLOUT to the user).
   Result<std::unique_ptr<UpstreamConnection>> connect(const std::shared_ptr<EndpointState>& endpoint);
@@ -63,6 +68,9 @@ class UpstreamPool {
   // Total idle connections; readable from any thread (scrapes).
   size_t idle_count() const { return idle_total_.load(std::memory_order_relaxed); }
   size_t idle_count(const EndpointState* endpoint) const;
+  // Idle connections closed because the upstream sent bytes or closed while they sat in the
+  // pool (any thread; scrapes). An upstream that keeps doing it has a framing bug.
+  uint64_t discarded() const { return discarded_.load(std::memory_order_relaxed); }
 
  private:
   friend class UpstreamConnection;
@@ -72,6 +80,7 @@ class UpstreamPool {
   std::unordered_map<const EndpointState*, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
   std::unordered_map<const EndpointState*, int> in_flight_;
   std::atomic<size_t> idle_total_{0};
+  std::atomic<uint64_t> discarded_{0};
 };
 
 }  // namespace x0::gateway

@@ -15,7 +15,6 @@ enum CharClass : uint8_t {
   kFieldValue = 4,  // field-vchar / SP / HTAB (RFC 9110 5.5), includes obs-text
   kHex = 8,
   kReason = 16,     // reason-phrase: HTAB / SP / VCHAR / obs-text (same set as kFieldValue)
-  kHost = 32,       // uri-host [":" port]: unreserved / sub-delims / '%' / ':' / '[' / ']'
 };
 
 constexpr std::array<uint8_t, 256> make_char_table() {
@@ -31,12 +30,6 @@ constexpr std::array<uint8_t, 256> make_char_table() {
     if (c > 0x20 && c < 0x7f && c != '#') v |= kTarget;
     if (c == '\t' || c == ' ' || (c > 0x20 && c != 0x7f)) v |= kFieldValue | kReason;
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) v |= kHex;
-    bool host_punct = false;
-    for (char p : {'-', '.', '_', '~', '!', '$', '&', '\'', '(', ')', '*', '+', ';', '=', '%', ':',
-                   '[', ']'}) {
-      if (c == p) host_punct = true;
-    }
-    if (alnum || host_punct) v |= kHost;
     t[static_cast<size_t>(c)] = v;
   }
   return t;

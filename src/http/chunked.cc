@@ -4,11 +4,11 @@
 #include "http/chunked.h"
 
 #include "http/chars.h"
+#include "http/head_fields.h"
 
 namespace x0::http {
 
 using detail::is_class;
-using detail::is_ows;
 
 ChunkedDecoder::ChunkedDecoder(uint64_t max_body_bytes) : max_body_bytes_(max_body_bytes) {}
 
@@ -17,6 +17,52 @@ ParseStatus ChunkedDecoder::error(ParseError* err, int status, const char* reaso
   last_error_ = ParseError{status, reason};
   if (err != nullptr) *err = last_error_;
   return ParseStatus::kError;
+}
+
+// chunk-ext without BWS: RFC 9112 7.1.1 allows whitespace around ';' and '=', but llhttp and
+// others refuse it, and a proxy that forwards what the next parser refuses has lost the framing.
+bool ChunkedDecoder::extension_step(char c) {
+  auto go = [this](State next) {
+    state_ = next;
+    return true;
+  };
+  bool tchar = detail::is_token_char(c);
+  switch (state_) {
+    case State::kExtNameStart:
+      return tchar && go(State::kExtName);
+    case State::kExtName:
+      if (tchar) return true;
+      if (c == '=') return go(State::kExtValueStart);
+      return end_of_extension(c);
+    case State::kExtValueStart:
+      if (c == '"') return go(State::kExtQuoted);
+      return tchar && go(State::kExtToken);
+    case State::kExtToken:
+      return tchar || end_of_extension(c);
+    case State::kExtQuoted:  // qdtext, or a quoted-pair after a backslash
+      if (c == '"') return go(State::kExtAfterQuote);
+      if (c == '\\') return go(State::kExtEscape);
+      return is_class(c, detail::kFieldValue);
+    case State::kExtEscape:
+      return is_class(c, detail::kFieldValue) && go(State::kExtQuoted);
+    case State::kExtAfterQuote:
+      return end_of_extension(c);
+    default:
+      return false;
+  }
+}
+
+// Keeps the first bytes of a trailer name: enough to recognise the framing fields.
+void ChunkedDecoder::add_trailer_name_char(char c) {
+  if (trailer_name_len_ < sizeof trailer_name_) trailer_name_[trailer_name_len_++] = c;
+}
+
+// After a complete name or value: ';' starts the next extension, CR ends the size line.
+bool ChunkedDecoder::end_of_extension(char c) {
+  if (c == ';') state_ = State::kExtNameStart;
+  else if (c == '\r') state_ = State::kSizeLf;
+  else return false;
+  return true;
 }
 
 ParseStatus ChunkedDecoder::feed(std::string_view in, size_t* consumed, std::string* decoded,
@@ -52,11 +98,8 @@ ParseStatus ChunkedDecoder::feed(std::string_view in, size_t* consumed, std::str
         if (c == '\r') {
           state_ = State::kSizeLf;
         } else if (c == ';') {
-          state_ = State::kExt;
+          state_ = State::kExtNameStart;
           ext_bytes_ = 1;  // the bound covers the whole chunk-ext, ';' included
-        } else if (is_ows(c)) {
-          state_ = State::kSizeWs;
-          ext_bytes_ = 1;
         } else {
           return error(err, 400, "invalid chunk size");
         }
@@ -65,19 +108,17 @@ ParseStatus ChunkedDecoder::feed(std::string_view in, size_t* consumed, std::str
           return error(err, 413, "chunked body too large");
         }
         break;
-      case State::kSizeWs:
-        if (c == ';') state_ = State::kExt;
-        else if (!is_ows(c)) return error(err, 400, "invalid chunk extension");
+      // chunk-ext = *( ";" chunk-ext-name [ "=" chunk-ext-val ] ), checked exactly: a lax
+      // extension parser is where chunked smuggling hides.
+      case State::kExtNameStart:
+      case State::kExtName:
+      case State::kExtValueStart:
+      case State::kExtToken:
+      case State::kExtQuoted:
+      case State::kExtEscape:
+      case State::kExtAfterQuote:
         if (++ext_bytes_ > kMaxExtensionBytes) return error(err, 400, "chunk extension too long");
-        break;
-      case State::kExt:
-        if (c == '\r') {
-          state_ = State::kSizeLf;
-        } else if (!is_class(c, detail::kFieldValue)) {
-          return error(err, 400, "invalid character in chunk extension");
-        } else if (++ext_bytes_ > kMaxExtensionBytes) {
-          return error(err, 400, "chunk extension too long");
-        }
+        if (!extension_step(c)) return error(err, 400, "invalid chunk extension");
         break;
       case State::kSizeLf:
         if (c != '\n') return error(err, 400, "bare CR in chunk size line");
@@ -98,13 +139,25 @@ ParseStatus ChunkedDecoder::feed(std::string_view in, size_t* consumed, std::str
           state_ = State::kFinalLf;
         } else if (detail::is_token_char(c)) {
           state_ = State::kTrailerName;
+          trailer_name_len_ = 0;
+          add_trailer_name_char(c);
         } else {
           return error(err, 400, "invalid trailer field");
         }
         break;
       case State::kTrailerName:
-        if (c == ':') state_ = State::kTrailerValue;
-        else if (!detail::is_token_char(c)) return error(err, 400, "invalid trailer field name");
+        if (c == ':') {
+          // A trailer may not frame or address the message (RFC 9110 6.5.1); parsers that
+          // merged one into the head would see another message than we did.
+          if (detail::is_framing_field(std::string_view(trailer_name_, trailer_name_len_))) {
+            return error(err, 400, "framing field in trailer");
+          }
+          state_ = State::kTrailerValue;
+        } else if (!detail::is_token_char(c)) {
+          return error(err, 400, "invalid trailer field name");
+        } else {
+          add_trailer_name_char(c);
+        }
         break;
       case State::kTrailerValue:
         if (c == '\r') state_ = State::kTrailerLf;

@@ -37,8 +37,13 @@ class ChunkedDecoder {
  private:
   enum class State : uint8_t {
     kSize,          // chunk-size hex digits
-    kSizeWs,        // BWS after the size, before ';'
-    kExt,           // chunk-ext up to CR
+    kExtNameStart,   // BWS after ';', then the first tchar of chunk-ext-name
+    kExtName,        // chunk-ext-name
+    kExtValueStart,  // BWS after '=', then a token or a quoted-string
+    kExtToken,       // chunk-ext-val as a token
+    kExtQuoted,      // chunk-ext-val as a quoted-string, after the opening quote
+    kExtEscape,      // after a backslash in a quoted-string
+    kExtAfterQuote,  // just after the closing quote
     kSizeLf,        // LF of the size line
     kData,          // chunk-data
     kDataCr,        // CR after chunk-data
@@ -53,6 +58,9 @@ class ChunkedDecoder {
   };
 
   ParseStatus error(ParseError* err, int status, const char* reason);
+  bool extension_step(char c);     // one byte of chunk-ext; false: not the grammar
+  bool end_of_extension(char c);   // ';' or CR after a complete extension
+  void add_trailer_name_char(char c);
 
   uint64_t max_body_bytes_;
   uint64_t body_bytes_ = 0;
@@ -60,6 +68,8 @@ class ChunkedDecoder {
   size_t digits_ = 0;             // hex digits of the current size line
   size_t ext_bytes_ = 0;
   size_t trailer_bytes_ = 0;
+  char trailer_name_[18] = {};  // "transfer-encoding" + 1: a longer name is no framing field
+  size_t trailer_name_len_ = 0;
   State state_ = State::kSize;
   ParseError last_error_{400, "bad chunked encoding"};
 };

@@ -75,23 +75,22 @@ Step for_each_element(std::string_view value, Fn fn) {
 }  // namespace
 
 Step add_content_length(std::string_view value, Framing* f, ParseError* err) {
-  return for_each_element(value, [&](std::string_view item) {
-    if (item.empty()) return fail(err, 400, "empty Content-Length");
-    uint64_t v = 0;
-    constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
-    for (char c : item) {
-      if (c < '0' || c > '9') return fail(err, 400, "invalid Content-Length");
-      auto d = static_cast<uint64_t>(c - '0');
-      if (v > (kMax - d) / 10) return fail(err, 400, "Content-Length overflow");
-      v = v * 10 + d;
-    }
-    if (f->has_content_length && f->content_length != v) {
-      return fail(err, 400, "conflicting Content-Length values");
-    }
-    f->has_content_length = true;
-    f->content_length = v;
-    return Step::kDone;
-  });
+  // RFC 9110 8.6 lets a recipient accept "5, 5" or a repeated field; llhttp and nginx refuse
+  // both, and so do we: a proxy that forwards such a field leaves the framing to whichever
+  // parser is next, and parsers disagree on it.
+  if (f->has_content_length) return fail(err, 400, "more than one Content-Length");
+  if (value.empty()) return fail(err, 400, "empty Content-Length");
+  uint64_t v = 0;
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  for (char c : value) {
+    if (c < '0' || c > '9') return fail(err, 400, "invalid Content-Length");
+    auto d = static_cast<uint64_t>(c - '0');
+    if (v > (kMax - d) / 10) return fail(err, 400, "Content-Length overflow");
+    v = v * 10 + d;
+  }
+  f->has_content_length = true;
+  f->content_length = v;
+  return Step::kDone;
 }
 
 Step add_transfer_encoding(std::string_view value, Framing* f, ParseError* err) {
@@ -124,8 +123,14 @@ void add_connection(std::string_view value, Framing* f) {
     if (iequals(item, "close")) f->conn_close = true;
     else if (iequals(item, "keep-alive")) f->conn_keep_alive = true;
     else if (iequals(item, "upgrade")) f->conn_upgrade = true;
+    else if (is_framing_field(item)) f->conn_names_framing = true;
     return Step::kDone;
   });
+}
+
+bool is_framing_field(std::string_view name) {
+  return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
+         iequals(name, "host");
 }
 
 Step read_framing(const HeaderList& list, Framing* f, ParseError* err) {

@@ -35,15 +35,20 @@ struct Framing {
   bool conn_close = false;
   bool conn_keep_alive = false;
   bool conn_upgrade = false;
+  // Connection lists Content-Length, Transfer-Encoding or Host: a hop-by-hop removal of the
+  // very fields that frame or address the message (request smuggling), always refused.
+  bool conn_names_framing = false;
 };
 
-// Content-Length value: 1*DIGIT, or a list of identical such values (RFC 9110 8.6). A second
-// Content-Length field must carry the same value. Overflow, sign, empty or differing -> 400.
+// Content-Length value: exactly 1*DIGIT, in one field. A list ("5, 5"), a second field, sign,
+// empty or overflow -> 400.
 Step add_content_length(std::string_view value, Framing* f, ParseError* err);
 // Transfer-Encoding value(s): codings in order; "chunked" more than once or not last -> flags.
 Step add_transfer_encoding(std::string_view value, Framing* f, ParseError* err);
-// Connection value: records the close / keep-alive / upgrade tokens.
+// Connection value: records the close / keep-alive / upgrade tokens and framing fields named.
 void add_connection(std::string_view value, Framing* f);
+// Content-Length, Transfer-Encoding, Host (any case): never removable through Connection.
+bool is_framing_field(std::string_view name);
 
 // Interprets the fields of list that decide framing: Content-Length, Transfer-Encoding,
 // Connection. Host, Expect and Upgrade are request-only and read by the request parser.

@@ -63,6 +63,7 @@ struct RequestHead {
   // Host header value; for absolute-form the authority of the target (RFC 9112 3.2.2: it
   // replaces the Host header). "" only for HTTP/1.0 without Host.
   std::string_view host;
+  uint16_t default_port = 80;  // of the target's scheme: 443 for an "https://" absolute-form
   BodyKind body_kind = BodyKind::kNone;  // kNone, kContentLength or kChunked
   uint64_t content_length = 0;           // valid for kContentLength
   bool keep_alive = true;                // from version + Connection (close / keep-alive)

@@ -1,5 +1,6 @@
 // The request-head parser (RFC 9112 section 3 and 6, RFC 9110 7.2 / 8.6 / 10.1.1): request line,
 // header fields, then the semantic checks that refuse ambiguous framing (smuggling) with 400.
+#include "http/authority.h"
 #include "http/chars.h"
 #include "http/head_fields.h"
 #include "http/message.h"
@@ -66,15 +67,6 @@ size_t HeaderList::count_of(std::string_view name) const {
 
 namespace {
 
-// uri-host [ ":" port ] with the characters of reg-name / IP-literal only: anything else
-// (whitespace, '/', '@', ',', '\') could make two components disagree on the host.
-bool valid_host(std::string_view h) {
-  for (char c : h) {
-    if (!detail::is_class(c, detail::kHost)) return false;
-  }
-  return true;
-}
-
 void split_path_query(std::string_view t, RequestHead* out) {
   size_t q = t.find('?');
   if (q == std::string_view::npos) {
@@ -93,8 +85,8 @@ Step read_target(RequestHead* out, std::string_view* authority, ParseError* err)
   *authority = {};
   if (out->method == Method::kConnect) {
     // authority-form: uri-host ":" port, nothing else.
-    if (t.front() == '/' || t.find('/') != std::string_view::npos || t.find(':') == t.npos ||
-        t.find('@') != t.npos || !valid_host(t)) {
+    Authority a;
+    if (!parse_authority(t, &a) || a.port.empty()) {
       return fail(err, 400, "CONNECT needs an authority-form target");
     }
     out->path = {};
@@ -119,10 +111,9 @@ Step read_target(RequestHead* out, std::string_view* authority, ParseError* err)
   size_t auth_end = rest.find_first_of("/?");
   if (auth_end == std::string_view::npos) auth_end = rest.size();
   std::string_view auth = rest.substr(0, auth_end);
-  if (auth.empty() || auth.find('@') != auth.npos || !valid_host(auth)) {
-    return fail(err, 400, "invalid authority in absolute-form target");
-  }
+  if (!parse_authority(auth, nullptr)) return fail(err, 400, "invalid authority in absolute-form target");
   *authority = auth;
+  out->default_port = scheme_len == 8 ? 443 : 80;
   split_path_query(rest.substr(auth_end), out);
   if (out->path.empty()) out->path = "/";  // static: RFC 9110 4.2.3, empty path means "/"
   return Step::kDone;
@@ -142,6 +133,11 @@ Step parse_request_line(const char** pp, const char* end, RequestHead* out, Pars
   while (p != end && detail::is_token_char(*p)) ++p;
   if (p == end) return Step::kNeedMore;
   if (*p != ' ' || p == method_begin) return fail(err, 400, "invalid method");
+  // Any token is a method by RFC 9110, but nginx and llhttp take only upper-case ones; "get"
+  // forwarded to them is a request the next hop reads differently (or not at all).
+  for (const char* m = method_begin; m != p; ++m) {
+    if (!((*m >= 'A' && *m <= 'Z') || *m == '-' || *m == '_')) return fail(err, 400, "invalid method");
+  }
   out->method_text = std::string_view(method_begin, static_cast<size_t>(p - method_begin));
   ++p;
 
@@ -190,7 +186,10 @@ Step read_request_fields(RequestHead* out, bool* has_upgrade, ParseError* err) {
       case 4:
         if (iequals(h.name, "host")) {
           if (++hosts > 1) return fail(err, 400, "more than one Host");
-          if (!valid_host(h.value)) return fail(err, 400, "invalid Host");
+          // RFC 9112 3.2 allows an empty Host for a URI without authority; nothing we route is
+          // such a URI, and an empty Host is answered by origins in as many ways as there are.
+          if (h.value.empty()) return fail(err, 400, "empty Host");
+          if (!parse_authority(h.value, nullptr)) return fail(err, 400, "invalid Host");
           out->host = h.value;
         }
         break;
@@ -223,6 +222,7 @@ Step interpret_request(RequestHead* out, const Limits& limits, ParseError* err) 
 
   detail::Framing f;
   if (detail::read_framing(out->headers, &f, err) == Step::kFailed) return Step::kFailed;
+  if (f.conn_names_framing) return fail(err, 400, "Connection names a framing header");
   if (f.has_transfer_encoding) {
     if (f.has_content_length) return fail(err, 400, "Content-Length with Transfer-Encoding");
     if (out->version_minor == 0) return fail(err, 400, "Transfer-Encoding in HTTP/1.0");
@@ -251,6 +251,7 @@ ParseStatus parse_request_head(std::string_view buf, const Limits& limits, Reque
   size_t max_headers = limits.max_headers < kMaxHeaders ? limits.max_headers : kMaxHeaders;
   out->headers.count = 0;
   out->host = {};
+  out->default_port = 80;
   out->body_kind = BodyKind::kNone;
   out->content_length = 0;
   out->expect_continue = false;

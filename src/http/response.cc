@@ -49,6 +49,7 @@ Step parse_status_line(const char** pp, const char* end, ResponseHead* out, Pars
 Step interpret_response(ResponseHead* out, Method request_method, ParseError* err) {
   detail::Framing f;
   if (detail::read_framing(out->headers, &f, err) == Step::kFailed) return Step::kFailed;
+  if (f.conn_names_framing) return fail(err, 502, "Connection names a framing header");
   if (f.has_transfer_encoding && f.has_content_length) {
     return fail(err, 502, "Content-Length with Transfer-Encoding");
   }

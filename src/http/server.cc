@@ -1,4 +1,5 @@
-// Listening sockets, accept loop and the connection sweep (see server.h).
+// Listening sockets, accept loop, node-wide connection budgets and the connection sweep (see
+// server.h).
 #include "http/server.h"
 
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "common/log.h"
 
@@ -15,12 +17,49 @@ namespace x0::http {
 
 namespace {
 constexpr int64_t kSweepIntervalMs = 250;
+
+// A connection over its listener's budget is accepted, answered and closed at once rather than
+// left in the kernel's backlog (nginx and HAProxy stop accepting): the backlog would keep the
+// level-triggered listener readable and spin the loop, and a client would hang until its own
+// timeout instead of learning why. The answer is sent before any request is read and without
+// waiting for the socket to be writable (a fresh socket's send buffer is empty), best effort.
+void refuse(int fd, const ConnectionBudget& budget) {
+  std::string body = "{\"error\":\"connection_limit\",\"detail\":\"the " + budget.listener() +
+                     " listener has its node-wide limit of " + std::to_string(budget.limit()) +
+                     " connections open\"}";
+  std::string response =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+      "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  (void)::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::shutdown(fd, SHUT_WR);
+  // Unread request bytes at close() would turn the FIN into a reset, which can discard the 503
+  // before the client reads it; drop what has already arrived.
+  char sink[4096];
+  for (int i = 0; i < 16 && ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+  }
+}
+}  // namespace
+
+bool ConnectionBudget::try_take() {
+  size_t open = open_.load(std::memory_order_relaxed);
+  do {
+    if (open >= limit()) return false;
+  } while (!open_.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
+  return true;
+}
+
+bool ConnectionBudget::note_refusal(int64_t now_ms) {
+  refused_.fetch_add(1, std::memory_order_relaxed);
+  int64_t last = last_refusal_log_ms_.load(std::memory_order_relaxed);
+  return now_ms - last >= kRefusalLogIntervalMs &&
+         last_refusal_log_ms_.compare_exchange_strong(last, now_ms, std::memory_order_relaxed);
 }
 
 class Server::Acceptor final : public net::IoHandler {
  public:
-  Acceptor(Server& server, net::Fd fd, RequestHandler& handler)
-      : server_(server), fd_(std::move(fd)), handler_(handler) {}
+  Acceptor(Server& server, net::Fd fd, RequestHandler& handler, ConnectionBudget* budget)
+      : server_(server), fd_(std::move(fd)), handler_(handler), budget_(budget) {}
   int fd() const { return fd_.get(); }
   void close() { fd_.reset(); }
 
@@ -39,11 +78,26 @@ class Server::Acceptor final : public net::IoHandler {
         }
         continue;  // ECONNABORTED and friends: the next one may be fine
       }
-      server_.adopt(net::Fd(fd), peer, handler_);
+      net::Fd connection(fd);
+      if (budget_ != nullptr && !budget_->try_take()) {
+        refuse(connection.get(), *budget_);
+        connection.reset();
+        log_refusal();
+        continue;
+      }
+      server_.adopt(std::move(connection), peer, handler_, budget_);
     }
   }
 
  private:
+  // Counted after the connection is closed, so a refusal the metric shows has been answered.
+  void log_refusal() {
+    if (!budget_->note_refusal(net::EventLoop::monotonic_ms())) return;
+    log::warn("NET", "connection limit reached: new connections answered 503 and closed",
+              {{"listener", budget_->listener()}, {"limit", budget_->limit()},
+               {"open", budget_->open()}, {"refused_total", budget_->refused()}});
+  }
+
   // Out of file descriptors: the pending connection would keep the (level-triggered) listener
   // readable and spin the loop. Free the reserve fd, accept the connection and close it at once
   // (the client sees a reset rather than a hang), take the reserve back, log once a second.
@@ -63,41 +117,63 @@ class Server::Acceptor final : public net::IoHandler {
   Server& server_;
   net::Fd fd_;
   RequestHandler& handler_;
+  // nullptr: no cap
+  ConnectionBudget* budget_;
   net::Fd reserve_{::open("/dev/null", O_RDONLY | O_CLOEXEC)};  // taken while fds are available
   int64_t last_shed_log_ms_ = 0;
 };
 
-Server::Server(net::EventLoop& loop, const ServerLimits& limits, size_t max_connections)
-    : loop_(loop), limits_(limits), max_connections_(max_connections) {
+Server::Server(net::EventLoop& loop, const ServerLimits& limits) : loop_(loop), limits_(limits) {
   sweep_timer_ = loop_.add_timer(kSweepIntervalMs, [this] { sweep(); });
 }
 
 Server::~Server() {
   loop_.cancel_timer(sweep_timer_);
   for (auto& acceptor : acceptors_) loop_.remove(acceptor->fd());
+  // Connections destroyed with the Server never run on_closed: give their budget back here.
+  for (auto& [raw, owned] : connections_) {
+    if (owned.budget != nullptr) owned.budget->give_back();
+  }
+}
+
+Result<void> Server::listen(const net::SocketAddress& address, RequestHandler& handler,
+                            bool reuse_port, ConnectionBudget& budget) {
+  return add_listener(address, handler, reuse_port, &budget);
 }
 
 Result<void> Server::listen(const net::SocketAddress& address, RequestHandler& handler,
                             bool reuse_port) {
+  return add_listener(address, handler, reuse_port, nullptr);
+}
+
+Result<void> Server::add_listener(const net::SocketAddress& address, RequestHandler& handler,
+                                  bool reuse_port, ConnectionBudget* budget) {
   auto fd = net::listen_tcp(address, reuse_port);
   if (!fd) return std::unexpected(fd.error());
-  auto acceptor = std::make_unique<Acceptor>(*this, std::move(*fd), handler);
+  auto acceptor = std::make_unique<Acceptor>(*this, std::move(*fd), handler, budget);
   loop_.add(acceptor->fd(), EPOLLIN, acceptor.get());
   acceptors_.push_back(std::move(acceptor));
   return {};
 }
 
-void Server::adopt(net::Fd fd, const sockaddr_storage& peer, RequestHandler& handler) {
-  if (draining_ || connections_.size() >= max_connections_) return;  // fd closes here
+// `budget` (when not null) has already been taken for this connection; it is given back when
+// the connection closes.
+void Server::adopt(net::Fd fd, const sockaddr_storage& peer, RequestHandler& handler,
+                   ConnectionBudget* budget) {
+  if (draining_) {  // fd closes here
+    if (budget != nullptr) budget->give_back();
+    return;
+  }
   auto connection = std::make_unique<ServerConnection>(
       loop_, std::move(fd), peer, handler, limits_,
-      [this](ServerConnection* closed) {
+      [this, budget](ServerConnection* closed) {
         connections_.erase(closed);
+        if (budget != nullptr) budget->give_back();
         count_.store(connections_.size(), std::memory_order_relaxed);
       });
   accepted_.fetch_add(1, std::memory_order_relaxed);
   ServerConnection* raw = connection.get();
-  connections_.emplace(raw, std::move(connection));
+  connections_.emplace(raw, Owned{std::move(connection), budget});
   count_.store(connections_.size(), std::memory_order_relaxed);
   raw->start();
 }

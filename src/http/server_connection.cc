@@ -47,6 +47,7 @@ ServerConnection::ServerConnection(net::EventLoop& loop, net::Fd fd, const socka
 
 ServerConnection::~ServerConnection() {
   if (pending_ != nullptr) pending_->on_client_gone();
+  give_back_body_budget();
 }
 
 void ServerConnection::start() {
@@ -155,6 +156,7 @@ bool ServerConnection::parse_next_head() {
 bool ServerConnection::body_complete() {
   const RequestHead& head = request_->head;
   size_t available = in_.size() - head.head_bytes;
+  if (head.body_kind != BodyKind::kNone && !take_body_budget()) return false;
   bool complete = false;
   switch (head.body_kind) {
     case BodyKind::kNone:
@@ -202,7 +204,33 @@ void ServerConnection::dispatch() {
   handler_.handle(*this, *request_);
 }
 
-void ServerConnection::reject(int status, const char* reason) {
+// Takes budget for the memory this connection holds for its request: a Content-Length body is
+// reserved whole as soon as the head arrives (so a refusal comes before any 100 Continue), a
+// chunked one as its bytes arrive; bytes pipelined behind the body count too.
+bool ServerConnection::take_body_budget() {
+  if (limits_.body_budget == nullptr) return true;
+  const RequestHead& head = request_->head;
+  size_t wanted = in_.size() - head.head_bytes;
+  if (head.body_kind == BodyKind::kContentLength && head.content_length > wanted) {
+    wanted = static_cast<size_t>(head.content_length);
+  }
+  if (wanted <= budget_held_) return true;
+  if (!limits_.body_budget->try_take(wanted - budget_held_)) {
+    reject(503, "request body memory budget exhausted ([api_gateway] memory_pool_size)",
+           "Retry-After: 1\r\n");
+    return false;
+  }
+  budget_held_ = wanted;
+  return true;
+}
+
+void ServerConnection::give_back_body_budget() {
+  if (budget_held_ == 0) return;
+  limits_.body_budget->give_back(budget_held_);
+  budget_held_ = 0;
+}
+
+void ServerConnection::reject(int status, const char* reason, std::string_view extra_headers) {
   current_request();
   handler_.on_bad_request(*this, status, reason);
   rejected_ = true;
@@ -214,7 +242,7 @@ void ServerConnection::reject(int status, const char* reason) {
   body += R"(","detail":")";
   body += reason;
   body += "\"}";
-  respond(status, "application/json", body);
+  respond(status, "application/json", body, extra_headers);
 }
 
 void ServerConnection::respond(int status, std::string_view content_type, std::string_view body,
@@ -246,6 +274,7 @@ void ServerConnection::send_raw(std::string_view bytes) {
 }
 
 void ServerConnection::release_request_bytes() {
+  give_back_body_budget();
   if (rejected_) {
     in_.consume(in_.size());
   } else {
@@ -336,6 +365,7 @@ void ServerConnection::close() {
   state_ = State::kClosed;
   loop_.remove(fd_.get());
   fd_.reset();
+  give_back_body_budget();
   if (pending_ != nullptr) {
     PendingResponse* pending = pending_;
     pending_ = nullptr;

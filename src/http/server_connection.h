@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/body_budget.h"
 #include "http/chunked.h"
 #include "http/message.h"
 #include "net/buffer.h"
@@ -52,6 +53,7 @@ struct ServerLimits {
   Limits parse;
   int64_t header_timeout_ms = 10000;  // first byte of a request -> complete head (slowloris)
   int64_t idle_timeout_ms = 60000;    // between requests, and between body reads
+  BodyBudget* body_budget = nullptr;  // node-wide bound on buffered request bodies (may be null)
 };
 
 class ServerConnection final : public net::IoHandler {
@@ -108,7 +110,9 @@ class ServerConnection final : public net::IoHandler {
   bool parse_next_head();
   bool body_complete();
   void dispatch();
-  void reject(int status, const char* reason);
+  void reject(int status, const char* reason, std::string_view extra_headers = {});
+  bool take_body_budget();  // false: refused with 503
+  void give_back_body_budget();
   void flush();
   void release_request_bytes();
   Request& current_request();
@@ -131,6 +135,7 @@ class ServerConnection final : public net::IoHandler {
   std::unique_ptr<Request> request_;  // only while a request is in progress (idle costs nothing)
   const char* parsed_base_ = nullptr;  // in_.data() when the head was parsed (views point there)
   size_t body_length_ = 0;
+  size_t budget_held_ = 0;  // bytes of limits_.body_budget this connection holds
   ChunkedDecoder chunked_{0};
   size_t chunked_scanned_ = 0;
   bool keep_alive_ = true;

@@ -1,4 +1,4 @@
-// Keys, host normalisation, Vary parsing and matching, CRC32C vectors.
+// Keys, authority handling, Vary parsing and matching, CRC32C vectors.
 #include "cache/cache_key.h"
 
 #include <gtest/gtest.h>
@@ -10,8 +10,8 @@
 namespace x0::cache {
 namespace {
 
-TEST(CacheKey, NormalisesHostKeepsTarget) {
-  CacheKey a("GET", "Example.COM:8080", "/a?b=1");
+TEST(CacheKey, KeepsAuthorityAndTarget) {
+  CacheKey a("GET", "example.com", "/a?b=1");
   CacheKey b("GET", "example.com", "/a?b=1");
   EXPECT_EQ(a, b);
   EXPECT_EQ(a.hash(), b.hash());
@@ -23,11 +23,11 @@ TEST(CacheKey, NormalisesHostKeepsTarget) {
   EXPECT_NE(CacheKey("GET", "example.com", "/A?b=1"), a);  // paths are case-sensitive
 }
 
-TEST(CacheKey, HostForms) {
-  EXPECT_EQ(normalize_host("[::1]:8080"), "[::1]");
-  EXPECT_EQ(normalize_host("[::1]"), "[::1]");
-  EXPECT_EQ(normalize_host("API.example.com."), "api.example.com");
-  EXPECT_EQ(normalize_host(" h:1 "), "h");
+TEST(CacheKey, AuthorityIsKeptWithItsPort) {
+  // The data plane passes the canonical authority: a non-default port is a different site
+  // (a redirect cached for "h:1234" must never answer "h").
+  EXPECT_NE(CacheKey("GET", "example.com:8080", "/"), CacheKey("GET", "example.com", "/"));
+  EXPECT_EQ(CacheKey("GET", "[::1]:8080", "/").text(), "GET [::1]:8080 /");
 }
 
 TEST(CacheKey, FromTextRoundTrips) {

@@ -27,7 +27,7 @@ TEST(ReplayHead, DropsHopByHopAndRewritesLength) {
 }
 
 TEST(MakeCachedResponse, SealsAndRecordsVaryValues) {
-  CacheKey key("GET", "Example.com:80", "/p?q=1");
+  CacheKey key("GET", "example.com", "/p?q=1");  // the data plane passes the canonical authority
   std::vector<Header> resp = {{"Cache-Control", "max-age=60"}, {"Vary", "Accept-Encoding"}};
   std::vector<Header> req = {{"accept-encoding", "gzip"}};
   StoreDecision d = decide_storable({"GET", req, 1000}, {200, resp, 1000}, {});

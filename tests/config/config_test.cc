@@ -77,6 +77,7 @@ TEST(ConfigDefaults, FileMatchesStructDefaults) {
   EXPECT_EQ(g.idle_timeout_ms, dg.idle_timeout_ms);
   EXPECT_EQ(g.drain_timeout_ms, dg.drain_timeout_ms);
   EXPECT_EQ(g.max_connections, dg.max_connections);
+  EXPECT_EQ(g.max_probe_connections, dg.max_probe_connections);
   const auto &c = cfg->cache, &dc = d.cache;
   EXPECT_EQ(c.capacity, dc.capacity);
   EXPECT_EQ(c.max_bytes, dc.max_bytes);

@@ -38,6 +38,32 @@ TEST(RouteTable, LongestPrefixWinsWithinAHost) {
   EXPECT_EQ(routed(*t, "x", "/api/v2/users"), "apiv2");
 }
 
+TEST(RouteTable, PrefixesMatchOnSegmentBoundaries) {
+  config::Config c;
+  c.services = {service("public", {}, {"/public"}, 9001), service("api", {}, {"/api/"}, 9002)};
+  auto t = build(c);
+  EXPECT_EQ(routed(*t, "x", "/public"), "public");
+  EXPECT_EQ(routed(*t, "x", "/public/"), "public");
+  EXPECT_EQ(routed(*t, "x", "/public/a"), "public");
+  EXPECT_EQ(routed(*t, "x", "/publicXYZ"), "-");
+  EXPECT_EQ(routed(*t, "x", "/public.html"), "-");
+  EXPECT_EQ(routed(*t, "x", "/api/v1"), "api");
+  EXPECT_EQ(routed(*t, "x", "/api"), "-");  // "/api/" asks for the slash
+}
+
+TEST(RouteTable, PolicyComesFromTheConfig) {
+  config::Config c;
+  c.services = {service("a", {}, {"/"}, 9001)};
+  c.api_gateway.trusted_proxies = {"10.0.0.0/8"};
+  c.api_gateway.allow_trace = true;
+  auto t = build(c);
+  EXPECT_TRUE(t->policy().allow_trace);
+  EXPECT_FALSE(t->policy().path.allow_encoded_slash);
+  EXPECT_FALSE(t->policy().trusted_proxies.empty());
+  c.api_gateway.trusted_proxies = {"not-an-ip"};
+  EXPECT_FALSE(RouteTable::build(c, {}, nullptr, 2).has_value());
+}
+
 TEST(RouteTable, ExactHostBeatsWildcardBeatsAny) {
   config::Config c;
   c.services = {service("any", {}, {"/"}, 9001), service("wild", {"*.example.com"}, {"/"}, 9002),

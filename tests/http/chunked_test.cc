@@ -82,7 +82,7 @@ TEST(Chunked, EmptyBodyAndTrailers) {
 
 TEST(Chunked, EverySplitPositionGivesSameResult) {
   std::string body =
-      "4\r\nWiki\r\n6 ; a=b;c\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0;last\r\nT: v\r\n\r\n";
+      "4\r\nWiki\r\n6;a=b;c\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0;last\r\nT: v\r\n\r\n";
   Fed whole = feed_all(body + "NEXT");
   ASSERT_EQ(whole.status, ParseStatus::kComplete) << whole.err.reason;
   ASSERT_EQ(whole.decoded, "Wikipedia in \r\n\r\nchunks.");
@@ -134,6 +134,22 @@ TEST(Chunked, FramingErrors) {
       "0\r\nT: a\x00z\r\n\r\n",         // NUL in trailer (cut at NUL by strlen: incomplete)
       "0\r\n\rX",                       // CR then not LF
       "00000000000000001\r\n",          // 17 hex digits
+      // chunk-ext grammar (RFC 9112 7.1.1): name = token, value = token / quoted-string
+      "5;\r\nhello\r\n0\r\n\r\n",         // ';' without a name
+      "5;=x\r\nhello\r\n0\r\n\r\n",       // value without a name
+      "5;a=\r\nhello\r\n0\r\n\r\n",       // '=' without a value
+      "5;a b\r\nhello\r\n0\r\n\r\n",      // two names without ';'
+      "5;a=b c\r\nhello\r\n0\r\n\r\n",    // junk after a value
+      "5;a=\"x\r\nhello\r\n0\r\n\r\n",    // unterminated quoted-string
+      "5;a=\"x\"y\r\nhello\r\n0\r\n\r\n", // junk after a quoted-string
+      "5;a \r\nhello\r\n0\r\n\r\n",       // whitespace before CR
+      "5 ;a\r\nhello\r\n0\r\n\r\n",       // BWS before ';' (RFC-legal, refused by llhttp)
+      "5; a\r\nhello\r\n0\r\n\r\n",       // BWS after ';'
+      "5;a = b\r\nhello\r\n0\r\n\r\n",    // BWS around '='
+      "0\r\nContent-Length: 5\r\n\r\n",    // framing field in a trailer
+      "0\r\ntransfer-encoding: x\r\n\r\n", // (any case)
+      "0\r\nHost: h\r\n\r\n",              // routing field in a trailer
+      "5;a@b\r\nhello\r\n0\r\n\r\n",      // '@' is not a tchar
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
     if (i == 15) continue;  // covered below with an explicit length
@@ -175,6 +191,18 @@ TEST(Chunked, SizeOverflowAndLimit) {
   EXPECT_EQ(r.err.status, 413);
   r = feed_all("ffffffffffffffff\r\n", 100);
   EXPECT_EQ(r.err.status, 413);
+}
+
+TEST(Chunked, ValidExtensionsPass) {
+  for (const char* size_line : {"5;a", "5;a=b", "5;a=\"q \\\" x\"", "5;a;b=c", "5;a=\"\";b"}) {
+    std::string body = std::string(size_line) + "\r\nhello\r\n0;last\r\n\r\n";
+    EXPECT_EQ(feed_all(body).status, ParseStatus::kComplete) << size_line;
+  }
+}
+
+TEST(Chunked, OrdinaryTrailersPass) {
+  EXPECT_EQ(feed_all("0\r\nX-Checksum: 1\r\nContent-Length-X: 2\r\n\r\n").status, ParseStatus::kComplete);
+  EXPECT_EQ(feed_all("0\r\n" + std::string(40, 'h') + ": 1\r\n\r\n").status, ParseStatus::kComplete);
 }
 
 TEST(Chunked, ExtensionAndTrailerBounds) {

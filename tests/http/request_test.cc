@@ -75,7 +75,7 @@ TEST(RequestHead, EveryMethod) {
                  Case{"POST", Method::kPost, false}, Case{"PUT", Method::kPut, true},
                  Case{"DELETE", Method::kDelete, true}, Case{"PATCH", Method::kPatch, false},
                  Case{"OPTIONS", Method::kOptions, true}, Case{"TRACE", Method::kTrace, true},
-                 Case{"PROPFIND", Method::kOther, false}, Case{"get", Method::kOther, false}}) {
+                 Case{"PROPFIND", Method::kOther, false}}) {
     std::string buf = std::string(c.text) + " / HTTP/1.1\r\nHost: h\r\n\r\n";
     Parsed r = parse(buf);
     ASSERT_EQ(r.status, ParseStatus::kComplete) << c.text;
@@ -159,22 +159,22 @@ TEST(RequestHead, ContentLengthForms) {
   ASSERT_EQ(r.status, ParseStatus::kComplete);
   EXPECT_EQ(r.head.body_kind, BodyKind::kContentLength);
   EXPECT_EQ(r.head.content_length, 42u);
-  r = parse("POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n");
-  ASSERT_EQ(r.status, ParseStatus::kComplete);
-  EXPECT_EQ(r.head.content_length, 5u);
   r = parse("POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
   ASSERT_EQ(r.status, ParseStatus::kComplete);
   EXPECT_EQ(r.head.content_length, 0u);
 }
 
 TEST(RequestHead, ContentLengthErrors) {
-  const char* bad[] = {"+5", "-5", "5a", "0x10", "", "5 5", "5,6", "5,,5", "5,",
+  // A list, even of equal values, is refused as nginx and llhttp do (issue 10, item 8).
+  const char* bad[] = {"+5", "-5", "5a", "0x10", "", "5 5", "5,6", "5,,5", "5,", "5, 5", "5,5",
                        "99999999999999999999999", "18446744073709551616"};
   for (const char* v : bad) {
     std::string buf = std::string("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ") + v + "\r\n\r\n";
     EXPECT_EQ(error_status(buf), 400) << v;
   }
   EXPECT_EQ(error_status("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
+            400);
+  EXPECT_EQ(error_status("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"),
             400);
   Limits small;
   small.max_body_bytes = 100;
@@ -396,6 +396,42 @@ TEST(RequestHead, ErrorsAreFoundBeforeTheHeadEnds) {
   EXPECT_EQ(error_status("GET / HTTP/1.1\nHost"), 400);
   EXPECT_EQ(error_status("GET / HTTP/3\r"), 400);
   EXPECT_EQ(parse("GET / HTTP/1.1\r\nHost: h\r\nGood: x\r\n").status, ParseStatus::kIncomplete);
+}
+
+}  // namespace
+}  // namespace x0::http
+
+namespace x0::http {
+namespace {
+
+TEST(RequestHead, ConnectionMayNotNameFramingFields) {
+  for (const char* named : {"Content-Length", "transfer-encoding", "HOST", "close, Content-Length"}) {
+    std::string buf = std::string("POST / HTTP/1.1\r\nHost: h\r\nConnection: ") + named +
+                      "\r\nContent-Length: 1\r\n\r\n";
+    EXPECT_EQ(error_status(buf), 400) << named;
+  }
+  EXPECT_EQ(parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, X-Custom\r\n\r\n").status,
+            ParseStatus::kComplete);
+}
+
+TEST(RequestHead, MethodsAreUpperCaseTokens) {
+  EXPECT_EQ(error_status("get / HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("Get / HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("G3T / HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+  EXPECT_EQ(parse("VERSION-CONTROL / HTTP/1.1\r\nHost: h\r\n\r\n").status, ParseStatus::kComplete);
+  EXPECT_EQ(parse("M_SEARCH / HTTP/1.1\r\nHost: h\r\n\r\n").status, ParseStatus::kComplete);
+}
+
+TEST(RequestHead, HostMustBeOneValidAuthority) {
+  for (const char* host : {"", "a:1:2", "[::1:38080", "h:", "user@h", "h x"}) {
+    std::string buf = std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n";
+    EXPECT_EQ(error_status(buf), 400) << host;
+  }
+  EXPECT_EQ(error_status("GET http://a:1:2/ HTTP/1.1\r\nHost: h\r\n\r\n"), 400);
+  Parsed r = parse("GET https://Shop.Example/x HTTP/1.1\r\nHost: other\r\n\r\n");
+  ASSERT_EQ(r.status, ParseStatus::kComplete);
+  EXPECT_EQ(r.head.host, "Shop.Example");
+  EXPECT_EQ(r.head.default_port, 443);
 }
 
 }  // namespace

@@ -155,3 +155,21 @@ TEST(ResponseHead, ByteAtATime) {
 
 }  // namespace
 }  // namespace x0::http
+
+namespace x0::http {
+namespace {
+
+TEST(ResponseHead, FramingIsStrict) {
+  ResponseHead head;
+  ParseError err{};
+  for (const char* bad : {"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: Content-Length\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: transfer-encoding\r\n\r\n"}) {
+    EXPECT_EQ(parse_response_head(bad, Limits{}, Method::kGet, &head, &err), ParseStatus::kError) << bad;
+    EXPECT_EQ(err.status, 502);
+  }
+}
+
+}  // namespace
+}  // namespace x0::http
