@@ -32,14 +32,6 @@ bool one_of(std::string_view name, const std::array<std::string_view, N>& names)
   return false;
 }
 
-template <size_t N>
-bool connection_names_any(const http::HeaderList& headers, const std::array<std::string_view, N>& names) {
-  for (std::string_view n : names) {
-    if (http::connection_has_token(headers, n)) return true;
-  }
-  return false;
-}
-
 // Several fields of one name are one comma-separated list (RFC 9110 5.3).
 void join(std::string& list, std::string_view value) {
   if (!list.empty()) list.append(", ");
@@ -66,7 +58,7 @@ bool valid_request_id(std::string_view id) {
 }
 
 const char* refuse_upstream_request(const http::RequestHead& head) {
-  if (connection_names_any(head.headers, kOwnRequestFields)) {
+  if (http::connection_names_any(head.headers, kOwnRequestFields)) {
     return "Connection names a header the proxy sets";
   }
   return nullptr;
@@ -111,7 +103,7 @@ const char* write_client_response_head(const http::ResponseHead& head,
   // We never forward an Upgrade, so a 101 answers a question nobody asked; what follows it is
   // not HTTP and must not be parsed as the next response.
   if (head.status == 101) return "unsolicited 101 Switching Protocols";
-  if (connection_names_any(head.headers, kOwnResponseFields)) {
+  if (http::connection_names_any(head.headers, kOwnResponseFields)) {
     return "Connection names a header the proxy sets";
   }
   http::append_status_line(out, head.status);

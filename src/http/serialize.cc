@@ -114,6 +114,20 @@ bool connection_has_token(const HeaderList& hdrs, std::string_view token) {
   return false;
 }
 
+bool connection_names_any(const HeaderList& hdrs, std::span<const std::string_view> names) {
+  for (const Header& h : hdrs) {
+    if (!iequals(h.name, "connection")) continue;
+    bool found = any_list_token(h.value, [&](std::string_view t) {
+      for (std::string_view n : names) {
+        if (iequals(t, n)) return true;
+      }
+      return false;
+    });
+    if (found) return true;
+  }
+  return false;
+}
+
 bool is_hop_by_hop(std::string_view name, const HeaderList& hdrs) {
   for (std::string_view h : kHopByHop) {
     if (iequals(name, h)) return true;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -40,5 +41,7 @@ bool is_hop_by_hop(std::string_view name, const HeaderList& hdrs);
 std::optional<std::string_view> query_param(std::string_view query, std::string_view key);
 
 bool connection_has_token(const HeaderList& hdrs, std::string_view token);
+// True if any Connection header of hdrs lists one of names (case-insensitive); one pass.
+bool connection_names_any(const HeaderList& hdrs, std::span<const std::string_view> names);
 
 }  // namespace x0::http
