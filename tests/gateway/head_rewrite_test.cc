@@ -4,15 +4,23 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <string>
 
 namespace x0::gateway {
 namespace {
 
-http::RequestHead parse_request(const std::string& raw) {
+// The head's views point into the parsed bytes: keep every input alive for the whole test run.
+std::string_view keep(std::string raw) {
+  static std::deque<std::string> inputs;
+  return inputs.emplace_back(std::move(raw));
+}
+
+http::RequestHead parse_request(std::string raw) {
   http::RequestHead head;
   http::ParseError err{};
-  EXPECT_EQ(http::parse_request_head(raw, http::Limits{}, &head, &err), http::ParseStatus::kComplete)
+  EXPECT_EQ(http::parse_request_head(keep(std::move(raw)), http::Limits{}, &head, &err),
+            http::ParseStatus::kComplete)
       << err.reason;
   return head;
 }
@@ -86,10 +94,10 @@ TEST(UpstreamRequest, FrontProxyFieldsDependOnTrust) {
   EXPECT_NE(trusted.find("X-Real-IP: 203.0.113.1\r\n"), std::string::npos);
 }
 
-http::ResponseHead parse_response(const std::string& raw, http::Method method = http::Method::kGet) {
+http::ResponseHead parse_response(std::string raw, http::Method method = http::Method::kGet) {
   http::ResponseHead head;
   http::ParseError err{};
-  EXPECT_EQ(http::parse_response_head(raw, http::Limits{}, method, &head, &err),
+  EXPECT_EQ(http::parse_response_head(keep(std::move(raw)), http::Limits{}, method, &head, &err),
             http::ParseStatus::kComplete)
       << err.reason;
   return head;
