@@ -131,6 +131,13 @@ void validate(const Config& cfg, const Origins& o, Problems& out) {
       out.push_back(problem(o.locate(at + ".path_prefixes"), label, "path_prefixes",
                             "at least one prefix is required (\"/\" matches everything)"));
   }
+  // A body the parser allows must fit in the budget of buffered bodies, or it can never be
+  // taken and its client is told to retry forever.
+  if (cfg.api_gateway.memory_pool_size < cfg.api_gateway.max_body_bytes) {
+    out.push_back(problem(o.locate("api_gateway.memory_pool_size"), "api_gateway", "memory_pool_size",
+                          "must be at least max_body_bytes (" +
+                              std::to_string(cfg.api_gateway.max_body_bytes) + ")"));
+  }
   // Two listeners on one address would fail at bind time; say so now, with the key.
   const std::pair<std::string_view, const std::string*> listeners[] = {
       {"data", &cfg.listeners.data},

@@ -6,6 +6,7 @@
 #include "cache/cache_policy.h"
 #include "cache/response_store.h"
 #include "gateway/access_log.h"
+#include "http/serialize.h"
 
 namespace x0::gateway {
 namespace {
@@ -30,8 +31,11 @@ bool answer_from_cache(WorkerContext& worker, const ServiceState& service, Endpo
   probe = CacheProbe{};
   const http::RequestHead& head = request.head;
   bool method_ok = head.method == http::Method::kGet || head.method == http::Method::kHead;
+  // A request whose Connection hides fields from the origin is answered for a request the
+  // cache never saw (e.g. "Connection: Origin" with Vary: Origin): it neither reads nor fills it.
   if (worker.cache == nullptr || !service.cache_rules.enabled || !method_ok ||
-      head.body_kind != http::BodyKind::kNone || side == EndpointRole::kCandidate) {
+      head.body_kind != http::BodyKind::kNone || side == EndpointRole::kCandidate ||
+      http::connection_hides_fields(head.headers)) {
     return false;
   }
   int64_t started_ns = monotonic_ns();

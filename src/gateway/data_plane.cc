@@ -39,6 +39,7 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
   // The node is a reverse proxy: no tunnels, no server-wide OPTIONS, no reflection of a
   // request's credentials back at the page that sent it (TRACE) unless an operator wants it.
   if (head.method == http::Method::kConnect) {
+    conn.close_after_response();  // what follows a CONNECT is tunnel bytes, not a request
     refuse(conn, 501, "not_implemented", "CONNECT is not supported: this is a reverse proxy");
     return;
   }

@@ -110,7 +110,7 @@ const char* write_client_response_head(const http::ResponseHead& head,
   bool has_request_id = false;
   std::string via;
   for (const http::Header& h : head.headers) {
-    bool keep_te = iequals(h.name, "Transfer-Encoding") && !ctx.dechunk;
+    bool keep_te = iequals(h.name, "Transfer-Encoding") && !ctx.dechunk && head.status != 204;
     if (!keep_te && http::is_hop_by_hop(h.name, head.headers)) continue;
     if (head.status == 204 && iequals(h.name, "Content-Length")) continue;
     if (!ctx.cache_label.empty() && iequals(h.name, "X-Cache")) continue;

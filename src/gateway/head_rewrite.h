@@ -43,7 +43,8 @@ struct ClientResponseContext {
 
 // Appends the client's response head (ending in the empty line) to out. Returns nullptr, or a
 // static reason for a 502: an unsolicited 101, or a Connection header naming a field the proxy
-// writes itself. A 204's Content-Length is dropped (RFC 9110 8.6: it must not have one).
+// writes itself. A 204's Content-Length and Transfer-Encoding are dropped (RFC 9110 8.6,
+// RFC 9112 6.1: it must have neither).
 const char* write_client_response_head(const http::ResponseHead& head,
                                        const ClientResponseContext& ctx, std::string& out);
 

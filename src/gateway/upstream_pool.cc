@@ -66,9 +66,14 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(const EndpointState* endp
     list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
     idle_total_.store(idle_total_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     connection->idle_in_ = nullptr;
-    if (!quiet(connection->fd())) {
+    if (!quiet(connection->fd())) {  // unread bytes or EOF: close it
       discarded_.fetch_add(1, std::memory_order_relaxed);
-      continue;  // destroyed here: unread bytes or EOF
+      // Its own event may still be in this epoll batch: destroy it after the batch.
+      loop_.remove(connection->fd());
+      connection->registered_ = false;
+      std::shared_ptr<UpstreamConnection> doomed(std::move(connection));
+      loop_.defer([doomed] {});
+      continue;
     }
     connection->reused = true;
     return connection;

@@ -78,6 +78,17 @@ void remove_dot_segments(std::string_view in, std::string& out) {
   if (out.empty()) out = "/";
 }
 
+// "..;x" and ".;x": Tomcat, Jetty and Spring drop the ";params" of a segment and then resolve
+// what is left, so such a segment is a dot-segment for them and an ordinary name for us.
+bool has_dot_segment_with_params(std::string_view path) {
+  for (size_t at = path.find(';'); at != std::string_view::npos; at = path.find(';', at + 1)) {
+    size_t start = path.rfind('/', at);
+    std::string_view before = path.substr(start + 1, at - start - 1);
+    if (before == "." || before == "..") return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 const char* normalize_path(std::string_view path, const PathPolicy& policy, std::string& out) {
@@ -90,6 +101,7 @@ const char* normalize_path(std::string_view path, const PathPolicy& policy, std:
   }
   thread_local std::string decoded;
   if (const char* refused = decode(path, policy, decoded)) return refused;
+  if (has_dot_segment_with_params(decoded)) return "dot-segment with parameters in path";
   remove_dot_segments(decoded, out);
   return nullptr;
 }

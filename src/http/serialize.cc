@@ -114,6 +114,21 @@ bool connection_has_token(const HeaderList& hdrs, std::string_view token) {
   return false;
 }
 
+bool connection_hides_fields(const HeaderList& hdrs) {
+  for (const Header& h : hdrs) {
+    if (!iequals(h.name, "connection")) continue;
+    bool hides = any_list_token(h.value, [&](std::string_view t) {
+      if (iequals(t, "close")) return false;
+      for (std::string_view hop : kHopByHop) {
+        if (iequals(t, hop)) return false;
+      }
+      return true;
+    });
+    if (hides) return true;
+  }
+  return false;
+}
+
 bool connection_names_any(const HeaderList& hdrs, std::span<const std::string_view> names) {
   for (const Header& h : hdrs) {
     if (!iequals(h.name, "connection")) continue;

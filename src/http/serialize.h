@@ -41,6 +41,10 @@ bool is_hop_by_hop(std::string_view name, const HeaderList& hdrs);
 std::optional<std::string_view> query_param(std::string_view query, std::string_view key);
 
 bool connection_has_token(const HeaderList& hdrs, std::string_view token);
+// True if a Connection header of hdrs lists a field that is not hop-by-hop anyway (i.e. other
+// than close, keep-alive and the standard hop-by-hop fields): a field the client hides from
+// the next hop, so the next hop answers a different request than the one received.
+bool connection_hides_fields(const HeaderList& hdrs);
 // True if any Connection header of hdrs lists one of names (case-insensitive); one pass.
 bool connection_names_any(const HeaderList& hdrs, std::span<const std::string_view> names);
 

@@ -177,6 +177,12 @@ bool ServerConnection::body_complete() {
         reject(error.status, error.reason);
         return false;
       }
+      // max_body_bytes counts payload; chunk framing (sizes, up to 4 KiB of extensions per
+      // chunk) could otherwise make one small body hold megabytes of buffer.
+      if (body_length_ > 2 * limits_.parse.max_body_bytes + 65536) {
+        reject(413, "chunked body framing too large");
+        return false;
+      }
       complete = status == ParseStatus::kComplete;
       break;
     }
@@ -204,14 +210,16 @@ void ServerConnection::dispatch() {
   handler_.handle(*this, *request_);
 }
 
-// Takes budget for the memory this connection holds for its request: a Content-Length body is
-// reserved whole as soon as the head arrives (so a refusal comes before any 100 Continue), a
-// chunked one as its bytes arrive; bytes pipelined behind the body count too.
+// Takes budget for the memory this connection holds for its request: body bytes as they arrive
+// (a head alone holds nothing), and bytes pipelined behind the body too. A Content-Length body
+// that waits for 100 Continue is reserved whole first, so a refusal comes before the client
+// sends it.
 bool ServerConnection::take_body_budget() {
   if (limits_.body_budget == nullptr) return true;
   const RequestHead& head = request_->head;
   size_t wanted = in_.size() - head.head_bytes;
-  if (head.body_kind == BodyKind::kContentLength && head.content_length > wanted) {
+  if (head.body_kind == BodyKind::kContentLength && head.expect_continue && !sent_continue_ &&
+      head.content_length > wanted) {
     wanted = static_cast<size_t>(head.content_length);
   }
   if (wanted <= budget_held_) return true;

@@ -78,6 +78,8 @@ class ServerConnection final : public net::IoHandler {
     if (state_ != State::kClosed) out_.append(bytes);
   }
   void finish_response(bool keep_alive);
+  // The next response (respond()) carries Connection: close and the connection closes after it.
+  void close_after_response() { keep_alive_ = false; }
   void set_pending(PendingResponse* pending) { pending_ = pending; }
   // A handler-owned object kept for the connection's lifetime (e.g. a reusable proxy exchange).
   PendingResponse* attachment() const { return attachment_.get(); }

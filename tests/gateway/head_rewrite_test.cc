@@ -112,6 +112,10 @@ TEST(ClientResponse, RewritesAndRefuses) {
   EXPECT_EQ(out.find("Content-Length"), std::string::npos) << out;
   EXPECT_NE(out.find("X-A: 1\r\n"), std::string::npos);
   out.clear();
+  write_client_response_head(parse_response("HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                             {"id", false, true, false, ""}, out);
+  EXPECT_EQ(out.find("Transfer-Encoding"), std::string::npos) << out;
+  out.clear();
   EXPECT_NE(write_client_response_head(parse_response("HTTP/1.1 101 Switching Protocols\r\n\r\n"),
                                        {"id", false, true, false, ""}, out),
             nullptr);

@@ -24,6 +24,8 @@ TEST(PathNormalize, RemovesDotSegments) {
   EXPECT_EQ(norm("/a//../b"), "/a/b");
   EXPECT_EQ(norm("/a/..b/.c"), "/a/..b/.c");  // not dot-segments
   EXPECT_EQ(norm("/a/b"), "/a/b");
+  EXPECT_EQ(norm("/a;v=1/b"), "/a;v=1/b");  // parameters on ordinary segments pass
+  EXPECT_EQ(norm("/a/...;x"), "/a/...;x");
 }
 
 TEST(PathNormalize, DecodesUnreservedBeforeRemovingDots) {
@@ -35,7 +37,7 @@ TEST(PathNormalize, DecodesUnreservedBeforeRemovingDots) {
 }
 
 TEST(PathNormalize, RefusesBadEscapesAndSeparatorLookalikes) {
-  for (const char* bad : {"/%", "/%2", "/%zz", "/%g0", "/%00", "/a%2fb", "/..%2f", "/%2F",
+  for (const char* bad : {"/..;/x", "/a/.;p/b", "/%2e%2e;x/y", "/a/..;", "/%", "/%2", "/%zz", "/%g0", "/%00", "/a%2fb", "/..%2f", "/%2F",
                           "/a\\b", "/a%5cb", "/a%5Cb", "relative", ""}) {
     EXPECT_EQ(norm(bad)[0], '!') << bad;
   }

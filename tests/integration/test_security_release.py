@@ -125,7 +125,8 @@ class SecurityReleaseTest(IntegrationTest):
             "/public/./../private": 404, "/publicXYZ": 404, "/public/..%2fprivate": 400,
             "/public%2f..%2fprivate": 400, "/public/%2f../private": 400,
             "/public/..\\private": 400, "/public/%5c../private": 400, "/public/%zz": 400,
-            "/public/%00": 400,
+            "/public/%00": 400, "/public/..;/private": 400, "/public/.;x/../../private": 400,
+            "/public/%2e%2e;jsessionid=1/private": 400,
         }
         for path, status in refused.items():
             with self.subTest(path=path):
@@ -139,6 +140,28 @@ class SecurityReleaseTest(IntegrationTest):
             self.assertEqual(r.status, 200, (path, r.raw))
         seen = [r.target for r in self.origin.wait_requests(len(forwarded))]
         self.assertEqual(seen, list(forwarded.values()))
+
+    def test_a_field_hidden_by_connection_keeps_the_request_out_of_the_cache(self):
+        def vary_on_origin(req):
+            return ok(("origin=" + str(req.all("Origin"))).encode(),
+                      [("Cache-Control", "public, max-age=60"), ("Vary", "Origin")])
+        self.start(vary_on_origin)
+        poison = self.exchange(b"GET /app.js HTTP/1.1\r\nHost: app\r\nOrigin: https://partner.example\r\n"
+                               b"Connection: Origin\r\n\r\n")[0]
+        self.assertEqual(poison.body, b"origin=[]")
+        self.assertIsNone(poison.header("X-Cache"), "not cache-eligible")
+        real = self.exchange(b"GET /app.js HTTP/1.1\r\nHost: app\r\nOrigin: https://partner.example\r\n\r\n")[0]
+        self.assertEqual(real.body, b"origin=['https://partner.example']")
+        self.assertEqual(real.header("X-Cache"), "MISS")
+
+    def test_connect_closes_the_connection(self):
+        self.start()
+        c = self.raw(self.node.data_port)
+        c.send(b"CONNECT app.example:443 HTTP/1.1\r\nHost: app.example:443\r\n\r\n"
+               b"GET /tunnelled HTTP/1.1\r\nHost: app\r\n\r\n")
+        self.assertEqual(c.read_response().status, 501)
+        self.assertTrue(c.closed_by_peer())
+        self.assertEqual(self.origin.received(), b"")
 
     def test_operator_paths_are_exact(self):
         self.start()
@@ -165,22 +188,30 @@ class SecurityReleaseTest(IntegrationTest):
     # 6. Request-body budget -------------------------------------------------------------------
 
     def test_request_bodies_have_a_node_wide_memory_budget(self):
-        self.start(api_gateway={"memory_pool_size": 4 * 1024 * 1024, "max_body_bytes": 2 * 1024 * 1024})
         mib = 1024 * 1024
+        self.start(api_gateway={"memory_pool_size": 4 * mib, "max_body_bytes": 2 * mib})
         holders = []
-        for _ in range(4):
+        for _ in range(4):  # four uploads, each one byte short of complete, hold ~4 MiB
             c = self.raw(self.node.data_port)
-            c.send(f"POST /up HTTP/1.1\r\nHost: app\r\nContent-Length: {mib}\r\n\r\n".encode())
+            c.send(f"POST /up HTTP/1.1\r\nHost: app\r\nContent-Length: {mib}\r\n\r\n".encode()
+                   + b"x" * (mib - 1))
             holders.append(c)
-        wait_until(lambda: self.node.metric_value("request_body_bytes_buffered") >= 4 * mib,
-                   message="four bodies reserved")
-        over = self.exchange(f"POST /up HTTP/1.1\r\nHost: app\r\nContent-Length: {mib}\r\n\r\n".encode())[0]
+        wait_until(lambda: self.node.metric_value("request_body_bytes_buffered") >= 4 * (mib - 1),
+                   message="four bodies buffered")
+        # A fifth that asks first (Expect: 100-continue) is refused before it sends its body.
+        over = self.exchange(f"POST /up HTTP/1.1\r\nHost: app\r\nContent-Length: {mib}\r\n"
+                             "Expect: 100-continue\r\n\r\n".encode())[0]
         self.assertEqual(over.status, 503, over.raw)
         self.assertEqual(over.header("Retry-After"), "1")
-        holders[0].send(b"x" * mib)  # one upload completes and gives its budget back
+        self.assertEqual(over.interim, [], "no 100 Continue before a refusal")
+        # A head alone holds nothing: a client that never sends its body cannot take the budget.
+        idle_heads = [self.raw(self.node.data_port) for _ in range(3)]
+        for c in idle_heads:
+            c.send(f"POST /up HTTP/1.1\r\nHost: app\r\nContent-Length: {mib}\r\n\r\n".encode())
+        holders[0].send(b"x")  # one upload completes and gives its budget back
         self.assertEqual(holders[0].read_response().status, 200)
         again = self.raw(self.node.data_port)
-        again.send(f"POST /up HTTP/1.1\r\nHost: app\r\nContent-Length: 10\r\n\r\n0123456789".encode())
+        again.send(b"POST /up HTTP/1.1\r\nHost: app\r\nContent-Length: 10\r\n\r\n0123456789")
         self.assertEqual(again.read_response().status, 200)
         self.assertGreaterEqual(self.node.metric_value("request_body_budget_refused_total"), 1)
 
