@@ -53,8 +53,9 @@ CacheKey CacheKey::from_text(std::string_view text) {
   if (b == std::string_view::npos) return {};
   std::string_view host = text.substr(a + 1, b - a - 1);
   std::string_view target = text.substr(b + 1);
-  // A canonical authority has no upper case and no trailing dot (older snapshots included).
-  bool canonical = !host.empty() && host.back() != '.' &&
+  // A canonical authority has no upper case and no trailing dot; it is empty for an HTTP/1.0
+  // request without Host.
+  bool canonical = (host.empty() || host.back() != '.') &&
                    std::none_of(host.begin(), host.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
   if (target.empty() || !canonical) return {};
   return CacheKey(text.substr(0, a), host, target);

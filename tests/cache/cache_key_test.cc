@@ -34,7 +34,10 @@ TEST(CacheKey, FromTextRoundTrips) {
   CacheKey a("GET", "example.com", "/x y");
   EXPECT_EQ(CacheKey::from_text(a.text()), a);
   EXPECT_TRUE(CacheKey::from_text("garbage").empty());
-  EXPECT_TRUE(CacheKey::from_text("GET Host.COM /").empty());  // not normalised
+  EXPECT_TRUE(CacheKey::from_text("GET Host.COM /").empty());  // not canonical
+  EXPECT_TRUE(CacheKey::from_text("GET host.com. /").empty());
+  CacheKey no_host("GET", "", "/x");  // HTTP/1.0 without Host
+  EXPECT_EQ(CacheKey::from_text(no_host.text()), no_host);
 }
 
 TEST(Vary, ParsesListsAndStar) {
