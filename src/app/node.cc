@@ -165,7 +165,7 @@ bool Node::start() {
   limits_.parse.max_body_bytes = static_cast<uint64_t>(config->api_gateway.max_body_bytes);
   limits_.header_timeout_ms = config->api_gateway.header_timeout_ms;
   limits_.idle_timeout_ms = config->api_gateway.idle_timeout_ms;
-  body_budget_ = std::make_unique<http::BodyBudget>(
+  body_budget_ = std::make_unique<Quota>(
       static_cast<uint64_t>(config->api_gateway.memory_pool_size));
   limits_.body_budget = body_budget_.get();
 
@@ -281,7 +281,7 @@ void Node::register_node_metrics() {
        {data_connections_.get(), health_connections_.get(), metrics_connections_.get()}) {
     telemetry::Labels listener{{"listener", b->listener()}};
     r.gauge_callback("http_connections_open", "Open client connections by listener, node-wide.",
-                     listener, [b] { return static_cast<double>(b->open()); });
+                     listener, [b] { return static_cast<double>(b->used()); });
     r.gauge_callback("http_connections_limit",
                      "Node-wide connection limit by listener (max_connections for data, "
                      "max_probe_connections for health and metrics).",

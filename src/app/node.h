@@ -84,7 +84,7 @@ class Node {
   NodeCache cache_;  // outlives the workers, which read its store
   std::unique_ptr<gateway::HealthChecker> health_checker_;
   http::ServerLimits limits_;
-  std::unique_ptr<http::BodyBudget> body_budget_;  // [api_gateway] memory_pool_size, read at start
+  std::unique_ptr<Quota> body_budget_;  // [api_gateway] memory_pool_size, read at start
   // Node-wide connection budgets, one per listener, shared by every worker's Server: data
   // connections never take a probe's place. Declared before workers_ so they outlive them.
   std::unique_ptr<http::ConnectionBudget> data_connections_;

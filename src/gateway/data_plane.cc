@@ -114,7 +114,22 @@ void DataPlane::on_bad_request(http::ServerConnection& conn, int status, const c
   int code = status >= 100 && status < 600 ? status : 400;
   if (by_status[code] == nullptr) by_status[code] = bad_requests(code);
   by_status[code]->inc();
-  log::debug("HTTP", "request refused", {{"status", status}, {"reason", reason}, {"peer", conn.peer_ip()}});
+  // A malformed or ambiguous request (400) is what smuggling and Host/path probes look like:
+  // the runbooks grep SECURITY. One line a second per worker, with what it left out.
+  if (status != 400) {
+    log::debug("HTTP", "request refused", {{"status", status}, {"reason", reason}, {"peer", conn.peer_ip()}});
+    return;
+  }
+  int64_t now = conn.loop().now_ms();
+  if (now - last_refusal_log_ms_ < 1000) {
+    ++refusals_not_logged_;
+    return;
+  }
+  log::warn("SECURITY", "request refused",
+            {{"status", status}, {"reason", reason}, {"peer", conn.peer_ip()},
+             {"not_logged_since_last", refusals_not_logged_}});
+  last_refusal_log_ms_ = now;
+  refusals_not_logged_ = 0;
 }
 
 void DataPlane::refuse(http::ServerConnection& conn, int status, std::string_view error,

@@ -35,6 +35,9 @@ class DataPlane final : public http::RequestHandler {
   // The current request's normalised path and canonical authority (capacity reused). Valid
   // only during handle(): an exchange copies what it keeps.
   std::string path_, authority_;
+  // The SECURITY log of refused requests is throttled per worker (see on_bad_request).
+  int64_t last_refusal_log_ms_ = -1000000;
+  uint64_t refusals_not_logged_ = 0;
   // Exchanges not attached to a connection. An exchange is attached while its request runs and
   // comes back here when it ends, so idle keep-alive connections hold none.
   std::vector<std::unique_ptr<http::PendingResponse>> spare_exchanges_;

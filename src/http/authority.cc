@@ -90,7 +90,9 @@ void canonical_authority(std::string_view text, uint16_t default_port, std::stri
   for (char c : host) out += detail::ascii_lower(c);
   std::string_view port = a.port;
   while (port.size() > 1 && port.front() == '0') port.remove_prefix(1);  // "080" is port 80
-  if (!port.empty() && port != std::to_string(default_port)) {
+  unsigned value = 0;
+  for (char c : port) value = value * 10 + static_cast<unsigned>(c - '0');  // digits: parsed above
+  if (!port.empty() && value != default_port) {
     out += ':';
     out += port;
   }

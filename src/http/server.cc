@@ -41,16 +41,7 @@ void refuse(int fd, const ConnectionBudget& budget) {
 }
 }  // namespace
 
-bool ConnectionBudget::try_take() {
-  size_t open = open_.load(std::memory_order_relaxed);
-  do {
-    if (open >= limit()) return false;
-  } while (!open_.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
-  return true;
-}
-
-bool ConnectionBudget::note_refusal(int64_t now_ms) {
-  refused_.fetch_add(1, std::memory_order_relaxed);
+bool ConnectionBudget::log_due(int64_t now_ms) {
   int64_t last = last_refusal_log_ms_.load(std::memory_order_relaxed);
   return now_ms - last >= kRefusalLogIntervalMs &&
          last_refusal_log_ms_.compare_exchange_strong(last, now_ms, std::memory_order_relaxed);
@@ -92,10 +83,10 @@ class Server::Acceptor final : public net::IoHandler {
  private:
   // Counted after the connection is closed, so a refusal the metric shows has been answered.
   void log_refusal() {
-    if (!budget_->note_refusal(net::EventLoop::monotonic_ms())) return;
+    if (!budget_->log_due(net::EventLoop::monotonic_ms())) return;
     log::warn("NET", "connection limit reached: new connections answered 503 and closed",
               {{"listener", budget_->listener()}, {"limit", budget_->limit()},
-               {"open", budget_->open()}, {"refused_total", budget_->refused()}});
+               {"open", budget_->used()}, {"refused_total", budget_->refused()}});
   }
 
   // Out of file descriptors: the pending connection would keep the (level-triggered) listener

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/quota.h"
 #include "common/result.h"
 #include "http/server_connection.h"
 #include "net/event_loop.h"
@@ -17,35 +18,18 @@
 
 namespace x0::http {
 
-// The open client connections of one listener, node-wide, against a limit. Every worker's
-// Server takes from the same budget on accept and gives back on close: one atomic, no lock.
-// Owned by the node; outlives the Servers that use it. All members are safe from any thread.
-class ConnectionBudget {
+// The open client connections of one listener, node-wide: every worker's Server takes one on
+// accept and gives it back on close. Owned by the node; outlives the Servers that use it.
+class ConnectionBudget : public Quota {
  public:
-  ConnectionBudget(std::string listener, size_t limit)
-      : listener_(std::move(listener)), limit_(limit) {}
-  ConnectionBudget(const ConnectionBudget&) = delete;
-  ConnectionBudget& operator=(const ConnectionBudget&) = delete;
-
-  // Takes one connection; false when `limit` connections are open (nothing taken).
-  bool try_take();
-  void give_back() { open_.fetch_sub(1, std::memory_order_relaxed); }
-  // Counts a refused connection; true at most once a second node-wide: the caller logs it.
-  bool note_refusal(int64_t now_ms);
-  // Takes effect for the next accept; connections already open above a lowered limit stay.
-  void set_limit(size_t limit) { limit_.store(limit, std::memory_order_relaxed); }
-
+  ConnectionBudget(std::string listener, uint64_t limit) : Quota(limit), listener_(std::move(listener)) {}
   const std::string& listener() const { return listener_; }
-  size_t limit() const { return limit_.load(std::memory_order_relaxed); }
-  size_t open() const { return open_.load(std::memory_order_relaxed); }
-  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+  // True at most once a second node-wide: the caller then logs the refusals (any thread).
+  bool log_due(int64_t now_ms);
 
  private:
   static constexpr int64_t kRefusalLogIntervalMs = 1000;
   const std::string listener_;
-  std::atomic<size_t> limit_;
-  std::atomic<size_t> open_{0};
-  std::atomic<uint64_t> refused_{0};
   std::atomic<int64_t> last_refusal_log_ms_{-kRefusalLogIntervalMs};
 };
 

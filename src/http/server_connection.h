@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "http/body_budget.h"
 #include "http/chunked.h"
 #include "http/message.h"
+#include "common/quota.h"
 #include "net/buffer.h"
 #include "net/event_loop.h"
 #include "net/socket.h"
@@ -53,7 +53,10 @@ struct ServerLimits {
   Limits parse;
   int64_t header_timeout_ms = 10000;  // first byte of a request -> complete head (slowloris)
   int64_t idle_timeout_ms = 60000;    // between requests, and between body reads
-  BodyBudget* body_budget = nullptr;  // node-wide bound on buffered request bodies (may be null)
+  // Node-wide bytes of buffered request bodies ([api_gateway] memory_pool_size; may be null):
+  // bodies are buffered whole before they are proxied, and without a bound a few hundred
+  // concurrent uploads take the node's memory. Taken as bytes arrive, given back at the end.
+  Quota* body_budget = nullptr;
 };
 
 class ServerConnection final : public net::IoHandler {

@@ -24,7 +24,7 @@ TEST(ConnectionBudget, TakesUpToTheLimitAndGivesBack) {
   EXPECT_TRUE(budget.try_take());
   EXPECT_TRUE(budget.try_take());
   EXPECT_FALSE(budget.try_take());
-  EXPECT_EQ(budget.open(), 2u);
+  EXPECT_EQ(budget.used(), 2u);
   budget.give_back();
   EXPECT_TRUE(budget.try_take());
   budget.set_limit(1);  // lowered: the open ones stay, new ones wait for room below the limit
@@ -32,16 +32,30 @@ TEST(ConnectionBudget, TakesUpToTheLimitAndGivesBack) {
   EXPECT_FALSE(budget.try_take());
   budget.give_back();
   EXPECT_TRUE(budget.try_take());
-  EXPECT_EQ(budget.open(), 1u);
+  EXPECT_EQ(budget.used(), 1u);
 }
 
 TEST(ConnectionBudget, CountsEveryRefusalButAsksForALogLineOnceASecond) {
   ConnectionBudget budget("data", 1);
-  EXPECT_TRUE(budget.note_refusal(5000));
-  EXPECT_FALSE(budget.note_refusal(5001));
-  EXPECT_FALSE(budget.note_refusal(5999));
-  EXPECT_TRUE(budget.note_refusal(6000));
+  EXPECT_TRUE(budget.try_take());
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(budget.try_take());
   EXPECT_EQ(budget.refused(), 4u);
+  EXPECT_TRUE(budget.log_due(5000));
+  EXPECT_FALSE(budget.log_due(5001));
+  EXPECT_FALSE(budget.log_due(5999));
+  EXPECT_TRUE(budget.log_due(6000));
+}
+
+TEST(Quota, TakesBytesWithoutPassingTheLimit) {
+  Quota q(10);
+  EXPECT_TRUE(q.try_take(7));
+  EXPECT_FALSE(q.try_take(4));
+  EXPECT_TRUE(q.try_take(3));
+  EXPECT_FALSE(q.try_take(1));
+  EXPECT_FALSE(q.try_take(11));
+  q.give_back(7);
+  EXPECT_EQ(q.used(), 3u);
+  EXPECT_EQ(q.refused(), 3u);
 }
 
 class Answer200 final : public RequestHandler {
@@ -148,9 +162,9 @@ TEST_F(TwoWorkers, DataCapIsSharedByAllWorkersAndLeavesProbesAlone) {
     flood.push_back(std::make_unique<Client>(data_port_));
     ASSERT_TRUE(flood.back()->connected);
   }
-  ASSERT_TRUE(eventually([&] { return data_.open() + data_.refused() == flood.size(); }))
-      << "open " << data_.open() << " refused " << data_.refused();
-  EXPECT_EQ(data_.open(), kDataLimit) << "one cap for both workers, not one each";
+  ASSERT_TRUE(eventually([&] { return data_.used() + data_.refused() == flood.size(); }))
+      << "open " << data_.used() << " refused " << data_.refused();
+  EXPECT_EQ(data_.used(), kDataLimit) << "one cap for both workers, not one each";
   EXPECT_EQ(data_.refused(), flood.size() - kDataLimit);
 
   // A refusal is counted after its answer was sent: the refused clients have a 503 waiting.
@@ -185,17 +199,17 @@ TEST_F(TwoWorkers, DataCapIsSharedByAllWorkersAndLeavesProbesAlone) {
 
   // A client leaves: its place goes back to the node, whichever worker takes the next one.
   flood.clear();
-  ASSERT_TRUE(eventually([&] { return data_.open() == 0; })) << "open " << data_.open();
+  ASSERT_TRUE(eventually([&] { return data_.used() == 0; })) << "open " << data_.used();
   Client again(data_port_);
   EXPECT_EQ(again.get().rfind("HTTP/1.1 200 ", 0), 0u);
 }
 
 TEST_F(TwoWorkers, ProbeBudgetRefusesBeyondItsOwnLimit) {
   Client a(probe_port_), b(probe_port_), c(probe_port_);
-  ASSERT_TRUE(eventually([&] { return probe_.open() + probe_.refused() == 3; }));
-  EXPECT_EQ(probe_.open(), 2u);
+  ASSERT_TRUE(eventually([&] { return probe_.used() + probe_.refused() == 3; }));
+  EXPECT_EQ(probe_.used(), 2u);
   EXPECT_EQ(probe_.refused(), 1u);
-  EXPECT_EQ(data_.open(), 0u) << "probes take nothing from the data budget";
+  EXPECT_EQ(data_.used(), 0u) << "probes take nothing from the data budget";
 }
 
 }  // namespace

@@ -48,6 +48,29 @@ def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
                          + (f" (last error: {last_error!r})" if last_error else ""))
 
 
+def all_at_once(fn, args, timeout=30):
+    """Runs fn(arg) for every arg on its own thread, released together by a barrier; returns
+    the results in the order of args. Any exception fails the caller's test with its repr."""
+    import threading
+    barrier = threading.Barrier(len(args))
+    results, errors = [None] * len(args), []
+
+    def one(i, arg):
+        try:
+            barrier.wait(5)
+            results[i] = fn(arg)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+    threads = [threading.Thread(target=one, args=(i, a)) for i, a in enumerate(args)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout)
+    if errors or any(th.is_alive() for th in threads):
+        raise AssertionError(f"concurrent calls failed: {errors or 'timed out'}")
+    return results
+
+
 def port_open(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):

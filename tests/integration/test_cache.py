@@ -13,7 +13,7 @@ import time
 import unittest
 from urllib.parse import quote, urlencode
 
-from harness import IntegrationTest, request, service, wait_until
+from harness import all_at_once, IntegrationTest, request, service, wait_until
 
 CACHE_METRICS = ("cache_hits_total", "cache_misses_total", "cache_hit_rate", "cache_evictions_total",
                  "cache_entries", "cache_bytes", "cache_warming_in_progress",
@@ -197,22 +197,7 @@ class CacheTest(IntegrationTest):
                                health_check={"enabled": False})
         o.fault(latency_ms=500)
         t = target("/slow", cc="max-age=60")
-        n, results, errors = 20, [], []
-        barrier = threading.Barrier(n)
-
-        def one():
-            try:
-                barrier.wait(5)
-                results.append(node.get(t, timeout=15))
-            except Exception as e:  # noqa: BLE001 - reported below
-                errors.append(repr(e))
-        threads = [threading.Thread(target=one) for _ in range(n)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join(30)
-        self.assertEqual(errors, [])
-        self.assertEqual(len(results), n)
+        results = all_at_once(lambda _: node.get(t, timeout=15), range(20))
         for r in results:
             self.assertEqual(r.status, 200, r.text())
             self.assertEqual(len(r.body), 100)

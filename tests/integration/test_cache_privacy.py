@@ -3,11 +3,10 @@
 # `cache_ignore_cookies = true`; a response with `Set-Cookie` is never stored, whatever its
 # Cache-Control or the route TTL say. The origin's /echo answers the request headers it got, so a
 # body names the user it was made for; ?set_cookie= makes the origin send a Set-Cookie.
-import threading
 import unittest
 from urllib.parse import quote, urlencode
 
-from harness import IntegrationTest, service
+from harness import all_at_once, IntegrationTest, service
 
 
 def target(path, **params):
@@ -66,27 +65,15 @@ class CachePrivacyTest(IntegrationTest):
                          cache_ttl_s=60)
         o.fault(latency_ms=300)
         t = "/echo"
-        n, results, errors = 6, {}, []
-        barrier = threading.Barrier(n)
-
-        def one(user):
-            try:
-                barrier.wait(5)
-                results[user] = node.get(t, headers={"Cookie": f"session={user}"}, timeout=15)
-            except Exception as e:  # noqa: BLE001 - reported below
-                errors.append(repr(e))
-        threads = [threading.Thread(target=one, args=(f"user{i}",)) for i in range(n)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join(30)
-        self.assertEqual(errors, [])
-        self.assertEqual(len(results), n)
+        users = [f"user{i}" for i in range(6)]
+        answers = all_at_once(lambda user: node.get(t, headers={"Cookie": f"session={user}"}, timeout=15),
+                              users)
+        results = dict(zip(users, answers))
         for user, r in results.items():
             self.assertEqual(r.status, 200, r.text())
             self.assertEqual(cookie_seen(r), f"session={user}", f"{user} got another user's page")
             self.assertNotEqual(r.header("X-Cache"), "HIT")
-        self.assertEqual(o.count(t), n)
+        self.assertEqual(o.count(t), len(users))
 
     def test_set_cookie_is_never_stored(self):
         o = self.start_origin()

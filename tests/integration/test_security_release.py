@@ -48,6 +48,11 @@ class SecurityReleaseTest(IntegrationTest):
                 r = self.exchange(raw)[0]
                 self.assertEqual(r.status, 400, r.raw)
         self.assertEqual(self.origin.received(), b"", "no byte of a refused request reaches the origin")
+        # The runbooks grep SECURITY: the first refusal of the second is logged there, with why.
+        lines = [l for l in self.node.log().splitlines() if " SECURITY " in l and "request refused" in l]
+        self.assertTrue(lines, self.node.log()[-2000:])
+        self.assertIn("Connection names a framing header", lines[0])
+        self.assertIn("WARN", lines[0])
 
     def test_connection_naming_the_proxys_own_headers_is_refused(self):
         self.start()
