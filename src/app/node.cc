@@ -165,6 +165,7 @@ bool Node::start() {
   limits_.parse.max_body_bytes = static_cast<uint64_t>(config->api_gateway.max_body_bytes);
   limits_.header_timeout_ms = config->api_gateway.header_timeout_ms;
   limits_.idle_timeout_ms = config->api_gateway.idle_timeout_ms;
+  limits_.send_timeout_ms = config->api_gateway.send_timeout_ms;
   body_budget_ = std::make_unique<Quota>(
       static_cast<uint64_t>(config->api_gateway.memory_pool_size));
   limits_.body_budget = body_budget_.get();

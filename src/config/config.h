@@ -43,7 +43,9 @@ struct Service {
   HealthCheck health_check;
   int passive_eject_failures =
       5;  // consecutive failures -> ejected until active check passes; 0 = off
-  int connect_timeout_ms = 1000, request_timeout_ms = 15000;
+  // connect; taking the whole request and starting to answer it (the route timeout); the
+  // longest gap between two reads of a response body (nginx's proxy_read_timeout).
+  int connect_timeout_ms = 1000, request_timeout_ms = 15000, read_timeout_ms = 60000;
   int retries = 1;                 // idempotent requests, on connect failure
   int max_idle_per_endpoint = 64;  // keep-alive pool size per worker per endpoint
   bool required = true;            // /health/ready waits for it
@@ -73,6 +75,7 @@ struct ApiGateway {
   int max_header_bytes = 16384, max_headers = 100;
   int64_t max_body_bytes = 10 * 1024 * 1024;
   int header_timeout_ms = 10000, idle_timeout_ms = 60000, drain_timeout_ms = 10000;
+  int send_timeout_ms = 60000;  // a client reading none of its response for this long is cut off
   int max_connections = 100000;     // data listener, node-wide
   int max_probe_connections = 256;  // health and metrics listeners, each, node-wide
   // Peers whose X-Forwarded-For chain and X-Forwarded-*/X-Real-IP/Forwarded are believed

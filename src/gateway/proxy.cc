@@ -29,7 +29,9 @@ int64_t now_ns() {
 
 ProxyExchange::ProxyExchange(WorkerContext& worker,
                              std::function<void(http::ServerConnection&)> detach)
-    : worker_(worker), detach_(std::move(detach)) {}
+    : worker_(worker),
+      detach_(std::move(detach)),
+      timer_(worker.loop, net::Timer::call<&ProxyExchange::on_deadline>(this)) {}
 
 ProxyExchange::~ProxyExchange() {
   cancel_timer();
@@ -126,6 +128,9 @@ void ProxyExchange::attempt() {
     // added only if the request does not fit in the socket buffer at once.
     phase_ = Phase::kWriting;
     upstream_->attach(this, EPOLLIN | EPOLLRDHUP);
+    // The route timeout covers taking the whole request (an upstream that stops reading an
+    // upload) and answering it.
+    arm_timer(service_->config.request_timeout_ms);
     send_request();
     return;
   }
@@ -149,7 +154,7 @@ void ProxyExchange::on_io(uint32_t events) {
       fail(Failure::kConnect, std::string("connect: ") + std::strerror(error ? error : ECONNREFUSED));
       return;
     }
-    cancel_timer();
+    arm_timer(service_->config.request_timeout_ms);  // from here on, as for a pooled connection
     phase_ = Phase::kWriting;
     upstream_->set_events(EPOLLIN | EPOLLRDHUP);
     send_request();
@@ -183,26 +188,21 @@ void ProxyExchange::send_request() {
       size_t off = request_sent_ - request_head_.size();
       iov[count++] = {const_cast<char*>(body.data()) + off, body.size() - off};
     }
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<size_t>(count);
-    ssize_t n = ::sendmsg(upstream_->fd(), &msg, MSG_NOSIGNAL);
-    if (n > 0) {
-      request_sent_ += static_cast<size_t>(n);
+    net::IoResult r = upstream_->transport().writev(iov, count);
+    if (r.status == net::IoStatus::kDone) {
+      request_sent_ += r.bytes;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (r.status == net::IoStatus::kWouldBlock) {
       upstream_->set_events(EPOLLIN | EPOLLOUT | EPOLLRDHUP);  // on_io continues the write
       return;
     }
-    fail(Failure::kReset, std::string("send: ") + std::strerror(errno));
+    fail(Failure::kReset, std::string("send: ") + std::strerror(r.error));
     return;
   }
   phase_ = Phase::kReadingHead;
   sent_ns_ = now_ns();
   upstream_->set_events(EPOLLIN | EPOLLRDHUP);  // no-op unless EPOLLOUT had been added
-  arm_timer(service_->config.request_timeout_ms);
 }
 
 void ProxyExchange::read_response() {
@@ -210,9 +210,10 @@ void ProxyExchange::read_response() {
     if (paused_) return;
     char* tail = in_.prepare(16 * 1024);
     size_t room = in_.free_space();
-    ssize_t n = ::recv(upstream_->fd(), tail, room, 0);
-    if (n > 0) {
-      in_.commit(static_cast<size_t>(n));
+    net::IoResult r = upstream_->transport().read(tail, room);
+    if (r.status == net::IoStatus::kDone) {
+      in_.commit(r.bytes);
+      last_upstream_read_ms_ = worker_.loop.now_ms();
       if (phase_ == Phase::kReadingHead) {
         if (!on_response_head()) return;
       } else {
@@ -221,11 +222,10 @@ void ProxyExchange::read_response() {
         in_.consume(bytes.size());
       }
       if (phase_ == Phase::kIdle || !upstream_) return;
-      if (static_cast<size_t>(n) < room) return;
+      if (r.bytes < room && !upstream_->transport().has_buffered_input()) return;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (r.status == net::IoStatus::kWouldBlock) return;
     // EOF or reset.
     if (phase_ == Phase::kReadingBody && response_.body_kind == http::BodyKind::kUntilClose) {
       complete(false);
@@ -268,7 +268,8 @@ bool ProxyExchange::on_response_head() {
     }
     break;
   }
-  cancel_timer();
+  // The body streams under the upstream's inactivity deadline (read_timeout_ms, see on_deadline).
+  arm_timer(service_->config.read_timeout_ms);
   service_->stats->upstream_time->observe(static_cast<double>(now_ns() - sent_ns_) / 1e9);
   if (response_.status >= 500 && cache_.stale) {  // stale-if-error covers 5xx answers too
     count_endpoint_failure(upstream_->endpoint());
@@ -381,6 +382,7 @@ bool ProxyExchange::forward_body(std::string_view bytes) {
 void ProxyExchange::on_client_writable() {
   if (!paused_ || !upstream_) return;
   paused_ = false;
+  last_upstream_read_ms_ = worker_.loop.now_ms();  // the upstream's inactivity counts from now
   upstream_->set_events(EPOLLIN | EPOLLRDHUP);
   read_response();
 }
@@ -485,27 +487,44 @@ void ProxyExchange::release_upstream(bool reusable) {
   paused_ = false;
 }
 
-void ProxyExchange::arm_timer(int64_t ms) {
-  cancel_timer();
-  Phase armed_in = phase_;
-  timer_ = worker_.loop.add_timer(ms, [this, armed_in] {
-    timer_ = 0;
-    if (armed_in == Phase::kWaitingForCache && phase_ == armed_in) {
+void ProxyExchange::on_deadline() {
+  switch (phase_) {
+    case Phase::kIdle:
+      return;
+    case Phase::kWaitingForCache:
       phase_ = Phase::kIdle;  // the lead is taking too long (e.g. a slow client): fetch ourselves
       attempt();
       return;
-    }
-    if (phase_ != armed_in || !upstream_) return;
-    fail(armed_in == Phase::kConnecting ? Failure::kConnect : Failure::kTimeout,
-         armed_in == Phase::kConnecting ? "connect timed out" : "upstream did not answer in time");
-  });
-}
-
-void ProxyExchange::cancel_timer() {
-  if (timer_ != 0) {
-    worker_.loop.cancel_timer(timer_);
-    timer_ = 0;
+    case Phase::kConnecting:
+      fail(Failure::kConnect, "connect timed out");
+      return;
+    case Phase::kWriting:
+    case Phase::kReadingHead:
+      fail(Failure::kTimeout, request_sent_ < request_head_.size() + request_->body.size()
+                                  ? "upstream did not take the request within request_timeout_ms"
+                                  : "upstream did not answer within request_timeout_ms");
+      return;
+    case Phase::kReadingBody:
+      break;
   }
+  // Body: an inactivity deadline, moved on lazily (no re-arm per read). While paused for a slow
+  // client the upstream is not to blame; the client's send timeout bounds that wait.
+  int64_t quiet_ms = worker_.loop.now_ms() - last_upstream_read_ms_;
+  if (paused_ || quiet_ms < service_->config.read_timeout_ms) {
+    arm_timer(paused_ ? service_->config.read_timeout_ms : service_->config.read_timeout_ms - quiet_ms);
+    return;
+  }
+  // The client already has part of the response: all that can be done is to cut it off.
+  log::warn("PROXY", "upstream stalled mid-response", {{"service", service_->config.name},
+                                                        {"request_id", request_id_},
+                                                        {"read_timeout_ms", service_->config.read_timeout_ms}});
+  service_->stats->errors_timeout->inc();
+  count_endpoint_failure(upstream_->endpoint());
+  record(504);
+  release_upstream(false);
+  http::ServerConnection* client = reset();
+  detach_(*client);  // `this` may be gone from here on
+  client->close();
 }
 
 http::ServerConnection* ProxyExchange::reset() {

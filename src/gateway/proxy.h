@@ -21,6 +21,7 @@
 #include "http/message.h"
 #include "http/server_connection.h"
 #include "net/buffer.h"
+#include "net/timer.h"
 
 namespace x0::gateway {
 
@@ -65,8 +66,10 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
   void stop_capture();  // drops the copy and gives its bytes back to the worker's budget
   std::shared_ptr<const cache::CachedResponse> store_capture();
   void end_flight();  // lead of a coalesced fetch: release the waiters (exactly once)
-  void arm_timer(int64_t ms);
-  void cancel_timer();
+  // One deadline at a time, its meaning given by the phase when it fires (see on_deadline).
+  void arm_timer(int64_t ms) { timer_.arm(ms); }
+  void cancel_timer() { timer_.cancel(); }
+  void on_deadline();
   // Clears the request state and returns the client connection (nullptr if none); the caller
   // then hands the exchange back (detach_) and answers or closes the client.
   http::ServerConnection* reset();
@@ -99,7 +102,8 @@ class ProxyExchange final : public http::PendingResponse, public net::IoHandler 
   bool retried_stale_ = false;
   int retries_left_ = 0;
   std::vector<const EndpointState*> tried_;
-  net::TimerId timer_ = 0;
+  net::Timer timer_;
+  int64_t last_upstream_read_ms_ = 0;  // loop time body bytes last came from the upstream
   int64_t start_ns_ = 0;
   int64_t sent_ns_ = 0;
 

@@ -2,20 +2,17 @@
 #include "gateway/upstream_pool.h"
 
 #include <sys/epoll.h>
-#include <sys/socket.h>
-
-#include <cerrno>
 
 #include <algorithm>
 
 namespace x0::gateway {
 
-UpstreamConnection::UpstreamConnection(net::EventLoop& loop, net::Fd fd,
+UpstreamConnection::UpstreamConnection(net::EventLoop& loop, std::unique_ptr<net::Transport> transport,
                                        std::shared_ptr<EndpointState> endpoint)
-    : loop_(loop), fd_(std::move(fd)), endpoint_(std::move(endpoint)) {}
+    : loop_(loop), transport_(std::move(transport)), endpoint_(std::move(endpoint)) {}
 
 UpstreamConnection::~UpstreamConnection() {
-  if (registered_) loop_.remove(fd_.get());
+  if (registered_) loop_.remove(fd());
 }
 
 void UpstreamConnection::attach(net::IoHandler* user, uint32_t events) {
@@ -26,10 +23,10 @@ void UpstreamConnection::attach(net::IoHandler* user, uint32_t events) {
 void UpstreamConnection::set_events(uint32_t events) {
   if (registered_ && events == events_) return;
   if (!registered_) {
-    loop_.add(fd_.get(), events, this);
+    loop_.add(fd(), events, this);
     registered_ = true;
   } else {
-    loop_.modify(fd_.get(), events, this);
+    loop_.modify(fd(), events, this);
   }
   events_ = events;
 }
@@ -43,18 +40,6 @@ void UpstreamConnection::on_io(uint32_t events) {
   if (idle_in_ != nullptr) idle_in_->drop_idle(this);
 }
 
-namespace {
-
-// True when nothing is waiting to be read and the upstream has not closed: the only state in
-// which an idle connection may carry a new request.
-bool quiet(int fd) {
-  char byte;
-  ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-}  // namespace
-
 std::unique_ptr<UpstreamConnection> UpstreamPool::take(const EndpointState* endpoint) {
   auto it = idle_.find(endpoint);
   if (it == idle_.end()) return nullptr;
@@ -66,7 +51,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(const EndpointState* endp
     list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
     idle_total_.store(idle_total_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     connection->idle_in_ = nullptr;
-    if (!quiet(connection->fd())) {  // unread bytes or EOF: close it
+    if (!connection->transport().idle_and_open()) {  // unread bytes or EOF: close it
       discarded_.fetch_add(1, std::memory_order_relaxed);
       // Its own event may still be in this epoll batch: destroy it after the batch.
       loop_.remove(connection->fd());
@@ -85,7 +70,8 @@ Result<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
     const std::shared_ptr<EndpointState>& endpoint) {
   auto fd = net::connect_tcp(endpoint->address);
   if (!fd) return std::unexpected(fd.error());
-  return std::make_unique<UpstreamConnection>(loop_, std::move(*fd), endpoint);
+  return std::make_unique<UpstreamConnection>(
+      loop_, std::make_unique<net::PlainTransport>(std::move(*fd)), endpoint);
 }
 
 void UpstreamPool::give_back(std::unique_ptr<UpstreamConnection> connection, size_t max_idle) {

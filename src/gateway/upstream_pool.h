@@ -11,6 +11,7 @@
 #include "gateway/route_table.h"
 #include "net/event_loop.h"
 #include "net/socket.h"
+#include "net/transport.h"
 
 namespace x0::gateway {
 
@@ -20,10 +21,12 @@ class UpstreamPool;
 // closing it; while in use, its events go to the current user.
 class UpstreamConnection final : public net::IoHandler {
  public:
-  UpstreamConnection(net::EventLoop& loop, net::Fd fd, std::shared_ptr<EndpointState> endpoint);
+  UpstreamConnection(net::EventLoop& loop, std::unique_ptr<net::Transport> transport,
+                     std::shared_ptr<EndpointState> endpoint);
   ~UpstreamConnection() override;
 
-  int fd() const { return fd_.get(); }
+  int fd() const { return transport_->fd(); }
+  net::Transport& transport() { return *transport_; }
   EndpointState& endpoint() { return *endpoint_; }
   const std::shared_ptr<EndpointState>& endpoint_ptr() const { return endpoint_; }
   // Hands events to `user` (nullptr: idle in `pool`).
@@ -36,7 +39,7 @@ class UpstreamConnection final : public net::IoHandler {
  private:
   friend class UpstreamPool;
   net::EventLoop& loop_;
-  net::Fd fd_;
+  std::unique_ptr<net::Transport> transport_;
   std::shared_ptr<EndpointState> endpoint_;
   net::IoHandler* user_ = nullptr;
   UpstreamPool* idle_in_ = nullptr;

@@ -156,7 +156,7 @@ void Server::adopt(net::Fd fd, const sockaddr_storage& peer, RequestHandler& han
     return;
   }
   auto connection = std::make_unique<ServerConnection>(
-      loop_, std::move(fd), peer, handler, limits_,
+      loop_, std::make_unique<net::PlainTransport>(std::move(fd)), peer, handler, limits_,
       [this, budget](ServerConnection* closed) {
         connections_.erase(closed);
         if (budget != nullptr) budget->give_back();

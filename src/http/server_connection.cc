@@ -32,11 +32,12 @@ void recycle_request(std::unique_ptr<Request> request) {
 
 }  // namespace
 
-ServerConnection::ServerConnection(net::EventLoop& loop, net::Fd fd, const sockaddr_storage& peer,
-                                   RequestHandler& handler, const ServerLimits& limits,
+ServerConnection::ServerConnection(net::EventLoop& loop, std::unique_ptr<net::Transport> transport,
+                                   const sockaddr_storage& peer, RequestHandler& handler,
+                                   const ServerLimits& limits,
                                    std::function<void(ServerConnection*)> on_closed)
     : loop_(loop),
-      fd_(std::move(fd)),
+      transport_(std::move(transport)),
       peer_(peer),
       peer_ip_(net::peer_ip(peer)),
       peer_loopback_(net::is_loopback(peer)),
@@ -51,9 +52,9 @@ ServerConnection::~ServerConnection() {
 }
 
 void ServerConnection::start() {
-  net::set_nodelay(fd_.get());
+  net::set_nodelay(transport_->fd());
   interest_ = EPOLLIN;
-  loop_.add(fd_.get(), interest_, this);
+  loop_.add(transport_->fd(), interest_, this);
   deadline_ms_ = loop_.now_ms() + limits_.idle_timeout_ms;
 }
 
@@ -78,13 +79,15 @@ void ServerConnection::on_readable() {
   for (int round = 0; round < 4; ++round) {
     char* tail = in_.prepare(4096);
     size_t room = in_.free_space();
-    ssize_t n = ::recv(fd_.get(), tail, room, 0);
-    if (n > 0) {
-      in_.commit(static_cast<size_t>(n));
-      if (static_cast<size_t>(n) < room) break;
+    net::IoResult r = transport_->read(tail, room);
+    if (r.status == net::IoStatus::kDone) {
+      in_.commit(r.bytes);
+      // Body bytes are progress: the body's deadline is an inactivity one.
+      if (state_ == State::kReadingBody) deadline_ms_ = loop_.now_ms() + limits_.idle_timeout_ms;
+      if (r.bytes < room && !transport_->has_buffered_input()) break;
       continue;
     }
-    if (n == 0) {
+    if (r.status == net::IoStatus::kEof) {
       // The client closed its sending side. A complete request already buffered (e.g. from a
       // client that half-closes after sending) is still answered; then the connection closes.
       if (in_.empty() && state_ == State::kReadingHead) {
@@ -95,8 +98,7 @@ void ServerConnection::on_readable() {
       close_after_write_ = true;
       break;
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    if (r.status == net::IoStatus::kWouldBlock) break;
     close();
     return;
   }
@@ -313,15 +315,16 @@ void ServerConnection::finish_response(bool keep_alive) {
 
 void ServerConnection::flush() {
   while (!out_.empty()) {
-    ssize_t n = ::send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      out_.consume(static_cast<size_t>(n));
+    net::IoResult r = transport_->write(out_.view());
+    if (r.status == net::IoStatus::kDone) {
+      out_.consume(r.bytes);
+      last_write_ms_ = loop_.now_ms();
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (r.status == net::IoStatus::kWouldBlock) {
       if (!want_write_) {
         want_write_ = true;
+        last_write_ms_ = loop_.now_ms();  // the send timeout counts from the first stall
         update_interest();
       }
       return;
@@ -335,7 +338,7 @@ void ServerConnection::flush() {
     update_interest();
   }
   if (close_after_write_ && state_ != State::kHandling) {
-    ::shutdown(fd_.get(), SHUT_WR);
+    transport_->shutdown_write();
     close();
   }
 }
@@ -359,7 +362,7 @@ void ServerConnection::update_interest() {
   if (want_write_) wanted |= EPOLLOUT;
   if (wanted != interest_) {
     interest_ = wanted;
-    loop_.modify(fd_.get(), wanted, this);
+    loop_.modify(transport_->fd(), wanted, this);
   }
 }
 
@@ -371,8 +374,8 @@ void ServerConnection::close_when_idle() {
 void ServerConnection::close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
-  loop_.remove(fd_.get());
-  fd_.reset();
+  loop_.remove(transport_->fd());
+  transport_.reset();
   give_back_body_budget();
   if (pending_ != nullptr) {
     PendingResponse* pending = pending_;
@@ -387,7 +390,14 @@ void ServerConnection::close() {
 }
 
 void ServerConnection::check_deadline(int64_t now_ms) {
-  if (state_ == State::kClosed || state_ == State::kHandling) return;
+  if (state_ == State::kClosed) return;
+  if (want_write_ && now_ms - last_write_ms_ >= limits_.send_timeout_ms) {
+    // The client takes none of its response: cut it off; the exchange feeding it is told
+    // (on_client_gone) and every buffer goes with the connection.
+    close();
+    return;
+  }
+  if (state_ == State::kHandling) return;
   if (deadline_ms_ == 0 || now_ms < deadline_ms_) return;
   if (state_ == State::kReadingHead && in_.empty()) {
     close();  // idle keep-alive connection timed out: close silently, as nginx and HAProxy do

@@ -18,6 +18,7 @@
 #include "net/buffer.h"
 #include "net/event_loop.h"
 #include "net/socket.h"
+#include "net/transport.h"
 
 namespace x0::http {
 
@@ -53,6 +54,9 @@ struct ServerLimits {
   Limits parse;
   int64_t header_timeout_ms = 10000;  // first byte of a request -> complete head (slowloris)
   int64_t idle_timeout_ms = 60000;    // between requests, and between body reads
+  // A client that takes none of its pending response bytes for this long is cut off (nginx's
+  // send_timeout): a reader that stopped must not hold its exchange and buffers forever.
+  int64_t send_timeout_ms = 60000;
   // Node-wide bytes of buffered request bodies ([api_gateway] memory_pool_size; may be null):
   // bodies are buffered whole before they are proxied, and without a bound a few hundred
   // concurrent uploads take the node's memory. Taken as bytes arrive, given back at the end.
@@ -62,7 +66,8 @@ struct ServerLimits {
 class ServerConnection final : public net::IoHandler {
  public:
   // on_closed runs (deferred) after the connection is closed, so the owner can destroy it.
-  ServerConnection(net::EventLoop& loop, net::Fd fd, const sockaddr_storage& peer,
+  ServerConnection(net::EventLoop& loop, std::unique_ptr<net::Transport> transport,
+                   const sockaddr_storage& peer,
                    RequestHandler& handler, const ServerLimits& limits,
                    std::function<void(ServerConnection*)> on_closed);
   ~ServerConnection() override;
@@ -124,7 +129,7 @@ class ServerConnection final : public net::IoHandler {
   void update_interest();
 
   net::EventLoop& loop_;
-  net::Fd fd_;
+  std::unique_ptr<net::Transport> transport_;  // null once closed
   sockaddr_storage peer_;
   std::string peer_ip_;
   bool peer_loopback_ = false;
@@ -153,7 +158,8 @@ class ServerConnection final : public net::IoHandler {
   bool in_process_input_ = false;
   bool rejected_ = false;
   uint32_t interest_ = 0;
-  int64_t deadline_ms_ = 0;
+  int64_t deadline_ms_ = 0;        // reading: the head's or the next body bytes' deadline
+  int64_t last_write_ms_ = 0;      // loop time output last moved (or was first queued)
 };
 
 }  // namespace x0::http

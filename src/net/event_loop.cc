@@ -1,4 +1,4 @@
-// epoll loop, timers and cross-thread posting (see event_loop.h).
+// epoll loop, timer heap, owner-thread checks and cross-thread posting (see event_loop.h).
 #include "net/event_loop.h"
 
 #include <sys/epoll.h>
@@ -6,17 +6,42 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <stdexcept>
 
 #include "common/log.h"
+#include "net/timer.h"
 
 namespace x0::net {
+
+// A timer the loop owns for add_timer(): the function runs once, then the entry is gone.
+struct EventLoop::OneShot {
+  OneShot(EventLoop& loop, TimerId timer_id, std::function<void()> function)
+      : owner(loop), id(timer_id), fn(std::move(function)), timer(loop, Timer::call<&OneShot::fire>(this)) {}
+  void fire() {
+    std::function<void()> run = std::move(fn);
+    owner.one_shots_.erase(id);  // destroys this (the loop no longer touches the timer)
+    run();
+  }
+  EventLoop& owner;
+  TimerId id;
+  std::function<void()> fn;
+  Timer timer;
+};
 
 int64_t EventLoop::monotonic_ms() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void EventLoop::owner_violation(const char* what) {
+  // A loop's structures are single-threaded: going on would corrupt them. Say who did it.
+  std::fprintf(stderr, "FATAL net: %s called off the event loop's own thread (use post())\n", what);
+  std::fflush(stderr);
+  std::abort();
 }
 
 EventLoop::EventLoop() {
@@ -31,11 +56,16 @@ EventLoop::EventLoop() {
 }
 
 EventLoop::~EventLoop() {
+  one_shots_.clear();
+  // Timers still armed belong to objects that outlive the loop only by mistake; unlink them so
+  // their destructors do not touch a freed heap.
+  for (Timer* timer : timer_heap_) timer->slot_ = Timer::kNotArmed;
   if (wake_fd_ >= 0) close(wake_fd_);
   if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
 bool EventLoop::add(int fd, uint32_t events, IoHandler* handler) {
+  assert_owner("EventLoop::add");
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
@@ -43,27 +73,35 @@ bool EventLoop::add(int fd, uint32_t events, IoHandler* handler) {
 }
 
 bool EventLoop::modify(int fd, uint32_t events, IoHandler* handler) {
+  assert_owner("EventLoop::modify");
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = handler;
   return epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
-void EventLoop::remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::remove(int fd) {
+  assert_owner("EventLoop::remove");
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
 
 TimerId EventLoop::add_timer(int64_t delay_ms, std::function<void()> fn) {
-  TimerId id = next_timer_id_++;
-  int64_t deadline = monotonic_ms() + (delay_ms < 0 ? 0 : delay_ms);
-  timers_.emplace(std::make_pair(deadline, id), std::move(fn));
-  timer_deadlines_.emplace(id, deadline);
+  assert_owner("EventLoop::add_timer");
+  TimerId id = next_one_shot_id_++;
+  auto entry = std::make_unique<OneShot>(*this, id, std::move(fn));
+  entry->timer.arm(delay_ms);
+  one_shots_.emplace(id, std::move(entry));
   return id;
 }
 
 void EventLoop::cancel_timer(TimerId id) {
-  auto it = timer_deadlines_.find(id);
-  if (it == timer_deadlines_.end()) return;
-  timers_.erase({it->second, id});
-  timer_deadlines_.erase(it);
+  assert_owner("EventLoop::cancel_timer");
+  one_shots_.erase(id);
+}
+
+void EventLoop::defer(std::function<void()> fn) {
+  assert_owner("EventLoop::defer");
+  deferred_.push_back(std::move(fn));
 }
 
 void EventLoop::post(std::function<void()> fn) {
@@ -84,23 +122,90 @@ void EventLoop::stop() {
   (void)n;
 }
 
+// --- Timer heap -----------------------------------------------------------------------------
+
+void Timer::arm_at(int64_t deadline_ms) {
+  loop_.assert_owner("Timer::arm");
+  if (armed()) loop_.unschedule(*this);
+  deadline_ms_ = deadline_ms;
+  loop_.schedule(*this);
+}
+
+void Timer::cancel() {
+  if (!armed()) return;
+  loop_.assert_owner("Timer::cancel");
+  loop_.unschedule(*this);
+}
+
+void EventLoop::place(size_t slot, Timer* timer) {
+  timer_heap_[slot] = timer;
+  timer->slot_ = slot;
+}
+
+void EventLoop::sift_up(size_t slot) {
+  Timer* timer = timer_heap_[slot];
+  while (slot > 0) {
+    size_t parent = (slot - 1) / 2;
+    if (!timer->before(*timer_heap_[parent])) break;
+    place(slot, timer_heap_[parent]);
+    slot = parent;
+  }
+  place(slot, timer);
+}
+
+void EventLoop::sift_down(size_t slot) {
+  Timer* timer = timer_heap_[slot];
+  size_t size = timer_heap_.size();
+  for (;;) {
+    size_t child = 2 * slot + 1;
+    if (child >= size) break;
+    if (child + 1 < size && timer_heap_[child + 1]->before(*timer_heap_[child])) ++child;
+    if (!timer_heap_[child]->before(*timer)) break;
+    place(slot, timer_heap_[child]);
+    slot = child;
+  }
+  place(slot, timer);
+}
+
+void EventLoop::schedule(Timer& timer) {
+  timer.sequence_ = timer_sequence_++;
+  timer_heap_.push_back(&timer);
+  sift_up(timer_heap_.size() - 1);
+}
+
+void EventLoop::unschedule(Timer& timer) {
+  size_t slot = timer.slot_;
+  timer.slot_ = Timer::kNotArmed;
+  Timer* last = timer_heap_.back();
+  timer_heap_.pop_back();
+  if (slot == timer_heap_.size()) return;  // it was the last one
+  timer_heap_[slot] = last;
+  last->slot_ = slot;
+  if (slot > 0 && last->before(*timer_heap_[(slot - 1) / 2])) {
+    sift_up(slot);
+  } else {
+    sift_down(slot);
+  }
+}
+
 int EventLoop::next_timeout_ms() const {
-  if (timers_.empty()) return 1000;  // wake at least once a second so the watchdog sees progress
-  int64_t wait = timers_.begin()->first.first - monotonic_ms();
+  if (timer_heap_.empty()) return 1000;  // wake at least once a second so the watchdog sees progress
+  int64_t wait = timer_heap_.front()->deadline_ms_ - monotonic_ms();
   if (wait < 0) return 0;
   return wait > 1000 ? 1000 : static_cast<int>(wait);
 }
 
 void EventLoop::run_timers() {
   now_ms_ = monotonic_ms();
-  while (!timers_.empty() && timers_.begin()->first.first <= now_ms_) {
-    auto it = timers_.begin();
-    std::function<void()> fn = std::move(it->second);
-    timer_deadlines_.erase(it->first.second);
-    timers_.erase(it);
-    fn();
+  while (!timer_heap_.empty() && timer_heap_.front()->deadline_ms_ <= now_ms_) {
+    Timer* timer = timer_heap_.front();
+    unschedule(*timer);
+    Timer::Callback callback = timer->callback_;
+    callback.fn(callback.object);  // may re-arm, cancel or destroy the timer
   }
 }
+
+// --- Running --------------------------------------------------------------------------------
 
 void EventLoop::run_posted() {
   std::vector<std::function<void()>> batch;
@@ -120,13 +225,16 @@ void EventLoop::run_deferred() {
 }
 
 void EventLoop::run() {
-  running_ = true;
+  std::thread::id unowned{};
+  if (!runner_.compare_exchange_strong(unowned, std::this_thread::get_id())) {
+    owner_violation("EventLoop::run (the loop already runs on another thread)");
+  }
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
   while (!stop_requested_.load(std::memory_order_relaxed)) {
     int n = epoll_wait(epoll_fd_, events, kMaxEvents, next_timeout_ms());
     now_ms_ = monotonic_ms();
-    iterations_ = iterations_ + 1;
+    iterations_.store(iterations_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     if (n < 0) {
       if (errno == EINTR) continue;
       log::error("NET", "epoll_wait failed", {{"errno", errno}});
@@ -143,12 +251,12 @@ void EventLoop::run() {
       }
       handler->on_io(events[i].events);
     }
-    if (!timers_.empty()) run_timers();
+    if (!timer_heap_.empty()) run_timers();
     run_deferred();
   }
   run_posted();
   run_deferred();
-  running_ = false;
+  runner_.store(std::thread::id(), std::memory_order_release);
 }
 
 }  // namespace x0::net

@@ -1,0 +1,64 @@
+// How a connection moves bytes: the seam between a connection's protocol logic (HTTP framing,
+// flow control, deadlines) and what carries its bytes. PlainTransport is a TCP socket; the TLS
+// transport (next issue) wraps one. A connection registers fd() with its event loop and calls
+// read/write when epoll says so; a transport that buffers decrypted input says so through
+// has_buffered_input(), since epoll cannot see those bytes. One connection, one thread.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <string_view>
+
+#include "net/socket.h"
+
+namespace x0::net {
+
+enum class IoStatus {
+  kDone,        // `bytes` moved (> 0)
+  kWouldBlock,  // nothing now; wait for the fd's readiness
+  kEof,         // read: the peer closed its sending side
+  kError,       // `error` is the errno value; the connection is unusable
+};
+
+struct IoResult {
+  IoStatus status = IoStatus::kDone;
+  size_t bytes = 0;
+  int error = 0;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // The descriptor to register with the event loop.
+  virtual int fd() const = 0;
+  virtual IoResult read(char* into, size_t capacity) = 0;
+  // May move fewer bytes than offered.
+  virtual IoResult write(std::string_view bytes) = 0;
+  virtual IoResult writev(const iovec* parts, int count) = 0;
+  // Ends our sending side after everything written (FIN; close_notify for TLS).
+  virtual void shutdown_write() = 0;
+  // Input already read from the socket but not yet returned by read().
+  virtual bool has_buffered_input() const { return false; }
+  // An idle pooled connection may carry a new request only while nothing is waiting to be read
+  // and the peer has not closed: bytes an origin sends after a response must never become the
+  // next request's response.
+  virtual bool idle_and_open() const = 0;
+};
+
+// A non-blocking TCP socket, owned.
+class PlainTransport final : public Transport {
+ public:
+  explicit PlainTransport(Fd fd) : fd_(std::move(fd)) {}
+  int fd() const override { return fd_.get(); }
+  IoResult read(char* into, size_t capacity) override;
+  IoResult write(std::string_view bytes) override;
+  IoResult writev(const iovec* parts, int count) override;
+  void shutdown_write() override;
+  bool idle_and_open() const override;
+
+ private:
+  Fd fd_;
+};
+
+}  // namespace x0::net
