@@ -30,8 +30,9 @@ asan-test: deps
 
 # ThreadSanitizer on the unit and integration tests. halt_on_error: the first race kills the
 # process, so a unit test fails and the harness fails the integration test whose node or origin
-# printed the report (nodes inherit TSAN_OPTIONS from ctest's environment).
-X0_TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1 history_size=4
+# printed the report (nodes inherit TSAN_OPTIONS from ctest's environment). tests/tsan.supp
+# holds the suppressions, for third-party code only.
+X0_TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1 history_size=4 suppressions=$(CURDIR)/tests/tsan.supp
 tsan-test: deps
 	cmake -S . -B $(BUILD_TSAN) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DX0_TSAN=ON -DX0_BENCH=OFF
 	cmake --build $(BUILD_TSAN) -j $(JOBS)

@@ -449,10 +449,10 @@ class IntegrationTest(unittest.TestCase):
         # In a sanitizer build a report does not always kill the process (and one that does may
         # not fail the test): fail on a report in any process the test started, every one of them
         # registered in _processes before anything waits on it.
-        reports = [p.log_path for p in self._processes if sanitizer_report(p.log())]
-        if reports:
-            self.fail("sanitizer report in " + ", ".join(reports) + ":\n"
-                      + "\n".join(first_report(open(r, errors="replace").read()) for r in reports))
+        reported = [p for p in self._processes if sanitizer_report(p.log())]
+        if reported:
+            self.fail("sanitizer report in " + ", ".join(p.log_path for p in reported) + ":\n"
+                      + "\n".join(first_report(p.log()) for p in reported))
 
     def start_origin(self, **kw):
         o = Origin(self.workdir, wait=False, **kw)
