@@ -155,7 +155,7 @@ bool Node::start() {
 
   if (!start_control_plane(*config)) return false;
   cache_.start(*config, state_);
-  if (auto ok = republish_routes(*config); !ok) {
+  if (auto ok = publish_routes(*config); !ok) {
     log::error("CONFIG", "cannot build routes", {{"detail", ok.error().detail}});
     return false;
   }
@@ -199,8 +199,9 @@ bool Node::start() {
     });
   }
   health_checker_->start();
-  control_.start();
+  // Armed before the thread starts: once a loop runs, only its own thread touches its timers.
   control_.loop().add_timer(kControlTickMs, [this] { control_tick(); });
+  control_.start();
   log::info("NODE", "started",
             {{"version", state_.version}, {"node_id", state_.node_id}, {"config", config->source},
              {"workers", threads}, {"data", config->listeners.data},
@@ -337,7 +338,7 @@ void Node::register_node_metrics() {
 bool Node::start_control_plane(const config::Config& config) {
   state_.control = &control_;
   state_.routing_changed = [this] {
-    if (auto ok = republish_routes(*state_.config.load()); !ok) {
+    if (auto ok = publish_routes(*state_.config.load()); !ok) {
       log::error("RELEASE", "cannot publish release routing", {{"detail", ok.error().detail}});
     }
   };
@@ -403,8 +404,7 @@ void Node::control_tick() {
   control_.loop().add_timer(kControlTickMs, [this] { control_tick(); });
 }
 
-Result<void> Node::republish_routes(const config::Config& config) {
-  std::lock_guard lock(routes_mu_);
+Result<void> Node::publish_routes(const config::Config& config) {
   uint64_t version = releases_->routing_version();
   auto table = gateway::RouteTable::build(config, to_splits(*releases_->routing()),
                                           routes_.current().get(), ++table_version_);
@@ -414,6 +414,9 @@ Result<void> Node::republish_routes(const config::Config& config) {
   return {};
 }
 
+// Main thread: reads and validates the file, then hands it to the control thread, which makes it
+// current (switch_config). The control thread counts and logs the outcome: nothing here waits for
+// it, so a control thread busy with a smoke check delays the reload, not the watchdog.
 void Node::reload() {
   log::info("CONFIG", "reload requested (SIGHUP)");
   auto loaded = load(config_path_);
@@ -423,31 +426,37 @@ void Node::reload() {
                {{"detail", loaded.error().detail}});
     return;
   }
-  auto old = state_.config.load();
   auto config = std::make_shared<const config::Config>(std::move(*loaded));
-  if (auto ok = republish_routes(*config); !ok) {
+  control_.post([this, config] { switch_config(config); });
+}
+
+// On the control thread, in one task: the table is built from the new config and the release
+// routing of this moment, and published; then the config is stored. No release change can run
+// in between (it runs on this thread too), so none builds from the old config afterwards.
+void Node::switch_config(std::shared_ptr<const config::Config> config) {
+  auto old = state_.config.load();
+  if (auto ok = publish_routes(*config); !ok) {
     state_.reloads_failed.fetch_add(1);
     log::error("CONFIG", "reload refused: routes cannot be built; the old configuration keeps running",
                {{"detail", ok.error().detail}});
     return;
   }
+  state_.config.store(config);
+  state_.isolated.store(config->security.isolate);
   if (config->listeners.data != old->listeners.data ||
       config->listeners.health != old->listeners.health ||
       config->listeners.metrics != old->listeners.metrics ||
       config->api_gateway.worker_threads != old->api_gateway.worker_threads) {
     log::warn("CONFIG", "listener and worker changes take effect at the next restart");
   }
-  apply_logging(*config);
+  apply_logging(*config);  // process-wide atomics: safe from this thread
   data_connections_->set_limit(static_cast<size_t>(config->api_gateway.max_connections));
   for (http::ConnectionBudget* probes : {health_connections_.get(), metrics_connections_.get()}) {
     probes->set_limit(static_cast<size_t>(config->api_gateway.max_probe_connections));
   }
-  state_.config.store(config);
-  state_.isolated.store(config->security.isolate);
-  control_.post([this, config] {
-    // A promoted release whose candidate is now the configured stable set is done.
-    if (releases_->adopt_config(stable_sets(*config), "system").value_or(0) > 0) state_.routing_changed();
-  });
+  // A promoted release whose candidate is now the configured stable set is done: its routing
+  // goes, and the table is published again from the config just stored.
+  if (releases_->adopt_config(stable_sets(*config), "system").value_or(0) > 0) state_.routing_changed();
   state_.reloads_ok.fetch_add(1);
   log::info("CONFIG", "reloaded", {{"source", config->source}, {"services", config->services.size()},
                                    {"route_table_version", table_version_.load()}});

@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,14 +60,18 @@ class Node {
   void apply_logging(const config::Config& config);
   bool start_control_plane(const config::Config& config);
   void control_tick();
-  // Rebuilds the route table from the current config and release splits, and publishes it.
-  // Called from the main thread (reload) and the control thread (release changes).
-  Result<void> republish_routes(const config::Config& config);
+  // Builds the route table from `config` and the current release routing, and publishes it.
+  // The control thread is the only publisher (and start(), before that thread runs): a reload
+  // and a release change are applied one after the other there, so neither builds from what
+  // the other is about to replace.
+  Result<void> publish_routes(const config::Config& config);
+  // Control thread: a SIGHUP's validated config becomes the running one with its route table,
+  // or is refused (routes cannot be built) and the old one keeps running.
+  void switch_config(std::shared_ptr<const config::Config> config);
 
   std::string config_path_;
   admin::NodeState state_;
-  gateway::RouteTablePublisher routes_;
-  std::mutex routes_mu_;  // serializes route table builds (reload vs release changes)
+  gateway::RouteTablePublisher routes_;  // published by the control thread only
   admin::ControlThread control_;
   std::unique_ptr<release::ReleaseController> releases_;
   std::unique_ptr<incident::IncidentMetrics> incident_metrics_;  // outlives the store
@@ -78,7 +81,7 @@ class Node {
   std::unique_ptr<HookRunner> hooks_;  // autopilot exec hooks, off the control thread
   std::unique_ptr<IncidentLog> incident_log_;
   std::unique_ptr<autopilot::Autopilot> autopilot_;
-  uint64_t routing_seen_ = 0;
+  uint64_t routing_seen_ = 0;  // control thread: the release routing version last published
   incident::EscalationPolicy escalation_policy_;  // from the policy file's [escalation]
   int64_t last_escalation_ms_ = 0;
   NodeCache cache_;  // outlives the workers, which read its store

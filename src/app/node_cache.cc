@@ -36,6 +36,9 @@ void NodeCache::start(const config::Config& config, admin::NodeState& state) {
   options.data_listener = config.listeners.data;
   options.preload_urls = config_.preload_urls;
   admin_ = std::make_unique<admin::CacheAdmin>(*store_, options);
+  // Armed before the disk thread starts: once its loop runs, only that thread touches its timers
+  // (the timer re-arms itself there).
+  if (config_.snapshot_interval_s > 0) schedule_snapshot();
   io_.start();
   state.cache = store_.get();
   state.cache_admin = admin_.get();
@@ -51,7 +54,6 @@ void NodeCache::start(const config::Config& config, admin::NodeState& state) {
       node->cache_restore_done.store(true);
     });
   }
-  if (config_.snapshot_interval_s > 0) schedule_snapshot();
 }
 
 void NodeCache::warm_preload_list() {

@@ -203,7 +203,7 @@ void Autopilot::decide(const Rule& rule, const std::string& target, const Measur
     d.outcome = "recommended: " + std::string(to_string(rule.action)) + " (authority " +
                 std::string(to_string(rule.authority)) + ")";
   }
-  ++decisions_;
+  decisions_.fetch_add(1, std::memory_order_relaxed);
   log::warn("AUTOPILOT", "rule fired",
             {{"rule", rule.name}, {"target", target}, {"severity", rule.severity},
              {"value", m.value}, {"baseline", m.stable_value}, {"action", to_string(d.action)},

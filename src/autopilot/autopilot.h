@@ -5,6 +5,7 @@
 // seams are small interfaces so tests stand fakes in front of them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -87,7 +88,8 @@ class Autopilot {
   // holds now, clean if none does with enough samples, insufficient otherwise.
   Verdict candidate_verdict(const std::string& service) const;
   void set_dry_run(bool dry_run) { dry_run_ = dry_run; }
-  uint64_t decisions() const { return decisions_; }
+  // Readable from any thread (the metrics scrape runs on a worker); bumped on the ticking thread.
+  uint64_t decisions() const { return decisions_.load(std::memory_order_relaxed); }
 
  private:
   struct Windows {
@@ -112,7 +114,7 @@ class Autopilot {
   Detector detector_;
   std::map<std::string, Windows> windows_;
   std::deque<NodeSample> node_history_;
-  uint64_t decisions_ = 0;
+  std::atomic<uint64_t> decisions_{0};
 };
 
 }  // namespace x0::autopilot

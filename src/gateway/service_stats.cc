@@ -37,12 +37,14 @@ double histogram_quantile(const telemetry::Histogram& h, double q) {
 telemetry::Counter* ServiceStats::requests_counter(int code) {
   if (code < 100 || code > 599) code = 599;
   auto& slot = requests_by_code[static_cast<size_t>(code)];
-  telemetry::Counter* c = slot.load(std::memory_order_relaxed);
+  // Acquire/release: a worker that finds the pointer another worker stored also sees the
+  // counter that worker's registry call constructed (relaxed would publish only the pointer).
+  telemetry::Counter* c = slot.load(std::memory_order_acquire);
   if (c == nullptr) {
     c = telemetry::default_registry().counter(
         "http_requests_total", "Requests answered, by service and status code.",
         {{"service", service}, {"code", std::to_string(code)}});
-    slot.store(c, std::memory_order_relaxed);
+    slot.store(c, std::memory_order_release);
   }
   return c;
 }

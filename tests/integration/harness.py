@@ -16,7 +16,10 @@ SOURCE_DIR = os.environ.get(
     "X0_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BINARY = os.environ.get("X0_BINARY", os.path.join(SOURCE_DIR, "build-integ", "x0tta6bl4"))
 
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+# The first line of a report by each sanitizer a test build may use (ASan+UBSan: make asan-test;
+# TSan: make tsan-test). TSan reports races as WARNINGs and its own failures as ERROR/FATAL.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer", "FATAL: ThreadSanitizer")
 _handed_out = set()
 
 
@@ -69,6 +72,18 @@ def all_at_once(fn, args, timeout=30):
     if errors or any(th.is_alive() for th in threads):
         raise AssertionError(f"concurrent calls failed: {errors or 'timed out'}")
     return results
+
+
+def sanitizer_report(text):
+    """True when text holds a sanitizer report (see SANITIZER_MARKERS)."""
+    return any(m in text for m in SANITIZER_MARKERS)
+
+
+def first_report(text, limit=6000):
+    """The log from its first sanitizer report on (a node that keeps running logs past it)."""
+    starts = [i for i in (text.find(m) for m in SANITIZER_MARKERS) if i >= 0]
+    start = max(0, text.rfind("\n", 0, min(starts)) + 1) if starts else max(0, len(text) - limit)
+    return text[start:start + limit]
 
 
 def port_open(port):
@@ -147,7 +162,7 @@ class Process:
 
 
 class Origin(Process):
-    def __init__(self, workdir, port=None, name=None, error_rate=None, latency_ms=None):
+    def __init__(self, workdir, port=None, name=None, error_rate=None, latency_ms=None, wait=True):
         self.port = port or free_port()
         self.name = name or f"origin-{self.port}"
         args = [BINARY, "origin", "--port", str(self.port), "--name", self.name]
@@ -156,7 +171,12 @@ class Origin(Process):
         if latency_ms is not None:
             args += ["--latency-ms", str(latency_ms)]
         super().__init__(args, os.path.join(workdir, f"{self.name}.log"))
+        if wait:
+            self.wait_listening()
+
+    def wait_listening(self):
         wait_until(lambda: port_open(self.port) or self._died(), 5, message=f"{self.name} to listen")
+        return self
 
     def _died(self):
         if not self.alive():
@@ -426,17 +446,18 @@ class IntegrationTest(unittest.TestCase):
         if failed or os.environ.get("X0_SHOW_LOGS"):
             for p in self._processes:
                 print(f"\n--- {p.log_path} (last 4000 chars) ---\n{p.log()[-4000:]}")
-        # In a sanitizer build a report does not always kill the process: fail on it anyway.
-        reports = [p.log_path for p in self._processes
-                   if any(m in p.log() for m in SANITIZER_MARKERS)]
-        if reports:
-            self.fail("sanitizer report in " + ", ".join(reports) + ":\n"
-                      + "\n".join(open(r, errors="replace").read()[-6000:] for r in reports))
+        # In a sanitizer build a report does not always kill the process (and one that does may
+        # not fail the test): fail on a report in any process the test started, every one of them
+        # registered in _processes before anything waits on it.
+        reported = [p for p in self._processes if sanitizer_report(p.log())]
+        if reported:
+            self.fail("sanitizer report in " + ", ".join(p.log_path for p in reported) + ":\n"
+                      + "\n".join(first_report(p.log()) for p in reported))
 
     def start_origin(self, **kw):
-        o = Origin(self.workdir, **kw)
-        self._processes.append(o)
-        return o
+        o = Origin(self.workdir, wait=False, **kw)
+        self._processes.append(o)  # before the wait: an origin that never listens is checked too
+        return o.wait_listening()
 
     def start_process(self, args, name):
         """Any other program (e.g. prometheus), killed at cleanup like the rest."""
@@ -460,5 +481,9 @@ class IntegrationTest(unittest.TestCase):
     def run_cli(self, *args, env=None, timeout=10):
         full_env = dict(os.environ)
         full_env.update(env or {})
-        return subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=timeout,
-                              env=full_env, cwd=self.workdir)
+        p = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=timeout,
+                           env=full_env, cwd=self.workdir)
+        # A CLI run is a process of the test too: its sanitizer report fails the test.
+        if sanitizer_report(p.stdout) or sanitizer_report(p.stderr):
+            self.fail(f"sanitizer report from `x0tta6bl4 {' '.join(args)}`:\n{p.stdout}\n{p.stderr}")
+        return p

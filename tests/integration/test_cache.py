@@ -295,6 +295,18 @@ class CacheTest(IntegrationTest):
                          [os.path.basename(snap["path"])], verify)
         self.assertEqual((files[0]["ok"], files[0].get("truncated")), (3, False), files[0])
 
+    def test_periodic_snapshots_are_written_by_the_disk_thread(self):
+        # snapshot_interval_s: no admin call, the cache's disk thread writes them on its timer
+        # (armed before that thread starts, re-armed there: docs/ARCHITECTURE.md, Threads).
+        o = self.start_origin()
+        node = self.cache_node(o, cache={"snapshot_interval_s": 1})
+        self.get(node, target("/periodic", cc="max-age=600"), cache="MISS")
+
+        def holds_the_entry():
+            files = file_reports(self.admin(node, "/admin/data/verify"))
+            return any(f.get("ok") == 1 for f in files)
+        wait_until(holds_the_entry, 15, message="a periodic snapshot holding the entry")
+
     def test_admin_warm(self):
         o = self.start_origin()
         node = self.cache_node(o)

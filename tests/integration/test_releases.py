@@ -2,7 +2,7 @@
 # adds 800 ms, one whose process is killed: each is rolled back within about a second, traffic is
 # back on the stable set and the incident and its report are right. A healthy canary is promoted;
 # blue/green switches and rolls back without losing a request; release state and incidents survive
-# kill -9 of the node.
+# kill -9 of the node; a reload during a release's steps routes by the new config.
 import json
 import os
 import signal
@@ -310,6 +310,45 @@ class ReleaseTest(IntegrationTest):
         self.assertNotEqual(r.status, 200)
         self.assertIn("503", r.text())
         self.only_stable_now(node)
+
+    # A SIGHUP reload while a canary steps its weights: the control thread alone publishes route
+    # tables, so the reloaded config (a stable endpoint replaced) is what every later table is built
+    # from, the steps' included. Before, a step could rebuild from the config the reload had just
+    # replaced, and the old endpoint came back until the next step.
+    def test_reload_during_release_steps_routes_by_the_new_config(self):
+        node = self.start_release_node()  # shop: stable-a, stable-b
+        replacement = self.start_origin(name="stable-c")
+        canary = self.start_origin(name="canary")
+        load = Load(node.data_port)
+        # Short steps: the routing changes every few hundred ms, around and after the reload.
+        r = self.post(node, "/releases/shop/start",
+                      {"strategy": "canary", "candidate": [canary.endpoint()],
+                       "steps": list(range(10, 101, 10)), "step_interval_ms": 400,
+                       "header": "X-Canary"})
+        self.assertEqual(r.status, 200, r.text())
+        wait_until(lambda: self.release_state(node)["step"] >= 1, 20, message="a first step up")
+
+        node.write_config([service("shop", [self.stable[0].endpoint(), replacement.endpoint()])])
+        node.signal(signal.SIGHUP)
+        wait_until(lambda: node.metric_value("config_reloads_total", result="ok") == 1, 10,
+                   message="the reload to be applied")
+        at_reload = self.release_state(node)
+        self.assertEqual(at_reload["state"], "running", "the reload landed during the release")
+        load.finish()
+
+        # Every request sent from now on is routed by a table built from the new config: on the
+        # stable side stable-a or stable-c, never stable-b, through the next steps.
+        after = Load(node.data_port)
+        wait_until(lambda: (self.release_state(node)["step"] >= at_reload["step"] + 2
+                            or self.release_state(node)["state"] == "promoted"), 30,
+                   message="two more release steps after the reload")
+        after.finish()
+        self.assertEqual(after.failures, 0)
+        self.assertEqual(set(after.statuses), {200}, after.statuses)
+        self.assertNotIn("stable-b", after.origins, after.origins)
+        self.assertGreater(after.origins.get("stable-c", 0), 0, after.origins)
+        self.assertGreater(after.origins.get("canary", 0), 0, after.origins)
+        self.assertEqual(node.metric_value("config_reloads_total", result="failed"), 0)
 
     def test_release_and_incidents_survive_kill_9(self):
         node = self.start_release_node()
