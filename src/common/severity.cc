@@ -5,10 +5,14 @@ namespace x0 {
 
 std::string_view to_string(Severity s) {
   switch (s) {
-    case Severity::kSev1: return "SEV-1";
-    case Severity::kSev2: return "SEV-2";
-    case Severity::kSev3: return "SEV-3";
-    case Severity::kSev4: return "SEV-4";
+    case Severity::kSev1:
+      return "SEV-1";
+    case Severity::kSev2:
+      return "SEV-2";
+    case Severity::kSev3:
+      return "SEV-3";
+    case Severity::kSev4:
+      return "SEV-4";
   }
   return "SEV-?";  // only a value cast from outside 1..4
 }
@@ -19,7 +23,8 @@ std::optional<Severity> parse_severity(std::string_view text) {
     text.remove_prefix(3);
     if (!text.empty() && text[0] == '-') text.remove_prefix(1);
   }
-  if (text.size() == 1 && text[0] >= '1' && text[0] <= '4') return static_cast<Severity>(text[0] - '0');
+  if (text.size() == 1 && text[0] >= '1' && text[0] <= '4')
+    return static_cast<Severity>(text[0] - '0');
   return std::nullopt;
 }
 

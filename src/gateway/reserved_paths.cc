@@ -36,8 +36,9 @@ bool incident_id_shaped(std::string_view s) {
 // config Shape::kServiceName: 1-64 characters of [a-z0-9_-].
 bool service_name_shaped(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || is_digit(c) || c == '_' || c == '-'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || is_digit(c) || c == '_' || c == '-';
+  });
 }
 
 bool one_of(std::string_view s, std::initializer_list<std::string_view> words) {

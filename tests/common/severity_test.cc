@@ -21,7 +21,8 @@ TEST(Severity, LenientParserTakesTheApiSpellings) {
   EXPECT_EQ(parse_severity("SEV2"), Severity::kSev2);
   EXPECT_EQ(parse_severity("Sev-3"), Severity::kSev3);
   EXPECT_EQ(parse_severity("4"), Severity::kSev4);
-  for (const char* bad : {"", "SEV-", "SEV-0", "SEV-5", "SEV-10", "SEV--1", "sev 1", "critical", "5"}) {
+  for (const char* bad :
+       {"", "SEV-", "SEV-0", "SEV-5", "SEV-10", "SEV--1", "sev 1", "critical", "5"}) {
     EXPECT_EQ(parse_severity(bad), std::nullopt) << bad;
   }
 }
