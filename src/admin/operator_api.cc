@@ -11,6 +11,7 @@
 #include "admin/incident_api.h"
 #include "admin/release_api.h"
 #include "common/log.h"
+#include "gateway/reserved_paths.h"
 #include "incident/incident_metrics.h"
 #include "net/event_loop.h"
 #include "telemetry/metrics.h"
@@ -94,43 +95,48 @@ void respond_error(http::ServerConnection& conn, int status, std::string_view er
 }
 
 void OperatorApi::handle(http::ServerConnection& conn, const http::Request& request) {
-  std::string_view path = request.head.path;
+  using E = gateway::OperatorEndpoint;
+  // The data plane passes only the paths it reserved (for release paths: of a configured
+  // service); on the health, metrics or operator listener any well-shaped service name is
+  // taken, and the release controller answers 404 for one it does not know.
+  E endpoint = gateway::reserved_endpoint(request.head.path, [](std::string_view) { return true; });
   bool read_only = request.head.method == http::Method::kGet || request.head.method == http::Method::kHead;
-  if (path == "/metrics") {
+  if (endpoint == E::kMetrics) {
     if (!read_only) return respond_error(conn, 405, "method_not_allowed", "use GET");
     return metrics(conn);
   }
   if (scope_ == Scope::kMetricsPort) {
     return respond_error(conn, 404, "not_found", "this listener serves /metrics only");
   }
-  if (path == "/health" || path == "/health/live" || path == "/health/ready" ||
-      path == "/health/startup") {
-    if (!read_only) return respond_error(conn, 405, "method_not_allowed", "use GET");
-    if (path == "/health") return health(conn, request);
-    if (path == "/health/live") return live(conn);
-    if (path == "/health/ready") return ready(conn);
-    return startup(conn);
-  }
-  if (scope_ == Scope::kHealthPort) {
+  bool probe = endpoint == E::kHealth || endpoint == E::kHealthLive || endpoint == E::kHealthReady ||
+               endpoint == E::kHealthStartup;
+  if (probe && !read_only) return respond_error(conn, 405, "method_not_allowed", "use GET");
+  if (scope_ == Scope::kHealthPort && !probe) {
     return respond_error(conn, 404, "not_found", "this listener serves /health* and /metrics");
   }
-  if (path == "/api/v1/status") return status(conn);
-  if (path == "/security/pqc/status") return pqc_status(conn);
-  if (path == "/mesh/peers") return mesh_peers(conn);
-  if (path == "/mesh/status") return mesh_status(conn);
-  bool mutating = path.starts_with("/admin/") ||
-                  (!read_only && (path.starts_with("/incidents") || path.starts_with("/releases") ||
-                                  path.starts_with("/alerts/")));
+  // Cache and data administration change or read node state whatever the method; the others
+  // change it only when written to (SPEC section 1).
+  bool mutating = endpoint == E::kCacheAdmin || endpoint == E::kDataVerify ||
+                  (!read_only && (endpoint == E::kIncidents || endpoint == E::kReleases ||
+                                  endpoint == E::kAlertmanager));
   if (mutating && !authorized(conn, request)) return;
-  if (path == "/releases" || path.starts_with("/releases/")) {
-    return handle_releases(node_, conn, request);
+  switch (endpoint) {
+    case E::kHealth: return health(conn, request);
+    case E::kHealthLive: return live(conn);
+    case E::kHealthReady: return ready(conn);
+    case E::kHealthStartup: return startup(conn);
+    case E::kStatus: return status(conn);
+    case E::kPqcStatus: return pqc_status(conn);
+    case E::kMeshPeers: return mesh_peers(conn);
+    case E::kMeshStatus: return mesh_status(conn);
+    case E::kReleases: return handle_releases(node_, conn, request);
+    case E::kIncidents: return handle_incidents(node_, conn, request);
+    case E::kAlertmanager: return handle_alertmanager(node_, conn, request);
+    case E::kCacheAdmin: return handle_cache_admin(node_, conn, request);
+    case E::kDataVerify: return handle_data_verify(node_, conn, request);
+    case E::kMetrics:  // answered above
+    case E::kNone: break;
   }
-  if (path == "/incidents" || path.starts_with("/incidents/")) {
-    return handle_incidents(node_, conn, request);
-  }
-  if (path.starts_with("/alerts/")) return handle_alertmanager(node_, conn, request);
-  if (path.starts_with("/admin/cache/")) return handle_cache_admin(node_, conn, request);
-  if (path == "/admin/data/verify") return handle_data_verify(node_, conn, request);
   respond_error(conn, 404, "not_found", "no operator endpoint at this path");
 }
 

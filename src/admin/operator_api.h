@@ -1,7 +1,8 @@
 // The node's own HTTP endpoints (SPEC section 2): /health and its probes, /metrics,
 // /api/v1/status, and the PQC and mesh status pages. Which paths a listener serves depends on
-// its scope: the data port serves all of them, the health port the probes and metrics, the
-// metrics port only /metrics. Unknown paths answer 404 with a JSON error.
+// its scope: the data port (or the operator listener, [listeners] operator) serves all of them,
+// the health port the probes and metrics, the metrics port only /metrics. Which paths are
+// endpoints is gateway/reserved_paths.h. Unknown paths answer 404 with a JSON error.
 #pragma once
 
 #include "admin/node_state.h"

@@ -117,7 +117,7 @@ void IncidentLog::record(const autopilot::Decision& d) {
   std::string service = d.firing.target.substr(0, d.firing.target.find('/'));
   incident::OpenRequest open;
   open.title = rule.name + " on " + d.firing.target;
-  open.severity = static_cast<incident::Severity>(rule.severity.back() - '0');
+  open.severity = rule.severity;
   open.detection = incident::DetectionMethod::kMonitoring;
   open.rule = rule.name;
   open.target = d.firing.target;
@@ -147,12 +147,13 @@ void IncidentLog::record(const autopilot::Decision& d) {
     node_.incidents->set_mitigated(id, incident::Note{"autopilot", "traffic back on the stable set", now, {}});
   }
   log::warn("INCIDENT", opened->joined ? "autopilot decision joined incident" : "incident opened by autopilot",
-            {{"id", id}, {"severity", rule.severity}, {"rule", rule.name}, {"target", d.firing.target}});
+            {{"id", id}, {"severity", to_string(rule.severity)}, {"rule", rule.name}, {"target", d.firing.target}});
   // The rule's hook (e.g. `kubectl rollout undo`) runs once per firing the node acted on, off
   // this thread; its exit code and output join the timeline when it ends.
   if (d.attempted && !rule.exec.empty() && hooks_ != nullptr) {
     hooks_->run(id, rule.exec, rule.exec_timeout_ms,
-                {rule.name, d.firing.target, std::string(autopilot::to_string(d.action)), rule.severity});
+                {rule.name, d.firing.target, std::string(autopilot::to_string(d.action)),
+                 std::string(to_string(rule.severity))});
   }
 }
 

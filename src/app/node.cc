@@ -175,6 +175,7 @@ bool Node::start() {
   data_connections_ = std::make_unique<http::ConnectionBudget>("data", data_cap);
   health_connections_ = std::make_unique<http::ConnectionBudget>("health", probe_cap);
   metrics_connections_ = std::make_unique<http::ConnectionBudget>("metrics", probe_cap);
+  operator_connections_ = std::make_unique<http::ConnectionBudget>("operator", probe_cap);
 
   health_checker_ = std::make_unique<gateway::HealthChecker>(routes_);
   state_.health_checker = health_checker_.get();
@@ -206,6 +207,7 @@ bool Node::start() {
             {{"version", state_.version}, {"node_id", state_.node_id}, {"config", config->source},
              {"workers", threads}, {"data", config->listeners.data},
              {"health", config->listeners.health}, {"metrics", config->listeners.metrics},
+             {"operator", config->listeners.operator_api.empty() ? "data" : config->listeners.operator_api},
              {"services", config->services.size()}});
   return true;
 }
@@ -218,7 +220,11 @@ bool Node::start_worker(Worker& worker, const config::Config& config) {
   worker.api_data = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kDataPlane);
   worker.api_health = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kHealthPort);
   worker.api_metrics = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kMetricsPort);
-  worker.data_plane = std::make_unique<gateway::DataPlane>(*worker.context, worker.api_data.get());
+  // With a listener of its own ([listeners] operator) the operator API leaves the data plane,
+  // which then routes every path to the services.
+  bool own_operator_listener = !config.listeners.operator_api.empty();
+  worker.data_plane = std::make_unique<gateway::DataPlane>(
+      *worker.context, own_operator_listener ? nullptr : worker.api_data.get());
   struct Listener {
     const char* name;
     const std::string& address;
@@ -228,8 +234,10 @@ bool Node::start_worker(Worker& worker, const config::Config& config) {
   Listener listeners[] = {
       {"data", config.listeners.data, *worker.data_plane, *data_connections_},
       {"health", config.listeners.health, *worker.api_health, *health_connections_},
-      {"metrics", config.listeners.metrics, *worker.api_metrics, *metrics_connections_}};
+      {"metrics", config.listeners.metrics, *worker.api_metrics, *metrics_connections_},
+      {"operator", config.listeners.operator_api, *worker.api_data, *operator_connections_}};
   for (const Listener& l : listeners) {
+    if (l.address.empty()) continue;  // only the operator listener may be off
     auto address = listener_address(l.address);
     if (!address) {
       log::error("NET", "bad listener address", {{"listener", l.name}, {"detail", address.error().detail}});
@@ -280,7 +288,8 @@ void Node::register_node_metrics() {
     return total;
   });
   for (const http::ConnectionBudget* b :
-       {data_connections_.get(), health_connections_.get(), metrics_connections_.get()}) {
+       {data_connections_.get(), health_connections_.get(), metrics_connections_.get(),
+        operator_connections_.get()}) {
     telemetry::Labels listener{{"listener", b->listener()}};
     r.gauge_callback("http_connections_open", "Open client connections by listener, node-wide.",
                      listener, [b] { return static_cast<double>(b->used()); });
@@ -446,12 +455,14 @@ void Node::switch_config(std::shared_ptr<const config::Config> config) {
   if (config->listeners.data != old->listeners.data ||
       config->listeners.health != old->listeners.health ||
       config->listeners.metrics != old->listeners.metrics ||
+      config->listeners.operator_api != old->listeners.operator_api ||
       config->api_gateway.worker_threads != old->api_gateway.worker_threads) {
     log::warn("CONFIG", "listener and worker changes take effect at the next restart");
   }
   apply_logging(*config);  // process-wide atomics: safe from this thread
   data_connections_->set_limit(static_cast<size_t>(config->api_gateway.max_connections));
-  for (http::ConnectionBudget* probes : {health_connections_.get(), metrics_connections_.get()}) {
+  for (http::ConnectionBudget* probes :
+       {health_connections_.get(), metrics_connections_.get(), operator_connections_.get()}) {
     probes->set_limit(static_cast<size_t>(config->api_gateway.max_probe_connections));
   }
   // A promoted release whose candidate is now the configured stable set is done: its routing

@@ -93,6 +93,7 @@ class Node {
   std::unique_ptr<http::ConnectionBudget> data_connections_;
   std::unique_ptr<http::ConnectionBudget> health_connections_;
   std::unique_ptr<http::ConnectionBudget> metrics_connections_;
+  std::unique_ptr<http::ConnectionBudget> operator_connections_;  // [listeners] operator, if set
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<uint64_t> table_version_{0};  // read by scrapes
 };

@@ -205,7 +205,7 @@ void Autopilot::decide(const Rule& rule, const std::string& target, const Measur
   }
   decisions_.fetch_add(1, std::memory_order_relaxed);
   log::warn("AUTOPILOT", "rule fired",
-            {{"rule", rule.name}, {"target", target}, {"severity", rule.severity},
+            {{"rule", rule.name}, {"target", target}, {"severity", to_string(rule.severity)},
              {"value", m.value}, {"baseline", m.stable_value}, {"action", to_string(d.action)},
              {"executed", d.executed ? "true" : "false"}, {"outcome", d.outcome}});
   recorder_.record(d);

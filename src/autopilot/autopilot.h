@@ -55,7 +55,7 @@ class MetricSource {
 
 struct Decision {
   Firing firing;
-  std::string severity;
+  Severity severity = Severity::kSev2;
   Action action = Action::kNone;
   Action then = Action::kNone;
   Authority authority = Authority::kOnCall;

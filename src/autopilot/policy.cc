@@ -162,10 +162,11 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
   if (auto v = seconds("eject_for_s")) rule.eject_for_ms = *v;
   if (auto v = read_number(r, t, where, "min_samples")) rule.min_samples = static_cast<uint64_t>(*v);
   if (auto s = t["severity"].value<std::string>()) {
-    if (*s != "SEV-1" && *s != "SEV-2" && *s != "SEV-3" && *s != "SEV-4") {
+    if (auto sev = parse_severity_strict(*s)) {
+      rule.severity = *sev;
+    } else {
       r.error(t.get("severity"), where, "severity", "one of SEV-1, SEV-2, SEV-3, SEV-4");
     }
-    rule.severity = *s;
   }
   if (auto e = t["exec"].value<std::string>()) rule.exec = *e;
 

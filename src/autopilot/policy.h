@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/severity.h"
 
 namespace x0::autopilot {
 
@@ -44,7 +45,7 @@ struct Rule {
   std::optional<int64_t> alert_after_ms;  // an earlier alert (no action) while for_ms runs
   int64_t cooldown_ms = 60000;
   uint64_t min_samples = 20;  // requests in the window; below it the rule says nothing
-  std::string severity = "SEV-2";
+  Severity severity = Severity::kSev2;
   Action action = Action::kAlert;
   Action then = Action::kNone;  // a follow-up action, e.g. divert after rollback
   Authority authority = Authority::kOnCall;

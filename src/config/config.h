@@ -59,6 +59,9 @@ struct Listeners {
   std::string health = "127.0.0.1:8081";
   std::string metrics = "127.0.0.1:9090";
   std::string mesh = "127.0.0.1:7946";
+  // key "operator": empty, the operator API answers its paths on `data`; an address, it answers
+  // there (all of it, probes and metrics too) and `data` routes every path to the services.
+  std::string operator_api;
 };
 
 struct Node {

@@ -177,7 +177,8 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
   if (section == "listeners") {
     auto& L = c.listeners;
     return {s("data", &L.data, Shape::kHostPort), s("health", &L.health, Shape::kHostPort),
-            s("metrics", &L.metrics, Shape::kHostPort), s("mesh", &L.mesh, Shape::kHostPort)};
+            s("metrics", &L.metrics, Shape::kHostPort), s("mesh", &L.mesh, Shape::kHostPort),
+            s("operator", &L.operator_api, Shape::kHostPortOrEmpty)};
   }
   if (section == "api_gateway") {
     auto& g = c.api_gateway;

@@ -143,10 +143,11 @@ void validate(const Config& cfg, const Origins& o, Problems& out) {
       {"data", &cfg.listeners.data},
       {"health", &cfg.listeners.health},
       {"metrics", &cfg.listeners.metrics},
-      {"mesh", &cfg.listeners.mesh}};
+      {"mesh", &cfg.listeners.mesh},
+      {"operator", &cfg.listeners.operator_api}};  // "" (no listener of its own) is no address
   for (size_t i = 0; i < std::size(listeners); ++i)
     for (size_t j = 0; j < i; ++j)
-      if (*listeners[i].second == *listeners[j].second)
+      if (!listeners[i].second->empty() && *listeners[i].second == *listeners[j].second)
         out.push_back(problem(o.locate("listeners." + std::string(listeners[i].first)), "listeners",
                               listeners[i].first,
                               "same address as listeners." + std::string(listeners[j].first) +

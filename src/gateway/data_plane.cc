@@ -6,16 +6,12 @@
 #include "common/log.h"
 #include "gateway/head_rewrite.h"
 #include "gateway/proxy.h"
+#include "gateway/reserved_paths.h"
 #include "http/authority.h"
 #include "http/path_normalize.h"
 
 namespace x0::gateway {
 namespace {
-
-bool is_exact_or_under(std::string_view path, std::string_view prefix) {
-  if (path.substr(0, prefix.size()) != prefix) return false;
-  return path.size() == prefix.size() || path[prefix.size()] == '/';
-}
 
 telemetry::Counter* bad_requests(int status) {
   return telemetry::default_registry().counter(
@@ -24,14 +20,6 @@ telemetry::Counter* bad_requests(int status) {
 }
 
 }  // namespace
-
-bool is_reserved_path(std::string_view path) {
-  return is_exact_or_under(path, "/health") || path == "/metrics" ||
-         path.starts_with("/security/") || path.starts_with("/mesh/") ||
-         path.starts_with("/admin/") || path.starts_with("/api/v1/") ||
-         is_exact_or_under(path, "/incidents") || is_exact_or_under(path, "/releases") ||
-         path.starts_with("/alerts/");
-}
 
 void DataPlane::handle(http::ServerConnection& conn, const http::Request& request) {
   const http::RequestHead& head = request.head;
@@ -51,7 +39,11 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
     refuse(conn, 400, "bad_path", bad);
     return;
   }
-  if (operator_api_ != nullptr && is_reserved_path(path_)) {
+  // Only the exact operator paths are the node's (gateway/reserved_paths.h); a release path is
+  // one only for a configured service, so "/releases/2024" reaches the site behind the node.
+  if (operator_api_ != nullptr &&
+      reserved_endpoint(path_, [&table](std::string_view name) { return table.find(name) != nullptr; }) !=
+          OperatorEndpoint::kNone) {
     // Operator endpoints are matched on the exact path: one that is only reserved once
     // normalised ("/x/../admin/cache/clear") is a probe, not an operator.
     if (path_ != head.path) {

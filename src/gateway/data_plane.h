@@ -1,5 +1,6 @@
-// The request handler of the data-plane listener (:8080): reserved operator paths go to the
-// operator API, everything else is routed to a service and proxied.
+// The request handler of the data-plane listener (:8080): the operator endpoints
+// (gateway/reserved_paths.h) go to the operator API, everything else is routed to a service and
+// proxied.
 #pragma once
 
 #include <memory>
@@ -12,12 +13,10 @@
 
 namespace x0::gateway {
 
-// True for the paths the node answers itself (SPEC section 1).
-bool is_reserved_path(std::string_view path);
-
 class DataPlane final : public http::RequestHandler {
  public:
-  // `operator_api` answers reserved paths; may be nullptr (then they are routed like any other).
+  // `operator_api` answers the operator endpoints; nullptr when the operator API has a listener
+  // of its own ([listeners] operator): then every path is routed to the services.
   DataPlane(WorkerContext& worker, http::RequestHandler* operator_api)
       : worker_(worker), operator_api_(operator_api) {}
   ~DataPlane() override;

@@ -11,12 +11,6 @@
 namespace x0::incident {
 namespace {
 
-constexpr std::array<std::pair<Severity, std::string_view>, 4> kSeverities{{
-    {Severity::kSev1, "SEV-1"},
-    {Severity::kSev2, "SEV-2"},
-    {Severity::kSev3, "SEV-3"},
-    {Severity::kSev4, "SEV-4"},
-}};
 constexpr std::array<std::pair<Status, std::string_view>, 4> kStatuses{{
     {Status::kOpen, "open"},
     {Status::kAcknowledged, "acknowledged"},
@@ -93,7 +87,6 @@ std::optional<int64_t> mttr_ms(const Incident& incident) {
   return *mitigated - *first;
 }
 
-std::string_view to_string(Severity s) { return name_of(kSeverities, s); }
 std::string_view to_string(Status s) { return name_of(kStatuses, s); }
 std::string_view to_string(DetectionMethod d) { return name_of(kDetections, d); }
 std::string_view to_string(TimelineKind k) { return name_of(kKinds, k); }
@@ -112,15 +105,6 @@ std::string_view severity_label(Severity s) {
   return "unknown";
 }
 
-std::optional<Severity> parse_severity(std::string_view text) {
-  std::string t = lower(text);
-  if (t.rfind("sev", 0) == 0) {
-    t.erase(0, 3);
-    if (!t.empty() && t[0] == '-') t.erase(0, 1);
-  }
-  if (t.size() == 1 && t[0] >= '1' && t[0] <= '4') return static_cast<Severity>(t[0] - '0');
-  return std::nullopt;
-}
 std::optional<Status> parse_status(std::string_view text) {
   return find_name(kStatuses, text, false);
 }

@@ -12,11 +12,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/severity.h"
+
 namespace x0::incident {
 
-// SEV-1 is the worst. The numeric value is the number in the name.
-enum class Severity { kSev1 = 1, kSev2 = 2, kSev3 = 3, kSev4 = 4 };
-inline constexpr int kSeverityCount = 4;
+// SEV-1 is the worst (common/severity.h: the autopilot's rules carry the same type).
+using x0::kSeverityCount;
+using x0::parse_severity;
+using x0::Severity;
+using x0::to_string;
 
 // Linear progression; acknowledging does not move a mitigated incident back.
 enum class Status { kOpen, kAcknowledged, kMitigated, kResolved };
@@ -114,15 +118,13 @@ std::optional<int64_t> mttd_ms(const Incident& incident);
 std::optional<int64_t> mttr_ms(const Incident& incident);
 
 // Names as the API, the report and the database spell them.
-std::string_view to_string(Severity s);         // "SEV-1"
 std::string_view to_string(Status s);           // "open", "acknowledged", ...
 std::string_view to_string(DetectionMethod d);  // "Alert", "Manual", "Monitoring"
 std::string_view to_string(TimelineKind k);     // "first_anomalous_sample", ...
 // "Critical", "High", "Medium", "Low" (the response plan's words for SEV-1..4).
 std::string_view severity_label(Severity s);
 
-// Parsers accept the spellings above; severity also "sev1", "SEV1", "1" (any case).
-std::optional<Severity> parse_severity(std::string_view text);
+// Parsers accept the spellings above (severity: common/severity.h).
 std::optional<Status> parse_status(std::string_view text);
 std::optional<DetectionMethod> parse_detection_method(std::string_view text);  // any case
 std::optional<TimelineKind> parse_timeline_kind(std::string_view text);

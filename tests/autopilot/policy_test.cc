@@ -13,7 +13,7 @@ TEST(Policy, DefaultPolicyCarriesTheRunbookMatrix) {
   ASSERT_NE(errors, nullptr);
   EXPECT_DOUBLE_EQ(*errors->above, 0.10);
   EXPECT_EQ(errors->for_ms, 300000);
-  EXPECT_EQ(errors->severity, "SEV-1");
+  EXPECT_EQ(errors->severity, Severity::kSev1);
   EXPECT_EQ(errors->action, Action::kRollback);
   EXPECT_TRUE(errors->acts());
   const Rule* elevated = policy->find("error_rate_elevated");

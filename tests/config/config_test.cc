@@ -64,6 +64,7 @@ TEST(ConfigDefaults, FileMatchesStructDefaults) {
   EXPECT_EQ(cfg->listeners.health, d.listeners.health);
   EXPECT_EQ(cfg->listeners.metrics, d.listeners.metrics);
   EXPECT_EQ(cfg->listeners.mesh, d.listeners.mesh);
+  EXPECT_EQ(cfg->listeners.operator_api, d.listeners.operator_api);
   EXPECT_EQ(cfg->node.data_dir, d.node.data_dir);
   const auto &g = cfg->api_gateway, &dg = d.api_gateway;
   EXPECT_EQ(g.worker_threads, dg.worker_threads);
@@ -276,6 +277,21 @@ TEST(ConfigErrors, RangesAndChoices) {
   EXPECT_TRUE(e.starts_with("x0.toml:2: [listeners] data: expected \"host:port\" (bad IPv4")) << e;
   EXPECT_EQ(error_of("[listeners]\nhealth = \"127.0.0.1:8080\"\n"),
             "x0.toml:2: [listeners] health: same address as listeners.data (127.0.0.1:8080)");
+  EXPECT_EQ(error_of("[listeners]\noperator = \"127.0.0.1:8081\"\n"),
+            "x0.toml:2: [listeners] operator: same address as listeners.health (127.0.0.1:8081)");
+  e = error_of("[listeners]\noperator = \"8082\"\n");
+  EXPECT_TRUE(e.starts_with("x0.toml:2: [listeners] operator: expected")) << e;
+}
+
+// The operator API's own listener is off by default (empty), which no other listener clashes
+// with, and takes an address like the others.
+TEST(ConfigListeners, OperatorListenerIsOptional) {
+  auto off = parse("[listeners]\ndata = \"127.0.0.1:8080\"\n", "x0.toml");
+  ASSERT_TRUE(off) << off.error().detail;
+  EXPECT_EQ(off->listeners.operator_api, "");
+  auto on = parse("[listeners]\noperator = \"127.0.0.1:8082\"\n", "x0.toml");
+  ASSERT_TRUE(on) << on.error().detail;
+  EXPECT_EQ(on->listeners.operator_api, "127.0.0.1:8082");
 }
 
 TEST(ConfigErrors, EveryProblemIsReportedOnItsOwnLine) {

@@ -245,7 +245,7 @@ class Node(Process):
     """A node on a generated config (services given) or on the embedded defaults (services=None)."""
 
     def __init__(self, workdir, services=None, api_gateway=None, extra_sections=None, env=None,
-                 name="node"):
+                 name="node", listeners=None):
         self.workdir = workdir
         self.config_path = None
         full_env = dict(os.environ)
@@ -260,7 +260,8 @@ class Node(Process):
                 "listeners": {"data": f"127.0.0.1:{self.data_port}",
                               "health": f"127.0.0.1:{self.health_port}",
                               "metrics": f"127.0.0.1:{self.metrics_port}",
-                              "mesh": f"127.0.0.1:{free_port()}"},
+                              "mesh": f"127.0.0.1:{free_port()}",
+                              **(listeners or {})},
                 "api_gateway": {"worker_threads": 2, **(api_gateway or {})},
                 "logging": {"level": "info"},
             }

@@ -145,8 +145,9 @@ class BadRequestTest(IntegrationTest):
         c = self.raw(self.node.data_port)
         self.assertTrue(c.closed_by_peer(4.0))
 
-    def test_unknown_operator_path_is_json_404_and_no_route_is_json(self):
-        r = self.node.get("/api/v1/nope")
+    def test_unknown_operator_path_is_json_404_on_the_health_port(self):
+        # On the data port such a path is the service's (test_reserved_paths.py).
+        r = self.node.get("/api/v1/nope", port=self.node.health_port)
         self.assertEqual(r.status, 404)
         self.assertEqual(json.loads(r.body)["error"], "not_found")
         r = self.node.get("/nope", port=self.node.health_port)
