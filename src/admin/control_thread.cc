@@ -17,26 +17,37 @@ class Waiter final : public http::PendingResponse {
 
 }  // namespace
 
-void answer_async(http::ServerConnection& conn, ControlThread& control, std::function<Reply()> work) {
+void answer_async_later(http::ServerConnection& conn, ControlThread& control,
+                        std::function<void(ReplyFn reply)> work) {
   auto waiter = std::make_shared<Waiter>();
   conn.set_pending(waiter.get());
   net::EventLoop* worker = &conn.loop();
   http::ServerConnection* client = &conn;
-  control.post([waiter, worker, client, work = std::move(work)] {
-    Reply reply;
-    try {
-      reply = work();
-    } catch (const std::exception& e) {
-      // A handler bug must not take the control thread down; the operator gets a 500.
-      log::error("ADMIN", "operator request failed", {{"detail", e.what()}});
-      reply = Reply{500, std::string(R"({"error":"internal","detail":")") + "see the node log" + "\"}"};
-    }
-    worker->post([waiter, client, reply = std::move(reply)] {
+  // One-shot: only the first call answers (the flag is touched on the control thread only).
+  auto replied = std::make_shared<bool>(false);
+  ReplyFn reply = [waiter, worker, client, replied](Reply r) {
+    if (*replied) return;
+    *replied = true;
+    worker->post([waiter, client, r = std::move(r)] {
       if (waiter->gone) return;
       client->set_pending(nullptr);
-      client->respond(reply.status, reply.content_type, reply.body);
+      client->respond(r.status, r.content_type, r.body);
     });
+  };
+  control.post([reply = std::move(reply), work = std::move(work)] {
+    try {
+      work(reply);
+    } catch (const std::exception& e) {
+      // A handler bug must not take the control thread down; the operator gets a 500. (If the work
+      // replied before throwing, this second reply is ignored.)
+      log::error("ADMIN", "operator request failed", {{"detail", e.what()}});
+      reply(Reply{500, std::string(R"({"error":"internal","detail":")") + "see the node log" + "\"}"});
+    }
   });
+}
+
+void answer_async(http::ServerConnection& conn, ControlThread& control, std::function<Reply()> work) {
+  answer_async_later(conn, control, [work = std::move(work)](const ReplyFn& reply) { reply(work()); });
 }
 
 }  // namespace x0::admin

@@ -44,4 +44,12 @@ class ControlThread {
 // the connection's own worker thread. Must be called from that worker (inside handle()).
 void answer_async(http::ServerConnection& conn, ControlThread& control, std::function<Reply()> work);
 
+// The same for work that finishes later on the control thread (an asynchronous task such as a
+// smoke check): `work` runs there and is handed `reply`, which it, or a task it starts, calls
+// exactly once on the control thread when the answer is known. The control thread stays free
+// meanwhile; the client's connection simply waits for its reply.
+using ReplyFn = std::function<void(Reply)>;
+void answer_async_later(http::ServerConnection& conn, ControlThread& control,
+                        std::function<void(ReplyFn reply)> work);
+
 }  // namespace x0::admin

@@ -63,8 +63,10 @@ struct NodeState {
   ControlThread* control = nullptr;
   // Runs on the control thread after a release change: republishes the route table.
   std::function<void()> routing_changed;
-  // Blue/green pre-switch check against the candidate (blocking; control thread only).
-  std::function<Result<void>(const release::Release&)> smoke_check;
+  // Blue/green pre-switch check against the candidate: called on the control thread, starts an
+  // asynchronous task there and returns at once; `done` is called once, on the control thread,
+  // with the outcome (app/smoke_check.h). Nothing of it blocks the control thread.
+  std::function<void(const release::Release&, std::function<void(Result<void>)> done)> smoke_check;
 
   // Response cache (set once at start-up by the node; all null when [cache] enabled = false).
   cache::ResponseStore* cache = nullptr;

@@ -63,34 +63,49 @@ void handle_releases(NodeState& node, http::ServerConnection& conn, const http::
   std::string actor = "operator:" + conn.peer_ip();
   release::ReleaseController* releases = node.releases;
   NodeState* state = &node;
-  answer_async(conn, *node.control, [=]() -> Reply {
-    if (verb.empty() && service.empty()) return json_reply(200, release::to_json(releases->list()));
-    if (verb.empty()) {
-      auto active = releases->active(service);
-      if (!active) return json_reply(404, {{"error", "not_found"}, {"detail", "no active release for " + service}});
-      return json_reply(200, release::to_json(*active));
-    }
-    Result<release::Release> result = fail("bad_request", "unknown release command: " + verb);
-    if (verb == "start") {
-      auto spec = release::parse_start_body(body);
-      if (!spec) return error_reply(spec.error());
-      result = releases->start(service, *spec, actor);
-    } else {
-      auto reason = body.empty() ? Result<std::string>("") : release::parse_reason_body(body);
-      if (!reason) return error_reply(reason.error());
-      std::string why = reason->empty() ? "requested by operator" : *reason;
-      if (verb == "promote") result = releases->promote(service, actor, state->smoke_check);
-      else if (verb == "rollback") result = releases->rollback(service, why, actor);
-      else if (verb == "pause") result = releases->pause(service, why, actor);
-      else if (verb == "resume") result = releases->resume(service, actor);
-      else if (verb == "abort") result = releases->abort(service, why, actor);
-    }
+  // A release command's outcome as the operator's reply (control thread).
+  auto outcome = [=](const Result<release::Release>& result) -> Reply {
     if (!result) return error_reply(result.error());
     log::info("RELEASE", "release " + verb, {{"service", service}, {"release", result->id},
                                              {"state", release::to_string(result->state)},
                                              {"actor", actor}});
     if (state->routing_changed) state->routing_changed();
     return json_reply(200, release::to_json(*result));
+  };
+  answer_async_later(conn, *node.control, [=](const ReplyFn& reply) {
+    if (verb.empty() && service.empty()) return reply(json_reply(200, release::to_json(releases->list())));
+    if (verb.empty()) {
+      auto active = releases->active(service);
+      if (!active)
+        return reply(json_reply(404, {{"error", "not_found"}, {"detail", "no active release for " + service}}));
+      return reply(json_reply(200, release::to_json(*active)));
+    }
+    if (verb == "start") {
+      auto spec = release::parse_start_body(body);
+      if (!spec) return reply(error_reply(spec.error()));
+      return reply(outcome(releases->start(service, *spec, actor)));
+    }
+    auto reason = body.empty() ? Result<std::string>("") : release::parse_reason_body(body);
+    if (!reason) return reply(error_reply(reason.error()));
+    std::string why = reason->empty() ? "requested by operator" : *reason;
+    if (verb == "promote") {
+      // Blue/green: the smoke check is a task on the control loop; the promote is applied (or
+      // refused) and answered when its result comes back, the control thread free meanwhile.
+      std::optional<release::Release> target = releases->smoke_target(service);
+      if (!target) return reply(outcome(releases->finish_promote(service, actor, std::nullopt, {})));
+      if (!state->smoke_check)
+        return reply(error_reply({"smoke_unavailable", "blue/green promote needs a smoke check"}));
+      state->smoke_check(*target, [=](Result<void> smoke) {
+        reply(outcome(releases->finish_promote(service, actor, target, smoke)));
+      });
+      return;
+    }
+    Result<release::Release> result = fail("bad_request", "unknown release command: " + verb);
+    if (verb == "rollback") result = releases->rollback(service, why, actor);
+    else if (verb == "pause") result = releases->pause(service, why, actor);
+    else if (verb == "resume") result = releases->resume(service, actor);
+    else if (verb == "abort") result = releases->abort(service, why, actor);
+    reply(outcome(result));
   });
 }
 

@@ -66,6 +66,7 @@ Node::Node(std::string config_path) : config_path_(std::move(config_path)) {}
 
 Node::~Node() {
   control_.stop();
+  smoke_checks_.reset();  // their clients and timers belong to the (stopped) control loop
   for (auto& w : workers_) {
     w->loop.stop();
     if (w->thread.joinable()) w->thread.join();
@@ -336,6 +337,10 @@ void Node::register_node_metrics() {
                      });
   r.counter_callback("autopilot_decisions_total", "Rules fired by the autopilot (acted or recommended).",
                      {}, [this] { return autopilot_ ? static_cast<double>(autopilot_->decisions()) : 0.0; });
+  r.counter_callback("control_ticks_total",
+                     "Control-thread ticks (autopilot detection, release steps; every 100 ms). "
+                     "A flat rate means the control thread is stalled.",
+                     {}, [this] { return static_cast<double>(control_ticks_.load(std::memory_order_relaxed)); });
   r.counter_callback("admin_auth_failures_total",
                      "Admin calls refused for a missing or wrong token (logged under SECURITY).", {},
                      [this] { return static_cast<double>(state_.auth_failures.load()); });
@@ -356,7 +361,10 @@ bool Node::start_control_plane(const config::Config& config) {
   releases_ = std::make_unique<release::ReleaseController>(options);
   releases_->adopt_config(stable_sets(config), "system");
   state_.releases = releases_.get();
-  state_.smoke_check = [](const release::Release& r) { return smoke_check(r); };
+  smoke_checks_ = std::make_unique<SmokeChecks>(control_.loop());
+  state_.smoke_check = [this](const release::Release& r, std::function<void(Result<void>)> done) {
+    smoke_checks_->start(r, std::move(done));
+  };
   routing_seen_ = releases_->routing_version();
 
   incident_metrics_ = std::make_unique<incident::IncidentMetrics>(telemetry::default_registry());
@@ -396,6 +404,7 @@ bool Node::start_control_plane(const config::Config& config) {
 
 // Runs on the control thread every kControlTickMs.
 void Node::control_tick() {
+  control_ticks_.fetch_add(1, std::memory_order_relaxed);
   int64_t now = unix_ms();
   if (state_.config.load()->autopilot.enabled) autopilot_->tick(now);
   releases_->tick(now, [this](const std::string& service) {

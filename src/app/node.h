@@ -14,6 +14,7 @@
 #include "app/autopilot_wiring.h"
 #include "app/gateway_metrics.h"
 #include "app/node_cache.h"
+#include "app/smoke_check.h"
 #include "autopilot/autopilot.h"
 #include "incident/escalation.h"
 #include "incident/incident_metrics.h"
@@ -79,8 +80,14 @@ class Node {
   std::unique_ptr<GatewayMetrics> metric_source_;
   std::unique_ptr<NodeActuator> actuator_;
   std::unique_ptr<HookRunner> hooks_;  // autopilot exec hooks, off the control thread
+  // Blue/green smoke checks: tasks on the control loop (touched on the control thread only;
+  // destroyed after it stopped, before the loop itself).
+  std::unique_ptr<SmokeChecks> smoke_checks_;
   std::unique_ptr<IncidentLog> incident_log_;
   std::unique_ptr<autopilot::Autopilot> autopilot_;
+  // Control ticks run so far (bumped on the control thread, read by scrapes): a stalled
+  // control thread shows as a flat control_ticks_total.
+  std::atomic<uint64_t> control_ticks_{0};
   uint64_t routing_seen_ = 0;  // control thread: the release routing version last published
   incident::EscalationPolicy escalation_policy_;  // from the policy file's [escalation]
   int64_t last_escalation_ms_ = 0;

@@ -1,62 +1,124 @@
-// Blocking smoke GET (see smoke_check.h).
+// Asynchronous smoke checks (see smoke_check.h).
 #include "app/smoke_check.h"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
-#include <cerrno>
 #include <cstring>
 #include <string>
 
-#include "net/event_loop.h"
-#include "net/socket.h"
+#include "common/log.h"
+#include "http/client.h"
 
 namespace x0::app {
 namespace {
 
-Result<int> get_status(const config::Endpoint& endpoint, const release::Release& r, int timeout_ms) {
-  int64_t deadline = net::EventLoop::monotonic_ms() + timeout_ms;
-  auto address = net::resolve(endpoint.host, endpoint.port);
-  if (!address) return std::unexpected(address.error());
-  auto fd = net::connect_tcp(*address);
-  if (!fd) return std::unexpected(fd.error());
-  if (!net::poll_until(fd->get(), POLLOUT, deadline) || net::connect_result(fd->get()) != 0) {
-    return fail("smoke_failed", "cannot connect to " + endpoint.to_string());
+// IP literal + port without DNS (inet_pton never blocks).
+Result<net::SocketAddress> numeric_address(const config::Endpoint& endpoint) {
+  net::SocketAddress a;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+  if (::inet_pton(AF_INET, endpoint.host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(endpoint.port);
+    a.length = sizeof(sockaddr_in);
+    return a;
   }
-  std::string request = "GET " + r.spec.smoke.path + " HTTP/1.1\r\nHost: " + endpoint.to_string() +
-                        "\r\nUser-Agent: x0tta6bl4-smoke\r\nConnection: close\r\n";
-  if (!r.spec.header_name.empty()) request += r.spec.header_name + ": " + r.spec.header_value + "\r\n";
-  request += "\r\n";
-  if (::send(fd->get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
-    return fail("smoke_failed", "cannot send the smoke request to " + endpoint.to_string());
+  if (::inet_pton(AF_INET6, endpoint.host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(endpoint.port);
+    a.length = sizeof(sockaddr_in6);
+    return a;
   }
-  std::string response;
-  char buf[256];
-  while (response.size() < 12 && net::poll_until(fd->get(), POLLIN, deadline)) {
-    ssize_t n = ::recv(fd->get(), buf, sizeof buf, 0);
-    if (n <= 0) break;
-    response.append(buf, static_cast<size_t>(n));
-  }
-  if (response.size() < 12 || !response.starts_with("HTTP/1.")) {
-    return fail("smoke_failed", "no HTTP answer from " + endpoint.to_string() + " in time");
-  }
-  return std::atoi(response.substr(9, 3).c_str());
+  return fail("smoke_failed", "candidate " + endpoint.to_string() +
+                                  " is a DNS name; smoke checks run on the control thread, which "
+                                  "resolves no names: list the candidate by IP address");
 }
 
 }  // namespace
 
-Result<void> smoke_check(const release::Release& release, int timeout_ms) {
-  for (const config::Endpoint& endpoint : release.spec.candidate) {
-    auto status = get_status(endpoint, release, timeout_ms);
-    if (!status) return std::unexpected(status.error());
-    if (*status != release.spec.smoke.expect_status) {
-      return fail("smoke_failed", "GET " + release.spec.smoke.path + " on " + endpoint.to_string() +
-                                      " answered " + std::to_string(*status) + ", expected " +
-                                      std::to_string(release.spec.smoke.expect_status));
+// One release's check: the candidates one after the other, one http::Client reused.
+class SmokeChecks::Task {
+ public:
+  Task(SmokeChecks& owner, uint64_t id, const release::Release& release, Done done)
+      : owner_(owner), id_(id), release_(release), done_(std::move(done)), client_(owner.loop_) {}
+
+  void next() {
+    if (index_ >= release_.spec.candidate.size()) return owner_.finished(id_, {});
+    const config::Endpoint& endpoint = release_.spec.candidate[index_];
+    auto address = numeric_address(endpoint);
+    if (!address) {
+      // Completes through defer like the client does, never inside start().
+      owner_.loop_.defer([&owner = owner_, id = id_, e = address.error()] {
+        owner.finished(id, std::unexpected(e));
+      });
+      return;
     }
+    http::ClientRequest request;
+    request.target = release_.spec.smoke.path;
+    request.host = endpoint.to_string();
+    request.headers.emplace_back("User-Agent", "x0tta6bl4-smoke");
+    if (!release_.spec.header_name.empty())
+      request.headers.emplace_back(release_.spec.header_name, release_.spec.header_value);
+    http::ClientOptions options;
+    options.timeout_ms = owner_.timeout_ms_;
+    options.max_body_bytes = 64 * 1024;  // the status is what matters; a huge body is no pass
+    client_.start(*address, request, options,
+                  [this](Result<http::ClientResponse> r) { on_response(std::move(r)); });
   }
-  return {};
+
+  Done take_done() { return std::move(done_); }
+
+ private:
+  void on_response(Result<http::ClientResponse> r) {
+    const config::Endpoint& endpoint = release_.spec.candidate[index_];
+    if (!r) {
+      return owner_.finished(id_, fail("smoke_failed", "GET " + release_.spec.smoke.path + " on " +
+                                                           endpoint.to_string() + ": " +
+                                                           r.error().detail));
+    }
+    if (r->status != release_.spec.smoke.expect_status) {
+      return owner_.finished(
+          id_, fail("smoke_failed", "GET " + release_.spec.smoke.path + " on " +
+                                        endpoint.to_string() + " answered " +
+                                        std::to_string(r->status) + ", expected " +
+                                        std::to_string(release_.spec.smoke.expect_status)));
+    }
+    ++index_;
+    next();
+  }
+
+  SmokeChecks& owner_;
+  uint64_t id_;
+  release::Release release_;
+  Done done_;
+  size_t index_ = 0;
+  http::Client client_;
+};
+
+SmokeChecks::SmokeChecks(net::EventLoop& loop, int64_t timeout_ms)
+    : loop_(loop), timeout_ms_(timeout_ms) {}
+
+SmokeChecks::~SmokeChecks() = default;
+
+void SmokeChecks::start(const release::Release& release, Done done) {
+  loop_.assert_owner("SmokeChecks::start");
+  uint64_t id = next_id_++;
+  auto [it, inserted] = tasks_.emplace(id, std::make_unique<Task>(*this, id, release, std::move(done)));
+  log::info("RELEASE", "smoke check started",
+            {{"id", release.id}, {"candidates", release.spec.candidate.size()},
+             {"timeout_ms", timeout_ms_}});
+  it->second->next();
+}
+
+// Called from the task's own client callback (deferred, so destroying the task and its client
+// here is allowed) or from a deferred call; nothing of the task is touched after the erase.
+void SmokeChecks::finished(uint64_t id, Result<void> outcome) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) return;
+  Done done = it->second->take_done();
+  tasks_.erase(it);
+  done(std::move(outcome));
 }
 
 }  // namespace x0::app

@@ -1,13 +1,49 @@
-// Blue/green pre-switch smoke check: a blocking GET of the release's smoke path on each
-// candidate endpoint, with the override header. Runs on the control thread, bounded by a
-// timeout, never on a worker.
+// Blue/green pre-switch smoke checks as asynchronous tasks on the control loop: a GET of the
+// release's smoke path on each candidate endpoint in turn, with the override header, through
+// http::Client. Nothing waits on the network on the control thread: a check is started, the
+// thread goes back to its ticks, and the outcome comes back as a callback on that thread.
+// Each endpoint gets kSmokeTimeoutMs (a named constant: the release spec has no timeout field
+// yet; SPEC's smoke object is {"path","expect_status"}).
+// Candidate hosts must be IP literals: a DNS name is refused with a clear reason rather than
+// resolved (getaddrinfo blocks, and the control thread must not).
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+
 #include "common/result.h"
+#include "net/event_loop.h"
 #include "release/release.h"
 
 namespace x0::app {
 
-Result<void> smoke_check(const release::Release& release, int timeout_ms = 2000);
+inline constexpr int64_t kSmokeTimeoutMs = 2000;
+
+class SmokeChecks {
+ public:
+  using Done = std::function<void(Result<void>)>;
+  // `loop` is the control loop; every call below is made on its thread. Destroying SmokeChecks
+  // (after the loop stopped) cancels checks in flight without calling their `done`.
+  explicit SmokeChecks(net::EventLoop& loop, int64_t timeout_ms = kSmokeTimeoutMs);
+  ~SmokeChecks();
+  SmokeChecks(const SmokeChecks&) = delete;
+  SmokeChecks& operator=(const SmokeChecks&) = delete;
+
+  // Starts checking `release`'s candidates; `done` is called once, later, on the loop thread:
+  // ok, or "smoke_failed" with what went wrong (refused, timed out, wrong status...).
+  void start(const release::Release& release, Done done);
+  size_t in_flight() const { return tasks_.size(); }
+
+ private:
+  class Task;
+  void finished(uint64_t id, Result<void> outcome);
+
+  net::EventLoop& loop_;
+  int64_t timeout_ms_;
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, std::unique_ptr<Task>> tasks_;
+};
 
 }  // namespace x0::app

@@ -182,20 +182,32 @@ x0::Result<Release> ReleaseController::transition(
   return out;
 }
 
+std::optional<Release> ReleaseController::smoke_target(const std::string& service) const {
+  auto cur = active(service);
+  if (cur && cur->spec.strategy == Strategy::kBlueGreen && cur->state == State::kRunning) return cur;
+  return std::nullopt;
+}
+
 x0::Result<Release> ReleaseController::promote(const std::string& service, const std::string& actor,
                                                const SmokeCheckFn& smoke) {
-  auto cur = active(service);
-  if (cur && cur->spec.strategy == Strategy::kBlueGreen && cur->state == State::kRunning) {
-    if (!smoke) return x0::fail("smoke_unavailable", "blue/green promote needs a smoke check");
-    // The smoke check does network I/O: run it without the lock, then switch only if the
-    // release has not moved meanwhile (same id, same updated_ms, still running).
-    if (auto ok = smoke(*cur); !ok) {
-      log::warn("RELEASE", "blue/green switch refused: smoke check failed",
-                {{"id", cur->id}, {"error", ok.error().detail}});
-      return x0::fail("smoke_failed",
-                      "smoke check of " + cur->id + " failed: " + ok.error().detail);
-    }
+  auto target = smoke_target(service);
+  if (target && !smoke) return x0::fail("smoke_unavailable", "blue/green promote needs a smoke check");
+  // The smoke check does network I/O: it runs without the lock.
+  x0::Result<void> outcome = target ? smoke(*target) : x0::Result<void>{};
+  return finish_promote(service, actor, target, outcome);
+}
+
+x0::Result<Release> ReleaseController::finish_promote(const std::string& service,
+                                                      const std::string& actor,
+                                                      const std::optional<Release>& cur,
+                                                      const x0::Result<void>& smoke) {
+  if (cur && !smoke) {
+    log::warn("RELEASE", "blue/green switch refused: smoke check failed",
+              {{"id", cur->id}, {"error", smoke.error().detail}});
+    return x0::fail("smoke_failed", "smoke check of " + cur->id + " failed: " + smoke.error().detail);
   }
+  // Switch only if the release has not moved while the check ran (same id, same updated_ms,
+  // still running); a blue/green release promoted without a check is a caller's bug: refused.
   return transition(service, actor, [&](Release& r, int64_t now) -> x0::Result<void> {
     if (r.state == State::kPaused) return invalid_state(r, "resume it before promoting");
     if (r.state == State::kPromoted) return invalid_state(r, "already promoted");

@@ -56,6 +56,16 @@ class ReleaseController {
   // and switches all traffic to it (candidate_only) only if it passes.
   x0::Result<Release> promote(const std::string& service, const std::string& actor,
                               const SmokeCheckFn& smoke = {});
+  // promote() in two halves, for a smoke check that runs as an asynchronous task (decide, then
+  // do): smoke_target() returns the release a promote of `service` must smoke-check first
+  // (a running blue/green release), or nothing when promote needs no check; finish_promote()
+  // applies the promote once the check is over: `smoke` is its outcome for `checked` (ignored
+  // when `checked` is empty). It refuses with "smoke_failed" if the check failed and with
+  // "conflict" if the release moved while the check ran.
+  std::optional<Release> smoke_target(const std::string& service) const;
+  x0::Result<Release> finish_promote(const std::string& service, const std::string& actor,
+                                     const std::optional<Release>& checked,
+                                     const x0::Result<void>& smoke);
   // All traffic back to stable at once (the service's routing disappears). Allowed while
   // running, paused, or promoted and not yet adopted by the config.
   x0::Result<Release> rollback(const std::string& service, const std::string& reason,

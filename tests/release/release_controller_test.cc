@@ -209,6 +209,32 @@ TEST_F(ControllerTest, TickIgnoresBlueGreen) {
   EXPECT_EQ(c->active("web")->state, State::kRunning);
 }
 
+// The two halves the node uses when the smoke check is an asynchronous task: the release to
+// check is decided first, the switch applied when the result comes back, and a release that
+// moved meanwhile (paused and resumed here) is not switched on a stale check.
+TEST_F(ControllerTest, BlueGreenPromoteInTwoHalvesRefusesAReleaseThatMovedDuringTheCheck) {
+  auto c = make();
+  ASSERT_TRUE(c->start("web", blue_green_spec(), "op"));
+  std::optional<Release> target = c->smoke_target("web");
+  ASSERT_TRUE(target);
+  ++*clock_.now;
+  ASSERT_TRUE(c->pause("web", "look", "op"));
+  ASSERT_TRUE(c->resume("web", "op"));
+  auto stale = c->finish_promote("web", "op", target, {});
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, "conflict");
+  EXPECT_FALSE(c->routing()->at("web").candidate_only);
+
+  target = c->smoke_target("web");
+  auto failed = c->finish_promote("web", "op", target, x0::fail("smoke_failed", "timed out"));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, "smoke_failed");
+  auto ok = c->finish_promote("web", "op", target, {});
+  ASSERT_TRUE(ok) << ok.error().detail;
+  EXPECT_EQ(ok->state, State::kPromoted);
+  EXPECT_FALSE(c->smoke_target("web"));  // promoted: nothing left to check
+}
+
 TEST_F(ControllerTest, BlueGreenSmokeThenAtomicSwitchAndRollback) {
   auto c = make();
   auto r = c->start("web", blue_green_spec(), "op");

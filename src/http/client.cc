@@ -1,0 +1,199 @@
+// Non-blocking HTTP/1.1 client exchange (see client.h).
+#include "http/client.h"
+
+#include <sys/epoll.h>
+
+#include <cstring>
+#include <strings.h>
+
+namespace x0::http {
+
+std::string_view ClientResponse::header(std::string_view name) const {
+  for (const auto& [n, v] : headers)
+    if (n.size() == name.size() && ::strncasecmp(n.data(), name.data(), n.size()) == 0) return v;
+  return {};
+}
+
+Client::Client(net::EventLoop& loop)
+    : loop_(loop), deadline_(loop, net::Timer::call<&Client::on_deadline>(this)) {}
+
+Client::~Client() { close_socket(); }
+
+void Client::close_socket() {
+  if (!transport_) return;
+  loop_.remove(transport_->fd());
+  transport_.reset();
+}
+
+void Client::start(const net::SocketAddress& address, const ClientRequest& request,
+                   const ClientOptions& options, Done done) {
+  loop_.assert_owner("http::Client::start");
+  close_socket();
+  done_ = std::move(done);
+  options_ = options;
+  method_ = request.method;
+  peer_ = address.to_string();
+  connected_ = false;
+  head_done_ = false;
+  body_kind_ = BodyKind::kNone;
+  content_length_ = 0;
+  chunked_.reset();
+  response_ = ClientResponse{};
+  in_.clear();
+  out_sent_ = 0;
+  out_ = request.method_text + " " + request.target + " HTTP/1.1\r\nHost: " + request.host +
+         "\r\nConnection: close\r\n";
+  for (const auto& [name, value] : request.headers) out_ += name + ": " + value + "\r\n";
+  if (!request.body.empty()) out_ += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+  out_ += "\r\n";
+  out_ += request.body;
+
+  deadline_.arm(options_.timeout_ms);
+  auto fd = net::connect_tcp(address);
+  if (!fd) return finish(fail("connect_failed", fd.error().detail));
+  transport_ = std::make_unique<net::PlainTransport>(std::move(*fd));
+  if (!loop_.add(transport_->fd(), EPOLLOUT, this))
+    return finish(fail("io_error", "cannot register the socket for " + peer_));
+}
+
+void Client::on_io(uint32_t events) {
+  if (!transport_ || !done_) return;
+  if (!connected_) {
+    if (int error = net::connect_result(transport_->fd()); error != 0)
+      return finish(fail("connect_failed", "connect " + peer_ + ": " + std::strerror(error)));
+    if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
+    return on_connected();
+  }
+  if (out_sent_ < out_.size() && (events & (EPOLLOUT | EPOLLERR))) return write_some();
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) return read_some();
+}
+
+void Client::on_connected() {
+  connected_ = true;
+  write_some();
+}
+
+void Client::write_some() {
+  while (out_sent_ < out_.size()) {
+    net::IoResult r = transport_->write(std::string_view(out_).substr(out_sent_));
+    if (r.status == net::IoStatus::kWouldBlock) return;  // still registered for EPOLLOUT
+    if (r.status != net::IoStatus::kDone)
+      return finish(fail("io_error", "sending the request to " + peer_ + ": " +
+                                         std::strerror(r.error)));
+    out_sent_ += r.bytes;
+  }
+  out_.clear();
+  out_.shrink_to_fit();
+  out_sent_ = 0;
+  if (!loop_.modify(transport_->fd(), EPOLLIN | EPOLLRDHUP, this))
+    return finish(fail("io_error", "cannot wait for the response of " + peer_));
+}
+
+void Client::read_some() {
+  char buf[16 * 1024];
+  // Bounded per wake-up so one fast peer does not monopolize the loop.
+  for (int i = 0; i < 16; ++i) {
+    net::IoResult r = transport_->read(buf, sizeof buf);
+    if (r.status == net::IoStatus::kWouldBlock) return;
+    if (r.status == net::IoStatus::kError)
+      return finish(fail("io_error", "reading the response of " + peer_ + ": " +
+                                         std::strerror(r.error)));
+    bool eof = r.status == net::IoStatus::kEof;
+    if (!eof) in_.append(buf, r.bytes);
+    if (auto result = advance(eof)) return finish(std::move(*result));
+    if (eof) return;  // advance() always decides at EOF; kept for clarity
+  }
+}
+
+std::optional<Result<ClientResponse>> Client::advance(bool eof) {
+  while (!head_done_) {
+    Limits limits;
+    limits.max_header_bytes = options_.max_header_bytes;
+    ResponseHead head;
+    ParseError err{};
+    ParseStatus st = parse_response_head(in_, limits, method_, &head, &err);
+    if (st == ParseStatus::kError)
+      return fail("bad_response", peer_ + " sent an invalid response head: " + err.reason);
+    if (st == ParseStatus::kIncomplete) {
+      if (eof)
+        return fail("bad_response", in_.empty() ? peer_ + " closed the connection without answering"
+                                                : peer_ + " closed the connection mid-head");
+      return std::nullopt;
+    }
+    if (head.status >= 100 && head.status < 200 && head.status != 101) {
+      in_.erase(0, head.head_bytes);  // interim response: the real one follows
+      continue;
+    }
+    response_.status = head.status;
+    for (const Header& h : head.headers)
+      response_.headers.emplace_back(std::string(h.name), std::string(h.value));
+    body_kind_ = head.body_kind;
+    content_length_ = head.content_length;
+    in_.erase(0, head.head_bytes);
+    head_done_ = true;
+    if (body_kind_ == BodyKind::kContentLength && content_length_ > options_.max_body_bytes)
+      return fail("body_too_large", peer_ + " announced a body of " +
+                                        std::to_string(content_length_) + " bytes, over the limit");
+    if (body_kind_ == BodyKind::kChunked) chunked_.emplace(options_.max_body_bytes);
+  }
+  switch (body_kind_) {
+    case BodyKind::kNone:
+      break;
+    case BodyKind::kContentLength: {
+      uint64_t want = content_length_ - response_.body.size();
+      size_t take = in_.size() < want ? in_.size() : static_cast<size_t>(want);
+      response_.body.append(in_, 0, take);
+      in_.erase(0, take);
+      if (response_.body.size() < content_length_) {
+        if (eof) return fail("bad_response", peer_ + " closed the connection mid-body");
+        return std::nullopt;
+      }
+      break;
+    }
+    case BodyKind::kChunked: {
+      size_t consumed = 0;
+      ParseError err{};
+      ParseStatus st = chunked_->feed(in_, &consumed, &response_.body, &err);
+      in_.erase(0, consumed);
+      if (st == ParseStatus::kError)
+        return err.status == 413
+                   ? fail("body_too_large", peer_ + " sent a chunked body over the limit")
+                   : fail("bad_response", peer_ + " sent bad chunked framing: " + err.reason);
+      if (st == ParseStatus::kIncomplete) {
+        if (eof) return fail("bad_response", peer_ + " closed the connection mid-body");
+        return std::nullopt;
+      }
+      break;
+    }
+    case BodyKind::kUntilClose:
+      response_.body += in_;
+      in_.clear();
+      if (response_.body.size() > options_.max_body_bytes)
+        return fail("body_too_large", peer_ + " sent a body over the limit");
+      if (!eof) return std::nullopt;
+      break;
+  }
+  return Result<ClientResponse>(std::move(response_));
+}
+
+void Client::on_deadline() {
+  if (!done_) return;
+  finish(fail("timed_out", (connected_ ? "no complete response from " : "cannot connect to ") +
+                               peer_ + " within " + std::to_string(options_.timeout_ms) + " ms"));
+}
+
+void Client::finish(Result<ClientResponse> result) {
+  deadline_.cancel();
+  close_socket();
+  in_.clear();
+  // Deferred: never inside start() or this object's own handler frame, and the callback may
+  // destroy the Client. A Client destroyed before the deferred call runs drops the result.
+  loop_.defer([alive = std::weak_ptr<char>(alive_), done = std::move(done_),
+               result = std::move(result)]() mutable {
+    if (alive.expired()) return;
+    done(std::move(result));
+  });
+  done_ = nullptr;
+}
+
+}  // namespace x0::http

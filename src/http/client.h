@@ -1,0 +1,104 @@
+// One non-blocking HTTP/1.1 request/response exchange on an event loop: the client the control
+// plane uses for work that waits on the network (smoke checks, and next webhooks, health checks,
+// the cache warmer). The caller resolves the address (DNS blocks; it is not done here), so an
+// exchange never blocks its loop. Each exchange has one overall deadline, owned as a net::Timer,
+// covering connect, request, response head and body: a peer that accepts and never answers
+// costs a timer, not a thread.
+//
+// Completion: `done` is called exactly once per start(), on the loop thread, and never from
+// inside start() or another handler's frame (it runs through EventLoop::defer), so it may
+// destroy the Client. Destroying the Client before completion cancels the exchange and `done`
+// is not called. One exchange per Client at a time; a completed Client may start another.
+// Error codes: "connect_failed", "timed_out", "bad_response", "body_too_large", "io_error".
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "http/chunked.h"
+#include "http/message.h"
+#include "net/event_loop.h"
+#include "net/socket.h"
+#include "net/timer.h"
+#include "net/transport.h"
+
+namespace x0::http {
+
+struct ClientRequest {
+  Method method = Method::kGet;
+  std::string method_text = "GET";
+  std::string target = "/";
+  std::string host;  // Host header value (e.g. "10.0.0.5:8080")
+  std::vector<std::pair<std::string, std::string>> headers;  // extra fields, sent as given
+  std::string body;  // sent with Content-Length when not empty
+};
+
+struct ClientOptions {
+  int64_t timeout_ms = 2000;           // the whole exchange
+  uint64_t max_body_bytes = 1 << 20;   // a larger response body is "body_too_large"
+  size_t max_header_bytes = 16 * 1024;
+};
+
+struct ClientResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received, owned
+  std::string body;                                          // decoded (chunked framing removed)
+  // First field with this name (case-insensitive); "" if none.
+  std::string_view header(std::string_view name) const;
+};
+
+class Client final : public net::IoHandler {
+ public:
+  using Done = std::function<void(Result<ClientResponse>)>;
+
+  explicit Client(net::EventLoop& loop);
+  ~Client() override;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Starts the exchange; must be called on the loop's thread. The request always carries
+  // "Connection: close" (one exchange per connection: nothing is pooled here).
+  void start(const net::SocketAddress& address, const ClientRequest& request,
+             const ClientOptions& options, Done done);
+  bool busy() const { return static_cast<bool>(done_); }
+
+  void on_io(uint32_t epoll_events) override;
+
+ private:
+  void on_deadline();
+  void on_connected();
+  void write_some();
+  void read_some();
+  // Parses what has arrived; returns a result once the exchange is over.
+  std::optional<Result<ClientResponse>> advance(bool eof);
+  void finish(Result<ClientResponse> result);
+  void close_socket();
+
+  net::EventLoop& loop_;
+  net::Timer deadline_;
+  std::unique_ptr<net::PlainTransport> transport_;
+  std::string peer_;  // "ip:port", for error details
+  Method method_ = Method::kGet;
+  ClientOptions options_;
+  Done done_;
+  bool connected_ = false;
+  std::string out_;  // request bytes not yet written
+  size_t out_sent_ = 0;
+  std::string in_;   // received bytes not yet consumed (head, then body)
+  bool head_done_ = false;
+  BodyKind body_kind_ = BodyKind::kNone;
+  uint64_t content_length_ = 0;
+  std::optional<ChunkedDecoder> chunked_;
+  ClientResponse response_;
+  // Lets a deferred completion notice that the Client was destroyed meanwhile.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
+};
+
+}  // namespace x0::http
