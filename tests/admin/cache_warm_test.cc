@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "loopback_listener.h"
+
 #include "admin/cache_admin.h"
 #include "admin/cache_warmer.h"
 #include "cache/cache_metrics.h"
@@ -27,15 +29,9 @@ namespace {
 class TinyServer {
  public:
   TinyServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    x0::testing::LoopbackListener listener = x0::testing::listen_on_loopback(16);
+    fd_ = listener.fd;
+    port_ = listener.port;
     thread_ = std::thread([this] { serve(); });
   }
   ~TinyServer() {

@@ -13,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include "loopback_listener.h"
+
 namespace x0::http {
 namespace {
 
@@ -28,15 +30,9 @@ class ScriptedServer {
  public:
   explicit ScriptedServer(std::string answer, bool hold_open = false)
       : answer_(std::move(answer)), hold_open_(hold_open) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd_, 4), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    x0::testing::LoopbackListener listener = x0::testing::listen_on_loopback(4);
+    fd_ = listener.fd;
+    port_ = listener.port;
     thread_ = std::thread([this] { serve(); });
   }
   ~ScriptedServer() {

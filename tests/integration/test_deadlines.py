@@ -79,22 +79,16 @@ class DeadlineTest(IntegrationTest):
                      request_timeout_ms=1500, retries=0, cache=False)],
             api_gateway={"worker_threads": 1, "max_body_bytes": 16 * 1024 * 1024,
                          "memory_pool_size": 64 * 1024 * 1024})
-        client = socket.create_connection(("127.0.0.1", node.data_port), timeout=20)
-        self.addCleanup(client.close)
-        client.sendall(b"POST /upload HTTP/1.1\r\nHost: app\r\nContent-Length: %d\r\n\r\n" % body_size)
+        client = self.raw(node.data_port, timeout=20)
+        client.send(b"POST /upload HTTP/1.1\r\nHost: app\r\nContent-Length: %d\r\n\r\n" % body_size)
         chunk = b"u" * (1 << 20)
         for _ in range(body_size // len(chunk)):
-            client.sendall(chunk)
+            client.send(chunk)
         sent_at = time.monotonic()
-        response = b""
-        while b"\r\n\r\n" not in response:
-            data = client.recv(65536)
-            if not data:
-                break
-            response += data
+        response = client.read_response()
         waited = time.monotonic() - sent_at
-        self.assertTrue(response.startswith(b"HTTP/1.1 504 "), response[:200])
-        self.assertIn(b"request_timeout_ms", response)
+        self.assertEqual(response.status, 504, response.body[:200])
+        self.assertIn("request_timeout_ms", response.text())
         self.assertGreaterEqual(waited, 1.0, "answered before the route timeout")
         wait_until(upstream.peer_closed, 5, message="the node to close the stalled upstream")
         self.assertEqual(node.metric_value("queue_depth"), 0)

@@ -1,0 +1,33 @@
+// A blocking TCP listener on 127.0.0.1 and a free port, for unit tests whose scripted servers
+// accept on a thread of their own (net::listen_tcp makes non-blocking sockets for event loops).
+#pragma once
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+
+namespace x0::testing {
+
+struct LoopbackListener {
+  int fd = -1;
+  uint16_t port = 0;
+};
+
+inline LoopbackListener listen_on_loopback(int backlog) {
+  LoopbackListener listener;
+  listener.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(listener.fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(::listen(listener.fd, backlog), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&a), &len);
+  listener.port = ntohs(a.sin_port);
+  return listener;
+}
+
+}  // namespace x0::testing
