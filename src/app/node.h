@@ -43,12 +43,14 @@ class Node {
   struct Worker {
     int index = 0;
     net::EventLoop loop;
+    // Destroyed in reverse: the server's connections first (they tell their streams), then the
+    // handlers and the data plane's streams, then the context the streams use.
     std::unique_ptr<gateway::WorkerContext> context;
-    std::unique_ptr<http::Server> server;
     std::unique_ptr<admin::OperatorApi> api_data;
     std::unique_ptr<admin::OperatorApi> api_health;
     std::unique_ptr<admin::OperatorApi> api_metrics;
     std::unique_ptr<gateway::DataPlane> data_plane;
+    std::unique_ptr<http::Server> server;
     std::thread thread;
   };
 

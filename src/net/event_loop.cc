@@ -217,10 +217,11 @@ void EventLoop::run_posted() {
 }
 
 void EventLoop::run_deferred() {
+  // Two vectors swapped, so their capacity is kept: deferring allocates nothing in steady state.
   while (!deferred_.empty()) {
-    std::vector<std::function<void()>> batch;
-    batch.swap(deferred_);
-    for (auto& fn : batch) fn();
+    running_deferred_.swap(deferred_);
+    for (auto& fn : running_deferred_) fn();
+    running_deferred_.clear();
   }
 }
 

@@ -104,6 +104,7 @@ class EventLoop {
   TimerId next_one_shot_id_ = 1;
   std::unordered_map<TimerId, std::unique_ptr<OneShot>> one_shots_;
   std::vector<std::function<void()>> deferred_;
+  std::vector<std::function<void()>> running_deferred_;  // the batch run_deferred() is running
   std::mutex posted_mu_;
   std::vector<std::function<void()>> posted_;
   std::atomic_bool stop_requested_{false};
