@@ -21,7 +21,7 @@ Client::~Client() { close_socket(); }
 
 void Client::close_socket() {
   if (!transport_) return;
-  loop_.remove(transport_->fd());
+  loop_.remove(transport_->fd(), this);  // the Client may be destroyed within this batch
   transport_.reset();
 }
 

@@ -381,7 +381,7 @@ void ServerConnection::close_when_idle() {
 void ServerConnection::close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
-  loop_.remove(transport_->fd());
+  loop_.remove(transport_->fd(), this);
   transport_.reset();
   give_back_body_budget();
   if (pending_ != nullptr) {
