@@ -14,6 +14,7 @@
 #include "gateway/filters/filters.h"
 #include "gateway/head_rewrite.h"
 #include "gateway/stream.h"
+#include "http/body_framer.h"
 
 namespace x0::gateway {
 namespace {
@@ -202,7 +203,7 @@ void Router::read_response() {
     }
     if (r.status == net::IoStatus::kWouldBlock) return;
     // EOF or reset.
-    if (phase_ == Phase::kReadingBody && response_.body_kind == http::BodyKind::kUntilClose) {
+    if (phase_ == Phase::kReadingBody && framer_.ends_at_close()) {
       stream_->response_body({}, true);
       complete(false);
       return;
@@ -223,22 +224,15 @@ void Router::read_response() {
 // Returns false when the stream ended or more bytes are needed.
 bool Router::on_response_head() {
   http::ParseError error{};
-  http::Limits limits;
-  for (;;) {
-    http::ParseStatus status =
-        http::parse_response_head(in_.view(), limits, request_->head.method, &response_, &error);
-    if (status == http::ParseStatus::kIncomplete) return false;
-    if (status == http::ParseStatus::kError) {
-      fail(Failure::kBadResponse, std::string("invalid response from upstream: ") + error.reason);
-      return false;
-    }
-    if (response_.status == 101) break;  // refused below: we never ask for an upgrade
-    if (response_.status >= 100 && response_.status < 200) {  // interim: we already sent 100
-      in_.consume(response_.head_bytes);
-      continue;
-    }
-    break;
+  size_t interim = 0;  // 1xx heads before it: we already sent the client its 100
+  http::ParseStatus status = http::parse_final_response_head(in_.view(), http::Limits{}, request_->head.method,
+                                                             &response_, &error, &interim);
+  if (status == http::ParseStatus::kIncomplete) return false;
+  if (status == http::ParseStatus::kError) {
+    fail(Failure::kBadResponse, std::string("invalid response from upstream: ") + error.reason);
+    return false;
   }
+  in_.consume(interim);  // the buffer does not move: the head's views stay valid
   if (const char* refused = refuse_client_response(response_)) {
     fail(Failure::kBadResponse, std::string("invalid response from upstream: ") + refused);
     return false;
@@ -259,8 +253,7 @@ bool Router::on_response_head() {
   out.clear();
   write_client_head(response_, {dechunk_, client_keep_alive_, client_http10}, stream_->response_edits(), out);
   phase_ = Phase::kReadingBody;
-  body_remaining_ = response_.content_length;
-  if (response_.body_kind == http::BodyKind::kChunked) chunked_ = http::ChunkedDecoder(~0ull);
+  framer_.start(response_);
   size_t head_bytes = response_.head_bytes;
   std::string_view rest = in_.view().substr(head_bytes);
   in_.consume(head_bytes);
@@ -280,55 +273,29 @@ bool Router::on_response_head() {
 // Returns false when the stream ended.
 bool Router::forward_body(std::string_view bytes) {
   std::string& out = scratch_;
-  bool done = false;
-  bool reusable = false;
-  switch (response_.body_kind) {
-    case http::BodyKind::kContentLength: {
-      size_t take = bytes.size() < body_remaining_ ? bytes.size() : static_cast<size_t>(body_remaining_);
-      out.append(bytes.data(), take);
-      body_remaining_ -= take;
-      done = body_remaining_ == 0;
-      reusable = done && take == bytes.size();
-      stream_->response_body(bytes.substr(0, take), done);
-      break;
-    }
-    case http::BodyKind::kChunked: {
-      size_t consumed = 0;
-      http::ParseError error{};
-      payload_.clear();
-      bool decode = dechunk_ || stream_->wants_response_payload();
-      http::ParseStatus status = chunked_.feed(bytes, &consumed, decode ? &payload_ : nullptr, &error);
-      if (status == http::ParseStatus::kError) {
-        if (!out.empty()) stream_->client().send_raw(out);
-        out.clear();
-        log::warn("PROXY", "bad chunked framing from upstream",
-                  {{"service", service_->config.name}, {"reason", error.reason}});
-        cut_off(502);
-        return false;
-      }
-      if (dechunk_) out += payload_;
-      else out.append(bytes.data(), consumed);
-      done = status == http::ParseStatus::kComplete;
-      reusable = done && consumed == bytes.size();
-      stream_->response_body(payload_, done);
-      break;
-    }
-    case http::BodyKind::kUntilClose:
-      out.append(bytes);
-      stream_->response_body(bytes, false);
-      break;
-    case http::BodyKind::kNone:
-      done = true;
-      reusable = bytes.empty();
-      break;
+  http::ParseError error{};
+  bool decode = dechunk_ || stream_->wants_response_payload();
+  http::BodyFramer::Piece piece = framer_.feed(bytes, decode, &error);
+  if (piece.status == http::ParseStatus::kError) {
+    if (!out.empty()) stream_->client().send_raw(out);  // the head and what came before
+    out.clear();
+    log::warn("PROXY", "bad chunked framing from upstream",
+              {{"service", service_->config.name}, {"reason", error.reason}});
+    if (!stream_->ended()) cut_off(502);
+    return false;
   }
+  bool done = piece.status == http::ParseStatus::kComplete;
+  // Raw bytes go through as framed; an HTTP/1.0 client gets the payload alone (until close).
+  if (dechunk_) out.append(piece.payload);
+  else out.append(bytes.data(), piece.consumed);
+  stream_->response_body(piece.payload, done);  // a filter storing it does so before the end leaves
   if (!out.empty()) {
     stream_->client().send_raw(out);
     out.clear();
     if (stream_->ended()) return false;  // the send failed and the client went away
   }
   if (done) {
-    complete(reusable);
+    complete(piece.consumed == bytes.size());  // bytes after the body: not reusable
     return false;
   }
   if (stream_->client().output_pending() > http::ServerConnection::kOutputHighWater) {

@@ -17,7 +17,7 @@
 #include "gateway/error_code.h"
 #include "gateway/stream_filter.h"
 #include "gateway/upstream_pool.h"
-#include "http/chunked.h"
+#include "http/body_framer.h"
 #include "http/message.h"
 #include "http/server_connection.h"
 #include "net/buffer.h"
@@ -64,10 +64,8 @@ class Router final : public StreamFilter, public net::IoHandler {
   bool request_cut_short_ = false;  // the upstream answered before taking the whole request
   net::Buffer in_;
   std::string scratch_;             // rewritten response head + first body bytes
-  std::string payload_;             // decoded chunked payload for the filters (capacity reused)
   http::ResponseHead response_{};
-  http::ChunkedDecoder chunked_{0};
-  uint64_t body_remaining_ = 0;
+  http::BodyFramer framer_;
   bool dechunk_ = false;            // HTTP/1.0 client: strip chunk framing, close at the end
   bool client_keep_alive_ = true;
   bool paused_ = false;
