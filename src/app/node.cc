@@ -67,6 +67,8 @@ Node::Node(std::string config_path) : config_path_(std::move(config_path)) {}
 Node::~Node() {
   control_.stop();
   smoke_checks_.reset();  // their clients and timers belong to the (stopped) control loop
+  webhooks_.reset();
+  resolver_.reset();
   for (auto& w : workers_) {
     w->loop.stop();
     if (w->thread.joinable()) w->thread.join();
@@ -362,6 +364,8 @@ bool Node::start_control_plane(const config::Config& config) {
   releases_->adopt_config(stable_sets(config), "system");
   state_.releases = releases_.get();
   smoke_checks_ = std::make_unique<SmokeChecks>(control_.loop());
+  resolver_ = std::make_unique<net::Resolver>(control_.loop());
+  webhooks_ = std::make_unique<WebhookNotifier>(control_.loop(), *resolver_);
   state_.smoke_check = [this](const release::Release& r, std::function<void(Result<void>)> done) {
     smoke_checks_->start(r, std::move(done));
   };
@@ -417,7 +421,11 @@ void Node::control_tick() {
   if (releases_->routing_version() != routing_seen_) state_.routing_changed();
   if (incidents_ && now - last_escalation_ms_ >= 1000) {
     last_escalation_ms_ = now;
-    escalate_due(*incidents_, escalation_policy_, state_.config.load()->notify.webhooks, now);
+    auto config = state_.config.load();
+    escalate_due(*incidents_, escalation_policy_, [&](const std::string& body) {
+      for (const auto& url : config->notify.webhooks)
+        webhooks_->post(url, body, config->notify.webhook_timeout_ms);
+    }, now);
   }
   control_.loop().add_timer(kControlTickMs, [this] { control_tick(); });
 }

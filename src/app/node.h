@@ -15,6 +15,7 @@
 #include "app/gateway_metrics.h"
 #include "app/node_cache.h"
 #include "app/smoke_check.h"
+#include "app/webhook_notifier.h"
 #include "autopilot/autopilot.h"
 #include "incident/escalation.h"
 #include "incident/incident_metrics.h"
@@ -28,6 +29,7 @@
 #include "gateway/worker_context.h"
 #include "http/server.h"
 #include "net/event_loop.h"
+#include "net/resolver.h"
 
 namespace x0::app {
 
@@ -83,6 +85,10 @@ class Node {
   // Blue/green smoke checks: tasks on the control loop (touched on the control thread only;
   // destroyed after it stopped, before the loop itself).
   std::unique_ptr<SmokeChecks> smoke_checks_;
+  // Name lookups for the control loop (its worker thread calls getaddrinfo) and the incident
+  // webhook posts: the same lifetime rule as smoke_checks_ (webhooks_ goes first).
+  std::unique_ptr<net::Resolver> resolver_;
+  std::unique_ptr<WebhookNotifier> webhooks_;
   std::unique_ptr<IncidentLog> incident_log_;
   std::unique_ptr<autopilot::Autopilot> autopilot_;
   // Control ticks run so far (bumped on the control thread, read by scrapes): a stalled
