@@ -15,12 +15,13 @@ Result<WebhookTarget> parse_webhook_url(const std::string& url) {
   std::string_view rest = std::string_view(url).substr(kScheme.size());
   size_t end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, end);
-  std::string_view target = end == std::string_view::npos ? "/" : rest.substr(end);
-  if (!target.empty() && target.front() != '/') target = "/";  // "?x" or "#x" without a path
-  if (size_t hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
+  std::string_view rest_target = end == std::string_view::npos ? "" : rest.substr(end);
+  rest_target = rest_target.substr(0, rest_target.find('#'));  // a fragment is not sent
+  std::string target =
+      rest_target.starts_with('/') ? std::string(rest_target) : "/" + std::string(rest_target);
   // Without a port, the authority is "host" or "[v6]": give parse_host_port its ":80".
   bool has_port = authority.starts_with('[') ? authority.find("]:") != std::string_view::npos
-                                              : authority.find(':') != std::string_view::npos;
+                                             : authority.find(':') != std::string_view::npos;
   std::string with_port = std::string(authority) + (has_port ? "" : ":80");
   auto host_port = config::parse_host_port(with_port);
   if (!host_port) return fail("bad_url", "bad webhook authority: " + host_port.error().detail);
@@ -28,18 +29,23 @@ Result<WebhookTarget> parse_webhook_url(const std::string& url) {
   t.host = host_port->first;
   t.port = host_port->second;
   t.authority = std::string(authority);
-  t.target = std::string(target.empty() ? "/" : target);
+  t.target = std::move(target);
   return t;
 }
 
 // One POST: the lookup, then the exchange, within one deadline.
 class WebhookNotifier::Post {
  public:
-  Post(WebhookNotifier& owner, uint64_t id, std::string url, WebhookTarget target,
-       std::string body, int64_t timeout_ms)
-      : owner_(owner), id_(id), url_(std::move(url)), target_(std::move(target)),
-        body_(std::move(body)), timeout_ms_(timeout_ms),
-        deadline_ms_(net::EventLoop::monotonic_ms() + timeout_ms), client_(owner.loop_) {}
+  Post(WebhookNotifier& owner, uint64_t id, std::string url, WebhookTarget target, std::string body,
+       int64_t timeout_ms)
+      : owner_(owner),
+        id_(id),
+        url_(std::move(url)),
+        target_(std::move(target)),
+        body_(std::move(body)),
+        timeout_ms_(timeout_ms),
+        deadline_ms_(net::EventLoop::monotonic_ms() + timeout_ms),
+        client_(owner.loop_) {}
   ~Post() {
     if (lookup_) owner_.resolver_.cancel(*lookup_);
   }
@@ -57,8 +63,8 @@ class WebhookNotifier::Post {
     if (!address) return done(std::unexpected(address.error()));
     int64_t left = deadline_ms_ - net::EventLoop::monotonic_ms();
     if (left <= 0)
-      return done(fail("timed_out", "the name lookup took the whole " +
-                                        std::to_string(timeout_ms_) + " ms"));
+      return done(fail("timed_out",
+                       "the name lookup took the whole " + std::to_string(timeout_ms_) + " ms"));
     http::ClientRequest request;
     request.method = http::Method::kPost;
     request.method_text = "POST";
@@ -99,7 +105,8 @@ WebhookNotifier::WebhookNotifier(net::EventLoop& loop, net::Resolver& resolver,
                                  size_t max_in_flight)
     : loop_(loop), resolver_(resolver), max_in_flight_(max_in_flight) {
   auto& r = telemetry::default_registry();
-  const char* help = "Incident notification webhook posts, by result (dropped: over the in-flight bound).";
+  const char* help =
+      "Incident notification webhook posts, by result (dropped: over the in-flight bound).";
   delivered_ = r.counter("notify_webhooks_total", help, {{"result", "delivered"}});
   failed_ = r.counter("notify_webhooks_total", help, {{"result", "failed"}});
   dropped_ = r.counter("notify_webhooks_total", help, {{"result", "dropped"}});
@@ -112,7 +119,8 @@ void WebhookNotifier::post(const std::string& url, const std::string& body, int6
   auto target = parse_webhook_url(url);
   if (!target) {
     failed_->inc();
-    log::warn("INCIDENT", "notify webhook skipped", {{"url", url}, {"reason", target.error().detail}});
+    log::warn("INCIDENT", "notify webhook skipped",
+              {{"url", url}, {"reason", target.error().detail}});
     return;
   }
   if (posts_.size() >= max_in_flight_) {

@@ -24,7 +24,7 @@ inline constexpr size_t kMaxWebhooksInFlight = 64;
 
 // An http:// webhook URL taken apart: "http://hooks.example:8080/x?y" -> host, port, target.
 struct WebhookTarget {
-  std::string host;       // as written, brackets removed from an IPv6 literal
+  std::string host;  // as written, brackets removed from an IPv6 literal
   uint16_t port = 80;
   std::string authority;  // the Host header: "hooks.example:8080"
   std::string target;     // "/x?y"

@@ -7,7 +7,9 @@ namespace x0::gateway {
 
 RouteBuilds::RouteBuilds(net::EventLoop& loop, net::Resolver& resolver, Hooks hooks,
                          int64_t lookup_timeout_ms)
-    : loop_(loop), resolver_(resolver), hooks_(std::move(hooks)),
+    : loop_(loop),
+      resolver_(resolver),
+      hooks_(std::move(hooks)),
       lookup_timeout_ms_(lookup_timeout_ms) {}
 
 RouteBuilds::~RouteBuilds() {
@@ -42,9 +44,11 @@ void RouteBuilds::pump() {
       finish_front(std::unexpected(*job.lookup_error));
       continue;
     }
-    std::shared_ptr<const config::Config> config = job.config ? job.config : hooks_.running_config();
+    std::shared_ptr<const config::Config> config =
+        job.config ? job.config : hooks_.running_config();
     std::vector<config::Endpoint> names = hooks_.names_to_resolve(*config);
-    std::erase_if(names, [&](const config::Endpoint& e) { return job.addresses.contains(e.to_string()); });
+    std::erase_if(names,
+                  [&](const config::Endpoint& e) { return job.addresses.contains(e.to_string()); });
     if (!names.empty()) {
       look_up(names);
       break;
@@ -63,9 +67,11 @@ void RouteBuilds::look_up(const std::vector<config::Endpoint>& names) {
   lookups_left_ = names.size();
   for (const config::Endpoint& e : names) {
     // Answered later (never inside resolve()), so lookups_left_ is complete before any answer.
-    lookups_.push_back(resolver_.resolve(
-        e.host, e.port, lookup_timeout_ms_,
-        [this, name = e.to_string()](Result<net::SocketAddress> a) { on_looked_up(name, std::move(a)); }));
+    lookups_.push_back(
+        resolver_.resolve(e.host, e.port, lookup_timeout_ms_,
+                          [this, name = e.to_string()](Result<net::SocketAddress> a) {
+                            on_looked_up(name, std::move(a));
+                          }));
   }
 }
 

@@ -14,7 +14,8 @@ namespace x0::net {
 
 std::optional<SocketAddress> numeric_address(const std::string& host, uint16_t port) {
   std::string bare = host;
-  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
   SocketAddress a;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
@@ -78,8 +79,12 @@ struct Resolver::Shared {
 
 struct Resolver::Pending {
   Pending(Resolver& resolver, uint64_t request_id, Done on_done, std::string what, int64_t ms)
-      : owner(resolver), id(request_id), done(std::move(on_done)), name(std::move(what)),
-        timeout_ms(ms), deadline(resolver.loop_, Timer::call<&Pending::on_deadline>(this)) {}
+      : owner(resolver),
+        id(request_id),
+        done(std::move(on_done)),
+        name(std::move(what)),
+        timeout_ms(ms),
+        deadline(resolver.loop_, Timer::call<&Pending::on_deadline>(this)) {}
   void on_deadline() {
     owner.complete(id, fail("timed_out", "resolving " + name + " took longer than " +
                                              std::to_string(timeout_ms) + " ms"));

@@ -65,7 +65,8 @@ struct FakeNode {
     h.names_to_resolve = [this](const config::Config& c) {
       std::vector<config::Endpoint> out;
       for (const auto& e : c.services[0].endpoints)
-        if (!net::numeric_address(e.host, e.port) && !known.contains(e.to_string())) out.push_back(e);
+        if (!net::numeric_address(e.host, e.port) && !known.contains(e.to_string()))
+          out.push_back(e);
       return out;
     };
     h.build_and_publish = [this](const config::Config& c, const RouteTable::AddressLookup& lookup) {
