@@ -14,7 +14,9 @@
 #include "app/autopilot_wiring.h"
 #include "app/gateway_metrics.h"
 #include "app/node_cache.h"
+#include "gateway/route_builds.h"
 #include "app/smoke_check.h"
+#include "app/webhook_notifier.h"
 #include "autopilot/autopilot.h"
 #include "incident/escalation.h"
 #include "incident/incident_metrics.h"
@@ -28,6 +30,7 @@
 #include "gateway/worker_context.h"
 #include "http/server.h"
 #include "net/event_loop.h"
+#include "net/resolver.h"
 
 namespace x0::app {
 
@@ -65,12 +68,16 @@ class Node {
   void control_tick();
   // Builds the route table from `config` and the current release routing, and publishes it.
   // The control thread is the only publisher (and start(), before that thread runs): a reload
-  // and a release change are applied one after the other there, so neither builds from what
-  // the other is about to replace.
-  Result<void> publish_routes(const config::Config& config);
-  // Control thread: a SIGHUP's validated config becomes the running one with its route table,
-  // or is refused (routes cannot be built) and the old one keeps running.
+  // and a release change are applied one after the other there (route_builds_, which looks new
+  // endpoint names up first), so neither builds from what the other is about to replace.
+  // Without `lookup` names are resolved blocking: start-up only.
+  Result<void> publish_routes(const config::Config& config,
+                              const gateway::RouteTable::AddressLookup& lookup = {});
+  // Control thread: a SIGHUP's validated config becomes the running one with its route table
+  // (once its new endpoint names are looked up), or is refused (routes cannot be built) and the
+  // old one keeps running.
   void switch_config(std::shared_ptr<const config::Config> config);
+  void apply_config(const std::shared_ptr<const config::Config>& config, const Result<void>& routes);
 
   std::string config_path_;
   admin::NodeState state_;
@@ -85,6 +92,11 @@ class Node {
   // Blue/green smoke checks: tasks on the control loop (touched on the control thread only;
   // destroyed after it stopped, before the loop itself).
   std::unique_ptr<SmokeChecks> smoke_checks_;
+  // Name lookups for the control loop (its worker thread calls getaddrinfo) and the incident
+  // webhook posts: the same lifetime rule as smoke_checks_ (webhooks_ goes first).
+  std::unique_ptr<net::Resolver> resolver_;
+  std::unique_ptr<WebhookNotifier> webhooks_;
+  std::unique_ptr<gateway::RouteBuilds> route_builds_;  // control thread: every publication after start
   std::unique_ptr<IncidentLog> incident_log_;
   std::unique_ptr<autopilot::Autopilot> autopilot_;
   // Control ticks run so far (bumped on the control thread, read by scrapes): a stalled
