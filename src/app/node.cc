@@ -354,13 +354,12 @@ void Node::register_node_metrics() {
 
 bool Node::start_control_plane(const config::Config& config) {
   state_.control = &control_;
-  state_.routing_changed = [this] {
-    route_builds_->request(nullptr, [](const Result<void>& ok) {
-      if (!ok) log::error("RELEASE", "cannot publish release routing", {{"detail", ok.error().detail}});
-    });
-  };
   release::ControllerOptions options;
   options.data_dir = config.node.data_dir;
+  // The one notifier of release routing changes (API, autopilot, ticks, reloads alike): the
+  // controller calls it under its lock, so the rebuild runs from the control loop after the
+  // change (start-up: once the loop runs; publish_release_routing skips what is already out).
+  options.routing_changed = [this] { control_.loop().defer([this] { publish_release_routing(); }); };
   releases_ = std::make_unique<release::ReleaseController>(options);
   releases_->adopt_config(stable_sets(config), "system");
   state_.releases = releases_.get();
@@ -409,7 +408,7 @@ bool Node::start_control_plane(const config::Config& config) {
     log::info("NODE", "restarted", {{"restarts_on_record", restarts.size()}});
   }
   metric_source_ = std::make_unique<GatewayMetrics>(routes_, state_, std::move(restarts));
-  actuator_ = std::make_unique<NodeActuator>(state_, state_.routing_changed);
+  actuator_ = std::make_unique<NodeActuator>(state_);
   hooks_ = std::make_unique<HookRunner>(control_, state_);
   hooks_->start();
   incident_log_ = std::make_unique<IncidentLog>(state_, hooks_.get());
@@ -430,7 +429,6 @@ void Node::control_tick() {
       default: return release::Analysis::kInsufficientData;
     }
   });
-  if (releases_->routing_version() != routing_seen_) state_.routing_changed();
   if (incidents_ && now - last_escalation_ms_ >= 1000) {
     last_escalation_ms_ = now;
     auto config = state_.config.load();
@@ -440,6 +438,13 @@ void Node::control_tick() {
     }, now);
   }
   control_.loop().add_timer(kControlTickMs, [this] { control_tick(); });
+}
+
+void Node::publish_release_routing() {
+  if (releases_->routing_version() == routing_seen_) return;  // already in the published table
+  route_builds_->request(nullptr, [](const Result<void>& ok) {
+    if (!ok) log::error("RELEASE", "cannot publish release routing", {{"detail", ok.error().detail}});
+  });
 }
 
 Result<void> Node::publish_routes(const config::Config& config,
@@ -506,7 +511,7 @@ void Node::apply_config(const std::shared_ptr<const config::Config>& config,
   }
   // A promoted release whose candidate is now the configured stable set is done: its routing
   // goes, and the table is published again from the config just stored.
-  if (releases_->adopt_config(stable_sets(*config), "system").value_or(0) > 0) state_.routing_changed();
+  releases_->adopt_config(stable_sets(*config), "system");
   state_.reloads_ok.fetch_add(1);
   log::info("CONFIG", "reloaded", {{"source", config->source}, {"services", config->services.size()},
                                    {"route_table_version", table_version_.load()}});

@@ -71,6 +71,8 @@ class Node {
   // and a release change are applied one after the other there (route_builds_, which looks new
   // endpoint names up first), so neither builds from what the other is about to replace.
   // Without `lookup` names are resolved blocking: start-up only.
+  // Control thread, after the release controller's routing changed: rebuilds and publishes.
+  void publish_release_routing();
   Result<void> publish_routes(const config::Config& config,
                               const gateway::RouteTable::AddressLookup& lookup = {});
   // Control thread: a SIGHUP's validated config becomes the running one with its route table

@@ -59,6 +59,21 @@ TEST_F(ControllerTest, StartPublishesFirstStepWithHeader) {
   EXPECT_TRUE(metric_has("release_weight_percent{service=\"api\"} 5"));
 }
 
+TEST_F(ControllerTest, TheNotifierFiresOncePerRoutingChangeAndOnlyThen) {
+  int calls = 0;
+  ControllerOptions options{dir_.path(), clock_.fn(), &registry_, 50};
+  options.routing_changed = [&calls] { ++calls; };
+  ReleaseController c(options);
+  ASSERT_TRUE(c.start("api", canary_spec(), "op"));
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(c.pause("api", "hold", "op"));  // the weight stays: routing unchanged
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(c.start("api", canary_spec(), "op"));  // refused: nothing changed
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(c.rollback("api", "bad", "op"));
+  EXPECT_EQ(calls, 2);
+}
+
 TEST_F(ControllerTest, StartRefusals) {
   auto c = make();
   auto bad_spec = canary_spec({50, 25});
