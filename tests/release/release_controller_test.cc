@@ -17,7 +17,7 @@ class ControllerTest : public ::testing::Test {
  protected:
   std::unique_ptr<ReleaseController> make() {
     return std::make_unique<ReleaseController>(
-        ControllerOptions{dir_.path(), clock_.fn(), &registry_, 50});
+        ControllerOptions{dir_.path(), clock_.fn(), &registry_, 50, {}});
   }
   int weight_bp(const ReleaseController& c, const std::string& service) {
     auto set = c.routing();
@@ -340,7 +340,7 @@ TEST_F(ControllerTest, RoutingVersionChangesOnlyWithRouting) {
 
 TEST_F(ControllerTest, ListActiveFirstAndKeepsBoundedHistoryOfFinished) {
   auto c = std::make_unique<ReleaseController>(
-      ControllerOptions{dir_.path(), clock_.fn(), &registry_, 3});
+      ControllerOptions{dir_.path(), clock_.fn(), &registry_, 3, {}});
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(c->start("api", canary_spec(), "op"));
     ASSERT_TRUE(c->rollback("api", "", "op"));
