@@ -363,8 +363,8 @@ bool Node::start_control_plane(const config::Config& config) {
   releases_ = std::make_unique<release::ReleaseController>(options);
   releases_->adopt_config(stable_sets(config), "system");
   state_.releases = releases_.get();
-  smoke_checks_ = std::make_unique<SmokeChecks>(control_.loop());
   resolver_ = std::make_unique<net::Resolver>(control_.loop());
+  smoke_checks_ = std::make_unique<SmokeChecks>(control_.loop(), *resolver_);
   webhooks_ = std::make_unique<WebhookNotifier>(control_.loop(), *resolver_);
   gateway::RouteBuilds::Hooks hooks;
   hooks.names_to_resolve = [this](const config::Config& c) {

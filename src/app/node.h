@@ -91,12 +91,11 @@ class Node {
   std::unique_ptr<GatewayMetrics> metric_source_;
   std::unique_ptr<NodeActuator> actuator_;
   std::unique_ptr<HookRunner> hooks_;  // autopilot exec hooks, off the control thread
-  // Blue/green smoke checks: tasks on the control loop (touched on the control thread only;
-  // destroyed after it stopped, before the loop itself).
-  std::unique_ptr<SmokeChecks> smoke_checks_;
-  // Name lookups for the control loop (its worker thread calls getaddrinfo) and the incident
-  // webhook posts: the same lifetime rule as smoke_checks_ (webhooks_ goes first).
+  // Name lookups for the control loop (its worker thread calls getaddrinfo). Its users below
+  // (smoke checks, webhook posts, route builds) go first; all are touched on the control thread
+  // only and destroyed after it stopped, before the loop itself.
   std::unique_ptr<net::Resolver> resolver_;
+  std::unique_ptr<SmokeChecks> smoke_checks_;  // blue/green smoke checks: tasks on the control loop
   std::unique_ptr<WebhookNotifier> webhooks_;
   std::unique_ptr<gateway::RouteBuilds> route_builds_;  // control thread: every publication after start
   std::unique_ptr<IncidentLog> incident_log_;

@@ -1,58 +1,43 @@
 // Asynchronous smoke checks (see smoke_check.h).
 #include "app/smoke_check.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include <cstring>
+#include <optional>
 #include <string>
 
 #include "common/log.h"
 #include "http/client.h"
 
 namespace x0::app {
-namespace {
-
-// IP literal + port without DNS (inet_pton never blocks).
-Result<net::SocketAddress> numeric_address(const config::Endpoint& endpoint) {
-  net::SocketAddress a;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
-  if (::inet_pton(AF_INET, endpoint.host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(endpoint.port);
-    a.length = sizeof(sockaddr_in);
-    return a;
-  }
-  if (::inet_pton(AF_INET6, endpoint.host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(endpoint.port);
-    a.length = sizeof(sockaddr_in6);
-    return a;
-  }
-  return fail("smoke_failed", "candidate " + endpoint.to_string() +
-                                  " is a DNS name; smoke checks run on the control thread, which "
-                                  "resolves no names: list the candidate by IP address");
-}
-
-}  // namespace
-
 // One release's check: the candidates one after the other, one http::Client reused.
 class SmokeChecks::Task {
  public:
   Task(SmokeChecks& owner, uint64_t id, const release::Release& release, Done done)
       : owner_(owner), id_(id), release_(release), done_(std::move(done)), client_(owner.loop_) {}
+  ~Task() {
+    if (lookup_) owner_.resolver_.cancel(*lookup_);
+  }
 
+  // The next candidate: its address (IP literals at once, names through the resolver), then
+  // the GET. Completes through the resolver's or the client's deferred callback, never inside
+  // start().
   void next() {
     if (index_ >= release_.spec.candidate.size()) return owner_.finished(id_, {});
     const config::Endpoint& endpoint = release_.spec.candidate[index_];
-    auto address = numeric_address(endpoint);
+    lookup_ = owner_.resolver_.resolve(endpoint.host, endpoint.port, owner_.timeout_ms_,
+                                       [this](Result<net::SocketAddress> address) {
+                                         lookup_.reset();
+                                         on_address(std::move(address));
+                                       });
+  }
+
+  Done take_done() { return std::move(done_); }
+
+ private:
+  void on_address(Result<net::SocketAddress> address) {
+    const config::Endpoint& endpoint = release_.spec.candidate[index_];
     if (!address) {
-      // Completes through defer like the client does, never inside start().
-      owner_.loop_.defer([&owner = owner_, id = id_, e = address.error()] {
-        owner.finished(id, std::unexpected(e));
-      });
-      return;
+      return owner_.finished(id_, fail("smoke_failed", "candidate " + endpoint.to_string() +
+                                                           ": " + address.error().detail));
     }
     http::ClientRequest request;
     request.target = release_.spec.smoke.path;
@@ -67,9 +52,6 @@ class SmokeChecks::Task {
                   [this](Result<http::ClientResponse> r) { on_response(std::move(r)); });
   }
 
-  Done take_done() { return std::move(done_); }
-
- private:
   void on_response(Result<http::ClientResponse> r) {
     const config::Endpoint& endpoint = release_.spec.candidate[index_];
     if (!r) {
@@ -93,11 +75,12 @@ class SmokeChecks::Task {
   release::Release release_;
   Done done_;
   size_t index_ = 0;
+  std::optional<net::Resolver::RequestId> lookup_;  // a name being looked up
   http::Client client_;
 };
 
-SmokeChecks::SmokeChecks(net::EventLoop& loop, int64_t timeout_ms)
-    : loop_(loop), timeout_ms_(timeout_ms) {}
+SmokeChecks::SmokeChecks(net::EventLoop& loop, net::Resolver& resolver, int64_t timeout_ms)
+    : loop_(loop), resolver_(resolver), timeout_ms_(timeout_ms) {}
 
 SmokeChecks::~SmokeChecks() = default;
 
