@@ -109,7 +109,7 @@ int Node::run() {
     siginfo_t info{};
     int sig = sigtimedwait(&signals, &info, &timeout);
     if (!state_.startup_complete.load() && health_checker_->first_round_done() &&
-        state_.cache_restore_done.load()) {
+        state_.cache.restore_done.load()) {
       state_.startup_complete.store(true);
       log::info("NODE", "start-up complete: first health checks done, cache restored");
       cache_.warm_preload_list();
@@ -362,7 +362,7 @@ bool Node::start_control_plane(const config::Config& config) {
   options.routing_changed = [this] { control_.loop().defer([this] { publish_release_routing(); }); };
   releases_ = std::make_unique<release::ReleaseController>(options);
   releases_->adopt_config(stable_sets(config), "system");
-  state_.releases = releases_.get();
+  state_.releases.controller = releases_.get();
   resolver_ = std::make_unique<net::Resolver>(control_.loop());
   smoke_checks_ = std::make_unique<SmokeChecks>(control_.loop(), *resolver_);
   webhooks_ = std::make_unique<WebhookNotifier>(control_.loop(), *resolver_);
@@ -377,21 +377,21 @@ bool Node::start_control_plane(const config::Config& config) {
   };
   hooks.running_config = [this] { return state_.config.load(); };
   route_builds_ = std::make_unique<gateway::RouteBuilds>(control_.loop(), *resolver_, std::move(hooks));
-  state_.smoke_check = [this](const release::Release& r, std::function<void(Result<void>)> done) {
+  state_.releases.smoke_check = [this](const release::Release& r, std::function<void(Result<void>)> done) {
     smoke_checks_->start(r, std::move(done));
   };
   routing_seen_ = releases_->routing_version();
 
   incident_metrics_ = std::make_unique<incident::IncidentMetrics>(telemetry::default_registry());
-  state_.incident_metrics = incident_metrics_.get();
+  state_.incidents.metrics = incident_metrics_.get();
   incident::StoreOptions store_options;
   store_options.metrics = incident_metrics_.get();
   auto store = incident::IncidentStore::open(config.incidents.store, store_options);
   if (store) {
     incidents_ = std::move(*store);
-    state_.incidents = incidents_.get();
+    state_.incidents.store = incidents_.get();
   } else {
-    state_.incidents_unavailable = store.error().detail;
+    state_.incidents.unavailable = store.error().detail;
     log::error("INCIDENT", "incident store unavailable", {{"detail", store.error().detail}});
   }
 
