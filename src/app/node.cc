@@ -1,4 +1,5 @@
-// Node start-up, the main loop (signals, housekeeping), reload, drain and the control plane's wiring (see node.h).
+// Node start-up, the main loop (signals, housekeeping), reload, drain and the wiring of the
+// control plane (see node.h).
 #include "app/node.h"
 
 #include <signal.h>
