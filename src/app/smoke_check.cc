@@ -23,7 +23,7 @@ class SmokeChecks::Task {
   void next() {
     if (index_ >= release_.spec.candidate.size()) return owner_.finished(id_, {});
     const config::Endpoint& endpoint = release_.spec.candidate[index_];
-    lookup_ = owner_.resolver_.resolve(endpoint.host, endpoint.port, owner_.timeout_ms_,
+    lookup_ = owner_.resolver_.resolve(endpoint.host, endpoint.port, release_.spec.smoke.timeout_ms,
                                        [this](Result<net::SocketAddress> address) {
                                          lookup_.reset();
                                          on_address(std::move(address));
@@ -46,7 +46,7 @@ class SmokeChecks::Task {
     if (!release_.spec.header_name.empty())
       request.headers.emplace_back(release_.spec.header_name, release_.spec.header_value);
     http::ClientOptions options;
-    options.timeout_ms = owner_.timeout_ms_;
+    options.timeout_ms = release_.spec.smoke.timeout_ms;
     options.max_body_bytes = 64 * 1024;  // the status is what matters; a huge body is no pass
     client_.start(*address, request, options,
                   [this](Result<http::ClientResponse> r) { on_response(std::move(r)); });
@@ -79,8 +79,8 @@ class SmokeChecks::Task {
   http::Client client_;
 };
 
-SmokeChecks::SmokeChecks(net::EventLoop& loop, net::Resolver& resolver, int64_t timeout_ms)
-    : loop_(loop), resolver_(resolver), timeout_ms_(timeout_ms) {}
+SmokeChecks::SmokeChecks(net::EventLoop& loop, net::Resolver& resolver)
+    : loop_(loop), resolver_(resolver) {}
 
 SmokeChecks::~SmokeChecks() = default;
 
@@ -90,7 +90,7 @@ void SmokeChecks::start(const release::Release& release, Done done) {
   auto [it, inserted] = tasks_.emplace(id, std::make_unique<Task>(*this, id, release, std::move(done)));
   log::info("RELEASE", "smoke check started",
             {{"id", release.id}, {"candidates", release.spec.candidate.size()},
-             {"timeout_ms", timeout_ms_}});
+             {"timeout_ms", release.spec.smoke.timeout_ms}});
   it->second->next();
 }
 
