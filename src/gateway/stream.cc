@@ -1,6 +1,7 @@
 // The stream: filter order, the exits, recycling (see stream.h).
 #include "gateway/stream.h"
 
+#include <bit>
 #include <cstdlib>
 
 #include "common/clock.h"
@@ -10,6 +11,19 @@ namespace x0::gateway {
 namespace {
 
 bool bit(uint64_t set, size_t i) { return (set >> i) & 1u; }
+
+uint64_t first(size_t count) { return count >= 64 ? ~uint64_t{0} : (uint64_t{1} << count) - 1; }
+
+int hook_index(FilterHook hook) { return std::countr_zero(static_cast<uint32_t>(hook)); }
+
+// Calls f(i) for each set bit i, lowest first (chain order).
+template <class F>
+void each(uint64_t set, F&& f) {
+  while (set != 0) {
+    f(static_cast<size_t>(std::countr_zero(set)));
+    set &= set - 1;
+  }
+}
 
 }  // namespace
 
@@ -21,6 +35,16 @@ Stream::Stream(WorkerContext& worker, const FilterChain& chain, StreamPool* pool
   }
   filters_.reserve(chain.size());
   for (const FilterFactory& make : chain) filters_.push_back(make(worker));
+  for (size_t i = 0; i < filters_.size(); ++i) {
+    uint32_t hooks = filters_[i]->hooks();
+    for (int h = 0; h < kFilterHooks; ++h) {
+      if (hooks & (1u << h)) hooked_[h] |= uint64_t{1} << i;
+    }
+  }
+}
+
+uint64_t Stream::with(FilterHook hook, size_t count) const {
+  return taking_part_ & hooked_[hook_index(hook)] & first(count);
 }
 
 Stream::~Stream() {
@@ -56,19 +80,22 @@ void Stream::start(http::ServerConnection& client, const http::Request& request,
   }
   client.set_pending(this);
   worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  taking_part_ = 0;
-  for (size_t i = 0; i < filters_.size(); ++i) {
+  // Filters without takes_part take part in every request.
+  taking_part_ = first(filters_.size()) & ~hooked_[hook_index(kTakesPart)];
+  each(hooked_[hook_index(kTakesPart)], [this](size_t i) {
     if (filters_[i]->takes_part(*this)) taking_part_ |= uint64_t{1} << i;
-  }
+  });
   entered_ = 0;
   run_filters(0);
 }
 
 void Stream::run_filters(size_t from) {
+  uint64_t has_on_request = hooked_[hook_index(kOnRequest)];
   for (size_t i = from; i < filters_.size(); ++i) {
     if (!bit(taking_part_, i)) continue;
     entered_ = i + 1;
     holder_ = i;  // the hooks of the filters before it are open to it from now
+    if (!bit(has_on_request, i)) continue;
     if (filters_[i]->on_request(*this) == FilterStatus::kStop) return;
     if (ended_) return;  // answered, yet said continue: nothing more to do
   }
@@ -84,41 +111,33 @@ void Stream::resume() {
 
 FilterStatus Stream::response_head(const http::ResponseHead& head) {
   response_edits_.clear();
-  for (size_t i = 0; i < holder_; ++i) {
-    if (!bit(taking_part_, i)) continue;
-    if (filters_[i]->on_response_head(*this, head) == FilterStatus::kStop || ended_) {
-      return FilterStatus::kStop;
-    }
+  for (uint64_t set = with(kOnResponseHead, holder_); set != 0; set &= set - 1) {
+    size_t i = static_cast<size_t>(std::countr_zero(set));
+    if (filters_[i]->on_response_head(*this, head) == FilterStatus::kStop || ended_) return FilterStatus::kStop;
   }
   return FilterStatus::kContinue;
 }
 
 void Stream::response_body(std::string_view payload, bool last) {
   if (!wants_payload_) return;
-  for (size_t i = 0; i < holder_; ++i) {
-    if (bit(taking_part_, i)) filters_[i]->on_response_body(*this, payload, last);
-  }
+  each(with(kOnResponseBody, holder_), [&](size_t i) { filters_[i]->on_response_body(*this, payload, last); });
 }
 
 FilterStatus Stream::upstream_failure() {
-  for (size_t i = 0; i < holder_; ++i) {
-    if (!bit(taking_part_, i)) continue;
+  for (uint64_t set = with(kOnUpstreamFailure, holder_); set != 0; set &= set - 1) {
+    size_t i = static_cast<size_t>(std::countr_zero(set));
     if (filters_[i]->on_upstream_failure(*this) == FilterStatus::kStop || ended_) return FilterStatus::kStop;
   }
   return FilterStatus::kContinue;
 }
 
 void Stream::upstream_result(EndpointState& endpoint, bool failed) {
-  for (size_t i = 0; i < holder_; ++i) {
-    if (bit(taking_part_, i)) filters_[i]->on_upstream_result(*this, endpoint, failed);
-  }
+  each(with(kOnUpstreamResult, holder_), [&](size_t i) { filters_[i]->on_upstream_result(*this, endpoint, failed); });
 }
 
 http::ServerConnection* Stream::end(const StreamOutcome& outcome) {
   ended_ = true;
-  for (size_t i = 0; i < entered_; ++i) {
-    if (bit(taking_part_, i)) filters_[i]->on_done(*this, outcome);
-  }
+  each(with(kOnDone, entered_), [&](size_t i) { filters_[i]->on_done(*this, outcome); });
   http::ServerConnection* client = client_;
   if (client != nullptr) client->set_pending(nullptr);
   worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
@@ -165,7 +184,7 @@ void Stream::on_client_gone() {
 }
 
 void Stream::on_client_writable() {
-  if (!ended_) filters_[holder_]->on_client_writable(*this);
+  if (!ended_ && bit(hooked_[hook_index(kOnClientWritable)], holder_)) filters_[holder_]->on_client_writable(*this);
 }
 
 // --- StreamPool ---------------------------------------------------------------------------

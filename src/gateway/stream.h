@@ -90,6 +90,8 @@ class Stream final : public http::PendingResponse {
  private:
   friend class StreamPool;
   void run_filters(size_t from);
+  // The filters taking part that have `hook`, among the first `count` of the chain.
+  uint64_t with(FilterHook hook, size_t count) const;
   // Runs on_done and detaches from the client; returns the client (still open, unless gone).
   http::ServerConnection* end(const StreamOutcome& outcome);
 
@@ -97,6 +99,7 @@ class Stream final : public http::PendingResponse {
   StreamPool* pool_;
   size_t slot_ = 0;  // position in the pool's list
   std::vector<std::unique_ptr<StreamFilter>> filters_;
+  uint64_t hooked_[kFilterHooks] = {};  // per hook, bit i: filter i overrides it
   uint64_t taking_part_ = 0;  // bit i: filter i takes part in this request
   size_t entered_ = 0;        // filters [0, entered_) have seen on_request
   size_t holder_ = 0;         // the filter running or stopped: it gets on_client_writable

@@ -7,12 +7,17 @@
 //
 // Order: on_request runs in chain order until a filter stops; the router is last and always
 // stops. The response hooks run in chain order on the filters before the router.
+//
+// A filter derives from Filter<Itself>, which tells the stream which hooks it overrides, so a
+// stream calls a filter only for those (a request costs no call into a filter for a hook it
+// does not have).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "gateway/route_table.h"
@@ -36,9 +41,24 @@ struct StreamOutcome {
   const EndpointState* endpoint = nullptr;  // the upstream that answered or was cut off
 };
 
+// The hooks a filter may override, as bits (StreamFilter::hooks).
+enum FilterHook : uint32_t {
+  kTakesPart = 1u << 0,
+  kOnRequest = 1u << 1,
+  kOnResponseHead = 1u << 2,
+  kOnResponseBody = 1u << 3,
+  kOnUpstreamFailure = 1u << 4,
+  kOnUpstreamResult = 1u << 5,
+  kOnClientWritable = 1u << 6,
+  kOnDone = 1u << 7,
+};
+inline constexpr int kFilterHooks = 8;
+
 class StreamFilter {
  public:
   virtual ~StreamFilter() = default;
+  // The hooks this filter overrides (FilterHook bits); Filter<Self> answers it.
+  virtual uint32_t hooks() const = 0;
   // Whether the filter takes part in this request (e.g. its route has the feature on). Asked
   // once, at the start of each request; a filter that does not take part sees no other hook.
   virtual bool takes_part(const Stream& /*stream*/) const { return true; }
@@ -60,6 +80,35 @@ class StreamFilter {
   virtual void on_client_writable(Stream& /*stream*/) {}
   // The request ended; exactly once for every filter that saw on_request.
   virtual void on_done(Stream& /*stream*/, const StreamOutcome& /*outcome*/) {}
+};
+
+// The base of every filter: finds, at compile time, which hooks Self overrides (a hook Self
+// inherits has the base's member pointer type).
+template <class Self>
+class Filter : public StreamFilter {
+ public:
+  uint32_t hooks() const final {
+    uint32_t h = 0;
+    if (!std::is_same_v<decltype(&Self::takes_part), decltype(&StreamFilter::takes_part)>) h |= kTakesPart;
+    if (!std::is_same_v<decltype(&Self::on_request), decltype(&StreamFilter::on_request)>) h |= kOnRequest;
+    if (!std::is_same_v<decltype(&Self::on_response_head), decltype(&StreamFilter::on_response_head)>) {
+      h |= kOnResponseHead;
+    }
+    if (!std::is_same_v<decltype(&Self::on_response_body), decltype(&StreamFilter::on_response_body)>) {
+      h |= kOnResponseBody;
+    }
+    if (!std::is_same_v<decltype(&Self::on_upstream_failure), decltype(&StreamFilter::on_upstream_failure)>) {
+      h |= kOnUpstreamFailure;
+    }
+    if (!std::is_same_v<decltype(&Self::on_upstream_result), decltype(&StreamFilter::on_upstream_result)>) {
+      h |= kOnUpstreamResult;
+    }
+    if (!std::is_same_v<decltype(&Self::on_client_writable), decltype(&StreamFilter::on_client_writable)>) {
+      h |= kOnClientWritable;
+    }
+    if (!std::is_same_v<decltype(&Self::on_done), decltype(&StreamFilter::on_done)>) h |= kOnDone;
+    return h;
+  }
 };
 
 // Makes one filter instance for a stream of `worker` (per-worker state is handed in here).

@@ -33,7 +33,7 @@ std::string joined(const std::vector<std::string>& log) {
 }
 
 // A filter that logs its hooks and does one scripted thing.
-class Scripted final : public StreamFilter {
+class Scripted final : public Filter<Scripted> {
  public:
   enum class Does { kPass, kAnswer, kWait, kRefuseHead, kSkipRequest };
   Scripted(net::EventLoop& loop, Script& script, std::string name, Does does)
@@ -75,7 +75,7 @@ class Scripted final : public StreamFilter {
 };
 
 // The terminal: shows the filters a response head, then answers 200 (now or from a timer).
-class Terminal final : public StreamFilter {
+class Terminal final : public Filter<Terminal> {
  public:
   Terminal(net::EventLoop& loop, Script& script, bool later)
       : script_(script), later_(later), timer_(loop, net::Timer::call<&Terminal::answer_later>(this)) {}
@@ -132,6 +132,19 @@ struct Chain {
     factories.push_back([this, later](WorkerContext& w) { return std::make_unique<Terminal>(w.loop, script, later); });
   }
 };
+
+class OnlyDone final : public Filter<OnlyDone> {
+ public:
+  void on_done(Stream&, const StreamOutcome&) override {}
+};
+
+TEST(Filter, KnowsWhichHooksItOverrides) {
+  EXPECT_EQ(OnlyDone().hooks(), uint32_t{kOnDone});
+  Script script;
+  net::EventLoop loop;
+  uint32_t scripted = Scripted(loop, script, "A", Scripted::Does::kPass).hooks();
+  EXPECT_EQ(scripted, uint32_t{kTakesPart | kOnRequest | kOnResponseHead | kOnDone});
+}
 
 constexpr std::string_view kGet = "GET /x HTTP/1.1\r\nHost: svc.test\r\n\r\n";
 

@@ -26,7 +26,7 @@
 namespace x0::gateway {
 namespace {
 
-class CacheFilter final : public StreamFilter {
+class CacheFilter final : public Filter<CacheFilter> {
  public:
   explicit CacheFilter(WorkerContext& worker)
       : worker_(worker), wait_timer_(worker.loop, net::Timer::call<&CacheFilter::on_wait_timeout>(this)) {}

@@ -6,7 +6,7 @@
 namespace x0::gateway {
 namespace {
 
-class ForwardingFilter final : public StreamFilter {
+class ForwardingFilter final : public Filter<ForwardingFilter> {
  public:
   FilterStatus on_request(Stream& stream) override {
     add_request_forwarding(stream.request().head,

@@ -6,7 +6,7 @@
 namespace x0::gateway {
 namespace {
 
-class IsolationFilter final : public StreamFilter {
+class IsolationFilter final : public Filter<IsolationFilter> {
  public:
   explicit IsolationFilter(const std::atomic<bool>* isolated) : isolated_(isolated) {}
 

@@ -9,7 +9,7 @@
 namespace x0::gateway {
 namespace {
 
-class OutlierFilter final : public StreamFilter {
+class OutlierFilter final : public Filter<OutlierFilter> {
  public:
   explicit OutlierFilter(WorkerContext& worker) : worker_(worker) {}
 

@@ -1,5 +1,5 @@
 // The router (see router.h). Read top to bottom: on_request -> attempt -> send_request ->
-// read_response -> on_response_head -> forward_body -> complete; fail(), respond_error() and
+// read_response -> handle_response_head -> forward_body -> complete; fail(), respond_error() and
 // cut_off() are the ways out when something breaks.
 #include "gateway/filters/router.h"
 
@@ -181,7 +181,7 @@ void Router::read_response() {
       in_.commit(r.bytes);
       last_upstream_read_ms_ = worker_.loop.now_ms();
       if (phase_ == Phase::kReadingHead) {
-        if (!on_response_head()) return;
+        if (!handle_response_head()) return;
       } else {
         std::string_view bytes = in_.view();
         if (!forward_body(bytes)) return;
@@ -212,7 +212,7 @@ void Router::read_response() {
 }
 
 // Returns false when the stream ended or more bytes are needed.
-bool Router::on_response_head() {
+bool Router::handle_response_head() {
   http::ParseError error{};
   size_t interim = 0;  // 1xx heads before it: we already sent the client its 100
   http::ParseStatus status = http::parse_final_response_head(in_.view(), http::Limits{}, request_->head.method,

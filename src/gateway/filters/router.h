@@ -25,7 +25,7 @@
 
 namespace x0::gateway {
 
-class Router final : public StreamFilter, public net::IoHandler {
+class Router final : public Filter<Router>, public net::IoHandler {
  public:
   Router(WorkerContext& worker, ConnectionPool& pool);
   ~Router() override;
@@ -42,7 +42,7 @@ class Router final : public StreamFilter, public net::IoHandler {
   void attempt();
   void send_request();
   void read_response();
-  bool on_response_head();
+  bool handle_response_head();
   bool forward_body(std::string_view bytes);  // false: the stream ended
   void complete(bool upstream_reusable);
   void fail(Failure failure, const std::string& detail);

@@ -9,7 +9,7 @@
 namespace x0::gateway {
 namespace {
 
-class StatsFilter final : public StreamFilter {
+class StatsFilter final : public Filter<StatsFilter> {
  public:
   void on_done(Stream& stream, const StreamOutcome& outcome) override {
     double seconds = static_cast<double>(monotonic_ns() - stream.start_ns()) / 1e9;

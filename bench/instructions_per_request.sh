@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Instructions the worker thread spends per proxied request, counted by callgrind (counts, not
+# time: valid on a noisy machine). Usage: bench/instructions_per_request.sh [binary]
+# Runs a one-worker node under callgrind twice, proxying 1,000 and then 3,000 keep-alive GETs
+# to the test origin from one client, and divides the worker thread's difference by 2,000:
+# start-up, the idle clock and the client's pace cancel out. KEEP=dir keeps the callgrind files
+# (callgrind_annotate them to see where the instructions go).
+set -euo pipefail
+BIN=$(realpath "${1:-build/x0tta6bl4}")
+WORK=$(mktemp -d)
+trap 'pkill -f "origin --port 19401" || true; rm -rf "$WORK"' EXIT
+cat > "$WORK/cfg.toml" <<TOML
+[listeners]
+data = "127.0.0.1:19480"
+health = "127.0.0.1:19481"
+metrics = "127.0.0.1:19490"
+[node]
+data_dir = "$WORK/data"
+[api_gateway]
+worker_threads = 1
+[autopilot]
+enabled = false
+[cache]
+enabled = false
+[[services]]
+name = "app"
+path_prefixes = ["/"]
+endpoints = ["127.0.0.1:19401"]
+TOML
+"$BIN" origin --port 19401 > "$WORK/origin.log" 2>&1 &
+# run <requests> -> "thread instructions" lines, one per thread
+run() {
+  rm -f "$WORK"/cg.out*
+  valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$WORK/cg.out" \
+    "$BIN" run --config "$WORK/cfg.toml" > "$WORK/node.log" 2>&1 &
+  for _ in $(seq 300); do curl -sf -o /dev/null localhost:19481/health/live && break; sleep 0.1; done
+  python3 - "$1" <<'PY'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", 19480)
+for _ in range(int(sys.argv[1])):
+    c.request("GET", "/item", headers={"Host": "app"}); r = c.getresponse(); r.read()
+    assert r.status == 200
+PY
+  pkill -TERM -f "$BIN run --config $WORK/cfg.toml"
+  while pgrep -f "$BIN run --config $WORK/cfg.toml" > /dev/null; do sleep 0.2; done
+  for f in "$WORK"/cg.out-*; do echo "${f##*-} $(grep -m1 '^summary:' "$f" | awk '{print $2}')"; done
+}
+run 1000 > "$WORK/small"
+run 3000 > "$WORK/large"
+# The worker is the thread whose count grows with the requests; the others tick or sleep.
+if [[ -n "${KEEP:-}" ]]; then mkdir -p "$KEEP" && cp "$WORK"/cg.out-* "$KEEP"/; fi
+join "$WORK/small" "$WORK/large" | awk '{ d = $3 - $2; if (d > best) { best = d; t = $1 } }
+  END { printf "worker thread %s: %d instructions per request\n", t, best / 2000 }'
