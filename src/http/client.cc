@@ -131,20 +131,23 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
     content_length_ = head.content_length;
     in_.erase(0, head.head_bytes);
     head_done_ = true;
+    if (options_.body == ClientBody::kHeadOnly) return Result<ClientResponse>(std::move(response_));
     if (body_kind_ == BodyKind::kContentLength && content_length_ > options_.max_body_bytes)
       return fail("body_too_large", peer_ + " announced a body of " +
                                         std::to_string(content_length_) + " bytes, over the limit");
     if (body_kind_ == BodyKind::kChunked) chunked_.emplace(options_.max_body_bytes);
   }
+  const bool keep = options_.body == ClientBody::kKeep;
   switch (body_kind_) {
     case BodyKind::kNone:
       break;
     case BodyKind::kContentLength: {
-      uint64_t want = content_length_ - response_.body.size();
+      uint64_t want = content_length_ - response_.body_bytes;
       size_t take = in_.size() < want ? in_.size() : static_cast<size_t>(want);
-      response_.body.append(in_, 0, take);
+      if (keep) response_.body.append(in_, 0, take);
+      response_.body_bytes += take;
       in_.erase(0, take);
-      if (response_.body.size() < content_length_) {
+      if (response_.body_bytes < content_length_) {
         if (eof) return fail("bad_response", peer_ + " closed the connection mid-body");
         return std::nullopt;
       }
@@ -153,8 +156,9 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
     case BodyKind::kChunked: {
       size_t consumed = 0;
       ParseError err{};
-      ParseStatus st = chunked_->feed(in_, &consumed, &response_.body, &err);
+      ParseStatus st = chunked_->feed(in_, &consumed, keep ? &response_.body : nullptr, &err);
       in_.erase(0, consumed);
+      response_.body_bytes = chunked_->body_bytes();
       if (st == ParseStatus::kError)
         return err.status == 413
                    ? fail("body_too_large", peer_ + " sent a chunked body over the limit")
@@ -166,9 +170,10 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
       break;
     }
     case BodyKind::kUntilClose:
-      response_.body += in_;
+      if (keep) response_.body += in_;
+      response_.body_bytes += in_.size();
       in_.clear();
-      if (response_.body.size() > options_.max_body_bytes)
+      if (response_.body_bytes > options_.max_body_bytes)
         return fail("body_too_large", peer_ + " sent a body over the limit");
       if (!eof) return std::nullopt;
       break;
