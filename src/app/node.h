@@ -66,9 +66,11 @@ class Node {
   // and a release change are applied one after the other there, so neither builds from what
   // the other is about to replace.
   Result<void> publish_routes(const config::Config& config);
-  // Control thread: a SIGHUP's validated config becomes the running one with its route table,
-  // or is refused (routes cannot be built) and the old one keeps running.
-  void switch_config(std::shared_ptr<const config::Config> config);
+  // Control thread: a SIGHUP's validated config and autopilot policy become the running ones
+  // with the route table, in one task, or are refused (routes cannot be built) and the old ones
+  // keep running.
+  void switch_config(std::shared_ptr<const config::Config> config,
+                     std::shared_ptr<autopilot::Policy> policy);
 
   std::string config_path_;
   admin::NodeState state_;

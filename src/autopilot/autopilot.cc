@@ -13,8 +13,13 @@ Autopilot::Autopilot(Policy policy, MetricSource& source, Actuator& actuator,
       dry_run_(dry_run) {}
 
 void Autopilot::set_policy(Policy policy) {
+  detector_.hand_over(policy);
   policy_ = std::move(policy);
-  windows_.clear();  // the longest window may have changed
+  int64_t keep = longest_window_ms();
+  for (auto& [service, w] : windows_) {
+    w.stable->set_keep_ms(keep);
+    w.candidate->set_keep_ms(keep);
+  }
 }
 
 int64_t Autopilot::longest_window_ms() const {

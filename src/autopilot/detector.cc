@@ -113,4 +113,12 @@ void Detector::reset(std::string_view target) {
   }
 }
 
+void Detector::hand_over(const Policy& next) {
+  std::erase_if(states_, [&](const auto& entry) { return next.find(entry.first.first) == nullptr; });
+  for (auto& [key, state] : states_) {
+    state.in_breach = false;
+    state.alerted = false;
+  }
+}
+
 }  // namespace x0::autopilot

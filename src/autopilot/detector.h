@@ -51,6 +51,10 @@ class Detector {
                                 int64_t now_ms);
   // After an action the target's breaches start over (cooldowns are kept).
   void reset(std::string_view target);
+  // A new policy takes over (SIGHUP): rules that keep their name keep their cooldowns, so a
+  // reload does not re-fire a rule that just fired, and start their breaches over (the
+  // condition may have changed); the state of rules that are gone is dropped.
+  void hand_over(const Policy& next);
 
  private:
   struct State {
