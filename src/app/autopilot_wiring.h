@@ -18,7 +18,7 @@ class NodeActuator final : public autopilot::Actuator {
  public:
   NodeActuator(admin::NodeState& node, std::function<void()> routing_changed)
       : node_(node), routing_changed_(std::move(routing_changed)) {}
-  bool act(autopilot::Action action, const std::string& service, const autopilot::Rule& rule,
+  bool act(autopilot::Action action, const autopilot::Target& target, const autopilot::Rule& rule,
            std::string* outcome) override;
 
  private:
@@ -27,7 +27,9 @@ class NodeActuator final : public autopilot::Actuator {
     uint64_t failures = 0;
   };
   // eject_endpoint: takes the worst endpoint of the service out of rotation for a while.
-  bool eject_endpoint(const std::string& service, const autopilot::Rule& rule, std::string* outcome);
+  // A candidate target also considers the release's candidate endpoints.
+  bool eject_endpoint(const autopilot::Target& target, const autopilot::Rule& rule,
+                      std::string* outcome);
 
   admin::NodeState& node_;
   std::function<void()> routing_changed_;

@@ -67,8 +67,9 @@ struct Decision {
 class Actuator {
  public:
   virtual ~Actuator() = default;
-  // Returns a sentence for the timeline; false when the action could not be taken.
-  virtual bool act(Action action, const std::string& target, const Rule& rule, std::string* outcome) = 0;
+  // Acts on the firing's target (a service or its candidate side, or the node). Returns a
+  // sentence for the timeline in `outcome`; false when the action could not be taken.
+  virtual bool act(Action action, const Target& target, const Rule& rule, std::string* outcome) = 0;
 };
 
 class IncidentRecorder {
@@ -109,7 +110,7 @@ class Autopilot {
   static int64_t candidate_window(const Rule& rule, const Windows& w);
   void evaluate_service(const ServiceSample& s, Windows& w, int64_t now_ms, std::vector<Decision>& out);
   void evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<Decision>& out);
-  void decide(const Rule& rule, const std::string& target, const Measurement& m, int64_t now_ms,
+  void decide(const Rule& rule, const Target& target, const Measurement& m, int64_t now_ms,
               std::vector<Decision>& out);
   int64_t longest_window_ms() const;
 

@@ -65,11 +65,13 @@ class ScriptedSource : public MetricSource {
 class RecordingActuator : public Actuator {
  public:
   ScriptedSource* source = nullptr;
-  std::vector<std::pair<Action, std::string>> acted;
-  bool act(Action action, const std::string& target, const Rule&, std::string* outcome) override {
-    acted.emplace_back(action, target);
+  std::vector<std::pair<Action, std::string>> acted;  // (action, service)
+  std::vector<Target> targets;
+  bool act(Action action, const Target& target, const Rule&, std::string* outcome) override {
+    acted.emplace_back(action, target.service);
+    targets.push_back(target);
     if (action == Action::kRollback && source != nullptr) source->in_release = false;
-    *outcome = std::string(to_string(action)) + " " + target;
+    *outcome = std::string(to_string(action)) + " " + target.to_string();
     return true;
   }
 };
@@ -169,9 +171,11 @@ TEST(Autopilot, CanaryFailingHalfItsRequestsIsRolledBackWithinASecond) {
   EXPECT_LE(rolled_back - 3100, 1000);  // MTTD within the 1 s window
   ASSERT_EQ(r.actuator.acted.size(), 1u);  // once: the release is gone afterwards
   EXPECT_EQ(r.actuator.acted.front(), std::make_pair(Action::kRollback, std::string("shop")));
+  EXPECT_EQ(r.actuator.targets.front(), Target::candidate("shop")) << "a candidate rule acts on the candidate";
   ASSERT_FALSE(r.incidents.decisions.empty());
   const Decision& d = r.incidents.decisions.front();
   EXPECT_EQ(d.firing.rule->name, "canary_error_rate");
+  EXPECT_EQ(d.firing.target.to_string(), "shop/candidate");
   EXPECT_LE(d.firing.first_anomalous_ms, d.firing.detected_ms);
   EXPECT_GE(d.firing.first_anomalous_ms, 3000);
 }
@@ -303,6 +307,8 @@ TEST(Autopilot, ServiceDownRollsBackThenDivertsToFallback) {
   r.source.healthy = 0;
   r.run(1100, 2000);
   ASSERT_GE(r.actuator.acted.size(), 2u);
+  EXPECT_EQ(r.actuator.targets[0], Target::whole("shop")) << "a service rule acts on the service";
+  EXPECT_EQ(r.actuator.targets[1], Target::whole("shop"));
   EXPECT_EQ(r.actuator.acted[0].first, Action::kRollback);
   EXPECT_EQ(r.actuator.acted[1].first, Action::kDivertToFallback);
 }
