@@ -499,18 +499,22 @@ void Node::switch_config(std::shared_ptr<const config::Config> config,
   // A promoted release whose candidate is now the configured stable set is done: its routing
   // goes, and the table is published again from the config just stored.
   if (releases_->adopt_config(stable_sets(*config), "system").value_or(0) > 0) state_.routing_changed();
-  // The policy, on the autopilot's own thread between two ticks (Autopilot::set_policy says
-  // what carries over), with the escalation timers it carries and the config's dry_run.
-  size_t rules = policy->rules.size();
-  std::string source = policy->source;
-  escalation_policy_ = escalation_policy_from(policy->escalation);
-  autopilot_->set_policy(std::move(*policy));
-  autopilot_->set_dry_run(config->autopilot.dry_run);
-  log::info("AUTOPILOT", "policy reloaded", {{"source", source}, {"rules", rules},
-                                            {"dry_run", config->autopilot.dry_run ? "true" : "false"}});
+  adopt_policy(std::move(*policy), *config);
   state_.reloads_ok.fetch_add(1);
   log::info("CONFIG", "reloaded", {{"source", config->source}, {"services", config->services.size()},
                                    {"route_table_version", table_version_.load()}});
+}
+
+// Control thread (the autopilot's owner), between two ticks: Autopilot::set_policy says what
+// carries over. The escalation timers come from the policy file, dry_run from the config.
+void Node::adopt_policy(autopilot::Policy policy, const config::Config& config) {
+  size_t rules = policy.rules.size();
+  std::string source = policy.source;
+  escalation_policy_ = escalation_policy_from(policy.escalation);
+  autopilot_->set_policy(std::move(policy));
+  autopilot_->set_dry_run(config.autopilot.dry_run);
+  log::info("AUTOPILOT", "policy reloaded", {{"source", source}, {"rules", rules},
+                                            {"dry_run", config.autopilot.dry_run ? "true" : "false"}});
 }
 
 void Node::drain() {

@@ -71,6 +71,8 @@ class Node {
   // keep running.
   void switch_config(std::shared_ptr<const config::Config> config,
                      std::shared_ptr<autopilot::Policy> policy);
+  // Control thread: the reload's policy replaces the autopilot's, with its escalation timers.
+  void adopt_policy(autopilot::Policy policy, const config::Config& config);
 
   std::string config_path_;
   admin::NodeState state_;
