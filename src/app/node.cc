@@ -470,8 +470,9 @@ void Node::reload() {
 }
 
 // On the control thread, in one task: the table is built from the new config and the release
-// routing of this moment, and published; then the config is stored. No release change can run
-// in between (it runs on this thread too), so none builds from the old config afterwards.
+// routing of this moment, and published; then the config is stored and the policy handed to the
+// autopilot (adopt_policy), between two of its ticks. No release change can run in between (it
+// runs on this thread too), so none builds from the old config afterwards.
 void Node::switch_config(std::shared_ptr<const config::Config> config,
                          std::shared_ptr<autopilot::Policy> policy) {
   auto old = state_.config.load();
