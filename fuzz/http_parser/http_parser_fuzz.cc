@@ -1,12 +1,14 @@
-// libFuzzer target: runs the request parser, the response parser and the chunked decoder on the
-// same input and checks their invariants: views stay inside the buffer, head_bytes is within
+// libFuzzer target: runs the request parser, the response parser, the chunked decoder and the
+// upstream codec (final head, body framing) on the same input and checks their invariants: views stay inside the buffer, head_bytes is within
 // it, parsing a prefix never completes early, and split input decodes like whole input.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "http/body_framer.h"
 #include "http/chunked.h"
 #include "http/message.h"
 
@@ -121,6 +123,50 @@ void fuzz_chunked(std::string_view buf) {
   }
 }
 
+// The upstream codec: the final head after any interim ones, then the body through BodyFramer,
+// whole and in small pieces, must agree on where the body ends and what its payload is.
+struct FramedRun {
+  ParseStatus status = ParseStatus::kIncomplete;
+  size_t consumed = 0;
+  std::string payload;
+};
+
+FramedRun run_framed(const ResponseHead& head, std::string_view body, size_t step) {
+  BodyFramer framer;
+  framer.start(head, 1 << 16);
+  FramedRun r;
+  while (r.consumed < body.size() || head.body_kind == BodyKind::kNone) {
+    size_t piece = std::min(step, body.size() - r.consumed);
+    ParseError err{0, nullptr};
+    BodyFramer::Piece p = framer.feed(body.substr(r.consumed, piece), true, &err);
+    check(p.consumed <= piece);
+    r.consumed += p.consumed;
+    r.payload.append(p.payload);
+    r.status = p.status;
+    if (p.status != ParseStatus::kIncomplete) break;
+    check(p.consumed == piece);
+  }
+  return r;
+}
+
+void fuzz_upstream_codec(std::string_view buf) {
+  static ResponseHead head;
+  ParseError err{0, nullptr};
+  size_t interim = 0;
+  if (parse_final_response_head(buf, Limits{}, Method::kGet, &head, &err, &interim) != ParseStatus::kComplete) return;
+  check(head.status == 101 || head.status >= 200);
+  check(interim + head.head_bytes <= buf.size());
+  std::string_view body = buf.substr(interim + head.head_bytes);
+  FramedRun whole = run_framed(head, body, body.size() + 1);
+  size_t step = body.empty() ? 1 : 1 + static_cast<unsigned char>(body[0]) % 5;
+  FramedRun split = run_framed(head, body, step);
+  check(split.status == whole.status);
+  if (whole.status != ParseStatus::kError) check(split.consumed == whole.consumed && split.payload == whole.payload);
+  if (head.body_kind == BodyKind::kContentLength && whole.status == ParseStatus::kComplete) {
+    check(whole.payload.size() == head.content_length);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -136,6 +182,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz_response(buf, tight, Method::kHead);
   fuzz_response(buf, defaults, Method::kConnect);
   fuzz_chunked(buf);
+  fuzz_upstream_codec(buf);
   // A complete request head followed by a chunked body: decode the body after the head.
   static RequestHead head;
   ParseError err{0, nullptr};

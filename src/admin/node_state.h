@@ -61,8 +61,6 @@ struct NodeState {
   std::string releases_unavailable;
   std::string incidents_unavailable;
   ControlThread* control = nullptr;
-  // Runs on the control thread after a release change: republishes the route table.
-  std::function<void()> routing_changed;
   // Blue/green pre-switch check against the candidate: called on the control thread, starts an
   // asynchronous task there and returns at once; `done` is called once, on the control thread,
   // with the outcome (app/smoke_check.h). Nothing of it blocks the control thread.

@@ -69,7 +69,6 @@ void handle_releases(NodeState& node, http::ServerConnection& conn, const http::
     log::info("RELEASE", "release " + verb, {{"service", service}, {"release", result->id},
                                              {"state", release::to_string(result->state)},
                                              {"actor", actor}});
-    if (state->routing_changed) state->routing_changed();
     return json_reply(200, release::to_json(*result));
   };
   answer_async_later(conn, *node.control, [=](const ReplyFn& reply) {

@@ -31,7 +31,8 @@ bool NodeActuator::act(autopilot::Action action, const autopilot::Target& target
         ok = false;
         break;
       }
-      routing_changed_();  // traffic is back on the stable set from here on
+      // Traffic is back on the stable set as soon as the table is republished (the release
+      // controller's notifier does that).
       *outcome = "rolled back release " + rolled->id + ": all traffic on the stable set";
       break;
     }

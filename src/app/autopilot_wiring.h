@@ -16,8 +16,7 @@ namespace x0::app {
 
 class NodeActuator final : public autopilot::Actuator {
  public:
-  NodeActuator(admin::NodeState& node, std::function<void()> routing_changed)
-      : node_(node), routing_changed_(std::move(routing_changed)) {}
+  explicit NodeActuator(admin::NodeState& node) : node_(node) {}
   bool act(autopilot::Action action, const autopilot::Target& target, const autopilot::Rule& rule,
            std::string* outcome) override;
 
@@ -32,7 +31,6 @@ class NodeActuator final : public autopilot::Actuator {
                       std::string* outcome);
 
   admin::NodeState& node_;
-  std::function<void()> routing_changed_;
   // Per endpoint ("service/role/host:port"): its counters when eject_endpoint last looked, so a
   // choice rests on recent traffic rather than on the endpoint's whole life.
   std::map<std::string, Seen> seen_;

@@ -78,6 +78,9 @@ Node::Node(std::string config_path) : config_path_(std::move(config_path)) {}
 Node::~Node() {
   control_.stop();
   smoke_checks_.reset();  // their clients and timers belong to the (stopped) control loop
+  webhooks_.reset();
+  route_builds_.reset();
+  resolver_.reset();
   for (auto& w : workers_) {
     w->loop.stop();
     if (w->thread.joinable()) w->thread.join();
@@ -362,17 +365,29 @@ void Node::register_node_metrics() {
 
 bool Node::start_control_plane(const config::Config& config) {
   state_.control = &control_;
-  state_.routing_changed = [this] {
-    if (auto ok = publish_routes(*state_.config.load()); !ok) {
-      log::error("RELEASE", "cannot publish release routing", {{"detail", ok.error().detail}});
-    }
-  };
   release::ControllerOptions options;
   options.data_dir = config.node.data_dir;
+  // The one notifier of release routing changes (API, autopilot, ticks, reloads alike): the
+  // controller calls it under its lock, so the rebuild runs from the control loop after the
+  // change (start-up: once the loop runs; publish_release_routing skips what is already out).
+  options.routing_changed = [this] { control_.loop().defer([this] { publish_release_routing(); }); };
   releases_ = std::make_unique<release::ReleaseController>(options);
   releases_->adopt_config(stable_sets(config), "system");
   state_.releases = releases_.get();
   smoke_checks_ = std::make_unique<SmokeChecks>(control_.loop());
+  resolver_ = std::make_unique<net::Resolver>(control_.loop());
+  webhooks_ = std::make_unique<WebhookNotifier>(control_.loop(), *resolver_);
+  gateway::RouteBuilds::Hooks hooks;
+  hooks.names_to_resolve = [this](const config::Config& c) {
+    return gateway::RouteTable::names_to_resolve(c, to_splits(*releases_->routing()),
+                                                 routes_.current().get());
+  };
+  hooks.build_and_publish = [this](const config::Config& c,
+                                   const gateway::RouteTable::AddressLookup& lookup) {
+    return publish_routes(c, lookup);
+  };
+  hooks.running_config = [this] { return state_.config.load(); };
+  route_builds_ = std::make_unique<gateway::RouteBuilds>(control_.loop(), *resolver_, std::move(hooks));
   state_.smoke_check = [this](const release::Release& r, std::function<void(Result<void>)> done) {
     smoke_checks_->start(r, std::move(done));
   };
@@ -402,7 +417,7 @@ bool Node::start_control_plane(const config::Config& config) {
     log::info("NODE", "restarted", {{"restarts_on_record", restarts.size()}});
   }
   metric_source_ = std::make_unique<GatewayMetrics>(routes_, state_, std::move(restarts));
-  actuator_ = std::make_unique<NodeActuator>(state_, state_.routing_changed);
+  actuator_ = std::make_unique<NodeActuator>(state_);
   hooks_ = std::make_unique<HookRunner>(control_, state_);
   hooks_->start();
   incident_log_ = std::make_unique<IncidentLog>(state_, hooks_.get());
@@ -423,18 +438,29 @@ void Node::control_tick() {
       default: return release::Analysis::kInsufficientData;
     }
   });
-  if (releases_->routing_version() != routing_seen_) state_.routing_changed();
   if (incidents_ && now - last_escalation_ms_ >= 1000) {
     last_escalation_ms_ = now;
-    escalate_due(*incidents_, escalation_policy_, state_.config.load()->notify.webhooks, now);
+    auto config = state_.config.load();
+    escalate_due(*incidents_, escalation_policy_, [&](const std::string& body) {
+      for (const auto& url : config->notify.webhooks)
+        webhooks_->post(url, body, config->notify.webhook_timeout_ms);
+    }, now);
   }
   control_.loop().add_timer(kControlTickMs, [this] { control_tick(); });
 }
 
-Result<void> Node::publish_routes(const config::Config& config) {
+void Node::publish_release_routing() {
+  if (releases_->routing_version() == routing_seen_) return;  // already in the published table
+  route_builds_->request(nullptr, [](const Result<void>& ok) {
+    if (!ok) log::error("RELEASE", "cannot publish release routing", {{"detail", ok.error().detail}});
+  });
+}
+
+Result<void> Node::publish_routes(const config::Config& config,
+                                  const gateway::RouteTable::AddressLookup& lookup) {
   uint64_t version = releases_->routing_version();
   auto table = gateway::RouteTable::build(config, to_splits(*releases_->routing()),
-                                          routes_.current().get(), ++table_version_);
+                                          routes_.current().get(), ++table_version_, lookup);
   if (!table) return std::unexpected(table.error());
   routes_.publish(*table);
   routing_seen_ = version;
@@ -469,17 +495,26 @@ void Node::reload() {
   control_.post([this, config, next] { switch_config(config, next); });
 }
 
-// On the control thread, in one task: the table is built from the new config and the release
-// routing of this moment, and published; then the config is stored and the policy handed to the
-// autopilot (adopt_policy), between two of its ticks. No release change can run in between (it
-// runs on this thread too), so none builds from the old config afterwards.
+// On the control thread: new endpoint names are looked up first (route_builds_, without
+// blocking the thread); then, in one task, the table is built from the new config and the release
+// routing of that moment, and published, the config is stored and the policy handed to the
+// autopilot between two of its ticks (apply_config). No release change can run in between (it
+// runs on this thread, queued behind the reload), so none builds from the old config afterwards.
 void Node::switch_config(std::shared_ptr<const config::Config> config,
                          std::shared_ptr<autopilot::Policy> policy) {
+  route_builds_->request(config, [this, config, policy](const Result<void>& routes) {
+    apply_config(config, policy, routes);
+  });
+}
+
+void Node::apply_config(const std::shared_ptr<const config::Config>& config,
+                        const std::shared_ptr<autopilot::Policy>& policy,
+                        const Result<void>& routes) {
   auto old = state_.config.load();
-  if (auto ok = publish_routes(*config); !ok) {
+  if (!routes) {
     state_.reloads_failed.fetch_add(1);
     log::error("CONFIG", "reload refused: routes cannot be built; the old configuration keeps running",
-               {{"detail", ok.error().detail}});
+               {{"detail", routes.error().detail}});
     return;
   }
   state_.config.store(config);
@@ -499,7 +534,7 @@ void Node::switch_config(std::shared_ptr<const config::Config> config,
   }
   // A promoted release whose candidate is now the configured stable set is done: its routing
   // goes, and the table is published again from the config just stored.
-  if (releases_->adopt_config(stable_sets(*config), "system").value_or(0) > 0) state_.routing_changed();
+  releases_->adopt_config(stable_sets(*config), "system");
   adopt_policy(std::move(*policy), *config);
   state_.reloads_ok.fetch_add(1);
   log::info("CONFIG", "reloaded", {{"source", config->source}, {"services", config->services.size()},

@@ -14,7 +14,9 @@
 #include "app/autopilot_wiring.h"
 #include "app/gateway_metrics.h"
 #include "app/node_cache.h"
+#include "gateway/route_builds.h"
 #include "app/smoke_check.h"
+#include "app/webhook_notifier.h"
 #include "autopilot/autopilot.h"
 #include "incident/escalation.h"
 #include "incident/incident_metrics.h"
@@ -28,6 +30,7 @@
 #include "gateway/worker_context.h"
 #include "http/server.h"
 #include "net/event_loop.h"
+#include "net/resolver.h"
 
 namespace x0::app {
 
@@ -43,12 +46,14 @@ class Node {
   struct Worker {
     int index = 0;
     net::EventLoop loop;
+    // Destroyed in reverse: the server's connections first (they tell their streams), then the
+    // handlers and the data plane's streams, then the context the streams use.
     std::unique_ptr<gateway::WorkerContext> context;
-    std::unique_ptr<http::Server> server;
     std::unique_ptr<admin::OperatorApi> api_data;
     std::unique_ptr<admin::OperatorApi> api_health;
     std::unique_ptr<admin::OperatorApi> api_metrics;
     std::unique_ptr<gateway::DataPlane> data_plane;
+    std::unique_ptr<http::Server> server;
     std::thread thread;
   };
 
@@ -63,14 +68,20 @@ class Node {
   void control_tick();
   // Builds the route table from `config` and the current release routing, and publishes it.
   // The control thread is the only publisher (and start(), before that thread runs): a reload
-  // and a release change are applied one after the other there, so neither builds from what
-  // the other is about to replace.
-  Result<void> publish_routes(const config::Config& config);
+  // and a release change are applied one after the other there (route_builds_, which looks new
+  // endpoint names up first), so neither builds from what the other is about to replace.
+  // Without `lookup` names are resolved blocking: start-up only.
+  // Control thread, after the release controller's routing changed: rebuilds and publishes.
+  void publish_release_routing();
+  Result<void> publish_routes(const config::Config& config,
+                              const gateway::RouteTable::AddressLookup& lookup = {});
   // Control thread: a SIGHUP's validated config and autopilot policy become the running ones
-  // with the route table, in one task, or are refused (routes cannot be built) and the old ones
-  // keep running.
+  // with the route table (once its new endpoint names are looked up), in one task, or are
+  // refused (routes cannot be built) and the old ones keep running.
   void switch_config(std::shared_ptr<const config::Config> config,
                      std::shared_ptr<autopilot::Policy> policy);
+  void apply_config(const std::shared_ptr<const config::Config>& config,
+                    const std::shared_ptr<autopilot::Policy>& policy, const Result<void>& routes);
   // Control thread: the reload's policy replaces the autopilot's, with its escalation timers.
   void adopt_policy(autopilot::Policy policy, const config::Config& config);
 
@@ -87,6 +98,11 @@ class Node {
   // Blue/green smoke checks: tasks on the control loop (touched on the control thread only;
   // destroyed after it stopped, before the loop itself).
   std::unique_ptr<SmokeChecks> smoke_checks_;
+  // Name lookups for the control loop (its worker thread calls getaddrinfo) and the incident
+  // webhook posts: the same lifetime rule as smoke_checks_ (webhooks_ goes first).
+  std::unique_ptr<net::Resolver> resolver_;
+  std::unique_ptr<WebhookNotifier> webhooks_;
+  std::unique_ptr<gateway::RouteBuilds> route_builds_;  // control thread: every publication after start
   std::unique_ptr<IncidentLog> incident_log_;
   std::unique_ptr<autopilot::Autopilot> autopilot_;
   // Control ticks run so far (bumped on the control thread, read by scrapes): a stalled

@@ -149,6 +149,7 @@ struct Incidents {
 
 struct Notify {
   std::vector<std::string> webhooks;  // each http:// or https:// URL
+  int webhook_timeout_ms = 2000;       // one POST: name lookup, connect, request and answer
 };
 
 struct Config {

@@ -244,7 +244,9 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
     return {b("enabled", &c.autopilot.enabled), b("dry_run", &c.autopilot.dry_run),
             s("policy_file", &c.autopilot.policy_file)};
   if (section == "incidents") return {s("store", &c.incidents.store)};
-  if (section == "notify") return {sl("webhooks", &c.notify.webhooks, Shape::kUrl)};
+  if (section == "notify")
+    return {sl("webhooks", &c.notify.webhooks, Shape::kUrl),
+            i("webhook_timeout_ms", &c.notify.webhook_timeout_ms, 1, 60000)};
   return {};
 }
 

@@ -5,7 +5,6 @@
 
 #include "common/log.h"
 #include "gateway/head_rewrite.h"
-#include "gateway/proxy.h"
 #include "gateway/reserved_paths.h"
 #include "http/authority.h"
 #include "http/path_normalize.h"
@@ -28,15 +27,15 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
   // request's credentials back at the page that sent it (TRACE) unless an operator wants it.
   if (head.method == http::Method::kConnect) {
     conn.close_after_response();  // what follows a CONNECT is tunnel bytes, not a request
-    refuse(conn, 501, "not_implemented", "CONNECT is not supported: this is a reverse proxy");
+    refuse(conn, ErrorCode::kNotImplemented, "CONNECT is not supported: this is a reverse proxy");
     return;
   }
   if (head.path == "*") {
-    refuse(conn, 405, "method_not_allowed", "OPTIONS * is not supported", "Allow: \r\n");
+    refuse(conn, ErrorCode::kMethodNotAllowed, "OPTIONS * is not supported", "Allow: \r\n");
     return;
   }
   if (const char* bad = http::normalize_path(head.path, table.policy().path, path_)) {
-    refuse(conn, 400, "bad_path", bad);
+    refuse(conn, ErrorCode::kBadPath, bad);
     return;
   }
   // Only the exact operator paths are the node's (gateway/reserved_paths.h); a release path is
@@ -47,25 +46,19 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
     // Operator endpoints are matched on the exact path: one that is only reserved once
     // normalised ("/x/../admin/cache/clear") is a probe, not an operator.
     if (path_ != head.path) {
-      refuse(conn, 400, "bad_path", "operator endpoints take normalised paths only");
+      refuse(conn, ErrorCode::kBadPath, "operator endpoints take normalised paths only");
       return;
     }
     operator_api_->handle(conn, request);
     return;
   }
-  if (worker_.isolated != nullptr && worker_.isolated->load(std::memory_order_relaxed) &&
-      !conn.peer_is_loopback()) {
-    conn.respond(503, "application/json",
-                 R"({"error":"isolated","detail":"this node is isolated: external traffic is blocked"})");
-    return;
-  }
   if (head.method == http::Method::kTrace && !table.policy().allow_trace) {
-    refuse(conn, 405, "method_not_allowed", "TRACE is disabled ([api_gateway] allow_trace)",
+    refuse(conn, ErrorCode::kMethodNotAllowed, "TRACE is disabled ([api_gateway] allow_trace)",
            "Allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n");
     return;
   }
   if (const char* bad = refuse_upstream_request(head)) {
-    refuse(conn, 400, "bad_request", bad);
+    refuse(conn, ErrorCode::kBadRequest, bad);
     return;
   }
   http::canonical_authority(head.host, head.default_port, authority_);
@@ -77,27 +70,11 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
   }
   RequestTarget target{path_, authority_, table.policy().trusted_proxies.contains(conn.peer())};
   EndpointRole side = choose_side(worker_, *service, request.head.headers);
-  CacheProbe probe;
-  if (answer_from_cache(worker_, *service, side, conn, request, target, probe)) return;
-  auto* exchange = static_cast<ProxyExchange*>(conn.attachment());
-  if (exchange == nullptr) {
-    std::unique_ptr<http::PendingResponse> owned;
-    if (!spare_exchanges_.empty()) {
-      owned = std::move(spare_exchanges_.back());
-      spare_exchanges_.pop_back();
-    } else {
-      owned = std::make_unique<ProxyExchange>(worker_, [this](http::ServerConnection& done) {
-        constexpr size_t kMaxSpare = 1024;
-        auto detached = done.take_attachment();
-        if (spare_exchanges_.size() < kMaxSpare) spare_exchanges_.push_back(std::move(detached));
-        // else: destroyed here; the caller touches no member after handing it back
-      });
-    }
-    exchange = static_cast<ProxyExchange*>(owned.get());
-    conn.set_attachment(std::move(owned));
-  }
-  exchange->start(conn, request, target, worker_.routes.shared(), *service, side, std::move(probe));
+  streams_.acquire().start(conn, request, target, worker_.routes.shared(), *service, side);
 }
+
+DataPlane::DataPlane(WorkerContext& worker, http::RequestHandler* operator_api)
+    : worker_(worker), operator_api_(operator_api), streams_(worker, default_filter_chain()) {}
 
 DataPlane::~DataPlane() = default;
 
@@ -124,12 +101,13 @@ void DataPlane::on_bad_request(http::ServerConnection& conn, int status, const c
   refusals_not_logged_ = 0;
 }
 
-void DataPlane::refuse(http::ServerConnection& conn, int status, std::string_view error,
-                       const char* detail, std::string_view extra_headers) {
-  on_bad_request(conn, status, detail);
+void DataPlane::refuse(http::ServerConnection& conn, ErrorCode code, const char* detail,
+                       std::string_view extra_headers) {
+  ErrorInfo info = error_info(code);
+  on_bad_request(conn, info.status, detail);
   std::string body = R"({"error":")";
-  body.append(error).append(R"(","detail":")").append(detail).append("\"}");
-  conn.respond(status, "application/json", body, extra_headers);
+  body.append(info.name).append(R"(","detail":")").append(detail).append("\"}");
+  conn.respond(info.status, "application/json", body, extra_headers);
 }
 
 }  // namespace x0::gateway

@@ -1,6 +1,6 @@
 // The request handler of the data-plane listener (:8080): the operator endpoints
-// (gateway/reserved_paths.h) go to the operator API, everything else is routed to a service and
-// proxied.
+// (gateway/reserved_paths.h) go to the operator API; requests no proxy should forward are
+// refused; everything else is routed to a service and runs as a stream through the filters.
 #pragma once
 
 #include <memory>
@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/stream.h"
 #include "gateway/worker_context.h"
 #include "http/server_connection.h"
 
@@ -17,8 +18,7 @@ class DataPlane final : public http::RequestHandler {
  public:
   // `operator_api` answers the operator endpoints; nullptr when the operator API has a listener
   // of its own ([listeners] operator): then every path is routed to the services.
-  DataPlane(WorkerContext& worker, http::RequestHandler* operator_api)
-      : worker_(worker), operator_api_(operator_api) {}
+  DataPlane(WorkerContext& worker, http::RequestHandler* operator_api);
   ~DataPlane() override;
 
   void handle(http::ServerConnection& conn, const http::Request& request) override;
@@ -26,7 +26,7 @@ class DataPlane final : public http::RequestHandler {
 
  private:
   // A JSON error of the data plane's own (counted as a bad request). detail is static text.
-  void refuse(http::ServerConnection& conn, int status, std::string_view error, const char* detail,
+  void refuse(http::ServerConnection& conn, ErrorCode code, const char* detail,
               std::string_view extra_headers = {});
 
   WorkerContext& worker_;
@@ -37,9 +37,9 @@ class DataPlane final : public http::RequestHandler {
   // The SECURITY log of refused requests is throttled per worker (see on_bad_request).
   int64_t last_refusal_log_ms_ = -1000000;
   uint64_t refusals_not_logged_ = 0;
-  // Exchanges not attached to a connection. An exchange is attached while its request runs and
-  // comes back here when it ends, so idle keep-alive connections hold none.
-  std::vector<std::unique_ptr<http::PendingResponse>> spare_exchanges_;
+  // A routed request runs as a stream of this pool (gateway/stream.h); idle keep-alive
+  // connections hold none. Must outlive the connections (the worker destroys its server first).
+  StreamPool streams_;
 };
 
 }  // namespace x0::gateway

@@ -64,72 +64,116 @@ const char* refuse_upstream_request(const http::RequestHead& head) {
   return nullptr;
 }
 
-void write_upstream_request(const http::RequestHead& head, const UpstreamRequestContext& ctx,
-                            std::string& out) {
-  std::string xff, via;
-  out.append(head.method_text).append(" ").append(ctx.path);
+bool HeaderEdits::drops(std::string_view name) const {
+  for (std::string_view d : drop) {
+    if (iequals(name, d)) return true;
+  }
+  return false;
+}
+
+void HeaderEdits::add(std::string_view name, std::string_view value) {
+  http::append_header(append, name, value);
+}
+
+void add_request_forwarding(const http::RequestHead& head, const ForwardingContext& ctx,
+                            HeaderEdits& edits) {
+  thread_local std::string xff, via;  // capacity reused: no allocation per request
+  xff.clear();
+  via.clear();
+  for (const http::Header& h : head.headers) {
+    if (iequals(h.name, "X-Forwarded-For")) {
+      if (ctx.client_trusted) join(xff, h.value);
+    } else if (iequals(h.name, "Via")) {
+      join(via, h.value);
+    }
+  }
+  edits.drop.insert(edits.drop.end(), {"X-Forwarded-For", "Via", "X-Request-Id"});
+  if (!ctx.client_trusted) edits.drop.insert(edits.drop.end(), kFrontProxyFields.begin(), kFrontProxyFields.end());
+  append_list_value(edits.append, "X-Forwarded-For", xff, ctx.client_ip);
+  if (!ctx.client_trusted) edits.add("X-Real-IP", ctx.client_ip);
+  append_list_value(edits.append, "Via", via, kVia);
+  edits.add("X-Request-Id", ctx.request_id);
+}
+
+void write_upstream_head(const http::RequestHead& head, std::string_view path, std::string_view host,
+                         const HeaderEdits& edits, std::string& out) {
+  out.append(head.method_text).append(" ").append(path);
   if (!head.query.empty()) out.append("?").append(head.query);
-  out.append(" HTTP/1.1\r\nHost: ");
-  out.append(ctx.authority.empty() ? ctx.endpoint_host : ctx.authority).append("\r\n");
+  out.append(" HTTP/1.1\r\nHost: ").append(host).append("\r\n");
   for (const http::Header& h : head.headers) {
     if (iequals(h.name, "Transfer-Encoding")) {  // chunked bodies are forwarded as they came
       http::append_header(out, h.name, h.value);
       continue;
     }
     if (http::is_hop_by_hop(h.name, head.headers) || iequals(h.name, "Host") ||
-        iequals(h.name, "Expect") || iequals(h.name, "X-Request-Id")) {
+        iequals(h.name, "Expect") || edits.drops(h.name)) {
       continue;
     }
-    if (iequals(h.name, "X-Forwarded-For")) {
-      if (ctx.client_trusted) join(xff, h.value);
-      continue;
-    }
-    if (iequals(h.name, "Via")) {
-      join(via, h.value);
-      continue;
-    }
-    if (!ctx.client_trusted && one_of(h.name, kFrontProxyFields)) continue;
     http::append_header(out, h.name, h.value);
   }
-  append_list_value(out, "X-Forwarded-For", xff, ctx.client_ip);
-  if (!ctx.client_trusted) http::append_header(out, "X-Real-IP", ctx.client_ip);
-  append_list_value(out, "Via", via, kVia);
-  http::append_header(out, "X-Request-Id", ctx.request_id);
-  out.append("\r\n");
+  out.append(edits.append).append("\r\n");
 }
 
-const char* write_client_response_head(const http::ResponseHead& head,
-                                       const ClientResponseContext& ctx, std::string& out) {
+void add_response_forwarding(const http::ResponseHead& head, std::string_view request_id,
+                             HeaderEdits& edits) {
+  thread_local std::string via;
+  via.clear();
+  bool has_request_id = false;
+  for (const http::Header& h : head.headers) {
+    if (iequals(h.name, "Via")) join(via, h.value);
+    if (iequals(h.name, "X-Request-Id")) has_request_id = true;
+  }
+  edits.drop.push_back("Via");
+  append_list_value(edits.append, "Via", via, kVia);
+  if (!has_request_id) edits.add("X-Request-Id", request_id);
+}
+
+const char* refuse_client_response(const http::ResponseHead& head) {
   // We never forward an Upgrade, so a 101 answers a question nobody asked; what follows it is
   // not HTTP and must not be parsed as the next response.
   if (head.status == 101) return "unsolicited 101 Switching Protocols";
   if (http::connection_names_any(head.headers, kOwnResponseFields)) {
     return "Connection names a header the proxy sets";
   }
+  return nullptr;
+}
+
+void write_client_head(const http::ResponseHead& head, const ClientFraming& framing,
+                       const HeaderEdits& edits, std::string& out) {
   http::append_status_line(out, head.status);
-  bool has_request_id = false;
-  std::string via;
   for (const http::Header& h : head.headers) {
-    bool keep_te = iequals(h.name, "Transfer-Encoding") && !ctx.dechunk && head.status != 204;
+    bool keep_te = iequals(h.name, "Transfer-Encoding") && !framing.dechunk && head.status != 204;
     if (!keep_te && http::is_hop_by_hop(h.name, head.headers)) continue;
     if (head.status == 204 && iequals(h.name, "Content-Length")) continue;
-    if (!ctx.cache_label.empty() && iequals(h.name, "X-Cache")) continue;
-    if (iequals(h.name, "Via")) {
-      join(via, h.value);
-      continue;
-    }
-    if (iequals(h.name, "X-Request-Id")) has_request_id = true;
+    if (edits.drops(h.name)) continue;
     http::append_header(out, h.name, h.value);
   }
-  append_list_value(out, "Via", via, kVia);
-  if (!has_request_id) http::append_header(out, "X-Request-Id", ctx.request_id);
-  if (!ctx.cache_label.empty()) http::append_header(out, "X-Cache", ctx.cache_label);
-  if (!ctx.keep_alive) {
+  out.append(edits.append);
+  if (!framing.keep_alive) {
     out.append("Connection: close\r\n");
-  } else if (ctx.client_http10) {
+  } else if (framing.client_http10) {
     out.append("Connection: keep-alive\r\n");
   }
   out.append("\r\n");
+}
+
+void write_upstream_request(const http::RequestHead& head, const UpstreamRequestContext& ctx,
+                            std::string& out) {
+  HeaderEdits edits;
+  add_request_forwarding(head, {ctx.client_ip, ctx.client_trusted, ctx.request_id}, edits);
+  write_upstream_head(head, ctx.path, ctx.authority.empty() ? ctx.endpoint_host : ctx.authority, edits, out);
+}
+
+const char* write_client_response_head(const http::ResponseHead& head,
+                                       const ClientResponseContext& ctx, std::string& out) {
+  if (const char* refused = refuse_client_response(head)) return refused;
+  HeaderEdits edits;
+  add_response_forwarding(head, ctx.request_id, edits);
+  if (!ctx.cache_label.empty()) {
+    edits.drop.push_back("X-Cache");
+    edits.add("X-Cache", ctx.cache_label);
+  }
+  write_client_head(head, {ctx.dechunk, ctx.keep_alive, ctx.client_http10}, edits, out);
   return nullptr;
 }
 

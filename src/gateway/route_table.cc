@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
+
+#include "net/resolver.h"
 
 namespace x0::gateway {
 namespace {
@@ -67,9 +70,16 @@ std::shared_ptr<EndpointState> find_previous(const RouteTable* previous, const s
   return nullptr;
 }
 
+Result<net::SocketAddress> address_of(const config::Endpoint& endpoint,
+                                      const RouteTable::AddressLookup& lookup) {
+  if (auto literal = net::numeric_address(endpoint.host, endpoint.port)) return *literal;
+  return lookup ? lookup(endpoint) : net::resolve(endpoint.host, endpoint.port);
+}
+
 Result<std::vector<std::shared_ptr<EndpointState>>> make_endpoints(
     const RouteTable* previous, const std::string& service,
-    const std::vector<config::Endpoint>& endpoints, EndpointRole role) {
+    const std::vector<config::Endpoint>& endpoints, EndpointRole role,
+    const RouteTable::AddressLookup& lookup) {
   std::vector<std::shared_ptr<EndpointState>> out;
   for (const config::Endpoint& endpoint : endpoints) {
     std::string name = endpoint.to_string();
@@ -77,7 +87,7 @@ Result<std::vector<std::shared_ptr<EndpointState>>> make_endpoints(
       out.push_back(kept);
       continue;
     }
-    auto address = net::resolve(endpoint.host, endpoint.port);
+    auto address = address_of(endpoint, lookup);
     if (!address) return std::unexpected(address.error());
     auto state = std::make_shared<EndpointState>();
     state->name = name;
@@ -87,6 +97,17 @@ Result<std::vector<std::shared_ptr<EndpointState>>> make_endpoints(
     out.push_back(std::move(state));
   }
   return out;
+}
+
+// Calls fn(service, endpoints, role) for every endpoint set a build makes, in build order.
+template <class Fn>
+void for_each_set(const config::Config& config, const TrafficSplits& splits, Fn&& fn) {
+  for (const config::Service& svc : config.services) {
+    fn(svc.name, svc.endpoints, EndpointRole::kStable);
+    fn(svc.name, svc.fallback, EndpointRole::kFallback);
+    if (auto split = splits.find(svc.name); split != splits.end())
+      fn(svc.name, split->second.candidate, EndpointRole::kCandidate);
+  }
 }
 
 }  // namespace
@@ -105,7 +126,8 @@ bool ServiceState::has_available_fallback(int64_t now_ms) const {
 Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config& config,
                                                             const TrafficSplits& splits,
                                                             const RouteTable* previous,
-                                                            uint64_t version) {
+                                                            uint64_t version,
+                                                            const AddressLookup& lookup) {
   auto table = std::make_shared<RouteTable>();
   table->version_ = version;
   auto trusted = AddressRanges::parse(config.api_gateway.trusted_proxies);
@@ -119,16 +141,17 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config
     state->config = svc;
     state->index = table->services_.size();
     state->cache_rules = cache_rules(config.cache, svc);
-    auto primary = make_endpoints(previous, svc.name, svc.endpoints, EndpointRole::kStable);
+    auto primary = make_endpoints(previous, svc.name, svc.endpoints, EndpointRole::kStable, lookup);
     if (!primary) return std::unexpected(primary.error());
     state->primary = std::move(*primary);
     // fallback_upstream (legacy) was already folded into every service's fallback at load.
-    auto fallback = make_endpoints(previous, svc.name, svc.fallback, EndpointRole::kFallback);
+    auto fallback =
+        make_endpoints(previous, svc.name, svc.fallback, EndpointRole::kFallback, lookup);
     if (!fallback) return std::unexpected(fallback.error());
     state->fallback = std::move(*fallback);
     if (auto split = splits.find(svc.name); split != splits.end()) {
       auto candidate = make_endpoints(previous, svc.name, split->second.candidate,
-                                      EndpointRole::kCandidate);
+                                      EndpointRole::kCandidate, lookup);
       if (!candidate) return std::unexpected(candidate.error());
       state->candidate = std::move(*candidate);
       state->split = split->second;
@@ -153,6 +176,23 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config
     return a.prefix.size() > b.prefix.size();
   });
   return std::shared_ptr<const RouteTable>(std::move(table));
+}
+
+std::vector<config::Endpoint> RouteTable::names_to_resolve(const config::Config& config,
+                                                          const TrafficSplits& splits,
+                                                          const RouteTable* previous) {
+  std::vector<config::Endpoint> out;
+  std::set<std::string> seen;
+  for_each_set(config, splits, [&](const std::string& service,
+                                   const std::vector<config::Endpoint>& endpoints, EndpointRole role) {
+    for (const config::Endpoint& endpoint : endpoints) {
+      if (net::numeric_address(endpoint.host, endpoint.port)) continue;
+      std::string name = endpoint.to_string();
+      if (find_previous(previous, service, name, role)) continue;
+      if (seen.insert(name).second) out.push_back(endpoint);
+    }
+  });
+  return out;
 }
 
 const ServiceState* RouteTable::route(std::string_view host, std::string_view path) const {

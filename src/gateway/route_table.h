@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -93,12 +94,25 @@ struct RequestTarget {
 
 class RouteTable {
  public:
-  // Builds a table from config. Endpoint states of `previous` with the same service and address
-  // are carried over, so health survives a reload. Resolves endpoint names (blocking).
+  // How a build learns the address of an endpoint named by host name (IP literals need none).
+  using AddressLookup = std::function<Result<net::SocketAddress>(const config::Endpoint&)>;
+
+  // Builds a table from config. Endpoint states of `previous` with the same service, set and
+  // "host:port" are carried over (address included), so health survives a reload and an
+  // unchanged name is not looked up again. Other names go to `lookup`; without one they are
+  // resolved with net::resolve, which blocks: start-up (before the other threads run) and tests
+  // only. The control thread looks names up ahead on its net::Resolver (names_to_resolve) and
+  // passes what it found (gateway/route_builds.h).
   static Result<std::shared_ptr<const RouteTable>> build(const config::Config& config,
                                                          const TrafficSplits& splits,
                                                          const RouteTable* previous,
-                                                         uint64_t version);
+                                                         uint64_t version,
+                                                         const AddressLookup& lookup = {});
+  // The endpoints a build from these inputs would hand to its lookup: named by host name and
+  // not carried over from `previous`, each "host:port" once. Empty: the build needs no DNS.
+  static std::vector<config::Endpoint> names_to_resolve(const config::Config& config,
+                                                        const TrafficSplits& splits,
+                                                        const RouteTable* previous);
 
   // The service for a request, or nullptr. host is the canonical authority (its port is
   // ignored for matching), path the normalised path. A prefix matches on segment boundaries:

@@ -12,7 +12,9 @@ UpstreamConnection::UpstreamConnection(net::EventLoop& loop, std::unique_ptr<net
     : loop_(loop), transport_(std::move(transport)), endpoint_(std::move(endpoint)) {}
 
 UpstreamConnection::~UpstreamConnection() {
-  if (registered_) loop_.remove(fd());
+  // Events of this batch not yet delivered to it are dropped with it (its user may free it from
+  // another handler's event, e.g. the client's reset ending the request).
+  if (registered_) loop_.remove(fd(), this);
 }
 
 void UpstreamConnection::attach(net::IoHandler* user, uint32_t events) {
@@ -53,12 +55,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(const EndpointState* endp
     connection->idle_in_ = nullptr;
     if (!connection->transport().idle_and_open()) {  // unread bytes or EOF: close it
       discarded_.fetch_add(1, std::memory_order_relaxed);
-      // Its own event may still be in this epoll batch: destroy it after the batch.
-      loop_.remove(connection->fd());
-      connection->registered_ = false;
-      std::shared_ptr<UpstreamConnection> doomed(std::move(connection));
-      loop_.defer([doomed] {});
-      continue;
+      continue;  // destroyed here; its events still in this batch are dropped (see the destructor)
     }
     connection->reused = true;
     return connection;

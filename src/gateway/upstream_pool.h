@@ -48,7 +48,21 @@ class UpstreamConnection final : public net::IoHandler {
   bool registered_ = false;
 };
 
-class UpstreamPool {
+// How the router reaches an endpoint's connections: reuse one or open one, then hand it back.
+// The TCP pool below is one kind; a mesh link (over its own transport) is to be another.
+class ConnectionPool {
+ public:
+  virtual ~ConnectionPool() = default;
+  virtual std::unique_ptr<UpstreamConnection> take(const EndpointState* endpoint) = 0;
+  virtual Result<std::unique_ptr<UpstreamConnection>> connect(
+      const std::shared_ptr<EndpointState>& endpoint) = 0;
+  virtual void give_back(std::unique_ptr<UpstreamConnection> connection, size_t max_idle) = 0;
+  // Least-request bookkeeping: a request to `endpoint` starts or ends.
+  virtual void begin_request(const EndpointState* endpoint) = 0;
+  virtual void end_request(const EndpointState* endpoint) = 0;
+};
+
+class UpstreamPool final : public ConnectionPool {
  public:
   explicit UpstreamPool(net::EventLoop& loop) : loop_(loop) {}
 
@@ -57,15 +71,15 @@ class UpstreamPool {
   // peek finds nothing pending on it: bytes an origin sends after a response (a HEAD answered
   // with a body, a short Content-Length) must never become the next request's response, so
   // such a connection is closed instead (as HAProxy and nginx do).
-  std::unique_ptr<UpstreamConnection> take(const EndpointState* endpoint);
+  std::unique_ptr<UpstreamConnection> take(const EndpointState* endpoint) override;
   // Starts a new non-blocking connection (completion is signalled by EPOLLOUT to the user).
-  Result<std::unique_ptr<UpstreamConnection>> connect(const std::shared_ptr<EndpointState>& endpoint);
+  Result<std::unique_ptr<UpstreamConnection>> connect(const std::shared_ptr<EndpointState>& endpoint) override;
   // Returns a healthy keep-alive connection; closes it if the pool for the endpoint is full.
-  void give_back(std::unique_ptr<UpstreamConnection> connection, size_t max_idle);
+  void give_back(std::unique_ptr<UpstreamConnection> connection, size_t max_idle) override;
 
   // Least-request bookkeeping (per worker; no sharing across threads).
-  void begin_request(const EndpointState* endpoint) { ++in_flight_[endpoint]; }
-  void end_request(const EndpointState* endpoint) { --in_flight_[endpoint]; }
+  void begin_request(const EndpointState* endpoint) override { ++in_flight_[endpoint]; }
+  void end_request(const EndpointState* endpoint) override { --in_flight_[endpoint]; }
   int in_flight(const EndpointState* endpoint) const;
 
   // Total idle connections; readable from any thread (scrapes).

@@ -21,7 +21,7 @@ Client::~Client() { close_socket(); }
 
 void Client::close_socket() {
   if (!transport_) return;
-  loop_.remove(transport_->fd());
+  loop_.remove(transport_->fd(), this);  // the Client may be destroyed within this batch
   transport_.reset();
 }
 
@@ -35,9 +35,6 @@ void Client::start(const net::SocketAddress& address, const ClientRequest& reque
   peer_ = address.to_string();
   connected_ = false;
   head_done_ = false;
-  body_kind_ = BodyKind::kNone;
-  content_length_ = 0;
-  chunked_.reset();
   response_ = ClientResponse{};
   in_.clear();
   out_sent_ = 0;
@@ -106,12 +103,13 @@ void Client::read_some() {
 }
 
 std::optional<Result<ClientResponse>> Client::advance(bool eof) {
-  while (!head_done_) {
+  if (!head_done_) {
     Limits limits;
     limits.max_header_bytes = options_.max_header_bytes;
     ResponseHead head;
     ParseError err{};
-    ParseStatus st = parse_response_head(in_, limits, method_, &head, &err);
+    size_t interim = 0;  // 1xx answers before the real one
+    ParseStatus st = parse_final_response_head(in_, limits, method_, &head, &err, &interim);
     if (st == ParseStatus::kError)
       return fail("bad_response", peer_ + " sent an invalid response head: " + err.reason);
     if (st == ParseStatus::kIncomplete) {
@@ -120,63 +118,31 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
                                                 : peer_ + " closed the connection mid-head");
       return std::nullopt;
     }
-    if (head.status >= 100 && head.status < 200 && head.status != 101) {
-      in_.erase(0, head.head_bytes);  // interim response: the real one follows
-      continue;
-    }
     response_.status = head.status;
     for (const Header& h : head.headers)
       response_.headers.emplace_back(std::string(h.name), std::string(h.value));
-    body_kind_ = head.body_kind;
-    content_length_ = head.content_length;
-    in_.erase(0, head.head_bytes);
     head_done_ = true;
     if (options_.body == ClientBody::kHeadOnly) return Result<ClientResponse>(std::move(response_));
-    if (body_kind_ == BodyKind::kContentLength && content_length_ > options_.max_body_bytes)
+    if (head.body_kind == BodyKind::kContentLength && head.content_length > options_.max_body_bytes)
       return fail("body_too_large", peer_ + " announced a body of " +
-                                        std::to_string(content_length_) + " bytes, over the limit");
-    if (body_kind_ == BodyKind::kChunked) chunked_.emplace(options_.max_body_bytes);
+                                        std::to_string(head.content_length) + " bytes, over the limit");
+    framer_.start(head, options_.max_body_bytes);
+    in_.erase(0, interim + head.head_bytes);  // after the last use of the head's views
   }
-  const bool keep = options_.body == ClientBody::kKeep;
-  switch (body_kind_) {
-    case BodyKind::kNone:
-      break;
-    case BodyKind::kContentLength: {
-      uint64_t want = content_length_ - response_.body_bytes;
-      size_t take = in_.size() < want ? in_.size() : static_cast<size_t>(want);
-      if (keep) response_.body.append(in_, 0, take);
-      response_.body_bytes += take;
-      in_.erase(0, take);
-      if (response_.body_bytes < content_length_) {
-        if (eof) return fail("bad_response", peer_ + " closed the connection mid-body");
-        return std::nullopt;
-      }
-      break;
-    }
-    case BodyKind::kChunked: {
-      size_t consumed = 0;
-      ParseError err{};
-      ParseStatus st = chunked_->feed(in_, &consumed, keep ? &response_.body : nullptr, &err);
-      in_.erase(0, consumed);
-      response_.body_bytes = chunked_->body_bytes();
-      if (st == ParseStatus::kError)
-        return err.status == 413
-                   ? fail("body_too_large", peer_ + " sent a chunked body over the limit")
-                   : fail("bad_response", peer_ + " sent bad chunked framing: " + err.reason);
-      if (st == ParseStatus::kIncomplete) {
-        if (eof) return fail("bad_response", peer_ + " closed the connection mid-body");
-        return std::nullopt;
-      }
-      break;
-    }
-    case BodyKind::kUntilClose:
-      if (keep) response_.body += in_;
-      response_.body_bytes += in_.size();
-      in_.clear();
-      if (response_.body_bytes > options_.max_body_bytes)
-        return fail("body_too_large", peer_ + " sent a body over the limit");
-      if (!eof) return std::nullopt;
-      break;
+  ParseError err{};
+  // Decoded either way: a chunked body's payload size is what kCount reports.
+  BodyFramer::Piece piece = framer_.feed(in_, /*decode=*/true, &err);
+  if (piece.status == ParseStatus::kError)
+    return err.status == 413 ? fail("body_too_large", peer_ + " sent a chunked body over the limit")
+                             : fail("bad_response", peer_ + " sent bad chunked framing: " + err.reason);
+  if (options_.body == ClientBody::kKeep) response_.body.append(piece.payload);
+  response_.body_bytes += piece.payload.size();
+  in_.erase(0, piece.consumed);  // after the last use of piece.payload (a view of in_)
+  if (response_.body_bytes > options_.max_body_bytes)
+    return fail("body_too_large", peer_ + " sent a body over the limit");
+  if (piece.status == ParseStatus::kIncomplete) {
+    if (!eof) return std::nullopt;
+    if (!framer_.ends_at_close()) return fail("bad_response", peer_ + " closed the connection mid-body");
   }
   return Result<ClientResponse>(std::move(response_));
 }

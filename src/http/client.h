@@ -1,6 +1,7 @@
-// One non-blocking HTTP/1.1 request/response exchange on an event loop: the client the control
-// plane uses for work that waits on the network (smoke checks, active health checks, the cache
-// warmer; next webhooks). The caller resolves the address (DNS blocks; it is not done here), so an
+// One non-blocking HTTP/1.1 request/response exchange on an event loop, on the upstream codec
+// the router uses too (response heads and body framing: http/body_framer.h): the client the control
+// plane uses for work that waits on the network (smoke checks, webhooks, active health checks,
+// the cache warmer). The caller resolves the address (DNS blocks; it is not done here), so an
 // exchange never blocks its loop. Each exchange has one overall deadline, owned as a net::Timer,
 // covering connect, request, response head and body: a peer that accepts and never answers
 // costs a timer, not a thread.
@@ -22,7 +23,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "http/chunked.h"
+#include "http/body_framer.h"
 #include "http/message.h"
 #include "net/event_loop.h"
 #include "net/socket.h"
@@ -104,9 +105,7 @@ class Client final : public net::IoHandler {
   size_t out_sent_ = 0;
   std::string in_;   // received bytes not yet consumed (head, then body)
   bool head_done_ = false;
-  BodyKind body_kind_ = BodyKind::kNone;
-  uint64_t content_length_ = 0;
-  std::optional<ChunkedDecoder> chunked_;
+  BodyFramer framer_;  // the upstream codec's body framing, shared with the router
   ClientResponse response_;
   // Lets a deferred completion notice that the Client was destroyed meanwhile.
   std::shared_ptr<char> alive_ = std::make_shared<char>();

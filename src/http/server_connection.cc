@@ -310,7 +310,14 @@ void ServerConnection::finish_response(bool keep_alive) {
     return;
   }
   in_.release_if_empty();
-  process_input();
+  if (in_.empty() || in_process_input_) {
+    process_input();  // nothing pipelined (interest only), or the running loop takes it next
+    return;
+  }
+  // A pipelined request waits: it starts from the loop, never inside the call that finished
+  // this one (whose stream is still on the stack). The connection is destroyed only from the
+  // deferred queue after close(), so it outlives this callback.
+  loop_.defer([this] { process_input(); });
 }
 
 void ServerConnection::flush() {
@@ -374,7 +381,7 @@ void ServerConnection::close_when_idle() {
 void ServerConnection::close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
-  loop_.remove(transport_->fd());
+  loop_.remove(transport_->fd(), this);
   transport_.reset();
   give_back_body_budget();
   if (pending_ != nullptr) {

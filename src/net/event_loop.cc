@@ -80,9 +80,22 @@ bool EventLoop::modify(int fd, uint32_t events, IoHandler* handler) {
   return epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
-void EventLoop::remove(int fd) {
+namespace {
+// Stands in for a removed handler in the batch being dispatched.
+class Dropped final : public IoHandler {
+ public:
+  void on_io(uint32_t) override {}
+};
+Dropped dropped;
+}  // namespace
+
+void EventLoop::remove(int fd, IoHandler* handler) {
   assert_owner("EventLoop::remove");
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  if (handler == nullptr) return;
+  for (int i = batch_next_; i < batch_size_; ++i) {
+    if (batch_[i].data.ptr == handler) batch_[i].data.ptr = &dropped;
+  }
 }
 
 TimerId EventLoop::add_timer(int64_t delay_ms, std::function<void()> fn) {
@@ -217,10 +230,11 @@ void EventLoop::run_posted() {
 }
 
 void EventLoop::run_deferred() {
+  // Two vectors swapped, so their capacity is kept: deferring allocates nothing in steady state.
   while (!deferred_.empty()) {
-    std::vector<std::function<void()>> batch;
-    batch.swap(deferred_);
-    for (auto& fn : batch) fn();
+    running_deferred_.swap(deferred_);
+    for (auto& fn : running_deferred_) fn();
+    running_deferred_.clear();
   }
 }
 
@@ -229,7 +243,6 @@ void EventLoop::run() {
   if (!runner_.compare_exchange_strong(unowned, std::this_thread::get_id())) {
     owner_violation("EventLoop::run (the loop already runs on another thread)");
   }
-  constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
   while (!stop_requested_.load(std::memory_order_relaxed)) {
     int n = epoll_wait(epoll_fd_, events, kMaxEvents, next_timeout_ms());
@@ -240,8 +253,11 @@ void EventLoop::run() {
       log::error("NET", "epoll_wait failed", {{"errno", errno}});
       break;
     }
-    for (int i = 0; i < n; ++i) {
-      auto* handler = static_cast<IoHandler*>(events[i].data.ptr);
+    batch_ = events;
+    batch_size_ = n;
+    for (batch_next_ = 0; batch_next_ < n;) {
+      const epoll_event& event = events[batch_next_++];
+      auto* handler = static_cast<IoHandler*>(event.data.ptr);
       if (handler == nullptr) {
         uint64_t value;
         ssize_t r = read(wake_fd_, &value, sizeof value);
@@ -249,8 +265,9 @@ void EventLoop::run() {
         run_posted();
         continue;
       }
-      handler->on_io(events[i].events);
+      handler->on_io(event.events);
     }
+    batch_size_ = batch_next_ = 0;
     if (!timer_heap_.empty()) run_timers();
     run_deferred();
   }

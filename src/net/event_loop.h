@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
+struct epoll_event;
+
 namespace x0::net {
 
 class Timer;
@@ -38,7 +40,10 @@ class EventLoop {
   // Registration; events are EPOLLIN/EPOLLOUT/... (level-triggered unless EPOLLET is given).
   bool add(int fd, uint32_t events, IoHandler* handler);
   bool modify(int fd, uint32_t events, IoHandler* handler);
-  void remove(int fd);
+  // With its handler named, events of the batch being dispatched that were not yet delivered to
+  // it are dropped: the handler may be destroyed right after (an upstream connection freed
+  // because its client's event, earlier in the same batch, ended the request).
+  void remove(int fd, IoHandler* handler = nullptr);
 
   // A one-shot timer the loop owns, for work that is not per request (ticks, sweeps). Objects
   // that wait on a peer own a net::Timer instead (timer.h): no allocation per arm. Cancel is a
@@ -104,6 +109,11 @@ class EventLoop {
   TimerId next_one_shot_id_ = 1;
   std::unordered_map<TimerId, std::unique_ptr<OneShot>> one_shots_;
   std::vector<std::function<void()>> deferred_;
+  // The epoll batch being dispatched, so remove() can drop what is not yet delivered.
+  static constexpr int kMaxEvents = 256;
+  ::epoll_event* batch_ = nullptr;
+  int batch_size_ = 0, batch_next_ = 0;
+  std::vector<std::function<void()>> running_deferred_;  // the batch run_deferred() is running
   std::mutex posted_mu_;
   std::vector<std::function<void()>> posted_;
   std::atomic_bool stop_requested_{false};

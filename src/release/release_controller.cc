@@ -125,6 +125,7 @@ x0::Result<void> ReleaseController::commit(StoredReleases next) {
   if (routing != *routing_) {
     routing_ = std::make_shared<const RoutingSet>(std::move(routing));
     ++routing_version_;
+    if (options_.routing_changed) options_.routing_changed();
   }
   metrics_.observe(state_.releases);
   return {};

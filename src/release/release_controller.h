@@ -35,6 +35,10 @@ struct ControllerOptions {
   ClockFn now_ms;                          // default: the system clock
   telemetry::Registry* metrics = nullptr;  // default: telemetry::default_registry()
   size_t keep_finished = 50;               // finished releases kept for GET /releases
+  // The one notifier of release routing changes: called after every change of routing(), on
+  // the thread that made it and with the controller's lock held, so it must not call back into
+  // the controller (the node defers its route rebuild to the control loop).
+  std::function<void()> routing_changed;
 };
 
 // Error codes: "bad_request" (invalid service name or spec), "conflict" (a release already

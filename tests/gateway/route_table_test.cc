@@ -1,6 +1,9 @@
 // Routing: which service a host and path reach, and what survives a rebuild.
 #include "gateway/route_table.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <gtest/gtest.h>
 
 namespace x0::gateway {
@@ -114,6 +117,63 @@ TEST(RouteTable, UnresolvableEndpointIsAnError) {
   auto table = RouteTable::build(c, {}, nullptr, 1);
   ASSERT_FALSE(table.has_value());
   EXPECT_NE(table.error().detail.find("no-such-host.invalid"), std::string::npos);
+}
+
+// What the control thread looks up before a build: names only, each once, and not the ones the
+// previous table already holds for the same service and set; the build then asks its lookup
+// for exactly those and never resolves by itself.
+TEST(RouteTable, NamesToResolveAreNewHostNamesOnly) {
+  config::Config c;
+  c.services = {service("api", {}, {"/"}, 9001)};
+  c.services[0].endpoints = {config::Endpoint{"127.0.0.1", 9001}, config::Endpoint{"api-1.test", 80},
+                             config::Endpoint{"::1", 9002}};
+  c.services[0].fallback = {config::Endpoint{"api-1.test", 80}};
+  TrafficSplits splits;
+  splits["api"] = TrafficSplit{{config::Endpoint{"canary.test", 81}}, 500, "", "", false};
+  auto names = RouteTable::names_to_resolve(c, splits, nullptr);
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[0].to_string(), "api-1.test:80");
+  EXPECT_EQ(names[1].to_string(), "canary.test:81");
+
+  std::vector<std::string> asked;
+  auto lookup = [&](const config::Endpoint& e) -> Result<net::SocketAddress> {
+    asked.push_back(e.to_string());
+    net::SocketAddress a;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(e.port);
+    v4->sin_addr.s_addr = htonl(0x0a000001);  // 10.0.0.1
+    a.length = sizeof(sockaddr_in);
+    return a;
+  };
+  auto table = RouteTable::build(c, splits, nullptr, 1, lookup);
+  ASSERT_TRUE(table.has_value()) << table.error().detail;
+  EXPECT_EQ(asked, (std::vector<std::string>{"api-1.test:80", "api-1.test:80", "canary.test:81"}));
+  EXPECT_EQ((*table)->find("api")->primary[1]->address.to_string(), "10.0.0.1:80");
+
+  // Rebuilt on that table: nothing new to look up, and the addresses are carried over.
+  EXPECT_TRUE(RouteTable::names_to_resolve(c, splits, table->get()).empty());
+  asked.clear();
+  auto again = RouteTable::build(c, splits, table->get(), 2, lookup);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(asked.empty());
+  EXPECT_EQ((*again)->find("api")->candidate[0]->address.to_string(), "10.0.0.1:81");
+  // A new name, or a known name in another set, is new.
+  c.services[0].endpoints.push_back(config::Endpoint{"api-2.test", 80});
+  auto more = RouteTable::names_to_resolve(c, {}, table->get());
+  ASSERT_EQ(more.size(), 1u);
+  EXPECT_EQ(more[0].to_string(), "api-2.test:80");
+}
+
+TEST(RouteTable, ALookupErrorFailsTheBuild) {
+  config::Config c;
+  c.services = {service("api", {}, {"/"}, 9001)};
+  c.services[0].endpoints[0].host = "slow.test";
+  auto table = RouteTable::build(c, {}, nullptr, 1, [](const config::Endpoint& e) {
+    return Result<net::SocketAddress>(fail("timed_out", "resolving " + e.to_string() + " took too long"));
+  });
+  ASSERT_FALSE(table.has_value());
+  EXPECT_EQ(table.error().code, "timed_out");
 }
 
 TEST(RouteTable, TrafficSplitAddsTheCandidateSet) {

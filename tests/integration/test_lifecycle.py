@@ -62,6 +62,26 @@ class ReloadTest(IntegrationTest):
         self.assertEqual(self.node.get("/b/x").status, 404)
 
 
+    def test_endpoint_names_are_looked_up_for_a_reload(self):
+        # The control thread hands "localhost" to its resolver thread and builds the table when
+        # the address is back; a name that does not resolve refuses the reload like bad routes.
+        self.node.write_config(self.services + [service("svc-b", [f"localhost:{self.b.port}"],
+                                                        path_prefixes=["/b"])])
+        self.node.signal(signal.SIGHUP)
+        wait_until(lambda: self.node.get("/b/x").status == 200, 5, message="new route /b by name")
+        self.assertEqual(self.node.get("/b/x").header("X-Origin"), "beta")
+        self.assertEqual(self.node.metric_value("config_reloads_total", result="ok"), 1)
+        self.node.write_config(self.services + [service("svc-b", ["no-such-host.invalid:80"],
+                                                        path_prefixes=["/b"])])
+        self.node.signal(signal.SIGHUP)
+        wait_until(lambda: self.node.metric_value("config_reloads_total", result="failed") == 1, 10,
+                   message="failed reload counted")
+        refused = [l for l in self.node.log().splitlines() if "reload refused" in l]
+        self.assertEqual(len(refused), 1, self.node.log())
+        self.assertIn("no-such-host.invalid", refused[0])
+        self.assertEqual(self.node.get("/b/x").header("X-Origin"), "beta", "old config kept")
+
+
 class DrainTest(IntegrationTest):
     def test_sigterm_finishes_in_flight_and_refuses_new_connections(self):
         origin = self.start_origin(name="slow")

@@ -4,6 +4,9 @@
 #include "net/event_loop.h"
 
 #include <gtest/gtest.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <memory>
@@ -35,6 +38,41 @@ struct Recorder {
     if (--fires_left > 0) timer.arm(1);
   }
 };
+
+// A readable socket pair end, registered; `peer` is destroyed by whichever of the two runs first.
+struct Readable final : IoHandler {
+  EventLoop& loop;
+  int fds[2];
+  int& calls;
+  std::unique_ptr<Readable>* peer = nullptr;
+  Readable(EventLoop& l, int& c) : loop(l), calls(c) {
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+    EXPECT_EQ(::write(fds[1], "x", 1), 1);
+    loop.add(fds[0], EPOLLIN, this);
+  }
+  ~Readable() override {
+    loop.remove(fds[0], this);
+    ::close(fds[0]);
+    ::close(fds[1]);
+  }
+  void on_io(uint32_t) override {
+    ++calls;
+    peer->reset();  // the other's event is in this same batch
+    loop.defer([this] { loop.stop(); });
+  }
+};
+
+TEST(EventLoopTest, AHandlerRemovedDuringABatchGetsNoMoreOfItsEvents) {
+  EventLoop loop;
+  int calls = 0;
+  auto a = std::make_unique<Readable>(loop, calls);
+  auto b = std::make_unique<Readable>(loop, calls);
+  a->peer = &b;
+  b->peer = &a;
+  run_until_stopped(loop);
+  EXPECT_EQ(calls, 1);  // without the drop, the destroyed one's on_io would run on freed memory
+  EXPECT_TRUE(a == nullptr || b == nullptr);
+}
 
 TEST(TimerTest, FiresInDeadlineOrderAndFifoOnTies) {
   EventLoop loop;

@@ -17,7 +17,7 @@ class ControllerTest : public ::testing::Test {
  protected:
   std::unique_ptr<ReleaseController> make() {
     return std::make_unique<ReleaseController>(
-        ControllerOptions{dir_.path(), clock_.fn(), &registry_, 50});
+        ControllerOptions{dir_.path(), clock_.fn(), &registry_, 50, {}});
   }
   int weight_bp(const ReleaseController& c, const std::string& service) {
     auto set = c.routing();
@@ -57,6 +57,21 @@ TEST_F(ControllerTest, StartPublishesFirstStepWithHeader) {
   EXPECT_EQ(r->history[0].actor, "operator:ann");
   EXPECT_TRUE(metric_has("releases_active 1"));
   EXPECT_TRUE(metric_has("release_weight_percent{service=\"api\"} 5"));
+}
+
+TEST_F(ControllerTest, TheNotifierFiresOncePerRoutingChangeAndOnlyThen) {
+  int calls = 0;
+  ControllerOptions options{dir_.path(), clock_.fn(), &registry_, 50};
+  options.routing_changed = [&calls] { ++calls; };
+  ReleaseController c(options);
+  ASSERT_TRUE(c.start("api", canary_spec(), "op"));
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(c.pause("api", "hold", "op"));  // the weight stays: routing unchanged
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(c.start("api", canary_spec(), "op"));  // refused: nothing changed
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(c.rollback("api", "bad", "op"));
+  EXPECT_EQ(calls, 2);
 }
 
 TEST_F(ControllerTest, StartRefusals) {
@@ -325,7 +340,7 @@ TEST_F(ControllerTest, RoutingVersionChangesOnlyWithRouting) {
 
 TEST_F(ControllerTest, ListActiveFirstAndKeepsBoundedHistoryOfFinished) {
   auto c = std::make_unique<ReleaseController>(
-      ControllerOptions{dir_.path(), clock_.fn(), &registry_, 3});
+      ControllerOptions{dir_.path(), clock_.fn(), &registry_, 3, {}});
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(c->start("api", canary_spec(), "op"));
     ASSERT_TRUE(c->rollback("api", "", "op"));

@@ -28,7 +28,7 @@ TEST(ReasonLabel, BoundedVocabulary) {
 TEST(ReleaseControllerThreads, ConcurrentCommandsKeepOneConsistentState) {
   testing::ScratchDir dir;
   telemetry::Registry registry;
-  ReleaseController c(ControllerOptions{dir.path(), {}, &registry, 50});
+  ReleaseController c(ControllerOptions{dir.path(), {}, &registry, 50, {}});
   std::atomic<bool> stop{false};
   auto operator_loop = [&](std::string service) {
     for (int i = 0; i < 40; ++i) {
@@ -60,7 +60,7 @@ TEST(ReleaseControllerThreads, ConcurrentCommandsKeepOneConsistentState) {
   int active_api = 0;
   for (const auto& r : all) active_api += (r.service == "api" && is_active(r)) ? 1 : 0;
   EXPECT_LE(active_api, 1);
-  ReleaseController reloaded(ControllerOptions{dir.path(), {}, &registry, 50});
+  ReleaseController reloaded(ControllerOptions{dir.path(), {}, &registry, 50, {}});
   EXPECT_FALSE(reloaded.load_error());
   EXPECT_EQ(reloaded.list(), all);
   EXPECT_EQ(*reloaded.routing(), *c.routing());

@@ -37,7 +37,7 @@ class StoreTest : public ::testing::Test {
  protected:
   std::unique_ptr<ReleaseController> make() {
     return std::make_unique<ReleaseController>(
-        ControllerOptions{dir_.path(), clock_.fn(), &registry_, 50});
+        ControllerOptions{dir_.path(), clock_.fn(), &registry_, 50, {}});
   }
   std::string file() const { return dir_.path() + "/releases.json"; }
 
@@ -198,7 +198,7 @@ TEST_F(StoreTest, FailedSaveRefusesTheChangeWhenTheDirectoryIsAFile) {
   testing::ScratchDir parent;
   const std::string not_a_dir = parent.path() + "/data";
   write_file(not_a_dir, "x");  // data_dir cannot be created
-  ReleaseController c(ControllerOptions{not_a_dir, clock_.fn(), &registry_, 50});
+  ReleaseController c(ControllerOptions{not_a_dir, clock_.fn(), &registry_, 50, {}});
   auto r = c.start("api", canary_spec(), "op");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "store_failed");
@@ -214,7 +214,7 @@ TEST_F(StoreTest, KillMinus9NeverLeavesAHalfWrittenFile) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       telemetry::Registry child_registry;
-      ReleaseController c(ControllerOptions{dir_.path(), {}, &child_registry, 50});
+      ReleaseController c(ControllerOptions{dir_.path(), {}, &child_registry, 50, {}});
       for (;;) {
         (void)c.start("api", canary_spec(), "child");
         (void)c.promote("api", "child");
@@ -277,12 +277,12 @@ TEST(StoreSequence, IdsStayUniqueWhenTheFileUnderstatesTheSequence) {
   s.releases = {old};
   s.next_sequence = 1;  // as if hand-edited
   ASSERT_TRUE(ReleaseStore(dir.path()).save(s));
-  ReleaseController c(ControllerOptions{dir.path(), clock.fn(), &registry, 50});
+  ReleaseController c(ControllerOptions{dir.path(), clock.fn(), &registry, 50, {}});
   ASSERT_FALSE(c.load_error());
   auto r = c.start("api", testing::canary_spec(), "op");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->id, "api-2");
-  ReleaseController again(ControllerOptions{dir.path(), clock.fn(), &registry, 50});
+  ReleaseController again(ControllerOptions{dir.path(), clock.fn(), &registry, 50, {}});
   EXPECT_FALSE(again.load_error());
   EXPECT_EQ(decode_releases(R"({"format":1,"next_sequence":9007199254740993,"releases":[]})")
                 .error()

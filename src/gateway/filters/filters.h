@@ -1,0 +1,25 @@
+// The data plane's filters (gateway/stream_filter.h), one file each. default_filter_chain()
+// (chain.cc) puts them in order; a new feature is a new file here and a line there.
+#pragma once
+
+#include <memory>
+
+#include "gateway/stream_filter.h"
+
+namespace x0::gateway {
+
+// While the node is isolated (the security runbook), answers non-loopback clients 503.
+std::unique_ptr<StreamFilter> make_isolation_filter(WorkerContext& worker);
+// Counts the request in its service's stats and writes the access log line.
+std::unique_ptr<StreamFilter> make_stats_filter(WorkerContext& worker);
+// Passive outlier detection: consecutive failures eject an endpoint for a while.
+std::unique_ptr<StreamFilter> make_outlier_filter(WorkerContext& worker);
+// Via, X-Forwarded-For, X-Real-IP, X-Request-Id and the front-proxy fields, both directions.
+std::unique_ptr<StreamFilter> make_forwarding_filter(WorkerContext& worker);
+// The response cache: answers fresh hits, coalesces concurrent misses, stores cacheable
+// responses as they stream, serves stale-if-error.
+std::unique_ptr<StreamFilter> make_cache_filter(WorkerContext& worker);
+// The terminal filter: upstream selection, retries, the HTTP/1 upstream exchange (router.h).
+std::unique_ptr<StreamFilter> make_router(WorkerContext& worker);
+
+}  // namespace x0::gateway

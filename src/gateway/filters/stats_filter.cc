@@ -1,0 +1,46 @@
+// Every request that reaches its service is counted there (status, latency, candidate or
+// stable, answered by the cache or not) and written to the access log, once, when it ends.
+#include <ctime>
+
+#include "gateway/access_log.h"
+#include "gateway/filters/filters.h"
+#include "gateway/stream.h"
+
+namespace x0::gateway {
+namespace {
+
+int64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+class StatsFilter final : public StreamFilter {
+ public:
+  void on_done(Stream& stream, const StreamOutcome& outcome) override {
+    double seconds = static_cast<double>(now_ns() - stream.start_ns()) / 1e9;
+    const ServiceState& service = stream.service();
+    bool cached = outcome.source == StreamOutcome::Source::kCache;
+    if (cached) {
+      service.stats->record_cached(outcome.status, seconds);
+    } else {
+      EndpointRole role = outcome.endpoint != nullptr ? outcome.endpoint->role : stream.side();
+      service.stats->record(outcome.status, seconds, role == EndpointRole::kCandidate);
+    }
+    if (!access_log_enabled()) return;
+    std::string_view upstream = cached ? std::string_view("cache")
+                                : outcome.endpoint != nullptr ? std::string_view(outcome.endpoint->name)
+                                                              : std::string_view("-");
+    const http::RequestHead& head = stream.request().head;
+    log_access({stream.client().peer_ip(), head.method_text, head.target, outcome.status, seconds,
+                service.config.name, upstream, stream.request_id()});
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<StreamFilter> make_stats_filter(WorkerContext& /*worker*/) {
+  return std::make_unique<StatsFilter>();
+}
+
+}  // namespace x0::gateway

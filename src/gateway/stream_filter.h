@@ -1,0 +1,72 @@
+// The filter interface of a data-plane stream (gateway/stream.h), after Envoy's
+// StreamDecoderFilter and HAProxy's flt_ops. A filter is one feature (isolation, forwarding
+// fields, the cache, stats and access log, outlier detection, the router) and one file. Each
+// stream holds one instance of every filter of the chain, made once by the chain's factories
+// with the worker's state, and reused for the stream's later requests: a filter keeps per-request
+// state in its members and clears it in on_done.
+//
+// Order: on_request runs in chain order until a filter stops; the router is last and always
+// stops. The response hooks run in chain order on the filters before the router.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "gateway/route_table.h"
+#include "gateway/worker_context.h"
+#include "http/message.h"
+
+namespace x0::gateway {
+
+class Stream;
+
+enum class FilterStatus {
+  kContinue,  // on to the next filter
+  kStop,      // the filter answered (the stream ended) or waits and calls Stream::resume later
+};
+
+// How a request ended, as on_done sees it.
+struct StreamOutcome {
+  enum class Source { kUpstream, kCache, kLocal, kClientGone };
+  int status = 0;
+  Source source = Source::kLocal;
+  const EndpointState* endpoint = nullptr;  // the upstream that answered or was cut off
+};
+
+class StreamFilter {
+ public:
+  virtual ~StreamFilter() = default;
+  // Whether the filter takes part in this request (e.g. its route has the feature on). Asked
+  // once, at the start of each request; a filter that does not take part sees no other hook.
+  virtual bool takes_part(const Stream& /*stream*/) const { return true; }
+  virtual FilterStatus on_request(Stream& /*stream*/) { return FilterStatus::kContinue; }
+  // An upstream's final response head. kStop: the filter answered instead (the router drops
+  // the upstream connection).
+  virtual FilterStatus on_response_head(Stream& /*stream*/, const http::ResponseHead& /*head*/) {
+    return FilterStatus::kContinue;
+  }
+  // The response payload, before it leaves for the client; `last` once, at its end. Runs only
+  // when a filter asked for it (Stream::want_response_payload).
+  virtual void on_response_body(Stream& /*stream*/, std::string_view /*payload*/, bool /*last*/) {}
+  // The upstream side has nothing to answer with (no endpoint left, or the last one failed).
+  // kStop: the filter answered instead.
+  virtual FilterStatus on_upstream_failure(Stream& /*stream*/) { return FilterStatus::kContinue; }
+  // One attempt on an endpoint ended, failed (connect, reset, timeout, 5xx, bad response) or not.
+  virtual void on_upstream_result(Stream& /*stream*/, EndpointState& /*endpoint*/, bool /*failed*/) {}
+  // The filter that stopped is told when a paused client may take more output.
+  virtual void on_client_writable(Stream& /*stream*/) {}
+  // The request ended; exactly once for every filter that saw on_request.
+  virtual void on_done(Stream& /*stream*/, const StreamOutcome& /*outcome*/) {}
+};
+
+// Makes one filter instance for a stream of `worker` (per-worker state is handed in here).
+using FilterFactory = std::function<std::unique_ptr<StreamFilter>(WorkerContext& worker)>;
+using FilterChain = std::vector<FilterFactory>;
+
+// isolation, stats and access log, outlier detection, forwarding fields, cache, router.
+FilterChain default_filter_chain();
+
+}  // namespace x0::gateway

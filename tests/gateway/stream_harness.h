@@ -1,0 +1,110 @@
+// A data-plane slice for stream and router tests: a real event loop, a real ServerConnection on
+// one end of a socket pair (the test holds the other end as the client), and a stream pool with
+// the filter chain under test. Requests are written to the client end; the loop runs until the
+// test stops it (with a safety stop so a broken stream fails the test instead of hanging it).
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include "gateway/route_table.h"
+#include "gateway/stream.h"
+#include "gateway/worker_context.h"
+#include "http/server_connection.h"
+#include "net/event_loop.h"
+#include "net/transport.h"
+
+namespace x0::gateway::testing {
+
+inline config::Service service_at(uint16_t port, uint16_t second_port = 0) {
+  config::Service s;
+  s.name = "svc";
+  s.path_prefixes = {"/"};
+  s.endpoints = {config::Endpoint{"127.0.0.1", port}};
+  if (second_port != 0) s.endpoints.push_back(config::Endpoint{"127.0.0.1", second_port});
+  s.health_check.enabled = false;
+  return s;
+}
+
+class StreamHarness final : public http::RequestHandler {
+ public:
+  // `peer_ip`: the client's address as the connection sees it (loopback or not).
+  StreamHarness(FilterChain chain, config::Service service, const char* peer_ip = "127.0.0.1")
+      : worker_(loop_, publisher_, 0), pool_(worker_, std::move(chain)) {
+    config::Config config;
+    config.services = {std::move(service)};
+    auto table = RouteTable::build(config, {}, nullptr, 1);
+    EXPECT_TRUE(table.has_value()) << (table ? "" : table.error().detail);
+    table_ = *table;
+    publisher_.publish(table_);
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    client_fd_ = fds[0];
+    sockaddr_storage peer{};
+    auto* in = reinterpret_cast<sockaddr_in*>(&peer);
+    in->sin_family = AF_INET;
+    ::inet_pton(AF_INET, peer_ip, &in->sin_addr);
+    connection_ = std::make_unique<http::ServerConnection>(
+        loop_, std::make_unique<net::PlainTransport>(net::Fd(fds[1])), peer, *this, limits_,
+        [this](http::ServerConnection*) { connection_closed_ = true; });
+    connection_->start();
+  }
+  ~StreamHarness() override {
+    connection_.reset();  // tells a running stream before the pool goes
+    ::close(client_fd_);
+  }
+
+  void handle(http::ServerConnection& conn, const http::Request& request) override {
+    RequestTarget target{request.head.path, "svc.test", false};
+    pool_.acquire().start(conn, request, target, table_, *table_->services()[0], EndpointRole::kStable);
+  }
+
+  void send(std::string_view bytes) { ASSERT_EQ(::write(client_fd_, bytes.data(), bytes.size()), ssize_t(bytes.size())); }
+  // Runs the loop until stop() (or 5 s, a failure).
+  void run() {
+    net::TimerId safety = loop_.add_timer(5000, [this] {
+      ADD_FAILURE() << "the loop was not stopped within 5 s";
+      loop_.stop();
+    });
+    loop_.run();
+    loop_.cancel_timer(safety);
+  }
+  void stop() { loop_.stop(); }
+  // Everything the client end has received so far.
+  std::string received() {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(client_fd_, buf, sizeof buf);
+      if (n <= 0) break;
+      received_.append(buf, static_cast<size_t>(n));
+    }
+    return received_;
+  }
+
+  net::EventLoop& loop() { return loop_; }
+  WorkerContext& worker() { return worker_; }
+  StreamPool& pool() { return pool_; }
+  http::ServerConnection& connection() { return *connection_; }
+  bool connection_closed() const { return connection_closed_; }
+
+ private:
+  net::EventLoop loop_;
+  RouteTablePublisher publisher_;
+  std::shared_ptr<const RouteTable> table_;
+  WorkerContext worker_;
+  StreamPool pool_;
+  http::ServerLimits limits_;
+  std::unique_ptr<http::ServerConnection> connection_;
+  bool connection_closed_ = false;
+  int client_fd_ = -1;
+  std::string received_;
+};
+
+}  // namespace x0::gateway::testing
