@@ -13,7 +13,7 @@ Autopilot::Autopilot(Policy policy, MetricSource& source, Actuator& actuator,
       dry_run_(dry_run) {}
 
 void Autopilot::set_policy(Policy policy) {
-  detector_.hand_over(policy);
+  detector_.hand_over(policy_, policy);
   policy_ = std::move(policy);
   int64_t keep = longest_window_ms();
   for (auto& [service, w] : windows_) {

@@ -86,8 +86,8 @@ class Autopilot {
   std::vector<Decision> tick(int64_t now_ms);
   // Replaces the policy between two ticks, on the ticking thread (a SIGHUP reload). What carries
   // over: the windows (their samples do not depend on the rules; from now on they keep what the
-  // new longest window needs), and the detector state of rules that keep their name (cooldowns;
-  // breaches start over, see Detector::hand_over). Rules that are gone lose their state; the
+  // new longest window needs), and the detector state of rules that keep their name (all of it
+  // for an unchanged rule; the cooldowns of a changed one, see Detector::hand_over). Rules that are gone lose their state; the
   // incidents they opened stay open in the incident store. Firing::rule pointers in decisions
   // returned by earlier ticks point into the old policy and must not be used afterwards.
   void set_policy(Policy policy);

@@ -113,9 +113,11 @@ void Detector::reset(const Target& target) {
   }
 }
 
-void Detector::hand_over(const Policy& next) {
+void Detector::hand_over(const Policy& old, const Policy& next) {
   std::erase_if(states_, [&](const auto& entry) { return next.find(entry.first.first) == nullptr; });
   for (auto& [key, state] : states_) {
+    const Rule* before = old.find(key.first);
+    if (before != nullptr && *before == *next.find(key.first)) continue;  // unchanged
     state.in_breach = false;
     state.alerted = false;
   }

@@ -52,10 +52,12 @@ class Detector {
                                 int64_t now_ms);
   // After an action the target's breaches start over (cooldowns are kept).
   void reset(const Target& target);
-  // A new policy takes over (SIGHUP): rules that keep their name keep their cooldowns, so a
-  // reload does not re-fire a rule that just fired, and start their breaches over (the
-  // condition may have changed); the state of rules that are gone is dropped.
-  void hand_over(const Policy& next);
+  // A new policy takes over (SIGHUP): a rule that is unchanged (same name, every field equal)
+  // keeps all its state, so a reload that did not touch it neither delays nor repeats its
+  // firing; a changed rule that keeps its name keeps its cooldowns (a reload does not re-fire a
+  // rule that just fired) and starts its breaches over; the state of rules that are gone is
+  // dropped.
+  void hand_over(const Policy& old, const Policy& next);
 
  private:
   struct State {

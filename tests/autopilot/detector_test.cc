@@ -96,23 +96,41 @@ TEST(Detector, HandOverKeepsTheCooldownsOfRulesThatKeepTheirName) {
   Detector d;
   ASSERT_TRUE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 0));
   ASSERT_TRUE(d.observe(other, Target::whole("svc"), rate(0.5, 100), 0));
+  Policy old;
+  old.rules = {rule, other};
   Policy next;
   next.rules = {rule};  // "other" is gone
-  d.hand_over(next);
+  d.hand_over(old, next);
   EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 1000)) << "still cooling down";
   EXPECT_TRUE(d.observe(other, Target::whole("svc"), rate(0.5, 100), 1000))
       << "a rule that comes back under a dropped name starts afresh";
 }
 
-TEST(Detector, HandOverStartsBreachesOver) {
+TEST(Detector, HandOverStartsTheBreachesOfAChangedRuleOver) {
   Rule rule = error_rule();  // for 1 s
   Detector d;
   EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 0));
+  Policy old;
+  old.rules = {rule};
   Policy next;
   next.rules = {rule};
-  d.hand_over(next);
-  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 1000)) << "held 0 s since";
-  EXPECT_TRUE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 2000));
+  next.rules[0].above = 0.2;  // same name, new condition
+  d.hand_over(old, next);
+  const Rule& changed = next.rules[0];
+  EXPECT_FALSE(d.observe(changed, Target::whole("svc"), rate(0.5, 100), 1000)) << "held 0 s since";
+  EXPECT_TRUE(d.observe(changed, Target::whole("svc"), rate(0.5, 100), 2000));
+}
+
+TEST(Detector, HandOverLeavesAnUnchangedRuleAlone) {
+  Rule rule = error_rule();  // for 1 s
+  Detector d;
+  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 0));
+  Policy old;
+  old.rules = {rule};
+  Policy next = old;  // a reload that re-read the same file
+  d.hand_over(old, next);
+  EXPECT_TRUE(d.observe(next.rules[0], Target::whole("svc"), rate(0.5, 100), 1000))
+      << "the breach held across the reload: the firing is not delayed";
 }
 
 TEST(Detector, RangeRulesLeaveHigherValuesToStricterRules) {
