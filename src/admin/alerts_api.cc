@@ -28,7 +28,8 @@ incident::Severity severity_of(const std::string& s) {
 
 }  // namespace
 
-void handle_alertmanager(NodeState& node, http::ServerConnection& conn, const http::Request& request) {
+void handle_alertmanager(const IncidentServices& api, ControlThread* control, http::ServerConnection& conn,
+                        const http::Request& request) {
   if (request.head.method != http::Method::kPost || request.head.path != "/alerts/alertmanager") {
     conn.respond(404, "application/json", R"({"error":"not_found","detail":"POST /alerts/alertmanager"})" "\n");
     return;
@@ -40,12 +41,12 @@ void handle_alertmanager(NodeState& node, http::ServerConnection& conn, const ht
                  R"({"error":"bad_request","detail":"expected Alertmanager's webhook JSON with an alerts array"})" "\n");
     return;
   }
-  if (node.incidents == nullptr || node.control == nullptr) {
+  if (api.store == nullptr || control == nullptr) {
     conn.respond(503, "application/json", R"({"error":"unavailable","detail":"incident store not open"})" "\n");
     return;
   }
-  incident::IncidentStore* store = node.incidents;
-  answer_async(conn, *node.control, [store, payload]() -> Reply {
+  incident::IncidentStore* store = api.store;
+  answer_async(conn, *control, [store, payload]() -> Reply {
     json ids = json::array();
     for (const json& alert : payload["alerts"]) {
       if (!alert.is_object()) continue;

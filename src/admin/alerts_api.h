@@ -8,6 +8,7 @@
 
 namespace x0::admin {
 
-void handle_alertmanager(NodeState& node, http::ServerConnection& conn, const http::Request& request);
+void handle_alertmanager(const IncidentServices& api, ControlThread* control, http::ServerConnection& conn,
+                        const http::Request& request);
 
 }  // namespace x0::admin

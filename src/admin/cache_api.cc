@@ -33,9 +33,7 @@ void respond(http::ServerConnection& conn, int status, const json& body) {
   conn.respond(status, "application/json", body.dump(2) + "\n");
 }
 
-bool cache_on(const NodeState& node) {
-  return node.cache_admin != nullptr && node.cache_io != nullptr;
-}
+bool cache_on(const CacheServices& cache) { return cache.admin != nullptr && cache.io != nullptr; }
 
 // The warm body: a JSON array of strings or {"urls": [...]}; empty (or blank) = no list.
 Result<std::vector<std::string>> parse_warm_body(std::string_view body) {
@@ -60,13 +58,12 @@ Result<std::vector<std::string>> parse_warm_body(std::string_view body) {
 }
 
 // The incident half of /admin/data/verify; control thread only.
-json verify_incidents(const NodeState& node) {
-  if (node.incidents == nullptr) {
+json verify_incidents(const IncidentServices& incidents) {
+  if (incidents.store == nullptr) {
     return {{"ok", false}, {"error", "unavailable"},
-            {"detail", node.incidents_unavailable.empty() ? "incident store not open"
-                                                          : node.incidents_unavailable}};
+            {"detail", incidents.unavailable.empty() ? "incident store not open" : incidents.unavailable}};
   }
-  auto report = node.incidents->verify();
+  auto report = incidents.store->verify();
   if (!report) {
     return {{"ok", false}, {"error", report.error().code}, {"detail", report.error().detail}};
   }
@@ -74,14 +71,14 @@ json verify_incidents(const NodeState& node) {
 }
 
 // Runs verify_incidents on the control thread and waits for it (called on cache_io).
-json verify_incidents_on_control(const NodeState& node) {
-  if (node.control == nullptr) {
+json verify_incidents_on_control(const IncidentServices& incidents, ControlThread* control) {
+  if (control == nullptr) {
     return {{"ok", false}, {"error", "unavailable"}, {"detail", "control thread not running"}};
   }
   auto done = std::make_shared<std::promise<json>>();
   std::future<json> result = done->get_future();
-  const NodeState* state = &node;
-  node.control->post([done, state] {
+  const IncidentServices* state = &incidents;  // the node's: outlives the wait
+  control->post([done, state] {
     try {
       done->set_value(verify_incidents(*state));
     } catch (const std::exception& e) {
@@ -105,7 +102,7 @@ json data_verify_body(json cache_part, json incidents_part) {
 
 }  // namespace
 
-void handle_cache_admin(NodeState& node, http::ServerConnection& conn, const http::Request& request) {
+void handle_cache_admin(const CacheServices& cache, http::ServerConnection& conn, const http::Request& request) {
   std::string_view action = request.head.path.substr(std::string_view("/admin/cache/").size());
   if (action != "clear" && action != "verify" && action != "snapshot" && action != "restore" &&
       action != "warm") {
@@ -115,11 +112,11 @@ void handle_cache_admin(NodeState& node, http::ServerConnection& conn, const htt
   if (request.head.method != http::Method::kPost) {
     return respond(conn, 405, {{"error", "method_not_allowed"}, {"detail", "use POST"}});
   }
-  if (!cache_on(node)) {
+  if (!cache_on(cache)) {
     return respond(conn, 503, {{"error", "cache_disabled"},
                                {"detail", "the response cache is off ([cache] enabled = false)"}});
   }
-  CacheAdmin* admin = node.cache_admin;
+  CacheAdmin* admin = cache.admin;
   if (action == "clear") {
     std::string prefix;
     if (auto p = http::query_param(request.head.query, "prefix")) {
@@ -129,21 +126,21 @@ void handle_cache_admin(NodeState& node, http::ServerConnection& conn, const htt
       }
       prefix = std::string(*p);
     }
-    return answer_async(conn, *node.cache_io, [admin, prefix] {
+    return answer_async(conn, *cache.io, [admin, prefix] {
       return json_reply(200, admin->clear(prefix));
     });
   }
   if (action == "verify") {
-    return answer_async(conn, *node.cache_io, [admin] { return json_reply(200, admin->verify()); });
+    return answer_async(conn, *cache.io, [admin] { return json_reply(200, admin->verify()); });
   }
   if (action == "snapshot") {
-    return answer_async(conn, *node.cache_io, [admin] {
+    return answer_async(conn, *cache.io, [admin] {
       auto written = admin->snapshot(unix_ms());
       return written ? json_reply(200, *written) : error_reply(written.error());
     });
   }
   if (action == "restore") {
-    return answer_async(conn, *node.cache_io,
+    return answer_async(conn, *cache.io,
                         [admin] { return json_reply(200, admin->restore(unix_ms())); });
   }
   // warm
@@ -152,46 +149,47 @@ void handle_cache_admin(NodeState& node, http::ServerConnection& conn, const htt
   }
   auto urls = parse_warm_body(request.body);
   if (!urls) return respond(conn, 400, {{"error", urls.error().code}, {"detail", urls.error().detail}});
-  answer_async(conn, *node.cache_io, [admin, list = std::move(*urls)]() mutable {
+  answer_async(conn, *cache.io, [admin, list = std::move(*urls)]() mutable {
     auto started = admin->start_warm(std::move(list));
     return started ? json_reply(202, *started) : error_reply(started.error());
   });
 }
 
-void handle_data_verify(NodeState& node, http::ServerConnection& conn, const http::Request& request) {
+void handle_data_verify(const CacheServices& cache, const IncidentServices& incidents, ControlThread* control,
+                        http::ServerConnection& conn, const http::Request& request) {
   if (request.head.method != http::Method::kPost) {
     return respond(conn, 405, {{"error", "method_not_allowed"}, {"detail", "use POST"}});
   }
-  const NodeState* state = &node;
-  if (cache_on(node)) {
-    CacheAdmin* admin = node.cache_admin;
-    return answer_async(conn, *node.cache_io, [admin, state] {
+  const IncidentServices* state = &incidents;  // the node's: outlives the request
+  if (cache_on(cache)) {
+    CacheAdmin* admin = cache.admin;
+    return answer_async(conn, *cache.io, [admin, state, control] {
       json snapshots = admin->verify_snapshots(unix_ms());
-      return json_reply(200, data_verify_body(std::move(snapshots), verify_incidents_on_control(*state)));
+      return json_reply(200, data_verify_body(std::move(snapshots), verify_incidents_on_control(*state, control)));
     });
   }
   json cache_part = {{"enabled", false}};
-  if (node.control == nullptr) {
-    return respond(conn, 200, data_verify_body(cache_part, verify_incidents_on_control(node)));
+  if (control == nullptr) {
+    return respond(conn, 200, data_verify_body(cache_part, verify_incidents_on_control(incidents, control)));
   }
-  answer_async(conn, *node.control, [state, cache_part] {
+  answer_async(conn, *control, [state, cache_part] {
     return json_reply(200, data_verify_body(cache_part, verify_incidents(*state)));
   });
 }
 
-json cache_status(const NodeState& node) {
-  if (node.cache_admin == nullptr) return {{"enabled", false}};
-  return node.cache_admin->status();
+json cache_status(const CacheServices& cache) {
+  if (cache.admin == nullptr) return {{"enabled", false}};
+  return cache.admin->status();
 }
 
-json cache_health(const NodeState& node, telemetry::Status* status) {
+json cache_health(const CacheServices& cache, telemetry::Status* status) {
   *status = telemetry::Status::kHealthy;
   json out = {{"status", "healthy"}, {"type", "response_cache"}};
-  if (node.cache_admin == nullptr) {
+  if (cache.admin == nullptr) {
     out["enabled"] = false;
     return out;
   }
-  json s = node.cache_admin->status();
+  json s = cache.admin->status();
   if (!s["degraded"].empty()) *status = telemetry::Status::kDegraded;
   out["status"] = telemetry::to_string(*status);
   out.update(s);

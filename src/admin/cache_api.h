@@ -26,14 +26,15 @@
 namespace x0::admin {
 
 // Paths starting with /admin/cache/.
-void handle_cache_admin(NodeState& node, http::ServerConnection& conn, const http::Request& request);
+void handle_cache_admin(const CacheServices& cache, http::ServerConnection& conn, const http::Request& request);
 // POST /admin/data/verify.
-void handle_data_verify(NodeState& node, http::ServerConnection& conn, const http::Request& request);
+void handle_data_verify(const CacheServices& cache, const IncidentServices& incidents, ControlThread* control,
+                        http::ServerConnection& conn, const http::Request& request);
 
 // /api/v1/status "cache": CacheAdmin::status(), or {"enabled": false}.
-nlohmann::json cache_status(const NodeState& node);
+nlohmann::json cache_status(const CacheServices& cache);
 // /health dependencies.cache: {"status": "healthy"|"degraded", ...cache_status()}; *status gets
 // the same health (never unhealthy: a broken cache costs speed, not correctness).
-nlohmann::json cache_health(const NodeState& node, telemetry::Status* status);
+nlohmann::json cache_health(const CacheServices& cache, telemetry::Status* status);
 
 }  // namespace x0::admin

@@ -23,7 +23,8 @@ Reply error_reply(const Error& e) {
 
 }  // namespace
 
-void handle_incidents(NodeState& node, http::ServerConnection& conn, const http::Request& request) {
+void handle_incidents(const IncidentServices& api, ControlThread* control, http::ServerConnection& conn,
+                      const http::Request& request) {
   std::string_view path = request.head.path;
   std::string_view rest = path.substr(std::string_view("/incidents").size());
   if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
@@ -31,8 +32,8 @@ void handle_incidents(NodeState& node, http::ServerConnection& conn, const http:
   std::string verb = rest.find('/') == std::string_view::npos ? "" : std::string(rest.substr(rest.find('/') + 1));
   bool get = request.head.method == http::Method::kGet || request.head.method == http::Method::kHead;
   bool post = request.head.method == http::Method::kPost;
-  if (node.incidents == nullptr || node.control == nullptr) {
-    std::string detail = node.incidents_unavailable.empty() ? "incident store not open" : node.incidents_unavailable;
+  if (api.store == nullptr || control == nullptr) {
+    std::string detail = api.unavailable.empty() ? "incident store not open" : api.unavailable;
     conn.respond(503, "application/json", json{{"error", "unavailable"}, {"detail", detail}}.dump() + "\n");
     return;
   }
@@ -44,11 +45,11 @@ void handle_incidents(NodeState& node, http::ServerConnection& conn, const http:
                  R"({"error":"bad_request","detail":"see GET /incidents, /incidents/{id}, /incidents/{id}/report; POST /incidents, /incidents/{id}/{ack,update,resolve}"})" "\n");
     return;
   }
-  incident::IncidentStore* store = node.incidents;
+  incident::IncidentStore* store = api.store;
   std::string body(request.body);
   std::string query(request.head.query);
   std::string actor = "operator:" + conn.peer_ip();
-  answer_async(conn, *node.control, [=]() -> Reply {
+  answer_async(conn, *control, [=]() -> Reply {
     if (id.empty() && !post) {
       auto filter = incident::parse_list_filter(http::query_param(query, "status"),
                                                 http::query_param(query, "severity"),

@@ -12,6 +12,7 @@
 
 namespace x0::admin {
 
-void handle_incidents(NodeState& node, http::ServerConnection& conn, const http::Request& request);
+void handle_incidents(const IncidentServices& api, ControlThread* control, http::ServerConnection& conn,
+                      const http::Request& request);
 
 }  // namespace x0::admin

@@ -34,6 +34,33 @@ namespace x0::admin {
 class ControlThread;
 class CacheAdmin;
 
+// What /releases and the autopilot's actuator reach.
+struct ReleaseServices {
+  release::ReleaseController* controller = nullptr;  // null: its store could not be opened
+  std::string unavailable;                            // why, then (answered with 503)
+  // Blue/green pre-switch check against the candidate: called on the control thread, starts an
+  // asynchronous task there and returns at once; `done` is called once, on the control thread,
+  // with the outcome (app/smoke_check.h). Nothing of it blocks the control thread.
+  std::function<void(const release::Release&, std::function<void(Result<void>)> done)> smoke_check;
+};
+
+// What /incidents, /alertmanager and the incident log reach.
+struct IncidentServices {
+  incident::IncidentStore* store = nullptr;  // null: it could not be opened
+  std::string unavailable;
+  // Open incident counts kept in memory by the store: readable from any thread.
+  const incident::IncidentMetrics* metrics = nullptr;
+};
+
+// The response cache (all null when [cache] enabled = false).
+struct CacheServices {
+  cache::ResponseStore* store = nullptr;
+  CacheAdmin* admin = nullptr;
+  ControlThread* io = nullptr;  // the cache's disk thread (snapshots, restores, verify)
+  // False while the start-up snapshot restore runs; /health/startup answers 503 until then.
+  std::atomic<bool> restore_done{true};
+};
+
 struct NodeState {
   std::string version;
   std::string node_id;
@@ -52,26 +79,12 @@ struct NodeState {
   std::atomic<uint64_t> reloads_failed{0};
   std::atomic<uint64_t> auth_failures{0};  // admin calls refused (401): the security rule's signal
 
-  // Set once at start-up by the node (may stay null when their store could not be opened;
-  // the API then answers 503 with the reason in unavailable_detail).
-  release::ReleaseController* releases = nullptr;
-  incident::IncidentStore* incidents = nullptr;
-  // Open incident counts kept in memory by the store: readable from any thread.
-  const incident::IncidentMetrics* incident_metrics = nullptr;
-  std::string releases_unavailable;
-  std::string incidents_unavailable;
+  // The thread every release and incident change runs on (answer_async).
   ControlThread* control = nullptr;
-  // Blue/green pre-switch check against the candidate: called on the control thread, starts an
-  // asynchronous task there and returns at once; `done` is called once, on the control thread,
-  // with the outcome (app/smoke_check.h). Nothing of it blocks the control thread.
-  std::function<void(const release::Release&, std::function<void(Result<void>)> done)> smoke_check;
-
-  // Response cache (set once at start-up by the node; all null when [cache] enabled = false).
-  cache::ResponseStore* cache = nullptr;
-  CacheAdmin* cache_admin = nullptr;
-  ControlThread* cache_io = nullptr;  // the cache's disk thread (snapshots, restores, verify)
-  // False while the start-up snapshot restore runs; /health/startup answers 503 until then.
-  std::atomic<bool> cache_restore_done{true};
+  // Each operator area sees only its own part (set once at start-up, before the workers run).
+  ReleaseServices releases;
+  IncidentServices incidents;
+  CacheServices cache;
 
   // Host components, sampled on the sampler's own thread; /health reads its latest snapshot.
   std::unique_ptr<telemetry::HostSampler> host_sampler;

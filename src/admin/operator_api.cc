@@ -70,12 +70,12 @@ json service_health(const gateway::ServiceState& service, int64_t now, Status* s
 }
 
 // {"open": total, "by_severity": {"SEV-1": n, ...}} from the store's in-memory counts.
-json open_incidents(const NodeState& node) {
-  if (node.incidents == nullptr || node.incident_metrics == nullptr) {
-    return {{"open", nullptr}, {"detail", node.incidents_unavailable.empty() ? "incident store not open"
-                                                                             : node.incidents_unavailable}};
+json open_incidents(const IncidentServices& incidents) {
+  if (incidents.store == nullptr || incidents.metrics == nullptr) {
+    return {{"open", nullptr}, {"detail", incidents.unavailable.empty() ? "incident store not open"
+                                                                        : incidents.unavailable}};
   }
-  incident::OpenCounts counts = node.incident_metrics->open_counts();
+  incident::OpenCounts counts = incidents.metrics->open_counts();
   json by_severity = json::object();
   int64_t total = 0;
   for (size_t i = 0; i < counts.size(); ++i) {
@@ -129,11 +129,12 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
     case E::kPqcStatus: return pqc_status(conn);
     case E::kMeshPeers: return mesh_peers(conn);
     case E::kMeshStatus: return mesh_status(conn);
-    case E::kReleases: return handle_releases(node_, conn, request);
-    case E::kIncidents: return handle_incidents(node_, conn, request);
-    case E::kAlertmanager: return handle_alertmanager(node_, conn, request);
-    case E::kCacheAdmin: return handle_cache_admin(node_, conn, request);
-    case E::kDataVerify: return handle_data_verify(node_, conn, request);
+    // Each area gets its own services, nothing else of the node.
+    case E::kReleases: return handle_releases(node_.releases, node_.control, conn, request);
+    case E::kIncidents: return handle_incidents(node_.incidents, node_.control, conn, request);
+    case E::kAlertmanager: return handle_alertmanager(node_.incidents, node_.control, conn, request);
+    case E::kCacheAdmin: return handle_cache_admin(node_.cache, conn, request);
+    case E::kDataVerify: return handle_data_verify(node_.cache, node_.incidents, node_.control, conn, request);
     case E::kMetrics:  // answered above
     case E::kNone: break;
   }
@@ -196,7 +197,7 @@ void OperatorApi::health(http::ServerConnection& conn, const http::Request& /*re
                            {"writable", store_ok}};
   if (!store_ok) overall = telemetry::worst(overall, Status::kDegraded);
   Status cache_status_value = Status::kHealthy;
-  dependencies["cache"] = cache_health(node_, &cache_status_value);
+  dependencies["cache"] = cache_health(node_.cache, &cache_status_value);
   overall = telemetry::worst(overall, cache_status_value);
   dependencies["mesh"] = {{"status", "healthy"},
                           {"enabled", config->mesh.enabled},
@@ -262,7 +263,7 @@ void OperatorApi::ready(http::ServerConnection& conn) {
 }
 
 void OperatorApi::startup(http::ServerConnection& conn) {
-  if (!node_.cache_restore_done.load()) {
+  if (!node_.cache.restore_done.load()) {
     return respond_json(conn, 503, {{"status", "starting"},
                                     {"error", "starting"},
                                     {"detail", "restoring the cache snapshot"}});
@@ -302,8 +303,8 @@ void OperatorApi::status(http::ServerConnection& conn) {
                 {"draining", node_.draining.load()},
                 {"reloads", {{"ok", node_.reloads_ok.load()}, {"failed", node_.reloads_failed.load()}}},
                 {"services", services},
-                {"incidents", open_incidents(node_)},
-                {"cache", cache_status(node_)},
+                {"incidents", open_incidents(node_.incidents)},
+                {"cache", cache_status(node_.cache)},
                 {"mesh", {{"enabled", config->mesh.enabled}, {"peers_up", 0}}}});
 }
 

@@ -41,13 +41,13 @@ std::vector<std::string_view> segments(std::string_view path) {
 
 }  // namespace
 
-void handle_releases(NodeState& node, http::ServerConnection& conn, const http::Request& request) {
+void handle_releases(const ReleaseServices& api, ControlThread* control, http::ServerConnection& conn,
+                     const http::Request& request) {
   auto parts = segments(request.head.path);  // "releases", service, verb
   bool get = request.head.method == http::Method::kGet || request.head.method == http::Method::kHead;
   bool post = request.head.method == http::Method::kPost;
-  if (node.releases == nullptr || node.control == nullptr) {
-    std::string detail = node.releases_unavailable.empty() ? "release controller not running"
-                                                           : node.releases_unavailable;
+  if (api.controller == nullptr || control == nullptr) {
+    std::string detail = api.unavailable.empty() ? "release controller not running" : api.unavailable;
     conn.respond(503, "application/json", json{{"error", "unavailable"}, {"detail", detail}}.dump() + "\n");
     return;
   }
@@ -61,8 +61,8 @@ void handle_releases(NodeState& node, http::ServerConnection& conn, const http::
   std::string verb = parts.size() > 2 ? std::string(parts[2]) : "";
   std::string body(request.body);
   std::string actor = "operator:" + conn.peer_ip();
-  release::ReleaseController* releases = node.releases;
-  NodeState* state = &node;
+  release::ReleaseController* releases = api.controller;
+  auto smoke_check = api.smoke_check;  // a copy: the command runs later, on the control thread
   // A release command's outcome as the operator's reply (control thread).
   auto outcome = [=](const Result<release::Release>& result) -> Reply {
     if (!result) return error_reply(result.error());
@@ -71,7 +71,7 @@ void handle_releases(NodeState& node, http::ServerConnection& conn, const http::
                                              {"actor", actor}});
     return json_reply(200, release::to_json(*result));
   };
-  answer_async_later(conn, *node.control, [=](const ReplyFn& reply) {
+  answer_async_later(conn, *control, [=](const ReplyFn& reply) {
     if (verb.empty() && service.empty()) return reply(json_reply(200, release::to_json(releases->list())));
     if (verb.empty()) {
       auto active = releases->active(service);
@@ -92,9 +92,9 @@ void handle_releases(NodeState& node, http::ServerConnection& conn, const http::
       // refused) and answered when its result comes back, the control thread free meanwhile.
       std::optional<release::Release> target = releases->smoke_target(service);
       if (!target) return reply(outcome(releases->finish_promote(service, actor, std::nullopt, {})));
-      if (!state->smoke_check)
+      if (!smoke_check)
         return reply(error_reply({"smoke_unavailable", "blue/green promote needs a smoke check"}));
-      state->smoke_check(*target, [=](Result<void> smoke) {
+      smoke_check(*target, [=](Result<void> smoke) {
         reply(outcome(releases->finish_promote(service, actor, target, smoke)));
       });
       return;

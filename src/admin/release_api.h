@@ -11,6 +11,8 @@
 
 namespace x0::admin {
 
-void handle_releases(NodeState& node, http::ServerConnection& conn, const http::Request& request);
+// Sees only the release services and the control thread they run on.
+void handle_releases(const ReleaseServices& api, ControlThread* control, http::ServerConnection& conn,
+                     const http::Request& request);
 
 }  // namespace x0::admin

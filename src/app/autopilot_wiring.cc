@@ -21,11 +21,11 @@ bool NodeActuator::act(autopilot::Action action, const autopilot::Target& target
   bool ok = true;
   switch (action) {
     case autopilot::Action::kRollback: {
-      if (node_.releases == nullptr || !node_.releases->active(service)) {
+      if (node_.releases.controller == nullptr || !node_.releases.controller->active(service)) {
         *outcome = "no release in progress for " + service + ": nothing to roll back";
         break;
       }
-      auto rolled = node_.releases->rollback(service, "autopilot: rule " + rule.name, "autopilot");
+      auto rolled = node_.releases.controller->rollback(service, "autopilot: rule " + rule.name, "autopilot");
       if (!rolled) {
         *outcome = "rollback failed: " + rolled.error().detail;
         ok = false;
@@ -120,7 +120,7 @@ bool NodeActuator::eject_endpoint(const autopilot::Target& target, const autopil
 }
 
 void IncidentLog::record(const autopilot::Decision& d) {
-  if (node_.incidents == nullptr) return;
+  if (node_.incidents.store == nullptr) return;
   const autopilot::Rule& rule = *d.firing.rule;
   const std::string target = d.firing.target.to_string();  // the incident's and the hook's form
   incident::OpenRequest open;
@@ -137,7 +137,7 @@ void IncidentLog::record(const autopilot::Decision& d) {
               (rule.scope == autopilot::Scope::kCandidate ? " (stable " + std::to_string(d.firing.baseline) + ")" : "");
   open.fields = {{"value", d.firing.value}, {"baseline", d.firing.baseline},
                  {"authority", autopilot::to_string(d.authority)}};
-  auto opened = node_.incidents->open_incident(open);
+  auto opened = node_.incidents.store->open_incident(open);
   if (!opened) {
     log::error("INCIDENT", "could not record an autopilot decision", {{"detail", opened.error().detail}});
     return;
@@ -150,9 +150,9 @@ void IncidentLog::record(const autopilot::Decision& d) {
   entry.actor = "autopilot";
   entry.text = d.outcome;
   entry.fields = {{"action", autopilot::to_string(d.action)}, {"executed", d.executed}};
-  node_.incidents->append(id, entry);
+  node_.incidents.store->append(id, entry);
   if (d.executed && d.action == autopilot::Action::kRollback) {
-    node_.incidents->set_mitigated(id, incident::Note{"autopilot", "traffic back on the stable set", now, {}});
+    node_.incidents.store->set_mitigated(id, incident::Note{"autopilot", "traffic back on the stable set", now, {}});
   }
   log::warn("INCIDENT", opened->joined ? "autopilot decision joined incident" : "incident opened by autopilot",
             {{"id", id}, {"severity", to_string(rule.severity)}, {"rule", rule.name}, {"target", target}});

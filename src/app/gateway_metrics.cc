@@ -45,8 +45,8 @@ std::vector<autopilot::ServiceSample> GatewayMetrics::sample_services(int64_t no
     for (const auto& e : service->candidate) s.candidate_healthy += e->available(mono) ? 1 : 0;
     s.has_fallback = service->has_available_fallback(mono);
     // Control thread only (as the autopilot's tick is): the release controller lives there.
-    if (s.in_release && node_.releases != nullptr) {
-      if (auto release = node_.releases->active(s.service)) {
+    if (s.in_release && node_.releases.controller != nullptr) {
+      if (auto release = node_.releases.controller->active(s.service)) {
         s.analysis_window_ms = release->spec.analysis_window_ms;
       }
     }

@@ -16,14 +16,14 @@ void HookRunner::run(std::string incident_id, std::string command, int64_t timeo
     log::info("AUTOPILOT", "hook finished", {{"incident", id}, {"rule", context.rule}, {"result", text}});
     admin::NodeState* node = &node_;
     control_.post([node, id, text] {
-      if (node->incidents == nullptr) return;
+      if (node->incidents.store == nullptr) return;
       incident::TimelineEntry entry;
       entry.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
       entry.kind = incident::TimelineKind::kUpdate;
       entry.actor = "autopilot";
       entry.text = text;
-      if (auto ok = node->incidents->append(id, entry); !ok) {
+      if (auto ok = node->incidents.store->append(id, entry); !ok) {
         log::error("INCIDENT", "cannot record a hook result", {{"id", id}, {"detail", ok.error().detail}});
       }
     });

@@ -1,7 +1,9 @@
-// Node start-up, signals, reload, drain and watchdog (see node.h).
+// Node start-up, the main loop (signals, housekeeping), reload, drain and the wiring of the
+// control plane (see node.h).
 #include "app/node.h"
 
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,7 +12,6 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <map>
 
 #include "app/escalation_tick.h"
@@ -20,6 +21,7 @@
 #include "common/log.h"
 #include "incident/incident_metrics.h"
 #include "gateway/access_log.h"
+#include "net/timer.h"
 #include "telemetry/metrics.h"
 
 namespace x0::app {
@@ -58,18 +60,6 @@ Result<config::Config> load(const std::string& path) {
   return path.empty() ? config::load_defaults() : config::load_file(path);
 }
 
-Result<net::SocketAddress> listener_address(const std::string& text) {
-  auto hp = config::parse_host_port(text);
-  if (!hp) return std::unexpected(hp.error());
-  return net::resolve(hp->first, hp->second);
-}
-
-uint64_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t pages_total = 0, pages_resident = 0;
-  statm >> pages_total >> pages_resident;
-  return pages_resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
 
 }  // namespace
 
@@ -81,10 +71,7 @@ Node::~Node() {
   webhooks_.reset();
   route_builds_.reset();
   resolver_.reset();
-  for (auto& w : workers_) {
-    w->loop.stop();
-    if (w->thread.joinable()) w->thread.join();
-  }
+  if (workers_) workers_->stop();
   if (health_checker_) health_checker_->stop();
 }
 
@@ -98,8 +85,44 @@ void Node::apply_logging(const config::Config& config) {
   }
 }
 
+namespace {
+
+// The main thread's signals, read from a signalfd on its own loop.
+class SignalWatch final : public net::IoHandler {
+ public:
+  SignalWatch(int fd, std::function<void(int)> on_signal) : fd_(fd), on_signal_(std::move(on_signal)) {}
+  void on_io(uint32_t) override {
+    signalfd_siginfo info{};
+    while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      on_signal_(static_cast<int>(info.ssi_signo));
+    }
+  }
+
+ private:
+  int fd_;
+  std::function<void(int)> on_signal_;
+};
+
+// Re-arms itself: the main loop's periodic work.
+struct Every {
+  int64_t period_ms;
+  std::function<void()> work;
+  net::Timer timer;
+  Every(net::EventLoop& loop, int64_t period, std::function<void()> fn)
+      : period_ms(period), work(std::move(fn)), timer(loop, net::Timer::call<&Every::fire>(this)) {
+    timer.arm(period_ms);
+  }
+  void fire() {
+    work();
+    timer.arm(period_ms);
+  }
+};
+
+}  // namespace
+
 int Node::run() {
-  // Signals are handled synchronously on this thread; workers inherit the blocked mask.
+  // Signals are read from a signalfd on the main thread's loop; every thread inherits the
+  // blocked mask, so no thread is ever interrupted by one.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGHUP);
@@ -107,37 +130,43 @@ int Node::run() {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  int sfd = signalfd(-1, &signals, SFD_CLOEXEC);
+  net::Fd sfd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sfd.valid()) {
+    log::error("NODE", "cannot create the signalfd", {{"errno", errno}});
+    return 1;
+  }
 
   if (!start()) return 1;
 
-  std::vector<uint64_t> last_iterations(workers_.size(), 0);
-  std::vector<int64_t> last_change(workers_.size(), net::EventLoop::monotonic_ms());
-  for (;;) {
-    timespec timeout{0, 50 * 1000 * 1000};
-    sigset_t pending;
-    (void)pending;
-    siginfo_t info{};
-    int sig = sigtimedwait(&signals, &info, &timeout);
-    if (!state_.startup_complete.load() && health_checker_->first_round_done() &&
-        state_.cache_restore_done.load()) {
-      state_.startup_complete.store(true);
-      log::info("NODE", "start-up complete: first health checks done, cache restored");
-      cache_.warm_preload_list();
-    }
-    watchdog_tick(last_iterations, last_change);
-    if (sig < 0) continue;
+  net::EventLoop main_loop;
+  SignalWatch watch(sfd.get(), [this, &main_loop](int sig) {
     if (sig == SIGHUP) {
       reload();
-      continue;
+      return;
     }
+    if (state_.draining.load()) return;  // a second TERM/INT while draining changes nothing
     log::info("NODE", "draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     drain();
-    break;
-  }
-  if (sfd >= 0) close(sfd);
+    main_loop.stop();
+  });
+  main_loop.add(sfd.get(), EPOLLIN, &watch);
+  Every housekeeping(main_loop, 50, [this] { this->housekeeping(); });
+  main_loop.run();
+  main_loop.remove(sfd.get(), &watch);
   log::info("NODE", "stopped");
   return 0;
+}
+
+void Node::housekeeping() {
+  if (!state_.startup_complete.load() && health_checker_->first_round_done() &&
+      state_.cache.restore_done.load()) {
+    state_.startup_complete.store(true);
+    log::info("NODE", "start-up complete: first health checks done, cache restored");
+    cache_.warm_preload_list();
+  }
+  int stuck = workers_->stuck(net::EventLoop::monotonic_ms(), kStuckAfterMs);
+  int before = state_.stuck_workers.exchange(stuck);
+  if (stuck > 0 && before == 0) log::error("NODE", "worker loop stuck", {{"workers", stuck}});
 }
 
 bool Node::start() {
@@ -199,21 +228,12 @@ bool Node::start() {
   int threads = config->api_gateway.worker_threads;
   if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
-  for (int i = 0; i < threads; ++i) {
-    auto worker = std::make_unique<Worker>();
-    worker->index = i;
-    if (!start_worker(*worker, *config)) return false;
-    worker->context->capture_budget =
-        static_cast<size_t>(config->cache.max_bytes) / 4 / static_cast<size_t>(threads);
-    workers_.push_back(std::move(worker));
-  }
-  for (auto& w : workers_) {
-    Worker* raw = w.get();
-    raw->thread = std::thread([raw] {
-      telemetry::set_thread_shard(static_cast<size_t>(raw->index) + 1);
-      raw->loop.run();
-    });
-  }
+  workers_ = std::make_unique<WorkerSet>(WorkerSet::Shared{
+      state_, routes_, limits_, cache_.store(),
+      {data_connections_.get(), health_connections_.get(), metrics_connections_.get(),
+       operator_connections_.get()}});
+  if (!workers_->start(*config, threads)) return false;
+  workers_->run();
   health_checker_->start();
   // Armed before the thread starts: once a loop runs, only its own thread touches its timers.
   control_.loop().add_timer(kControlTickMs, [this] { control_tick(); });
@@ -227,142 +247,6 @@ bool Node::start() {
   return true;
 }
 
-bool Node::start_worker(Worker& worker, const config::Config& config) {
-  worker.context = std::make_unique<gateway::WorkerContext>(worker.loop, routes_, worker.index);
-  worker.context->isolated = &state_.isolated;
-  worker.context->cache = cache_.store();
-  worker.server = std::make_unique<http::Server>(worker.loop, limits_);
-  worker.api_data = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kDataPlane);
-  worker.api_health = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kHealthPort);
-  worker.api_metrics = std::make_unique<admin::OperatorApi>(state_, admin::Scope::kMetricsPort);
-  // With a listener of its own ([listeners] operator) the operator API leaves the data plane,
-  // which then routes every path to the services.
-  bool own_operator_listener = !config.listeners.operator_api.empty();
-  worker.data_plane = std::make_unique<gateway::DataPlane>(
-      *worker.context, own_operator_listener ? nullptr : worker.api_data.get());
-  struct Listener {
-    const char* name;
-    const std::string& address;
-    http::RequestHandler& handler;
-    http::ConnectionBudget& budget;
-  };
-  Listener listeners[] = {
-      {"data", config.listeners.data, *worker.data_plane, *data_connections_},
-      {"health", config.listeners.health, *worker.api_health, *health_connections_},
-      {"metrics", config.listeners.metrics, *worker.api_metrics, *metrics_connections_},
-      {"operator", config.listeners.operator_api, *worker.api_data, *operator_connections_}};
-  for (const Listener& l : listeners) {
-    if (l.address.empty()) continue;  // only the operator listener may be off
-    auto address = listener_address(l.address);
-    if (!address) {
-      log::error("NET", "bad listener address", {{"listener", l.name}, {"detail", address.error().detail}});
-      return false;
-    }
-    if (auto ok = worker.server->listen(*address, l.handler, true, l.budget); !ok) {
-      log::error("NET", "cannot listen", {{"listener", l.name}, {"detail", ok.error().detail}});
-      return false;
-    }
-  }
-  return true;
-}
-
-void Node::register_node_metrics() {
-  auto& r = telemetry::default_registry();
-  telemetry::register_process_metrics(r);
-  r.gauge_callback("x0tta6bl4_build_info", "Build information.", {{"version", state_.version}},
-                   [] { return 1.0; });
-  r.gauge_callback("memory_usage_bytes", "Resident memory of the node.", {},
-                   [] { return static_cast<double>(resident_bytes()); });
-  r.gauge_callback("queue_depth", "Proxied requests in progress, all workers.", {}, [this] {
-    double total = 0;
-    for (auto& w : workers_) total += static_cast<double>(w->context->in_flight.load());
-    return total;
-  });
-  r.gauge_callback("connection_pool_idle_connections",
-                   "Idle keep-alive upstream connections, all workers.", {}, [this] {
-                     double total = 0;
-                     for (auto& w : workers_) total += static_cast<double>(w->context->pool.idle_count());
-                     return total;
-                   });
-  r.gauge_callback("request_body_bytes_buffered",
-                   "Request-body bytes held in memory, all connections ([api_gateway] memory_pool_size caps them).",
-                   {}, [this] { return static_cast<double>(body_budget_->used()); });
-  r.counter_callback("request_body_budget_refused_total",
-                     "Requests answered 503 because the request-body memory budget was spent.", {},
-                     [this] { return static_cast<double>(body_budget_->refused()); });
-  r.counter_callback("connection_pool_discarded_total",
-                     "Idle upstream connections closed because the upstream sent bytes or closed them.",
-                     {}, [this] {
-                       double total = 0;
-                       for (auto& w : workers_) total += static_cast<double>(w->context->pool.discarded());
-                       return total;
-                     });
-  r.gauge_callback("client_connections", "Open client connections, all listeners.", {}, [this] {
-    double total = 0;
-    for (auto& w : workers_) total += static_cast<double>(w->server->connection_count());
-    return total;
-  });
-  for (const http::ConnectionBudget* b :
-       {data_connections_.get(), health_connections_.get(), metrics_connections_.get(),
-        operator_connections_.get()}) {
-    telemetry::Labels listener{{"listener", b->listener()}};
-    r.gauge_callback("http_connections_open", "Open client connections by listener, node-wide.",
-                     listener, [b] { return static_cast<double>(b->used()); });
-    r.gauge_callback("http_connections_limit",
-                     "Node-wide connection limit by listener (max_connections for data, "
-                     "max_probe_connections for health and metrics).",
-                     listener, [b] { return static_cast<double>(b->limit()); });
-    r.counter_callback("http_connections_refused_total",
-                       "Connections answered 503 and closed because their listener was at its "
-                       "limit.",
-                       listener, [b] { return static_cast<double>(b->refused()); });
-  }
-  r.gauge_callback("dpdk_port_up", "DPDK ports up (this build runs on kernel networking).",
-                   {{"port", "none"}}, [] { return 0.0; });
-  r.gauge_callback("dpdk_enabled", "1 when enable_dpdk is set in the config.", {}, [this] {
-    return state_.config.load()->api_gateway.enable_dpdk ? 1.0 : 0.0;
-  });
-  for (const char* result : {"ok", "failed", "fallback"}) {
-    r.counter("pqc_handshakes_total", "PQC hybrid handshakes of mesh links, by result.",
-              {{"result", result}});
-  }
-  r.gauge_callback("pqc_fallback_enabled", "1 when any mesh link runs without PQC (SEV-1).", {},
-                   [] { return 0.0; });
-  r.counter_callback("config_reloads_total", "Configuration reloads, by result.", {{"result", "ok"}},
-                     [this] { return static_cast<double>(state_.reloads_ok.load()); });
-  r.counter_callback("config_reloads_total", "Configuration reloads, by result.",
-                     {{"result", "failed"}},
-                     [this] { return static_cast<double>(state_.reloads_failed.load()); });
-  r.counter_callback("lock_acquisitions_total",
-                     "Mutex acquisitions by lock: per request, workers take only the response "
-                     "cache's shard lock (held to copy a pointer); the rest are cross-thread "
-                     "hand-offs and route table rebuilds.",
-                     {{"lock", "worker_post_queue"}}, [this] {
-                       double total = 0;
-                       for (auto& w : workers_) total += static_cast<double>(w->loop.posts());
-                       return total;
-                     });
-  r.counter_callback("lock_acquisitions_total", "Mutex acquisitions by lock.",
-                     {{"lock", "route_table_build"}},
-                     [this] { return static_cast<double>(table_version_.load()); });
-  r.counter_callback("lock_acquisitions_total", "Mutex acquisitions by lock.",
-                     {{"lock", "cache_shard"}}, [this] {
-                       return cache_.store() ? static_cast<double>(cache_.store()->lock_acquisitions()) : 0.0;
-                     });
-  r.counter_callback("autopilot_decisions_total", "Rules fired by the autopilot (acted or recommended).",
-                     {}, [this] { return autopilot_ ? static_cast<double>(autopilot_->decisions()) : 0.0; });
-  r.counter_callback("control_ticks_total",
-                     "Control-thread ticks (autopilot detection, release steps; every 100 ms). "
-                     "A flat rate means the control thread is stalled.",
-                     {}, [this] { return static_cast<double>(control_ticks_.load(std::memory_order_relaxed)); });
-  r.counter_callback("admin_auth_failures_total",
-                     "Admin calls refused for a missing or wrong token (logged under SECURITY).", {},
-                     [this] { return static_cast<double>(state_.auth_failures.load()); });
-  r.gauge_callback("node_ready", "1 when /health/ready answers 200.", {}, [this] {
-    return state_.startup_complete.load() && !state_.draining.load() ? 1.0 : 0.0;
-  });
-}
-
 bool Node::start_control_plane(const config::Config& config) {
   state_.control = &control_;
   release::ControllerOptions options;
@@ -373,9 +257,9 @@ bool Node::start_control_plane(const config::Config& config) {
   options.routing_changed = [this] { control_.loop().defer([this] { publish_release_routing(); }); };
   releases_ = std::make_unique<release::ReleaseController>(options);
   releases_->adopt_config(stable_sets(config), "system");
-  state_.releases = releases_.get();
-  smoke_checks_ = std::make_unique<SmokeChecks>(control_.loop());
+  state_.releases.controller = releases_.get();
   resolver_ = std::make_unique<net::Resolver>(control_.loop());
+  smoke_checks_ = std::make_unique<SmokeChecks>(control_.loop(), *resolver_);
   webhooks_ = std::make_unique<WebhookNotifier>(control_.loop(), *resolver_);
   gateway::RouteBuilds::Hooks hooks;
   hooks.names_to_resolve = [this](const config::Config& c) {
@@ -388,21 +272,21 @@ bool Node::start_control_plane(const config::Config& config) {
   };
   hooks.running_config = [this] { return state_.config.load(); };
   route_builds_ = std::make_unique<gateway::RouteBuilds>(control_.loop(), *resolver_, std::move(hooks));
-  state_.smoke_check = [this](const release::Release& r, std::function<void(Result<void>)> done) {
+  state_.releases.smoke_check = [this](const release::Release& r, std::function<void(Result<void>)> done) {
     smoke_checks_->start(r, std::move(done));
   };
   routing_seen_ = releases_->routing_version();
 
   incident_metrics_ = std::make_unique<incident::IncidentMetrics>(telemetry::default_registry());
-  state_.incident_metrics = incident_metrics_.get();
+  state_.incidents.metrics = incident_metrics_.get();
   incident::StoreOptions store_options;
   store_options.metrics = incident_metrics_.get();
   auto store = incident::IncidentStore::open(config.incidents.store, store_options);
   if (store) {
     incidents_ = std::move(*store);
-    state_.incidents = incidents_.get();
+    state_.incidents.store = incidents_.get();
   } else {
-    state_.incidents_unavailable = store.error().detail;
+    state_.incidents.unavailable = store.error().detail;
     log::error("INCIDENT", "incident store unavailable", {{"detail", store.error().detail}});
   }
 
@@ -555,49 +439,11 @@ void Node::adopt_policy(autopilot::Policy policy, const config::Config& config) 
 
 void Node::drain() {
   state_.draining.store(true);
-  auto config = state_.config.load();
-  for (auto& w : workers_) {
-    Worker* raw = w.get();
-    raw->loop.post([raw] {
-      raw->server->stop_accepting();
-      raw->server->close_idle_connections();
-    });
-  }
-  int64_t deadline = net::EventLoop::monotonic_ms() + config->api_gateway.drain_timeout_ms;
-  for (;;) {
-    uint64_t busy = 0;
-    for (auto& w : workers_) busy += w->server->connection_count();
-    if (busy == 0) break;
-    if (net::EventLoop::monotonic_ms() >= deadline) {
-      log::warn("NODE", "drain timeout: closing remaining connections", {{"connections", busy}});
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  for (auto& w : workers_) w->loop.stop();
-  for (auto& w : workers_) {
-    if (w->thread.joinable()) w->thread.join();
-  }
+  workers_->drain(state_.config.load()->api_gateway.drain_timeout_ms);
   health_checker_->stop();
   hooks_->stop();
   control_.stop();
   cache_.stop();
-}
-
-void Node::watchdog_tick(std::vector<uint64_t>& last_iterations, std::vector<int64_t>& last_change) {
-  int64_t now = net::EventLoop::monotonic_ms();
-  int stuck = 0;
-  for (size_t i = 0; i < workers_.size(); ++i) {
-    uint64_t it = workers_[i]->loop.iterations();
-    if (it != last_iterations[i]) {
-      last_iterations[i] = it;
-      last_change[i] = now;
-    } else if (now - last_change[i] > kStuckAfterMs) {
-      ++stuck;
-    }
-  }
-  int before = state_.stuck_workers.exchange(stuck);
-  if (stuck > 0 && before == 0) log::error("NODE", "worker loop stuck", {{"workers", stuck}});
 }
 
 }  // namespace x0::app

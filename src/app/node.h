@@ -1,6 +1,8 @@
 // `x0tta6bl4 run`: wires the modules into a running node. Owns the configuration, the
-// published route table, the worker threads (one event loop each, SO_REUSEPORT listeners),
-// the health checker and the watchdog; handles SIGHUP (reload) and SIGTERM/SIGINT (drain).
+// published route table, the worker threads (app/worker_set.h), the control plane (releases,
+// incidents, autopilot, route builds on the control thread), the health checker and the
+// watchdog. The main thread runs a loop of its own for signals (a signalfd: SIGHUP reloads,
+// SIGTERM/SIGINT drain) and the watchdog; node metrics are registered in node_metrics.cc.
 #pragma once
 
 #include <atomic>
@@ -17,6 +19,7 @@
 #include "gateway/route_builds.h"
 #include "app/smoke_check.h"
 #include "app/webhook_notifier.h"
+#include "app/worker_set.h"
 #include "autopilot/autopilot.h"
 #include "incident/escalation.h"
 #include "incident/incident_metrics.h"
@@ -43,26 +46,12 @@ class Node {
   int run();
 
  private:
-  struct Worker {
-    int index = 0;
-    net::EventLoop loop;
-    // Destroyed in reverse: the server's connections first (they tell their streams), then the
-    // handlers and the data plane's streams, then the context the streams use.
-    std::unique_ptr<gateway::WorkerContext> context;
-    std::unique_ptr<admin::OperatorApi> api_data;
-    std::unique_ptr<admin::OperatorApi> api_health;
-    std::unique_ptr<admin::OperatorApi> api_metrics;
-    std::unique_ptr<gateway::DataPlane> data_plane;
-    std::unique_ptr<http::Server> server;
-    std::thread thread;
-  };
-
   bool start();
-  bool start_worker(Worker& worker, const config::Config& config);
   void register_node_metrics();
   void reload();
   void drain();
-  void watchdog_tick(std::vector<uint64_t>& last_iterations, std::vector<int64_t>& last_change);
+  // Main thread, every 50 ms: start-up completion and the watchdog over the workers' loops.
+  void housekeeping();
   void apply_logging(const config::Config& config);
   bool start_control_plane(const config::Config& config);
   void control_tick();
@@ -95,12 +84,11 @@ class Node {
   std::unique_ptr<GatewayMetrics> metric_source_;
   std::unique_ptr<NodeActuator> actuator_;
   std::unique_ptr<HookRunner> hooks_;  // autopilot exec hooks, off the control thread
-  // Blue/green smoke checks: tasks on the control loop (touched on the control thread only;
-  // destroyed after it stopped, before the loop itself).
-  std::unique_ptr<SmokeChecks> smoke_checks_;
-  // Name lookups for the control loop (its worker thread calls getaddrinfo) and the incident
-  // webhook posts: the same lifetime rule as smoke_checks_ (webhooks_ goes first).
+  // Name lookups for the control loop (its worker thread calls getaddrinfo). Its users below
+  // (smoke checks, webhook posts, route builds) go first; all are touched on the control thread
+  // only and destroyed after it stopped, before the loop itself.
   std::unique_ptr<net::Resolver> resolver_;
+  std::unique_ptr<SmokeChecks> smoke_checks_;  // blue/green smoke checks: tasks on the control loop
   std::unique_ptr<WebhookNotifier> webhooks_;
   std::unique_ptr<gateway::RouteBuilds> route_builds_;  // control thread: every publication after start
   std::unique_ptr<IncidentLog> incident_log_;
@@ -121,7 +109,7 @@ class Node {
   std::unique_ptr<http::ConnectionBudget> health_connections_;
   std::unique_ptr<http::ConnectionBudget> metrics_connections_;
   std::unique_ptr<http::ConnectionBudget> operator_connections_;  // [listeners] operator, if set
-  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<WorkerSet> workers_;
   std::atomic<uint64_t> table_version_{0};  // read by scrapes
 };
 

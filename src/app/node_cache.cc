@@ -40,18 +40,18 @@ void NodeCache::start(const config::Config& config, admin::NodeState& state) {
   // (the timer re-arms itself there).
   if (config_.snapshot_interval_s > 0) schedule_snapshot();
   io_.start();
-  state.cache = store_.get();
-  state.cache_admin = admin_.get();
-  state.cache_io = &io_;
+  state.cache.store = store_.get();
+  state.cache.admin = admin_.get();
+  state.cache.io = &io_;
 
   preloading_ = config_.enable_preloading;
   if (preloading_) {
-    state.cache_restore_done.store(false);
+    state.cache.restore_done.store(false);
     admin::NodeState* node = &state;
     io_.post([this, node] {
       auto report = admin_->restore(unix_ms());
       log::info("CACHE", "start-up restore finished", {{"report", report.dump()}});
-      node->cache_restore_done.store(true);
+      node->cache.restore_done.store(true);
     });
   }
 }

@@ -22,7 +22,7 @@ class NodeCache {
   NodeCache();
   ~NodeCache();
   // Builds the store and starts the disk thread; fills the node state's cache fields. Starts
-  // the snapshot restore when enable_preloading (state.cache_restore_done is false until done).
+  // the snapshot restore when enable_preloading (state.cache.restore_done is false until done).
   void start(const config::Config& config, admin::NodeState& state);
   // After the listeners are up: warms preload_urls when enable_preloading.
   void warm_preload_list();

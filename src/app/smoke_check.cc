@@ -1,58 +1,43 @@
 // Asynchronous smoke checks (see smoke_check.h).
 #include "app/smoke_check.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include <cstring>
+#include <optional>
 #include <string>
 
 #include "common/log.h"
 #include "http/client.h"
 
 namespace x0::app {
-namespace {
-
-// IP literal + port without DNS (inet_pton never blocks).
-Result<net::SocketAddress> numeric_address(const config::Endpoint& endpoint) {
-  net::SocketAddress a;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
-  if (::inet_pton(AF_INET, endpoint.host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(endpoint.port);
-    a.length = sizeof(sockaddr_in);
-    return a;
-  }
-  if (::inet_pton(AF_INET6, endpoint.host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(endpoint.port);
-    a.length = sizeof(sockaddr_in6);
-    return a;
-  }
-  return fail("smoke_failed", "candidate " + endpoint.to_string() +
-                                  " is a DNS name; smoke checks run on the control thread, which "
-                                  "resolves no names: list the candidate by IP address");
-}
-
-}  // namespace
-
 // One release's check: the candidates one after the other, one http::Client reused.
 class SmokeChecks::Task {
  public:
   Task(SmokeChecks& owner, uint64_t id, const release::Release& release, Done done)
       : owner_(owner), id_(id), release_(release), done_(std::move(done)), client_(owner.loop_) {}
+  ~Task() {
+    if (lookup_) owner_.resolver_.cancel(*lookup_);
+  }
 
+  // The next candidate: its address (IP literals at once, names through the resolver), then
+  // the GET. Completes through the resolver's or the client's deferred callback, never inside
+  // start().
   void next() {
     if (index_ >= release_.spec.candidate.size()) return owner_.finished(id_, {});
     const config::Endpoint& endpoint = release_.spec.candidate[index_];
-    auto address = numeric_address(endpoint);
+    lookup_ = owner_.resolver_.resolve(endpoint.host, endpoint.port, release_.spec.smoke.timeout_ms,
+                                       [this](Result<net::SocketAddress> address) {
+                                         lookup_.reset();
+                                         on_address(std::move(address));
+                                       });
+  }
+
+  Done take_done() { return std::move(done_); }
+
+ private:
+  void on_address(Result<net::SocketAddress> address) {
+    const config::Endpoint& endpoint = release_.spec.candidate[index_];
     if (!address) {
-      // Completes through defer like the client does, never inside start().
-      owner_.loop_.defer([&owner = owner_, id = id_, e = address.error()] {
-        owner.finished(id, std::unexpected(e));
-      });
-      return;
+      return owner_.finished(id_, fail("smoke_failed", "candidate " + endpoint.to_string() +
+                                                           ": " + address.error().detail));
     }
     http::ClientRequest request;
     request.target = release_.spec.smoke.path;
@@ -61,15 +46,12 @@ class SmokeChecks::Task {
     if (!release_.spec.header_name.empty())
       request.headers.emplace_back(release_.spec.header_name, release_.spec.header_value);
     http::ClientOptions options;
-    options.timeout_ms = owner_.timeout_ms_;
+    options.timeout_ms = release_.spec.smoke.timeout_ms;
     options.max_body_bytes = 64 * 1024;  // the status is what matters; a huge body is no pass
     client_.start(*address, request, options,
                   [this](Result<http::ClientResponse> r) { on_response(std::move(r)); });
   }
 
-  Done take_done() { return std::move(done_); }
-
- private:
   void on_response(Result<http::ClientResponse> r) {
     const config::Endpoint& endpoint = release_.spec.candidate[index_];
     if (!r) {
@@ -93,11 +75,12 @@ class SmokeChecks::Task {
   release::Release release_;
   Done done_;
   size_t index_ = 0;
+  std::optional<net::Resolver::RequestId> lookup_;  // a name being looked up
   http::Client client_;
 };
 
-SmokeChecks::SmokeChecks(net::EventLoop& loop, int64_t timeout_ms)
-    : loop_(loop), timeout_ms_(timeout_ms) {}
+SmokeChecks::SmokeChecks(net::EventLoop& loop, net::Resolver& resolver)
+    : loop_(loop), resolver_(resolver) {}
 
 SmokeChecks::~SmokeChecks() = default;
 
@@ -107,7 +90,7 @@ void SmokeChecks::start(const release::Release& release, Done done) {
   auto [it, inserted] = tasks_.emplace(id, std::make_unique<Task>(*this, id, release, std::move(done)));
   log::info("RELEASE", "smoke check started",
             {{"id", release.id}, {"candidates", release.spec.candidate.size()},
-             {"timeout_ms", timeout_ms_}});
+             {"timeout_ms", release.spec.smoke.timeout_ms}});
   it->second->next();
 }
 

@@ -2,18 +2,12 @@
 #include "gateway/stream.h"
 
 #include <cstdlib>
-#include <ctime>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace x0::gateway {
 namespace {
-
-int64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 bool bit(uint64_t set, size_t i) { return (set >> i) & 1u; }
 
@@ -48,7 +42,7 @@ void Stream::start(http::ServerConnection& client, const http::Request& request,
   authority_.assign(target.authority);
   client_trusted_ = target.client_trusted;
   side_ = side;
-  start_ns_ = now_ns();
+  start_ns_ = monotonic_ns();
   upstream_ = nullptr;
   request_edits_.clear();
   response_edits_.clear();

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/log.h"
 #include "http/serialize.h"
 
 namespace x0::http {
@@ -399,8 +400,20 @@ void ServerConnection::close() {
 void ServerConnection::check_deadline(int64_t now_ms) {
   if (state_ == State::kClosed) return;
   if (want_write_ && now_ms - last_write_ms_ >= limits_.send_timeout_ms) {
-    // The client takes none of its response: cut it off; the exchange feeding it is told
-    // (on_client_gone) and every buffer goes with the connection.
+    // The client takes none of its response: cut it off; the stream feeding it is told
+    // (on_client_gone) and every buffer goes with the connection. One line a second per worker
+    // at most: many stalled readers at once are an attack, not news each.
+    thread_local int64_t last_logged_ms = -1000000;
+    thread_local uint64_t not_logged = 0;
+    if (now_ms - last_logged_ms >= 1000) {
+      log::warn("HTTP", "client took none of its response within send_timeout_ms: closed",
+                {{"peer", peer_ip_}, {"pending_bytes", out_.size()},
+                 {"send_timeout_ms", limits_.send_timeout_ms}, {"not_logged_since_last", not_logged}});
+      last_logged_ms = now_ms;
+      not_logged = 0;
+    } else {
+      ++not_logged;
+    }
     close();
     return;
   }

@@ -31,6 +31,7 @@ std::optional<State> parse_state(std::string_view text);
 struct SmokeCheck {
   std::string path = "/health";
   int expect_status = 200;
+  int64_t timeout_ms = 2000;  // per candidate: looking it up (a name), then answering the GET
   bool operator==(const SmokeCheck&) const = default;
 };
 

@@ -82,8 +82,8 @@ x0::Result<void> check_keys(const json& obj, const std::set<std::string_view>& a
 }
 
 x0::Result<SmokeCheck> parse_smoke(const json& j) {
-  if (!j.is_object()) return bad("smoke: expected an object {\"path\",\"expect_status\"}");
-  if (auto ok = check_keys(j, {"path", "expect_status"}, "smoke."); !ok)
+  if (!j.is_object()) return bad("smoke: expected an object {\"path\",\"expect_status\",\"timeout_ms\"}");
+  if (auto ok = check_keys(j, {"path", "expect_status", "timeout_ms"}, "smoke."); !ok)
     return std::unexpected(ok.error());
   SmokeCheck s;
   if (j.contains("path")) {
@@ -95,6 +95,11 @@ x0::Result<SmokeCheck> parse_smoke(const json& j) {
     auto st = get_int(j, "expect_status", 100, 599);
     if (!st) return bad("smoke." + st.error().detail);
     s.expect_status = static_cast<int>(*st);
+  }
+  if (j.contains("timeout_ms")) {
+    auto t = get_int(j, "timeout_ms", 100, 60000);
+    if (!t) return bad("smoke." + t.error().detail);
+    s.timeout_ms = *t;
   }
   return s;
 }
@@ -185,7 +190,8 @@ json to_json(const Release& r, bool with_history) {
             {"step_started_ms", r.step_started_ms},
             {"reason", r.reason}};
   if (r.spec.strategy == Strategy::kBlueGreen)
-    j["smoke"] = {{"path", r.spec.smoke.path}, {"expect_status", r.spec.smoke.expect_status}};
+    j["smoke"] = {{"path", r.spec.smoke.path}, {"expect_status", r.spec.smoke.expect_status},
+                  {"timeout_ms", r.spec.smoke.timeout_ms}};
   if (with_history) {
     json h = json::array();
     for (const auto& t : r.history)

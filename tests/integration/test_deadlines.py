@@ -137,6 +137,7 @@ class DeadlineTest(IntegrationTest):
                                 "cut off before send_timeout_ms")
         wait_until(lambda: node.metric_value("http_connections_open", listener="data") == 0, 5,
                    message="the stalled client's connection to be freed")
+        self.assertIn("client took none of its response within send_timeout_ms", node.log())
         # The client gets what was in flight and then the end of the connection, not 8 MB.
         received = 0
         try:

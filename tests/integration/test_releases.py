@@ -299,6 +299,27 @@ class ReleaseTest(IntegrationTest):
         self.assertEqual(set(load.statuses), {200}, load.statuses)
         self.only_stable_now(node)
 
+    # A candidate given by name: the smoke check looks it up on the resolver thread (the control
+    # thread resolves nothing itself) and the switch goes ahead; a name that does not resolve
+    # fails the check with that reason.
+    def test_blue_green_candidate_by_name_is_looked_up_for_the_smoke_check(self):
+        node = self.start_release_node()
+        green = self.start_origin(name="green")
+        port = green.endpoint().rsplit(":", 1)[1]
+        r = self.post(node, "/releases/shop/start",
+                      {"strategy": "blue_green", "candidate": ["localhost:" + port], "header": "X-Canary"})
+        self.assertEqual(r.status, 200, r.text())
+        r = self.post(node, "/releases/shop/promote")
+        self.assertEqual(r.status, 200, r.text())
+        wait_until(lambda: node.get("/x").header("X-Origin") == "green", 5, message="traffic on green")
+        self.assertEqual(self.post(node, "/releases/shop/rollback", {"reason": "test"}).status, 200)
+        r = self.post(node, "/releases/shop/start",
+                      {"strategy": "blue_green", "candidate": ["no-such-host.invalid:80"], "header": "X-Canary"})
+        self.assertEqual(r.status, 200, r.text())
+        r = self.post(node, "/releases/shop/promote")
+        self.assertEqual(r.status, 424, r.text())
+        self.assertIn("no-such-host.invalid", r.text())
+
     def test_blue_green_promote_refused_when_smoke_fails(self):
         node = self.start_release_node()
         green = self.start_origin(name="green")

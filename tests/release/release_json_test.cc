@@ -66,6 +66,10 @@ TEST(StartBody, BlueGreenWithSmokeAndDefaults) {
   EXPECT_EQ(ms->header_name, "X-Blue");
   EXPECT_EQ(ms->header_value, "yes");
   EXPECT_EQ(ms->smoke, (SmokeCheck{"/ready", 200}));
+  auto timed = parse_start_body(R"({"strategy":"blue_green","candidate":["a:1"],"smoke":{"timeout_ms":500}})");
+  ASSERT_TRUE(timed) << timed.error().detail;
+  EXPECT_EQ(timed->smoke.timeout_ms, 500);
+  EXPECT_FALSE(parse_start_body(R"({"strategy":"blue_green","candidate":["a:1"],"smoke":{"timeout_ms":5}})"));
 }
 
 TEST(StartBody, ClearErrors) {

@@ -8,8 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "gateway/filters/filters.h"
 #include "gateway/head_rewrite.h"
@@ -17,16 +17,6 @@
 #include "http/body_framer.h"
 
 namespace x0::gateway {
-namespace {
-
-int64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-}  // namespace
-
 std::unique_ptr<StreamFilter> make_router(WorkerContext& worker) {
   return std::make_unique<Router>(worker, worker.pool);
 }
@@ -145,7 +135,7 @@ void Router::on_io(uint32_t events) {
     // read its response; the connection cannot be reused since the request was cut short.
     request_cut_short_ = true;
     phase_ = Phase::kReadingHead;
-    sent_ns_ = now_ns();
+    sent_ns_ = monotonic_ns();
   }
   if (phase_ == Phase::kWriting) return;
   if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR)) read_response();
@@ -177,7 +167,7 @@ void Router::send_request() {
     return;
   }
   phase_ = Phase::kReadingHead;
-  sent_ns_ = now_ns();
+  sent_ns_ = monotonic_ns();
   upstream_->set_events(EPOLLIN | EPOLLRDHUP);  // no-op unless EPOLLOUT had been added
 }
 
@@ -239,7 +229,7 @@ bool Router::on_response_head() {
   }
   // The body streams under the upstream's inactivity deadline (read_timeout_ms, see on_deadline).
   timer_.arm(service_->config.read_timeout_ms);
-  service_->stats->upstream_time->observe(static_cast<double>(now_ns() - sent_ns_) / 1e9);
+  service_->stats->upstream_time->observe(static_cast<double>(monotonic_ns() - sent_ns_) / 1e9);
   stream_->upstream_result(upstream_->endpoint(), response_.status >= 500);
   if (stream_->response_head(response_) == FilterStatus::kStop) {
     release_upstream(false);  // a filter answered instead (e.g. stale-if-error on a 5xx)

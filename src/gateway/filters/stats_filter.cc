@@ -1,7 +1,7 @@
 // Every request that reaches its service is counted there (status, latency, candidate or
 // stable, answered by the cache or not) and written to the access log, once, when it ends.
-#include <ctime>
 
+#include "common/clock.h"
 #include "gateway/access_log.h"
 #include "gateway/filters/filters.h"
 #include "gateway/stream.h"
@@ -9,16 +9,10 @@
 namespace x0::gateway {
 namespace {
 
-int64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
 class StatsFilter final : public StreamFilter {
  public:
   void on_done(Stream& stream, const StreamOutcome& outcome) override {
-    double seconds = static_cast<double>(now_ns() - stream.start_ns()) / 1e9;
+    double seconds = static_cast<double>(monotonic_ns() - stream.start_ns()) / 1e9;
     const ServiceState& service = stream.service();
     bool cached = outcome.source == StreamOutcome::Source::kCache;
     if (cached) {

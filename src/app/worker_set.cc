@@ -1,0 +1,157 @@
+// The worker threads (see worker_set.h).
+#include "app/worker_set.h"
+
+#include <chrono>
+
+#include "common/log.h"
+#include "telemetry/metrics.h"
+
+namespace x0::app {
+namespace {
+
+Result<net::SocketAddress> listener_address(const std::string& text) {
+  auto hp = config::parse_host_port(text);
+  if (!hp) return std::unexpected(hp.error());
+  return net::resolve(hp->first, hp->second);
+}
+
+}  // namespace
+
+bool WorkerSet::start(const config::Config& config, int count) {
+  for (int i = 0; i < count; ++i) {
+    auto worker = std::make_unique<Worker>();
+    worker->index = i;
+    if (!start_worker(*worker, config)) return false;
+    worker->context->capture_budget =
+        static_cast<size_t>(config.cache.max_bytes) / 4 / static_cast<size_t>(count);
+    workers_.push_back(std::move(worker));
+  }
+  return true;
+}
+
+bool WorkerSet::start_worker(Worker& worker, const config::Config& config) {
+  admin::NodeState& state = shared_.state;
+  worker.context = std::make_unique<gateway::WorkerContext>(worker.loop, shared_.routes, worker.index);
+  worker.context->isolated = &state.isolated;
+  worker.context->cache = shared_.cache;
+  worker.server = std::make_unique<http::Server>(worker.loop, shared_.limits);
+  worker.api_data = std::make_unique<admin::OperatorApi>(state, admin::Scope::kDataPlane);
+  worker.api_health = std::make_unique<admin::OperatorApi>(state, admin::Scope::kHealthPort);
+  worker.api_metrics = std::make_unique<admin::OperatorApi>(state, admin::Scope::kMetricsPort);
+  // With a listener of its own ([listeners] operator) the operator API leaves the data plane,
+  // which then routes every path to the services.
+  bool own_operator_listener = !config.listeners.operator_api.empty();
+  worker.data_plane = std::make_unique<gateway::DataPlane>(
+      *worker.context, own_operator_listener ? nullptr : worker.api_data.get());
+  struct Listener {
+    const char* name;
+    const std::string& address;
+    http::RequestHandler& handler;
+    http::ConnectionBudget& budget;
+  };
+  const ListenerBudgets& b = shared_.budgets;
+  Listener listeners[] = {
+      {"data", config.listeners.data, *worker.data_plane, *b.data},
+      {"health", config.listeners.health, *worker.api_health, *b.health},
+      {"metrics", config.listeners.metrics, *worker.api_metrics, *b.metrics},
+      {"operator", config.listeners.operator_api, *worker.api_data, *b.operator_api}};
+  for (const Listener& l : listeners) {
+    if (l.address.empty()) continue;  // only the operator listener may be off
+    auto address = listener_address(l.address);
+    if (!address) {
+      log::error("NET", "bad listener address", {{"listener", l.name}, {"detail", address.error().detail}});
+      return false;
+    }
+    if (auto ok = worker.server->listen(*address, l.handler, true, l.budget); !ok) {
+      log::error("NET", "cannot listen", {{"listener", l.name}, {"detail", ok.error().detail}});
+      return false;
+    }
+  }
+  return true;
+}
+
+void WorkerSet::run() {
+  int64_t now = net::EventLoop::monotonic_ms();
+  for (auto& w : workers_) {
+    Worker* raw = w.get();
+    raw->seen_change_ms = now;
+    raw->thread = std::thread([raw] {
+      telemetry::set_thread_shard(static_cast<size_t>(raw->index) + 1);
+      raw->loop.run();
+    });
+  }
+}
+
+void WorkerSet::drain(int64_t timeout_ms) {
+  for (auto& w : workers_) {
+    Worker* raw = w.get();
+    raw->loop.post([raw] {
+      raw->server->stop_accepting();
+      raw->server->close_idle_connections();
+    });
+  }
+  int64_t deadline = net::EventLoop::monotonic_ms() + timeout_ms;
+  for (;;) {
+    uint64_t busy = client_connections();
+    if (busy == 0) break;
+    if (net::EventLoop::monotonic_ms() >= deadline) {
+      log::warn("NODE", "drain timeout: closing remaining connections", {{"connections", busy}});
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stop();
+}
+
+void WorkerSet::stop() {
+  for (auto& w : workers_) w->loop.stop();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+int WorkerSet::stuck(int64_t now_ms, int64_t stuck_after_ms) {
+  int stuck = 0;
+  for (auto& w : workers_) {
+    uint64_t it = w->loop.iterations();
+    if (it != w->seen_iterations) {
+      w->seen_iterations = it;
+      w->seen_change_ms = now_ms;
+    } else if (now_ms - w->seen_change_ms > stuck_after_ms) {
+      ++stuck;
+    }
+  }
+  return stuck;
+}
+
+uint64_t WorkerSet::in_flight() const {
+  uint64_t total = 0;
+  for (auto& w : workers_) total += w->context->in_flight.load();
+  return total;
+}
+
+uint64_t WorkerSet::idle_upstream_connections() const {
+  uint64_t total = 0;
+  for (auto& w : workers_) total += w->context->pool.idle_count();
+  return total;
+}
+
+uint64_t WorkerSet::discarded_upstream_connections() const {
+  uint64_t total = 0;
+  for (auto& w : workers_) total += w->context->pool.discarded();
+  return total;
+}
+
+uint64_t WorkerSet::client_connections() const {
+  uint64_t total = 0;
+  for (auto& w : workers_) total += w->server->connection_count();
+  return total;
+}
+
+uint64_t WorkerSet::posts() const {
+  uint64_t total = 0;
+  for (auto& w : workers_) total += w->loop.posts();
+  return total;
+}
+
+}  // namespace x0::app
