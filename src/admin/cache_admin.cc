@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <system_error>
 
 #include "cache/cache_metrics.h"
@@ -65,6 +66,7 @@ CacheAdmin::CacheAdmin(cache::ResponseStore& store, CacheAdminOptions options,
 CacheAdmin::~CacheAdmin() {
   stop_.store(true);
   std::lock_guard lock(warm_thread_mu_);
+  if (warm_loop_) warm_loop_->stop();  // thread-safe; an exchange in flight is dropped
   if (warm_thread_.joinable()) warm_thread_.join();
 }
 
@@ -253,8 +255,8 @@ Result<json> CacheAdmin::start_warm(std::vector<std::string> urls) {
     if (!t) return std::unexpected(t.error());
     targets.push_back(std::move(*t));
   }
-  auto listener = resolve_listener(options_.data_listener);
-  if (!listener) {
+  // Syntax only here: the name lookup blocks, so the warm thread does it.
+  if (auto listener = parse_listener(options_.data_listener); !listener) {
     return fail("bad_request", "cannot reach the data listener '" + options_.data_listener +
                                    "': " + listener.error().detail);
   }
@@ -276,33 +278,38 @@ Result<json> CacheAdmin::start_warm(std::vector<std::string> urls) {
   warm_running_.store(true);
   metrics_->warming_in_progress().set(1);
   metrics_->warming_progress().set(0);
-  log::info("CACHE", "cache warm started", {{"urls", n}, {"via", listener->to_string()}});
+  log::info("CACHE", "cache warm started", {{"urls", n}, {"via", options_.data_listener}});
+  warm_loop_ = std::make_unique<net::EventLoop>();
   warm_thread_ = std::thread(&CacheAdmin::warm_loop, this, std::move(urls), std::move(targets),
-                             *listener);
+                             std::ref(*warm_loop_));
   return json{{"started", true}, {"urls", n}};
 }
 
 // On the warm thread. One request at a time: warming must not compete with live traffic.
 void CacheAdmin::warm_loop(std::vector<std::string> urls, std::vector<WarmTarget> targets,
-                           net::SocketAddress listener) {
+                           net::EventLoop& loop) {
   size_t total = urls.size();
-  for (size_t i = 0; i < total && !stop_.load(); ++i) {
-    auto r = warm_fetch(listener, targets[i], options_.warm_timeout_ms);
-    bool ok = r && r->status >= 200 && r->status < 400;
-    std::string error = !r ? r.error().detail
-                        : ok ? std::string()
-                             : "answered " + std::to_string(r->status);
-    std::lock_guard lock(mu_);
-    ++warm_.done;
-    ++(ok ? warm_.ok : warm_.failed);
-    if (!ok) warm_.last_error = urls[i] + ": " + error;
-    if (warm_.results.size() < kMaxWarmResults) {
-      warm_.results.push_back({{"url", urls[i]},
-                               {"status", r ? json(r->status) : json(nullptr)},
-                               {"x_cache", r ? json(r->x_cache) : json(nullptr)},
-                               {"error", ok ? json(nullptr) : json(error)}});
-    }
-    metrics_->warming_progress().set(static_cast<double>(warm_.done) / static_cast<double>(total));
+  auto listener = resolve_listener(options_.data_listener);
+  if (!listener) {
+    Result<WarmFetch> failed = fail("warm_failed", "cannot resolve the data listener '" +
+                                                       options_.data_listener + "': " +
+                                                       listener.error().detail);
+    for (size_t i = 0; i < total && !stop_.load(); ++i) record_warm(urls[i], failed, total);
+  } else {
+    http::Client client(loop);
+    size_t i = 0;
+    // Each completion (deferred by the client, on this loop) records and starts the next GET.
+    std::function<void()> next = [&] {
+      if (i >= total || stop_.load()) return loop.stop();
+      warm_fetch(client, *listener, targets[i], options_.warm_timeout_ms,
+                 [&](Result<WarmFetch> r) {
+                   record_warm(urls[i], r, total);
+                   ++i;
+                   next();
+                 });
+    };
+    loop.post(next);
+    loop.run();  // until the list is done or the destructor stops it
   }
   size_t done = 0, ok = 0, failed = 0;
   {
@@ -316,6 +323,24 @@ void CacheAdmin::warm_loop(std::vector<std::string> urls, std::vector<WarmTarget
   warm_running_.store(false);
   log::info("CACHE", done == total ? "cache warm finished" : "cache warm stopped",
             {{"done", done}, {"total", total}, {"ok", ok}, {"failed", failed}});
+}
+
+void CacheAdmin::record_warm(const std::string& url, const Result<WarmFetch>& r, size_t total) {
+  bool ok = r && r->status >= 200 && r->status < 400;
+  std::string error = !r ? r.error().detail
+                      : ok ? std::string()
+                           : "answered " + std::to_string(r->status);
+  std::lock_guard lock(mu_);
+  ++warm_.done;
+  ++(ok ? warm_.ok : warm_.failed);
+  if (!ok) warm_.last_error = url + ": " + error;
+  if (warm_.results.size() < kMaxWarmResults) {
+    warm_.results.push_back({{"url", url},
+                             {"status", r ? json(r->status) : json(nullptr)},
+                             {"x_cache", r ? json(r->x_cache) : json(nullptr)},
+                             {"error", ok ? json(nullptr) : json(error)}});
+  }
+  metrics_->warming_progress().set(static_cast<double>(warm_.done) / static_cast<double>(total));
 }
 
 }  // namespace x0::admin

@@ -1,7 +1,9 @@
 // The response cache's operator actions: clear, verify, snapshot, restore, snapshot checks and
 // warming, plus the status /health and /api/v1/status show. Everything here blocks (disk, or a
 // whole-store pass): the HTTP layer (cache_api.h) runs it on the node's cache_io thread, never
-// on a worker. Warming runs on a thread of its own, owned and joined by CacheAdmin.
+// on a worker. Warming runs on a thread of its own, owned and joined by CacheAdmin: it resolves
+// the data listener, then runs an event loop of its own on which the warm GETs are http::Client
+// exchanges, one at a time (cache_warmer.h).
 //
 // Thread safety: every method may be called from any thread; the "last_*" results and the warm
 // progress are guarded by one mutex, the store is thread-safe itself.
@@ -13,6 +15,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -22,6 +25,7 @@
 
 #include "admin/cache_warmer.h"
 #include "common/result.h"
+#include "net/event_loop.h"
 
 namespace x0::cache {
 class ResponseStore;
@@ -71,7 +75,8 @@ class CacheAdmin {
   json verify_snapshots(int64_t now_unix_ms);
   // Starts warming on its own thread; empty urls = preload_urls. {"started": true, "urls": n}.
   // Errors: "bad_request" (no URLs, or one that parse_warm_url refuses), "conflict" (a warm is
-  // already running), "bad_request" for an unusable data_listener.
+  // already running), "bad_request" for a data_listener that is not host:port. A listener name
+  // that does not resolve fails every URL of the warm (resolved on the warm thread).
   Result<json> start_warm(std::vector<std::string> urls);
   // {"enabled": true, "entries", "bytes", "capacity", "max_bytes", "hit_rate", "hits", "misses",
   //  "evictions", "stale_served", "corrupt", "snapshot_dir", "last_snapshot", "last_restore",
@@ -92,8 +97,10 @@ class CacheAdmin {
     json results = json::array();  // the first kMaxWarmResults outcomes of the last warm
     int64_t started_at_unix_ms = 0, finished_at_unix_ms = 0;
   };
+  // The warm thread's body: resolve, then fetch the targets one after the other on `loop`.
   void warm_loop(std::vector<std::string> urls, std::vector<WarmTarget> targets,
-                 net::SocketAddress listener);
+                 net::EventLoop& loop);
+  void record_warm(const std::string& url, const Result<WarmFetch>& r, size_t total);
 
   cache::ResponseStore& store_;
   CacheAdminOptions options_;
@@ -106,6 +113,7 @@ class CacheAdmin {
   WarmState warm_;
 
   std::mutex warm_thread_mu_;  // start_warm and the destructor
+  std::unique_ptr<net::EventLoop> warm_loop_;  // the running warm's loop; replaced after a join
   std::thread warm_thread_;
   std::atomic<bool> warm_running_{false};
   std::atomic<bool> stop_{false};

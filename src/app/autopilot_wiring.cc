@@ -14,8 +14,10 @@
 #include "release/release_controller.h"
 
 namespace x0::app {
-bool NodeActuator::act(autopilot::Action action, const std::string& service,
+bool NodeActuator::act(autopilot::Action action, const autopilot::Target& target,
                        const autopilot::Rule& rule, std::string* outcome) {
+  // The service the action is about; a node target names none (outcomes then say "node").
+  const std::string service = target.is_node() ? "node" : target.service;
   bool ok = true;
   switch (action) {
     case autopilot::Action::kRollback: {
@@ -52,7 +54,7 @@ bool NodeActuator::act(autopilot::Action action, const std::string& service,
       break;
     }
     case autopilot::Action::kEjectEndpoint:
-      ok = eject_endpoint(service, rule, outcome);
+      ok = eject_endpoint(target, rule, outcome);
       break;
     case autopilot::Action::kIsolate:
       node_.isolated.store(true);
@@ -65,8 +67,13 @@ bool NodeActuator::act(autopilot::Action action, const std::string& service,
   return ok;
 }
 
-bool NodeActuator::eject_endpoint(const std::string& service, const autopilot::Rule& rule,
+bool NodeActuator::eject_endpoint(const autopilot::Target& target, const autopilot::Rule& rule,
                                   std::string* outcome) {
+  if (target.is_node()) {
+    *outcome = "rule " + rule.name + " watches the node: no service to eject an endpoint from";
+    return false;
+  }
+  const std::string& service = target.service;
   auto table = node_.routes->current();
   const gateway::ServiceState* s = table ? table->find(service) : nullptr;
   if (s == nullptr) {
@@ -90,7 +97,7 @@ bool NodeActuator::eject_endpoint(const std::string& service, const autopilot::R
     }
   };
   look_at(gateway::EndpointRole::kStable, "stable");
-  if (rule.scope == autopilot::Scope::kCandidate && s->in_release) {
+  if (target.kind == autopilot::Target::Kind::kCandidate && s->in_release) {
     look_at(gateway::EndpointRole::kCandidate, "candidate");
   }
   autopilot::EjectionChoice choice = autopilot::choose_endpoint_to_eject(counts);
@@ -115,14 +122,14 @@ bool NodeActuator::eject_endpoint(const std::string& service, const autopilot::R
 void IncidentLog::record(const autopilot::Decision& d) {
   if (node_.incidents.store == nullptr) return;
   const autopilot::Rule& rule = *d.firing.rule;
-  std::string service = d.firing.target.substr(0, d.firing.target.find('/'));
+  const std::string target = d.firing.target.to_string();  // the incident's and the hook's form
   incident::OpenRequest open;
-  open.title = rule.name + " on " + d.firing.target;
+  open.title = rule.name + " on " + target;
   open.severity = rule.severity;
   open.detection = incident::DetectionMethod::kMonitoring;
   open.rule = rule.name;
-  open.target = d.firing.target;
-  if (service != "node") open.affected_services = {service};
+  open.target = target;
+  if (!d.firing.target.is_node()) open.affected_services = {d.firing.target.service};
   open.first_anomalous_ms = d.firing.first_anomalous_ms;
   open.detected_ms = d.firing.detected_ms;
   open.actor = "autopilot";
@@ -148,12 +155,12 @@ void IncidentLog::record(const autopilot::Decision& d) {
     node_.incidents.store->set_mitigated(id, incident::Note{"autopilot", "traffic back on the stable set", now, {}});
   }
   log::warn("INCIDENT", opened->joined ? "autopilot decision joined incident" : "incident opened by autopilot",
-            {{"id", id}, {"severity", to_string(rule.severity)}, {"rule", rule.name}, {"target", d.firing.target}});
+            {{"id", id}, {"severity", to_string(rule.severity)}, {"rule", rule.name}, {"target", target}});
   // The rule's hook (e.g. `kubectl rollout undo`) runs once per firing the node acted on, off
   // this thread; its exit code and output join the timeline when it ends.
   if (d.attempted && !rule.exec.empty() && hooks_ != nullptr) {
     hooks_->run(id, rule.exec, rule.exec_timeout_ms,
-                {rule.name, d.firing.target, std::string(autopilot::to_string(d.action)),
+                {rule.name, target, std::string(autopilot::to_string(d.action)),
                  std::string(to_string(rule.severity))});
   }
 }

@@ -17,7 +17,7 @@ namespace x0::app {
 class NodeActuator final : public autopilot::Actuator {
  public:
   explicit NodeActuator(admin::NodeState& node) : node_(node) {}
-  bool act(autopilot::Action action, const std::string& service, const autopilot::Rule& rule,
+  bool act(autopilot::Action action, const autopilot::Target& target, const autopilot::Rule& rule,
            std::string* outcome) override;
 
  private:
@@ -26,7 +26,9 @@ class NodeActuator final : public autopilot::Actuator {
     uint64_t failures = 0;
   };
   // eject_endpoint: takes the worst endpoint of the service out of rotation for a while.
-  bool eject_endpoint(const std::string& service, const autopilot::Rule& rule, std::string* outcome);
+  // A candidate target also considers the release's candidate endpoints.
+  bool eject_endpoint(const autopilot::Target& target, const autopilot::Rule& rule,
+                      std::string* outcome);
 
   admin::NodeState& node_;
   // Per endpoint ("service/role/host:port"): its counters when eject_endpoint last looked, so a

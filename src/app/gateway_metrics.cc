@@ -13,11 +13,6 @@ autopilot::CounterSample side_sample(const gateway::ServiceStats::Side& side, in
                                   side.duration->bucket_counts()};
 }
 
-double number(const nlohmann::json& details, const char* key) {
-  auto it = details.find(key);
-  return it != details.end() && it->is_number() ? it->get<double>() : 0.0;
-}
-
 }  // namespace
 
 GatewayMetrics::GatewayMetrics(const gateway::RouteTablePublisher& routes, admin::NodeState& node,
@@ -64,8 +59,9 @@ autopilot::NodeSample GatewayMetrics::sample_node(int64_t now_ms) {
   // /proc and cgroup reads once a second are plenty for 10-minute CPU and memory rules.
   if (now_ms - last_host_sample_ms_ >= 1000) {
     last_host_sample_ms_ = now_ms;
-    memory_ratio_ = number(probe_->memory().details, "used_ratio");
-    cpu_ratio_ = number(probe_->cpu().details, "busy_ratio");
+    // No number (no memory information, cpu warming up) reads as 0: no rule fires on it.
+    memory_ratio_ = probe_->memory().used_ratio.value_or(0.0);
+    cpu_ratio_ = probe_->cpu().used_ratio.value_or(0.0);
   }
   autopilot::NodeSample n;
   n.t_ms = now_ms;

@@ -30,6 +30,17 @@ namespace {
 constexpr int64_t kStuckAfterMs = 3000;
 constexpr int64_t kControlTickMs = 100;  // autopilot and release steps: the MTTD resolution
 
+// The policy a config names: its policy_file, or the embedded default when that is empty.
+std::string policy_file_name(const config::Config& config) {
+  return config.autopilot.policy_file.empty() ? "<embedded policy/default.toml>"
+                                              : config.autopilot.policy_file;
+}
+Result<autopilot::Policy> load_autopilot_policy(const config::Config& config) {
+  return config.autopilot.policy_file.empty()
+             ? autopilot::parse_policy(autopilot::default_policy_text(), policy_file_name(config))
+             : autopilot::load_policy(config.autopilot.policy_file);
+}
+
 gateway::TrafficSplits to_splits(const release::RoutingSet& routing) {
   gateway::TrafficSplits splits;
   for (const auto& [service, r] : routing) {
@@ -279,9 +290,7 @@ bool Node::start_control_plane(const config::Config& config) {
     log::error("INCIDENT", "incident store unavailable", {{"detail", store.error().detail}});
   }
 
-  auto policy = config.autopilot.policy_file.empty()
-                    ? autopilot::parse_policy(autopilot::default_policy_text(), "<embedded policy/default.toml>")
-                    : autopilot::load_policy(config.autopilot.policy_file);
+  auto policy = load_autopilot_policy(config);
   if (!policy) {
     log::error("AUTOPILOT", "invalid policy", {{"detail", policy.error().detail}});
     return false;
@@ -342,9 +351,11 @@ Result<void> Node::publish_routes(const config::Config& config,
   return {};
 }
 
-// Main thread: reads and validates the file, then hands it to the control thread, which makes it
-// current (switch_config). The control thread counts and logs the outcome: nothing here waits for
-// it, so a control thread busy with a smoke check delays the reload, not the watchdog.
+// Main thread: reads and validates the file and the autopilot policy it names, then hands both
+// to the control thread, which makes them current (switch_config). A reload is one step: an
+// invalid policy refuses it as an invalid config does, and the old config and policy keep
+// running. The control thread counts and logs the outcome: nothing here waits for it, so a
+// control thread busy with a smoke check delays the reload, not the watchdog.
 void Node::reload() {
   log::info("CONFIG", "reload requested (SIGHUP)");
   auto loaded = load(config_path_);
@@ -354,22 +365,34 @@ void Node::reload() {
                {{"detail", loaded.error().detail}});
     return;
   }
+  auto policy = load_autopilot_policy(*loaded);
+  if (!policy) {
+    state_.reloads_failed.fetch_add(1);
+    log::error("AUTOPILOT",
+               "reload refused: the autopilot policy is invalid; the old configuration and policy "
+               "keep running",
+               {{"policy_file", policy_file_name(*loaded)}, {"detail", policy.error().detail}});
+    return;
+  }
   auto config = std::make_shared<const config::Config>(std::move(*loaded));
-  control_.post([this, config] { switch_config(config); });
+  auto next = std::make_shared<autopilot::Policy>(std::move(*policy));
+  control_.post([this, config, next] { switch_config(config, next); });
 }
 
 // On the control thread: new endpoint names are looked up first (route_builds_, without
 // blocking the thread); then, in one task, the table is built from the new config and the release
-// routing of that moment, and published, and the config is stored (apply_config). No release
-// change can run in between (it runs on this thread, queued behind the reload), so none builds
-// from the old config afterwards.
-void Node::switch_config(std::shared_ptr<const config::Config> config) {
-  route_builds_->request(config, [this, config](const Result<void>& routes) {
-    apply_config(config, routes);
+// routing of that moment, and published, the config is stored and the policy handed to the
+// autopilot between two of its ticks (apply_config). No release change can run in between (it
+// runs on this thread, queued behind the reload), so none builds from the old config afterwards.
+void Node::switch_config(std::shared_ptr<const config::Config> config,
+                         std::shared_ptr<autopilot::Policy> policy) {
+  route_builds_->request(config, [this, config, policy](const Result<void>& routes) {
+    apply_config(config, policy, routes);
   });
 }
 
 void Node::apply_config(const std::shared_ptr<const config::Config>& config,
+                        const std::shared_ptr<autopilot::Policy>& policy,
                         const Result<void>& routes) {
   auto old = state_.config.load();
   if (!routes) {
@@ -396,9 +419,22 @@ void Node::apply_config(const std::shared_ptr<const config::Config>& config,
   // A promoted release whose candidate is now the configured stable set is done: its routing
   // goes, and the table is published again from the config just stored.
   releases_->adopt_config(stable_sets(*config), "system");
+  adopt_policy(std::move(*policy), *config);
   state_.reloads_ok.fetch_add(1);
   log::info("CONFIG", "reloaded", {{"source", config->source}, {"services", config->services.size()},
                                    {"route_table_version", table_version_.load()}});
+}
+
+// Control thread (the autopilot's owner), between two ticks: Autopilot::set_policy says what
+// carries over. The escalation timers come from the policy file, dry_run from the config.
+void Node::adopt_policy(autopilot::Policy policy, const config::Config& config) {
+  size_t rules = policy.rules.size();
+  std::string source = policy.source;
+  escalation_policy_ = escalation_policy_from(policy.escalation);
+  autopilot_->set_policy(std::move(policy));
+  autopilot_->set_dry_run(config.autopilot.dry_run);
+  log::info("AUTOPILOT", "policy reloaded", {{"source", source}, {"rules", rules},
+                                            {"dry_run", config.autopilot.dry_run ? "true" : "false"}});
 }
 
 void Node::drain() {

@@ -64,11 +64,15 @@ class Node {
   void publish_release_routing();
   Result<void> publish_routes(const config::Config& config,
                               const gateway::RouteTable::AddressLookup& lookup = {});
-  // Control thread: a SIGHUP's validated config becomes the running one with its route table
-  // (once its new endpoint names are looked up), or is refused (routes cannot be built) and the
-  // old one keeps running.
-  void switch_config(std::shared_ptr<const config::Config> config);
-  void apply_config(const std::shared_ptr<const config::Config>& config, const Result<void>& routes);
+  // Control thread: a SIGHUP's validated config and autopilot policy become the running ones
+  // with the route table (once its new endpoint names are looked up), in one task, or are
+  // refused (routes cannot be built) and the old ones keep running.
+  void switch_config(std::shared_ptr<const config::Config> config,
+                     std::shared_ptr<autopilot::Policy> policy);
+  void apply_config(const std::shared_ptr<const config::Config>& config,
+                    const std::shared_ptr<autopilot::Policy>& policy, const Result<void>& routes);
+  // Control thread: the reload's policy replaces the autopilot's, with its escalation timers.
+  void adopt_policy(autopilot::Policy policy, const config::Config& config);
 
   std::string config_path_;
   admin::NodeState state_;

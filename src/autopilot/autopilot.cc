@@ -13,8 +13,13 @@ Autopilot::Autopilot(Policy policy, MetricSource& source, Actuator& actuator,
       dry_run_(dry_run) {}
 
 void Autopilot::set_policy(Policy policy) {
+  detector_.hand_over(policy_, policy);
   policy_ = std::move(policy);
-  windows_.clear();  // the longest window may have changed
+  int64_t keep = longest_window_ms();
+  for (auto& [service, w] : windows_) {
+    w.stable->set_keep_ms(keep);
+    w.candidate->set_keep_ms(keep);
+  }
 }
 
 int64_t Autopilot::longest_window_ms() const {
@@ -39,7 +44,7 @@ std::vector<Decision> Autopilot::tick(int64_t now_ms) {
     if (w.was_in_release && !s.in_release) {
       // The release ended (promoted or rolled back): its candidate history is meaningless now.
       w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), longest_window_ms());
-      detector_.reset(s.service + "/candidate");
+      detector_.reset(Target::candidate(s.service));
     }
     w.was_in_release = s.in_release;
     w.stable->add(s.stable);
@@ -60,7 +65,7 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
   w.analysis_window_ms = s.analysis_window_ms;
   for (const Rule& rule : policy_.rules) {
     Measurement m;
-    std::string target = s.service;
+    Target target = Target::whole(s.service);
     switch (rule.scope) {
       case Scope::kNode:
         continue;
@@ -90,7 +95,7 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
         if (!s.in_release) continue;
         if (rule.signal == Signal::kServiceDown) {  // e.g. the candidate's process was killed
           m.value = s.candidate_healthy == 0 ? 1.0 : 0.0;
-          target = s.service + "/candidate";
+          target = Target::candidate(s.service);
           break;
         }
         if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
@@ -112,7 +117,7 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
         m.stable_samples = st.requests;
         m.stable_events = st.errors;
         m.first_bad_ms = ca.first_bad_ms;
-        target = s.service + "/candidate";
+        target = Target::candidate(s.service);
         break;
       }
     }
@@ -172,11 +177,11 @@ void Autopilot::evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<D
       case Signal::kPqcHandshakeFailures: m.value = counted(&NodeSample::pqc_handshake_failures); break;
       default: continue;
     }
-    decide(rule, "node", m, now_ms, out);
+    decide(rule, Target::node(), m, now_ms, out);
   }
 }
 
-void Autopilot::decide(const Rule& rule, const std::string& target, const Measurement& m,
+void Autopilot::decide(const Rule& rule, const Target& target, const Measurement& m,
                        int64_t now_ms, std::vector<Decision>& out) {
   auto firing = detector_.observe(rule, target, m, now_ms);
   if (!firing) return;
@@ -190,12 +195,11 @@ void Autopilot::decide(const Rule& rule, const std::string& target, const Measur
   if (may_act && dry_run_) {
     d.outcome = "dry run: would " + std::string(to_string(rule.action));
   } else if (may_act) {
-    std::string service = target.substr(0, target.find('/'));
     d.attempted = true;
-    d.executed = actuator_.act(rule.action, service, rule, &d.outcome);
+    d.executed = actuator_.act(rule.action, target, rule, &d.outcome);
     if (d.executed && rule.then != Action::kNone) {
       std::string more;
-      actuator_.act(rule.then, service, rule, &more);
+      actuator_.act(rule.then, target, rule, &more);
       if (!more.empty()) d.outcome += "; " + more;
     }
     if (d.executed) detector_.reset(target);
@@ -205,7 +209,7 @@ void Autopilot::decide(const Rule& rule, const std::string& target, const Measur
   }
   decisions_.fetch_add(1, std::memory_order_relaxed);
   log::warn("AUTOPILOT", "rule fired",
-            {{"rule", rule.name}, {"target", target}, {"severity", to_string(rule.severity)},
+            {{"rule", rule.name}, {"target", target.to_string()}, {"severity", to_string(rule.severity)},
              {"value", m.value}, {"baseline", m.stable_value}, {"action", to_string(d.action)},
              {"executed", d.executed ? "true" : "false"}, {"outcome", d.outcome}});
   recorder_.record(d);

@@ -67,8 +67,9 @@ struct Decision {
 class Actuator {
  public:
   virtual ~Actuator() = default;
-  // Returns a sentence for the timeline; false when the action could not be taken.
-  virtual bool act(Action action, const std::string& target, const Rule& rule, std::string* outcome) = 0;
+  // Acts on the firing's target (a service or its candidate side, or the node). Returns a
+  // sentence for the timeline in `outcome`; false when the action could not be taken.
+  virtual bool act(Action action, const Target& target, const Rule& rule, std::string* outcome) = 0;
 };
 
 class IncidentRecorder {
@@ -83,7 +84,14 @@ class Autopilot {
             bool dry_run);
   // One evaluation round at now_ms. Returns the decisions taken this round.
   std::vector<Decision> tick(int64_t now_ms);
+  // Replaces the policy between two ticks, on the ticking thread (a SIGHUP reload). What carries
+  // over: the windows (their samples do not depend on the rules; from now on they keep what the
+  // new longest window needs), and the detector state of rules that keep their name (all of it
+  // for an unchanged rule; the cooldowns of a changed one, see Detector::hand_over). Rules that are gone lose their state; the
+  // incidents they opened stay open in the incident store. Firing::rule pointers in decisions
+  // returned by earlier ticks point into the old policy and must not be used afterwards.
   void set_policy(Policy policy);
+  const Policy& policy() const { return policy_; }
   // The canary analysis for the release controller: breached if any candidate rule's condition
   // holds now, clean if none does with enough samples, insufficient otherwise.
   Verdict candidate_verdict(const std::string& service) const;
@@ -102,7 +110,7 @@ class Autopilot {
   static int64_t candidate_window(const Rule& rule, const Windows& w);
   void evaluate_service(const ServiceSample& s, Windows& w, int64_t now_ms, std::vector<Decision>& out);
   void evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<Decision>& out);
-  void decide(const Rule& rule, const std::string& target, const Measurement& m, int64_t now_ms,
+  void decide(const Rule& rule, const Target& target, const Measurement& m, int64_t now_ms,
               std::vector<Decision>& out);
   int64_t longest_window_ms() const;
 

@@ -72,9 +72,9 @@ Verdict evaluate(const Rule& rule, const Measurement& m) {
   return absolute(rule, m.value);
 }
 
-std::optional<Firing> Detector::observe(const Rule& rule, std::string_view target,
+std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
                                         const Measurement& m, int64_t now_ms) {
-  State& s = states_[{rule.name, std::string(target)}];
+  State& s = states_[{rule.name, target}];
   Verdict verdict = evaluate(rule, m);
   if (verdict == Verdict::kInsufficientData) return std::nullopt;  // neither starts nor ends a breach
   if (verdict == Verdict::kClean) {
@@ -89,7 +89,7 @@ std::optional<Firing> Detector::observe(const Rule& rule, std::string_view targe
   }
   if (s.last_fired_ms >= 0 && now_ms - s.last_fired_ms < rule.cooldown_ms) return std::nullopt;
   int64_t held = now_ms - s.breach_since_ms;
-  Firing firing{&rule, std::string(target), s.first_bad_ms, now_ms, m.value, m.stable_value, false};
+  Firing firing{&rule, target, s.first_bad_ms, now_ms, m.value, m.stable_value, false};
   if (held >= rule.for_ms) {
     s.last_fired_ms = now_ms;
     s.in_breach = false;
@@ -104,10 +104,20 @@ std::optional<Firing> Detector::observe(const Rule& rule, std::string_view targe
   return std::nullopt;
 }
 
-void Detector::reset(std::string_view target) {
+void Detector::reset(const Target& target) {
   // Forget breaches in progress, keep the cooldowns: they are what stops flapping.
   for (auto& [key, state] : states_) {
     if (key.second != target) continue;
+    state.in_breach = false;
+    state.alerted = false;
+  }
+}
+
+void Detector::hand_over(const Policy& old, const Policy& next) {
+  std::erase_if(states_, [&](const auto& entry) { return next.find(entry.first.first) == nullptr; });
+  for (auto& [key, state] : states_) {
+    const Rule* before = old.find(key.first);
+    if (before != nullptr && *before == *next.find(key.first)) continue;  // unchanged
     state.in_breach = false;
     state.alerted = false;
   }

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "autopilot/policy.h"
+#include "autopilot/target.h"
 
 namespace x0::autopilot {
 
@@ -35,7 +36,7 @@ double proportion_z(uint64_t a_events, uint64_t a_n, uint64_t b_events, uint64_t
 
 struct Firing {
   const Rule* rule = nullptr;
-  std::string target;
+  Target target;
   int64_t first_anomalous_ms = 0;
   int64_t detected_ms = 0;
   double value = 0;
@@ -47,10 +48,16 @@ class Detector {
  public:
   // Feeds the measurement taken at now_ms; returns a firing when the rule fires (or reaches
   // its early alert) for this target.
-  std::optional<Firing> observe(const Rule& rule, std::string_view target, const Measurement& m,
+  std::optional<Firing> observe(const Rule& rule, const Target& target, const Measurement& m,
                                 int64_t now_ms);
   // After an action the target's breaches start over (cooldowns are kept).
-  void reset(std::string_view target);
+  void reset(const Target& target);
+  // A new policy takes over (SIGHUP): a rule that is unchanged (same name, every field equal)
+  // keeps all its state, so a reload that did not touch it neither delays nor repeats its
+  // firing; a changed rule that keeps its name keeps its cooldowns (a reload does not re-fire a
+  // rule that just fired) and starts its breaches over; the state of rules that are gone is
+  // dropped.
+  void hand_over(const Policy& old, const Policy& next);
 
  private:
   struct State {
@@ -60,7 +67,7 @@ class Detector {
     int64_t last_fired_ms = -1;
     bool alerted = false;
   };
-  std::map<std::pair<std::string, std::string>, State> states_;  // (rule, target)
+  std::map<std::pair<std::string, Target>, State> states_;  // (rule name, target)
 };
 
 }  // namespace x0::autopilot

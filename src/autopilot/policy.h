@@ -56,6 +56,7 @@ struct Rule {
   int64_t eject_for_ms = 30000;
 
   bool acts() const { return authority == Authority::kSystem; }
+  bool operator==(const Rule&) const = default;  // every field: a policy reload's "unchanged"
 };
 
 // SLA and escalation timers of incidents (SPEC section 6), the optional [escalation] table.

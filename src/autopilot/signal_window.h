@@ -52,6 +52,9 @@ class SignalWindow {
   // Stats over the last window_ms; first_bad_ms by `bad`.
   WindowStats over(int64_t window_ms, BadTick bad = {}) const;
   bool empty() const { return samples_.size() < 2; }
+  // How much history to keep from now on (a new policy's longest window): a longer one keeps
+  // every sample held now and grows, a shorter one trims at the next add().
+  void set_keep_ms(int64_t keep_ms) { keep_ms_ = keep_ms; }
 
  private:
   std::vector<double> bounds_;

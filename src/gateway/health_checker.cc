@@ -1,109 +1,31 @@
 // Active health checking (see health_checker.h).
 #include "gateway/health_checker.h"
 
-#include <sys/epoll.h>
-#include <sys/socket.h>
-
-#include <cerrno>
-#include <cstring>
+#include <string>
 
 #include "common/log.h"
 #include "gateway/health_state.h"
-#include "net/socket.h"
 
 namespace x0::gateway {
 namespace {
 constexpr int64_t kTickMs = 50;
 }
 
-// One endpoint's probe state; at most one check in flight per endpoint.
-class HealthChecker::Probe final : public net::IoHandler {
- public:
-  Probe(HealthChecker& checker, std::shared_ptr<EndpointState> endpoint)
-      : endpoint_(std::move(endpoint)), checker_(checker) {}
-  ~Probe() override { abort(); }
+// One endpoint's probe state; at most one check in flight per endpoint (its client's exchange).
+struct HealthChecker::Probe {
+  Probe(net::EventLoop& loop, std::shared_ptr<EndpointState> e)
+      : endpoint(std::move(e)), client(loop) {}
 
-  std::shared_ptr<EndpointState> endpoint_;
+  std::shared_ptr<EndpointState> endpoint;
   config::HealthCheck settings;
   std::string service;
   int64_t next_due_ms = 0;
-  bool in_flight = false;
   bool completed_once = false;
-  HealthTally tally;
   bool seen_in_table = true;
+  HealthTally tally;
+  http::Client client;  // destroying the probe cancels its check; no callback follows
 
-  void begin(net::EventLoop& loop) {
-    loop_ = &loop;
-    in_flight = true;
-    response_.clear();
-    auto fd = net::connect_tcp(endpoint_->address);
-    if (!fd) {
-      done(false, 0, fd.error().detail);
-      return;
-    }
-    fd_ = std::move(*fd);
-    request_ = "GET " + settings.path + " HTTP/1.1\r\nHost: " + endpoint_->name +
-               "\r\nUser-Agent: x0tta6bl4-health\r\nConnection: close\r\n\r\n";
-    loop.add(fd_.get(), EPOLLOUT, this);
-    timer_ = loop.add_timer(settings.timeout_ms, [this] {
-      timer_ = 0;
-      done(false, 0, "health check timed out");
-    });
-  }
-
-  void on_io(uint32_t events) override {
-    if (!request_.empty()) {
-      int error = net::connect_result(fd_.get());
-      if (error != 0 || (events & EPOLLERR)) {
-        done(false, 0, std::string("connect: ") + std::strerror(error ? error : ECONNREFUSED));
-        return;
-      }
-      ssize_t n = ::send(fd_.get(), request_.data(), request_.size(), MSG_NOSIGNAL);
-      if (n != static_cast<ssize_t>(request_.size())) {
-        done(false, 0, "could not send the health check request");
-        return;
-      }
-      request_.clear();
-      loop_->modify(fd_.get(), EPOLLIN, this);
-      return;
-    }
-    char buf[512];
-    ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
-    if (n > 0) response_.append(buf, static_cast<size_t>(n));
-    if (response_.size() >= 12 || n <= 0) {
-      // "HTTP/1.1 200" is all a verdict needs.
-      int status = 0;
-      if (response_.size() >= 12 && response_.starts_with("HTTP/1.")) {
-        status = std::atoi(response_.substr(9, 3).c_str());
-      }
-      if (status == 0) {
-        done(false, 0, n < 0 ? std::strerror(errno) : "no valid HTTP response");
-      } else {
-        done(status >= 200 && status < 400, status, "status " + std::to_string(status));
-      }
-    }
-  }
-
- private:
-  void abort() {
-    if (timer_ != 0 && loop_ != nullptr) loop_->cancel_timer(timer_);
-    timer_ = 0;
-    if (fd_.valid() && loop_ != nullptr) loop_->remove(fd_.get());
-    fd_.reset();
-  }
-  void done(bool passed, int status, const std::string& detail) {
-    abort();
-    in_flight = false;
-    completed_once = true;
-    checker_.finish(*this, passed, status, detail);
-  }
-
-  HealthChecker& checker_;
-  net::EventLoop* loop_ = nullptr;
-  net::Fd fd_;
-  net::TimerId timer_ = 0;
-  std::string request_;
-  std::string response_;
+  bool in_flight() const { return client.busy(); }
 };
 
 HealthChecker::HealthChecker(const RouteTablePublisher& publisher) : publisher_(publisher) {}
@@ -119,7 +41,7 @@ void HealthChecker::stop() {
   if (!thread_.joinable()) return;
   loop_.stop();
   thread_.join();
-  probes_.clear();
+  probes_.clear();  // the loop has stopped: this thread may touch its registrations again
 }
 
 void HealthChecker::tick() {
@@ -133,7 +55,7 @@ void HealthChecker::tick() {
       for (const auto* set : {&service->primary, &service->candidate, &service->fallback}) {
         for (const auto& endpoint : *set) {
           auto& slot = probes_[endpoint.get()];
-          if (!slot) slot = std::make_unique<Probe>(*this, endpoint);
+          if (!slot) slot = std::make_unique<Probe>(loop_, endpoint);
           Probe& probe = *slot;
           probe.seen_in_table = true;
           probe.settings = hc;
@@ -143,23 +65,40 @@ void HealthChecker::tick() {
             continue;
           }
           if (!probe.completed_once) all_done = false;
-          if (!probe.in_flight && now >= probe.next_due_ms) {
+          if (!probe.in_flight() && now >= probe.next_due_ms) {
             probe.next_due_ms = now + hc.interval_ms;
-            probe.begin(loop_);
+            begin(probe);
           }
         }
       }
     }
   }
   std::erase_if(probes_, [](const auto& entry) {
-    return !entry.second->seen_in_table && !entry.second->in_flight;
+    return !entry.second->seen_in_table && !entry.second->in_flight();
   });
   if (all_done && table) first_round_done_.store(true);
   loop_.add_timer(kTickMs, [this] { tick(); });
 }
 
-void HealthChecker::finish(Probe& probe, bool passed, int status, const std::string& detail) {
-  EndpointState& e = *probe.endpoint_;
+void HealthChecker::begin(Probe& probe) {
+  http::ClientRequest request;
+  request.target = probe.settings.path;
+  request.host = probe.endpoint->name;
+  request.headers.emplace_back("User-Agent", "x0tta6bl4-health");
+  http::ClientOptions options;
+  options.timeout_ms = probe.settings.timeout_ms;
+  options.body = http::ClientBody::kHeadOnly;  // the status is the verdict
+  // The callback runs deferred on this loop and never after the probe (and its client) is gone.
+  probe.client.start(probe.endpoint->address, request, options,
+                     [this, &probe](Result<http::ClientResponse> r) { finish(probe, r); });
+}
+
+void HealthChecker::finish(Probe& probe, const Result<http::ClientResponse>& result) {
+  probe.completed_once = true;
+  int status = result ? result->status : 0;
+  bool passed = status >= 200 && status < 400;
+  std::string detail = result ? "status " + std::to_string(status) : result.error().detail;
+  EndpointState& e = *probe.endpoint;
   e.last_check_ms.store(net::EventLoop::monotonic_ms(), std::memory_order_relaxed);
   e.last_check_status.store(status, std::memory_order_relaxed);
   if (passed) {

@@ -122,6 +122,7 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
     for (const Header& h : head.headers)
       response_.headers.emplace_back(std::string(h.name), std::string(h.value));
     head_done_ = true;
+    if (options_.body == ClientBody::kHeadOnly) return Result<ClientResponse>(std::move(response_));
     if (head.body_kind == BodyKind::kContentLength && head.content_length > options_.max_body_bytes)
       return fail("body_too_large", peer_ + " announced a body of " +
                                         std::to_string(head.content_length) + " bytes, over the limit");
@@ -129,13 +130,15 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
     in_.erase(0, interim + head.head_bytes);  // after the last use of the head's views
   }
   ParseError err{};
+  // Decoded either way: a chunked body's payload size is what kCount reports.
   BodyFramer::Piece piece = framer_.feed(in_, /*decode=*/true, &err);
   if (piece.status == ParseStatus::kError)
     return err.status == 413 ? fail("body_too_large", peer_ + " sent a chunked body over the limit")
                              : fail("bad_response", peer_ + " sent bad chunked framing: " + err.reason);
-  response_.body.append(piece.payload);
-  in_.erase(0, piece.consumed);
-  if (response_.body.size() > options_.max_body_bytes)
+  if (options_.body == ClientBody::kKeep) response_.body.append(piece.payload);
+  response_.body_bytes += piece.payload.size();
+  in_.erase(0, piece.consumed);  // after the last use of piece.payload (a view of in_)
+  if (response_.body_bytes > options_.max_body_bytes)
     return fail("body_too_large", peer_ + " sent a body over the limit");
   if (piece.status == ParseStatus::kIncomplete) {
     if (!eof) return std::nullopt;

@@ -1,6 +1,6 @@
 // One non-blocking HTTP/1.1 request/response exchange on an event loop, on the upstream codec
 // the router uses too (response heads and body framing: http/body_framer.h): the client the control
-// plane uses for work that waits on the network (smoke checks, and next webhooks, health checks,
+// plane uses for work that waits on the network (smoke checks, webhooks, active health checks,
 // the cache warmer). The caller resolves the address (DNS blocks; it is not done here), so an
 // exchange never blocks its loop. Each exchange has one overall deadline, owned as a net::Timer,
 // covering connect, request, response head and body: a peer that accepts and never answers
@@ -41,16 +41,27 @@ struct ClientRequest {
   std::string body;  // sent with Content-Length when not empty
 };
 
+// What the client does with the response body.
+enum class ClientBody {
+  kKeep,      // read it to its end and keep it in ClientResponse::body
+  kCount,     // read it to its end (so the peer finishes its work, e.g. storing it in the
+              // cache), keep none of it: ClientResponse::body_bytes says how much came
+  kHeadOnly,  // the exchange is over with the response head; the body is not read (a status
+              // is the whole verdict, as for a health check)
+};
+
 struct ClientOptions {
   int64_t timeout_ms = 2000;           // the whole exchange
   uint64_t max_body_bytes = 1 << 20;   // a larger response body is "body_too_large"
   size_t max_header_bytes = 16 * 1024;
+  ClientBody body = ClientBody::kKeep;
 };
 
 struct ClientResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // as received, owned
-  std::string body;                                          // decoded (chunked framing removed)
+  std::string body;        // decoded (chunked framing removed); empty unless ClientBody::kKeep
+  uint64_t body_bytes = 0;  // payload bytes received (kKeep and kCount; 0 for kHeadOnly)
   // First field with this name (case-insensitive); "" if none.
   std::string_view header(std::string_view name) const;
 };

@@ -186,6 +186,7 @@ Component HostProbe::grade_cpu(const CpuSample& from, const CpuSample& to, json 
   auto delta = [](uint64_t a, uint64_t b) -> uint64_t { return b >= a ? b - a : 0; };
   json d = cpu_details(to, window_ms, pressure);
   json reasons = json::array();
+  std::optional<double> node_share;  // Component::used_ratio
   auto percent = [](double r) { return std::to_string(static_cast<int>(r * 100 + 0.5)) + "%"; };
 
   if (to.host_total > from.host_total) {  // the whole host: information, never graded
@@ -197,7 +198,8 @@ Component HostProbe::grade_cpu(const CpuSample& from, const CpuSample& to, json 
                       static_cast<double>(sysconf(_SC_CLK_TCK));
     double share = std::clamp(used_sec / (wall_sec * cores), 0.0, 1.0);
     d["node_busy_ratio"] = share;
-    d["busy_ratio"] = share;  // the autopilot's cpu_ratio
+    d["busy_ratio"] = share;  // also Component::used_ratio, the autopilot's cpu_ratio
+    node_share = share;
     if (share >= thresholds_.cpu_critical)
       reasons.push_back("node cpu " + percent(share) + " of its cores (critical)");
     else if (share >= thresholds_.cpu_degraded)
@@ -228,7 +230,7 @@ Component HostProbe::grade_cpu(const CpuSample& from, const CpuSample& to, json 
     }
   }
   d["reasons"] = reasons;
-  return {"cpu", reasons.empty() ? Status::kHealthy : Status::kDegraded, d};
+  return {"cpu", reasons.empty() ? Status::kHealthy : Status::kDegraded, d, node_share};
 }
 
 }  // namespace x0::telemetry

@@ -142,7 +142,9 @@ Component HostProbe::memory() {
     reasons.push_back("no memory information");
   }
   d["reasons"] = reasons;
-  return {"memory", s, d};
+  Component out{"memory", s, d};
+  if (limit > 0) out.used_ratio = used_ratio;
+  return out;
 }
 
 Component HostProbe::disk() {
@@ -176,7 +178,7 @@ Component HostProbe::disk() {
   Status s = grade(used_ratio, thresholds_.disk_degraded_ratio, thresholds_.disk_unhealthy_ratio);
   if (s != Status::kHealthy)
     d["reason"] = "disk " + std::to_string(static_cast<int>(used_ratio * 100)) + "% full";
-  return {"disk", s, d};
+  return {"disk", s, d, used_ratio};
 }
 
 Component HostProbe::network() {

@@ -21,7 +21,12 @@ Status worst(Status a, Status b);
 struct Component {
   std::string name;
   Status status;
-  nlohmann::json details;
+  nlohmann::json details;  // the operator's view (GET /health); not for code to decide on
+  // The component's graded fraction as a value, for code that decides on it (the autopilot's
+  // memory_ratio and cpu_ratio signals) without reading it back out of `details`: memory used
+  // of its limit, cpu the node's busy share of its cores, disk used. nullopt when there is no
+  // number (no memory information, cpu still warming up, no statvfs, other components).
+  std::optional<double> used_ratio = std::nullopt;
 };
 
 struct HostThresholds {  // defaults from the runbooks

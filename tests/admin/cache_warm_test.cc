@@ -204,6 +204,28 @@ TEST_F(CacheWarmTest, EmptyListUsesPreloadUrlsOrIsRefused) {
   EXPECT_EQ(server_.seen().size(), 2u);
 }
 
+TEST_F(CacheWarmTest, AListenerThatIsNotHostPortIsRefusedAtOnce) {
+  auto o = options();
+  o.data_listener = "127.0.0.1";
+  CacheAdmin admin(store_, o, &metrics_);
+  auto refused = admin.start_warm({"/a"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "bad_request");
+  EXPECT_FALSE(admin.warming());
+}
+
+TEST(WarmListener, ParsesWithoutALookup) {
+  auto a = parse_listener("[::]:8080");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "::1");
+  EXPECT_EQ(a->port, 8080);
+  auto b = parse_listener("node.example:81");
+  ASSERT_TRUE(b) << "a name is kept for the warm thread to resolve";
+  EXPECT_EQ(b->host, "node.example");
+  EXPECT_FALSE(parse_listener("node.example"));
+  EXPECT_FALSE(parse_listener("x:0"));
+}
+
 TEST_F(CacheWarmTest, UnreachableListenerCountsFailures) {
   auto o = options();
   o.data_listener = "127.0.0.1:1";  // nothing listens on port 1
@@ -215,14 +237,14 @@ TEST_F(CacheWarmTest, UnreachableListenerCountsFailures) {
   EXPECT_NE(w["last_error"].get<std::string>().find("connect"), std::string::npos) << w.dump();
 }
 
-TEST_F(CacheWarmTest, DestructionStopsBetweenUrls) {
+TEST_F(CacheWarmTest, DestructionStopsTheWarmWithoutWaitingForTheGetInFlight) {
   auto o = options();
-  o.warm_timeout_ms = 200;
+  o.warm_timeout_ms = 600'000;  // the destructor must not wait for this deadline
   {
     CacheAdmin admin(store_, o, &metrics_);
     ASSERT_TRUE(admin.start_warm({"/slow", "/a", "/b"}));
     server_.wait_for_requests(1);
-  }  // joins: /slow times out, /a and /b are never asked for
+  }  // stops the warm loop and joins: /slow is dropped, /a and /b are never asked for
   EXPECT_EQ(server_.seen().size(), 1u);
   EXPECT_EQ(metrics_.warming_in_progress().value(), 0.0);
 }

@@ -65,11 +65,13 @@ class ScriptedSource : public MetricSource {
 class RecordingActuator : public Actuator {
  public:
   ScriptedSource* source = nullptr;
-  std::vector<std::pair<Action, std::string>> acted;
-  bool act(Action action, const std::string& target, const Rule&, std::string* outcome) override {
-    acted.emplace_back(action, target);
+  std::vector<std::pair<Action, std::string>> acted;  // (action, service)
+  std::vector<Target> targets;
+  bool act(Action action, const Target& target, const Rule&, std::string* outcome) override {
+    acted.emplace_back(action, target.service);
+    targets.push_back(target);
     if (action == Action::kRollback && source != nullptr) source->in_release = false;
-    *outcome = std::string(to_string(action)) + " " + target;
+    *outcome = std::string(to_string(action)) + " " + target.to_string();
     return true;
   }
 };
@@ -169,9 +171,11 @@ TEST(Autopilot, CanaryFailingHalfItsRequestsIsRolledBackWithinASecond) {
   EXPECT_LE(rolled_back - 3100, 1000);  // MTTD within the 1 s window
   ASSERT_EQ(r.actuator.acted.size(), 1u);  // once: the release is gone afterwards
   EXPECT_EQ(r.actuator.acted.front(), std::make_pair(Action::kRollback, std::string("shop")));
+  EXPECT_EQ(r.actuator.targets.front(), Target::candidate("shop")) << "a candidate rule acts on the candidate";
   ASSERT_FALSE(r.incidents.decisions.empty());
   const Decision& d = r.incidents.decisions.front();
   EXPECT_EQ(d.firing.rule->name, "canary_error_rate");
+  EXPECT_EQ(d.firing.target.to_string(), "shop/candidate");
   EXPECT_LE(d.firing.first_anomalous_ms, d.firing.detected_ms);
   EXPECT_GE(d.firing.first_anomalous_ms, 3000);
 }
@@ -303,8 +307,76 @@ TEST(Autopilot, ServiceDownRollsBackThenDivertsToFallback) {
   r.source.healthy = 0;
   r.run(1100, 2000);
   ASSERT_GE(r.actuator.acted.size(), 2u);
+  EXPECT_EQ(r.actuator.targets[0], Target::whole("shop")) << "a service rule acts on the service";
+  EXPECT_EQ(r.actuator.targets[1], Target::whole("shop"));
   EXPECT_EQ(r.actuator.acted[0].first, Action::kRollback);
   EXPECT_EQ(r.actuator.acted[1].first, Action::kDivertToFallback);
+}
+
+// A SIGHUP reload hands the autopilot a new policy between two ticks (Autopilot::set_policy).
+Policy strict_policy() {
+  auto parsed = parse_policy(R"(
+[defaults]
+min_samples = 20
+cooldown_s = 5
+window_s = 1
+[[rules]]
+name = "error_rate_strict"
+signal = "error_rate"
+above = 0.05
+for_s = 0
+severity = "SEV-2"
+action = "rollback"
+authority = "system"
+)", "strict.toml");
+  EXPECT_TRUE(parsed.has_value()) << (parsed ? "" : parsed.error().detail);
+  return *parsed;
+}
+
+TEST(AutopilotPolicySwap, TheNewRulesDecideFromTheNextTick) {
+  Scenario r;
+  r.source.in_release = false;
+  r.source.stable.error_rate = 0.07;  // elevated: the test policy only recommends
+  r.run(0, 3000);
+  EXPECT_TRUE(r.actuator.acted.empty());
+  ASSERT_FALSE(r.incidents.decisions.empty());
+  EXPECT_EQ(r.incidents.decisions.back().firing.rule->name, "error_rate_elevated");
+  r.incidents.decisions.clear();  // their rule pointers name the old policy
+
+  r.autopilot->set_policy(strict_policy());
+  EXPECT_EQ(r.autopilot->policy().source, "strict.toml");
+  // The windows carried over: the strict rule (for 0 s) fires on the very next tick.
+  auto first = r.autopilot->tick(3100);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first.front().firing.rule->name, "error_rate_strict");
+  EXPECT_TRUE(first.front().executed);
+  r.run(3200, 3000);
+  for (const Decision& d : r.incidents.decisions) EXPECT_EQ(d.firing.rule->name, "error_rate_strict");
+}
+
+TEST(AutopilotPolicySwap, ARuleThatKeepsItsNameKeepsItsCooldown) {
+  Scenario r;
+  r.source.in_release = false;
+  r.source.stable.error_rate = 0.5;
+  r.run(0, 2000);
+  ASSERT_EQ(r.actuator.acted.size(), 1u);  // error_rate_critical, then its 5 s cooldown
+  r.incidents.decisions.clear();
+  r.autopilot->set_policy(test_policy());  // the same rules, re-read
+  r.run(2100, 2500);
+  EXPECT_EQ(r.actuator.acted.size(), 1u) << "a reload does not re-fire a rule in its cooldown";
+  // A rule under a new name has no cooldown to keep.
+  r.autopilot->set_policy(strict_policy());
+  r.run(4700, 200);
+  EXPECT_EQ(r.actuator.acted.size(), 2u);
+}
+
+TEST(AutopilotPolicySwap, CanaryAnalysisKeepsItsWindows) {
+  Scenario r;
+  r.run(0, 3000);  // a healthy release with enough samples
+  ASSERT_EQ(r.autopilot->candidate_verdict("shop"), Verdict::kClean);
+  r.autopilot->set_policy(test_policy());
+  EXPECT_EQ(r.autopilot->candidate_verdict("shop"), Verdict::kClean)
+      << "a reload does not send a release back to insufficient data";
 }
 
 }  // namespace

@@ -30,9 +30,9 @@ Measurement rate(double value, uint64_t samples) {
 TEST(Detector, FiresOnlyAfterTheConditionHeldForItsDuration) {
   Rule rule = error_rule();
   Detector d;
-  EXPECT_FALSE(d.observe(rule, "svc", rate(0.5, 100), 10000));
-  EXPECT_FALSE(d.observe(rule, "svc", rate(0.5, 100), 10500));
-  auto fired = d.observe(rule, "svc", rate(0.5, 100), 11000);
+  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 10000));
+  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 10500));
+  auto fired = d.observe(rule, Target::whole("svc"), rate(0.5, 100), 11000);
   ASSERT_TRUE(fired.has_value());
   EXPECT_EQ(fired->first_anomalous_ms, 10000);
   EXPECT_EQ(fired->detected_ms, 11000);
@@ -42,36 +42,95 @@ TEST(Detector, FiresOnlyAfterTheConditionHeldForItsDuration) {
 TEST(Detector, ACleanMeasurementRestartsTheClock) {
   Rule rule = error_rule();
   Detector d;
-  d.observe(rule, "svc", rate(0.5, 100), 0);
-  d.observe(rule, "svc", rate(0.0, 100), 600);
-  EXPECT_FALSE(d.observe(rule, "svc", rate(0.5, 100), 1000));
-  EXPECT_TRUE(d.observe(rule, "svc", rate(0.5, 100), 2000));
+  d.observe(rule, Target::whole("svc"), rate(0.5, 100), 0);
+  d.observe(rule, Target::whole("svc"), rate(0.0, 100), 600);
+  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 1000));
+  EXPECT_TRUE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 2000));
 }
 
 TEST(Detector, TooFewSamplesSayNothing) {
   Rule rule = error_rule();
   rule.for_ms = 0;
   Detector d;
-  EXPECT_FALSE(d.observe(rule, "svc", rate(1.0, 5), 0));  // 5 of 5 failed, but 5 < 20
-  EXPECT_TRUE(d.observe(rule, "svc", rate(1.0, 20), 100));
+  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(1.0, 5), 0));  // 5 of 5 failed, but 5 < 20
+  EXPECT_TRUE(d.observe(rule, Target::whole("svc"), rate(1.0, 20), 100));
 }
 
 TEST(Detector, CooldownPreventsFlapping) {
   Rule rule = error_rule();
   rule.for_ms = 0;
   Detector d;
-  EXPECT_TRUE(d.observe(rule, "svc", rate(0.5, 100), 0));
-  EXPECT_FALSE(d.observe(rule, "svc", rate(0.5, 100), 1000));
-  EXPECT_FALSE(d.observe(rule, "svc", rate(0.5, 100), 4999));
-  EXPECT_TRUE(d.observe(rule, "svc", rate(0.5, 100), 5000));
+  EXPECT_TRUE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 0));
+  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 1000));
+  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 4999));
+  EXPECT_TRUE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 5000));
 }
 
 TEST(Detector, TargetsAreIndependent) {
   Rule rule = error_rule();
   rule.for_ms = 0;
   Detector d;
-  EXPECT_TRUE(d.observe(rule, "a", rate(0.5, 100), 0));
-  EXPECT_TRUE(d.observe(rule, "b", rate(0.5, 100), 0));
+  EXPECT_TRUE(d.observe(rule, Target::whole("a"), rate(0.5, 100), 0));
+  EXPECT_TRUE(d.observe(rule, Target::whole("b"), rate(0.5, 100), 0));
+}
+
+TEST(Detector, AServiceAndItsCandidateAreDifferentTargets) {
+  Rule rule = error_rule();
+  rule.for_ms = 0;
+  Detector d;
+  EXPECT_TRUE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 0));
+  EXPECT_TRUE(d.observe(rule, Target::candidate("svc"), rate(0.5, 100), 0))
+      << "the service's cooldown is not its candidate's";
+  EXPECT_FALSE(d.observe(rule, Target::candidate("svc"), rate(0.5, 100), 100));
+  EXPECT_EQ(Target::candidate("svc").to_string(), "svc/candidate");
+  EXPECT_EQ(Target::whole("svc").to_string(), "svc");
+  EXPECT_EQ(Target::node().to_string(), "node");
+  EXPECT_NE(Target::node(), Target::whole("node")) << "a service may be called node";
+}
+
+TEST(Detector, HandOverKeepsTheCooldownsOfRulesThatKeepTheirName) {
+  Rule rule = error_rule();
+  rule.for_ms = 0;
+  Rule other = rule;
+  other.name = "other";
+  Detector d;
+  ASSERT_TRUE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 0));
+  ASSERT_TRUE(d.observe(other, Target::whole("svc"), rate(0.5, 100), 0));
+  Policy old;
+  old.rules = {rule, other};
+  Policy next;
+  next.rules = {rule};  // "other" is gone
+  d.hand_over(old, next);
+  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 1000)) << "still cooling down";
+  EXPECT_TRUE(d.observe(other, Target::whole("svc"), rate(0.5, 100), 1000))
+      << "a rule that comes back under a dropped name starts afresh";
+}
+
+TEST(Detector, HandOverStartsTheBreachesOfAChangedRuleOver) {
+  Rule rule = error_rule();  // for 1 s
+  Detector d;
+  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 0));
+  Policy old;
+  old.rules = {rule};
+  Policy next;
+  next.rules = {rule};
+  next.rules[0].above = 0.2;  // same name, new condition
+  d.hand_over(old, next);
+  const Rule& changed = next.rules[0];
+  EXPECT_FALSE(d.observe(changed, Target::whole("svc"), rate(0.5, 100), 1000)) << "held 0 s since";
+  EXPECT_TRUE(d.observe(changed, Target::whole("svc"), rate(0.5, 100), 2000));
+}
+
+TEST(Detector, HandOverLeavesAnUnchangedRuleAlone) {
+  Rule rule = error_rule();  // for 1 s
+  Detector d;
+  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 0));
+  Policy old;
+  old.rules = {rule};
+  Policy next = old;  // a reload that re-read the same file
+  d.hand_over(old, next);
+  EXPECT_TRUE(d.observe(next.rules[0], Target::whole("svc"), rate(0.5, 100), 1000))
+      << "the breach held across the reload: the firing is not delayed";
 }
 
 TEST(Detector, RangeRulesLeaveHigherValuesToStricterRules) {
@@ -93,12 +152,12 @@ TEST(Detector, EarlyAlertBeforeTheActionWindow) {
   Detector d;
   Measurement down;
   down.value = 1;
-  EXPECT_FALSE(d.observe(rule, "svc", down, 0));
-  auto alert = d.observe(rule, "svc", down, 2000);
+  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), down, 0));
+  auto alert = d.observe(rule, Target::whole("svc"), down, 2000);
   ASSERT_TRUE(alert.has_value());
   EXPECT_TRUE(alert->alert_only);
-  EXPECT_FALSE(d.observe(rule, "svc", down, 3000));  // alerted once
-  auto act = d.observe(rule, "svc", down, 5000);
+  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), down, 3000));  // alerted once
+  auto act = d.observe(rule, Target::whole("svc"), down, 5000);
   ASSERT_TRUE(act.has_value());
   EXPECT_FALSE(act->alert_only);
 }

@@ -145,6 +145,51 @@ TEST(HttpClientTest, RefusesABodyOverTheLimit) {
   EXPECT_EQ(out.result.error().code, "body_too_large");
 }
 
+TEST(HttpClientTest, CountModeReadsTheWholeBodyAndKeepsNone) {
+  ScriptedServer chunked(
+      "HTTP/1.1 200 OK\r\nX-Cache: MISS\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "4\r\nwarm\r\n6\r\ned up!\r\n0\r\n\r\n");
+  ClientOptions options;
+  options.body = ClientBody::kCount;
+  Outcome out = exchange(loopback(chunked.port()), options);
+  ASSERT_TRUE(out.result.has_value()) << out.result.error().detail;
+  EXPECT_EQ(out.result->status, 200);
+  EXPECT_EQ(out.result->header("X-Cache"), "MISS");
+  EXPECT_EQ(out.result->body, "");
+  EXPECT_EQ(out.result->body_bytes, 10u);
+
+  ScriptedServer sized("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'x'));
+  out = exchange(loopback(sized.port()), options);
+  ASSERT_TRUE(out.result.has_value()) << out.result.error().detail;
+  EXPECT_EQ(out.result->body, "");
+  EXPECT_EQ(out.result->body_bytes, 5000u);
+
+  // Counting still ends at the limit, and a body cut short is still an error.
+  ScriptedServer cut("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort");
+  out = exchange(loopback(cut.port()), options);
+  ASSERT_FALSE(out.result.has_value());
+  EXPECT_EQ(out.result.error().code, "bad_response");
+}
+
+TEST(HttpClientTest, HeadOnlyModeIsDoneAtTheHeadWithoutWaitingForTheBody) {
+  // Announces a body far over the limit and never sends it: the status is all that is asked.
+  ScriptedServer server("HTTP/1.1 204 No Content\r\n\r\n", /*hold_open=*/true);
+  ScriptedServer big("HTTP/1.1 302 Found\r\nContent-Length: 99999999\r\n\r\nabc",
+                     /*hold_open=*/true);
+  ClientOptions options;
+  options.body = ClientBody::kHeadOnly;
+  options.max_body_bytes = 10;
+  options.timeout_ms = 5000;
+  Outcome out = exchange(loopback(big.port()), options);
+  ASSERT_TRUE(out.result.has_value()) << out.result.error().detail;
+  EXPECT_EQ(out.result->status, 302);
+  EXPECT_EQ(out.result->body_bytes, 0u);
+  EXPECT_EQ(out.result->body, "");
+  out = exchange(loopback(server.port()), options);
+  ASSERT_TRUE(out.result.has_value()) << out.result.error().detail;
+  EXPECT_EQ(out.result->status, 204);
+}
+
 TEST(HttpClientTest, AnUpstreamThatNeverAnswersEndsAtTheDeadline) {
   ScriptedServer server("", /*hold_open=*/true);  // accepts, reads, says nothing
   ClientOptions options;

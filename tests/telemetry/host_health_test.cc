@@ -55,16 +55,20 @@ TEST(HostProbe, HealthyFixture) {
   EXPECT_EQ(mem["source"], "meminfo");
   EXPECT_EQ(mem["limit_bytes"], 8388608ull * 1024);
   EXPECT_DOUBLE_EQ(mem["used_ratio"].get<double>(), 0.25);
+  EXPECT_EQ(find(cs, "memory").used_ratio, 0.25) << "the same number, typed";
   EXPECT_EQ(mem["rss_bytes"], 102400ull * 1024);
   const auto& cpu = find(cs, "cpu").details;
   EXPECT_EQ(cpu["cores"], 4);
   EXPECT_EQ(cpu["window"], "warming up");  // no number since boot
   EXPECT_FALSE(cpu.contains("busy_ratio"));
+  EXPECT_FALSE(find(cs, "cpu").used_ratio.has_value()) << "warming up: no number";
   EXPECT_FALSE(cpu.contains("host_busy_ratio"));
   EXPECT_DOUBLE_EQ(cpu["load1"].get<double>(), 0.5);
   const auto& disk = find(cs, "disk").details;
   EXPECT_EQ(disk["path"], "/data");
   EXPECT_DOUBLE_EQ(disk["used_ratio"].get<double>(), 0.5);
+  EXPECT_EQ(find(cs, "disk").used_ratio, 0.5);
+  EXPECT_FALSE(find(cs, "network").used_ratio.has_value());
   const auto& net = find(cs, "network").details;
   EXPECT_EQ(net["interfaces_up"], 1);
   ASSERT_EQ(net["interfaces"].size(), 2u);
@@ -253,6 +257,8 @@ TEST(HostCpu, NodeShareHighDegradesEvenWhenCritical) {
   Component c = p.cpu();
   EXPECT_NEAR(c.details["node_busy_ratio"].get<double>(), 0.85, 1e-9);
   EXPECT_NEAR(c.details["busy_ratio"].get<double>(), 0.85, 1e-9);
+  ASSERT_TRUE(c.used_ratio.has_value());
+  EXPECT_NEAR(*c.used_ratio, 0.85, 1e-9) << "the autopilot's cpu_ratio, typed";
   EXPECT_EQ(c.status, Status::kDegraded);
   EXPECT_EQ(c.details["reasons"][0], "node cpu 85% of its cores");
   h.now_ms += 10'000;
