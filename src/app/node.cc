@@ -1,5 +1,4 @@
-// Node start-up, the main loop (signals, housekeeping), reload, drain and the wiring of the
-// control plane (see node.h).
+// Node start-up, the main loop (signals, housekeeping), reload and drain (see node.h).
 #include "app/node.h"
 
 #include <signal.h>
@@ -10,16 +9,9 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <ctime>
-#include <map>
 
-#include "app/escalation_tick.h"
-#include "app/smoke_check.h"
-#include "app/start_log.h"
-#include "common/clock.h"
 #include "common/log.h"
-#include "incident/incident_metrics.h"
 #include "gateway/access_log.h"
 #include "net/timer.h"
 #include "telemetry/metrics.h"
@@ -28,33 +20,6 @@ namespace x0::app {
 namespace {
 
 constexpr int64_t kStuckAfterMs = 3000;
-constexpr int64_t kControlTickMs = 100;  // autopilot and release steps: the MTTD resolution
-
-// The policy a config names: its policy_file, or the embedded default when that is empty.
-std::string policy_file_name(const config::Config& config) {
-  return config.autopilot.policy_file.empty() ? "<embedded policy/default.toml>"
-                                              : config.autopilot.policy_file;
-}
-Result<autopilot::Policy> load_autopilot_policy(const config::Config& config) {
-  return config.autopilot.policy_file.empty()
-             ? autopilot::parse_policy(autopilot::default_policy_text(), policy_file_name(config))
-             : autopilot::load_policy(config.autopilot.policy_file);
-}
-
-gateway::TrafficSplits to_splits(const release::RoutingSet& routing) {
-  gateway::TrafficSplits splits;
-  for (const auto& [service, r] : routing) {
-    splits[service] = gateway::TrafficSplit{r.candidate, r.weight_bp, r.header_name, r.header_value,
-                                            r.candidate_only};
-  }
-  return splits;
-}
-
-std::map<std::string, std::vector<config::Endpoint>> stable_sets(const config::Config& config) {
-  std::map<std::string, std::vector<config::Endpoint>> out;
-  for (const auto& s : config.services) out[s.name] = s.endpoints;
-  return out;
-}
 
 Result<config::Config> load(const std::string& path) {
   return path.empty() ? config::load_defaults() : config::load_file(path);
@@ -66,11 +31,9 @@ Result<config::Config> load(const std::string& path) {
 Node::Node(std::string config_path) : config_path_(std::move(config_path)) {}
 
 Node::~Node() {
-  control_.stop();
-  smoke_checks_.reset();  // their clients and timers belong to the (stopped) control loop
-  webhooks_.reset();
-  route_builds_.reset();
-  resolver_.reset();
+  // The control thread first, then the workers: both read what the control plane owns, which
+  // goes only with the members, after them.
+  if (control_plane_) control_plane_->stop();
   if (workers_) workers_->stop();
   if (health_checker_) health_checker_->stop();
 }
@@ -197,9 +160,11 @@ bool Node::start() {
   state_.host_sampler->start();
   state_.isolated.store(config->security.isolate);
 
-  if (!start_control_plane(*config)) return false;
+  control_plane_ = std::make_unique<ControlPlane>(state_, routes_,
+                                                  [this](const config::Config& c) { apply_node_config(c); });
+  if (!control_plane_->start(*config)) return false;
   cache_.start(*config, state_);
-  if (auto ok = publish_routes(*config); !ok) {
+  if (auto ok = control_plane_->publish_first_routes(*config); !ok) {
     log::error("CONFIG", "cannot build routes", {{"detail", ok.error().detail}});
     return false;
   }
@@ -235,9 +200,7 @@ bool Node::start() {
   if (!workers_->start(*config, threads)) return false;
   workers_->run();
   health_checker_->start();
-  // Armed before the thread starts: once a loop runs, only its own thread touches its timers.
-  control_.loop().add_timer(kControlTickMs, [this] { control_tick(); });
-  control_.start();
+  control_plane_->run();
   log::info("NODE", "started",
             {{"version", state_.version}, {"node_id", state_.node_id}, {"config", config->source},
              {"workers", threads}, {"data", config->listeners.data},
@@ -245,110 +208,6 @@ bool Node::start() {
              {"operator", config->listeners.operator_api.empty() ? "data" : config->listeners.operator_api},
              {"services", config->services.size()}});
   return true;
-}
-
-bool Node::start_control_plane(const config::Config& config) {
-  state_.control = &control_;
-  release::ControllerOptions options;
-  options.data_dir = config.node.data_dir;
-  // The one notifier of release routing changes (API, autopilot, ticks, reloads alike): the
-  // controller calls it under its lock, so the rebuild runs from the control loop after the
-  // change (start-up: once the loop runs; publish_release_routing skips what is already out).
-  options.routing_changed = [this] { control_.loop().defer([this] { publish_release_routing(); }); };
-  releases_ = std::make_unique<release::ReleaseController>(options);
-  releases_->adopt_config(stable_sets(config), "system");
-  state_.releases.controller = releases_.get();
-  resolver_ = std::make_unique<net::Resolver>(control_.loop());
-  smoke_checks_ = std::make_unique<SmokeChecks>(control_.loop(), *resolver_);
-  webhooks_ = std::make_unique<WebhookNotifier>(control_.loop(), *resolver_);
-  gateway::RouteBuilds::Hooks hooks;
-  hooks.names_to_resolve = [this](const config::Config& c) {
-    return gateway::RouteTable::names_to_resolve(c, to_splits(*releases_->routing()),
-                                                 routes_.current().get());
-  };
-  hooks.build_and_publish = [this](const config::Config& c,
-                                   const gateway::RouteTable::AddressLookup& lookup) {
-    return publish_routes(c, lookup);
-  };
-  hooks.running_config = [this] { return state_.config.load(); };
-  route_builds_ = std::make_unique<gateway::RouteBuilds>(control_.loop(), *resolver_, std::move(hooks));
-  state_.releases.smoke_check = [this](const release::Release& r, std::function<void(Result<void>)> done) {
-    smoke_checks_->start(r, std::move(done));
-  };
-  routing_seen_ = releases_->routing_version();
-
-  incident_metrics_ = std::make_unique<incident::IncidentMetrics>(telemetry::default_registry());
-  state_.incidents.metrics = incident_metrics_.get();
-  incident::StoreOptions store_options;
-  store_options.metrics = incident_metrics_.get();
-  auto store = incident::IncidentStore::open(config.incidents.store, store_options);
-  if (store) {
-    incidents_ = std::move(*store);
-    state_.incidents.store = incidents_.get();
-  } else {
-    state_.incidents.unavailable = store.error().detail;
-    log::error("INCIDENT", "incident store unavailable", {{"detail", store.error().detail}});
-  }
-
-  auto policy = load_autopilot_policy(config);
-  if (!policy) {
-    log::error("AUTOPILOT", "invalid policy", {{"detail", policy.error().detail}});
-    return false;
-  }
-  escalation_policy_ = escalation_policy_from(policy->escalation);
-  std::vector<int64_t> restarts = record_start(config.node.data_dir, unix_ms());
-  if (!restarts.empty()) {
-    log::info("NODE", "restarted", {{"restarts_on_record", restarts.size()}});
-  }
-  metric_source_ = std::make_unique<GatewayMetrics>(routes_, state_, std::move(restarts));
-  actuator_ = std::make_unique<NodeActuator>(state_);
-  hooks_ = std::make_unique<HookRunner>(control_, state_);
-  hooks_->start();
-  incident_log_ = std::make_unique<IncidentLog>(state_, hooks_.get());
-  autopilot_ = std::make_unique<autopilot::Autopilot>(std::move(*policy), *metric_source_, *actuator_,
-                                                      *incident_log_, config.autopilot.dry_run);
-  return true;
-}
-
-// Runs on the control thread every kControlTickMs.
-void Node::control_tick() {
-  control_ticks_.fetch_add(1, std::memory_order_relaxed);
-  int64_t now = unix_ms();
-  if (state_.config.load()->autopilot.enabled) autopilot_->tick(now);
-  releases_->tick(now, [this](const std::string& service) {
-    switch (autopilot_->candidate_verdict(service)) {
-      case autopilot::Verdict::kClean: return release::Analysis::kClean;
-      case autopilot::Verdict::kBreached: return release::Analysis::kDirty;
-      default: return release::Analysis::kInsufficientData;
-    }
-  });
-  if (incidents_ && now - last_escalation_ms_ >= 1000) {
-    last_escalation_ms_ = now;
-    auto config = state_.config.load();
-    escalate_due(*incidents_, escalation_policy_, [&](const std::string& body) {
-      for (const auto& url : config->notify.webhooks)
-        webhooks_->post(url, body, config->notify.webhook_timeout_ms);
-    }, now);
-  }
-  control_.loop().add_timer(kControlTickMs, [this] { control_tick(); });
-}
-
-void Node::publish_release_routing() {
-  if (releases_->routing_version() == routing_seen_) return;  // already in the published table
-  route_builds_->request(nullptr, [](const Result<void>& ok) {
-    if (!ok) log::error("RELEASE", "cannot publish release routing", {{"detail", ok.error().detail}});
-  });
-}
-
-Result<void> Node::publish_routes(const config::Config& config,
-                                  const gateway::RouteTable::AddressLookup& lookup) {
-  uint64_t version = releases_->routing_version();
-  auto table = gateway::RouteTable::build(config, to_splits(*releases_->routing()),
-                                          routes_.current().get(), ++table_version_, lookup);
-  if (!table) return std::unexpected(table.error());
-  routes_.publish(*table);
-  routing_seen_ = version;
-  return {};
 }
 
 // Main thread: reads and validates the file and the autopilot policy it names, then hands both
@@ -376,73 +235,24 @@ void Node::reload() {
   }
   auto config = std::make_shared<const config::Config>(std::move(*loaded));
   auto next = std::make_shared<autopilot::Policy>(std::move(*policy));
-  control_.post([this, config, next] { switch_config(config, next); });
+  control_plane_->reload(config, next);
 }
 
-// On the control thread: new endpoint names are looked up first (route_builds_, without
-// blocking the thread); then, in one task, the table is built from the new config and the release
-// routing of that moment, and published, the config is stored and the policy handed to the
-// autopilot between two of its ticks (apply_config). No release change can run in between (it
-// runs on this thread, queued behind the reload), so none builds from the old config afterwards.
-void Node::switch_config(std::shared_ptr<const config::Config> config,
-                         std::shared_ptr<autopilot::Policy> policy) {
-  route_builds_->request(config, [this, config, policy](const Result<void>& routes) {
-    apply_config(config, policy, routes);
-  });
-}
-
-void Node::apply_config(const std::shared_ptr<const config::Config>& config,
-                        const std::shared_ptr<autopilot::Policy>& policy,
-                        const Result<void>& routes) {
-  auto old = state_.config.load();
-  if (!routes) {
-    state_.reloads_failed.fetch_add(1);
-    log::error("CONFIG", "reload refused: routes cannot be built; the old configuration keeps running",
-               {{"detail", routes.error().detail}});
-    return;
-  }
-  state_.config.store(config);
-  state_.isolated.store(config->security.isolate);
-  if (config->listeners.data != old->listeners.data ||
-      config->listeners.health != old->listeners.health ||
-      config->listeners.metrics != old->listeners.metrics ||
-      config->listeners.operator_api != old->listeners.operator_api ||
-      config->api_gateway.worker_threads != old->api_gateway.worker_threads) {
-    log::warn("CONFIG", "listener and worker changes take effect at the next restart");
-  }
-  apply_logging(*config);  // process-wide atomics: safe from this thread
-  data_connections_->set_limit(static_cast<size_t>(config->api_gateway.max_connections));
+// Control thread, when a reload's config becomes current: the parts the node owns.
+void Node::apply_node_config(const config::Config& config) {
+  apply_logging(config);  // process-wide atomics: safe from this thread
+  data_connections_->set_limit(static_cast<size_t>(config.api_gateway.max_connections));
   for (http::ConnectionBudget* probes :
        {health_connections_.get(), metrics_connections_.get(), operator_connections_.get()}) {
-    probes->set_limit(static_cast<size_t>(config->api_gateway.max_probe_connections));
+    probes->set_limit(static_cast<size_t>(config.api_gateway.max_probe_connections));
   }
-  // A promoted release whose candidate is now the configured stable set is done: its routing
-  // goes, and the table is published again from the config just stored.
-  releases_->adopt_config(stable_sets(*config), "system");
-  adopt_policy(std::move(*policy), *config);
-  state_.reloads_ok.fetch_add(1);
-  log::info("CONFIG", "reloaded", {{"source", config->source}, {"services", config->services.size()},
-                                   {"route_table_version", table_version_.load()}});
-}
-
-// Control thread (the autopilot's owner), between two ticks: Autopilot::set_policy says what
-// carries over. The escalation timers come from the policy file, dry_run from the config.
-void Node::adopt_policy(autopilot::Policy policy, const config::Config& config) {
-  size_t rules = policy.rules.size();
-  std::string source = policy.source;
-  escalation_policy_ = escalation_policy_from(policy.escalation);
-  autopilot_->set_policy(std::move(policy));
-  autopilot_->set_dry_run(config.autopilot.dry_run);
-  log::info("AUTOPILOT", "policy reloaded", {{"source", source}, {"rules", rules},
-                                            {"dry_run", config.autopilot.dry_run ? "true" : "false"}});
 }
 
 void Node::drain() {
   state_.draining.store(true);
   workers_->drain(state_.config.load()->api_gateway.drain_timeout_ms);
   health_checker_->stop();
-  hooks_->stop();
-  control_.stop();
+  control_plane_->stop();
   cache_.stop();
 }
 

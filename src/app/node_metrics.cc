@@ -84,17 +84,17 @@ void Node::register_node_metrics() {
                      [this] { return workers_ ? static_cast<double>(workers_->posts()) : 0.0; });
   r.counter_callback("lock_acquisitions_total", "Mutex acquisitions by lock.",
                      {{"lock", "route_table_build"}},
-                     [this] { return static_cast<double>(table_version_.load()); });
+                     [this] { return control_plane_ ? static_cast<double>(control_plane_->table_version()) : 0.0; });
   r.counter_callback("lock_acquisitions_total", "Mutex acquisitions by lock.",
                      {{"lock", "cache_shard"}}, [this] {
                        return cache_.store() ? static_cast<double>(cache_.store()->lock_acquisitions()) : 0.0;
                      });
   r.counter_callback("autopilot_decisions_total", "Rules fired by the autopilot (acted or recommended).",
-                     {}, [this] { return autopilot_ ? static_cast<double>(autopilot_->decisions()) : 0.0; });
+                     {}, [this] { return control_plane_ ? static_cast<double>(control_plane_->decisions()) : 0.0; });
   r.counter_callback("control_ticks_total",
                      "Control-thread ticks (autopilot detection, release steps; every 100 ms). "
                      "A flat rate means the control thread is stalled.",
-                     {}, [this] { return static_cast<double>(control_ticks_.load(std::memory_order_relaxed)); });
+                     {}, [this] { return control_plane_ ? static_cast<double>(control_plane_->ticks()) : 0.0; });
   r.counter_callback("admin_auth_failures_total",
                      "Admin calls refused for a missing or wrong token (logged under SECURITY).", {},
                      [this] { return static_cast<double>(state_.auth_failures.load()); });
