@@ -152,8 +152,10 @@ FramedRun run_framed(const ResponseHead& head, std::string_view body, size_t ste
 void fuzz_upstream_codec(std::string_view buf) {
   static ResponseHead head;
   ParseError err{0, nullptr};
-  size_t interim = 0;
-  if (parse_final_response_head(buf, Limits{}, Method::kGet, &head, &err, &interim) != ParseStatus::kComplete) return;
+  size_t interim = 0, count = 0;
+  ParseStatus s = parse_final_response_head(buf, Limits{}, Method::kGet, &head, &err, &interim, &count);
+  check(interim <= buf.size() && (count == 0) == (interim == 0));
+  if (s != ParseStatus::kComplete) return;
   check(head.status == 101 || head.status >= 200);
   check(interim + head.head_bytes <= buf.size());
   std::string_view body = buf.substr(interim + head.head_bytes);

@@ -52,6 +52,14 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
     operator_api_->handle(conn, request);
     return;
   }
+  // Isolated (the security runbook): only loopback clients get further, before anything of the
+  // request is looked at or counted as the service's, so an isolation looks like no outage to
+  // the autopilot and tells an outside client nothing about the routes.
+  if (worker_.isolated != nullptr && worker_.isolated->load(std::memory_order_relaxed) &&
+      !conn.peer_is_loopback()) {
+    respond_error(conn, ErrorCode::kIsolated, "this node is isolated: external traffic is blocked");
+    return;
+  }
   if (head.method == http::Method::kTrace && !table.policy().allow_trace) {
     refuse(conn, ErrorCode::kMethodNotAllowed, "TRACE is disabled ([api_gateway] allow_trace)",
            "Allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n");
@@ -64,8 +72,7 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
   http::canonical_authority(head.host, head.default_port, authority_);
   const ServiceState* service = table.route(authority_, path_);
   if (service == nullptr) {
-    conn.respond(404, "application/json",
-                 R"({"error":"no_route","detail":"no service matches this host and path"})");
+    respond_error(conn, ErrorCode::kNoRoute, "no service matches this host and path");
     return;
   }
   RequestTarget target{path_, authority_, table.policy().trusted_proxies.contains(conn.peer())};
@@ -103,8 +110,13 @@ void DataPlane::on_bad_request(http::ServerConnection& conn, int status, const c
 
 void DataPlane::refuse(http::ServerConnection& conn, ErrorCode code, const char* detail,
                        std::string_view extra_headers) {
+  on_bad_request(conn, error_info(code).status, detail);
+  respond_error(conn, code, detail, extra_headers);
+}
+
+void DataPlane::respond_error(http::ServerConnection& conn, ErrorCode code, const char* detail,
+                              std::string_view extra_headers) {
   ErrorInfo info = error_info(code);
-  on_bad_request(conn, info.status, detail);
   std::string body = R"({"error":")";
   body.append(info.name).append(R"(","detail":")").append(detail).append("\"}");
   conn.respond(info.status, "application/json", body, extra_headers);

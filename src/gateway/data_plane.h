@@ -28,6 +28,9 @@ class DataPlane final : public http::RequestHandler {
   // A JSON error of the data plane's own (counted as a bad request). detail is static text.
   void refuse(http::ServerConnection& conn, ErrorCode code, const char* detail,
               std::string_view extra_headers = {});
+  // A JSON error of the data plane's own, not counted as a bad request. detail is static text.
+  void respond_error(http::ServerConnection& conn, ErrorCode code, const char* detail,
+                     std::string_view extra_headers = {});
 
   WorkerContext& worker_;
   http::RequestHandler* operator_api_;

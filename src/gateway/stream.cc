@@ -70,7 +70,7 @@ void Stream::start(http::ServerConnection& client, const http::Request& request,
   upstream_ = nullptr;
   request_edits_.clear();
   response_edits_.clear();
-  wants_payload_ = false;
+  payload_wanted_ = 0;
   ended_ = false;
   std::string_view incoming_id = request.head.headers.find("X-Request-Id");
   if (valid_request_id(incoming_id)) {
@@ -86,7 +86,16 @@ void Stream::start(http::ServerConnection& client, const http::Request& request,
     if (filters_[i]->takes_part(*this)) taking_part_ |= uint64_t{1} << i;
   });
   entered_ = 0;
+  starting_ = true;
   run_filters(0);
+  starting_ = false;
+  // Ended inside start() (a cache hit, a filter's own answer): nothing of the stream is on the
+  // stack once this returns, so it goes back now and the connection's next pipelined request,
+  // started right after, reuses it instead of making another.
+  if (recycle_after_start_) {
+    recycle_after_start_ = false;
+    pool_->recycle(this);  // may destroy it: the last thing done here
+  }
 }
 
 void Stream::run_filters(size_t from) {
@@ -119,7 +128,7 @@ FilterStatus Stream::response_head(const http::ResponseHead& head) {
 }
 
 void Stream::response_body(std::string_view payload, bool last) {
-  if (!wants_payload_) return;
+  if (payload_wanted_ == 0) return;
   each(with(kOnResponseBody, holder_), [&](size_t i) { filters_[i]->on_response_body(*this, payload, last); });
 }
 
@@ -146,8 +155,12 @@ http::ServerConnection* Stream::end(const StreamOutcome& outcome) {
   service_ = nullptr;
   table_.reset();
   if (pool_ != nullptr) {
-    StreamPool* pool = pool_;
-    worker_.loop.defer([pool, this] { pool->recycle(this); });
+    if (starting_) {
+      recycle_after_start_ = true;  // see start()
+    } else {
+      StreamPool* pool = pool_;
+      worker_.loop.defer([pool, this] { pool->recycle(this); });
+    }
   }
   return client;
 }

@@ -6,9 +6,10 @@
 //
 // Lifetime: streams belong to a StreamPool and are reused. A stream ends exactly once (finish,
 // abort, respond, or the client going away); it goes back to its pool through
-// EventLoop::defer, so a stream is never restarted while one of its own calls is on the stack,
-// and whatever a filter does after ending the stream (within the call that ended it) touches
-// only a stream that is still there. Owned by one worker thread.
+// EventLoop::defer, or, when it ended inside start(), as start() returns: a stream is never
+// restarted while one of its own calls is on the stack, and whatever a filter does after ending
+// the stream (within the call that ended it) touches only a stream that is still there. Owned
+// by one worker thread.
 #pragma once
 
 #include <cstdint>
@@ -61,9 +62,11 @@ class Stream final : public http::PendingResponse {
   HeaderEdits& request_edits() { return request_edits_; }
   HeaderEdits& response_edits() { return response_edits_; }
   // A filter that needs the response payload (chunk framing removed) asks in on_response_head;
-  // only then does on_response_body run.
-  void want_response_payload() { wants_payload_ = true; }
-  bool wants_response_payload() const { return wants_payload_; }
+  // only then does on_response_body run, and only until every filter that asked is done (a
+  // chunked body is then passed through without decoding it).
+  void want_response_payload() { ++payload_wanted_; }
+  void response_payload_done() { if (payload_wanted_ > 0) --payload_wanted_; }
+  bool wants_response_payload() const { return payload_wanted_ > 0; }
 
   // A filter that stopped in on_request continues the chain after itself. Call it from an event
   // or a deferred callback of the filter's own, never from inside another stream's call.
@@ -115,8 +118,10 @@ class Stream final : public http::PendingResponse {
   int64_t start_ns_ = 0;
   const EndpointState* upstream_ = nullptr;
   HeaderEdits request_edits_, response_edits_;
-  bool wants_payload_ = false;
+  int payload_wanted_ = 0;  // filters that asked for the payload and are not done with it
   bool ended_ = true;
+  bool starting_ = false;             // start() is running
+  bool recycle_after_start_ = false;  // it ended inside start(): recycled when start returns
 };
 
 // The streams of one data-plane handler. Streams are made on demand and kept for reuse (up to

@@ -33,6 +33,12 @@ void UpstreamConnection::set_events(uint32_t events) {
   events_ = events;
 }
 
+void UpstreamConnection::unregister() {
+  if (!registered_) return;
+  loop_.remove(fd(), this);
+  registered_ = false;
+}
+
 void UpstreamConnection::on_io(uint32_t events) {
   if (user_ != nullptr) {
     user_->on_io(events);

@@ -32,6 +32,9 @@ class UpstreamConnection final : public net::IoHandler {
   // Hands events to `user` (nullptr: idle in `pool`).
   void attach(net::IoHandler* user, uint32_t events);
   void set_events(uint32_t events);
+  // Off epoll altogether (set_events registers again): while its user is paused nothing, not
+  // even a reset's EPOLLHUP/EPOLLERR that epoll reports whatever the mask, wakes the loop.
+  void unregister();
   void on_io(uint32_t events) override;
   uint64_t requests_served = 0;
   bool reused = false;  // taken from the pool rather than freshly connected

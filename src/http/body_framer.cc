@@ -37,8 +37,10 @@ BodyFramer::Piece BodyFramer::feed(std::string_view in, bool decode, ParseError*
 }
 
 ParseStatus parse_final_response_head(std::string_view in, const Limits& limits, Method method,
-                                      ResponseHead* head, ParseError* error, size_t* interim_bytes) {
+                                      ResponseHead* head, ParseError* error, size_t* interim_bytes,
+                                      size_t* interim_count) {
   *interim_bytes = 0;
+  *interim_count = 0;
   for (;;) {
     ParseStatus status = parse_response_head(in.substr(*interim_bytes), limits, method, head, error);
     if (status != ParseStatus::kComplete) return status;
@@ -46,6 +48,7 @@ ParseStatus parse_final_response_head(std::string_view in, const Limits& limits,
     // are interim: the real response follows.
     if (head->status == 101 || head->status < 100 || head->status >= 200) return status;
     *interim_bytes += head->head_bytes;
+    ++*interim_count;
   }
 }
 

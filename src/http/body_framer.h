@@ -38,9 +38,14 @@ class BodyFramer {
   std::string decoded_;     // capacity reused
 };
 
-// Parses a response head, skipping interim (1xx but 101) responses before it. On kComplete,
-// *interim_bytes is the size of the skipped ones and head->head_bytes counts from there.
+// Parses a response head, skipping interim (1xx but 101) responses before it. Whatever the
+// status, *interim_bytes is the size of the complete interim heads skipped (the caller drops
+// them at once, so a peer sending 1xx after 1xx costs one head of buffer, not all of them) and
+// *interim_count their number (the caller bounds it: kMaxInterimResponses); on kComplete,
+// head->head_bytes counts from after them.
+inline constexpr size_t kMaxInterimResponses = 16;
 ParseStatus parse_final_response_head(std::string_view in, const Limits& limits, Method method,
-                                      ResponseHead* head, ParseError* error, size_t* interim_bytes);
+                                      ResponseHead* head, ParseError* error, size_t* interim_bytes,
+                                      size_t* interim_count);
 
 }  // namespace x0::http

@@ -35,6 +35,7 @@ void Client::start(const net::SocketAddress& address, const ClientRequest& reque
   peer_ = address.to_string();
   connected_ = false;
   head_done_ = false;
+  interim_seen_ = 0;
   response_ = ClientResponse{};
   in_.clear();
   out_sent_ = 0;
@@ -108,8 +109,15 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
     limits.max_header_bytes = options_.max_header_bytes;
     ResponseHead head;
     ParseError err{};
-    size_t interim = 0;  // 1xx answers before the real one
-    ParseStatus st = parse_final_response_head(in_, limits, method_, &head, &err, &interim);
+    size_t interim = 0, interim_count = 0;  // 1xx answers before the real one
+    ParseStatus st = parse_final_response_head(in_, limits, method_, &head, &err, &interim, &interim_count);
+    interim_seen_ += interim_count;
+    if (interim_seen_ > kMaxInterimResponses)
+      return fail("bad_response", peer_ + " sent more than 16 interim (1xx) responses");
+    if (st != ParseStatus::kComplete) {
+      in_.erase(0, interim);  // dropped at once: a peer sending 1xx after 1xx holds one head
+      interim = 0;
+    }
     if (st == ParseStatus::kError)
       return fail("bad_response", peer_ + " sent an invalid response head: " + err.reason);
     if (st == ParseStatus::kIncomplete) {

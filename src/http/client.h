@@ -105,6 +105,7 @@ class Client final : public net::IoHandler {
   size_t out_sent_ = 0;
   std::string in_;   // received bytes not yet consumed (head, then body)
   bool head_done_ = false;
+  size_t interim_seen_ = 0;  // 1xx answers so far (bounded)
   BodyFramer framer_;  // the upstream codec's body framing, shared with the router
   ClientResponse response_;
   // Lets a deferred completion notice that the Client was destroyed meanwhile.

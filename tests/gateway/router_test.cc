@@ -1,6 +1,6 @@
 // The router behind its ConnectionPool seam: a counting pool around the real TCP pool, real
 // loopback upstreams run by a thread of the test (one that answers every request on a kept-alive
-// connection, one that accepts and never answers), and the forwarding filter in front.
+// connection, one that accepts and never answers), and the outlier and forwarding filters in front.
 #include "gateway/filters/router.h"
 
 #include <gtest/gtest.h>
@@ -129,7 +129,7 @@ class CountingPool final : public ConnectionPool {
 struct RouterChain {
   std::unique_ptr<CountingPool> pool;
   FilterChain factories() {
-    return {make_forwarding_filter, [this](WorkerContext& worker) {
+    return {make_outlier_filter, make_forwarding_filter, [this](WorkerContext& worker) {
               pool = std::make_unique<CountingPool>(worker.pool);
               return std::make_unique<Router>(worker, *pool);
             }};
@@ -203,6 +203,42 @@ TEST(Router, ARefusedConnectIsRetriedOnTheNextEndpoint) {
   EXPECT_TRUE(out.starts_with("HTTP/1.1 200")) << out;
   EXPECT_GE(chain.pool->connects, 1);
   EXPECT_EQ(upstream.requests().size(), 1u);
+}
+
+TEST(Router, AnUpstreamSendingInterimAnswersForeverIsCutOffEarly) {
+  std::string flood;
+  for (int i = 0; i < 40; ++i) flood += "HTTP/1.1 100 Continue\r\n\r\n";
+  Upstream upstream(flood);
+  RouterChain chain;
+  config::Service service = testing::service_at(upstream.port());
+  service.retries = 0;
+  StreamHarness h(chain.factories(), service);
+  h.send(kGet);
+  h.loop().add_timer(300, [&] { h.stop(); });  // well before the 15 s route timeout
+  h.run();
+  std::string out = h.received();
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 502")) << out;
+  EXPECT_NE(out.find("interim"), std::string::npos) << out;
+}
+
+// Success counts only once the body is through: an endpoint whose answers start and then stall
+// is ejected after passive_eject_failures of them.
+TEST(Router, AnEndpointThatStallsMidBodyIsEjected) {
+  Upstream upstream("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial");
+  RouterChain chain;
+  config::Service service = testing::service_at(upstream.port());
+  service.read_timeout_ms = 30;
+  service.passive_eject_failures = 2;
+  StreamHarness h(chain.factories(), service);
+  EndpointState& endpoint = *h.service().primary[0];
+  endpoint.consecutive_failures.store(1);  // one stalled answer already (the harness has one client)
+  h.send(kGet);
+  h.loop().add_timer(150, [&] { h.stop(); });
+  h.run();
+  // Counting a success at the head would have reset the run to 0 and this stall made it 1.
+  EXPECT_EQ(endpoint.consecutive_failures.load(), 2);
+  EXPECT_EQ(endpoint.failures.load(), 1u);  // one attempt, counted once
+  EXPECT_GT(endpoint.ejected_until_ms.load(), 0);
 }
 
 TEST(Router, NoEndpointLeftIsA502NamingTheService) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/data_plane.h"
 #include "gateway/route_table.h"
 #include "gateway/stream.h"
 #include "gateway/worker_context.h"
@@ -57,11 +58,12 @@ class StreamHarness final : public http::RequestHandler {
     connection_->start();
   }
   ~StreamHarness() override {
-    connection_.reset();  // tells a running stream before the pool goes
+    connection_.reset();  // tells a running stream before the pools go
     ::close(client_fd_);
   }
 
   void handle(http::ServerConnection& conn, const http::Request& request) override {
+    if (data_plane_) return data_plane_->handle(conn, request);
     RequestTarget target{request.head.path, "svc.test", false};
     pool_.acquire().start(conn, request, target, table_, *table_->services()[0], EndpointRole::kStable);
   }
@@ -88,9 +90,13 @@ class StreamHarness final : public http::RequestHandler {
     return received_;
   }
 
+  // From now on requests go through a DataPlane (with the default chain) instead of the pool.
+  void use_data_plane() { data_plane_ = std::make_unique<DataPlane>(worker_, nullptr); }
+
   net::EventLoop& loop() { return loop_; }
   WorkerContext& worker() { return worker_; }
   StreamPool& pool() { return pool_; }
+  const ServiceState& service() const { return *table_->services()[0]; }
   http::ServerConnection& connection() { return *connection_; }
   bool connection_closed() const { return connection_closed_; }
 
@@ -100,6 +106,7 @@ class StreamHarness final : public http::RequestHandler {
   std::shared_ptr<const RouteTable> table_;
   WorkerContext worker_;
   StreamPool pool_;
+  std::unique_ptr<DataPlane> data_plane_;
   http::ServerLimits limits_;
   std::unique_ptr<http::ServerConnection> connection_;
   bool connection_closed_ = false;

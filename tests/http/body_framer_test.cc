@@ -12,8 +12,9 @@ namespace {
 ResponseHead head_of(std::string_view raw, size_t* interim = nullptr) {
   ResponseHead head;
   ParseError err{};
-  size_t skipped = 0;
-  EXPECT_EQ(parse_final_response_head(raw, Limits{}, Method::kGet, &head, &err, &skipped), ParseStatus::kComplete);
+  size_t skipped = 0, count = 0;
+  EXPECT_EQ(parse_final_response_head(raw, Limits{}, Method::kGet, &head, &err, &skipped, &count),
+            ParseStatus::kComplete);
   if (interim != nullptr) *interim = skipped;
   return head;
 }
@@ -86,11 +87,15 @@ TEST(FinalResponseHead, InterimAnswersAreSkippedButA101IsFinal) {
   head = head_of("HTTP/1.1 101 Switching Protocols\r\n\r\n", &interim);
   EXPECT_EQ(head.status, 101);
   EXPECT_EQ(interim, 0u);
+  // Incomplete: the interim heads before it are still reported, so the caller drops them now.
   ResponseHead partial;
   ParseError err{};
-  EXPECT_EQ(parse_final_response_head("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2", Limits{}, Method::kGet, &partial,
-                                      &err, &interim),
+  size_t count = 0;
+  EXPECT_EQ(parse_final_response_head("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2",
+                                      Limits{}, Method::kGet, &partial, &err, &interim, &count),
             ParseStatus::kIncomplete);
+  EXPECT_EQ(interim, 50u);
+  EXPECT_EQ(count, 2u);
 }
 
 }  // namespace

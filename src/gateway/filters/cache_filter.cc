@@ -84,7 +84,7 @@ class CacheFilter final : public Filter<CacheFilter> {
     stream.response_edits().drop.push_back("X-Cache");
     stream.response_edits().add("X-Cache", "MISS");
     begin_capture(head);
-    if (capturing_) stream.want_response_payload();
+    if (capturing_) stream.want_response_payload();  // until stop_capture or store_capture
     return FilterStatus::kContinue;
   }
 
@@ -111,6 +111,7 @@ class CacheFilter final : public Filter<CacheFilter> {
     waiting_ = false;
     wait_timer_.cancel();
     stale_.reset();
+    coalesced_.reset();  // a lead's entry noted for a request that has ended: not kept idle
     stop_capture();
   }
 
@@ -142,7 +143,9 @@ class CacheFilter final : public Filter<CacheFilter> {
       CacheFilter* filter = *alive;
       if (filter->generation_ != generation || !filter->waiting_) return;
       filter->coalesced_ = outcome.response;
-      filter->worker_.loop.defer([filter, generation] { filter->on_coalesced(generation); });
+      filter->worker_.loop.defer([self, generation] {
+        if (auto still = self.lock()) (*still)->on_coalesced(generation);
+      });
     };
   }
 
@@ -211,12 +214,14 @@ class CacheFilter final : public Filter<CacheFilter> {
   void stop_capture() {  // drops the copy and gives its bytes back to the worker's budget
     if (!capturing_) return;
     capturing_ = false;
+    if (!stream_->ended()) stream_->response_payload_done();  // the rest passes through undecoded
     worker_.capture_bytes -= capture_body_.size();
     std::string().swap(capture_body_);
   }
 
   std::shared_ptr<const cache::CachedResponse> store_capture() {
     capturing_ = false;
+    if (!stream_->ended()) stream_->response_payload_done();
     worker_.capture_bytes -= capture_body_.size();
     auto entry = cache::seal_streamed_response(
         {&key_, &decision_, status_, std::move(capture_head_), std::move(capture_body_),

@@ -3,13 +3,11 @@
 
 namespace x0::gateway {
 
-// Isolation first: an isolated node answers external clients before anything is counted as
-// the service's traffic (an isolation must not look like an outage to the autopilot). Stats
-// and outlier detection see every request that gets further, cache answers included; the
-// router is last.
+// Stats and outlier detection first, so they see every request, cache answers included; the
+// router last. (Isolation is not a filter: it answers before routing, in DataPlane, so an
+// isolated node tells an outside client nothing about its routes.)
 FilterChain default_filter_chain() {
-  return {make_isolation_filter, make_stats_filter, make_outlier_filter, make_forwarding_filter,
-          make_cache_filter, make_router};
+  return {make_stats_filter, make_outlier_filter, make_forwarding_filter, make_cache_filter, make_router};
 }
 
 }  // namespace x0::gateway

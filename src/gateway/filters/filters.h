@@ -8,8 +8,6 @@
 
 namespace x0::gateway {
 
-// While the node is isolated (the security runbook), answers non-loopback clients 503.
-std::unique_ptr<StreamFilter> make_isolation_filter(WorkerContext& worker);
 // Counts the request in its service's stats and writes the access log line.
 std::unique_ptr<StreamFilter> make_stats_filter(WorkerContext& worker);
 // Passive outlier detection: consecutive failures eject an endpoint for a while.

@@ -87,6 +87,8 @@ void Router::attempt() {
                       stream_->request_edits(), request_head_);
   request_sent_ = 0;
   request_cut_short_ = false;
+  interim_seen_ = 0;
+  result_reported_ = false;
   in_.consume(in_.size());
   upstream_ = pool_.take(endpoint.get());
   if (upstream_) {
@@ -214,23 +216,34 @@ void Router::read_response() {
 // Returns false when the stream ended or more bytes are needed.
 bool Router::handle_response_head() {
   http::ParseError error{};
-  size_t interim = 0;  // 1xx heads before it: we already sent the client its 100
+  size_t interim = 0, interim_count = 0;  // 1xx heads before it: we already sent the client its 100
   http::ParseStatus status = http::parse_final_response_head(in_.view(), http::Limits{}, request_->head.method,
-                                                             &response_, &error, &interim);
+                                                             &response_, &error, &interim, &interim_count);
+  in_.consume(interim);  // dropped now, whatever follows; the buffer does not move, views stay valid
+  interim_seen_ += interim_count;
+  if (interim_seen_ > http::kMaxInterimResponses) {
+    fail(Failure::kBadResponse, "upstream sent more than 16 interim (1xx) responses");
+    return false;
+  }
   if (status == http::ParseStatus::kIncomplete) return false;
   if (status == http::ParseStatus::kError) {
     fail(Failure::kBadResponse, std::string("invalid response from upstream: ") + error.reason);
     return false;
   }
-  in_.consume(interim);  // the buffer does not move: the head's views stay valid
+  service_->stats->upstream_time->observe(static_cast<double>(monotonic_ns() - sent_ns_) / 1e9);
   if (const char* refused = refuse_client_response(response_)) {
     fail(Failure::kBadResponse, std::string("invalid response from upstream: ") + refused);
     return false;
   }
   // The body streams under the upstream's inactivity deadline (read_timeout_ms, see on_deadline).
   timer_.arm(service_->config.read_timeout_ms);
-  service_->stats->upstream_time->observe(static_cast<double>(monotonic_ns() - sent_ns_) / 1e9);
-  stream_->upstream_result(upstream_->endpoint(), response_.status >= 500);
+  // A 5xx is the endpoint's failure now (a filter may answer instead of it, below); any other
+  // answer is its success only once the body is through (complete), so an endpoint that stalls
+  // mid-body counts as failing.
+  if (response_.status >= 500) {
+    stream_->upstream_result(upstream_->endpoint(), true);
+    result_reported_ = true;
+  }
   if (stream_->response_head(response_) == FilterStatus::kStop) {
     release_upstream(false);  // a filter answered instead (e.g. stale-if-error on a 5xx)
     return false;
@@ -289,8 +302,10 @@ bool Router::forward_body(std::string_view bytes) {
     return false;
   }
   if (stream_->client().output_pending() > http::ServerConnection::kOutputHighWater) {
-    paused_ = true;  // slow client: stop reading upstream until it drains
-    upstream_->set_events(EPOLLRDHUP);
+    // Slow client: stop reading upstream until it drains. Off epoll meanwhile: an upstream that
+    // closes (or resets) now is seen at the next read, instead of waking the loop over and over.
+    paused_ = true;
+    upstream_->unregister();
   }
   return true;
 }
@@ -304,7 +319,8 @@ void Router::on_client_writable(Stream& /*stream*/) {
 }
 
 void Router::complete(bool upstream_reusable) {
-  const EndpointState* endpoint = &upstream_->endpoint();
+  EndpointState* endpoint = &upstream_->endpoint();
+  if (!result_reported_) stream_->upstream_result(*endpoint, false);
   release_upstream(upstream_reusable && response_.keep_alive && !request_cut_short_);
   stream_->finish({response_.status, StreamOutcome::Source::kUpstream, endpoint}, client_keep_alive_);
 }
@@ -396,7 +412,7 @@ void Router::on_deadline() {
                                                         {"request_id", stream_->request_id()},
                                                         {"read_timeout_ms", service_->config.read_timeout_ms}});
   service_->stats->errors_timeout->inc();
-  stream_->upstream_result(upstream_->endpoint(), true);
+  if (!result_reported_) stream_->upstream_result(upstream_->endpoint(), true);
   cut_off(504);
 }
 

@@ -62,6 +62,8 @@ class Router final : public Filter<Router>, public net::IoHandler {
   std::string request_head_;        // rewritten head sent upstream
   size_t request_sent_ = 0;         // bytes of head + body written
   bool request_cut_short_ = false;  // the upstream answered before taking the whole request
+  size_t interim_seen_ = 0;         // 1xx heads of this attempt (bounded)
+  bool result_reported_ = false;    // this attempt's outcome went to on_upstream_result
   net::Buffer in_;
   std::string scratch_;             // rewritten response head + first body bytes
   http::ResponseHead response_{};
