@@ -98,7 +98,7 @@ void UpstreamPool::drop_idle(UpstreamConnection* connection) {
   std::shared_ptr<UpstreamConnection> doomed(std::move(*it));
   list.erase(it);
   idle_total_.store(idle_total_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-  loop_.remove(doomed->fd());
+  loop_.remove(doomed->fd(), doomed.get());
   doomed->registered_ = false;
   loop_.defer([doomed] {});
 }

@@ -120,7 +120,7 @@ Server::Server(net::EventLoop& loop, const ServerLimits& limits) : loop_(loop), 
 
 Server::~Server() {
   loop_.cancel_timer(sweep_timer_);
-  for (auto& acceptor : acceptors_) loop_.remove(acceptor->fd());
+  for (auto& acceptor : acceptors_) loop_.remove(acceptor->fd(), acceptor.get());
   // Connections destroyed with the Server never run on_closed: give their budget back here.
   for (auto& [raw, owned] : connections_) {
     if (owned.budget != nullptr) owned.budget->give_back();
@@ -172,7 +172,7 @@ void Server::adopt(net::Fd fd, const sockaddr_storage& peer, RequestHandler& han
 void Server::stop_accepting() {
   draining_ = true;
   for (auto& acceptor : acceptors_) {
-    loop_.remove(acceptor->fd());
+    loop_.remove(acceptor->fd(), acceptor.get());
     acceptor->close();
   }
 }

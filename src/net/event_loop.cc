@@ -92,7 +92,6 @@ Dropped dropped;
 void EventLoop::remove(int fd, IoHandler* handler) {
   assert_owner("EventLoop::remove");
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-  if (handler == nullptr) return;
   for (int i = batch_next_; i < batch_size_; ++i) {
     if (batch_[i].data.ptr == handler) batch_[i].data.ptr = &dropped;
   }

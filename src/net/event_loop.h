@@ -40,10 +40,10 @@ class EventLoop {
   // Registration; events are EPOLLIN/EPOLLOUT/... (level-triggered unless EPOLLET is given).
   bool add(int fd, uint32_t events, IoHandler* handler);
   bool modify(int fd, uint32_t events, IoHandler* handler);
-  // With its handler named, events of the batch being dispatched that were not yet delivered to
-  // it are dropped: the handler may be destroyed right after (an upstream connection freed
-  // because its client's event, earlier in the same batch, ended the request).
-  void remove(int fd, IoHandler* handler = nullptr);
+  // Events of the batch being dispatched that were not yet delivered to `handler` are dropped
+  // too, so the handler may be destroyed right after (an upstream connection freed because its
+  // client's event, earlier in the same batch, ended the request).
+  void remove(int fd, IoHandler* handler);
 
   // A one-shot timer the loop owns, for work that is not per request (ticks, sweeps). Objects
   // that wait on a peer own a net::Timer instead (timer.h): no allocation per arm. Cancel is a
