@@ -66,7 +66,8 @@ void ControlPlane::stop() {
   control_.stop();
 }
 
-void ControlPlane::reload(std::shared_ptr<const config::Config> config, std::shared_ptr<autopilot::Policy> policy) {
+void ControlPlane::reload(std::shared_ptr<const config::Config> config,
+                          std::shared_ptr<autopilot::Policy> policy) {
   control_.post([this, config, policy] { switch_config(config, policy); });
 }
 
@@ -79,7 +80,9 @@ bool ControlPlane::start(const config::Config& config) {
   // The one notifier of release routing changes (API, autopilot, ticks, reloads alike): the
   // controller calls it under its lock, so the rebuild runs from the control loop after the
   // change (start-up: once the loop runs; publish_release_routing skips what is already out).
-  options.routing_changed = [this] { control_.loop().defer([this] { publish_release_routing(); }); };
+  options.routing_changed = [this] {
+    control_.loop().defer([this] { publish_release_routing(); });
+  };
   releases_ = std::make_unique<release::ReleaseController>(options);
   releases_->adopt_config(stable_sets(config), "system");
   state_.releases.controller = releases_.get();
@@ -96,8 +99,10 @@ bool ControlPlane::start(const config::Config& config) {
     return publish_routes(c, lookup);
   };
   hooks.running_config = [this] { return state_.config.load(); };
-  route_builds_ = std::make_unique<gateway::RouteBuilds>(control_.loop(), *resolver_, std::move(hooks));
-  state_.releases.smoke_check = [this](const release::Release& r, std::function<void(Result<void>)> done) {
+  route_builds_ =
+      std::make_unique<gateway::RouteBuilds>(control_.loop(), *resolver_, std::move(hooks));
+  state_.releases.smoke_check = [this](const release::Release& r,
+                                       std::function<void(Result<void>)> done) {
     smoke_checks_->start(r, std::move(done));
   };
   routing_seen_ = releases_->routing_version();
@@ -130,8 +135,8 @@ bool ControlPlane::start(const config::Config& config) {
   hooks_ = std::make_unique<HookRunner>(control_, state_);
   hooks_->start();
   incident_log_ = std::make_unique<IncidentLog>(state_, hooks_.get());
-  autopilot_ = std::make_unique<autopilot::Autopilot>(std::move(*policy), *metric_source_, *actuator_,
-                                                      *incident_log_, config.autopilot.dry_run);
+  autopilot_ = std::make_unique<autopilot::Autopilot>(
+      std::move(*policy), *metric_source_, *actuator_, *incident_log_, config.autopilot.dry_run);
   return true;
 }
 
@@ -142,18 +147,24 @@ void ControlPlane::tick() {
   if (state_.config.load()->autopilot.enabled) autopilot_->tick(now);
   releases_->tick(now, [this](const std::string& service) {
     switch (autopilot_->candidate_verdict(service)) {
-      case autopilot::Verdict::kClean: return release::Analysis::kClean;
-      case autopilot::Verdict::kBreached: return release::Analysis::kDirty;
-      default: return release::Analysis::kInsufficientData;
+      case autopilot::Verdict::kClean:
+        return release::Analysis::kClean;
+      case autopilot::Verdict::kBreached:
+        return release::Analysis::kDirty;
+      default:
+        return release::Analysis::kInsufficientData;
     }
   });
   if (incidents_ && now - last_escalation_ms_ >= 1000) {
     last_escalation_ms_ = now;
     auto config = state_.config.load();
-    escalate_due(*incidents_, escalation_policy_, [&](const std::string& body) {
-      for (const auto& url : config->notify.webhooks)
-        webhooks_->post(url, body, config->notify.webhook_timeout_ms);
-    }, now);
+    escalate_due(
+        *incidents_, escalation_policy_,
+        [&](const std::string& body) {
+          for (const auto& url : config->notify.webhooks)
+            webhooks_->post(url, body, config->notify.webhook_timeout_ms);
+        },
+        now);
   }
   control_.loop().add_timer(kControlTickMs, [this] { tick(); });
 }
@@ -161,7 +172,8 @@ void ControlPlane::tick() {
 void ControlPlane::publish_release_routing() {
   if (releases_->routing_version() == routing_seen_) return;  // already in the published table
   route_builds_->request(nullptr, [](const Result<void>& ok) {
-    if (!ok) log::error("RELEASE", "cannot publish release routing", {{"detail", ok.error().detail}});
+    if (!ok)
+      log::error("RELEASE", "cannot publish release routing", {{"detail", ok.error().detail}});
   });
 }
 
@@ -194,7 +206,8 @@ void ControlPlane::apply_config(const std::shared_ptr<const config::Config>& con
   auto old = state_.config.load();
   if (!routes) {
     state_.reloads_failed.fetch_add(1);
-    log::error("CONFIG", "reload refused: routes cannot be built; the old configuration keeps running",
+    log::error("CONFIG",
+               "reload refused: routes cannot be built; the old configuration keeps running",
                {{"detail", routes.error().detail}});
     return;
   }
@@ -213,8 +226,10 @@ void ControlPlane::apply_config(const std::shared_ptr<const config::Config>& con
   releases_->adopt_config(stable_sets(*config), "system");
   adopt_policy(std::move(*policy), *config);
   state_.reloads_ok.fetch_add(1);
-  log::info("CONFIG", "reloaded", {{"source", config->source}, {"services", config->services.size()},
-                                   {"route_table_version", table_version_.load()}});
+  log::info("CONFIG", "reloaded",
+            {{"source", config->source},
+             {"services", config->services.size()},
+             {"route_table_version", table_version_.load()}});
 }
 
 // Control thread (the autopilot's owner), between two ticks: Autopilot::set_policy says what
@@ -225,8 +240,10 @@ void ControlPlane::adopt_policy(autopilot::Policy policy, const config::Config& 
   escalation_policy_ = escalation_policy_from(policy.escalation);
   autopilot_->set_policy(std::move(policy));
   autopilot_->set_dry_run(config.autopilot.dry_run);
-  log::info("AUTOPILOT", "policy reloaded", {{"source", source}, {"rules", rules},
-                                            {"dry_run", config.autopilot.dry_run ? "true" : "false"}});
+  log::info("AUTOPILOT", "policy reloaded",
+            {{"source", source},
+             {"rules", rules},
+             {"dry_run", config.autopilot.dry_run ? "true" : "false"}});
 }
 
 }  // namespace x0::app

@@ -43,7 +43,8 @@ class ControlPlane {
   // parts it owns itself (logging, connection budgets).
   using ConfigApplied = std::function<void(const config::Config&)>;
 
-  ControlPlane(admin::NodeState& state, gateway::RouteTablePublisher& routes, ConfigApplied config_applied);
+  ControlPlane(admin::NodeState& state, gateway::RouteTablePublisher& routes,
+               ConfigApplied config_applied);
   ~ControlPlane();
   ControlPlane(const ControlPlane&) = delete;
   ControlPlane& operator=(const ControlPlane&) = delete;
@@ -53,11 +54,14 @@ class ControlPlane {
   bool start(const config::Config& config);
   // The first table, built on the main thread before any other thread runs (names resolved
   // blocking: start-up only).
-  Result<void> publish_first_routes(const config::Config& config) { return publish_routes(config, {}); }
+  Result<void> publish_first_routes(const config::Config& config) {
+    return publish_routes(config, {});
+  }
   // Arms the tick and starts the control thread.
   void run();
   // A SIGHUP's validated config and policy (any thread): applied on the control thread.
-  void reload(std::shared_ptr<const config::Config> config, std::shared_ptr<autopilot::Policy> policy);
+  void reload(std::shared_ptr<const config::Config> config,
+              std::shared_ptr<autopilot::Policy> policy);
   // Drain and shutdown: the exec hooks, then the control thread (idempotent).
   void stop();
 
@@ -75,10 +79,12 @@ class ControlPlane {
   // change are applied one after the other here (route_builds_, which looks new endpoint names
   // up first), so neither builds from what the other is about to replace. Without `lookup`
   // names are resolved blocking: start-up only.
-  Result<void> publish_routes(const config::Config& config, const gateway::RouteTable::AddressLookup& lookup);
+  Result<void> publish_routes(const config::Config& config,
+                              const gateway::RouteTable::AddressLookup& lookup);
   // A reload: the routes (once new endpoint names are looked up), then, in one task, the config
   // and the policy; or refused (routes cannot be built) and the old ones keep running.
-  void switch_config(std::shared_ptr<const config::Config> config, std::shared_ptr<autopilot::Policy> policy);
+  void switch_config(std::shared_ptr<const config::Config> config,
+                     std::shared_ptr<autopilot::Policy> policy);
   void apply_config(const std::shared_ptr<const config::Config>& config,
                     const std::shared_ptr<autopilot::Policy>& policy, const Result<void>& routes);
   // The reload's policy replaces the autopilot's, with its escalation timers.
@@ -107,7 +113,7 @@ class ControlPlane {
   // shows as a flat control_ticks_total.
   std::atomic<uint64_t> ticks_{0};
   std::atomic<uint64_t> table_version_{0};
-  uint64_t routing_seen_ = 0;  // the release routing version last published
+  uint64_t routing_seen_ = 0;                     // the release routing version last published
   incident::EscalationPolicy escalation_policy_;  // from the policy file's [escalation]
   int64_t last_escalation_ms_ = 0;
 };

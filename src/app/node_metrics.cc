@@ -30,21 +30,25 @@ void Node::register_node_metrics() {
                    [this] { return workers_ ? static_cast<double>(workers_->in_flight()) : 0.0; });
   r.gauge_callback("connection_pool_idle_connections",
                    "Idle keep-alive upstream connections, all workers.", {}, [this] {
-                     return workers_ ? static_cast<double>(workers_->idle_upstream_connections()) : 0.0;
+                     return workers_ ? static_cast<double>(workers_->idle_upstream_connections())
+                                     : 0.0;
                    });
   r.gauge_callback("request_body_bytes_buffered",
-                   "Request-body bytes held in memory, all connections ([api_gateway] memory_pool_size caps them).",
+                   "Request-body bytes held in memory, all connections ([api_gateway] "
+                   "memory_pool_size caps them).",
                    {}, [this] { return static_cast<double>(body_budget_->used()); });
   r.counter_callback("request_body_budget_refused_total",
                      "Requests answered 503 because the request-body memory budget was spent.", {},
                      [this] { return static_cast<double>(body_budget_->refused()); });
-  r.counter_callback("connection_pool_discarded_total",
-                     "Idle upstream connections closed because the upstream sent bytes or closed them.",
-                     {}, [this] {
-                       return workers_ ? static_cast<double>(workers_->discarded_upstream_connections()) : 0.0;
-                     });
-  r.gauge_callback("client_connections", "Open client connections, all listeners.", {},
-                   [this] { return workers_ ? static_cast<double>(workers_->client_connections()) : 0.0; });
+  r.counter_callback(
+      "connection_pool_discarded_total",
+      "Idle upstream connections closed because the upstream sent bytes or closed them.", {},
+      [this] {
+        return workers_ ? static_cast<double>(workers_->discarded_upstream_connections()) : 0.0;
+      });
+  r.gauge_callback("client_connections", "Open client connections, all listeners.", {}, [this] {
+    return workers_ ? static_cast<double>(workers_->client_connections()) : 0.0;
+  });
   for (const http::ConnectionBudget* b :
        {data_connections_.get(), health_connections_.get(), metrics_connections_.get(),
         operator_connections_.get()}) {
@@ -62,16 +66,16 @@ void Node::register_node_metrics() {
   }
   r.gauge_callback("dpdk_port_up", "DPDK ports up (this build runs on kernel networking).",
                    {{"port", "none"}}, [] { return 0.0; });
-  r.gauge_callback("dpdk_enabled", "1 when enable_dpdk is set in the config.", {}, [this] {
-    return state_.config.load()->api_gateway.enable_dpdk ? 1.0 : 0.0;
-  });
+  r.gauge_callback("dpdk_enabled", "1 when enable_dpdk is set in the config.", {},
+                   [this] { return state_.config.load()->api_gateway.enable_dpdk ? 1.0 : 0.0; });
   for (const char* result : {"ok", "failed", "fallback"}) {
     r.counter("pqc_handshakes_total", "PQC hybrid handshakes of mesh links, by result.",
               {{"result", result}});
   }
   r.gauge_callback("pqc_fallback_enabled", "1 when any mesh link runs without PQC (SEV-1).", {},
                    [] { return 0.0; });
-  r.counter_callback("config_reloads_total", "Configuration reloads, by result.", {{"result", "ok"}},
+  r.counter_callback("config_reloads_total", "Configuration reloads, by result.",
+                     {{"result", "ok"}},
                      [this] { return static_cast<double>(state_.reloads_ok.load()); });
   r.counter_callback("config_reloads_total", "Configuration reloads, by result.",
                      {{"result", "failed"}},
@@ -83,21 +87,25 @@ void Node::register_node_metrics() {
                      {{"lock", "worker_post_queue"}},
                      [this] { return workers_ ? static_cast<double>(workers_->posts()) : 0.0; });
   r.counter_callback("lock_acquisitions_total", "Mutex acquisitions by lock.",
-                     {{"lock", "route_table_build"}},
-                     [this] { return control_plane_ ? static_cast<double>(control_plane_->table_version()) : 0.0; });
-  r.counter_callback("lock_acquisitions_total", "Mutex acquisitions by lock.",
-                     {{"lock", "cache_shard"}}, [this] {
-                       return cache_.store() ? static_cast<double>(cache_.store()->lock_acquisitions()) : 0.0;
+                     {{"lock", "route_table_build"}}, [this] {
+                       return control_plane_ ? static_cast<double>(control_plane_->table_version())
+                                             : 0.0;
                      });
-  r.counter_callback("autopilot_decisions_total", "Rules fired by the autopilot (acted or recommended).",
-                     {}, [this] { return control_plane_ ? static_cast<double>(control_plane_->decisions()) : 0.0; });
-  r.counter_callback("control_ticks_total",
-                     "Control-thread ticks (autopilot detection, release steps; every 100 ms). "
-                     "A flat rate means the control thread is stalled.",
-                     {}, [this] { return control_plane_ ? static_cast<double>(control_plane_->ticks()) : 0.0; });
+  r.counter_callback(
+      "lock_acquisitions_total", "Mutex acquisitions by lock.", {{"lock", "cache_shard"}}, [this] {
+        return cache_.store() ? static_cast<double>(cache_.store()->lock_acquisitions()) : 0.0;
+      });
+  r.counter_callback(
+      "autopilot_decisions_total", "Rules fired by the autopilot (acted or recommended).", {},
+      [this] { return control_plane_ ? static_cast<double>(control_plane_->decisions()) : 0.0; });
+  r.counter_callback(
+      "control_ticks_total",
+      "Control-thread ticks (autopilot detection, release steps; every 100 ms). "
+      "A flat rate means the control thread is stalled.",
+      {}, [this] { return control_plane_ ? static_cast<double>(control_plane_->ticks()) : 0.0; });
   r.counter_callback("admin_auth_failures_total",
-                     "Admin calls refused for a missing or wrong token (logged under SECURITY).", {},
-                     [this] { return static_cast<double>(state_.auth_failures.load()); });
+                     "Admin calls refused for a missing or wrong token (logged under SECURITY).",
+                     {}, [this] { return static_cast<double>(state_.auth_failures.load()); });
   r.gauge_callback("node_ready", "1 when /health/ready answers 200.", {}, [this] {
     return state_.startup_complete.load() && !state_.draining.load() ? 1.0 : 0.0;
   });

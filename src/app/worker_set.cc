@@ -31,7 +31,8 @@ bool WorkerSet::start(const config::Config& config, int count) {
 
 bool WorkerSet::start_worker(Worker& worker, const config::Config& config) {
   admin::NodeState& state = shared_.state;
-  worker.context = std::make_unique<gateway::WorkerContext>(worker.loop, shared_.routes, worker.index);
+  worker.context =
+      std::make_unique<gateway::WorkerContext>(worker.loop, shared_.routes, worker.index);
   worker.context->isolated = &state.isolated;
   worker.context->cache = shared_.cache;
   worker.server = std::make_unique<http::Server>(worker.loop, shared_.limits);
@@ -59,7 +60,8 @@ bool WorkerSet::start_worker(Worker& worker, const config::Config& config) {
     if (l.address.empty()) continue;  // only the operator listener may be off
     auto address = listener_address(l.address);
     if (!address) {
-      log::error("NET", "bad listener address", {{"listener", l.name}, {"detail", address.error().detail}});
+      log::error("NET", "bad listener address",
+                 {{"listener", l.name}, {"detail", address.error().detail}});
       return false;
     }
     if (auto ok = worker.server->listen(*address, l.handler, true, l.budget); !ok) {

@@ -25,15 +25,24 @@ struct ErrorInfo {
 
 constexpr ErrorInfo error_info(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kBadRequest: return {400, "bad_request"};
-    case ErrorCode::kBadPath: return {400, "bad_path"};
-    case ErrorCode::kNoRoute: return {404, "no_route"};
-    case ErrorCode::kMethodNotAllowed: return {405, "method_not_allowed"};
-    case ErrorCode::kNotImplemented: return {501, "not_implemented"};
-    case ErrorCode::kBadGateway: return {502, "bad_gateway"};
-    case ErrorCode::kNoHealthyUpstream: return {503, "no_healthy_upstream"};
-    case ErrorCode::kIsolated: return {503, "isolated"};
-    case ErrorCode::kGatewayTimeout: return {504, "gateway_timeout"};
+    case ErrorCode::kBadRequest:
+      return {400, "bad_request"};
+    case ErrorCode::kBadPath:
+      return {400, "bad_path"};
+    case ErrorCode::kNoRoute:
+      return {404, "no_route"};
+    case ErrorCode::kMethodNotAllowed:
+      return {405, "method_not_allowed"};
+    case ErrorCode::kNotImplemented:
+      return {501, "not_implemented"};
+    case ErrorCode::kBadGateway:
+      return {502, "bad_gateway"};
+    case ErrorCode::kNoHealthyUpstream:
+      return {503, "no_healthy_upstream"};
+    case ErrorCode::kIsolated:
+      return {503, "isolated"};
+    case ErrorCode::kGatewayTimeout:
+      return {504, "gateway_timeout"};
   }
   return {500, "internal"};
 }

@@ -52,7 +52,8 @@ Stream::~Stream() {
   // filter's destructor lets go of what it holds.
   if (ended_) return;
   if (client_ != nullptr) client_->set_pending(nullptr);
-  worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) - 1,
+                          std::memory_order_relaxed);
 }
 
 void Stream::start(http::ServerConnection& client, const http::Request& request,
@@ -79,7 +80,8 @@ void Stream::start(http::ServerConnection& client, const http::Request& request,
     worker_.new_request_id(request_id_);
   }
   client.set_pending(this);
-  worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_relaxed);
   // Filters without takes_part take part in every request.
   taking_part_ = first(filters_.size()) & ~hooked_[hook_index(kTakesPart)];
   each(hooked_[hook_index(kTakesPart)], [this](size_t i) {
@@ -122,26 +124,30 @@ FilterStatus Stream::response_head(const http::ResponseHead& head) {
   response_edits_.clear();
   for (uint64_t set = with(kOnResponseHead, holder_); set != 0; set &= set - 1) {
     size_t i = static_cast<size_t>(std::countr_zero(set));
-    if (filters_[i]->on_response_head(*this, head) == FilterStatus::kStop || ended_) return FilterStatus::kStop;
+    if (filters_[i]->on_response_head(*this, head) == FilterStatus::kStop || ended_)
+      return FilterStatus::kStop;
   }
   return FilterStatus::kContinue;
 }
 
 void Stream::response_body(std::string_view payload, bool last) {
   if (payload_wanted_ == 0) return;
-  each(with(kOnResponseBody, holder_), [&](size_t i) { filters_[i]->on_response_body(*this, payload, last); });
+  each(with(kOnResponseBody, holder_),
+       [&](size_t i) { filters_[i]->on_response_body(*this, payload, last); });
 }
 
 FilterStatus Stream::upstream_failure() {
   for (uint64_t set = with(kOnUpstreamFailure, holder_); set != 0; set &= set - 1) {
     size_t i = static_cast<size_t>(std::countr_zero(set));
-    if (filters_[i]->on_upstream_failure(*this) == FilterStatus::kStop || ended_) return FilterStatus::kStop;
+    if (filters_[i]->on_upstream_failure(*this) == FilterStatus::kStop || ended_)
+      return FilterStatus::kStop;
   }
   return FilterStatus::kContinue;
 }
 
 void Stream::upstream_result(EndpointState& endpoint, bool failed) {
-  each(with(kOnUpstreamResult, holder_), [&](size_t i) { filters_[i]->on_upstream_result(*this, endpoint, failed); });
+  each(with(kOnUpstreamResult, holder_),
+       [&](size_t i) { filters_[i]->on_upstream_result(*this, endpoint, failed); });
 }
 
 http::ServerConnection* Stream::end(const StreamOutcome& outcome) {
@@ -149,7 +155,8 @@ http::ServerConnection* Stream::end(const StreamOutcome& outcome) {
   each(with(kOnDone, entered_), [&](size_t i) { filters_[i]->on_done(*this, outcome); });
   http::ServerConnection* client = client_;
   if (client != nullptr) client->set_pending(nullptr);
-  worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  worker_.in_flight.store(worker_.in_flight.load(std::memory_order_relaxed) - 1,
+                          std::memory_order_relaxed);
   client_ = nullptr;
   request_ = nullptr;
   service_ = nullptr;
@@ -193,11 +200,13 @@ void Stream::respond(ErrorCode code, std::string_view detail) {
 
 void Stream::on_client_gone() {
   // The connection is closing (on_done may read it, never write to it).
-  if (!ended_) end({499, StreamOutcome::Source::kClientGone, upstream_});  // nginx's "client closed request"
+  if (!ended_)
+    end({499, StreamOutcome::Source::kClientGone, upstream_});  // nginx's "client closed request"
 }
 
 void Stream::on_client_writable() {
-  if (!ended_ && bit(hooked_[hook_index(kOnClientWritable)], holder_)) filters_[holder_]->on_client_writable(*this);
+  if (!ended_ && bit(hooked_[hook_index(kOnClientWritable)], holder_))
+    filters_[holder_]->on_client_writable(*this);
 }
 
 // --- StreamPool ---------------------------------------------------------------------------

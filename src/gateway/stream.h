@@ -38,8 +38,9 @@ class Stream final : public http::PendingResponse {
   Stream& operator=(const Stream&) = delete;
 
   // Starts the request: asks each filter whether it takes part, then runs on_request in order.
-  void start(http::ServerConnection& client, const http::Request& request, const RequestTarget& target,
-             std::shared_ptr<const RouteTable> table, const ServiceState& service, EndpointRole side);
+  void start(http::ServerConnection& client, const http::Request& request,
+             const RequestTarget& target, std::shared_ptr<const RouteTable> table,
+             const ServiceState& service, EndpointRole side);
 
   // --- For filters -------------------------------------------------------------------------
   WorkerContext& worker() { return worker_; }
@@ -65,7 +66,9 @@ class Stream final : public http::PendingResponse {
   // only then does on_response_body run, and only until every filter that asked is done (a
   // chunked body is then passed through without decoding it).
   void want_response_payload() { ++payload_wanted_; }
-  void response_payload_done() { if (payload_wanted_ > 0) --payload_wanted_; }
+  void response_payload_done() {
+    if (payload_wanted_ > 0) --payload_wanted_;
+  }
   bool wants_response_payload() const { return payload_wanted_ > 0; }
 
   // A filter that stopped in on_request continues the chain after itself. Call it from an event
@@ -103,9 +106,9 @@ class Stream final : public http::PendingResponse {
   size_t slot_ = 0;  // position in the pool's list
   std::vector<std::unique_ptr<StreamFilter>> filters_;
   uint64_t hooked_[kFilterHooks] = {};  // per hook, bit i: filter i overrides it
-  uint64_t taking_part_ = 0;  // bit i: filter i takes part in this request
-  size_t entered_ = 0;        // filters [0, entered_) have seen on_request
-  size_t holder_ = 0;         // the filter running or stopped: it gets on_client_writable
+  uint64_t taking_part_ = 0;            // bit i: filter i takes part in this request
+  size_t entered_ = 0;                  // filters [0, entered_) have seen on_request
+  size_t holder_ = 0;                   // the filter running or stopped: it gets on_client_writable
 
   http::ServerConnection* client_ = nullptr;
   const http::Request* request_ = nullptr;
@@ -128,7 +131,8 @@ class Stream final : public http::PendingResponse {
 // kMaxSpare idle), so steady-state proxying allocates none.
 class StreamPool {
  public:
-  StreamPool(WorkerContext& worker, FilterChain chain) : worker_(worker), chain_(std::move(chain)) {}
+  StreamPool(WorkerContext& worker, FilterChain chain)
+      : worker_(worker), chain_(std::move(chain)) {}
   Stream& acquire();
   size_t size() const { return streams_.size(); }
   size_t idle() const { return idle_.size(); }

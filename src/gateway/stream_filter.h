@@ -75,7 +75,8 @@ class StreamFilter {
   // kStop: the filter answered instead.
   virtual FilterStatus on_upstream_failure(Stream& /*stream*/) { return FilterStatus::kContinue; }
   // One attempt on an endpoint ended, failed (connect, reset, timeout, 5xx, bad response) or not.
-  virtual void on_upstream_result(Stream& /*stream*/, EndpointState& /*endpoint*/, bool /*failed*/) {}
+  virtual void on_upstream_result(Stream& /*stream*/, EndpointState& /*endpoint*/,
+                                  bool /*failed*/) {}
   // The filter that stopped is told when a paused client may take more output.
   virtual void on_client_writable(Stream& /*stream*/) {}
   // The request ended; exactly once for every filter that saw on_request.
@@ -88,26 +89,22 @@ template <class Self>
 class Filter : public StreamFilter {
  public:
   uint32_t hooks() const final {
-    uint32_t h = 0;
-    if (!std::is_same_v<decltype(&Self::takes_part), decltype(&StreamFilter::takes_part)>) h |= kTakesPart;
-    if (!std::is_same_v<decltype(&Self::on_request), decltype(&StreamFilter::on_request)>) h |= kOnRequest;
-    if (!std::is_same_v<decltype(&Self::on_response_head), decltype(&StreamFilter::on_response_head)>) {
-      h |= kOnResponseHead;
-    }
-    if (!std::is_same_v<decltype(&Self::on_response_body), decltype(&StreamFilter::on_response_body)>) {
-      h |= kOnResponseBody;
-    }
-    if (!std::is_same_v<decltype(&Self::on_upstream_failure), decltype(&StreamFilter::on_upstream_failure)>) {
-      h |= kOnUpstreamFailure;
-    }
-    if (!std::is_same_v<decltype(&Self::on_upstream_result), decltype(&StreamFilter::on_upstream_result)>) {
-      h |= kOnUpstreamResult;
-    }
-    if (!std::is_same_v<decltype(&Self::on_client_writable), decltype(&StreamFilter::on_client_writable)>) {
-      h |= kOnClientWritable;
-    }
-    if (!std::is_same_v<decltype(&Self::on_done), decltype(&StreamFilter::on_done)>) h |= kOnDone;
-    return h;
+    using B = StreamFilter;
+    return bit(&Self::takes_part, &B::takes_part, kTakesPart) |
+           bit(&Self::on_request, &B::on_request, kOnRequest) |
+           bit(&Self::on_response_head, &B::on_response_head, kOnResponseHead) |
+           bit(&Self::on_response_body, &B::on_response_body, kOnResponseBody) |
+           bit(&Self::on_upstream_failure, &B::on_upstream_failure, kOnUpstreamFailure) |
+           bit(&Self::on_upstream_result, &B::on_upstream_result, kOnUpstreamResult) |
+           bit(&Self::on_client_writable, &B::on_client_writable, kOnClientWritable) |
+           bit(&Self::on_done, &B::on_done, kOnDone);
+  }
+
+ private:
+  // `hook` when Self's member differs in type from the base's (Self declares its own).
+  template <class Own, class Base>
+  static constexpr uint32_t bit(Own, Base, uint32_t hook) {
+    return std::is_same_v<Own, Base> ? 0 : hook;
   }
 };
 

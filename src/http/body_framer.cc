@@ -42,7 +42,8 @@ ParseStatus parse_final_response_head(std::string_view in, const Limits& limits,
   *interim_bytes = 0;
   *interim_count = 0;
   for (;;) {
-    ParseStatus status = parse_response_head(in.substr(*interim_bytes), limits, method, head, error);
+    ParseStatus status =
+        parse_response_head(in.substr(*interim_bytes), limits, method, head, error);
     if (status != ParseStatus::kComplete) return status;
     // A 101 is final (and refused by whoever did not ask for an upgrade); other 1xx answers
     // are interim: the real response follows.

@@ -18,9 +18,9 @@ class BodyFramer {
  public:
   struct Piece {
     ParseStatus status = ParseStatus::kIncomplete;  // kComplete: the body ended within the input
-    size_t consumed = 0;         // input bytes that belong to the body (chunk framing included)
-    std::string_view payload;    // the body's bytes among them: a view of the input, or (chunked,
-                                 // decoding) of the framer's own buffer until the next feed()
+    size_t consumed = 0;       // input bytes that belong to the body (chunk framing included)
+    std::string_view payload;  // the body's bytes among them: a view of the input, or (chunked,
+                               // decoding) of the framer's own buffer until the next feed()
   };
 
   // `max_chunked_payload` bounds a chunked body (a larger one is a 413 error).
@@ -35,7 +35,7 @@ class BodyFramer {
   BodyKind kind_ = BodyKind::kNone;
   uint64_t remaining_ = 0;  // Content-Length bytes still to come
   ChunkedDecoder chunked_{0};
-  std::string decoded_;     // capacity reused
+  std::string decoded_;  // capacity reused
 };
 
 // Parses a response head, skipping interim (1xx but 101) responses before it. Whatever the

@@ -26,7 +26,8 @@ using testing::StreamHarness;
 // requests. Or, silent: accepts and reads, never answers.
 class Upstream {
  public:
-  explicit Upstream(std::string answer, bool silent = false) : answer_(std::move(answer)), silent_(silent) {
+  explicit Upstream(std::string answer, bool silent = false)
+      : answer_(std::move(answer)), silent_(silent) {
     x0::testing::LoopbackListener listener = x0::testing::listen_on_loopback(16);
     fd_ = listener.fd;
     port_ = listener.port;
@@ -104,7 +105,8 @@ class CountingPool final : public ConnectionPool {
     if (c) ++reused;
     return c;
   }
-  Result<std::unique_ptr<UpstreamConnection>> connect(const std::shared_ptr<EndpointState>& endpoint) override {
+  Result<std::unique_ptr<UpstreamConnection>> connect(
+      const std::shared_ptr<EndpointState>& endpoint) override {
     ++connects;
     return real_.connect(endpoint);
   }
@@ -231,7 +233,8 @@ TEST(Router, AnEndpointThatStallsMidBodyIsEjected) {
   service.passive_eject_failures = 2;
   StreamHarness h(chain.factories(), service);
   EndpointState& endpoint = *h.service().primary[0];
-  endpoint.consecutive_failures.store(1);  // one stalled answer already (the harness has one client)
+  endpoint.consecutive_failures.store(
+      1);  // one stalled answer already (the harness has one client)
   h.send(kGet);
   h.loop().add_timer(150, [&] { h.stop(); });
   h.run();

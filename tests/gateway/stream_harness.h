@@ -65,10 +65,13 @@ class StreamHarness final : public http::RequestHandler {
   void handle(http::ServerConnection& conn, const http::Request& request) override {
     if (data_plane_) return data_plane_->handle(conn, request);
     RequestTarget target{request.head.path, "svc.test", false};
-    pool_.acquire().start(conn, request, target, table_, *table_->services()[0], EndpointRole::kStable);
+    pool_.acquire().start(conn, request, target, table_, *table_->services()[0],
+                          EndpointRole::kStable);
   }
 
-  void send(std::string_view bytes) { ASSERT_EQ(::write(client_fd_, bytes.data(), bytes.size()), ssize_t(bytes.size())); }
+  void send(std::string_view bytes) {
+    ASSERT_EQ(::write(client_fd_, bytes.data(), bytes.size()), ssize_t(bytes.size()));
+  }
   // Runs the loop until stop() (or 5 s, a failure).
   void run() {
     net::TimerId safety = loop_.add_timer(5000, [this] {

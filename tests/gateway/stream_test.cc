@@ -21,7 +21,7 @@ using testing::StreamHarness;
 
 struct Script {
   std::vector<std::string> log;
-  int depth = 0;      // nesting of on_request calls on the terminal
+  int depth = 0;  // nesting of on_request calls on the terminal
   int max_depth = 0;
   std::function<void()> after_finish;  // runs on the terminal right after it finished a stream
 };
@@ -37,7 +37,10 @@ class Scripted final : public Filter<Scripted> {
  public:
   enum class Does { kPass, kAnswer, kWait, kRefuseHead, kSkipRequest };
   Scripted(net::EventLoop& loop, Script& script, std::string name, Does does)
-      : script_(script), name_(std::move(name)), does_(does), timer_(loop, net::Timer::call<&Scripted::on_timer>(this)) {}
+      : script_(script),
+        name_(std::move(name)),
+        does_(does),
+        timer_(loop, net::Timer::call<&Scripted::on_timer>(this)) {}
 
   bool takes_part(const Stream&) const override { return does_ != Does::kSkipRequest; }
   FilterStatus on_request(Stream& stream) override {
@@ -78,13 +81,17 @@ class Scripted final : public Filter<Scripted> {
 class Terminal final : public Filter<Terminal> {
  public:
   Terminal(net::EventLoop& loop, Script& script, bool later)
-      : script_(script), later_(later), timer_(loop, net::Timer::call<&Terminal::answer_later>(this)) {}
+      : script_(script),
+        later_(later),
+        timer_(loop, net::Timer::call<&Terminal::answer_later>(this)) {}
   FilterStatus on_request(Stream& stream) override {
     script_.log.push_back("T.request");
     stream_ = &stream;
     enter();
-    if (later_) timer_.arm(1);
-    else answer();
+    if (later_)
+      timer_.arm(1);
+    else
+      answer();
     --script_.depth;
     return FilterStatus::kStop;
   }
@@ -129,7 +136,9 @@ struct Chain {
     });
   }
   void terminal(bool later) {
-    factories.push_back([this, later](WorkerContext& w) { return std::make_unique<Terminal>(w.loop, script, later); });
+    factories.push_back([this, later](WorkerContext& w) {
+      return std::make_unique<Terminal>(w.loop, script, later);
+    });
   }
 };
 
@@ -157,7 +166,8 @@ TEST(Stream, RunsTheChainInOrderAndEveryFilterSeesTheEnd) {
   h.send(kGet);
   h.loop().defer([&] { h.stop(); });
   h.run();
-  EXPECT_EQ(joined(chain.script.log), "A.request B.request T.request A.head:200 B.head:200 A.done:200 B.done:200 T.done:200");
+  EXPECT_EQ(joined(chain.script.log),
+            "A.request B.request T.request A.head:200 B.head:200 A.done:200 B.done:200 T.done:200");
   EXPECT_TRUE(h.received().ends_with("\r\n\r\nok"));
 }
 
@@ -188,7 +198,8 @@ TEST(Stream, AFilterThatWaitsResumesTheChainAfterItself) {
   h.loop().add_timer(100, [&] { h.stop(); });
   h.run();
   EXPECT_EQ(joined(chain.script.log),
-            "A.request W.request W.resume T.request A.head:200 W.head:200 A.done:200 W.done:200 T.done:200");
+            "A.request W.request W.resume T.request A.head:200 W.head:200 A.done:200 W.done:200 "
+            "T.done:200");
   EXPECT_TRUE(h.received().ends_with("ok"));
 }
 
@@ -237,13 +248,16 @@ TEST(Stream, PipelinedRequestsStartFromTheLoopAndReuseTheRecycledStream) {
   h.send(std::string(kGet) + std::string(kGet) + std::string(kGet));
   h.loop().add_timer(100, [&] { h.stop(); });
   h.run();
-  EXPECT_EQ(joined(chain.script.log), "T.request T.done:200 T.request T.done:200 T.request T.done:200");
+  EXPECT_EQ(joined(chain.script.log),
+            "T.request T.done:200 T.request T.done:200 T.request T.done:200");
   EXPECT_EQ(chain.script.max_depth, 1);  // no request started inside another's call
   EXPECT_EQ(h.pool().size(), 1u);        // one stream, recycled between them
   EXPECT_EQ(h.pool().idle(), 1u);
   std::string out = h.received();
   size_t answers = 0;
-  for (size_t at = out.find("HTTP/1.1 200"); at != std::string::npos; at = out.find("HTTP/1.1 200", at + 1)) ++answers;
+  for (size_t at = out.find("HTTP/1.1 200"); at != std::string::npos;
+       at = out.find("HTTP/1.1 200", at + 1))
+    ++answers;
   EXPECT_EQ(answers, 3u);
 }
 
@@ -273,7 +287,9 @@ TEST(Stream, PipelinedRequestsAnsweredAtOnceShareOneStream) {
   EXPECT_EQ(h.pool().size(), 1u);  // recycled as each start() returned, not one per request
   std::string out = h.received();
   size_t answers = 0;
-  for (size_t at = out.find("HTTP/1.1 200"); at != std::string::npos; at = out.find("HTTP/1.1 200", at + 1)) ++answers;
+  for (size_t at = out.find("HTTP/1.1 200"); at != std::string::npos;
+       at = out.find("HTTP/1.1 200", at + 1))
+    ++answers;
   EXPECT_EQ(answers, 50u);
 }
 

@@ -79,9 +79,10 @@ TEST(BodyFramer, ABodyWithoutFramingEndsAtCloseAndOneWithNoneIsEmpty) {
 
 TEST(FinalResponseHead, InterimAnswersAreSkippedButA101IsFinal) {
   size_t interim = 0;
-  ResponseHead head = head_of("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
-                              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-                              &interim);
+  ResponseHead head = head_of(
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+      &interim);
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(interim, 25u + 40u);
   head = head_of("HTTP/1.1 101 Switching Protocols\r\n\r\n", &interim);
@@ -91,8 +92,9 @@ TEST(FinalResponseHead, InterimAnswersAreSkippedButA101IsFinal) {
   ResponseHead partial;
   ParseError err{};
   size_t count = 0;
-  EXPECT_EQ(parse_final_response_head("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2",
-                                      Limits{}, Method::kGet, &partial, &err, &interim, &count),
+  EXPECT_EQ(parse_final_response_head(
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2", Limits{},
+                Method::kGet, &partial, &err, &interim, &count),
             ParseStatus::kIncomplete);
   EXPECT_EQ(interim, 50u);
   EXPECT_EQ(count, 2u);

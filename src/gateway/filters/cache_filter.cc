@@ -29,7 +29,8 @@ namespace {
 class CacheFilter final : public Filter<CacheFilter> {
  public:
   explicit CacheFilter(WorkerContext& worker)
-      : worker_(worker), wait_timer_(worker.loop, net::Timer::call<&CacheFilter::on_wait_timeout>(this)) {}
+      : worker_(worker),
+        wait_timer_(worker.loop, net::Timer::call<&CacheFilter::on_wait_timeout>(this)) {}
   ~CacheFilter() override { reset(); }
 
   bool takes_part(const Stream& stream) const override {
@@ -154,12 +155,13 @@ class CacheFilter final : public Filter<CacheFilter> {
     waiting_ = false;
     wait_timer_.cancel();
     std::shared_ptr<const cache::CachedResponse> entry = std::move(coalesced_);
-    if (entry &&
-        cache::vary_matches(*entry, cache_headers(stream_->request().head.headers, worker_.request_headers))) {
+    if (entry && cache::vary_matches(*entry, cache_headers(stream_->request().head.headers,
+                                                           worker_.request_headers))) {
       answer(*entry, cache::current_age_s(entry->freshness, entry->stored_at_ms, unix_ms()), "HIT");
       return;
     }
-    stream_->resume();  // the lead's response cannot be shared (not cacheable, failed, other variant)
+    stream_
+        ->resume();  // the lead's response cannot be shared (not cacheable, failed, other variant)
   }
 
   void on_wait_timeout() {
@@ -191,7 +193,8 @@ class CacheFilter final : public Filter<CacheFilter> {
     std::erase_if(worker_.response_headers,
                   [](const cache::Header& h) { return http::iequals(h.name, "X-Request-Id"); });
     capture_head_ = cache::make_replay_head(head.status, head.reason, worker_.response_headers,
-                                            cache::kUnknownBodySize, request.head.method == http::Method::kHead);
+                                            cache::kUnknownBodySize,
+                                            request.head.method == http::Method::kHead);
     capture_body_.clear();
     status_ = head.status;
     capturing_ = true;
@@ -225,7 +228,8 @@ class CacheFilter final : public Filter<CacheFilter> {
     worker_.capture_bytes -= capture_body_.size();
     auto entry = cache::seal_streamed_response(
         {&key_, &decision_, status_, std::move(capture_head_), std::move(capture_body_),
-         cache_headers(stream_->request().head.headers, worker_.request_headers), response_unix_ms_});
+         cache_headers(stream_->request().head.headers, worker_.request_headers),
+         response_unix_ms_});
     capture_body_ = std::string();
     if (worker_.cache->insert(entry) == cache::InsertStatus::kTooLarge) return nullptr;
     return entry;
@@ -243,8 +247,8 @@ class CacheFilter final : public Filter<CacheFilter> {
   cache::CacheKey key_;
   std::string key_target_;
   bool may_store_ = false;
-  int64_t start_unix_ms_ = 0;     // RFC 9111 request_time
-  int64_t response_unix_ms_ = 0;  // RFC 9111 response_time
+  int64_t start_unix_ms_ = 0;                           // RFC 9111 request_time
+  int64_t response_unix_ms_ = 0;                        // RFC 9111 response_time
   std::shared_ptr<const cache::CachedResponse> stale_;  // within stale-if-error
   // Coalescing: as the lead, what the waiters get; as a waiter, what the lead left us.
   bool flight_leader_ = false;

@@ -7,7 +7,8 @@ namespace x0::gateway {
 // router last. (Isolation is not a filter: it answers before routing, in DataPlane, so an
 // isolated node tells an outside client nothing about its routes.)
 FilterChain default_filter_chain() {
-  return {make_stats_filter, make_outlier_filter, make_forwarding_filter, make_cache_filter, make_router};
+  return {make_stats_filter, make_outlier_filter, make_forwarding_filter, make_cache_filter,
+          make_router};
 }
 
 }  // namespace x0::gateway

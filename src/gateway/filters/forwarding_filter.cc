@@ -9,9 +9,10 @@ namespace {
 class ForwardingFilter final : public Filter<ForwardingFilter> {
  public:
   FilterStatus on_request(Stream& stream) override {
-    add_request_forwarding(stream.request().head,
-                           {stream.client().peer_ip(), stream.client_trusted(), stream.request_id()},
-                           stream.request_edits());
+    add_request_forwarding(
+        stream.request().head,
+        {stream.client().peer_ip(), stream.client_trusted(), stream.request_id()},
+        stream.request_edits());
     return FilterStatus::kContinue;
   }
 

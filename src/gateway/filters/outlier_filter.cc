@@ -27,8 +27,9 @@ class OutlierFilter final : public Filter<OutlierFilter> {
     if (eject_after <= 0 || failures < eject_after) return;
     int64_t now = worker_.loop.now_ms();
     if (endpoint.ejected_until_ms.load(std::memory_order_relaxed) <= now) {
-      log::warn("HEALTH", "endpoint ejected after consecutive failures",
-                {{"service", service.config.name}, {"endpoint", endpoint.name}, {"failures", failures}});
+      log::warn(
+          "HEALTH", "endpoint ejected after consecutive failures",
+          {{"service", service.config.name}, {"endpoint", endpoint.name}, {"failures", failures}});
     }
     endpoint.ejected_until_ms.store(now + worker_.passive_eject_ms, std::memory_order_relaxed);
   }

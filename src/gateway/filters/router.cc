@@ -22,7 +22,9 @@ std::unique_ptr<StreamFilter> make_router(WorkerContext& worker) {
 }
 
 Router::Router(WorkerContext& worker, ConnectionPool& pool)
-    : worker_(worker), pool_(pool), timer_(worker.loop, net::Timer::call<&Router::on_deadline>(this)) {}
+    : worker_(worker),
+      pool_(pool),
+      timer_(worker.loop, net::Timer::call<&Router::on_deadline>(this)) {}
 
 Router::~Router() {
   timer_.cancel();
@@ -53,9 +55,11 @@ void Router::attempt() {
   // The chosen side first, then the other side of a release (a request is better served by the
   // stable set than failed because the candidate is down, and vice versa), then the fallback.
   EndpointRole side = stream_->side();
-  EndpointRole other = side == EndpointRole::kStable ? EndpointRole::kCandidate : EndpointRole::kStable;
+  EndpointRole other =
+      side == EndpointRole::kStable ? EndpointRole::kCandidate : EndpointRole::kStable;
   const std::shared_ptr<EndpointState>* picked = pick_endpoint(worker_, *service_, side, tried_);
-  if (picked == nullptr && service_->in_release) picked = pick_endpoint(worker_, *service_, other, tried_);
+  if (picked == nullptr && service_->in_release)
+    picked = pick_endpoint(worker_, *service_, other, tried_);
   // Every endpoint failed or is down: a filter (the cache's stale copy of the real answer) is
   // better than the fallback pool.
   if (picked == nullptr && stream_->upstream_failure() == FilterStatus::kStop) return;
@@ -69,7 +73,8 @@ void Router::attempt() {
       respond_error(ErrorCode::kNoHealthyUpstream,
                     "no healthy endpoint and no fallback for service " + service_->config.name);
     } else {
-      respond_error(ErrorCode::kBadGateway, "every endpoint tried failed for service " + service_->config.name);
+      respond_error(ErrorCode::kBadGateway,
+                    "every endpoint tried failed for service " + service_->config.name);
     }
     return;
   }
@@ -83,8 +88,9 @@ void Router::attempt() {
   // Rebuilt per attempt: an HTTP/1.0 request without Host is sent with the chosen endpoint's.
   request_head_.clear();
   std::string_view authority = stream_->authority();
-  write_upstream_head(request_->head, stream_->path(), authority.empty() ? endpoint->name : authority,
-                      stream_->request_edits(), request_head_);
+  write_upstream_head(request_->head, stream_->path(),
+                      authority.empty() ? endpoint->name : authority, stream_->request_edits(),
+                      request_head_);
   request_sent_ = 0;
   request_cut_short_ = false;
   interim_seen_ = 0;
@@ -119,7 +125,8 @@ void Router::on_io(uint32_t events) {
   if (phase_ == Phase::kConnecting) {
     int error = net::connect_result(upstream_->fd());
     if (error != 0 || (events & EPOLLERR)) {
-      fail(Failure::kConnect, std::string("connect: ") + std::strerror(error ? error : ECONNREFUSED));
+      fail(Failure::kConnect,
+           std::string("connect: ") + std::strerror(error ? error : ECONNREFUSED));
       return;
     }
     timer_.arm(service_->config.request_timeout_ms);  // from here on, as for a pooled connection
@@ -203,10 +210,11 @@ void Router::read_response() {
     if (phase_ == Phase::kReadingHead && in_.empty()) {
       fail(Failure::kReset, "upstream closed the connection before responding");
     } else if (phase_ == Phase::kReadingHead) {
-      fail(Failure::kBadResponse, "upstream closed the connection in the middle of a response head");
+      fail(Failure::kBadResponse,
+           "upstream closed the connection in the middle of a response head");
     } else {
-      log::warn("PROXY", "upstream closed mid-response", {{"service", service_->config.name},
-                                                           {"request_id", stream_->request_id()}});
+      log::warn("PROXY", "upstream closed mid-response",
+                {{"service", service_->config.name}, {"request_id", stream_->request_id()}});
       cut_off(502);
     }
     return;
@@ -217,9 +225,11 @@ void Router::read_response() {
 bool Router::handle_response_head() {
   http::ParseError error{};
   size_t interim = 0, interim_count = 0;  // 1xx heads before it: we already sent the client its 100
-  http::ParseStatus status = http::parse_final_response_head(in_.view(), http::Limits{}, request_->head.method,
-                                                             &response_, &error, &interim, &interim_count);
-  in_.consume(interim);  // dropped now, whatever follows; the buffer does not move, views stay valid
+  http::ParseStatus status =
+      http::parse_final_response_head(in_.view(), http::Limits{}, request_->head.method, &response_,
+                                      &error, &interim, &interim_count);
+  in_.consume(
+      interim);  // dropped now, whatever follows; the buffer does not move, views stay valid
   interim_seen_ += interim_count;
   if (interim_seen_ > http::kMaxInterimResponses) {
     fail(Failure::kBadResponse, "upstream sent more than 16 interim (1xx) responses");
@@ -254,7 +264,8 @@ bool Router::handle_response_head() {
   if (!stream_->client().keep_alive_requested()) client_keep_alive_ = false;
   std::string& out = scratch_;
   out.clear();
-  write_client_head(response_, {dechunk_, client_keep_alive_, client_http10}, stream_->response_edits(), out);
+  write_client_head(response_, {dechunk_, client_keep_alive_, client_http10},
+                    stream_->response_edits(), out);
   phase_ = Phase::kReadingBody;
   framer_.start(response_);
   size_t head_bytes = response_.head_bytes;
@@ -289,8 +300,10 @@ bool Router::forward_body(std::string_view bytes) {
   }
   bool done = piece.status == http::ParseStatus::kComplete;
   // Raw bytes go through as framed; an HTTP/1.0 client gets the payload alone (until close).
-  if (dechunk_) out.append(piece.payload);
-  else out.append(bytes.data(), piece.consumed);
+  if (dechunk_)
+    out.append(piece.payload);
+  else
+    out.append(bytes.data(), piece.consumed);
   stream_->response_body(piece.payload, done);  // a filter storing it does so before the end leaves
   if (!out.empty()) {
     stream_->client().send_raw(out);
@@ -322,7 +335,8 @@ void Router::complete(bool upstream_reusable) {
   EndpointState* endpoint = &upstream_->endpoint();
   if (!result_reported_) stream_->upstream_result(*endpoint, false);
   release_upstream(upstream_reusable && response_.keep_alive && !request_cut_short_);
-  stream_->finish({response_.status, StreamOutcome::Source::kUpstream, endpoint}, client_keep_alive_);
+  stream_->finish({response_.status, StreamOutcome::Source::kUpstream, endpoint},
+                  client_keep_alive_);
 }
 
 void Router::cut_off(int status) {
@@ -334,9 +348,11 @@ void Router::cut_off(int status) {
 void Router::fail(Failure failure, const std::string& detail) {
   timer_.cancel();
   bool nothing_received = in_.empty();
-  bool stale_reuse = upstream_ && upstream_->reused && failure == Failure::kReset && nothing_received;
-  EndpointState* endpoint = upstream_ ? &upstream_->endpoint()
-                                      : (tried_.empty() ? nullptr : const_cast<EndpointState*>(tried_.back()));
+  bool stale_reuse =
+      upstream_ && upstream_->reused && failure == Failure::kReset && nothing_received;
+  EndpointState* endpoint =
+      upstream_ ? &upstream_->endpoint()
+                : (tried_.empty() ? nullptr : const_cast<EndpointState*>(tried_.back()));
   release_upstream(false);
   if (stale_reuse && !retried_stale_ && http::is_idempotent(request_->head.method)) {
     // A pooled connection the upstream had closed: not the endpoint's fault, try a fresh one.
@@ -347,12 +363,15 @@ void Router::fail(Failure failure, const std::string& detail) {
   }
   if (endpoint != nullptr) stream_->upstream_result(*endpoint, true);
   if (failure == Failure::kConnect || failure == Failure::kTimeout) {
-    (failure == Failure::kConnect ? service_->stats->errors_connect : service_->stats->errors_timeout)->inc();
+    (failure == Failure::kConnect ? service_->stats->errors_connect
+                                  : service_->stats->errors_timeout)
+        ->inc();
   }
   // Retry on another endpoint when the upstream never saw the request (connect failure), or
   // reset the connection before answering an idempotent one (e.g. its accept queue overflowed).
-  bool retryable = failure == Failure::kConnect ||
-                   (failure == Failure::kReset && nothing_received && http::is_idempotent(request_->head.method));
+  bool retryable =
+      failure == Failure::kConnect || (failure == Failure::kReset && nothing_received &&
+                                       http::is_idempotent(request_->head.method));
   if (retryable && retries_left_ > 0) {
     --retries_left_;
     service_->stats->retries->inc();
@@ -362,8 +381,10 @@ void Router::fail(Failure failure, const std::string& detail) {
   log::error("PROXY", "upstream request failed",
              {{"service", service_->config.name},
               {"endpoint", endpoint ? endpoint->name : std::string("-")},
-              {"request_id", stream_->request_id()}, {"detail", detail}});
-  respond_error(failure == Failure::kTimeout ? ErrorCode::kGatewayTimeout : ErrorCode::kBadGateway, detail);
+              {"request_id", stream_->request_id()},
+              {"detail", detail}});
+  respond_error(failure == Failure::kTimeout ? ErrorCode::kGatewayTimeout : ErrorCode::kBadGateway,
+                detail);
 }
 
 void Router::respond_error(ErrorCode code, const std::string& detail) {
@@ -376,7 +397,8 @@ void Router::release_upstream(bool reusable) {
   pool_.end_request(&upstream_->endpoint());
   if (reusable) {
     upstream_->requests_served++;
-    pool_.give_back(std::move(upstream_), static_cast<size_t>(service_->config.max_idle_per_endpoint));
+    pool_.give_back(std::move(upstream_),
+                    static_cast<size_t>(service_->config.max_idle_per_endpoint));
   } else {
     upstream_.reset();
   }
@@ -405,12 +427,14 @@ void Router::on_deadline() {
   // client the upstream is not to blame; the client's send timeout bounds that wait.
   int64_t quiet_ms = worker_.loop.now_ms() - last_upstream_read_ms_;
   if (paused_ || quiet_ms < service_->config.read_timeout_ms) {
-    timer_.arm(paused_ ? service_->config.read_timeout_ms : service_->config.read_timeout_ms - quiet_ms);
+    timer_.arm(paused_ ? service_->config.read_timeout_ms
+                       : service_->config.read_timeout_ms - quiet_ms);
     return;
   }
-  log::warn("PROXY", "upstream stalled mid-response", {{"service", service_->config.name},
-                                                        {"request_id", stream_->request_id()},
-                                                        {"read_timeout_ms", service_->config.read_timeout_ms}});
+  log::warn("PROXY", "upstream stalled mid-response",
+            {{"service", service_->config.name},
+             {"request_id", stream_->request_id()},
+             {"read_timeout_ms", service_->config.read_timeout_ms}});
   service_->stats->errors_timeout->inc();
   if (!result_reported_) stream_->upstream_result(upstream_->endpoint(), true);
   cut_off(504);

@@ -65,10 +65,10 @@ class Router final : public Filter<Router>, public net::IoHandler {
   size_t interim_seen_ = 0;         // 1xx heads of this attempt (bounded)
   bool result_reported_ = false;    // this attempt's outcome went to on_upstream_result
   net::Buffer in_;
-  std::string scratch_;             // rewritten response head + first body bytes
+  std::string scratch_;  // rewritten response head + first body bytes
   http::ResponseHead response_{};
   http::BodyFramer framer_;
-  bool dechunk_ = false;            // HTTP/1.0 client: strip chunk framing, close at the end
+  bool dechunk_ = false;  // HTTP/1.0 client: strip chunk framing, close at the end
   bool client_keep_alive_ = true;
   bool paused_ = false;
   bool retried_stale_ = false;

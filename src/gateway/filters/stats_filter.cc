@@ -23,8 +23,9 @@ class StatsFilter final : public Filter<StatsFilter> {
     }
     if (!access_log_enabled()) return;
     std::string_view upstream = cached ? std::string_view("cache")
-                                : outcome.endpoint != nullptr ? std::string_view(outcome.endpoint->name)
-                                                              : std::string_view("-");
+                                : outcome.endpoint != nullptr
+                                    ? std::string_view(outcome.endpoint->name)
+                                    : std::string_view("-");
     const http::RequestHead& head = stream.request().head;
     log_access({stream.client().peer_ip(), head.method_text, head.target, outcome.status, seconds,
                 service.config.name, upstream, stream.request_id()});
