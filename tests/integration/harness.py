@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -423,6 +424,64 @@ class RawClient:
         except socket.timeout:
             return False
         return True
+
+
+class HoldingServer:
+    """A loopback HTTP server for peers that stop answering: reads one request head per
+    connection; a request for which hold(head) is true gets no byte of answer (the connection
+    stays open until close()) and sets `holding`; every other one gets 200 with `body` and sets
+    `answered`."""
+
+    def __init__(self, hold, body=b"", family=socket.AF_INET, address="127.0.0.1"):
+        self.hold = hold
+        self.body = body
+        self.listener = socket.socket(family, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((address, 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.holding = threading.Event()
+        self.answered = threading.Event()
+        self.held = []
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    def endpoint(self):
+        return f"127.0.0.1:{self.port}"
+
+    def _accept_loop(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        conn.settimeout(10)
+        head = b""
+        try:
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    conn.close()
+                    return
+                head += chunk
+        except OSError:
+            conn.close()
+            return
+        if self.hold(head):
+            self.held.append(conn)
+            self.holding.set()
+            return
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(self.body)
+                     + self.body)
+        conn.close()
+        self.answered.set()
+
+    def close(self):
+        self.listener.close()
+        for c in self.held:
+            c.close()
 
 
 class IntegrationTest(unittest.TestCase):

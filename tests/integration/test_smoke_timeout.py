@@ -7,67 +7,19 @@
 # tick count stood still.
 import json
 import os
-import socket
 import threading
 import time
 
-from harness import IntegrationTest, request, service, wait_until
+from harness import HoldingServer, IntegrationTest, request, service, wait_until
 from test_releases import TEST_POLICY
 
 SMOKE_PATH = "/smoke-silent"
 
 
-class SilentSmokeCandidate:
+def silent_smoke_candidate():
     """A candidate origin that answers health probes (and any other request) with 200, but holds
     a request for SMOKE_PATH open without a byte of answer until the test ends."""
-
-    def __init__(self):
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(16)
-        self.port = self.listener.getsockname()[1]
-        self.smoke_waiting = threading.Event()
-        self.stop = threading.Event()
-        self.held = []
-        threading.Thread(target=self.accept_loop, daemon=True).start()
-
-    def endpoint(self):
-        return f"127.0.0.1:{self.port}"
-
-    def accept_loop(self):
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
-
-    def serve(self, conn):
-        conn.settimeout(10)
-        data = b""
-        try:
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    conn.close()
-                    return
-                data += chunk
-        except OSError:
-            conn.close()
-            return
-        if data.startswith(f"GET {SMOKE_PATH} ".encode()):
-            self.held.append(conn)  # never answered; closed by close()
-            self.smoke_waiting.set()
-            return
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-        conn.close()
-
-    def close(self):
-        self.stop.set()
-        self.listener.close()
-        for c in self.held:
-            c.close()
+    return HoldingServer(hold=lambda head: head.startswith(f"GET {SMOKE_PATH} ".encode()), body=b"ok")
 
 
 class SmokeTimeoutTest(IntegrationTest):
@@ -78,7 +30,7 @@ class SmokeTimeoutTest(IntegrationTest):
         stable = [self.start_origin(name="stable-a"), self.start_origin(name="stable-b")]
         node = self.start_node([service("shop", [o.endpoint() for o in stable])],
                                extra_sections={"autopilot": {"policy_file": policy}})
-        green = SilentSmokeCandidate()
+        green = silent_smoke_candidate()
         self.addCleanup(green.close)
         r = node.post("/releases/shop/start",
                       {"strategy": "blue_green", "candidate": [green.endpoint()], "header": "X-Canary",
@@ -94,7 +46,7 @@ class SmokeTimeoutTest(IntegrationTest):
         started = time.monotonic()
         promoter = threading.Thread(target=promote, daemon=True)
         promoter.start()
-        self.assertTrue(green.smoke_waiting.wait(5), "the smoke check never reached the candidate")
+        self.assertTrue(green.holding.wait(5), "the smoke check never reached the candidate")
 
         # While the check waits on the silent candidate (about 2 s from its start):
         ticks_before = node.metric_value("control_ticks_total")

@@ -7,74 +7,28 @@
 # answering 200, is delivered meanwhile. Before, the blocking post held the control thread: a
 # second for the connect, another for the answer, and getaddrinfo without any bound.
 import socket
-import threading
 import time
 
-from harness import IntegrationTest, service, wait_until
+from harness import HoldingServer, IntegrationTest, service, wait_until
 
 TIMEOUT_MS = 2000
 
 
-class Receiver:
-    """A webhook receiver on loopback: reads one request head per connection, then answers 200 or
-    (silent) holds the connection open without a byte until close()."""
-
-    def __init__(self, silent, family=socket.AF_INET, address="127.0.0.1"):
-        self.silent = silent
-        self.listener = socket.socket(family, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind((address, 0))
-        self.listener.listen(16)
-        self.port = self.listener.getsockname()[1]
-        self.got_post = threading.Event()
-        self.held = []
-        threading.Thread(target=self.accept_loop, daemon=True).start()
-
-    def accept_loop(self):
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
-
-    def serve(self, conn):
-        conn.settimeout(10)
-        data = b""
-        try:
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    conn.close()
-                    return
-                data += chunk
-        except OSError:
-            conn.close()
-            return
-        if data.startswith(b"POST /hook "):
-            self.got_post.set()
-        if self.silent:
-            self.held.append(conn)
-            return
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        conn.close()
-
-    def close(self):
-        self.listener.close()
-        for c in self.held:
-            c.close()
+def receiver(silent, family=socket.AF_INET, address="127.0.0.1"):
+    """A webhook receiver on loopback: answers 200, or (silent) holds each request unanswered."""
+    return HoldingServer(hold=lambda head: silent, family=family, address=address)
 
 
 def localhost_receiver():
     """An answering receiver where "localhost" resolves first (the node takes the first answer
     of getaddrinfo, as Python's does with the same hints)."""
     family, _, _, _, sockaddr = socket.getaddrinfo("localhost", 0, type=socket.SOCK_STREAM)[0]
-    return Receiver(silent=False, family=family, address=sockaddr[0])
+    return receiver(silent=False, family=family, address=sockaddr[0])
 
 
 class WebhookTimeoutTest(IntegrationTest):
     def test_silent_webhook_leaves_the_control_thread_free_and_fails_after_its_deadline(self):
-        silent = Receiver(silent=True)
+        silent = receiver(silent=True)
         self.addCleanup(silent.close)
         named = localhost_receiver()
         self.addCleanup(named.close)
@@ -88,7 +42,7 @@ class WebhookTimeoutTest(IntegrationTest):
         r = node.post("/incidents", {"title": "webhook drill", "severity": "SEV-1",
                                      "services": ["shop"]})
         self.assertEqual(r.status, 201, r.text())
-        self.assertTrue(silent.got_post.wait(5), "the webhook post never reached the receiver")
+        self.assertTrue(silent.holding.wait(5), "the webhook post never reached the receiver")
         started = time.monotonic()
 
         # While the post waits on the silent receiver (TIMEOUT_MS from its start):
@@ -110,7 +64,7 @@ class WebhookTimeoutTest(IntegrationTest):
         self.assertGreaterEqual(ticks_during, 3, "the control tick stood still during the post")
 
         # The named webhook was looked up off the control thread and delivered.
-        self.assertTrue(named.got_post.wait(5), "the webhook named by host name was never posted")
+        self.assertTrue(named.answered.wait(5), "the webhook named by host name was never posted")
         wait_until(lambda: "notify webhook delivered" in node.log(), 5,
                    message="the delivered webhook to be logged")
         delivered = [l for l in node.log().splitlines() if "notify webhook delivered" in l]
