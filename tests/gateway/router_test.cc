@@ -145,12 +145,6 @@ uint16_t refused_port() {
   return listener.port;
 }
 
-size_t count(const std::string& text, std::string_view needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
-
 constexpr std::string_view kGet = "GET /x HTTP/1.1\r\nHost: svc.test\r\n\r\n";
 
 TEST(Router, ForwardsWithTheFiltersEditsAndReusesTheKeptAliveConnection) {
@@ -162,8 +156,8 @@ TEST(Router, ForwardsWithTheFiltersEditsAndReusesTheKeptAliveConnection) {
   h.loop().add_timer(300, [&] { h.stop(); });
   h.run();
   std::string out = h.received();
-  EXPECT_EQ(count(out, "HTTP/1.1 200 OK"), 2u) << out;
-  EXPECT_EQ(count(out, "Via: 1.1 origin, 1.1 x0tta6bl4\r\n"), 2u) << out;
+  EXPECT_EQ(testing::count_of(out, "HTTP/1.1 200 OK"), 2u) << out;
+  EXPECT_EQ(testing::count_of(out, "Via: 1.1 origin, 1.1 x0tta6bl4\r\n"), 2u) << out;
   EXPECT_EQ(chain.pool->connects, 1);
   EXPECT_EQ(chain.pool->reused, 1);
   EXPECT_EQ(chain.pool->given_back, 2);
@@ -183,10 +177,7 @@ TEST(Router, AnUpstreamThatNeverAnswersIsA504AfterTheRouteTimeout) {
   service.request_timeout_ms = 50;
   service.retries = 0;
   StreamHarness h(chain.factories(), service);
-  h.send(kGet);
-  h.loop().add_timer(1000, [&] { h.stop(); });
-  h.run();
-  std::string out = h.received();
+  std::string out = h.exchange(kGet, 1000);
   EXPECT_TRUE(out.starts_with("HTTP/1.1 504")) << out;
   EXPECT_NE(out.find(R"("error":"gateway_timeout")"), std::string::npos) << out;
   EXPECT_EQ(chain.pool->given_back, 0);  // a timed-out connection is never reused
@@ -198,10 +189,7 @@ TEST(Router, ARefusedConnectIsRetriedOnTheNextEndpoint) {
   RouterChain chain;
   // Round robin starts at the first endpoint: the refused one.
   StreamHarness h(chain.factories(), testing::service_at(refused_port(), upstream.port()));
-  h.send(kGet);
-  h.loop().add_timer(300, [&] { h.stop(); });
-  h.run();
-  std::string out = h.received();
+  std::string out = h.exchange(kGet, 300);
   EXPECT_TRUE(out.starts_with("HTTP/1.1 200")) << out;
   EXPECT_GE(chain.pool->connects, 1);
   EXPECT_EQ(upstream.requests().size(), 1u);
@@ -233,8 +221,8 @@ TEST(Router, AnEndpointThatStallsMidBodyIsEjected) {
   service.passive_eject_failures = 2;
   StreamHarness h(chain.factories(), service);
   EndpointState& endpoint = *h.service().primary[0];
-  endpoint.consecutive_failures.store(
-      1);  // one stalled answer already (the harness has one client)
+  // One stalled answer already (the harness has one client connection).
+  endpoint.consecutive_failures.store(1);
   h.send(kGet);
   h.loop().add_timer(150, [&] { h.stop(); });
   h.run();
@@ -249,10 +237,7 @@ TEST(Router, NoEndpointLeftIsA502NamingTheService) {
   config::Service service = testing::service_at(refused_port());
   service.retries = 0;
   StreamHarness h(chain.factories(), service);
-  h.send(kGet);
-  h.loop().add_timer(300, [&] { h.stop(); });
-  h.run();
-  std::string out = h.received();
+  std::string out = h.exchange(kGet, 300);
   EXPECT_TRUE(out.starts_with("HTTP/1.1 502")) << out;
   EXPECT_NE(out.find(R"("error":"bad_gateway")"), std::string::npos) << out;
   EXPECT_EQ(chain.pool->in_flight, 0);

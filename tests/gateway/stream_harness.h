@@ -82,6 +82,18 @@ class StreamHarness final : public http::RequestHandler {
     loop_.cancel_timer(safety);
   }
   void stop() { loop_.stop(); }
+  // Sends `bytes`, runs the loop until the batch they cause is done (or for `ms`), and returns
+  // what the client end received.
+  std::string exchange(std::string_view bytes, int64_t ms = 0) {
+    send(bytes);
+    if (ms == 0) {
+      loop_.defer([this] { stop(); });
+    } else {
+      loop_.add_timer(ms, [this] { stop(); });
+    }
+    run();
+    return received();
+  }
   // Everything the client end has received so far.
   std::string received() {
     char buf[65536];
@@ -116,5 +128,13 @@ class StreamHarness final : public http::RequestHandler {
   int client_fd_ = -1;
   std::string received_;
 };
+
+// How many times `needle` occurs in `text`.
+inline size_t count_of(std::string_view text, std::string_view needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string_view::npos; at = text.find(needle, at + 1))
+    ++n;
+  return n;
+}
 
 }  // namespace x0::gateway::testing

@@ -163,9 +163,7 @@ TEST(Stream, RunsTheChainInOrderAndEveryFilterSeesTheEnd) {
   chain.add("B", Scripted::Does::kPass);
   chain.terminal(false);
   StreamHarness h(chain.factories, testing::service_at(1));
-  h.send(kGet);
-  h.loop().defer([&] { h.stop(); });
-  h.run();
+  h.exchange(kGet);
   EXPECT_EQ(joined(chain.script.log),
             "A.request B.request T.request A.head:200 B.head:200 A.done:200 B.done:200 T.done:200");
   EXPECT_TRUE(h.received().ends_with("\r\n\r\nok"));
@@ -178,9 +176,7 @@ TEST(Stream, AFilterThatAnswersEndsTheChainAndOnlyThoseBeforeItSeeTheEnd) {
   chain.add("C", Scripted::Does::kPass);
   chain.terminal(false);
   StreamHarness h(chain.factories, testing::service_at(1));
-  h.send(kGet);
-  h.loop().defer([&] { h.stop(); });
-  h.run();
+  h.exchange(kGet);
   EXPECT_EQ(joined(chain.script.log), "A.request B.request A.done:503 B.done:503");
   std::string out = h.received();
   EXPECT_TRUE(out.starts_with("HTTP/1.1 503")) << out;
@@ -194,9 +190,7 @@ TEST(Stream, AFilterThatWaitsResumesTheChainAfterItself) {
   chain.add("W", Scripted::Does::kWait);
   chain.terminal(true);
   StreamHarness h(chain.factories, testing::service_at(1));
-  h.send(kGet);
-  h.loop().add_timer(100, [&] { h.stop(); });
-  h.run();
+  h.exchange(kGet, 100);
   EXPECT_EQ(joined(chain.script.log),
             "A.request W.request W.resume T.request A.head:200 W.head:200 A.done:200 W.done:200 "
             "T.done:200");
@@ -209,9 +203,7 @@ TEST(Stream, AFilterThatDoesNotTakePartSeesNothing) {
   chain.add("S", Scripted::Does::kSkipRequest);
   chain.terminal(false);
   StreamHarness h(chain.factories, testing::service_at(1));
-  h.send(kGet);
-  h.loop().defer([&] { h.stop(); });
-  h.run();
+  h.exchange(kGet);
   EXPECT_EQ(joined(chain.script.log), "A.request T.request A.head:200 A.done:200 T.done:200");
 }
 
@@ -220,9 +212,7 @@ TEST(Stream, AResponseHeadAFilterRefusesIsNotForwarded) {
   chain.add("A", Scripted::Does::kRefuseHead);
   chain.terminal(false);
   StreamHarness h(chain.factories, testing::service_at(1));
-  h.send(kGet);
-  h.loop().defer([&] { h.stop(); });
-  h.run();
+  h.exchange(kGet);
   EXPECT_EQ(joined(chain.script.log), "A.request T.request A.head:200 A.done:502 T.done:502");
   EXPECT_TRUE(h.received().starts_with("HTTP/1.1 502"));
 }
@@ -245,20 +235,14 @@ TEST(Stream, PipelinedRequestsStartFromTheLoopAndReuseTheRecycledStream) {
   Chain chain;
   chain.terminal(true);
   StreamHarness h(chain.factories, testing::service_at(1));
-  h.send(std::string(kGet) + std::string(kGet) + std::string(kGet));
-  h.loop().add_timer(100, [&] { h.stop(); });
-  h.run();
+  h.exchange(std::string(kGet) + std::string(kGet) + std::string(kGet), 100);
   EXPECT_EQ(joined(chain.script.log),
             "T.request T.done:200 T.request T.done:200 T.request T.done:200");
   EXPECT_EQ(chain.script.max_depth, 1);  // no request started inside another's call
   EXPECT_EQ(h.pool().size(), 1u);        // one stream, recycled between them
   EXPECT_EQ(h.pool().idle(), 1u);
   std::string out = h.received();
-  size_t answers = 0;
-  for (size_t at = out.find("HTTP/1.1 200"); at != std::string::npos;
-       at = out.find("HTTP/1.1 200", at + 1))
-    ++answers;
-  EXPECT_EQ(answers, 3u);
+  EXPECT_EQ(testing::count_of(out, "HTTP/1.1 200"), 3u);
 }
 
 TEST(Stream, AStreamIsNotBackInItsPoolWhileOneOfItsCallsRuns) {
@@ -267,9 +251,7 @@ TEST(Stream, AStreamIsNotBackInItsPoolWhileOneOfItsCallsRuns) {
   StreamHarness h(chain.factories, testing::service_at(1));
   size_t idle_right_after = 99;
   chain.script.after_finish = [&] { idle_right_after = h.pool().idle(); };
-  h.send(kGet);
-  h.loop().add_timer(20, [&] { h.stop(); });
-  h.run();
+  h.exchange(kGet, 20);
   EXPECT_EQ(idle_right_after, 0u);  // ended, but not back while its call is on the stack
   EXPECT_EQ(h.pool().size(), 1u);
   EXPECT_EQ(h.pool().idle(), 1u);
@@ -281,16 +263,10 @@ TEST(Stream, PipelinedRequestsAnsweredAtOnceShareOneStream) {
   StreamHarness h(chain.factories, testing::service_at(1));
   std::string many;
   for (int i = 0; i < 50; ++i) many += kGet;
-  h.send(many);
-  h.loop().add_timer(50, [&] { h.stop(); });
-  h.run();
+  h.exchange(many, 50);
   EXPECT_EQ(h.pool().size(), 1u);  // recycled as each start() returned, not one per request
   std::string out = h.received();
-  size_t answers = 0;
-  for (size_t at = out.find("HTTP/1.1 200"); at != std::string::npos;
-       at = out.find("HTTP/1.1 200", at + 1))
-    ++answers;
-  EXPECT_EQ(answers, 50u);
+  EXPECT_EQ(testing::count_of(out, "HTTP/1.1 200"), 50u);
 }
 
 // Isolation answers in the data plane, before routing: an outside client of an isolated node
@@ -303,10 +279,7 @@ TEST(DataPlane, AnIsolatedNodeAnswersOutsideClientsBeforeRouting) {
     StreamHarness h(chain.factories, testing::service_at(1), peer);
     h.worker().isolated = &isolated;
     h.use_data_plane();
-    h.send("GET /x HTTP/1.1\r\nHost: nowhere.test\r\n\r\n");
-    h.loop().add_timer(50, [&] { h.stop(); });
-    h.run();
-    std::string out = h.received();
+    std::string out = h.exchange("GET /x HTTP/1.1\r\nHost: nowhere.test\r\n\r\n", 50);
     if (std::string_view(peer) == "127.0.0.1") {
       EXPECT_EQ(out.find("isolated"), std::string::npos) << out;  // served: routed as usual
     } else {
