@@ -9,37 +9,15 @@ BIN=$(realpath "${1:-build/x0tta6bl4}")
 N=${2:-25000}
 WORK=$(mktemp -d)
 trap 'pkill -f "origin --port 19301" || true; rm -rf "$WORK"' EXIT
-cat > "$WORK/cfg.toml" <<TOML
-[listeners]
-data = "127.0.0.1:19380"
-health = "127.0.0.1:19381"
-metrics = "127.0.0.1:19390"
-[node]
-data_dir = "$WORK/data"
-[api_gateway]
-worker_threads = 1
-[autopilot]
-enabled = false
-[cache]
-enabled = false
-[[services]]
-name = "app"
-path_prefixes = ["/"]
-endpoints = ["127.0.0.1:19301"]
-TOML
+. "$(dirname "$0")/one_worker.sh"
+one_worker_config "$WORK" 19300
 "$BIN" origin --port 19301 > "$WORK/origin.log" 2>&1 &
 # run <requests> <seconds to stay up after them> -> "allocations seconds"
 run() {
   heaptrack -o "$WORK/ht" "$BIN" run --config "$WORK/cfg.toml" > "$WORK/node.log" 2>&1 &
   for _ in $(seq 100); do curl -sf -o /dev/null localhost:19381/health/live && break; sleep 0.1; done
   local start=$(date +%s.%N)
-  python3 - "$1" <<'PY'
-import http.client, sys
-c = http.client.HTTPConnection("127.0.0.1", 19380)
-for _ in range(int(sys.argv[1])):
-    c.request("GET", "/item", headers={"Host": "app"}); r = c.getresponse(); r.read()
-    assert r.status == 200
-PY
+  keep_alive_gets 19380 "$1"
   sleep "$2"
   local took=$(echo "$(date +%s.%N) - $start" | bc)
   pkill -TERM -f "$BIN run --config $WORK/cfg.toml"; wait %2 2>/dev/null || true

@@ -9,24 +9,8 @@ set -euo pipefail
 BIN=$(realpath "${1:-build/x0tta6bl4}")
 WORK=$(mktemp -d)
 trap 'pkill -f "origin --port 19401" || true; rm -rf "$WORK"' EXIT
-cat > "$WORK/cfg.toml" <<TOML
-[listeners]
-data = "127.0.0.1:19480"
-health = "127.0.0.1:19481"
-metrics = "127.0.0.1:19490"
-[node]
-data_dir = "$WORK/data"
-[api_gateway]
-worker_threads = 1
-[autopilot]
-enabled = false
-[cache]
-enabled = false
-[[services]]
-name = "app"
-path_prefixes = ["/"]
-endpoints = ["127.0.0.1:19401"]
-TOML
+. "$(dirname "$0")/one_worker.sh"
+one_worker_config "$WORK" 19400
 "$BIN" origin --port 19401 > "$WORK/origin.log" 2>&1 &
 # run <requests> -> "thread instructions" lines, one per thread
 run() {
@@ -34,13 +18,7 @@ run() {
   valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$WORK/cg.out" \
     "$BIN" run --config "$WORK/cfg.toml" > "$WORK/node.log" 2>&1 &
   for _ in $(seq 300); do curl -sf -o /dev/null localhost:19481/health/live && break; sleep 0.1; done
-  python3 - "$1" <<'PY'
-import http.client, sys
-c = http.client.HTTPConnection("127.0.0.1", 19480)
-for _ in range(int(sys.argv[1])):
-    c.request("GET", "/item", headers={"Host": "app"}); r = c.getresponse(); r.read()
-    assert r.status == 200
-PY
+  keep_alive_gets 19480 "$1"
   pkill -TERM -f "$BIN run --config $WORK/cfg.toml"
   while pgrep -f "$BIN run --config $WORK/cfg.toml" > /dev/null; do sleep 0.2; done
   for f in "$WORK"/cg.out-*; do echo "${f##*-} $(grep -m1 '^summary:' "$f" | awk '{print $2}')"; done
