@@ -7,7 +7,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <string>
 
 namespace x0::testing {
 
@@ -28,6 +31,18 @@ inline LoopbackListener listen_on_loopback(int backlog) {
   ::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&a), &len);
   listener.port = ntohs(a.sin_port);
   return listener;
+}
+
+// Reads from a blocking socket until a request head is complete (or the peer stops sending).
+inline std::string read_request_head(int fd) {
+  std::string head;
+  char buf[1024];
+  while (head.find("\r\n\r\n") == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    head.append(buf, static_cast<size_t>(n));
+  }
+  return head;
 }
 
 }  // namespace x0::testing

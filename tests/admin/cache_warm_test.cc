@@ -61,13 +61,7 @@ class TinyServer {
     for (;;) {
       int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) return;
-      std::string req;
-      char buf[1024];
-      while (req.find("\r\n\r\n") == std::string::npos) {
-        ssize_t n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        req.append(buf, static_cast<size_t>(n));
-      }
+      std::string req = x0::testing::read_request_head(c);
       std::string line = req.substr(0, req.find("\r\n"));
       size_t h = req.find("\r\nHost: ");
       std::string host = h == std::string::npos ? "" : req.substr(h + 8, req.find("\r\n", h + 2) - h - 8);

@@ -48,13 +48,7 @@ class CheckedEndpoint {
     for (;;) {
       int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) return;
-      std::string req;
-      char buf[1024];
-      while (req.find("\r\n\r\n") == std::string::npos) {
-        ssize_t n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        req.append(buf, static_cast<size_t>(n));
-      }
+      std::string req = x0::testing::read_request_head(c);
       std::string a;
       {
         std::lock_guard lock(mu_);

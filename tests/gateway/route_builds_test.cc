@@ -3,6 +3,7 @@
 // run in the order asked; a lookup that fails or times out fails its build only. The node's
 // hooks are fakes; the resolver is the real one with a gated fake lookup at its seam.
 #include "gateway/route_builds.h"
+#include "run_loop.h"
 
 #include <gtest/gtest.h>
 
@@ -15,13 +16,7 @@
 namespace x0::gateway {
 namespace {
 
-void run_until_stopped(net::EventLoop& loop, int64_t bound_ms = 5000) {
-  loop.add_timer(bound_ms, [&loop] {
-    ADD_FAILURE() << "loop did not stop in time";
-    loop.stop();
-  });
-  loop.run();
-}
+using x0::testing::run_until_stopped;
 
 struct Gate {
   std::mutex mu;

@@ -14,18 +14,12 @@
 #include <vector>
 
 #include "net/timer.h"
+#include "run_loop.h"
 
 namespace x0::net {
 namespace {
 
-// Runs the loop on this thread until `done` is set by a callback (bounded by a watchdog timer).
-void run_until_stopped(EventLoop& loop, int64_t bound_ms = 5000) {
-  loop.add_timer(bound_ms, [&loop] {
-    ADD_FAILURE() << "loop did not stop in time";
-    loop.stop();
-  });
-  loop.run();
-}
+using x0::testing::run_until_stopped;
 
 struct Recorder {
   EventLoop& loop;

@@ -4,6 +4,7 @@
 // calls nothing and leaves a stuck worker to finish alone. The slow lookups are a fake at the
 // LookupFn seam (gated, so no test waits on a clock for them).
 #include "net/resolver.h"
+#include "run_loop.h"
 
 #include <gtest/gtest.h>
 
@@ -17,13 +18,7 @@
 namespace x0::net {
 namespace {
 
-void run_until_stopped(EventLoop& loop, int64_t bound_ms = 5000) {
-  loop.add_timer(bound_ms, [&loop] {
-    ADD_FAILURE() << "loop did not stop in time";
-    loop.stop();
-  });
-  loop.run();
-}
+using x0::testing::run_until_stopped;
 
 // A lookup that blocks until opened, and counts its calls. Owned by shared_ptr: the resolver's
 // worker may still hold it after the test body left.
