@@ -78,6 +78,7 @@ struct ApiGateway {
   int max_header_bytes = 16384, max_headers = 100;
   int64_t max_body_bytes = 10 * 1024 * 1024;
   int header_timeout_ms = 10000, idle_timeout_ms = 60000, drain_timeout_ms = 10000;
+  int resolve_timeout_ms = 5000;  // one endpoint name's lookup before a route build
   int send_timeout_ms = 60000;  // a client reading none of its response for this long is cut off
   int max_connections = 100000;     // data listener, node-wide
   int max_probe_connections = 256;  // health and metrics listeners, each, node-wide

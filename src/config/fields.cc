@@ -194,6 +194,7 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
             i("idle_timeout_ms", &g.idle_timeout_ms, 1),
             i("send_timeout_ms", &g.send_timeout_ms, 1),
             i("drain_timeout_ms", &g.drain_timeout_ms, 1),
+            i("resolve_timeout_ms", &g.resolve_timeout_ms, 1, 60000),
             i("max_connections", &g.max_connections, 1),
             i("max_probe_connections", &g.max_probe_connections, 1),
             sl("trusted_proxies", &g.trusted_proxies, Shape::kCidr),

@@ -5,12 +5,8 @@
 
 namespace x0::gateway {
 
-RouteBuilds::RouteBuilds(net::EventLoop& loop, net::Resolver& resolver, Hooks hooks,
-                         int64_t lookup_timeout_ms)
-    : loop_(loop),
-      resolver_(resolver),
-      hooks_(std::move(hooks)),
-      lookup_timeout_ms_(lookup_timeout_ms) {}
+RouteBuilds::RouteBuilds(net::EventLoop& loop, net::Resolver& resolver, Hooks hooks)
+    : loop_(loop), resolver_(resolver), hooks_(std::move(hooks)) {}
 
 RouteBuilds::~RouteBuilds() {
   for (net::Resolver::RequestId id : lookups_) resolver_.cancel(id);
@@ -50,7 +46,7 @@ void RouteBuilds::pump() {
     std::erase_if(names,
                   [&](const config::Endpoint& e) { return job.addresses.contains(e.to_string()); });
     if (!names.empty()) {
-      look_up(names);
+      look_up(names, config->api_gateway.resolve_timeout_ms);
       break;
     }
     auto lookup = [&job](const config::Endpoint& e) -> Result<net::SocketAddress> {
@@ -63,12 +59,12 @@ void RouteBuilds::pump() {
   pumping_ = false;
 }
 
-void RouteBuilds::look_up(const std::vector<config::Endpoint>& names) {
+void RouteBuilds::look_up(const std::vector<config::Endpoint>& names, int64_t timeout_ms) {
   lookups_left_ = names.size();
   for (const config::Endpoint& e : names) {
     // Answered later (never inside resolve()), so lookups_left_ is complete before any answer.
     lookups_.push_back(
-        resolver_.resolve(e.host, e.port, lookup_timeout_ms_,
+        resolver_.resolve(e.host, e.port, timeout_ms,
                           [this, name = e.to_string()](Result<net::SocketAddress> a) {
                             on_looked_up(name, std::move(a));
                           }));

@@ -25,9 +25,6 @@
 
 namespace x0::gateway {
 
-// How long the names of one build may take to look up (each lookup has this deadline).
-inline constexpr int64_t kRouteLookupTimeoutMs = 5000;
-
 class RouteBuilds {
  public:
   using Done = std::function<void(Result<void>)>;
@@ -42,8 +39,8 @@ class RouteBuilds {
 
   // `loop` is the control loop and `resolver` answers on it; every call is made on its thread.
   // Destroying RouteBuilds (after the loop stopped) drops the builds still waiting.
-  RouteBuilds(net::EventLoop& loop, net::Resolver& resolver, Hooks hooks,
-              int64_t lookup_timeout_ms = kRouteLookupTimeoutMs);
+  // Each name has the deadline of the config being built: `[api_gateway] resolve_timeout_ms`.
+  RouteBuilds(net::EventLoop& loop, net::Resolver& resolver, Hooks hooks);
   ~RouteBuilds();
   RouteBuilds(const RouteBuilds&) = delete;
   RouteBuilds& operator=(const RouteBuilds&) = delete;
@@ -64,14 +61,13 @@ class RouteBuilds {
     std::optional<Error> lookup_error;
   };
   void pump();
-  void look_up(const std::vector<config::Endpoint>& names);
+  void look_up(const std::vector<config::Endpoint>& names, int64_t timeout_ms);
   void on_looked_up(const std::string& name, Result<net::SocketAddress> address);
   void finish_front(Result<void> outcome);
 
   net::EventLoop& loop_;
   net::Resolver& resolver_;
   Hooks hooks_;
-  int64_t lookup_timeout_ms_;
   std::deque<Job> jobs_;
   std::vector<net::Resolver::RequestId> lookups_;  // of the front job, while it waits
   size_t lookups_left_ = 0;

@@ -168,10 +168,12 @@ TEST(RouteBuilds, ALookupPastItsDeadlineFailsTheBuild) {
   auto gate = std::make_shared<Gate>();
   net::Resolver resolver(loop, gated(gate));
   FakeNode node;
-  RouteBuilds builds(loop, resolver, node.hooks(), /*lookup_timeout_ms=*/20);
+  RouteBuilds builds(loop, resolver, node.hooks());
+  auto slow = std::make_shared<config::Config>(*config_with("slow", {{"slow.test", 80}}));
+  slow->api_gateway.resolve_timeout_ms = 20;
   Result<void> outcome;
   loop.post([&] {
-    builds.request(config_with("slow", {{"slow.test", 80}}), [&](const Result<void>& r) {
+    builds.request(slow, [&](const Result<void>& r) {
       outcome = r;
       gate->release();
       loop.stop();
