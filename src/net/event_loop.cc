@@ -272,6 +272,7 @@ void EventLoop::run() {
   }
   run_posted();
   run_deferred();
+  stop_requested_.store(false);
   runner_.store(std::thread::id(), std::memory_order_release);
 }
 

@@ -58,7 +58,8 @@ class EventLoop {
   // Thread-safe: runs fn on the loop thread soon.
   void post(std::function<void()> fn);
 
-  // Runs until stop(). stop() is thread-safe.
+  // Runs until stop() (a stop() before run() is kept), and can be run again after it returns.
+  // stop() is thread-safe.
   void run();
   void stop();
 

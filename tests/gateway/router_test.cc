@@ -232,6 +232,38 @@ TEST(Router, AnEndpointThatStallsMidBodyIsEjected) {
   EXPECT_GT(endpoint.ejected_until_ms.load(), 0);
 }
 
+// A client that stops reading pauses the upstream: its socket, full of unread bytes, must not
+// wake the loop while paused (level-triggered epoll would report it on every wait), and the
+// response goes on where it stopped once the client reads again.
+TEST(Router, APausedUpstreamDoesNotWakeTheLoopAndResumesWhenTheClientReads) {
+  constexpr size_t kBody = 4 << 20;
+  Upstream upstream("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(kBody) + "\r\n\r\n" +
+                    std::string(kBody, 'b'));
+  RouterChain chain;
+  StreamHarness h(chain.factories(), testing::service_at(upstream.port()));
+  h.send(kGet);
+  h.loop().add_timer(100, [&] { h.stop(); });  // long enough to fill the client and pause
+  h.run();
+  const uint64_t paused_at = h.loop().iterations();
+  h.loop().add_timer(200, [&] { h.stop(); });
+  h.run();
+  // The safety timer and the stop timer: a few wake-ups, not one per epoll_wait of a spin.
+  EXPECT_LT(h.loop().iterations() - paused_at, 20u);
+  // The client reads: the rest comes, byte for byte.
+  std::string out;
+  for (int i = 0; i < 500 && out.size() < kBody; ++i) {
+    h.loop().add_timer(5, [&] { h.stop(); });
+    h.run();
+    out = h.received();
+    size_t head = out.find("\r\n\r\n");
+    if (head != std::string::npos && out.size() - head - 4 == kBody) break;
+  }
+  size_t head = out.find("\r\n\r\n");
+  ASSERT_NE(head, std::string::npos);
+  EXPECT_EQ(out.size() - head - 4, kBody);
+  EXPECT_EQ(out.find_first_not_of('b', head + 4), std::string::npos);
+}
+
 TEST(Router, NoEndpointLeftIsA502NamingTheService) {
   RouterChain chain;
   config::Service service = testing::service_at(refused_port());

@@ -210,6 +210,19 @@ TEST(EventLoopTest, PostFromAnotherThreadRunsOnTheLoopThread) {
   EXPECT_TRUE(loop.on_owner_thread());  // not running any more: the set-up thread may use it
 }
 
+TEST(EventLoop, AStopBeforeRunIsKeptAndTheLoopRunsAgainAfterItStopped) {
+  EventLoop loop;
+  loop.stop();
+  loop.run();  // returns at once: the stop was not lost
+  int fired = 0;
+  loop.add_timer(10, [&] {
+    ++fired;
+    loop.stop();
+  });
+  loop.run();  // runs again until the timer's stop
+  EXPECT_EQ(fired, 1);
+}
+
 // Starts `loop` on another thread, waits until it runs, then does `misuse` on this thread.
 template <class Misuse>
 void misuse_running_loop(EventLoop& loop, Misuse misuse) {
