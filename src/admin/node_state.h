@@ -25,6 +25,10 @@ namespace x0::incident {
 class IncidentStore;
 class IncidentMetrics;
 }
+namespace x0::tls {
+class ServerTransports;
+}  // namespace x0::tls
+
 namespace x0::cache {
 class ResponseStore;
 }
@@ -88,6 +92,9 @@ struct NodeState {
 
   // Host components, sampled on the sampler's own thread; /health reads its latest snapshot.
   std::unique_ptr<telemetry::HostSampler> host_sampler;
+
+  // The HTTPS listener's TLS (its handshake counts for /security/pqc/status); null when off.
+  const tls::ServerTransports* https = nullptr;
 };
 
 }  // namespace x0::admin

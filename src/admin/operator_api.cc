@@ -15,6 +15,7 @@
 #include "incident/incident_metrics.h"
 #include "net/event_loop.h"
 #include "telemetry/metrics.h"
+#include "tls/server_transports.h"
 
 namespace x0::admin {
 namespace {
@@ -308,10 +309,34 @@ void OperatorApi::status(http::ServerConnection& conn) {
                 {"mesh", {{"enabled", config->mesh.enabled}, {"peers_up", 0}}}});
 }
 
+namespace {
+
+// The HTTPS listener's clients: how many came with the hybrid key exchange. Never an incident
+// (browsers of every age connect here); the mesh's links are what `fallback_enabled` is about.
+json https_status(const tls::ServerTransports* https, const config::Config& config) {
+  if (https == nullptr) return {{"enabled", false}};
+  tls::ClientHandshakes h = https->client_handshakes();
+  auto context = https->context();
+  json last_failure = nullptr;
+  if (!h.last_failure_reason.empty())
+    last_failure = {{"reason", h.last_failure_reason}, {"peer", h.last_failure_peer}};
+  return {{"enabled", true},
+          {"address", config.listeners.https},
+          {"groups", config.tls.groups},
+          {"hybrid_offered", context->offers_hybrid()},
+          {"clients", {{"hybrid", h.hybrid}, {"classical", h.classical}}},
+          {"handshakes_failed", h.failed},
+          {"last_failure", last_failure},
+          {"certificate", {{"subject", context->subject()}, {"not_after", context->not_after()}}}};
+}
+
+}  // namespace
+
 void OperatorApi::pqc_status(http::ServerConnection& conn) {
   auto config = node_.config.load();
   respond_json(conn, 200,
                {{"mode", config->pqc.mode},
+                {"https", https_status(node_.https, *config)},
                 {"fallback_enabled", false},
                 {"backend", "x0tta6bl4 built-in (FIPS 203 ML-KEM, FIPS 204 ML-DSA)"},
                 {"backend_version", node_.version},

@@ -185,6 +185,8 @@ bool Node::start() {
   health_connections_ = std::make_unique<http::ConnectionBudget>("health", probe_cap);
   metrics_connections_ = std::make_unique<http::ConnectionBudget>("metrics", probe_cap);
   operator_connections_ = std::make_unique<http::ConnectionBudget>("operator", probe_cap);
+  https_connections_ = std::make_unique<http::ConnectionBudget>("https", data_cap);
+  if (!start_https(*config)) return false;
 
   health_checker_ = std::make_unique<gateway::HealthChecker>(routes_);
   state_.health_checker = health_checker_.get();
@@ -196,7 +198,8 @@ bool Node::start() {
   workers_ = std::make_unique<WorkerSet>(WorkerSet::Shared{
       state_, routes_, limits_, cache_.store(),
       {data_connections_.get(), health_connections_.get(), metrics_connections_.get(),
-       operator_connections_.get()}});
+       operator_connections_.get(), https_connections_.get()},
+      https_.get()});
   if (!workers_->start(*config, threads)) return false;
   workers_->run();
   health_checker_->start();
@@ -206,6 +209,7 @@ bool Node::start() {
              {"workers", threads}, {"data", config->listeners.data},
              {"health", config->listeners.health}, {"metrics", config->listeners.metrics},
              {"operator", config->listeners.operator_api.empty() ? "data" : config->listeners.operator_api},
+             {"https", config->listeners.https.empty() ? "off" : config->listeners.https},
              {"services", config->services.size()}});
   return true;
 }
@@ -233,6 +237,18 @@ void Node::reload() {
                {{"policy_file", policy_file_name(*loaded)}, {"detail", policy.error().detail}});
     return;
   }
+  // A certificate or key that cannot be loaded refuses the reload like an invalid config: the
+  // running certificate keeps serving. (The context is built again when the config becomes
+  // current, on the control thread: see apply_node_config.)
+  if (https_ && !loaded->listeners.https.empty()) {
+    if (auto tls = tls::ServerContext::build(loaded->tls); !tls) {
+      state_.reloads_failed.fetch_add(1);
+      log::error("PQC", "reload refused: the HTTPS certificate cannot be loaded; the old "
+                 "configuration and certificate keep running",
+                 {{"detail", tls.error().detail}});
+      return;
+    }
+  }
   auto config = std::make_shared<const config::Config>(std::move(*loaded));
   auto next = std::make_shared<autopilot::Policy>(std::move(*policy));
   control_plane_->reload(config, next);
@@ -246,6 +262,39 @@ void Node::apply_node_config(const config::Config& config) {
        {health_connections_.get(), metrics_connections_.get(), operator_connections_.get()}) {
     probes->set_limit(static_cast<size_t>(config.api_gateway.max_probe_connections));
   }
+  https_connections_->set_limit(static_cast<size_t>(config.api_gateway.max_connections));
+  if (https_ && !config.listeners.https.empty()) {
+    auto context = tls::ServerContext::build(config.tls);
+    if (!context) {  // the files changed again since reload() checked them
+      log::error("PQC", "HTTPS certificate reload failed; the old certificate keeps serving",
+                 {{"detail", context.error().detail}});
+      return;
+    }
+    https_->replace_context(*context);
+    log::info("PQC", "HTTPS certificate loaded",
+              {{"subject", (*context)->subject()}, {"not_after", (*context)->not_after()}});
+  }
+}
+
+bool Node::start_https(const config::Config& config) {
+  if (config.listeners.https.empty()) return true;
+  auto context = tls::ServerContext::build(config.tls);
+  if (!context) {
+    log::error("PQC", "cannot start the HTTPS listener", {{"detail", context.error().detail}});
+    return false;
+  }
+  std::string groups;
+  for (const std::string& g : config.tls.groups) groups += (groups.empty() ? "" : ",") + g;
+  log::info("PQC", "HTTPS listener ready",
+            {{"address", config.listeners.https}, {"groups", groups},
+             {"hybrid", (*context)->offers_hybrid() ? "X25519MLKEM768" : "off"},
+             {"subject", (*context)->subject()}, {"not_after", (*context)->not_after()}});
+  if (!(*context)->offers_hybrid())
+    log::warn("PQC", "HTTPS listener offers no post-quantum key exchange (tls.groups)");
+  https_ = std::make_unique<tls::ServerTransports>("https", *context,
+                                                   telemetry::default_registry());
+  state_.https = https_.get();
+  return true;
 }
 
 void Node::drain() {

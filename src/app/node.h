@@ -23,6 +23,7 @@
 #include "gateway/worker_context.h"
 #include "http/server.h"
 #include "net/event_loop.h"
+#include "tls/server_transports.h"
 
 namespace x0::app {
 
@@ -42,8 +43,11 @@ class Node {
   // Main thread, every 50 ms: start-up completion and the watchdog over the workers' loops.
   void housekeeping();
   void apply_logging(const config::Config& config);
-  // Control thread, when a reload's config becomes current: logging and connection budgets.
+  // Control thread, when a reload's config becomes current: logging, connection budgets and the
+  // HTTPS certificate.
   void apply_node_config(const config::Config& config);
+  // The HTTPS listener's TLS, when [listeners] https is set (false: logged, the node stops).
+  bool start_https(const config::Config& config);
 
   std::string config_path_;
   admin::NodeState state_;
@@ -59,6 +63,8 @@ class Node {
   std::unique_ptr<http::ConnectionBudget> health_connections_;
   std::unique_ptr<http::ConnectionBudget> metrics_connections_;
   std::unique_ptr<http::ConnectionBudget> operator_connections_;  // [listeners] operator, if set
+  std::unique_ptr<http::ConnectionBudget> https_connections_;     // [listeners] https, if set
+  std::unique_ptr<tls::ServerTransports> https_;  // TLS of [listeners] https; null when off
   std::unique_ptr<WorkerSet> workers_;
 };
 

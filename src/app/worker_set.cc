@@ -48,23 +48,26 @@ bool WorkerSet::start_worker(Worker& worker, const config::Config& config) {
     const char* name;
     const std::string& address;
     http::RequestHandler& handler;
-    http::ConnectionBudget& budget;
+    http::ConnectionBudget* budget;
+    net::TransportFactory* transports = nullptr;
   };
   const ListenerBudgets& b = shared_.budgets;
   Listener listeners[] = {
-      {"data", config.listeners.data, *worker.data_plane, *b.data},
-      {"health", config.listeners.health, *worker.api_health, *b.health},
-      {"metrics", config.listeners.metrics, *worker.api_metrics, *b.metrics},
-      {"operator", config.listeners.operator_api, *worker.api_data, *b.operator_api}};
+      {"data", config.listeners.data, *worker.data_plane, b.data},
+      {"health", config.listeners.health, *worker.api_health, b.health},
+      {"metrics", config.listeners.metrics, *worker.api_metrics, b.metrics},
+      {"operator", config.listeners.operator_api, *worker.api_data, b.operator_api},
+      // HTTPS answers as the data listener does, over TLS.
+      {"https", config.listeners.https, *worker.data_plane, b.https, shared_.https}};
   for (const Listener& l : listeners) {
-    if (l.address.empty()) continue;  // only the operator listener may be off
+    if (l.address.empty()) continue;  // only the operator and HTTPS listeners may be off
     auto address = listener_address(l.address);
     if (!address) {
       log::error("NET", "bad listener address",
                  {{"listener", l.name}, {"detail", address.error().detail}});
       return false;
     }
-    if (auto ok = worker.server->listen(*address, l.handler, true, l.budget); !ok) {
+    if (auto ok = worker.server->listen(*address, l.handler, true, *l.budget, l.transports); !ok) {
       log::error("NET", "cannot listen", {{"listener", l.name}, {"detail", ok.error().detail}});
       return false;
     }

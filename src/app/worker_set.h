@@ -29,6 +29,7 @@ struct ListenerBudgets {
   http::ConnectionBudget* health;
   http::ConnectionBudget* metrics;
   http::ConnectionBudget* operator_api;  // [listeners] operator, if set
+  http::ConnectionBudget* https;         // [listeners] https, if set
 };
 
 class WorkerSet {
@@ -40,6 +41,7 @@ class WorkerSet {
     const http::ServerLimits& limits;
     cache::ResponseStore* cache;  // null: [cache] enabled = false
     ListenerBudgets budgets;
+    net::TransportFactory* https;  // TLS for [listeners] https; null when it is off
   };
 
   explicit WorkerSet(Shared shared) : shared_(shared) {}

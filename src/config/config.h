@@ -62,6 +62,20 @@ struct Listeners {
   // key "operator": empty, the operator API answers its paths on `data`; an address, it answers
   // there (all of it, probes and metrics too) and `data` routes every path to the services.
   std::string operator_api;
+  // HTTPS: the data plane and operator API (as on `data`) over TLS; off when empty. Needs [tls].
+  std::string https;
+};
+
+// The HTTPS listener's TLS (docs/TLS.md).
+struct Tls {
+  std::string cert_file;  // PEM certificate chain, leaf first
+  std::string key_file;   // PEM private key
+  std::string ca_file;    // clients must present a certificate this CA signed; empty: not asked
+  // Key-exchange groups, most preferred first: the hybrid post-quantum group, then classical
+  // X25519 for clients without it.
+  std::vector<std::string> groups = {"X25519MLKEM768", "X25519"};
+  bool session_tickets = true;
+  std::string min_version = "1.3";  // "1.3", or "1.2" for old clients
 };
 
 struct Node {
@@ -163,6 +177,7 @@ struct Config {
   Security security;
   Mesh mesh;
   Pqc pqc;
+  Tls tls;
   Autopilot autopilot;
   Incidents incidents;
   Notify notify;

@@ -167,18 +167,26 @@ std::string quoted(std::string_view v) {
 const std::vector<std::string_view>& section_names() {
   static const std::vector<std::string_view> kNames = {
       "node",     "listeners", "api_gateway", "cache",     "performance_monitor", "logging",
-      "security", "mesh",      "pqc",         "autopilot", "incidents",           "notify"};
+      "security", "mesh",      "pqc",         "autopilot", "incidents",           "notify",
+      "tls"};
   return kNames;
 }
 
 std::vector<Field> section_fields(Config& c, std::string_view section) {
   if (section == "node")
     return {s("id", &c.node.id, Shape::kNodeId), s("data_dir", &c.node.data_dir)};
+  if (section == "tls") {
+    auto& t = c.tls;
+    return {s("cert_file", &t.cert_file), s("key_file", &t.key_file), s("ca_file", &t.ca_file),
+            sl("groups", &t.groups, Shape::kAny), b("session_tickets", &t.session_tickets),
+            s("min_version", &t.min_version)};
+  }
   if (section == "listeners") {
     auto& L = c.listeners;
     return {s("data", &L.data, Shape::kHostPort), s("health", &L.health, Shape::kHostPort),
             s("metrics", &L.metrics, Shape::kHostPort), s("mesh", &L.mesh, Shape::kHostPort),
-            s("operator", &L.operator_api, Shape::kHostPortOrEmpty)};
+            s("operator", &L.operator_api, Shape::kHostPortOrEmpty),
+            s("https", &L.https, Shape::kHostPortOrEmpty)};
   }
   if (section == "api_gateway") {
     auto& g = c.api_gateway;

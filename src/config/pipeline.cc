@@ -108,6 +108,32 @@ void resolve(Config& cfg) {
   }
 }
 
+// What the HTTPS listener needs; the files themselves are read when the TLS context is built.
+void validate_tls(const Config& cfg, const Origins& o, Problems& out) {
+  const Tls& t = cfg.tls;
+  if (!cfg.listeners.https.empty()) {
+    if (t.cert_file.empty())
+      out.push_back(problem(o.locate("tls.cert_file"), "tls", "cert_file",
+                            "required when listeners.https is set"));
+    if (t.key_file.empty())
+      out.push_back(problem(o.locate("tls.key_file"), "tls", "key_file",
+                            "required when listeners.https is set"));
+  }
+  if (t.groups.empty())
+    out.push_back(problem(o.locate("tls.groups"), "tls", "groups", "at least one group is required"));
+  for (const std::string& g : t.groups) {
+    static const char* const kKnown[] = {"X25519MLKEM768", "X25519", "X448", "P-256", "P-384",
+                                         "P-521"};
+    if (std::find(std::begin(kKnown), std::end(kKnown), g) == std::end(kKnown))
+      out.push_back(problem(o.locate("tls.groups"), "tls", "groups",
+                            "unknown group \"" + g +
+                                "\" (one of X25519MLKEM768, X25519, X448, P-256, P-384, P-521)"));
+  }
+  if (t.min_version != "1.3" && t.min_version != "1.2")
+    out.push_back(problem(o.locate("tls.min_version"), "tls", "min_version",
+                          "expected \"1.3\" or \"1.2\", got \"" + t.min_version + "\""));
+}
+
 void validate(const Config& cfg, const Origins& o, Problems& out) {
   std::map<std::string, size_t> names;
   for (size_t i = 0; i < cfg.services.size(); ++i) {
@@ -138,13 +164,15 @@ void validate(const Config& cfg, const Origins& o, Problems& out) {
                           "must be at least max_body_bytes (" +
                               std::to_string(cfg.api_gateway.max_body_bytes) + ")"));
   }
+  validate_tls(cfg, o, out);
   // Two listeners on one address would fail at bind time; say so now, with the key.
   const std::pair<std::string_view, const std::string*> listeners[] = {
       {"data", &cfg.listeners.data},
       {"health", &cfg.listeners.health},
       {"metrics", &cfg.listeners.metrics},
       {"mesh", &cfg.listeners.mesh},
-      {"operator", &cfg.listeners.operator_api}};  // "" (no listener of its own) is no address
+      {"operator", &cfg.listeners.operator_api},  // "" (no listener of its own) is no address
+      {"https", &cfg.listeners.https}};
   for (size_t i = 0; i < std::size(listeners); ++i)
     for (size_t j = 0; j < i; ++j)
       if (!listeners[i].second->empty() && *listeners[i].second == *listeners[j].second)

@@ -49,8 +49,13 @@ bool ConnectionBudget::log_due(int64_t now_ms) {
 
 class Server::Acceptor final : public net::IoHandler {
  public:
-  Acceptor(Server& server, net::Fd fd, RequestHandler& handler, ConnectionBudget* budget)
-      : server_(server), fd_(std::move(fd)), handler_(handler), budget_(budget) {}
+  Acceptor(Server& server, net::Fd fd, RequestHandler& handler, ConnectionBudget* budget,
+           net::TransportFactory* transports)
+      : server_(server),
+        fd_(std::move(fd)),
+        handler_(handler),
+        budget_(budget),
+        transports_(transports) {}
   int fd() const { return fd_.get(); }
   void close() { fd_.reset(); }
 
@@ -71,12 +76,13 @@ class Server::Acceptor final : public net::IoHandler {
       }
       net::Fd connection(fd);
       if (budget_ != nullptr && !budget_->try_take()) {
-        refuse(connection.get(), *budget_);
+        // A TLS client could not read a plain answer: it only sees the connection close.
+        if (transports_ == nullptr) refuse(connection.get(), *budget_);
         connection.reset();
         log_refusal();
         continue;
       }
-      server_.adopt(std::move(connection), peer, handler_, budget_);
+      server_.adopt(std::move(connection), peer, handler_, budget_, transports_);
     }
   }
 
@@ -110,6 +116,7 @@ class Server::Acceptor final : public net::IoHandler {
   RequestHandler& handler_;
   // nullptr: no cap
   ConnectionBudget* budget_;
+  net::TransportFactory* transports_;  // nullptr: plain TCP
   net::Fd reserve_{::open("/dev/null", O_RDONLY | O_CLOEXEC)};  // taken while fds are available
   int64_t last_shed_log_ms_ = 0;
 };
@@ -128,20 +135,22 @@ Server::~Server() {
 }
 
 Result<void> Server::listen(const net::SocketAddress& address, RequestHandler& handler,
-                            bool reuse_port, ConnectionBudget& budget) {
-  return add_listener(address, handler, reuse_port, &budget);
+                            bool reuse_port, ConnectionBudget& budget,
+                            net::TransportFactory* transports) {
+  return add_listener(address, handler, reuse_port, &budget, transports);
 }
 
 Result<void> Server::listen(const net::SocketAddress& address, RequestHandler& handler,
                             bool reuse_port) {
-  return add_listener(address, handler, reuse_port, nullptr);
+  return add_listener(address, handler, reuse_port, nullptr, nullptr);
 }
 
 Result<void> Server::add_listener(const net::SocketAddress& address, RequestHandler& handler,
-                                  bool reuse_port, ConnectionBudget* budget) {
+                                  bool reuse_port, ConnectionBudget* budget,
+                                  net::TransportFactory* transports) {
   auto fd = net::listen_tcp(address, reuse_port);
   if (!fd) return std::unexpected(fd.error());
-  auto acceptor = std::make_unique<Acceptor>(*this, std::move(*fd), handler, budget);
+  auto acceptor = std::make_unique<Acceptor>(*this, std::move(*fd), handler, budget, transports);
   loop_.add(acceptor->fd(), EPOLLIN, acceptor.get());
   acceptors_.push_back(std::move(acceptor));
   return {};
@@ -150,13 +159,18 @@ Result<void> Server::add_listener(const net::SocketAddress& address, RequestHand
 // `budget` (when not null) has already been taken for this connection; it is given back when
 // the connection closes.
 void Server::adopt(net::Fd fd, const sockaddr_storage& peer, RequestHandler& handler,
-                   ConnectionBudget* budget) {
-  if (draining_) {  // fd closes here
+                   ConnectionBudget* budget, net::TransportFactory* transports) {
+  std::unique_ptr<net::Transport> transport;
+  if (!draining_) {
+    transport = transports != nullptr ? transports->accept(std::move(fd))
+                                      : std::make_unique<net::PlainTransport>(std::move(fd));
+  }
+  if (!transport) {  // draining, or the factory refused it: the fd is closed by now
     if (budget != nullptr) budget->give_back();
     return;
   }
   auto connection = std::make_unique<ServerConnection>(
-      loop_, std::make_unique<net::PlainTransport>(std::move(fd)), peer, handler, limits_,
+      loop_, std::move(transport), peer, handler, limits_,
       [this, budget](ServerConnection* closed) {
         connections_.erase(closed);
         if (budget != nullptr) budget->give_back();

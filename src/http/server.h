@@ -15,6 +15,7 @@
 #include "http/server_connection.h"
 #include "net/event_loop.h"
 #include "net/socket.h"
+#include "net/transport.h"
 
 namespace x0::http {
 
@@ -39,8 +40,9 @@ class Server {
   ~Server();
 
   // New connections beyond the budget are answered 503 and closed at once (see server.cc).
+  // `transports` (HTTPS: TLS) wraps each accepted socket; nullptr: plain TCP.
   Result<void> listen(const net::SocketAddress& address, RequestHandler& handler, bool reuse_port,
-                      ConnectionBudget& budget);
+                      ConnectionBudget& budget, net::TransportFactory* transports = nullptr);
   // No cap (the test origin): only file descriptors limit the connections.
   Result<void> listen(const net::SocketAddress& address, RequestHandler& handler, bool reuse_port);
   // Drain: stop accepting, close idle keep-alive connections, let busy ones finish.
@@ -59,9 +61,10 @@ class Server {
     ConnectionBudget* budget;  // taken for this connection; nullptr: uncapped listener
   };
   Result<void> add_listener(const net::SocketAddress& address, RequestHandler& handler,
-                            bool reuse_port, ConnectionBudget* budget);
+                            bool reuse_port, ConnectionBudget* budget,
+                            net::TransportFactory* transports);
   void adopt(net::Fd fd, const sockaddr_storage& peer, RequestHandler& handler,
-             ConnectionBudget* budget);
+             ConnectionBudget* budget, net::TransportFactory* transports);
   void sweep();
 
   net::EventLoop& loop_;

@@ -65,7 +65,12 @@ void ServerConnection::on_io(uint32_t events) {
     close();
     return;
   }
-  if (events & EPOLLOUT) on_writable();
+  // A TLS transport may wait for the other readiness: a read for the socket to take its
+  // handshake flight, a write for the peer's records.
+  const uint32_t extra = transport_->extra_events();
+  if ((events & EPOLLOUT) || ((extra & EPOLLIN) && (events & EPOLLIN))) on_writable();
+  if (state_ == State::kClosed) return;
+  if ((extra & EPOLLOUT) && (events & EPOLLOUT)) events |= EPOLLIN;
   if (state_ == State::kHandling) {
     // The client sent more while its request is handled: stop reading until the response is
     // done (the request's views must not move), instead of spinning on level-triggered EPOLLIN.
@@ -367,7 +372,11 @@ void ServerConnection::update_interest() {
                   (state_ == State::kHandling && !paused_while_handling_)) &&
                  !close_after_write_ && !peer_closed_;
   if (reading) wanted |= EPOLLIN;
-  if (want_write_) wanted |= EPOLLOUT;
+  // A write that TLS holds until the peer's records come waits on EPOLLIN (extra), not EPOLLOUT:
+  // the socket is writable then, and level-triggered EPOLLOUT would spin.
+  const uint32_t extra = transport_->extra_events();
+  if (want_write_ && (extra & EPOLLIN) == 0) wanted |= EPOLLOUT;
+  wanted |= extra;
   if (wanted != interest_) {
     interest_ = wanted;
     loop_.modify(transport_->fd(), wanted, this);

@@ -8,6 +8,8 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include "net/socket.h"
@@ -44,6 +46,19 @@ class Transport {
   // and the peer has not closed: bytes an origin sends after a response must never become the
   // next request's response.
   virtual bool idle_and_open() const = 0;
+  // Readiness the transport itself waits for, beyond what the connection asks: TLS may need the
+  // socket writable to go on reading (a handshake flight it could not send) or readable to go
+  // on writing. The connection adds these to its interest and retries both ways when they come.
+  virtual uint32_t extra_events() const { return 0; }
+};
+
+// Wraps an accepted socket into its listener's transport (TLS for an HTTPS listener). Shared by
+// the listener's workers: accept() is called on each worker's thread.
+class TransportFactory {
+ public:
+  virtual ~TransportFactory() = default;
+  // nullptr refuses the connection (its fd closes); the factory logs why.
+  virtual std::unique_ptr<Transport> accept(Fd fd) = 0;
 };
 
 // A non-blocking TCP socket, owned.

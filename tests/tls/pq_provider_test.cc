@@ -1,7 +1,7 @@
 // The X25519MLKEM768 provider inside OpenSSL's own TLS 1.3: both sides in one process over
 // memory BIOs (handshake.h), with an attacker on the path for the negative cases; and the
 // provider's key share and KEM through the EVP API, as OpenSSL's TLS calls them.
-#include "tls/pq_provider.h"
+#include "tls/provider/pq_provider.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>

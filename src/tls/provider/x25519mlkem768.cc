@@ -3,7 +3,7 @@
 //   client: keygen (a key pair) -> encoded public key = its share; later decapsulate(server share)
 //   server: paramgen (an empty key) -> set encoded public key = the client's share, checked here
 //           (a failure is OpenSSL's illegal_parameter alert) -> encapsulate -> its share, secret
-#include "tls/x25519mlkem768.h"
+#include "tls/provider/x25519mlkem768.h"
 
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>

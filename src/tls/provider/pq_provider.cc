@@ -3,7 +3,7 @@
 // KEYMGMT comes from the same provider under the group's algorithm name; get_capabilities must
 // answer (with success) for every capability OpenSSL asks about, or SSL_CTX_new fails; provider
 // groups are never in the default group list, so an SSL_CTX names them explicitly.
-#include "tls/pq_provider.h"
+#include "tls/provider/pq_provider.h"
 
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
@@ -15,7 +15,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "tls/x25519mlkem768.h"
+#include "tls/provider/x25519mlkem768.h"
 
 namespace x0::tls {
 namespace {

@@ -2,7 +2,7 @@
 // up by name, forwarding to the same code the node loads in-process (tls/pq_provider.h).
 #include <openssl/core.h>
 
-#include "tls/pq_provider.h"
+#include "tls/provider/pq_provider.h"
 
 extern "C" __attribute__((visibility("default"))) int OSSL_provider_init(
     const OSSL_CORE_HANDLE* handle, const OSSL_DISPATCH* in, const OSSL_DISPATCH** out,
