@@ -48,7 +48,7 @@ class CompositeSignature {
   class PublicKey {
    public:
     static constexpr size_t kSize = kPublicKeySize;
-    // Size check only; a half that does not decode (t1 or the Ed25519 point) never verifies.
+    // Size check only; an Ed25519 half that is not a curve point simply never verifies.
     static Result<PublicKey> from_bytes(std::span<const uint8_t> bytes);
     std::span<const uint8_t, kSize> bytes() const { return bytes_; }
     bool operator==(const PublicKey&) const = default;
