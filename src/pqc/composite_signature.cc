@@ -1,39 +1,67 @@
-// Composite Ed25519 + ML-DSA-65 signatures (see composite_signature.h and docs/PQC.md):
-// M' = label || byte(|ctx|) || ctx || M; Ed25519 (OpenSSL, PureEdDSA) signs M', ML-DSA-65 signs
-// M' with the label as its FIPS 204 context. Verification evaluates both halves, always.
+// id-MLDSA65-Ed25519-SHA512 (draft-ietf-lamps-pq-composite-sigs, sections "Sign", "Verify" and
+// "Serialization"): M' = Prefix || Label || byte(|ctx|) || ctx || SHA-512(M); ML-DSA-65 signs M'
+// with the Label as its FIPS 204 context, Ed25519 (OpenSSL, PureEdDSA) signs M'. Verification
+// evaluates both halves, always.
 #include "pqc/composite_signature.h"
 
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <memory>
-#include <vector>
+#include <string>
 
 namespace x0::pqc {
 namespace {
 
+using Composite = CompositeSignature;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 
-std::span<const uint8_t> label_bytes() {
-  return {reinterpret_cast<const uint8_t*>(CompositeSignature::kLabel.data()),
-          CompositeSignature::kLabel.size()};
+constexpr size_t kHashSize = 64;  // SHA-512
+
+std::span<const uint8_t> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-// M' = label || byte(|ctx|) || ctx || M (the caller has checked |ctx| <= 255).
-std::vector<uint8_t> framed_message(std::span<const uint8_t> message,
-                                    std::span<const uint8_t> context) {
-  const auto label = label_bytes();
-  std::vector<uint8_t> m(label.size() + 1 + context.size() + message.size());
-  auto out = std::copy(label.begin(), label.end(), m.begin());
-  *out++ = static_cast<uint8_t>(context.size());
-  out = std::copy(context.begin(), context.end(), out);
-  std::copy(message.begin(), message.end(), out);
-  return m;
+// The message representative M' (draft section "Sign", step 2). Holds no secret; at most
+// 32 + 30 + 1 + 255 + 64 = 382 bytes, so it lives on the stack.
+class MessageRepresentative {
+ public:
+  // False if |context| > 255 or OpenSSL's SHA-512 fails.
+  bool build(std::span<const uint8_t> message, std::span<const uint8_t> context) {
+    if (context.size() > Composite::kMaxContextSize) return false;
+    auto out = std::ranges::copy(as_bytes(Composite::kPrefix), bytes_.begin()).out;
+    out = std::ranges::copy(as_bytes(Composite::kLabel), out).out;
+    *out++ = static_cast<uint8_t>(context.size());
+    out = std::ranges::copy(context, out).out;
+    unsigned int hash_len = 0;
+    if (EVP_Digest(message.data(), message.size(), &*out, &hash_len, EVP_sha512(), nullptr) != 1 ||
+        hash_len != kHashSize) {
+      return false;
+    }
+    size_ = static_cast<size_t>(out - bytes_.begin()) + kHashSize;
+    return true;
+  }
+  std::span<const uint8_t> bytes() const { return std::span(bytes_).first(size_); }
+
+ private:
+  std::array<uint8_t, Composite::kPrefix.size() + Composite::kLabel.size() + 1 +
+                          Composite::kMaxContextSize + kHashSize>
+      bytes_{};
+  size_t size_ = 0;
+};
+
+bool ed25519_public_key(std::span<const uint8_t, Composite::kEd25519SeedSize> seed,
+                        std::span<uint8_t, Composite::kEd25519PublicKeySize> out) {
+  PkeyPtr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()),
+              &EVP_PKEY_free);
+  size_t len = out.size();
+  return key && EVP_PKEY_get_raw_public_key(key.get(), out.data(), &len) == 1 && len == out.size();
 }
 
-bool ed25519_sign(std::span<const uint8_t, 32> seed, std::span<const uint8_t> message,
-                  std::span<uint8_t, 64> sig) {
+bool ed25519_sign(std::span<const uint8_t, Composite::kEd25519SeedSize> seed,
+                  std::span<const uint8_t> message,
+                  std::span<uint8_t, Composite::kEd25519SignatureSize> sig) {
   PkeyPtr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()),
               &EVP_PKEY_free);
   MdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
@@ -43,8 +71,9 @@ bool ed25519_sign(std::span<const uint8_t, 32> seed, std::span<const uint8_t> me
          len == sig.size();
 }
 
-bool ed25519_verify(std::span<const uint8_t, 32> public_key, std::span<const uint8_t> message,
-                    std::span<const uint8_t, 64> sig) {
+bool ed25519_verify(std::span<const uint8_t, Composite::kEd25519PublicKeySize> public_key,
+                    std::span<const uint8_t> message,
+                    std::span<const uint8_t, Composite::kEd25519SignatureSize> sig) {
   PkeyPtr key(
       EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()),
       &EVP_PKEY_free);
@@ -64,85 +93,77 @@ Result<void> check_size(std::span<const uint8_t> bytes, size_t size, const char*
 
 }  // namespace
 
-Result<CompositeSignature::PublicKey> CompositeSignature::PublicKey::from_bytes(
-    std::span<const uint8_t> bytes) {
+Result<Composite::PublicKey> Composite::PublicKey::from_bytes(std::span<const uint8_t> bytes) {
   if (auto ok = check_size(bytes, kSize, "public key"); !ok) return std::unexpected(ok.error());
   PublicKey key;
-  std::copy(bytes.begin(), bytes.end(), key.bytes_.begin());
+  std::ranges::copy(bytes, key.bytes_.begin());
   return key;
 }
 
-Result<CompositeSignature::SecretKey> CompositeSignature::SecretKey::from_bytes(
-    std::span<const uint8_t> bytes) {
+// DeserializePrivateKey, then the expansion the draft's Sign does in step 3
+// (ML-DSA.KeyGen_internal(mldsaSeed)), done once here instead of per signature.
+Result<Composite::SecretKey> Composite::SecretKey::from_bytes(std::span<const uint8_t> bytes) {
   if (auto ok = check_size(bytes, kSize, "secret key"); !ok) return std::unexpected(ok.error());
-  // The ML-DSA-65 half gets its own check (s1, s2 in range).
-  if (auto pq = MlDsa65::SecretKey::from_bytes(bytes.subspan(kEd25519SecretKeySize)); !pq) {
-    return std::unexpected(pq.error());
+  const auto seeds = bytes.first<kSize>();
+  const auto mldsa = MlDsa65::keygen_internal(seeds.first<kMlDsaSeedSize>());
+  PublicKey pk;
+  std::ranges::copy(mldsa.public_key.bytes(), pk.bytes_.begin());
+  if (!ed25519_public_key(seeds.subspan<kMlDsaSeedSize>(),
+                          std::span(pk.bytes_).subspan<MlDsa65::kPublicKeySize>())) {
+    return fail("crypto_error", "OpenSSL could not derive the Ed25519 public key");
   }
-  SecretKey key;
-  std::copy(bytes.begin(), bytes.end(), key.bytes_.begin());
-  return key;
+  return SecretKey(seeds, mldsa.secret_key, pk);
 }
 
-Result<CompositeSignature::Signature> CompositeSignature::Signature::from_bytes(
-    std::span<const uint8_t> bytes) {
+Result<Composite::Signature> Composite::Signature::from_bytes(std::span<const uint8_t> bytes) {
   if (auto ok = check_size(bytes, kSize, "signature"); !ok) return std::unexpected(ok.error());
   Signature sig;
-  std::copy(bytes.begin(), bytes.end(), sig.bytes_.begin());
+  std::ranges::copy(bytes, sig.bytes_.begin());
   return sig;
 }
 
-Result<CompositeSignature::KeyPair> CompositeSignature::generate() {
-  KeyPair kp{PublicKey(), SecretKey()};
-  uint8_t* seed = kp.secret_key.bytes_.data();
-  random_bytes(std::span<uint8_t>(seed, kEd25519SecretKeySize));
-  PkeyPtr ed(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed, kEd25519SecretKeySize),
-             &EVP_PKEY_free);
-  size_t len = kEd25519PublicKeySize;
-  if (!ed || EVP_PKEY_get_raw_public_key(ed.get(), kp.public_key.bytes_.data(), &len) != 1 ||
-      len != kEd25519PublicKeySize) {
-    return fail("crypto_error", "OpenSSL could not derive the Ed25519 public key");
-  }
-  const auto pq = MlDsa65::generate();
-  std::ranges::copy(pq.public_key.bytes(), kp.public_key.bytes_.begin() + kEd25519PublicKeySize);
-  std::ranges::copy(pq.secret_key.bytes(), kp.secret_key.bytes_.begin() + kEd25519SecretKeySize);
-  return kp;
+// KeyGen (draft section "Key Generation"): mldsaSeed = Random(32) expanded with
+// KeyGen_internal, and an Ed25519 key (RFC 8032: a random 32-byte seed).
+Result<Composite::KeyPair> Composite::generate() {
+  SecretBytes<kSecretKeySize> seeds;
+  random_bytes(seeds.span());
+  auto sk = SecretKey::from_bytes(seeds.span());
+  if (!sk) return std::unexpected(sk.error());
+  return KeyPair{sk->public_key(), *std::move(sk)};
 }
 
-Result<CompositeSignature::Signature> CompositeSignature::sign(const SecretKey& sk,
-                                                               std::span<const uint8_t> message,
-                                                               std::span<const uint8_t> context) {
+Result<Composite::Signature> Composite::sign(const SecretKey& sk, std::span<const uint8_t> message,
+                                             std::span<const uint8_t> context) {
   if (context.size() > kMaxContextSize) {
     return fail("context_too_long", "composite signature context must be at most 255 bytes");
   }
-  const auto m_prime = framed_message(message, context);
+  MessageRepresentative m_prime;
+  if (!m_prime.build(message, context)) return fail("crypto_error", "OpenSSL SHA-512 failed");
+  // Step 4: mldsaSig = ML-DSA.Sign(mldsaSK, M', ctx = Label), tradSig = Ed25519.Sign(tradSK, M').
+  auto pq_sig = MlDsa65::sign(sk.mldsa_, m_prime.bytes(), as_bytes(kLabel));
+  if (!pq_sig) return std::unexpected(pq_sig.error());
   Signature sig;
-  const auto all = sk.bytes();
-  if (!ed25519_sign(all.first<kEd25519SecretKeySize>(), m_prime,
-                    std::span(sig.bytes_).first<kEd25519SignatureSize>())) {
+  std::ranges::copy(pq_sig->bytes(), sig.bytes_.begin());
+  if (!ed25519_sign(sk.seeds_.span().subspan<kMlDsaSeedSize>(), m_prime.bytes(),
+                    std::span(sig.bytes_).subspan<MlDsa65::kSignatureSize>())) {
     return fail("crypto_error", "OpenSSL Ed25519 signing failed");
   }
-  auto pq_sk = MlDsa65::SecretKey::from_bytes(all.subspan<kEd25519SecretKeySize>());
-  if (!pq_sk) return std::unexpected(pq_sk.error());
-  auto pq_sig = MlDsa65::sign(*pq_sk, m_prime, label_bytes());
-  if (!pq_sig) return std::unexpected(pq_sig.error());
-  std::ranges::copy(pq_sig->bytes(), sig.bytes_.begin() + kEd25519SignatureSize);
   return sig;
 }
 
-bool CompositeSignature::verify(const PublicKey& pk, std::span<const uint8_t> message,
-                                const Signature& sig, std::span<const uint8_t> context) {
-  if (context.size() > kMaxContextSize) return false;
-  const auto m_prime = framed_message(message, context);
+bool Composite::verify(const PublicKey& pk, std::span<const uint8_t> message, const Signature& sig,
+                       std::span<const uint8_t> context) {
+  MessageRepresentative m_prime;
+  if (!m_prime.build(message, context)) return false;  // also |ctx| > 255
   const auto pk_all = pk.bytes();
   const auto sig_all = sig.bytes();
-  const bool classical = ed25519_verify(pk_all.first<kEd25519PublicKeySize>(), m_prime,
-                                        sig_all.first<kEd25519SignatureSize>());
-  const auto pq_pk = MlDsa65::PublicKey::from_bytes(pk_all.subspan<kEd25519PublicKeySize>());
-  const auto pq_sig = MlDsa65::Signature::from_bytes(sig_all.subspan<kEd25519SignatureSize>());
+  const auto pq_pk = MlDsa65::PublicKey::from_bytes(pk_all.first<MlDsa65::kPublicKeySize>());
+  const auto pq_sig = MlDsa65::Signature::from_bytes(sig_all.first<MlDsa65::kSignatureSize>());
   const bool post_quantum =
-      pq_pk && pq_sig && MlDsa65::verify(*pq_pk, m_prime, *pq_sig, label_bytes());
-  return classical && post_quantum;
+      pq_pk && pq_sig && MlDsa65::verify(*pq_pk, m_prime.bytes(), *pq_sig, as_bytes(kLabel));
+  const bool classical = ed25519_verify(pk_all.subspan<MlDsa65::kPublicKeySize>(), m_prime.bytes(),
+                                        sig_all.subspan<MlDsa65::kSignatureSize>());
+  return post_quantum && classical;
 }
 
 }  // namespace x0::pqc
