@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package x0tta6bl4 needs, and nothing that is already there.
 #   scripts/install-deps.sh          build + test dependencies (nodejs: llhttp origin of the
-#                                    differential test; nginx-light: second test origin)
+#                                    differential test; nginx-light: second test origin;
+#                                    openssl and chromium: independent TLS clients)
 #   scripts/install-deps.sh --bench  also the other benchmark peers (HAProxy, Varnish, wrk)
 set -euo pipefail
 
@@ -10,7 +11,7 @@ packages=(
   libssl-dev libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev valgrind
-  python3 curl jq procps prometheus nodejs nginx-light
+  python3 curl jq procps prometheus nodejs nginx-light openssl chromium
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk haproxy varnish util-linux)

@@ -1,6 +1,7 @@
 // TLS transport (see tls_transport.h).
 #include "tls/tls_transport.h"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <sys/epoll.h>
@@ -160,7 +161,7 @@ void TlsTransport::report_handshake(bool ok, std::string reason, bool suspicious
   handshake_ok_ = ok;
   // A connection closed before its first handshake message (a browser's spare pre-connection,
   // a TCP probe) made no handshake: it is not counted, nor logged.
-  if (!ok && SSL_in_before(ssl_)) return;
+  if (!ok && BIO_number_read(SSL_get_rbio(ssl_)) == 0) return;
   if (observer_ == nullptr) return;
   HandshakeOutcome outcome;
   outcome.ok = ok;
