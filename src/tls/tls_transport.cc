@@ -55,6 +55,9 @@ TlsTransport::TlsTransport(net::Fd fd, SSL* ssl, HandshakeObserver* observer)
   // Released buffers: an idle keep-alive connection holds no record buffers.
   SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                          SSL_MODE_RELEASE_BUFFERS);
+  // A peer closing without close_notify is an end of stream (HTTP/1.1 framing detects a
+  // truncated message), not a protocol error.
+  SSL_set_options(ssl_, SSL_OP_IGNORE_UNEXPECTED_EOF);
 }
 
 TlsTransport::~TlsTransport() {

@@ -3,6 +3,8 @@
 // first ones). WANT_READ / WANT_WRITE become kWouldBlock, and a read that needs the socket
 // writable (or a write that needs it readable) says so through extra_events(). The transport
 // reports its handshake once, when it ends, to the HandshakeObserver it was made with.
+// OpenSSL writes to the socket with write(2): the process must ignore SIGPIPE (the node does, at
+// start), or an alert sent to a peer that has gone would kill it.
 #pragma once
 
 #include <openssl/ssl.h>
