@@ -16,6 +16,7 @@
 #include "gateway/health_checker.h"
 #include "gateway/route_table.h"
 #include "telemetry/host_sampler.h"
+#include "tls/self_test.h"
 
 namespace x0::release {
 class ReleaseController;
@@ -93,6 +94,8 @@ struct NodeState {
   // Host components, sampled on the sampler's own thread; /health reads its latest snapshot.
   std::unique_ptr<telemetry::HostSampler> host_sampler;
 
+  // The post-quantum self-test of start-up (immutable once the workers run).
+  tls::SelfTestReport pqc_selftest;
   // The HTTPS listener's TLS (its handshake counts for /security/pqc/status); null when off.
   const tls::ServerTransports* https = nullptr;
 };

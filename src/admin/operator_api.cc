@@ -330,12 +330,28 @@ json https_status(const tls::ServerTransports* https, const config::Config& conf
           {"certificate", {{"subject", context->subject()}, {"not_after", context->not_after()}}}};
 }
 
+json selftest_status(const tls::SelfTestReport& report) {
+  json checks = json::array();
+  for (const tls::SelfTestCheck& c : report.checks)
+    checks.push_back({{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+  char ran_at[32] = "";
+  std::time_t t = static_cast<std::time_t>(report.ran_at_unix_ms / 1000);
+  std::tm tm{};
+  if (report.ran_at_unix_ms > 0 && gmtime_r(&t, &tm) != nullptr)
+    std::strftime(ran_at, sizeof ran_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return {{"ok", report.ok},
+          {"ran_at", report.ran_at_unix_ms > 0 ? json(ran_at) : json(nullptr)},
+          {"duration_ms", static_cast<double>(report.duration_us) / 1000.0},
+          {"checks", checks}};
+}
+
 }  // namespace
 
 void OperatorApi::pqc_status(http::ServerConnection& conn) {
   auto config = node_.config.load();
   respond_json(conn, 200,
                {{"mode", config->pqc.mode},
+                {"selftest", selftest_status(node_.pqc_selftest)},
                 {"https", https_status(node_.https, *config)},
                 {"fallback_enabled", false},
                 {"backend", "x0tta6bl4 built-in (FIPS 203 ML-KEM, FIPS 204 ML-DSA)"},

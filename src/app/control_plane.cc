@@ -71,6 +71,21 @@ void ControlPlane::reload(std::shared_ptr<const config::Config> config,
   control_.post([this, config, policy] { switch_config(config, policy); });
 }
 
+void ControlPlane::open_incident(incident::OpenRequest request) {
+  control_.post([this, request = std::move(request)] {
+    if (!incidents_) {
+      log::error("INCIDENT", "incident not recorded: the store is unavailable",
+                 {{"title", request.title}});
+      return;
+    }
+    auto opened = incidents_->open_incident(request);
+    if (!opened) {
+      log::error("INCIDENT", "incident not recorded",
+                 {{"title", request.title}, {"detail", opened.error().detail}});
+    }
+  });
+}
+
 uint64_t ControlPlane::decisions() const { return autopilot_ ? autopilot_->decisions() : 0; }
 
 bool ControlPlane::start(const config::Config& config) {

@@ -64,6 +64,9 @@ class ControlPlane {
               std::shared_ptr<autopilot::Policy> policy);
   // Drain and shutdown: the exec hooks, then the control thread (idempotent).
   void stop();
+  // Any thread: records an incident the node itself detected (e.g. a failed PQC self-test) on
+  // the control thread, which owns the incident store; logged when the store is unavailable.
+  void open_incident(incident::OpenRequest request);
 
   // Scrapes, from any thread.
   uint64_t ticks() const { return ticks_.load(std::memory_order_relaxed); }

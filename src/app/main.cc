@@ -9,6 +9,7 @@
 #include "app/cli.h"
 #include "app/node.h"
 #include "app/origin.h"
+#include "app/pqc_command.h"
 #include "config/config.h"
 
 namespace {
@@ -21,6 +22,7 @@ constexpr const char* kUsage =
     "                                       run the fault-injectable test origin\n"
     "  x0tta6bl4 release list|start|promote|rollback|pause|resume|abort ...   (see: x0tta6bl4 release)\n"
     "  x0tta6bl4 incident list|show|ack|resolve|report ...                      (see: x0tta6bl4 incident)\n"
+    "  x0tta6bl4 pqc selftest [--print]    run the post-quantum self-tests (exit 1 on a failure)\n"
     "  x0tta6bl4 --version\n";
 
 int usage_error(const std::string& message) {
@@ -84,6 +86,7 @@ int main(int argc, char** argv) {
   if (command == "origin") return origin_command(rest);
   if (command == "release") return x0::app::release_command(rest);
   if (command == "incident") return x0::app::incident_command(rest);
+  if (command == "pqc") return x0::app::pqc_command(rest);
   if (command == "run") {
     std::string config_path;
     for (size_t i = 0; i < rest.size(); ++i) {

@@ -15,6 +15,7 @@
 #include "gateway/access_log.h"
 #include "net/timer.h"
 #include "telemetry/metrics.h"
+#include "tls/provider/pq_provider.h"
 
 namespace x0::app {
 namespace {
@@ -186,6 +187,7 @@ bool Node::start() {
   metrics_connections_ = std::make_unique<http::ConnectionBudget>("metrics", probe_cap);
   operator_connections_ = std::make_unique<http::ConnectionBudget>("operator", probe_cap);
   https_connections_ = std::make_unique<http::ConnectionBudget>("https", data_cap);
+  run_pqc_selftest(*config);
   if (!start_https(*config)) return false;
 
   health_checker_ = std::make_unique<gateway::HealthChecker>(routes_);
@@ -241,7 +243,7 @@ void Node::reload() {
   // running certificate keeps serving. (The context is built again when the config becomes
   // current, on the control thread: see apply_node_config.)
   if (https_ && !loaded->listeners.https.empty()) {
-    if (auto tls = tls::ServerContext::build(loaded->tls); !tls) {
+    if (auto tls = tls::ServerContext::build(https_settings(*loaded)); !tls) {
       state_.reloads_failed.fetch_add(1);
       log::error("PQC", "reload refused: the HTTPS certificate cannot be loaded; the old "
                  "configuration and certificate keep running",
@@ -264,7 +266,7 @@ void Node::apply_node_config(const config::Config& config) {
   }
   https_connections_->set_limit(static_cast<size_t>(config.api_gateway.max_connections));
   if (https_ && !config.listeners.https.empty()) {
-    auto context = tls::ServerContext::build(config.tls);
+    auto context = tls::ServerContext::build(https_settings(config));
     if (!context) {  // the files changed again since reload() checked them
       log::error("PQC", "HTTPS certificate reload failed; the old certificate keeps serving",
                  {{"detail", context.error().detail}});
@@ -276,15 +278,58 @@ void Node::apply_node_config(const config::Config& config) {
   }
 }
 
+// FIPS 140-3's power-on self-test: a failure is a SEV-1 security incident, and in `required`
+// mode the hybrid group is not offered (a PQ key exchange that cannot be trusted is not one).
+void Node::run_pqc_selftest(const config::Config& config) {
+  state_.pqc_selftest = tls::run_self_test();
+  const tls::SelfTestReport& report = state_.pqc_selftest;
+  if (report.ok) {
+    log::info("PQC", "self-test passed", {{"checks", report.checks.size()},
+                                          {"duration_us", report.duration_us}});
+    return;
+  }
+  std::string failed;
+  for (const tls::SelfTestCheck& c : report.checks)
+    if (!c.ok) failed += (failed.empty() ? "" : "; ") + c.name + ": " + c.detail;
+  log::error("PQC", "self-test FAILED", {{"failed", failed}, {"mode", config.pqc.mode}});
+  log::error("SECURITY", "post-quantum self-test failed: PQC cannot be trusted on this node",
+             {{"failed", failed}});
+  incident::OpenRequest request;
+  request.title = "PQC self-test failed";
+  request.severity = incident::Severity::kSev1;
+  request.detection = incident::DetectionMethod::kMonitoring;
+  request.rule = "pqc_selftest";
+  request.target = "node";
+  request.impact = config.pqc.mode == "required"
+                       ? "the hybrid post-quantum key exchange is off until a restart passes"
+                       : "post-quantum primitives failed their known-answer tests";
+  request.actor = "x0tta6bl4";
+  request.fields = {{"failed", failed}, {"category", "security"}};
+  control_plane_->open_incident(std::move(request));
+}
+
+// [tls] as the HTTPS listener uses it: without the hybrid group after a failed self-test in
+// `required` mode.
+config::Tls Node::https_settings(const config::Config& config) const {
+  config::Tls settings = config.tls;
+  if (!state_.pqc_selftest.ok && config.pqc.mode == "required") {
+    std::erase(settings.groups, std::string(tls::kHybridGroup));
+    if (settings.groups.empty()) settings.groups = {"X25519"};
+  }
+  return settings;
+}
+
 bool Node::start_https(const config::Config& config) {
   if (config.listeners.https.empty()) return true;
-  auto context = tls::ServerContext::build(config.tls);
+  if (!state_.pqc_selftest.ok && config.pqc.mode == "required")
+    log::warn("PQC", "HTTPS offers no X25519MLKEM768: the self-test failed (pqc.mode = required)");
+  auto context = tls::ServerContext::build(https_settings(config));
   if (!context) {
     log::error("PQC", "cannot start the HTTPS listener", {{"detail", context.error().detail}});
     return false;
   }
   std::string groups;
-  for (const std::string& g : config.tls.groups) groups += (groups.empty() ? "" : ",") + g;
+  for (const std::string& g : https_settings(config).groups) groups += (groups.empty() ? "" : ",") + g;
   log::info("PQC", "HTTPS listener ready",
             {{"address", config.listeners.https}, {"groups", groups},
              {"hybrid", (*context)->offers_hybrid() ? "X25519MLKEM768" : "off"},

@@ -46,8 +46,11 @@ class Node {
   // Control thread, when a reload's config becomes current: logging, connection budgets and the
   // HTTPS certificate.
   void apply_node_config(const config::Config& config);
+  // The PQC power-on self-test (its result in state_; a failure is a SEV-1 incident).
+  void run_pqc_selftest(const config::Config& config);
   // The HTTPS listener's TLS, when [listeners] https is set (false: logged, the node stops).
   bool start_https(const config::Config& config);
+  config::Tls https_settings(const config::Config& config) const;
 
   std::string config_path_;
   admin::NodeState state_;

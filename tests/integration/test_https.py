@@ -177,6 +177,22 @@ class HttpsTest(IntegrationTest):
         self.assertIn("cannot start the HTTPS listener", node.log())
         self.assertIn(missing, node.log())
 
+    def test_the_pqc_self_test_runs_at_start_and_from_the_command_line(self):
+        p = self.run_cli("pqc", "selftest")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        for name in ("ML-KEM-768 known answer", "ML-DSA-65 known answer", "composite signature",
+                     "X25519MLKEM768 provider round trip"):
+            self.assertIn(f"ok   {name}", p.stdout)
+        self.assertIn("self-test passed", p.stdout)
+        self.assertEqual(self.run_cli("pqc", "bogus").returncode, 2)
+        self.start_https_node()
+        selftest = self.node.get("/security/pqc/status").json()["selftest"]
+        self.assertTrue(selftest["ok"])
+        self.assertEqual(len(selftest["checks"]), 4)
+        self.assertTrue(all(c["ok"] for c in selftest["checks"]))
+        self.assertRegex(selftest["ran_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertIn("INFO PQC self-test passed", self.node.log())
+
     def test_https_without_a_certificate_is_a_config_error(self):
         path = os.path.join(self.workdir, "bad.toml")
         with open(path, "w") as f:
