@@ -26,8 +26,8 @@ using detail::ProviderContext;
 unsigned group_id = detail::kHybridGroupId;
 unsigned security_bits = 192;
 int min_tls = TLS1_3_VERSION;
-int max_tls = 0;    // no upper bound
-int no_dtls = -1;   // not for DTLS
+int max_tls = 0;   // no upper bound
+int no_dtls = -1;  // not for DTLS
 unsigned is_kem = 1;
 const OSSL_PARAM kGroupCapability[] = {
     OSSL_PARAM_utf8_string(OSSL_CAPABILITY_TLS_GROUP_NAME, const_cast<char*>("X25519MLKEM768"),
@@ -49,10 +49,9 @@ const OSSL_ALGORITHM kKeyManagement[] = {
     {detail::kHybridGroupName, "provider=x0tta6bl4-pq", detail::kHybridKeyManagement,
      "X25519 + ML-KEM-768 hybrid key share (TLS 1.3)"},
     {nullptr, nullptr, nullptr, nullptr}};
-const OSSL_ALGORITHM kKem[] = {
-    {detail::kHybridGroupName, "provider=x0tta6bl4-pq", detail::kHybridKem,
-     "X25519 + ML-KEM-768 hybrid KEM (TLS 1.3)"},
-    {nullptr, nullptr, nullptr, nullptr}};
+const OSSL_ALGORITHM kKem[] = {{detail::kHybridGroupName, "provider=x0tta6bl4-pq",
+                                detail::kHybridKem, "X25519 + ML-KEM-768 hybrid KEM (TLS 1.3)"},
+                               {nullptr, nullptr, nullptr, nullptr}};
 
 const OSSL_ALGORITHM* query_operation(void* /*provctx*/, int operation_id, int* no_cache) {
   *no_cache = 0;
@@ -70,6 +69,7 @@ int get_capabilities(void* /*provctx*/, const char* capability, OSSL_CALLBACK* c
 
 void teardown(void* provctx) {
   auto* provider = static_cast<ProviderContext*>(provctx);
+  OSSL_PROVIDER_unload(provider->x25519);
   OSSL_LIB_CTX_free(provider->libctx);
   delete provider;
 }
@@ -92,14 +92,18 @@ bool openssl_has_hybrid_group() {
          (OPENSSL_version_major() == 3 && OPENSSL_version_minor() >= 5);
 }
 
-int pq_provider_init(const OSSL_CORE_HANDLE* handle, const OSSL_DISPATCH* in,
+int pq_provider_init(const OSSL_CORE_HANDLE* /*handle*/, const OSSL_DISPATCH* /*in*/,
                      const OSSL_DISPATCH** out, void** provctx) {
-  // X25519 runs in a child of the loading library context: it sees the providers loaded there
-  // (OpenSSL's default one) without our code naming a context of the application's.
-  OSSL_LIB_CTX* libctx = OSSL_LIB_CTX_new_child(handle, in);
+  // X25519 runs in a private library context holding only OpenSSL's default provider. Not a
+  // child of the loading context (OSSL_LIB_CTX_new_child): on OpenSSL 3.0 the child holds a
+  // reference to its parent's providers, ours among them, so neither is ever freed (LeakSanitizer
+  // reports the whole child context at exit).
+  OSSL_LIB_CTX* libctx = OSSL_LIB_CTX_new();
   if (libctx == nullptr) return 0;
-  auto* provider = new (std::nothrow) ProviderContext{libctx};
-  if (provider == nullptr) {
+  auto* provider = new (std::nothrow) ProviderContext{libctx, nullptr};
+  if (provider == nullptr ||
+      (provider->x25519 = OSSL_PROVIDER_load(libctx, "default")) == nullptr) {
+    delete provider;
     OSSL_LIB_CTX_free(libctx);
     return 0;
   }
@@ -107,6 +111,25 @@ int pq_provider_init(const OSSL_CORE_HANDLE* handle, const OSSL_DISPATCH* in,
   *out = kProviderFunctions;
   return 1;
 }
+
+namespace {
+
+// The two providers load_pq_provider() loads into the default library context. They stay loaded
+// while the process runs (an SSL_CTX may outlive any owner we could name). OpenSSL 3.0 tears a
+// provider down only when its last reference goes, and never gives back the one
+// OSSL_PROVIDER_load returned, so they are unloaded by an OPENSSL_atexit handler: it runs inside
+// OpenSSL's own cleanup, before the library is gone (a plain atexit or a static destructor can
+// run after it and crash).
+OSSL_PROVIDER* loaded_ours = nullptr;
+OSSL_PROVIDER* loaded_default = nullptr;
+
+void unload_at_exit() {
+  if (loaded_default != nullptr) OSSL_PROVIDER_unload(loaded_default);
+  if (loaded_ours != nullptr) OSSL_PROVIDER_unload(loaded_ours);
+  loaded_default = loaded_ours = nullptr;
+}
+
+}  // namespace
 
 Result<void> load_pq_provider() {
   static std::once_flag once;
@@ -116,13 +139,15 @@ Result<void> load_pq_provider() {
       outcome = fail("crypto_error", "OSSL_PROVIDER_add_builtin(x0tta6bl4-pq) failed");
       return;
     }
-    // Kept loaded for the life of the process (never unloaded: SSL_CTXs may outlive any owner).
-    if (OSSL_PROVIDER_load(nullptr, kProviderName) == nullptr) {
+    loaded_ours = OSSL_PROVIDER_load(nullptr, kProviderName);
+    if (loaded_ours == nullptr) {
       outcome = fail("crypto_error", "loading the x0tta6bl4-pq provider failed");
       return;
     }
-    if (OSSL_PROVIDER_load(nullptr, "default") == nullptr)
+    loaded_default = OSSL_PROVIDER_load(nullptr, "default");
+    if (loaded_default == nullptr)
       outcome = fail("crypto_error", "loading OpenSSL's default provider failed");
+    OPENSSL_atexit(unload_at_exit);
   });
   return outcome;
 }

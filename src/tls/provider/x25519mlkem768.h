@@ -21,10 +21,11 @@ inline constexpr size_t kClientShareSize = 1184 + kX25519Size;
 inline constexpr size_t kServerShareSize = 1088 + kX25519Size;
 inline constexpr size_t kSharedSecretSize = 32 + 32;
 
-// What the provider's algorithms share: the library context its X25519 operations run in (a
-// child of the one that loaded the provider, so they find the default provider's X25519).
+// What the provider's algorithms share: the private library context their X25519 operations run
+// in, with OpenSSL's default provider loaded into it.
 struct ProviderContext {
   OSSL_LIB_CTX* libctx = nullptr;
+  OSSL_PROVIDER* x25519 = nullptr;
 };
 
 extern const OSSL_DISPATCH kHybridKeyManagement[];
