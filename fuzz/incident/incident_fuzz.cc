@@ -19,7 +19,7 @@ void check(bool ok) {
 
 template <class T>
 void expect_value_or_bad_request(const x0::Result<T>& r) {
-  if (!r.has_value()) check(r.error().code == "bad_request" && !r.error().detail.empty());
+  if (!r.has_value()) check(r.error().code == x0::Errc::kBadRequest && !r.error().detail.empty());
 }
 
 }  // namespace

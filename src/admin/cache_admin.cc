@@ -95,7 +95,7 @@ Result<json> CacheAdmin::snapshot(int64_t now_unix_ms) {
   std::filesystem::create_directories(options_.snapshot_dir, ec);
   Result<cache::SnapshotWritten> written =
       ec ? Result<cache::SnapshotWritten>(
-               fail("snapshot_write", "create " + options_.snapshot_dir + ": " + ec.message()))
+               fail(Errc::kSnapshotWrite, "create " + options_.snapshot_dir + ": " + ec.message()))
          : cache::write_snapshot(options_.snapshot_dir, store_.entries(), now_unix_ms,
                                  options_.keep_files);
   std::lock_guard lock(mu_);
@@ -246,8 +246,9 @@ json CacheAdmin::status() const {
 Result<json> CacheAdmin::start_warm(std::vector<std::string> urls) {
   if (urls.empty()) urls = options_.preload_urls;
   if (urls.empty()) {
-    return fail("bad_request",
-                "no URLs to warm: send a JSON array or {\"urls\": [...]}, or set [cache] preload_urls");
+    return fail(
+        Errc::kBadRequest,
+        "no URLs to warm: send a JSON array or {\"urls\": [...]}, or set [cache] preload_urls");
   }
   std::vector<WarmTarget> targets;
   for (const auto& url : urls) {
@@ -257,15 +258,15 @@ Result<json> CacheAdmin::start_warm(std::vector<std::string> urls) {
   }
   // Syntax only here: the name lookup blocks, so the warm thread does it.
   if (auto listener = parse_listener(options_.data_listener); !listener) {
-    return fail("bad_request", "cannot reach the data listener '" + options_.data_listener +
-                                   "': " + listener.error().detail);
+    return fail(Errc::kBadRequest, "cannot reach the data listener '" + options_.data_listener +
+                                       "': " + listener.error().detail);
   }
   std::lock_guard thread_lock(warm_thread_mu_);
-  if (stop_.load()) return fail("conflict", "shutting down");
+  if (stop_.load()) return fail(Errc::kConflict, "shutting down");
   if (warm_running_.load()) {
     std::lock_guard lock(mu_);
-    return fail("conflict", "a warm is already running (" + std::to_string(warm_.done) + " of " +
-                                std::to_string(warm_.total) + " done)");
+    return fail(Errc::kConflict, "a warm is already running (" + std::to_string(warm_.done) +
+                                     " of " + std::to_string(warm_.total) + " done)");
   }
   if (warm_thread_.joinable()) warm_thread_.join();  // the previous warm has finished
   size_t n = urls.size();
@@ -291,9 +292,9 @@ void CacheAdmin::warm_loop(std::vector<std::string> urls, std::vector<WarmTarget
   size_t total = urls.size();
   auto listener = resolve_listener(options_.data_listener);
   if (!listener) {
-    Result<WarmFetch> failed = fail("warm_failed", "cannot resolve the data listener '" +
-                                                       options_.data_listener + "': " +
-                                                       listener.error().detail);
+    Result<WarmFetch> failed =
+        fail(Errc::kWarmFailed, "cannot resolve the data listener '" + options_.data_listener +
+                                    "': " + listener.error().detail);
     for (size_t i = 0; i < total && !stop_.load(); ++i) record_warm(urls[i], failed, total);
   } else {
     http::Client client(loop);

@@ -25,8 +25,8 @@ constexpr auto kIncidentVerifyWait = std::chrono::seconds(60);
 Reply json_reply(int status, const json& body) { return Reply{status, body.dump(2) + "\n"}; }
 
 Reply error_reply(const Error& e) {
-  int status = e.code == "bad_request" ? 400 : e.code == "conflict" ? 409 : 500;
-  return json_reply(status, {{"error", e.code}, {"detail", e.detail}});
+  int status = e.code == Errc::kBadRequest ? 400 : e.code == Errc::kConflict ? 409 : 500;
+  return json_reply(status, {{"error", e.name()}, {"detail", e.detail}});
 }
 
 void respond(http::ServerConnection& conn, int status, const json& body) {
@@ -39,21 +39,21 @@ bool cache_on(const CacheServices& cache) { return cache.admin != nullptr && cac
 Result<std::vector<std::string>> parse_warm_body(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::vector<std::string>{};
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return fail("bad_request", "the body is not valid JSON");
+  if (doc.is_discarded()) return fail(Errc::kBadRequest, "the body is not valid JSON");
   const json* list = &doc;
   if (doc.is_object()) {
-    if (!doc.contains("urls")) return fail("bad_request", "expected {\"urls\": [...]}");
+    if (!doc.contains("urls")) return fail(Errc::kBadRequest, "expected {\"urls\": [...]}");
     list = &doc["urls"];
   }
   if (!list->is_array()) {
-    return fail("bad_request", "expected a JSON array of URLs or {\"urls\": [...]}");
+    return fail(Errc::kBadRequest, "expected a JSON array of URLs or {\"urls\": [...]}");
   }
   std::vector<std::string> urls;
   for (const auto& u : *list) {
-    if (!u.is_string()) return fail("bad_request", "every URL must be a JSON string");
+    if (!u.is_string()) return fail(Errc::kBadRequest, "every URL must be a JSON string");
     urls.push_back(u.get<std::string>());
   }
-  if (urls.empty()) return fail("bad_request", "the URL list is empty");
+  if (urls.empty()) return fail(Errc::kBadRequest, "the URL list is empty");
   return urls;
 }
 
@@ -65,7 +65,7 @@ json verify_incidents(const IncidentServices& incidents) {
   }
   auto report = incidents.store->verify();
   if (!report) {
-    return {{"ok", false}, {"error", report.error().code}, {"detail", report.error().detail}};
+    return {{"ok", false}, {"error", report.error().name()}, {"detail", report.error().detail}};
   }
   return incident::to_json(*report);
 }
@@ -148,7 +148,8 @@ void handle_cache_admin(const CacheServices& cache, http::ServerConnection& conn
     return respond(conn, 400, {{"error", "bad_request"}, {"detail", "send the body with Content-Length"}});
   }
   auto urls = parse_warm_body(request.body);
-  if (!urls) return respond(conn, 400, {{"error", urls.error().code}, {"detail", urls.error().detail}});
+  if (!urls)
+    return respond(conn, 400, {{"error", urls.error().name()}, {"detail", urls.error().detail}});
   answer_async(conn, *cache.io, [admin, list = std::move(*urls)]() mutable {
     auto started = admin->start_warm(std::move(list));
     return started ? json_reply(202, *started) : error_reply(started.error());

@@ -18,7 +18,8 @@ constexpr size_t kMaxHeadBytes = 64 * 1024;
 }  // namespace
 
 Result<WarmTarget> parse_warm_url(std::string_view url) {
-  if (url.empty() || !clean(url)) return fail("bad_request", "bad warm URL: '" + std::string(url) + "'");
+  if (url.empty() || !clean(url))
+    return fail(Errc::kBadRequest, "bad warm URL: '" + std::string(url) + "'");
   WarmTarget out;
   if (url.front() == '/') {
     out.target = std::string(url);
@@ -26,14 +27,14 @@ Result<WarmTarget> parse_warm_url(std::string_view url) {
   }
   constexpr std::string_view kScheme = "http://";
   if (!url.starts_with(kScheme)) {
-    return fail("bad_request", "warm URL must be \"/path\" or \"http://host[:port]/path\": '" +
-                                   std::string(url) + "'");
+    return fail(Errc::kBadRequest, "warm URL must be \"/path\" or \"http://host[:port]/path\": '" +
+                                       std::string(url) + "'");
   }
   std::string_view rest = url.substr(kScheme.size());
   size_t slash = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, slash);
   if (authority.empty() || authority.find('@') != std::string_view::npos) {
-    return fail("bad_request", "warm URL has no usable host: '" + std::string(url) + "'");
+    return fail(Errc::kBadRequest, "warm URL has no usable host: '" + std::string(url) + "'");
   }
   out.host = std::string(authority);
   if (slash == std::string_view::npos) out.target = "/";
@@ -47,15 +48,17 @@ Result<WarmTarget> parse_warm_url(std::string_view url) {
 Result<ListenerName> parse_listener(std::string_view listener) {
   size_t colon = listener.rfind(':');
   if (colon == std::string_view::npos || colon + 1 >= listener.size()) {
-    return fail("bad_request", "data listener '" + std::string(listener) + "' is not host:port");
+    return fail(Errc::kBadRequest,
+                "data listener '" + std::string(listener) + "' is not host:port");
   }
   std::string host(listener.substr(0, colon));
   int port = 0;
   for (char c : listener.substr(colon + 1)) {
-    if (c < '0' || c > '9' || port > 65535) return fail("bad_request", "bad data listener port");
+    if (c < '0' || c > '9' || port > 65535)
+      return fail(Errc::kBadRequest, "bad data listener port");
     port = port * 10 + (c - '0');
   }
-  if (port <= 0 || port > 65535) return fail("bad_request", "bad data listener port");
+  if (port <= 0 || port > 65535) return fail(Errc::kBadRequest, "bad data listener port");
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host.empty() || host == "0.0.0.0" || host == "*") host = "127.0.0.1";
   if (host == "::") host = "::1";
@@ -82,7 +85,7 @@ void warm_fetch(http::Client& client, const net::SocketAddress& listener, const 
   options.body = http::ClientBody::kCount;
   client.start(listener, request, options,
                [done = std::move(done)](Result<http::ClientResponse> r) {
-                 if (!r) return done(fail("warm_failed", r.error().detail));
+                 if (!r) return done(fail(Errc::kWarmFailed, r.error().detail));
                  WarmFetch out;
                  out.status = r->status;
                  out.x_cache = std::string(r->header("X-Cache"));

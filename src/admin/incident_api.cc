@@ -80,7 +80,7 @@ void handle_incidents(const IncidentServices& api, ControlThread* control, http:
                         std::chrono::system_clock::now().time_since_epoch()).count();
       return Reply{200, incident::render_report(*found, now), "text/markdown; charset=utf-8"};
     }
-    Result<incident::Incident> changed = fail("bad_request", "unknown verb");
+    Result<incident::Incident> changed = fail(Errc::kBadRequest, "unknown verb");
     if (verb == "resolve") {
       auto resolve = incident::parse_resolve_request(body);
       if (!resolve) return error_reply(resolve.error());

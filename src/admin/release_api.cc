@@ -16,12 +16,12 @@ using json = nlohmann::json;
 Reply json_reply(int status, const json& body) { return Reply{status, body.dump(2) + "\n"}; }
 
 Reply error_reply(const Error& e) {
-  int status = e.code == "not_found" ? 404
-               : e.code == "conflict" || e.code == "invalid_state" ? 409
-               : e.code == "bad_request" ? 400
-               : e.code == "smoke_failed" || e.code == "smoke_unavailable" ? 424
-                                                                           : 500;
-  return json_reply(status, {{"error", e.code}, {"detail", e.detail}});
+  int status = e.code == Errc::kNotFound ? 404
+               : e.code == Errc::kConflict || e.code == Errc::kInvalidState ? 409
+               : e.code == Errc::kBadRequest ? 400
+               : e.code == Errc::kSmokeFailed || e.code == Errc::kSmokeUnavailable ? 424
+                                                                                   : 500;
+  return json_reply(status, {{"error", e.name()}, {"detail", e.detail}});
 }
 
 std::vector<std::string_view> segments(std::string_view path) {
@@ -93,13 +93,14 @@ void handle_releases(const ReleaseServices& api, ControlThread* control, http::S
       std::optional<release::Release> target = releases->smoke_target(service);
       if (!target) return reply(outcome(releases->finish_promote(service, actor, std::nullopt, {})));
       if (!smoke_check)
-        return reply(error_reply({"smoke_unavailable", "blue/green promote needs a smoke check"}));
+        return reply(
+            error_reply({Errc::kSmokeUnavailable, "blue/green promote needs a smoke check"}));
       smoke_check(*target, [=](Result<void> smoke) {
         reply(outcome(releases->finish_promote(service, actor, target, smoke)));
       });
       return;
     }
-    Result<release::Release> result = fail("bad_request", "unknown release command: " + verb);
+    Result<release::Release> result = fail(Errc::kBadRequest, "unknown release command: " + verb);
     if (verb == "rollback") result = releases->rollback(service, why, actor);
     else if (verb == "pause") result = releases->pause(service, why, actor);
     else if (verb == "resume") result = releases->resume(service, actor);

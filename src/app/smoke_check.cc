@@ -36,8 +36,8 @@ class SmokeChecks::Task {
   void on_address(Result<net::SocketAddress> address) {
     const config::Endpoint& endpoint = release_.spec.candidate[index_];
     if (!address) {
-      return owner_.finished(id_, fail("smoke_failed", "candidate " + endpoint.to_string() +
-                                                           ": " + address.error().detail));
+      return owner_.finished(id_, fail(Errc::kSmokeFailed, "candidate " + endpoint.to_string() +
+                                                               ": " + address.error().detail));
     }
     http::ClientRequest request;
     request.target = release_.spec.smoke.path;
@@ -55,16 +55,16 @@ class SmokeChecks::Task {
   void on_response(Result<http::ClientResponse> r) {
     const config::Endpoint& endpoint = release_.spec.candidate[index_];
     if (!r) {
-      return owner_.finished(id_, fail("smoke_failed", "GET " + release_.spec.smoke.path + " on " +
-                                                           endpoint.to_string() + ": " +
-                                                           r.error().detail));
+      return owner_.finished(
+          id_, fail(Errc::kSmokeFailed, "GET " + release_.spec.smoke.path + " on " +
+                                            endpoint.to_string() + ": " + r.error().detail));
     }
     if (r->status != release_.spec.smoke.expect_status) {
       return owner_.finished(
-          id_, fail("smoke_failed", "GET " + release_.spec.smoke.path + " on " +
-                                        endpoint.to_string() + " answered " +
-                                        std::to_string(r->status) + ", expected " +
-                                        std::to_string(release_.spec.smoke.expect_status)));
+          id_, fail(Errc::kSmokeFailed, "GET " + release_.spec.smoke.path + " on " +
+                                            endpoint.to_string() + " answered " +
+                                            std::to_string(r->status) + ", expected " +
+                                            std::to_string(release_.spec.smoke.expect_status)));
     }
     ++index_;
     next();

@@ -11,7 +11,8 @@ namespace x0::app {
 
 Result<WebhookTarget> parse_webhook_url(const std::string& url) {
   constexpr std::string_view kScheme = "http://";
-  if (!url.starts_with(kScheme)) return fail("unsupported", "only http:// webhooks are supported");
+  if (!url.starts_with(kScheme))
+    return fail(Errc::kUnsupported, "only http:// webhooks are supported");
   std::string_view rest = std::string_view(url).substr(kScheme.size());
   size_t end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, end);
@@ -24,7 +25,7 @@ Result<WebhookTarget> parse_webhook_url(const std::string& url) {
                                              : authority.find(':') != std::string_view::npos;
   std::string with_port = std::string(authority) + (has_port ? "" : ":80");
   auto host_port = config::parse_host_port(with_port);
-  if (!host_port) return fail("bad_url", "bad webhook authority: " + host_port.error().detail);
+  if (!host_port) return fail(Errc::kBadUrl, "bad webhook authority: " + host_port.error().detail);
   WebhookTarget t;
   t.host = host_port->first;
   t.port = host_port->second;
@@ -63,7 +64,7 @@ class WebhookNotifier::Post {
     if (!address) return done(std::unexpected(address.error()));
     int64_t left = deadline_ms_ - net::EventLoop::monotonic_ms();
     if (left <= 0)
-      return done(fail("timed_out",
+      return done(fail(Errc::kTimedOut,
                        "the name lookup took the whole " + std::to_string(timeout_ms_) + " ms"));
     http::ClientRequest request;
     request.method = http::Method::kPost;
@@ -79,10 +80,10 @@ class WebhookNotifier::Post {
     client_.start(*address, request, options,
                   [this, peer = address->to_string()](Result<http::ClientResponse> r) {
                     if (r) return done(r->status);
-                    if (r.error().code != "timed_out") return done(std::unexpected(r.error()));
+                    if (r.error().code != Errc::kTimedOut) return done(std::unexpected(r.error()));
                     // The client's own deadline was what was left of ours: name the whole one.
-                    done(fail("timed_out", "no complete answer from " + peer + " within " +
-                                               std::to_string(timeout_ms_) + " ms"));
+                    done(fail(Errc::kTimedOut, "no complete answer from " + peer + " within " +
+                                                   std::to_string(timeout_ms_) + " ms"));
                   });
   }
 
@@ -142,8 +143,9 @@ void WebhookNotifier::finished(uint64_t id, const std::string& url, Result<int> 
     log::info("INCIDENT", "notify webhook delivered", {{"url", where}, {"status", *outcome}});
   } else {
     failed_->inc();
-    std::string reason = outcome ? "answered " + std::to_string(*outcome)
-                                 : outcome.error().code + ": " + outcome.error().detail;
+    std::string reason = outcome
+                             ? "answered " + std::to_string(*outcome)
+                             : std::string(outcome.error().name()) + ": " + outcome.error().detail;
     log::warn("INCIDENT", "notify webhook failed", {{"url", where}, {"reason", reason}});
   }
   posts_.erase(id);

@@ -262,8 +262,9 @@ Result<Policy> parse_policy(std::string_view toml_text, std::string_view name) {
   try {
     root = toml::parse(toml_text, std::string(name));
   } catch (const toml::parse_error& e) {
-    return fail("policy_invalid", std::string(name) + ":" + std::to_string(e.source().begin.line) +
-                                      ": " + std::string(e.description()));
+    return fail(Errc::kPolicyInvalid, std::string(name) + ":" +
+                                          std::to_string(e.source().begin.line) + ": " +
+                                          std::string(e.description()));
   }
   Reader r(name);
   Rule defaults;
@@ -305,13 +306,13 @@ Result<Policy> parse_policy(std::string_view toml_text, std::string_view name) {
       ++index;
     }
   }
-  if (!r.ok()) return fail("policy_invalid", r.text());
+  if (!r.ok()) return fail(Errc::kPolicyInvalid, r.text());
   return policy;
 }
 
 Result<Policy> load_policy(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return fail("policy_unreadable", "cannot read policy file " + path);
+  if (!in) return fail(Errc::kPolicyUnreadable, "cannot read policy file " + path);
   std::stringstream text;
   text << in.rdbuf();
   return parse_policy(text.str(), path);

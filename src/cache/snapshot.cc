@@ -286,7 +286,7 @@ Result<bool> write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail("snapshot_write", std::string("write: ") + std::strerror(errno));
+    if (n <= 0) return fail(Errc::kSnapshotWrite, std::string("write: ") + std::strerror(errno));
     data.remove_prefix(static_cast<size_t>(n));
   }
   return true;
@@ -294,10 +294,10 @@ Result<bool> write_all(int fd, std::string_view data) {
 
 Result<bool> fsync_dir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail("snapshot_write", "open dir " + dir + ": " + std::strerror(errno));
+  if (fd < 0) return fail(Errc::kSnapshotWrite, "open dir " + dir + ": " + std::strerror(errno));
   int rc = ::fsync(fd);
   ::close(fd);
-  if (rc != 0) return fail("snapshot_write", "fsync dir: " + std::string(std::strerror(errno)));
+  if (rc != 0) return fail(Errc::kSnapshotWrite, "fsync dir: " + std::string(std::strerror(errno)));
   return true;
 }
 
@@ -352,7 +352,7 @@ Result<SnapshotWritten> write_snapshot(
   const std::string final_path = dir + "/cache-" + std::to_string(ms) + ".snap";
   const std::string tmp_path = final_path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail("snapshot_write", "open " + tmp_path + ": " + std::strerror(errno));
+  if (fd < 0) return fail(Errc::kSnapshotWrite, "open " + tmp_path + ": " + std::strerror(errno));
   auto cleanup = [&](Error e) {
     ::close(fd);
     ::unlink(tmp_path.c_str());
@@ -372,11 +372,11 @@ Result<SnapshotWritten> write_snapshot(
   if (auto r = write_all(fd, buf); !r) return cleanup(r.error());
   w.bytes += buf.size();
   if (::fsync(fd) != 0)
-    return cleanup(Error{"snapshot_write", std::string("fsync: ") + std::strerror(errno)});
+    return cleanup(Error{Errc::kSnapshotWrite, std::string("fsync: ") + std::strerror(errno)});
   ::close(fd);
   if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
     ::unlink(tmp_path.c_str());
-    return fail("snapshot_write", "rename: " + std::string(std::strerror(errno)));
+    return fail(Errc::kSnapshotWrite, "rename: " + std::string(std::strerror(errno)));
   }
   if (auto r = fsync_dir(dir); !r) return std::unexpected<Error>(r.error());
   w.path = final_path;

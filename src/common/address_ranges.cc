@@ -25,7 +25,8 @@ Result<AddressRanges> AddressRanges::parse(const std::vector<std::string>& cidrs
   AddressRanges out;
   for (const std::string& text : cidrs) {
     auto bad = [&] {
-      return std::unexpected(Error{"config_invalid", "not an IP address or CIDR range: \"" + text + "\""});
+      return std::unexpected(
+          Error{Errc::kConfigInvalid, "not an IP address or CIDR range: \"" + text + "\""});
     };
     size_t slash = text.find('/');
     std::string address = text.substr(0, slash);

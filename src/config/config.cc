@@ -38,7 +38,7 @@ x0::Result<Config> finish(Config cfg, detail::Problems& problems) {
     if (!detail.empty()) detail += '\n';
     detail += p;
   }
-  return x0::fail("config_invalid", std::move(detail));
+  return x0::fail(Errc::kConfigInvalid, std::move(detail));
 }
 
 // The whole pipeline; `env` is null for parse() (no overrides).
@@ -56,7 +56,7 @@ x0::Result<Config> run(std::string_view text, std::string_view name,
     detail::validate(cfg, origins, problems);
     return finish(std::move(cfg), problems);
   } catch (const std::exception& e) {
-    return x0::fail("config_invalid", std::string(name) + ": " + e.what());
+    return x0::fail(Errc::kConfigInvalid, std::string(name) + ": " + e.what());
   }
 }
 
@@ -75,10 +75,10 @@ x0::Result<Config> load_defaults() {
 
 x0::Result<Config> load_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return x0::fail("config_unreadable", path + ": cannot open for reading");
+  if (!in) return x0::fail(Errc::kConfigUnreadable, path + ": cannot open for reading");
   std::stringstream text;
   text << in.rdbuf();
-  if (in.bad()) return x0::fail("config_unreadable", path + ": read error");
+  if (in.bad()) return x0::fail(Errc::kConfigUnreadable, path + ": read error");
   auto env = process_env();
   return run(text.str(), path, &env);
 }
@@ -96,7 +96,7 @@ x0::Result<void> apply_env(Config& cfg,
     cfg = std::move(*done);
     return {};
   } catch (const std::exception& e) {
-    return x0::fail("config_invalid", std::string("environment: ") + e.what());
+    return x0::fail(Errc::kConfigInvalid, std::string("environment: ") + e.what());
   }
 }
 

@@ -453,25 +453,26 @@ x0::Result<std::pair<std::string, uint16_t>> parse_host_port(std::string_view te
   if (text.starts_with('[')) {
     size_t close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
-      return x0::fail("config_invalid", "expected \"[ipv6]:port\"");
+      return x0::fail(Errc::kConfigInvalid, "expected \"[ipv6]:port\"");
     host = text.substr(1, close - 1);
     port_text = text.substr(close + 2);
     if (host.find(':') == std::string_view::npos)
-      return x0::fail("config_invalid", "expected an IPv6 address inside brackets");
+      return x0::fail(Errc::kConfigInvalid, "expected an IPv6 address inside brackets");
   } else {
     size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) return x0::fail("config_invalid", "expected host:port");
+    if (colon == std::string_view::npos)
+      return x0::fail(Errc::kConfigInvalid, "expected host:port");
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
     if (host.find(':') != std::string_view::npos)
-      return x0::fail("config_invalid", "IPv6 addresses must be written \"[addr]:port\"");
+      return x0::fail(Errc::kConfigInvalid, "IPv6 addresses must be written \"[addr]:port\"");
   }
-  if (auto bad = detail::check_host(host)) return x0::fail("config_invalid", *bad);
+  if (auto bad = detail::check_host(host)) return x0::fail(Errc::kConfigInvalid, *bad);
   int port = 0;
   const char* end = port_text.data() + port_text.size();
   auto [ptr, ec] = std::from_chars(port_text.data(), end, port);
   if (port_text.empty() || ec != std::errc() || ptr != end || port < 1 || port > 65535)
-    return x0::fail("config_invalid", "expected a port number 1..65535 after ':'");
+    return x0::fail(Errc::kConfigInvalid, "expected a port number 1..65535 after ':'");
   return std::pair<std::string, uint16_t>{std::string(host), static_cast<uint16_t>(port)};
 }
 

@@ -52,7 +52,8 @@ void RouteBuilds::pump() {
     auto lookup = [&job](const config::Endpoint& e) -> Result<net::SocketAddress> {
       auto it = job.addresses.find(e.to_string());
       if (it != job.addresses.end()) return it->second;
-      return fail("resolve_failed", e.to_string() + " was not looked up before the route build");
+      return fail(Errc::kResolveFailed,
+                  e.to_string() + " was not looked up before the route build");
     };
     finish_front(hooks_.build_and_publish(*config, lookup));
   }

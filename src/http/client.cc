@@ -48,17 +48,17 @@ void Client::start(const net::SocketAddress& address, const ClientRequest& reque
 
   deadline_.arm(options_.timeout_ms);
   auto fd = net::connect_tcp(address);
-  if (!fd) return finish(fail("connect_failed", fd.error().detail));
+  if (!fd) return finish(fail(Errc::kConnectFailed, fd.error().detail));
   transport_ = std::make_unique<net::PlainTransport>(std::move(*fd));
   if (!loop_.add(transport_->fd(), EPOLLOUT, this))
-    return finish(fail("io_error", "cannot register the socket for " + peer_));
+    return finish(fail(Errc::kIoError, "cannot register the socket for " + peer_));
 }
 
 void Client::on_io(uint32_t events) {
   if (!transport_ || !done_) return;
   if (!connected_) {
     if (int error = net::connect_result(transport_->fd()); error != 0)
-      return finish(fail("connect_failed", "connect " + peer_ + ": " + std::strerror(error)));
+      return finish(fail(Errc::kConnectFailed, "connect " + peer_ + ": " + std::strerror(error)));
     if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
     return on_connected();
   }
@@ -76,15 +76,15 @@ void Client::write_some() {
     net::IoResult r = transport_->write(std::string_view(out_).substr(out_sent_));
     if (r.status == net::IoStatus::kWouldBlock) return;  // still registered for EPOLLOUT
     if (r.status != net::IoStatus::kDone)
-      return finish(fail("io_error", "sending the request to " + peer_ + ": " +
-                                         std::strerror(r.error)));
+      return finish(
+          fail(Errc::kIoError, "sending the request to " + peer_ + ": " + std::strerror(r.error)));
     out_sent_ += r.bytes;
   }
   out_.clear();
   out_.shrink_to_fit();
   out_sent_ = 0;
   if (!loop_.modify(transport_->fd(), EPOLLIN | EPOLLRDHUP, this))
-    return finish(fail("io_error", "cannot wait for the response of " + peer_));
+    return finish(fail(Errc::kIoError, "cannot wait for the response of " + peer_));
 }
 
 void Client::read_some() {
@@ -94,8 +94,8 @@ void Client::read_some() {
     net::IoResult r = transport_->read(buf, sizeof buf);
     if (r.status == net::IoStatus::kWouldBlock) return;
     if (r.status == net::IoStatus::kError)
-      return finish(fail("io_error", "reading the response of " + peer_ + ": " +
-                                         std::strerror(r.error)));
+      return finish(
+          fail(Errc::kIoError, "reading the response of " + peer_ + ": " + std::strerror(r.error)));
     bool eof = r.status == net::IoStatus::kEof;
     if (!eof) in_.append(buf, r.bytes);
     if (auto result = advance(eof)) return finish(std::move(*result));
@@ -113,17 +113,18 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
     ParseStatus st = parse_final_response_head(in_, limits, method_, &head, &err, &interim, &interim_count);
     interim_seen_ += interim_count;
     if (interim_seen_ > kMaxInterimResponses)
-      return fail("bad_response", peer_ + " sent more than 16 interim (1xx) responses");
+      return fail(Errc::kBadResponse, peer_ + " sent more than 16 interim (1xx) responses");
     if (st != ParseStatus::kComplete) {
       in_.erase(0, interim);  // dropped at once: a peer sending 1xx after 1xx holds one head
       interim = 0;
     }
     if (st == ParseStatus::kError)
-      return fail("bad_response", peer_ + " sent an invalid response head: " + err.reason);
+      return fail(Errc::kBadResponse, peer_ + " sent an invalid response head: " + err.reason);
     if (st == ParseStatus::kIncomplete) {
       if (eof)
-        return fail("bad_response", in_.empty() ? peer_ + " closed the connection without answering"
-                                                : peer_ + " closed the connection mid-head");
+        return fail(Errc::kBadResponse, in_.empty()
+                                            ? peer_ + " closed the connection without answering"
+                                            : peer_ + " closed the connection mid-head");
       return std::nullopt;
     }
     response_.status = head.status;
@@ -132,8 +133,9 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
     head_done_ = true;
     if (options_.body == ClientBody::kHeadOnly) return Result<ClientResponse>(std::move(response_));
     if (head.body_kind == BodyKind::kContentLength && head.content_length > options_.max_body_bytes)
-      return fail("body_too_large", peer_ + " announced a body of " +
-                                        std::to_string(head.content_length) + " bytes, over the limit");
+      return fail(Errc::kBodyTooLarge, peer_ + " announced a body of " +
+                                           std::to_string(head.content_length) +
+                                           " bytes, over the limit");
     framer_.start(head, options_.max_body_bytes);
     in_.erase(0, interim + head.head_bytes);  // after the last use of the head's views
   }
@@ -141,24 +143,27 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
   // Decoded either way: a chunked body's payload size is what kCount reports.
   BodyFramer::Piece piece = framer_.feed(in_, /*decode=*/true, &err);
   if (piece.status == ParseStatus::kError)
-    return err.status == 413 ? fail("body_too_large", peer_ + " sent a chunked body over the limit")
-                             : fail("bad_response", peer_ + " sent bad chunked framing: " + err.reason);
+    return err.status == 413
+               ? fail(Errc::kBodyTooLarge, peer_ + " sent a chunked body over the limit")
+               : fail(Errc::kBadResponse, peer_ + " sent bad chunked framing: " + err.reason);
   if (options_.body == ClientBody::kKeep) response_.body.append(piece.payload);
   response_.body_bytes += piece.payload.size();
   in_.erase(0, piece.consumed);  // after the last use of piece.payload (a view of in_)
   if (response_.body_bytes > options_.max_body_bytes)
-    return fail("body_too_large", peer_ + " sent a body over the limit");
+    return fail(Errc::kBodyTooLarge, peer_ + " sent a body over the limit");
   if (piece.status == ParseStatus::kIncomplete) {
     if (!eof) return std::nullopt;
-    if (!framer_.ends_at_close()) return fail("bad_response", peer_ + " closed the connection mid-body");
+    if (!framer_.ends_at_close())
+      return fail(Errc::kBadResponse, peer_ + " closed the connection mid-body");
   }
   return Result<ClientResponse>(std::move(response_));
 }
 
 void Client::on_deadline() {
   if (!done_) return;
-  finish(fail("timed_out", (connected_ ? "no complete response from " : "cannot connect to ") +
-                               peer_ + " within " + std::to_string(options_.timeout_ms) + " ms"));
+  finish(fail(Errc::kTimedOut, (connected_ ? "no complete response from " : "cannot connect to ") +
+                                   peer_ + " within " + std::to_string(options_.timeout_ms) +
+                                   " ms"));
 }
 
 void Client::finish(Result<ClientResponse> result) {

@@ -11,7 +11,9 @@ namespace {
 
 using nlohmann::json;
 
-std::unexpected<Error> bad(std::string detail) { return fail("bad_request", std::move(detail)); }
+std::unexpected<Error> bad(std::string detail) {
+  return fail(Errc::kBadRequest, std::move(detail));
+}
 
 json seconds_or_null(std::optional<int64_t> ms) {
   if (!ms) return nullptr;
@@ -324,14 +326,14 @@ Result<ListFilter> parse_list_filter(std::optional<std::string_view> status,
   return f;
 }
 
-json error_json(const Error& error) { return {{"error", error.code}, {"detail", error.detail}}; }
+json error_json(const Error& error) { return {{"error", error.name()}, {"detail", error.detail}}; }
 
 int http_status(const Error& error) {
-  if (error.code == "bad_request") return 400;
-  if (error.code == "not_found") return 404;
-  if (error.code == "invalid_transition") return 409;
-  if (error.code == "store_full") return 507;
-  if (error.code == "store_busy" || error.code == "store_unavailable") return 503;
+  if (error.code == Errc::kBadRequest) return 400;
+  if (error.code == Errc::kNotFound) return 404;
+  if (error.code == Errc::kInvalidTransition) return 409;
+  if (error.code == Errc::kStoreFull) return 507;
+  if (error.code == Errc::kStoreBusy || error.code == Errc::kStoreUnavailable) return 503;
   return 500;
 }
 

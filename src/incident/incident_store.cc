@@ -31,9 +31,9 @@ Result<void> migrate(sqlite3* db) {
   if (!version) return std::unexpected(version.error());
   const auto steps = detail::migrations();
   if (*version > static_cast<int64_t>(steps.size()))
-    return fail("store_too_new", "schema version " + std::to_string(*version) +
-                                     " is newer than this binary (" + std::to_string(steps.size()) +
-                                     ")");
+    return fail(Errc::kStoreTooNew, "schema version " + std::to_string(*version) +
+                                        " is newer than this binary (" +
+                                        std::to_string(steps.size()) + ")");
   for (auto v = static_cast<size_t>(*version); v < steps.size(); ++v) {
     auto txn = Transaction::begin(db);
     if (!txn) return std::unexpected(txn.error());
@@ -56,7 +56,7 @@ Result<void> configure(sqlite3* db, const StoreOptions& options) {
   auto row = mode->step("enable WAL");
   if (!row) return std::unexpected(row.error());
   if (!*row || mode->text_at(0) != "wal")
-    return fail("store_unavailable", "cannot enable WAL journal mode");
+    return fail(Errc::kStoreUnavailable, "cannot enable WAL journal mode");
   for (const char* sql : {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"}) {
     auto r = detail::exec(db, sql, sql);
     if (!r) return r;
@@ -81,11 +81,11 @@ Result<std::unique_ptr<IncidentStore>> IncidentStore::open(const std::string& pa
   if (dir.empty()) dir = ".";
   std::error_code ec;
   if (!fs::exists(dir, ec))
-    return logged(
-        Error{"store_unavailable", "incident store directory " + dir.string() + " does not exist"},
-        "open");
+    return logged(Error{Errc::kStoreUnavailable,
+                        "incident store directory " + dir.string() + " does not exist"},
+                  "open");
   if (!fs::is_directory(dir, ec))
-    return logged(Error{"store_unavailable", dir.string() + " is not a directory"}, "open");
+    return logged(Error{Errc::kStoreUnavailable, dir.string() + " is not a directory"}, "open");
 
   sqlite3* raw = nullptr;
   const int rc =
@@ -98,7 +98,7 @@ Result<std::unique_ptr<IncidentStore>> IncidentStore::open(const std::string& pa
     return logged(std::move(e), "open");
   }
   if (sqlite3_db_readonly(raw, "main") == 1)
-    return logged(Error{"store_unavailable", path + " can only be opened read-only"}, "open");
+    return logged(Error{Errc::kStoreUnavailable, path + " can only be opened read-only"}, "open");
   if (auto r = configure(raw, options); !r) {
     Error e = r.error();
     e.detail = path + ": " + e.detail;
@@ -180,12 +180,12 @@ Result<void> IncidentStore::refresh_counts() const {
 }
 
 Result<OpenOutcome> IncidentStore::open_incident(const OpenRequest& req) {
-  if (req.title.empty()) return fail("bad_request", "title is required");
+  if (req.title.empty()) return fail(Errc::kBadRequest, "title is required");
   std::lock_guard lock(mu_);
   const int64_t t_now = now();
   const int64_t detected = req.detected_ms.value_or(t_now);
   if (req.first_anomalous_ms && *req.first_anomalous_ms > detected)
-    return fail("bad_request", "first anomalous sample is later than detection");
+    return fail(Errc::kBadRequest, "first anomalous sample is later than detection");
   sqlite3* db = db_->get();
   auto txn = Transaction::begin(db);
   if (!txn) return logged(txn.error(), "open_incident");
@@ -281,7 +281,7 @@ Result<OpenOutcome> IncidentStore::open_incident(const OpenRequest& req) {
 Result<Incident> IncidentStore::get(std::string_view id) const {
   std::lock_guard lock(mu_);
   auto inc = load(id);
-  if (!inc && inc.error().code != "not_found") return logged(inc.error(), "get");
+  if (!inc && inc.error().code != Errc::kNotFound) return logged(inc.error(), "get");
   return inc;
 }
 

@@ -9,34 +9,34 @@ namespace x0::incident::detail {
 
 Error sql_error(sqlite3* db, int rc, std::string_view what) {
   const int primary = rc & 0xff;
-  std::string code;
+  Errc code;
   switch (primary) {
     case SQLITE_FULL:
-      code = "store_full";
+      code = Errc::kStoreFull;
       break;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      code = "store_corrupt";
+      code = Errc::kStoreCorrupt;
       break;
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM:
     case SQLITE_AUTH:
-      code = "store_unavailable";
+      code = Errc::kStoreUnavailable;
       break;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      code = "store_busy";
+      code = Errc::kStoreBusy;
       break;
     default:
-      code = "store_error";
+      code = Errc::kStoreError;
       break;
   }
   std::string detail(what);
   detail += ": ";
   detail += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   detail += " (sqlite code " + std::to_string(rc) + ")";
-  return Error{std::move(code), std::move(detail)};
+  return Error{code, std::move(detail)};
 }
 
 Result<void> exec(sqlite3* db, const char* sql, std::string_view what) {

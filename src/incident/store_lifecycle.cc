@@ -19,7 +19,7 @@ using detail::update_row;
 namespace {
 
 Error refused(const Incident& inc, std::string_view why) {
-  return Error{"invalid_transition", inc.id + " " + std::string(why)};
+  return Error{Errc::kInvalidTransition, inc.id + " " + std::string(why)};
 }
 
 // nullopt when the incident may take this entry; else why not.
@@ -73,7 +73,7 @@ std::string default_text(TimelineKind kind) {
 Result<Incident> IncidentStore::append(std::string_view id, TimelineEntry entry) {
   if (entry.kind == TimelineKind::kAcknowledged || entry.kind == TimelineKind::kMitigated ||
       entry.kind == TimelineKind::kResolved)
-    return fail("bad_request",
+    return fail(Errc::kBadRequest,
                 std::string(to_string(entry.kind)) + " changes the status: use its own call");
   return transition(
       id, entry.kind,
@@ -86,7 +86,7 @@ Result<Incident> IncidentStore::acknowledge(std::string_view id, const Note& not
 }
 
 Result<Incident> IncidentStore::add_update(std::string_view id, const Note& note) {
-  if (note.text.empty()) return fail("bad_request", "an update needs text");
+  if (note.text.empty()) return fail(Errc::kBadRequest, "an update needs text");
   return transition(id, TimelineKind::kUpdate, note);
 }
 

@@ -47,7 +47,7 @@ CREATE INDEX IF NOT EXISTS timeline_by_incident ON timeline (incident_id, time_m
 };
 
 Error corrupt(std::string_view id, std::string_view what) {
-  return Error{"store_corrupt", "incident " + std::string(id) + ": " + std::string(what)};
+  return Error{Errc::kStoreCorrupt, "incident " + std::string(id) + ": " + std::string(what)};
 }
 
 bool decode_strings(const std::string& text, std::vector<std::string>* out) {
@@ -102,14 +102,14 @@ Result<TimelineEntry> decode_entry(const Stmt& row) {
   auto kind = parse_timeline_kind(row.text_at(2));
   if (!kind)
     return std::unexpected(
-        Error{"store_corrupt", "timeline entry " + std::to_string(e.seq) + ": unknown kind"});
+        Error{Errc::kStoreCorrupt, "timeline entry " + std::to_string(e.seq) + ": unknown kind"});
   e.kind = *kind;
   e.actor = row.text_at(3);
   e.text = row.text_at(4);
   e.fields = nlohmann::json::parse(row.text_at(5), nullptr, false);
   if (e.fields.is_discarded() || !e.fields.is_object())
-    return std::unexpected(Error{"store_corrupt", "timeline entry " + std::to_string(e.seq) +
-                                                      ": fields is not a JSON object"});
+    return std::unexpected(Error{Errc::kStoreCorrupt, "timeline entry " + std::to_string(e.seq) +
+                                                          ": fields is not a JSON object"});
   return e;
 }
 
@@ -117,9 +117,9 @@ Result<TimelineEntry> decode_entry(const Stmt& row) {
 std::unexpected<Error> logged(Error e, std::string_view op) {
   // Only the store's own failures are ERROR lines; not_found, bad_request and
   // invalid_transition are answers to the caller, not faults of the node.
-  if (e.code.rfind("store_", 0) == 0)
+  if (is_store_error(e.code))
     x0::log::error("INCIDENT", "incident store failed",
-                   {{"op", op}, {"code", e.code}, {"detail", e.detail}});
+                   {{"op", op}, {"code", e.name()}, {"detail", e.detail}});
   return std::unexpected<Error>(std::move(e));
 }
 
@@ -159,7 +159,7 @@ Result<int64_t> query_int(sqlite3* db, const char* sql, std::string_view what) {
 }
 
 Error not_found(std::string_view id) {
-  return Error{"not_found", "no incident " + std::string(id)};
+  return Error{Errc::kNotFound, "no incident " + std::string(id)};
 }
 
 }  // namespace x0::incident::detail

@@ -86,8 +86,8 @@ struct Resolver::Pending {
         timeout_ms(ms),
         deadline(resolver.loop_, Timer::call<&Pending::on_deadline>(this)) {}
   void on_deadline() {
-    owner.complete(id, fail("timed_out", "resolving " + name + " took longer than " +
-                                             std::to_string(timeout_ms) + " ms"));
+    owner.complete(id, fail(Errc::kTimedOut, "resolving " + name + " took longer than " +
+                                                 std::to_string(timeout_ms) + " ms"));
   }
   Resolver& owner;
   uint64_t id;

@@ -63,7 +63,7 @@ Result<SocketAddress> resolve(const std::string& host, uint16_t port) {
   if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
   int rc = getaddrinfo(bare.c_str(), std::to_string(port).c_str(), &hints, &result);
   if (rc != 0 || result == nullptr) {
-    return fail("resolve_failed", "cannot resolve " + host + ": " + gai_strerror(rc));
+    return fail(Errc::kResolveFailed, "cannot resolve " + host + ": " + gai_strerror(rc));
   }
   SocketAddress address;
   std::memcpy(&address.storage, result->ai_addr, result->ai_addrlen);
@@ -74,26 +74,29 @@ Result<SocketAddress> resolve(const std::string& host, uint16_t port) {
 
 Result<Fd> listen_tcp(const SocketAddress& address, bool reuse_port, int backlog) {
   Fd fd(socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return fail("socket_failed", std::strerror(errno));
+  if (!fd.valid()) return fail(Errc::kSocketFailed, std::strerror(errno));
   int one = 1;
   setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (reuse_port) setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0) {
-    return fail("bind_failed", "cannot bind " + address.to_string() + ": " + std::strerror(errno));
+    return fail(Errc::kBindFailed,
+                "cannot bind " + address.to_string() + ": " + std::strerror(errno));
   }
   if (listen(fd.get(), backlog) != 0) {
-    return fail("listen_failed", "cannot listen on " + address.to_string() + ": " + std::strerror(errno));
+    return fail(Errc::kListenFailed,
+                "cannot listen on " + address.to_string() + ": " + std::strerror(errno));
   }
   return fd;
 }
 
 Result<Fd> connect_tcp(const SocketAddress& address) {
   Fd fd(socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return fail("socket_failed", std::strerror(errno));
+  if (!fd.valid()) return fail(Errc::kSocketFailed, std::strerror(errno));
   set_nodelay(fd.get());
   int rc = connect(fd.get(), reinterpret_cast<const sockaddr*>(&address.storage), address.length);
   if (rc != 0 && errno != EINPROGRESS) {
-    return fail("connect_failed", "connect " + address.to_string() + ": " + std::strerror(errno));
+    return fail(Errc::kConnectFailed,
+                "connect " + address.to_string() + ": " + std::strerror(errno));
   }
   return fd;
 }

@@ -79,9 +79,9 @@ void HybridKem::ClientState::KeyFree::operator()(evp_pkey_st* key) const { EVP_P
 
 Result<HybridKem::ClientShare> HybridKem::ClientShare::from_bytes(std::span<const uint8_t> bytes) {
   if (bytes.size() != kClientShareSize)
-    return fail("wrong_size", "X25519MLKEM768 client share must be " +
-                                  std::to_string(kClientShareSize) + " bytes, got " +
-                                  std::to_string(bytes.size()));
+    return fail(Errc::kWrongSize, "X25519MLKEM768 client share must be " +
+                                      std::to_string(kClientShareSize) + " bytes, got " +
+                                      std::to_string(bytes.size()));
   auto ek = MlKem768::EncapsulationKey::from_bytes(bytes.first(MlKem768::kEncapsulationKeySize));
   if (!ek) return std::unexpected(ek.error());
   ClientShare share;
@@ -91,9 +91,9 @@ Result<HybridKem::ClientShare> HybridKem::ClientShare::from_bytes(std::span<cons
 
 Result<HybridKem::ServerShare> HybridKem::ServerShare::from_bytes(std::span<const uint8_t> bytes) {
   if (bytes.size() != kServerShareSize)
-    return fail("wrong_size", "X25519MLKEM768 server share must be " +
-                                  std::to_string(kServerShareSize) + " bytes, got " +
-                                  std::to_string(bytes.size()));
+    return fail(Errc::kWrongSize, "X25519MLKEM768 server share must be " +
+                                      std::to_string(kServerShareSize) + " bytes, got " +
+                                      std::to_string(bytes.size()));
   ServerShare share;
   std::copy(bytes.begin(), bytes.end(), share.bytes_.begin());
   return share;
@@ -108,7 +108,7 @@ Result<HybridKem::Key> HybridKem::combine(const CombinedSecret& secrets, const C
   const auto salt =
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(kSalt.data()), kSalt.size());
   if (!hkdf_sha256(salt, secrets.span(), info, key.span()))
-    return fail("crypto_failure", "HKDF-SHA256 failed in OpenSSL");
+    return fail(Errc::kCryptoFailure, "HKDF-SHA256 failed in OpenSSL");
   return key;
 }
 
@@ -119,7 +119,7 @@ Result<HybridKem::ClientStart> HybridKem::client_start() {
   std::copy(ek.begin(), ek.end(), share.bytes_.begin());
   std::array<uint8_t, kX25519Size> pub{};
   Pkey x25519 = x25519_generate(pub);
-  if (!x25519) return fail("crypto_failure", "X25519 key generation failed in OpenSSL");
+  if (!x25519) return fail(Errc::kCryptoFailure, "X25519 key generation failed in OpenSSL");
   std::copy(pub.begin(), pub.end(), share.bytes_.begin() + MlKem768::kEncapsulationKeySize);
   ClientState state(std::move(kp.decapsulation_key),
                     std::unique_ptr<evp_pkey_st, ClientState::KeyFree>(x25519.release()), share);
@@ -136,10 +136,10 @@ Result<HybridKem::ServerResponse> HybridKem::server_respond(const ClientShare& c
   std::array<uint8_t, kX25519Size> pub{};
   CombinedSecret secrets;
   Pkey x25519 = x25519_generate(pub);
-  if (!x25519) return fail("crypto_failure", "X25519 key generation failed in OpenSSL");
+  if (!x25519) return fail(Errc::kCryptoFailure, "X25519 key generation failed in OpenSSL");
   if (!x25519_derive(x25519.get(), bytes.subspan(MlKem768::kEncapsulationKeySize),
                      secrets.span().subspan<32, 32>()))
-    return fail("invalid_key", "X25519 peer key is invalid or of low order");
+    return fail(Errc::kInvalidKey, "X25519 peer key is invalid or of low order");
   std::copy(enc.shared_secret.begin(), enc.shared_secret.end(), secrets.begin());
 
   ServerShare share;
@@ -159,7 +159,7 @@ Result<HybridKem::Key> HybridKem::client_finish(const ClientState& state,
   CombinedSecret secrets;
   if (!x25519_derive(state.x25519_.get(), bytes.subspan(MlKem768::kCiphertextSize),
                      secrets.span().subspan<32, 32>()))
-    return fail("invalid_key", "X25519 peer key is invalid or of low order");
+    return fail(Errc::kInvalidKey, "X25519 peer key is invalid or of low order");
   const auto ss = MlKem768::decapsulate(state.dk_, *c);
   std::copy(ss.begin(), ss.end(), secrets.begin());
   return combine(secrets, state.share_, server);

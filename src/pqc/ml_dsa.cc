@@ -43,8 +43,9 @@ PurePrefix pure_prefix(std::span<const uint8_t> context) {
 template <class P>
 auto MlDsa<P>::PublicKey::from_bytes(std::span<const uint8_t> bytes) -> Result<PublicKey> {
   if (bytes.size() != kSize) {
-    return fail("wrong_size", std::string(kName) + " public key must be " + std::to_string(kSize) +
-                                  " bytes, got " + std::to_string(bytes.size()));
+    return fail(Errc::kWrongSize, std::string(kName) + " public key must be " +
+                                      std::to_string(kSize) + " bytes, got " +
+                                      std::to_string(bytes.size()));
   }
   PublicKey key;
   std::copy(bytes.begin(), bytes.end(), key.bytes_.begin());
@@ -54,8 +55,9 @@ auto MlDsa<P>::PublicKey::from_bytes(std::span<const uint8_t> bytes) -> Result<P
 template <class P>
 auto MlDsa<P>::SecretKey::from_bytes(std::span<const uint8_t> bytes) -> Result<SecretKey> {
   if (bytes.size() != kSize) {
-    return fail("wrong_size", std::string(kName) + " secret key must be " + std::to_string(kSize) +
-                                  " bytes, got " + std::to_string(bytes.size()));
+    return fail(Errc::kWrongSize, std::string(kName) + " secret key must be " +
+                                      std::to_string(kSize) + " bytes, got " +
+                                      std::to_string(bytes.size()));
   }
   // s1 and s2 must decode into [-eta, eta] (encoded values 0..2*eta): KeyGen never produces
   // anything else, and a corrupted key would otherwise sign with out-of-range secrets. The check
@@ -66,7 +68,8 @@ auto MlDsa<P>::SecretKey::from_bytes(std::span<const uint8_t> bytes) -> Result<S
     dsa::unpack_bits(p, kEtaBits, [&](int, int32_t x) { bad |= (2 * P::kEta - x) >> 31; });
   }
   dsa::declassify(&bad, sizeof(bad));
-  if (bad) return fail("invalid_key", std::string(kName) + " secret key has s1/s2 out of range");
+  if (bad)
+    return fail(Errc::kInvalidKey, std::string(kName) + " secret key has s1/s2 out of range");
   SecretKey key;
   std::copy(bytes.begin(), bytes.end(), key.bytes_.begin());
   return key;
@@ -75,8 +78,9 @@ auto MlDsa<P>::SecretKey::from_bytes(std::span<const uint8_t> bytes) -> Result<S
 template <class P>
 auto MlDsa<P>::Signature::from_bytes(std::span<const uint8_t> bytes) -> Result<Signature> {
   if (bytes.size() != kSize) {
-    return fail("wrong_size", std::string(kName) + " signature must be " + std::to_string(kSize) +
-                                  " bytes, got " + std::to_string(bytes.size()));
+    return fail(Errc::kWrongSize, std::string(kName) + " signature must be " +
+                                      std::to_string(kSize) + " bytes, got " +
+                                      std::to_string(bytes.size()));
   }
   Signature sig;
   std::copy(bytes.begin(), bytes.end(), sig.bytes_.begin());
@@ -155,7 +159,7 @@ auto MlDsa<P>::sign_mu(const SecretKey& sk, std::span<const uint8_t, kMuSize> mu
                        std::span<const uint8_t, kRandomnessSize> rnd) -> Result<Signature> {
   Signature sig;
   if (!dsa::sign_from_mu<P>(sk.bytes(), mu, rnd, sig.bytes_)) {
-    return fail("sign_failed", std::string(kName) + " signing loop exceeded its bound");
+    return fail(Errc::kSignFailed, std::string(kName) + " signing loop exceeded its bound");
   }
   return sig;
 }
@@ -174,7 +178,7 @@ auto MlDsa<P>::sign_with_randomness(const SecretKey& sk, std::span<const uint8_t
                                     std::span<const uint8_t, kRandomnessSize> rnd)
     -> Result<Signature> {
   if (context.size() > kMaxContextSize) {
-    return fail("context_too_long", "ML-DSA context must be at most 255 bytes");
+    return fail(Errc::kContextTooLong, "ML-DSA context must be at most 255 bytes");
   }
   std::array<uint8_t, kMuSize> mu;
   compute_mu(mu, sk.bytes().template subspan<64, 64>(), pure_prefix(context).span(), message);

@@ -43,14 +43,14 @@ Result<std::vector<uint8_t>> prehash_message(std::span<const uint8_t> message,
                                              std::span<const uint8_t> context,
                                              std::string_view hash_alg) {
   if (context.size() > 255) {
-    return fail("context_too_long", "ML-DSA context must be at most 255 bytes");
+    return fail(Errc::kContextTooLong, "ML-DSA context must be at most 255 bytes");
   }
   const PreHash* ph = nullptr;
   for (const auto& candidate : kPreHashes) {
     if (candidate.acvp_name == hash_alg) ph = &candidate;
   }
   if (ph == nullptr) {
-    return fail("unknown_hash", "HashML-DSA does not support " + std::string(hash_alg));
+    return fail(Errc::kUnknownHash, "HashML-DSA does not support " + std::string(hash_alg));
   }
   std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md(
       EVP_MD_fetch(nullptr, ph->openssl_name, nullptr), &EVP_MD_free);
@@ -66,7 +66,7 @@ Result<std::vector<uint8_t>> prehash_message(std::span<const uint8_t> message,
     ok = EVP_DigestFinal_ex(ctx.get(), digest.data(), &n) == 1;
     digest_size = n;
   }
-  if (!ok) return fail("crypto_error", "OpenSSL digest failed for " + std::string(hash_alg));
+  if (!ok) return fail(Errc::kCryptoError, "OpenSSL digest failed for " + std::string(hash_alg));
 
   std::vector<uint8_t> m_prime{0x01, static_cast<uint8_t>(context.size())};
   m_prime.insert(m_prime.end(), context.begin(), context.end());

@@ -144,15 +144,15 @@ template <class P>
 Result<typename MlKem<P>::EncapsulationKey> MlKem<P>::EncapsulationKey::from_bytes(
     std::span<const uint8_t> bytes) {
   if (bytes.size() != kEncapsulationKeySize)
-    return fail("wrong_size", std::string(kName) + " encapsulation key must be " +
-                                  std::to_string(kEncapsulationKeySize) + " bytes, got " +
-                                  std::to_string(bytes.size()));
+    return fail(Errc::kWrongSize, std::string(kName) + " encapsulation key must be " +
+                                      std::to_string(kEncapsulationKeySize) + " bytes, got " +
+                                      std::to_string(bytes.size()));
   // Section 7.2 modulus check: ByteEncode12(ByteDecode12(ek)) == ek, i.e. every coefficient < q.
   for (size_t i = 0; i < 384 * kK; i += 3) {
     const unsigned a = bytes[i] | ((bytes[i + 1] & 0x0Fu) << 8);
     const unsigned b = (bytes[i + 1] >> 4) | (unsigned{bytes[i + 2]} << 4);
     if (a >= unsigned(pl::kQ) || b >= unsigned(pl::kQ))
-      return fail("invalid_key",
+      return fail(Errc::kInvalidKey,
                   std::string(kName) + " encapsulation key has a coefficient >= q (FIPS 203 7.2)");
   }
   EncapsulationKey ek;
@@ -164,14 +164,14 @@ template <class P>
 Result<typename MlKem<P>::DecapsulationKey> MlKem<P>::DecapsulationKey::from_bytes(
     std::span<const uint8_t> bytes) {
   if (bytes.size() != kDecapsulationKeySize)
-    return fail("wrong_size", std::string(kName) + " decapsulation key must be " +
-                                  std::to_string(kDecapsulationKeySize) + " bytes, got " +
-                                  std::to_string(bytes.size()));
+    return fail(Errc::kWrongSize, std::string(kName) + " decapsulation key must be " +
+                                      std::to_string(kDecapsulationKeySize) + " bytes, got " +
+                                      std::to_string(bytes.size()));
   // Section 7.3 hash check: H(dk[384k : 768k+32]) == dk[768k+32 : 768k+64].
   uint8_t h[32];
   detail::sha3_256(bytes.subspan(384 * kK, 384 * kK + 32), h);
   if (!ct_equal(h, bytes.subspan(768 * kK + 32, 32)))
-    return fail("invalid_key",
+    return fail(Errc::kInvalidKey,
                 std::string(kName) + " decapsulation key fails the H(ek) check (FIPS 203 7.3)");
   DecapsulationKey dk;
   for (size_t i = 0; i < kDecapsulationKeySize; ++i) dk.bytes_[i] = bytes[i];
@@ -189,9 +189,9 @@ template <class P>
 Result<typename MlKem<P>::Ciphertext> MlKem<P>::Ciphertext::from_bytes(
     std::span<const uint8_t> bytes) {
   if (bytes.size() != kCiphertextSize)
-    return fail("wrong_size", std::string(kName) + " ciphertext must be " +
-                                  std::to_string(kCiphertextSize) + " bytes, got " +
-                                  std::to_string(bytes.size()));
+    return fail(Errc::kWrongSize, std::string(kName) + " ciphertext must be " +
+                                      std::to_string(kCiphertextSize) + " bytes, got " +
+                                      std::to_string(bytes.size()));
   Ciphertext c;
   for (size_t i = 0; i < kCiphertextSize; ++i) c.bytes_[i] = bytes[i];
   return c;

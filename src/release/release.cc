@@ -16,7 +16,7 @@ bool is_tchar(char c) {  // RFC 9110 token characters
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-x0::Result<void> bad(std::string detail) { return x0::fail("bad_request", std::move(detail)); }
+x0::Result<void> bad(std::string detail) { return x0::fail(Errc::kBadRequest, std::move(detail)); }
 
 x0::Result<void> validate_steps(const ReleaseSpec& spec) {
   if (spec.strategy == Strategy::kBlueGreen) {

@@ -46,8 +46,9 @@ void step_up(Release& r, int64_t now, const std::string& actor, const std::strin
 }
 
 std::unexpected<Error> invalid_state(const Release& r, std::string_view what) {
-  return x0::fail("invalid_state", "release " + r.id + " is " + std::string(to_string(r.state)) +
-                                       ": " + std::string(what));
+  return x0::fail(
+      Errc::kInvalidState,
+      "release " + r.id + " is " + std::string(to_string(r.state)) + ": " + std::string(what));
 }
 
 RoutingSet build_routing(const StoredReleases& s) {
@@ -134,18 +135,19 @@ x0::Result<void> ReleaseController::commit(StoredReleases next) {
 x0::Result<Release> ReleaseController::start(const std::string& service, const ReleaseSpec& spec,
                                              const std::string& actor) {
   if (!valid_service_name(service))
-    return x0::fail("bad_request", "service: expected [a-z0-9_-]{1,64}");
+    return x0::fail(Errc::kBadRequest, "service: expected [a-z0-9_-]{1,64}");
   if (auto ok = validate_spec(spec); !ok) return std::unexpected(ok.error());
   std::lock_guard lock(mu_);
   StoredReleases next = state_;
   if (const Release* cur = active_in(next, service)) {
     if (cur->state == State::kPromoted)
-      return x0::fail("conflict", "release " + cur->id +
-                                      " was promoted and the config does not "
-                                      "list its candidate as the stable set yet; update the config "
-                                      "(or roll it back) before starting another release");
-    return x0::fail("conflict", "release " + cur->id + " is already " +
-                                    std::string(to_string(cur->state)) + " for " + service);
+      return x0::fail(Errc::kConflict,
+                      "release " + cur->id +
+                          " was promoted and the config does not "
+                          "list its candidate as the stable set yet; update the config "
+                          "(or roll it back) before starting another release");
+    return x0::fail(Errc::kConflict, "release " + cur->id + " is already " +
+                                         std::string(to_string(cur->state)) + " for " + service);
   }
   const int64_t now = options_.now_ms();
   Release r;
@@ -172,7 +174,7 @@ x0::Result<Release> ReleaseController::transition(
   std::lock_guard lock(mu_);
   StoredReleases next = state_;
   Release* r = active_in(next, service);
-  if (!r) return x0::fail("not_found", "no active release for service " + service);
+  if (!r) return x0::fail(Errc::kNotFound, "no active release for service " + service);
   const State before = r->state;
   if (auto ok = apply(*r, options_.now_ms()); !ok) return std::unexpected(ok.error());
   Release out = *r;
@@ -192,7 +194,8 @@ std::optional<Release> ReleaseController::smoke_target(const std::string& servic
 x0::Result<Release> ReleaseController::promote(const std::string& service, const std::string& actor,
                                                const SmokeCheckFn& smoke) {
   auto target = smoke_target(service);
-  if (target && !smoke) return x0::fail("smoke_unavailable", "blue/green promote needs a smoke check");
+  if (target && !smoke)
+    return x0::fail(Errc::kSmokeUnavailable, "blue/green promote needs a smoke check");
   // The smoke check does network I/O: it runs without the lock.
   x0::Result<void> outcome = target ? smoke(*target) : x0::Result<void>{};
   return finish_promote(service, actor, target, outcome);
@@ -205,7 +208,8 @@ x0::Result<Release> ReleaseController::finish_promote(const std::string& service
   if (cur && !smoke) {
     log::warn("RELEASE", "blue/green switch refused: smoke check failed",
               {{"id", cur->id}, {"error", smoke.error().detail}});
-    return x0::fail("smoke_failed", "smoke check of " + cur->id + " failed: " + smoke.error().detail);
+    return x0::fail(Errc::kSmokeFailed,
+                    "smoke check of " + cur->id + " failed: " + smoke.error().detail);
   }
   // Switch only if the release has not moved while the check ran (same id, same updated_ms,
   // still running); a blue/green release promoted without a check is a caller's bug: refused.
@@ -217,7 +221,8 @@ x0::Result<Release> ReleaseController::finish_promote(const std::string& service
       return {};
     }
     if (!cur || cur->id != r.id || cur->updated_ms != r.updated_ms)
-      return x0::fail("conflict", "release " + r.id + " changed during the smoke check; retry");
+      return x0::fail(Errc::kConflict,
+                      "release " + r.id + " changed during the smoke check; retry");
     record(r, State::kPromoted, now, actor,
            "switched to the candidate after a passing smoke check");
     return {};

@@ -15,7 +15,7 @@ using nlohmann::json;
 constexpr size_t kMaxReason = 512;
 
 std::unexpected<Error> bad(std::string detail) {
-  return x0::fail("bad_request", std::move(detail));
+  return x0::fail(Errc::kBadRequest, std::move(detail));
 }
 
 std::optional<int64_t> as_int(const json& v) {

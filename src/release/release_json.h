@@ -1,6 +1,6 @@
 // JSON for the operator API and the releases.json file: one release (with or without history),
 // the list, and the strict parsers for POST /releases/{service}/start and rollback/pause bodies.
-// Parsers never throw: bad input becomes Error{"bad_request", "<field>: <what is wrong>"}.
+// Parsers never throw: bad input becomes Error{Errc::kBadRequest, "<field>: <what is wrong>"}.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -44,7 +44,7 @@ x0::Result<void> write_all(int fd, std::string_view data, const std::string& pat
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return x0::fail("store_failed", errno_text("write " + path));
+    if (n < 0) return x0::fail(Errc::kStoreFailed, errno_text("write " + path));
     data.remove_prefix(static_cast<size_t>(n));
   }
   return {};
@@ -52,13 +52,13 @@ x0::Result<void> write_all(int fd, std::string_view data, const std::string& pat
 
 x0::Result<void> fsync_dir(const std::string& dir) {
   Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (d.get() < 0) return x0::fail("store_failed", errno_text("open " + dir));
-  if (::fsync(d.get()) != 0) return x0::fail("store_failed", errno_text("fsync " + dir));
+  if (d.get() < 0) return x0::fail(Errc::kStoreFailed, errno_text("open " + dir));
+  if (::fsync(d.get()) != 0) return x0::fail(Errc::kStoreFailed, errno_text("fsync " + dir));
   return {};
 }
 
 std::unexpected<Error> corrupt(std::string detail) {
-  return x0::fail("store_corrupt", std::move(detail));
+  return x0::fail(Errc::kStoreCorrupt, std::move(detail));
 }
 
 }  // namespace
@@ -103,18 +103,18 @@ ReleaseStore::ReleaseStore(std::string data_dir)
 x0::Result<void> ReleaseStore::save(const StoredReleases& s) const {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  if (ec) return x0::fail("store_failed", "create " + dir_ + ": " + ec.message());
+  if (ec) return x0::fail(Errc::kStoreFailed, "create " + dir_ + ": " + ec.message());
   const std::string tmp = path_ + ".tmp";
   const std::string text = encode_releases(s);
   {
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (fd.get() < 0) return x0::fail("store_failed", errno_text("open " + tmp));
+    if (fd.get() < 0) return x0::fail(Errc::kStoreFailed, errno_text("open " + tmp));
     if (auto ok = write_all(fd.get(), text, tmp); !ok) return ok;
-    if (::fsync(fd.get()) != 0) return x0::fail("store_failed", errno_text("fsync " + tmp));
-    if (::close(fd.release()) != 0) return x0::fail("store_failed", errno_text("close " + tmp));
+    if (::fsync(fd.get()) != 0) return x0::fail(Errc::kStoreFailed, errno_text("fsync " + tmp));
+    if (::close(fd.release()) != 0) return x0::fail(Errc::kStoreFailed, errno_text("close " + tmp));
   }
   if (::rename(tmp.c_str(), path_.c_str()) != 0)
-    return x0::fail("store_failed", errno_text("rename " + tmp));
+    return x0::fail(Errc::kStoreFailed, errno_text("rename " + tmp));
   return fsync_dir(dir_);
 }
 
@@ -126,20 +126,20 @@ LoadOutcome ReleaseStore::load(int64_t now_unix_ms) const {
   std::string text;
   std::optional<Error> err;
   if (fd.get() < 0) {
-    err = Error{"store_corrupt", errno_text("open " + path_)};
+    err = Error{Errc::kStoreCorrupt, errno_text("open " + path_)};
   } else {
     char buf[65536];
     for (;;) {
       ssize_t n = ::read(fd.get(), buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        err = Error{"store_corrupt", errno_text("read " + path_)};
+        err = Error{Errc::kStoreCorrupt, errno_text("read " + path_)};
         break;
       }
       if (n == 0) break;
       text.append(buf, static_cast<size_t>(n));
       if (text.size() > kMaxFileBytes) {
-        err = Error{"store_corrupt", "larger than 64 MiB"};
+        err = Error{Errc::kStoreCorrupt, "larger than 64 MiB"};
         break;
       }
     }

@@ -195,7 +195,7 @@ TEST_F(CacheAdminTest, SnapshotIntoAnUnusableDirectoryFails) {
   store_.insert(entry("/a"));
   auto snap = admin.snapshot(kNow);
   ASSERT_FALSE(snap);
-  EXPECT_EQ(snap.error().code, "snapshot_write");
+  EXPECT_EQ(snap.error().code, Errc::kSnapshotWrite);
   EXPECT_NE(snap.error().detail.find("Not a directory"), std::string::npos) << snap.error().detail;
   auto status = admin.status();
   EXPECT_FALSE(status["last_snapshot"]["error"].is_null());

@@ -124,7 +124,7 @@ TEST(WarmUrl, Forms) {
   for (const char* bad : {"", "ftp://x/", "https://x/", "a/b", "/a b", "http:///p", "http://u@h/"}) {
     auto r = parse_warm_url(bad);
     ASSERT_FALSE(r) << bad;
-    EXPECT_EQ(r.error().code, "bad_request");
+    EXPECT_EQ(r.error().code, Errc::kBadRequest);
   }
 }
 
@@ -168,7 +168,7 @@ TEST_F(CacheWarmTest, OneWarmAtATimeAndGaugesWhileRunning) {
   EXPECT_NEAR(metrics_.warming_progress().value(), 1.0 / 3, 1e-9);
   auto again = admin.start_warm({"/x"});
   ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code, "conflict");
+  EXPECT_EQ(again.error().code, Errc::kConflict);
   server_.release();
   wait_idle(admin);
   EXPECT_EQ(admin.status()["warming"]["ok"], 3);
@@ -182,10 +182,10 @@ TEST_F(CacheWarmTest, EmptyListUsesPreloadUrlsOrIsRefused) {
   CacheAdmin none(store_, options(), &metrics_);
   auto refused = none.start_warm({});
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, "bad_request");
+  EXPECT_EQ(refused.error().code, Errc::kBadRequest);
   auto bad_url = none.start_warm({"/ok", "ftp://x/"});
   ASSERT_FALSE(bad_url);
-  EXPECT_EQ(bad_url.error().code, "bad_request");
+  EXPECT_EQ(bad_url.error().code, Errc::kBadRequest);
   EXPECT_TRUE(server_.seen().empty()) << "nothing is fetched when one URL is bad";
 
   auto o = options();
@@ -204,7 +204,7 @@ TEST_F(CacheWarmTest, AListenerThatIsNotHostPortIsRefusedAtOnce) {
   CacheAdmin admin(store_, o, &metrics_);
   auto refused = admin.start_warm({"/a"});
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, "bad_request");
+  EXPECT_EQ(refused.error().code, Errc::kBadRequest);
   EXPECT_FALSE(admin.warming());
 }
 

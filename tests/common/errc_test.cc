@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/result.h"
+
 namespace x0 {
 namespace {
 
@@ -40,6 +42,7 @@ TEST(Errc, NamesAreTheWordsOnTheWire) {
   EXPECT_EQ(errc_name(Errc::kInvalidTransition), "invalid_transition");
   EXPECT_EQ(errc_name(Errc::kStoreTooNew), "store_too_new");
   EXPECT_EQ(errc_name(Errc::kCryptoFailure), "crypto_failure");
+  EXPECT_EQ((Error{Errc::kTimedOut, "slow"}.name()), "timed_out");
   std::ostringstream os;
   os << Errc::kSmokeUnavailable;
   EXPECT_EQ(os.str(), "smoke_unavailable");

@@ -33,7 +33,7 @@ net::Resolver::LookupFn gated(std::shared_ptr<Gate> gate) {
   return [gate](const std::string& host, uint16_t port) -> Result<net::SocketAddress> {
     std::unique_lock lock(gate->mu);
     gate->cv.wait(lock, [&] { return gate->open; });
-    if (host == "fails.test") return fail("resolve_failed", "cannot resolve " + host);
+    if (host == "fails.test") return fail(Errc::kResolveFailed, "cannot resolve " + host);
     return *net::numeric_address("10.0.0.7", port);
   };
 }
@@ -149,7 +149,7 @@ TEST(RouteBuilds, AFailedLookupFailsItsBuildOnly) {
     builds.request(config_with("bad", {{"fails.test", 80}, {"api-1.test", 80}}),
                    [&](const Result<void>& r) {
                      ASSERT_FALSE(r.has_value());
-                     EXPECT_EQ(r.error().code, "resolve_failed");
+                     EXPECT_EQ(r.error().code, Errc::kResolveFailed);
                      events.push_back("bad refused");
                    });
     builds.request(config_with("good", {{"api-1.test", 80}}), [&](const Result<void>& r) {
@@ -181,7 +181,7 @@ TEST(RouteBuilds, ALookupPastItsDeadlineFailsTheBuild) {
   });
   run_until_stopped(loop);
   ASSERT_FALSE(outcome.has_value());
-  EXPECT_EQ(outcome.error().code, "timed_out");
+  EXPECT_EQ(outcome.error().code, Errc::kTimedOut);
   EXPECT_TRUE(node.builds.empty());
 }
 

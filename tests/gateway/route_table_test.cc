@@ -170,10 +170,11 @@ TEST(RouteTable, ALookupErrorFailsTheBuild) {
   c.services = {service("api", {}, {"/"}, 9001)};
   c.services[0].endpoints[0].host = "slow.test";
   auto table = RouteTable::build(c, {}, nullptr, 1, [](const config::Endpoint& e) {
-    return Result<net::SocketAddress>(fail("timed_out", "resolving " + e.to_string() + " took too long"));
+    return Result<net::SocketAddress>(
+        fail(Errc::kTimedOut, "resolving " + e.to_string() + " took too long"));
   });
   ASSERT_FALSE(table.has_value());
-  EXPECT_EQ(table.error().code, "timed_out");
+  EXPECT_EQ(table.error().code, Errc::kTimedOut);
 }
 
 TEST(RouteTable, TrafficSplitAddsTheCandidateSet) {

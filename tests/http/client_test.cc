@@ -79,7 +79,7 @@ class ScriptedServer {
 struct Outcome {
   bool called = false;
   int calls = 0;
-  Result<ClientResponse> result = fail("not_called", "");
+  Result<ClientResponse> result = fail(Errc::kNotFound, "not called");
   int64_t elapsed_ms = 0;
 };
 
@@ -142,7 +142,7 @@ TEST(HttpClientTest, RefusesABodyOverTheLimit) {
   options.max_body_bytes = 10;
   Outcome out = exchange(loopback(server.port()), options);
   ASSERT_FALSE(out.result.has_value());
-  EXPECT_EQ(out.result.error().code, "body_too_large");
+  EXPECT_EQ(out.result.error().code, Errc::kBodyTooLarge);
 }
 
 TEST(HttpClientTest, CountModeReadsTheWholeBodyAndKeepsNone) {
@@ -168,7 +168,7 @@ TEST(HttpClientTest, CountModeReadsTheWholeBodyAndKeepsNone) {
   ScriptedServer cut("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort");
   out = exchange(loopback(cut.port()), options);
   ASSERT_FALSE(out.result.has_value());
-  EXPECT_EQ(out.result.error().code, "bad_response");
+  EXPECT_EQ(out.result.error().code, Errc::kBadResponse);
 }
 
 TEST(HttpClientTest, HeadOnlyModeIsDoneAtTheHeadWithoutWaitingForTheBody) {
@@ -197,7 +197,7 @@ TEST(HttpClientTest, AnUpstreamThatNeverAnswersEndsAtTheDeadline) {
   Outcome out = exchange(loopback(server.port()), options);
   ASSERT_EQ(out.calls, 1);
   ASSERT_FALSE(out.result.has_value());
-  EXPECT_EQ(out.result.error().code, "timed_out");
+  EXPECT_EQ(out.result.error().code, Errc::kTimedOut);
   EXPECT_GE(out.elapsed_ms, 300);
 }
 
@@ -214,21 +214,21 @@ TEST(HttpClientTest, AConnectionRefusedIsConnectFailed) {
   Outcome out = exchange(loopback(ntohs(a.sin_port)));
   ASSERT_EQ(out.calls, 1);
   ASSERT_FALSE(out.result.has_value());
-  EXPECT_EQ(out.result.error().code, "connect_failed");
+  EXPECT_EQ(out.result.error().code, Errc::kConnectFailed);
 }
 
 TEST(HttpClientTest, GarbageIsABadResponse) {
   ScriptedServer server("SSH-2.0-OpenSSH_9.6\r\n\r\n");
   Outcome out = exchange(loopback(server.port()));
   ASSERT_FALSE(out.result.has_value());
-  EXPECT_EQ(out.result.error().code, "bad_response");
+  EXPECT_EQ(out.result.error().code, Errc::kBadResponse);
 }
 
 TEST(HttpClientTest, ClosingWithoutAnswerIsABadResponse) {
   ScriptedServer server("");
   Outcome out = exchange(loopback(server.port()));
   ASSERT_FALSE(out.result.has_value());
-  EXPECT_EQ(out.result.error().code, "bad_response");
+  EXPECT_EQ(out.result.error().code, Errc::kBadResponse);
 }
 
 TEST(HttpClientTest, DestroyingTheClientBeforeCompletionDropsTheCallback) {

@@ -76,7 +76,7 @@ TEST(IncidentJson, OpenRequestParsesEveryField) {
 
 void expect_bad(const Result<OpenRequest>& r, const std::string& words) {
   ASSERT_FALSE(r.has_value()) << "accepted; wanted an error about " << words;
-  EXPECT_EQ(r.error().code, "bad_request");
+  EXPECT_EQ(r.error().code, Errc::kBadRequest);
   EXPECT_NE(r.error().detail.find(words), std::string::npos) << r.error().detail;
   EXPECT_EQ(http_status(r.error()), 400);
 }
@@ -142,12 +142,12 @@ TEST(IncidentJson, ResolveRequest) {
 }
 
 TEST(IncidentJson, ErrorsMapToStatusCodes) {
-  EXPECT_EQ(http_status({"not_found", ""}), 404);
-  EXPECT_EQ(http_status({"invalid_transition", ""}), 409);
-  EXPECT_EQ(http_status({"store_full", ""}), 507);
-  EXPECT_EQ(http_status({"store_unavailable", ""}), 503);
-  EXPECT_EQ(http_status({"store_corrupt", ""}), 500);
-  EXPECT_EQ(error_json({"not_found", "no incident X"}),
+  EXPECT_EQ(http_status({Errc::kNotFound, ""}), 404);
+  EXPECT_EQ(http_status({Errc::kInvalidTransition, ""}), 409);
+  EXPECT_EQ(http_status({Errc::kStoreFull, ""}), 507);
+  EXPECT_EQ(http_status({Errc::kStoreUnavailable, ""}), 503);
+  EXPECT_EQ(http_status({Errc::kStoreCorrupt, ""}), 500);
+  EXPECT_EQ(error_json({Errc::kNotFound, "no incident X"}),
             (json{{"error", "not_found"}, {"detail", "no incident X"}}));
   EXPECT_EQ(open_counts_json({1, 2, 0, 0})["total"], 3);
 }

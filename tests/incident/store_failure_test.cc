@@ -26,7 +26,7 @@ TEST(StoreFailure, MissingDirectoryIsAClearError) {
   ScratchDir dir;
   auto store = IncidentStore::open(dir.file("no/such/dir/incidents.db"));
   ASSERT_FALSE(store.has_value());
-  EXPECT_EQ(store.error().code, "store_unavailable");
+  EXPECT_EQ(store.error().code, Errc::kStoreUnavailable);
   EXPECT_NE(store.error().detail.find("does not exist"), std::string::npos);
   EXPECT_NE(store.error().detail.find(dir.file("no/such/dir")), std::string::npos);
 }
@@ -36,13 +36,13 @@ TEST(StoreFailure, PathUnderAFileIsAClearError) {
   std::ofstream(dir.file("plain")) << "x";
   auto store = IncidentStore::open(dir.file("plain/incidents.db"));
   ASSERT_FALSE(store.has_value());
-  EXPECT_EQ(store.error().code, "store_unavailable");
+  EXPECT_EQ(store.error().code, Errc::kStoreUnavailable);
 }
 
 TEST(StoreFailure, ReadOnlyFilesystemIsAClearError) {
   auto store = IncidentStore::open("/proc/x0-incidents-test.db");
   ASSERT_FALSE(store.has_value());
-  EXPECT_EQ(store.error().code, "store_unavailable") << store.error().detail;
+  EXPECT_EQ(store.error().code, Errc::kStoreUnavailable) << store.error().detail;
 }
 
 // A directory without write permission. Root ignores permissions, so the check runs in a child
@@ -56,7 +56,7 @@ TEST(StoreFailure, ReadOnlyDirectoryIsAClearError) {
     if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(3);
     auto store = IncidentStore::open(dir.file("incidents.db"));
     if (store.has_value()) _exit(2);
-    _exit(store.error().code == "store_unavailable" ? 0 : 1);
+    _exit(store.error().code == Errc::kStoreUnavailable ? 0 : 1);
   }
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
@@ -69,7 +69,7 @@ TEST(StoreFailure, NotADatabaseIsReportedAsCorrupt) {
   std::ofstream(dir.file("incidents.db")) << std::string(8192, 'Z');
   auto store = IncidentStore::open(dir.file("incidents.db"));
   ASSERT_FALSE(store.has_value());
-  EXPECT_EQ(store.error().code, "store_corrupt") << store.error().detail;
+  EXPECT_EQ(store.error().code, Errc::kStoreCorrupt) << store.error().detail;
 }
 
 TEST(StoreFailure, DamagedPageIsFoundAndNothingCrashes) {
@@ -102,7 +102,7 @@ TEST(StoreFailure, DamagedPageIsFoundAndNothingCrashes) {
   EXPECT_FALSE(report->problems.empty());
   auto listed = (*store)->list({.limit = 1000});  // an error or a partial list, not a crash
   if (!listed.has_value()) {
-    EXPECT_EQ(listed.error().code, "store_corrupt");
+    EXPECT_EQ(listed.error().code, Errc::kStoreCorrupt);
   }
 }
 
@@ -125,7 +125,7 @@ TEST(StoreFailure, FullStoreRefusesTheWriteAndKeepsWhatIsCommitted) {
   }
   ASSERT_GT(written, 0);
   ASSERT_LT(written, 1000);
-  EXPECT_EQ(last.code, "store_full") << last.detail;
+  EXPECT_EQ(last.code, Errc::kStoreFull) << last.detail;
   auto all = store->list({.limit = 2000});
   ASSERT_TRUE(all.has_value());
   EXPECT_EQ(static_cast<int>(all->size()), written);
@@ -143,7 +143,7 @@ TEST(StoreFailure, SchemaFromANewerBinaryIsRefused) {
   sqlite3_close(db);
   auto store = IncidentStore::open(path);
   ASSERT_FALSE(store.has_value());
-  EXPECT_EQ(store.error().code, "store_too_new");
+  EXPECT_EQ(store.error().code, Errc::kStoreTooNew);
 }
 
 }  // namespace

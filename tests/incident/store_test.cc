@@ -110,7 +110,7 @@ TEST_F(StoreTest, TimelineIsOrderedByTimeThenInsertion) {
   TimelineEntry ack{kT0, TimelineKind::kAcknowledged, "op", "", {}, 0};
   auto refused = store_->append(inc.id, ack);
   ASSERT_FALSE(refused.has_value());
-  EXPECT_EQ(refused.error().code, "bad_request");
+  EXPECT_EQ(refused.error().code, Errc::kBadRequest);
 }
 
 TEST_F(StoreTest, LifecycleOpenAckUpdateMitigateResolve) {
@@ -148,17 +148,18 @@ TEST_F(StoreTest, RefusedTransitionsChangeNothing) {
   ASSERT_TRUE(store_->acknowledge(inc.id, {}));
   auto twice = store_->acknowledge(inc.id, {});
   ASSERT_FALSE(twice.has_value());
-  EXPECT_EQ(twice.error().code, "invalid_transition");
+  EXPECT_EQ(twice.error().code, Errc::kInvalidTransition);
   ASSERT_TRUE(store_->set_mitigated(inc.id, {}));
-  EXPECT_EQ(store_->set_mitigated(inc.id, {}).error().code, "invalid_transition");
+  EXPECT_EQ(store_->set_mitigated(inc.id, {}).error().code, Errc::kInvalidTransition);
   ASSERT_TRUE(store_->resolve(inc.id, {"rc", "fix", "", {}, "op", {}}));
   const auto before = store_->get(inc.id)->timeline.size();
 
   EXPECT_EQ(store_->resolve(inc.id, {"rc", "fix", "", {}, "op", {}}).error().code,
-            "invalid_transition");
-  EXPECT_EQ(store_->acknowledge(inc.id, {}).error().code, "invalid_transition");
-  EXPECT_EQ(store_->add_update(inc.id, {"op", "late", {}, {}}).error().code, "invalid_transition");
-  EXPECT_EQ(store_->set_mitigated(inc.id, {}).error().code, "invalid_transition");
+            Errc::kInvalidTransition);
+  EXPECT_EQ(store_->acknowledge(inc.id, {}).error().code, Errc::kInvalidTransition);
+  EXPECT_EQ(store_->add_update(inc.id, {"op", "late", {}, {}}).error().code,
+            Errc::kInvalidTransition);
+  EXPECT_EQ(store_->set_mitigated(inc.id, {}).error().code, Errc::kInvalidTransition);
   EXPECT_EQ(store_->get(inc.id)->timeline.size(), before);
   // Notifications may still be recorded after resolution.
   EXPECT_TRUE(store_->append(inc.id, {kT0, TimelineKind::kNotified, "system", "sent", {}, 0}));
@@ -174,17 +175,17 @@ TEST_F(StoreTest, AckOnAMitigatedIncidentKeepsItMitigated) {
 }
 
 TEST_F(StoreTest, UnknownIdsAndBadRequests) {
-  EXPECT_EQ(store_->get("INC-20990101-0001").error().code, "not_found");
-  EXPECT_EQ(store_->acknowledge("nope", {}).error().code, "not_found");
-  EXPECT_EQ(store_->resolve("nope", {}).error().code, "not_found");
+  EXPECT_EQ(store_->get("INC-20990101-0001").error().code, Errc::kNotFound);
+  EXPECT_EQ(store_->acknowledge("nope", {}).error().code, Errc::kNotFound);
+  EXPECT_EQ(store_->resolve("nope", {}).error().code, Errc::kNotFound);
   OpenRequest untitled;
-  EXPECT_EQ(store_->open_incident(untitled).error().code, "bad_request");
+  EXPECT_EQ(store_->open_incident(untitled).error().code, Errc::kBadRequest);
   auto r = rule_request("r", "t", Severity::kSev2);
   r.first_anomalous_ms = kT0 + 10;
   r.detected_ms = kT0;
-  EXPECT_EQ(store_->open_incident(r).error().code, "bad_request");
+  EXPECT_EQ(store_->open_incident(r).error().code, Errc::kBadRequest);
   auto inc = open_new(rule_request("r", "t", Severity::kSev2));
-  EXPECT_EQ(store_->add_update(inc.id, {"op", "", {}, {}}).error().code, "bad_request");
+  EXPECT_EQ(store_->add_update(inc.id, {"op", "", {}, {}}).error().code, Errc::kBadRequest);
 }
 
 TEST_F(StoreTest, ListFiltersNewestFirstWithLimit) {

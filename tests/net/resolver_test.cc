@@ -55,7 +55,7 @@ Resolver::LookupFn gated(std::shared_ptr<Gate> gate) {
     gate->cv.wait(lock, [&] { return gate->open; });
     ++gate->returned;
     gate->cv.notify_all();
-    if (host == "fails.test") return fail("resolve_failed", "cannot resolve " + host);
+    if (host == "fails.test") return fail(Errc::kResolveFailed, "cannot resolve " + host);
     auto a = numeric_address("127.0.0.1", port);
     return *a;
   };
@@ -65,7 +65,7 @@ struct Answer {
   bool called = false;
   int calls = 0;
   std::thread::id thread;
-  Result<SocketAddress> result = fail("none", "not answered");
+  Result<SocketAddress> result = fail(Errc::kNotFound, "not answered");
 };
 
 Resolver::Done record(Answer& answer) {
@@ -142,7 +142,7 @@ TEST(ResolverTest, LookupErrorsArePassedOn) {
   run_until_stopped(loop);
   ASSERT_TRUE(a.called);
   ASSERT_FALSE(a.result.has_value());
-  EXPECT_EQ(a.result.error().code, "resolve_failed");
+  EXPECT_EQ(a.result.error().code, Errc::kResolveFailed);
 }
 
 // The lookup hangs; the request's deadline answers it on the loop, and the lookup's late answer,
@@ -171,7 +171,7 @@ TEST(ResolverTest, DeadlineAnswersASlowLookupOnceOnTheLoopThread) {
   ASSERT_TRUE(slow.called);
   EXPECT_EQ(slow.calls, 1);
   ASSERT_FALSE(slow.result.has_value());
-  EXPECT_EQ(slow.result.error().code, "timed_out");
+  EXPECT_EQ(slow.result.error().code, Errc::kTimedOut);
   EXPECT_NE(slow.result.error().detail.find("slow.test:80"), std::string::npos);
   EXPECT_EQ(slow.thread, loop_thread);
   EXPECT_NE(slow.thread, std::this_thread::get_id());

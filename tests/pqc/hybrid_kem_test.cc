@@ -90,7 +90,7 @@ TEST(HybridKemTest, TamperedServerShareChangesTheKey) {
     if (key.has_value()) {
       EXPECT_FALSE(key->equals(resp->key.span())) << "pos " << pos;
     } else {
-      EXPECT_EQ(key.error().code, "invalid_key");
+      EXPECT_EQ(key.error().code, Errc::kInvalidKey);
     }
   }
 }
@@ -102,7 +102,7 @@ TEST(HybridKemTest, MalformedSharesAreRejected) {
 
   auto short_share = HybridKem::ClientShare::from_bytes(std::span(bytes).first(bytes.size() - 1));
   ASSERT_FALSE(short_share.has_value());
-  EXPECT_EQ(short_share.error().code, "wrong_size");
+  EXPECT_EQ(short_share.error().code, Errc::kWrongSize);
   EXPECT_FALSE(HybridKem::ServerShare::from_bytes(bytes).has_value());  // client-sized
 
   auto bad_ek = bytes;
@@ -110,7 +110,7 @@ TEST(HybridKemTest, MalformedSharesAreRejected) {
   bad_ek[1] |= 0x0F;  // 4095 >= q
   auto r = HybridKem::ClientShare::from_bytes(bad_ek);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, "invalid_key");
+  EXPECT_EQ(r.error().code, Errc::kInvalidKey);
 
   // X25519 public key of low order (0) must not produce a key.
   auto zero_x = bytes;
@@ -119,7 +119,7 @@ TEST(HybridKemTest, MalformedSharesAreRejected) {
   ASSERT_TRUE(client.has_value());
   auto resp = HybridKem::server_respond(*client);
   ASSERT_FALSE(resp.has_value());
-  EXPECT_EQ(resp.error().code, "invalid_key");
+  EXPECT_EQ(resp.error().code, Errc::kInvalidKey);
 }
 
 }  // namespace

@@ -64,7 +64,7 @@ std::vector<uint8_t> sign_prompt(const nlohmann::json& group, const nlohmann::js
     EXPECT_EQ(given.size(), rnd.size());
     std::copy_n(given.begin(), std::min(given.size(), rnd.size()), rnd.begin());
   }
-  Result<typename Dsa::Signature> sig = fail("unset", "");
+  Result<typename Dsa::Signature> sig = fail(Errc::kNotFound, "not signed");
   if (group["signatureInterface"] == "internal") {
     if (group["externalMu"].get<bool>()) {
       const auto mu = from_hex(test["mu"]);

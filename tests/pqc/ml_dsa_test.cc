@@ -30,7 +30,7 @@ TYPED_TEST(MlDsaTest, FromBytesRejectsWrongSizes) {
   for (size_t size : {size_t{0}, Dsa::kPublicKeySize - 1, Dsa::kPublicKeySize + 1}) {
     auto pk = Dsa::PublicKey::from_bytes(std::vector<uint8_t>(size));
     ASSERT_FALSE(pk.has_value());
-    EXPECT_EQ(pk.error().code, "wrong_size");
+    EXPECT_EQ(pk.error().code, Errc::kWrongSize);
   }
   for (size_t size : {size_t{0}, Dsa::kSecretKeySize - 1, Dsa::kSecretKeySize + 1}) {
     EXPECT_FALSE(Dsa::SecretKey::from_bytes(std::vector<uint8_t>(size)).has_value());
@@ -54,7 +54,7 @@ TYPED_TEST(MlDsaTest, SecretKeyWithOutOfRangeSecretCoefficientsIsRejected) {
   bad[128] |= Dsa::kEtaBits == 3 ? 0x07 : 0x0F;
   auto parsed = Dsa::SecretKey::from_bytes(bad);
   ASSERT_FALSE(parsed.has_value());
-  EXPECT_EQ(parsed.error().code, "invalid_key");
+  EXPECT_EQ(parsed.error().code, Errc::kInvalidKey);
   // Last s2 coefficient: the top bits of the byte before t0.
   const size_t t0_start = 128 + 32 * Dsa::kEtaBits * (Dsa::kK + Dsa::kL);
   bad = raw;
@@ -168,7 +168,7 @@ TYPED_TEST(MlDsaTest, ContextLongerThan255BytesIsRejected) {
   EXPECT_TRUE(Dsa::verify(kp.public_key, msg, *ok, ctx255));
   const auto bad = Dsa::sign(kp.secret_key, msg, ctx256);
   ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(bad.error().code, "context_too_long");
+  EXPECT_EQ(bad.error().code, Errc::kContextTooLong);
   EXPECT_FALSE(Dsa::verify(kp.public_key, msg, *ok, ctx256));
 }
 
@@ -225,7 +225,7 @@ TYPED_TEST(MlDsaTest, HashMlDsaRoundTripAndNegatives) {
   }
   const auto unknown = Dsa::hash_sign(kp.secret_key, msg, {}, "MD5");
   ASSERT_FALSE(unknown.has_value());
-  EXPECT_EQ(unknown.error().code, "unknown_hash");
+  EXPECT_EQ(unknown.error().code, Errc::kUnknownHash);
 }
 
 }  // namespace

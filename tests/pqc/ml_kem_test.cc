@@ -71,9 +71,9 @@ TYPED_TEST(MlKemTest, WrongSizesAreRejected) {
     ASSERT_FALSE(r1.has_value());
     ASSERT_FALSE(r2.has_value());
     ASSERT_FALSE(r3.has_value());
-    EXPECT_EQ(r1.error().code, "wrong_size");
-    EXPECT_EQ(r2.error().code, "wrong_size");
-    EXPECT_EQ(r3.error().code, "wrong_size");
+    EXPECT_EQ(r1.error().code, Errc::kWrongSize);
+    EXPECT_EQ(r2.error().code, Errc::kWrongSize);
+    EXPECT_EQ(r3.error().code, Errc::kWrongSize);
   }
   EXPECT_FALSE(Kem::Ciphertext::from_bytes({}).has_value());
 }
@@ -86,7 +86,7 @@ TYPED_TEST(MlKemTest, EncapsulationKeyWithCoefficientAtLeastQIsRejected) {
   ek[1] = static_cast<uint8_t>((ek[1] & 0xF0) | 0x0D);
   auto r = Kem::EncapsulationKey::from_bytes(ek);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, "invalid_key");
+  EXPECT_EQ(r.error().code, Errc::kInvalidKey);
   ek[0] = 0x00;  // q - 1 = 3328 = 0xD00 is fine
   EXPECT_TRUE(Kem::EncapsulationKey::from_bytes(ek).has_value());
   // The last coefficient (high 12 bits of the last triple) too.
@@ -104,7 +104,7 @@ TYPED_TEST(MlKemTest, DecapsulationKeyWithBadHashIsRejected) {
     dk[pos] ^= 0x40;
     auto r = Kem::DecapsulationKey::from_bytes(dk);
     ASSERT_FALSE(r.has_value()) << pos;
-    EXPECT_EQ(r.error().code, "invalid_key");
+    EXPECT_EQ(r.error().code, Errc::kInvalidKey);
   }
 }
 

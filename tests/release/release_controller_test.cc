@@ -77,15 +77,15 @@ TEST_F(ControllerTest, TheNotifierFiresOncePerRoutingChangeAndOnlyThen) {
 TEST_F(ControllerTest, StartRefusals) {
   auto c = make();
   auto bad_spec = canary_spec({50, 25});
-  EXPECT_EQ(c->start("api", bad_spec, "op").error().code, "bad_request");
-  EXPECT_EQ(c->start("API!", canary_spec(), "op").error().code, "bad_request");
+  EXPECT_EQ(c->start("api", bad_spec, "op").error().code, Errc::kBadRequest);
+  EXPECT_EQ(c->start("API!", canary_spec(), "op").error().code, Errc::kBadRequest);
   ASSERT_TRUE(c->start("api", canary_spec(), "op"));
   auto again = c->start("api", canary_spec(), "op");
   ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code, "conflict");
+  EXPECT_EQ(again.error().code, Errc::kConflict);
   EXPECT_TRUE(c->start("web", blue_green_spec(), "op"));  // another service is independent
   ASSERT_TRUE(c->pause("api", "", "op"));
-  EXPECT_EQ(c->start("api", canary_spec(), "op").error().code, "conflict");
+  EXPECT_EQ(c->start("api", canary_spec(), "op").error().code, Errc::kConflict);
   ASSERT_TRUE(c->rollback("api", "", "op"));
   auto fresh = c->start("api", canary_spec(), "op");
   ASSERT_TRUE(fresh);
@@ -108,11 +108,11 @@ TEST_F(ControllerTest, ManualPromoteWalksStepsThenCandidateOnly) {
   ASSERT_TRUE(done);
   EXPECT_EQ(done->state, State::kPromoted);
   EXPECT_TRUE(c->routing()->at("api").candidate_only);
-  EXPECT_EQ(c->promote("api", "op").error().code, "invalid_state");
+  EXPECT_EQ(c->promote("api", "op").error().code, Errc::kInvalidState);
   EXPECT_TRUE(metric_has("promotions_total{service=\"api\"} 1"));
   EXPECT_EQ(done->history.size(), 5u);
   // A new release cannot start until the config adopts the candidate (or it is rolled back).
-  EXPECT_EQ(c->start("api", canary_spec(), "op").error().code, "conflict");
+  EXPECT_EQ(c->start("api", canary_spec(), "op").error().code, Errc::kConflict);
 }
 
 TEST_F(ControllerTest, RollbackRemovesRoutingAtOnceFromEveryActiveState) {
@@ -131,7 +131,7 @@ TEST_F(ControllerTest, RollbackRemovesRoutingAtOnceFromEveryActiveState) {
   EXPECT_TRUE(metric_has("rollbacks_total{reason=\"error_rate\",service=\"api\"} 1"));
   EXPECT_TRUE(metric_has("releases_active 0"));
   EXPECT_TRUE(metric_has("release_weight_percent{service=\"api\"} 0"));
-  EXPECT_EQ(c->rollback("api", "", "op").error().code, "not_found");
+  EXPECT_EQ(c->rollback("api", "", "op").error().code, Errc::kNotFound);
 
   ASSERT_TRUE(c->start("api", canary_spec(), "op"));
   ASSERT_TRUE(c->pause("api", "", "op"));
@@ -148,16 +148,16 @@ TEST_F(ControllerTest, RollbackRemovesRoutingAtOnceFromEveryActiveState) {
 
 TEST_F(ControllerTest, PauseResumeAndRefusals) {
   auto c = make();
-  EXPECT_EQ(c->pause("api", "", "op").error().code, "not_found");
-  EXPECT_EQ(c->resume("api", "op").error().code, "not_found");
+  EXPECT_EQ(c->pause("api", "", "op").error().code, Errc::kNotFound);
+  EXPECT_EQ(c->resume("api", "op").error().code, Errc::kNotFound);
   ASSERT_TRUE(c->start("api", canary_spec(), "op"));
-  EXPECT_EQ(c->resume("api", "op").error().code, "invalid_state");
+  EXPECT_EQ(c->resume("api", "op").error().code, Errc::kInvalidState);
   auto p = c->pause("api", "investigating", "op");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->state, State::kPaused);
   EXPECT_EQ(weight_bp(*c, "api"), 500);  // pause freezes the weight
-  EXPECT_EQ(c->pause("api", "", "op").error().code, "invalid_state");
-  EXPECT_EQ(c->promote("api", "op").error().code, "invalid_state");
+  EXPECT_EQ(c->pause("api", "", "op").error().code, Errc::kInvalidState);
+  EXPECT_EQ(c->promote("api", "op").error().code, Errc::kInvalidState);
   clock_.advance(5000);
   EXPECT_EQ(c->tick(*clock_.now, always(Analysis::kClean)).value(), 0);  // paused: no step
   auto r = c->resume("api", "op");
@@ -179,7 +179,7 @@ TEST_F(ControllerTest, AbortEndsWithoutCountingARollback) {
   EXPECT_FALSE(metric_has("rollbacks_total{"));
   ASSERT_TRUE(c->start("api", canary_spec({100}), "op"));
   ASSERT_TRUE(c->promote("api", "op"));
-  EXPECT_EQ(c->abort("api", "", "op").error().code, "invalid_state");
+  EXPECT_EQ(c->abort("api", "", "op").error().code, Errc::kInvalidState);
 }
 
 TEST_F(ControllerTest, TickStepsOnlyWhenIntervalElapsedAndClean) {
@@ -237,13 +237,13 @@ TEST_F(ControllerTest, BlueGreenPromoteInTwoHalvesRefusesAReleaseThatMovedDuring
   ASSERT_TRUE(c->resume("web", "op"));
   auto stale = c->finish_promote("web", "op", target, {});
   ASSERT_FALSE(stale);
-  EXPECT_EQ(stale.error().code, "conflict");
+  EXPECT_EQ(stale.error().code, Errc::kConflict);
   EXPECT_FALSE(c->routing()->at("web").candidate_only);
 
   target = c->smoke_target("web");
-  auto failed = c->finish_promote("web", "op", target, x0::fail("smoke_failed", "timed out"));
+  auto failed = c->finish_promote("web", "op", target, x0::fail(Errc::kSmokeFailed, "timed out"));
   ASSERT_FALSE(failed);
-  EXPECT_EQ(failed.error().code, "smoke_failed");
+  EXPECT_EQ(failed.error().code, Errc::kSmokeFailed);
   auto ok = c->finish_promote("web", "op", target, {});
   ASSERT_TRUE(ok) << ok.error().detail;
   EXPECT_EQ(ok->state, State::kPromoted);
@@ -259,13 +259,13 @@ TEST_F(ControllerTest, BlueGreenSmokeThenAtomicSwitchAndRollback) {
   EXPECT_EQ(rr.header_name, "X-Canary");  // but smoke tests reach it through the header
   EXPECT_FALSE(rr.candidate_only);
 
-  EXPECT_EQ(c->promote("web", "op").error().code, "smoke_unavailable");
+  EXPECT_EQ(c->promote("web", "op").error().code, Errc::kSmokeUnavailable);
   SmokeCheckFn failing = [](const Release&) -> x0::Result<void> {
-    return x0::fail("smoke", "GET /ready answered 503, expected 204");
+    return x0::fail(x0::Errc::kSmokeFailed, "GET /ready answered 503, expected 204");
   };
   auto refused = c->promote("web", "op", failing);
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, "smoke_failed");
+  EXPECT_EQ(refused.error().code, Errc::kSmokeFailed);
   EXPECT_NE(refused.error().detail.find("503"), std::string::npos);
   EXPECT_FALSE(c->routing()->at("web").candidate_only);
 
@@ -297,7 +297,7 @@ TEST_F(ControllerTest, BlueGreenSwitchRefusedIfReleaseChangedDuringSmoke) {
   };
   auto r = c->promote("web", "op", racing);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "conflict");
+  EXPECT_EQ(r.error().code, Errc::kConflict);
   EXPECT_FALSE(c->routing()->at("web").candidate_only);
 }
 
@@ -320,7 +320,7 @@ TEST_F(ControllerTest, AdoptConfigDropsPromotedRoutingAndAbortsRemovedServices) 
   EXPECT_TRUE(api->adopted);
   EXPECT_EQ(api->state, State::kPromoted);
   EXPECT_EQ(c->find("web-2")->state, State::kAborted);
-  EXPECT_EQ(c->rollback("api", "", "op").error().code, "not_found");
+  EXPECT_EQ(c->rollback("api", "", "op").error().code, Errc::kNotFound);
   EXPECT_TRUE(c->start("api", canary_spec(), "op"));  // the next release may begin
 }
 

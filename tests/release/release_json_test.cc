@@ -14,7 +14,7 @@ using testing::ep;
 std::string error_of(std::string_view body) {
   auto r = parse_start_body(body);
   if (r) return "(accepted)";
-  EXPECT_EQ(r.error().code, "bad_request");
+  EXPECT_EQ(r.error().code, Errc::kBadRequest);
   return r.error().detail;
 }
 

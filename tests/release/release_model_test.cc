@@ -58,7 +58,7 @@ TEST(ReleaseSpec, RefusesBadSpecsNamingTheField) {
   for (const auto& c : cases) {
     auto r = validate_spec(c.spec);
     ASSERT_FALSE(r.has_value()) << c.field;
-    EXPECT_EQ(r.error().code, "bad_request");
+    EXPECT_EQ(r.error().code, Errc::kBadRequest);
     EXPECT_NE(r.error().detail.find(c.field), std::string::npos) << r.error().detail;
   }
 }

@@ -120,7 +120,7 @@ TEST_F(StoreTest, CorruptFileIsPutAsideAndNodeStartsEmpty) {
   write_file(file(), good.substr(0, good.size() / 2));  // a torn write
   auto c = make();
   ASSERT_TRUE(c->load_error());
-  EXPECT_EQ(c->load_error()->code, "store_corrupt");
+  EXPECT_EQ(c->load_error()->code, x0::Errc::kStoreCorrupt);
   EXPECT_NE(c->load_error()->detail.find("releases.json"), std::string::npos);
   EXPECT_TRUE(c->list().empty());
   EXPECT_TRUE(c->routing()->empty());
@@ -185,7 +185,7 @@ TEST_F(StoreTest, FailedSaveRefusesTheChangeAndKeepsState) {
   fs::create_directory(file() + ".tmp");  // the temp file cannot be opened (even as root)
   auto r = c->promote("api", "op");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "store_failed");
+  EXPECT_EQ(r.error().code, Errc::kStoreFailed);
   EXPECT_EQ(c->active("api")->step, 0u);
   EXPECT_EQ(c->routing()->at("api").weight_bp, 500);
   EXPECT_EQ(c->routing_version(), version);
@@ -201,7 +201,7 @@ TEST_F(StoreTest, FailedSaveRefusesTheChangeWhenTheDirectoryIsAFile) {
   ReleaseController c(ControllerOptions{not_a_dir, clock_.fn(), &registry_, 50, {}});
   auto r = c.start("api", canary_spec(), "op");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, "store_failed");
+  EXPECT_EQ(r.error().code, Errc::kStoreFailed);
   EXPECT_FALSE(c.active("api"));
   EXPECT_TRUE(c.routing()->empty());
 }
@@ -287,7 +287,7 @@ TEST(StoreSequence, IdsStayUniqueWhenTheFileUnderstatesTheSequence) {
   EXPECT_EQ(decode_releases(R"({"format":1,"next_sequence":9007199254740993,"releases":[]})")
                 .error()
                 .code,
-            "store_corrupt");
+            Errc::kStoreCorrupt);
 }
 
 }  // namespace

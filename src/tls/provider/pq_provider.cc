@@ -136,17 +136,17 @@ Result<void> load_pq_provider() {
   static Result<void> outcome;
   std::call_once(once, [] {
     if (OSSL_PROVIDER_add_builtin(nullptr, kProviderName, pq_provider_init) != 1) {
-      outcome = fail("crypto_error", "OSSL_PROVIDER_add_builtin(x0tta6bl4-pq) failed");
+      outcome = fail(Errc::kCryptoError, "OSSL_PROVIDER_add_builtin(x0tta6bl4-pq) failed");
       return;
     }
     loaded_ours = OSSL_PROVIDER_load(nullptr, kProviderName);
     if (loaded_ours == nullptr) {
-      outcome = fail("crypto_error", "loading the x0tta6bl4-pq provider failed");
+      outcome = fail(Errc::kCryptoError, "loading the x0tta6bl4-pq provider failed");
       return;
     }
     loaded_default = OSSL_PROVIDER_load(nullptr, "default");
     if (loaded_default == nullptr)
-      outcome = fail("crypto_error", "loading OpenSSL's default provider failed");
+      outcome = fail(Errc::kCryptoError, "loading OpenSSL's default provider failed");
     OPENSSL_atexit(unload_at_exit);
   });
   return outcome;
