@@ -24,9 +24,19 @@ constexpr auto kIncidentVerifyWait = std::chrono::seconds(60);
 
 Reply json_reply(int status, const json& body) { return Reply{status, body.dump(2) + "\n"}; }
 
+int http_status(Errc code) {
+  switch (code) {
+    case Errc::kBadRequest:
+      return 400;
+    case Errc::kConflict:
+      return 409;
+    default:
+      return 500;
+  }
+}
+
 Reply error_reply(const Error& e) {
-  int status = e.code == Errc::kBadRequest ? 400 : e.code == Errc::kConflict ? 409 : 500;
-  return json_reply(status, {{"error", e.name()}, {"detail", e.detail}});
+  return json_reply(http_status(e.code), {{"error", e.name()}, {"detail", e.detail}});
 }
 
 void respond(http::ServerConnection& conn, int status, const json& body) {

@@ -15,13 +15,25 @@ using json = nlohmann::json;
 
 Reply json_reply(int status, const json& body) { return Reply{status, body.dump(2) + "\n"}; }
 
+int http_status(Errc code) {
+  switch (code) {
+    case Errc::kNotFound:
+      return 404;
+    case Errc::kConflict:
+    case Errc::kInvalidState:
+      return 409;
+    case Errc::kBadRequest:
+      return 400;
+    case Errc::kSmokeFailed:
+    case Errc::kSmokeUnavailable:
+      return 424;
+    default:
+      return 500;
+  }
+}
+
 Reply error_reply(const Error& e) {
-  int status = e.code == Errc::kNotFound ? 404
-               : e.code == Errc::kConflict || e.code == Errc::kInvalidState ? 409
-               : e.code == Errc::kBadRequest ? 400
-               : e.code == Errc::kSmokeFailed || e.code == Errc::kSmokeUnavailable ? 424
-                                                                                   : 500;
-  return json_reply(status, {{"error", e.name()}, {"detail", e.detail}});
+  return json_reply(http_status(e.code), {{"error", e.name()}, {"detail", e.detail}});
 }
 
 std::vector<std::string_view> segments(std::string_view path) {

@@ -329,12 +329,21 @@ Result<ListFilter> parse_list_filter(std::optional<std::string_view> status,
 json error_json(const Error& error) { return {{"error", error.name()}, {"detail", error.detail}}; }
 
 int http_status(const Error& error) {
-  if (error.code == Errc::kBadRequest) return 400;
-  if (error.code == Errc::kNotFound) return 404;
-  if (error.code == Errc::kInvalidTransition) return 409;
-  if (error.code == Errc::kStoreFull) return 507;
-  if (error.code == Errc::kStoreBusy || error.code == Errc::kStoreUnavailable) return 503;
-  return 500;
+  switch (error.code) {
+    case Errc::kBadRequest:
+      return 400;
+    case Errc::kNotFound:
+      return 404;
+    case Errc::kInvalidTransition:
+      return 409;
+    case Errc::kStoreFull:
+      return 507;
+    case Errc::kStoreBusy:
+    case Errc::kStoreUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
 }
 
 }  // namespace x0::incident
