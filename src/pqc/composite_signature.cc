@@ -84,9 +84,9 @@ bool ed25519_verify(std::span<const uint8_t, Composite::kEd25519PublicKeySize> p
 
 Result<void> check_size(std::span<const uint8_t> bytes, size_t size, const char* what) {
   if (bytes.size() != size) {
-    return fail("wrong_size", std::string("composite ") + what + " must be " +
-                                  std::to_string(size) + " bytes, got " +
-                                  std::to_string(bytes.size()));
+    return fail(Errc::kWrongSize, std::string("composite ") + what + " must be " +
+                                      std::to_string(size) + " bytes, got " +
+                                      std::to_string(bytes.size()));
   }
   return {};
 }
@@ -110,7 +110,7 @@ Result<Composite::SecretKey> Composite::SecretKey::from_bytes(std::span<const ui
   std::ranges::copy(mldsa.public_key.bytes(), pk.bytes_.begin());
   if (!ed25519_public_key(seeds.subspan<kMlDsaSeedSize>(),
                           std::span(pk.bytes_).subspan<MlDsa65::kPublicKeySize>())) {
-    return fail("crypto_error", "OpenSSL could not derive the Ed25519 public key");
+    return fail(Errc::kCryptoError, "OpenSSL could not derive the Ed25519 public key");
   }
   return SecretKey(seeds, mldsa.secret_key, pk);
 }
@@ -135,10 +135,10 @@ Result<Composite::KeyPair> Composite::generate() {
 Result<Composite::Signature> Composite::sign(const SecretKey& sk, std::span<const uint8_t> message,
                                              std::span<const uint8_t> context) {
   if (context.size() > kMaxContextSize) {
-    return fail("context_too_long", "composite signature context must be at most 255 bytes");
+    return fail(Errc::kContextTooLong, "composite signature context must be at most 255 bytes");
   }
   MessageRepresentative m_prime;
-  if (!m_prime.build(message, context)) return fail("crypto_error", "OpenSSL SHA-512 failed");
+  if (!m_prime.build(message, context)) return fail(Errc::kCryptoError, "OpenSSL SHA-512 failed");
   // Step 4: mldsaSig = ML-DSA.Sign(mldsaSK, M', ctx = Label), tradSig = Ed25519.Sign(tradSK, M').
   auto pq_sig = MlDsa65::sign(sk.mldsa_, m_prime.bytes(), as_bytes(kLabel));
   if (!pq_sig) return std::unexpected(pq_sig.error());
@@ -146,7 +146,7 @@ Result<Composite::Signature> Composite::sign(const SecretKey& sk, std::span<cons
   std::ranges::copy(pq_sig->bytes(), sig.bytes_.begin());
   if (!ed25519_sign(sk.seeds_.span().subspan<kMlDsaSeedSize>(), m_prime.bytes(),
                     std::span(sig.bytes_).subspan<MlDsa65::kSignatureSize>())) {
-    return fail("crypto_error", "OpenSSL Ed25519 signing failed");
+    return fail(Errc::kCryptoError, "OpenSSL Ed25519 signing failed");
   }
   return sig;
 }

@@ -55,24 +55,25 @@ Result<std::shared_ptr<const ServerContext>> ServerContext::build(const config::
   if (auto loaded = load_pq_provider(); !loaded) return std::unexpected(loaded.error());
   ERR_clear_error();
   SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
-  if (raw == nullptr) return fail("crypto_error", "SSL_CTX_new: " + openssl_reason());
+  if (raw == nullptr) return fail(Errc::kCryptoError, "SSL_CTX_new: " + openssl_reason());
   std::shared_ptr<ServerContext> context(new ServerContext(raw));
   SSL_CTX* ctx = context->ctx_;
 
-  SSL_CTX_set_min_proto_version(ctx, settings.min_version == "1.2" ? TLS1_2_VERSION
-                                                                   : TLS1_3_VERSION);
+  SSL_CTX_set_min_proto_version(ctx,
+                                settings.min_version == "1.2" ? TLS1_2_VERSION : TLS1_3_VERSION);
   // A client closing without close_notify is an ordinary end of connection for HTTP/1.1 (its
   // framing detects truncation); no renegotiation (TLS 1.2 only, and an attack surface).
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION |
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_use_certificate_chain_file(ctx, settings.cert_file.c_str()) != 1)
-    return fail("config_invalid",
+    return fail(Errc::kConfigInvalid,
                 "tls.cert_file " + settings.cert_file + ": " + openssl_reason());
   if (SSL_CTX_use_PrivateKey_file(ctx, settings.key_file.c_str(), SSL_FILETYPE_PEM) != 1)
-    return fail("config_invalid", "tls.key_file " + settings.key_file + ": " + openssl_reason());
+    return fail(Errc::kConfigInvalid,
+                "tls.key_file " + settings.key_file + ": " + openssl_reason());
   if (SSL_CTX_check_private_key(ctx) != 1)
-    return fail("config_invalid", "tls.key_file " + settings.key_file +
-                                      " does not match the certificate of tls.cert_file");
+    return fail(Errc::kConfigInvalid, "tls.key_file " + settings.key_file +
+                                          " does not match the certificate of tls.cert_file");
   std::string groups;
   for (const std::string& g : settings.groups) {
     if (!groups.empty()) groups += ':';
@@ -80,10 +81,11 @@ Result<std::shared_ptr<const ServerContext>> ServerContext::build(const config::
     if (g == kHybridGroup) context->offers_hybrid_ = true;
   }
   if (SSL_CTX_set1_groups_list(ctx, groups.c_str()) != 1)
-    return fail("config_invalid", "tls.groups " + groups + ": " + openssl_reason());
+    return fail(Errc::kConfigInvalid, "tls.groups " + groups + ": " + openssl_reason());
   if (!settings.ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(ctx, settings.ca_file.c_str(), nullptr) != 1)
-      return fail("config_invalid", "tls.ca_file " + settings.ca_file + ": " + openssl_reason());
+      return fail(Errc::kConfigInvalid,
+                  "tls.ca_file " + settings.ca_file + ": " + openssl_reason());
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
   // Stateless tickets (keys per context, shared by every worker); no server-side cache.

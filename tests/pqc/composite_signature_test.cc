@@ -65,9 +65,9 @@ TEST(CompositeSignature, SizesAndFromBytes) {
     const auto sk = Composite::SecretKey::from_bytes(input);
     const auto sig = Composite::Signature::from_bytes(input);
     ASSERT_FALSE(pk.has_value() || sk.has_value() || sig.has_value()) << size;
-    EXPECT_EQ(pk.error().code, "wrong_size");
-    EXPECT_EQ(sk.error().code, "wrong_size");
-    EXPECT_EQ(sig.error().code, "wrong_size");
+    EXPECT_EQ(pk.error().code, Errc::kWrongSize);
+    EXPECT_EQ(sk.error().code, Errc::kWrongSize);
+    EXPECT_EQ(sig.error().code, Errc::kWrongSize);
   }
   // Any 64 bytes are a secret key (two seeds).
   EXPECT_TRUE(Composite::SecretKey::from_bytes(Bytes(64, 0)).has_value());
@@ -185,7 +185,7 @@ TEST(CompositeSignature, ContextUpTo255Bytes) {
   const Bytes long_ctx(256, 7);
   const auto refused = Composite::sign(kp.secret_key, msg, long_ctx);
   ASSERT_FALSE(refused.has_value());
-  EXPECT_EQ(refused.error().code, "context_too_long");
+  EXPECT_EQ(refused.error().code, Errc::kContextTooLong);
   EXPECT_FALSE(Composite::verify(kp.public_key, msg, *sig, long_ctx));
 }
 
