@@ -44,8 +44,12 @@ Result<autopilot::Policy> load_autopilot_policy(const config::Config& config) {
 }
 
 ControlPlane::ControlPlane(admin::NodeState& state, gateway::RouteTablePublisher& routes,
-                           ConfigApplied config_applied)
-    : state_(state), routes_(routes), config_applied_(std::move(config_applied)) {}
+                           ConfigApplied config_applied,
+                           gateway::RouteTable::UpstreamTls upstream_tls)
+    : state_(state),
+      routes_(routes),
+      config_applied_(std::move(config_applied)),
+      upstream_tls_(std::move(upstream_tls)) {}
 
 ControlPlane::~ControlPlane() {
   stop();
@@ -196,7 +200,8 @@ Result<void> ControlPlane::publish_routes(const config::Config& config,
                                           const gateway::RouteTable::AddressLookup& lookup) {
   uint64_t version = releases_->routing_version();
   auto table = gateway::RouteTable::build(config, to_splits(*releases_->routing()),
-                                          routes_.current().get(), ++table_version_, lookup);
+                                          routes_.current().get(), ++table_version_, lookup,
+                                          upstream_tls_);
   if (!table) return std::unexpected(table.error());
   routes_.publish(*table);
   routing_seen_ = version;

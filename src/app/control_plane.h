@@ -43,8 +43,9 @@ class ControlPlane {
   // parts it owns itself (logging, connection budgets).
   using ConfigApplied = std::function<void(const config::Config&)>;
 
+  // `upstream_tls` gives https:// endpoints their transports (it outlives the route tables).
   ControlPlane(admin::NodeState& state, gateway::RouteTablePublisher& routes,
-               ConfigApplied config_applied);
+               ConfigApplied config_applied, gateway::RouteTable::UpstreamTls upstream_tls);
   ~ControlPlane();
   ControlPlane(const ControlPlane&) = delete;
   ControlPlane& operator=(const ControlPlane&) = delete;
@@ -96,6 +97,7 @@ class ControlPlane {
   admin::NodeState& state_;
   gateway::RouteTablePublisher& routes_;  // published here only
   ConfigApplied config_applied_;
+  gateway::RouteTable::UpstreamTls upstream_tls_;
   admin::ControlThread control_;
   std::unique_ptr<release::ReleaseController> releases_;
   std::unique_ptr<incident::IncidentMetrics> incident_metrics_;  // outlives the store

@@ -51,6 +51,19 @@ void Node::apply_logging(const config::Config& config) {
 
 namespace {
 
+// tls_verify = false is allowed (a lab's self-signed origin) but never quiet.
+void warn_unverified_upstreams(const config::Config& config) {
+  for (const config::Service& service : config.services) {
+    if (service.tls_verify) continue;
+    for (const auto* set : {&service.endpoints, &service.fallback})
+      for (const config::Endpoint& endpoint : *set)
+        if (endpoint.tls)
+          log::warn("SECURITY", "upstream TLS certificates are not verified (tls_verify = false)",
+                    {{"service", service.name}, {"endpoint", endpoint.to_string()}});
+  }
+}
+
+
 // The main thread's signals, read from a signalfd on its own loop.
 class SignalWatch final : public net::IoHandler {
  public:
@@ -161,8 +174,13 @@ bool Node::start() {
   state_.host_sampler->start();
   state_.isolated.store(config->security.isolate);
 
-  control_plane_ = std::make_unique<ControlPlane>(state_, routes_,
-                                                  [this](const config::Config& c) { apply_node_config(c); });
+  upstream_tls_ = std::make_unique<tls::UpstreamTls>(telemetry::default_registry());
+  warn_unverified_upstreams(*config);
+  control_plane_ = std::make_unique<ControlPlane>(
+      state_, routes_, [this](const config::Config& c) { apply_node_config(c); },
+      [this](const config::Service& service, const config::Endpoint& endpoint) {
+        return upstream_tls_->transports_for(service, endpoint);
+      });
   if (!control_plane_->start(*config)) return false;
   cache_.start(*config, state_);
   if (auto ok = control_plane_->publish_first_routes(*config); !ok) {
@@ -259,6 +277,7 @@ void Node::reload() {
 // Control thread, when a reload's config becomes current: the parts the node owns.
 void Node::apply_node_config(const config::Config& config) {
   apply_logging(config);  // process-wide atomics: safe from this thread
+  warn_unverified_upstreams(config);
   data_connections_->set_limit(static_cast<size_t>(config.api_gateway.max_connections));
   for (http::ConnectionBudget* probes :
        {health_connections_.get(), metrics_connections_.get(), operator_connections_.get()}) {

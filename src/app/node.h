@@ -23,6 +23,7 @@
 #include "gateway/worker_context.h"
 #include "http/server.h"
 #include "net/event_loop.h"
+#include "tls/client_transports.h"
 #include "tls/server_transports.h"
 
 namespace x0::app {
@@ -54,6 +55,8 @@ class Node {
 
   std::string config_path_;
   admin::NodeState state_;
+  // https:// endpoints' TLS; declared before routes_, whose endpoints keep its transports.
+  std::unique_ptr<tls::UpstreamTls> upstream_tls_;
   gateway::RouteTablePublisher routes_;  // published by the control plane only
   std::unique_ptr<ControlPlane> control_plane_;  // everything on the control thread
   NodeCache cache_;  // outlives the workers, which read its store

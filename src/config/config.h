@@ -18,7 +18,9 @@ namespace x0::config {
 struct Endpoint {
   std::string host;  // a DNS name, an IPv4 literal, or an IPv6 literal (stored without brackets)
   uint16_t port = 0;
-  std::string to_string() const;  // "host:port" ("[v6]:port" for IPv6)
+  bool tls = false;  // written "https://host[:port]" (docs/TLS.md, "Upstream TLS")
+  std::string authority() const;  // "host:port" ("[v6]:port" for IPv6)
+  std::string to_string() const;  // authority(), "https://" first when tls: parse_endpoint's input
   bool operator==(const Endpoint&) const = default;
 };
 
@@ -52,6 +54,12 @@ struct Service {
   bool cache_enabled = true;       // TOML `cache`; false: the route never reads or stores it
   int64_t cache_ttl_s = 0;  // freshness when the origin gives none; 0 = [cache] default_ttl_s
   bool cache_ignore_cookies = false;  // true: a request's Cookie does not keep it out of the cache
+  // https:// endpoints: the CA their certificates must chain to ("" = the system store);
+  // false accepts any certificate (an operator's explicit choice, logged at every load); the
+  // name sent as SNI and checked in the certificate ("" = the endpoint's host).
+  std::string tls_ca_file;
+  bool tls_verify = true;
+  std::string tls_server_name;
 };
 
 struct Listeners {
@@ -202,6 +210,9 @@ x0::Result<void> apply_env(Config& cfg,
 std::string_view embedded_defaults();
 // "host:port", "[v6]:port"; port 1..65535; host a DNS name or IP literal.
 x0::Result<std::pair<std::string, uint16_t>> parse_host_port(std::string_view text);
+// An upstream endpoint: "host:port", or "http://host[:port]" (port 80) or "https://host[:port]"
+// (TLS, port 443), without a path.
+x0::Result<Endpoint> parse_endpoint(std::string_view text);
 // Every environment variable name load_* understands, e.g. "X0TTA6BL4_CACHE_CAPACITY".
 std::vector<std::string> env_variable_names();
 // `x0tta6bl4 check-config FILE`: loads like load_file; prints "ok: FILE (N services)" to `out`

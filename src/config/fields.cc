@@ -275,7 +275,10 @@ std::vector<Field> service_fields(Service& v) {
           b("required", &v.required),
           b("cache", &v.cache_enabled),
           l("cache_ttl_s", &v.cache_ttl_s, 0),
-          b("cache_ignore_cookies", &v.cache_ignore_cookies)};
+          b("cache_ignore_cookies", &v.cache_ignore_cookies),
+          s("tls_ca_file", &v.tls_ca_file),
+          b("tls_verify", &v.tls_verify),
+          s("tls_server_name", &v.tls_server_name)};
 }
 
 std::vector<Field> health_check_fields(HealthCheck& h) {
@@ -384,9 +387,11 @@ std::optional<std::string> set_string_list(const Field& f, std::vector<std::stri
   if (auto* p = std::get_if<std::vector<Endpoint>*>(&f.target)) {
     std::vector<Endpoint> out;
     for (auto& item : v) {
-      auto hp = parse_host_port(item);
-      if (!hp) return "expected \"host:port\" (" + hp.error().detail + "), got " + quoted(item);
-      out.push_back(Endpoint{hp->first, hp->second});
+      auto endpoint = parse_endpoint(item);
+      if (!endpoint)
+        return "expected \"host:port\" or \"https://host[:port]\" (" + endpoint.error().detail +
+               "), got " + quoted(item);
+      out.push_back(*std::move(endpoint));
     }
     **p = std::move(out);
     return std::nullopt;
@@ -443,9 +448,39 @@ std::optional<std::string> set_from_text(const Field& f, std::string_view text) 
 
 namespace x0::config {
 
-std::string Endpoint::to_string() const {
+std::string Endpoint::authority() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   return h + ":" + std::to_string(port);
+}
+
+std::string Endpoint::to_string() const { return tls ? "https://" + authority() : authority(); }
+
+x0::Result<Endpoint> parse_endpoint(std::string_view text) {
+  Endpoint out;
+  std::string_view rest = text;
+  const char* default_port = nullptr;
+  if (rest.starts_with("https://")) {
+    out.tls = true;
+    rest.remove_prefix(8);
+    default_port = "443";
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+    default_port = "80";
+  } else if (rest.find("://") != std::string_view::npos) {
+    return x0::fail(Errc::kConfigInvalid, "an endpoint is http:// or https://");
+  }
+  if (default_port != nullptr && rest.ends_with('/')) rest.remove_suffix(1);
+  if (rest.find('/') != std::string_view::npos)
+    return x0::fail(Errc::kConfigInvalid, "an endpoint has no path");
+  std::string host_port(rest);
+  bool has_port = rest.starts_with('[') ? rest.find("]:") != std::string_view::npos
+                                        : rest.find(':') != std::string_view::npos;
+  if (!has_port && default_port != nullptr) host_port += std::string(":") + default_port;
+  auto hp = parse_host_port(host_port);
+  if (!hp) return std::unexpected(hp.error());
+  out.host = std::move(hp->first);
+  out.port = hp->second;
+  return out;
 }
 
 x0::Result<std::pair<std::string, uint16_t>> parse_host_port(std::string_view text) {

@@ -83,11 +83,12 @@ void HealthChecker::tick() {
 void HealthChecker::begin(Probe& probe) {
   http::ClientRequest request;
   request.target = probe.settings.path;
-  request.host = probe.endpoint->name;
+  request.host = probe.endpoint->authority;
   request.headers.emplace_back("User-Agent", "x0tta6bl4-health");
   http::ClientOptions options;
   options.timeout_ms = probe.settings.timeout_ms;
   options.body = http::ClientBody::kHeadOnly;  // the status is the verdict
+  options.tls = probe.endpoint->transports.load();  // an https:// endpoint is checked over TLS
   // The callback runs deferred on this loop and never after the probe (and its client) is gone.
   probe.client.start(probe.endpoint->address, request, options,
                      [this, &probe](Result<http::ClientResponse> r) { finish(probe, r); });

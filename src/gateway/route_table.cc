@@ -76,24 +76,37 @@ Result<net::SocketAddress> address_of(const config::Endpoint& endpoint,
   return lookup ? lookup(endpoint) : net::resolve(endpoint.host, endpoint.port);
 }
 
+// TLS transports a build gives its endpoints once the whole build succeeded: a carried-over
+// endpoint is shared with the running table, which must keep its settings if the build fails.
+using PendingTransports =
+    std::vector<std::pair<std::shared_ptr<EndpointState>, std::shared_ptr<net::ClientTransportFactory>>>;
+
 Result<std::vector<std::shared_ptr<EndpointState>>> make_endpoints(
-    const RouteTable* previous, const std::string& service,
+    const RouteTable* previous, const config::Service& service,
     const std::vector<config::Endpoint>& endpoints, EndpointRole role,
-    const RouteTable::AddressLookup& lookup) {
+    const RouteTable::AddressLookup& lookup, const RouteTable::UpstreamTls& upstream_tls,
+    PendingTransports& pending) {
   std::vector<std::shared_ptr<EndpointState>> out;
   for (const config::Endpoint& endpoint : endpoints) {
     std::string name = endpoint.to_string();
-    if (auto kept = find_previous(previous, service, name, role)) {
-      out.push_back(kept);
-      continue;
+    std::shared_ptr<EndpointState> state = find_previous(previous, service.name, name, role);
+    if (!state) {
+      auto address = address_of(endpoint, lookup);
+      if (!address) return std::unexpected(address.error());
+      state = std::make_shared<EndpointState>();
+      state->name = name;
+      state->authority = endpoint.authority();
+      state->address = *address;
+      state->role = role;
+      state->fallback = role == EndpointRole::kFallback;
     }
-    auto address = address_of(endpoint, lookup);
-    if (!address) return std::unexpected(address.error());
-    auto state = std::make_shared<EndpointState>();
-    state->name = name;
-    state->address = *address;
-    state->role = role;
-    state->fallback = role == EndpointRole::kFallback;
+    if (endpoint.tls) {
+      if (!upstream_tls)
+        return fail(Errc::kUnsupported, name + ": no upstream TLS in this route build");
+      auto transports = upstream_tls(service, endpoint);
+      if (!transports) return std::unexpected(transports.error());
+      pending.emplace_back(state, *std::move(transports));
+    }
     out.push_back(std::move(state));
   }
   return out;
@@ -127,7 +140,8 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config
                                                             const TrafficSplits& splits,
                                                             const RouteTable* previous,
                                                             uint64_t version,
-                                                            const AddressLookup& lookup) {
+                                                            const AddressLookup& lookup,
+                                                            const UpstreamTls& upstream_tls) {
   auto table = std::make_shared<RouteTable>();
   table->version_ = version;
   auto trusted = AddressRanges::parse(config.api_gateway.trusted_proxies);
@@ -136,22 +150,25 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config
   table->policy_.path.allow_encoded_slash = config.api_gateway.allow_encoded_slash;
   table->policy_.path.allow_backslash = config.api_gateway.allow_backslash;
   table->policy_.allow_trace = config.api_gateway.allow_trace;
+  PendingTransports pending;
   for (const config::Service& svc : config.services) {
     auto state = std::make_shared<ServiceState>();
     state->config = svc;
     state->index = table->services_.size();
     state->cache_rules = cache_rules(config.cache, svc);
-    auto primary = make_endpoints(previous, svc.name, svc.endpoints, EndpointRole::kStable, lookup);
+    auto primary = make_endpoints(previous, svc, svc.endpoints, EndpointRole::kStable, lookup,
+                                  upstream_tls, pending);
     if (!primary) return std::unexpected(primary.error());
     state->primary = std::move(*primary);
     // fallback_upstream (legacy) was already folded into every service's fallback at load.
     auto fallback =
-        make_endpoints(previous, svc.name, svc.fallback, EndpointRole::kFallback, lookup);
+        make_endpoints(previous, svc, svc.fallback, EndpointRole::kFallback, lookup, upstream_tls,
+                       pending);
     if (!fallback) return std::unexpected(fallback.error());
     state->fallback = std::move(*fallback);
     if (auto split = splits.find(svc.name); split != splits.end()) {
-      auto candidate = make_endpoints(previous, svc.name, split->second.candidate,
-                                      EndpointRole::kCandidate, lookup);
+      auto candidate = make_endpoints(previous, svc, split->second.candidate,
+                                      EndpointRole::kCandidate, lookup, upstream_tls, pending);
       if (!candidate) return std::unexpected(candidate.error());
       state->candidate = std::move(*candidate);
       state->split = split->second;
@@ -175,6 +192,7 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config
     if (a.host_rank != b.host_rank) return a.host_rank > b.host_rank;
     return a.prefix.size() > b.prefix.size();
   });
+  for (auto& [endpoint, transports] : pending) endpoint->transports.store(std::move(transports));
   return std::shared_ptr<const RouteTable>(std::move(table));
 }
 

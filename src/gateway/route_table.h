@@ -20,6 +20,7 @@
 #include "gateway/traffic_split.h"
 #include "http/path_normalize.h"
 #include "net/socket.h"
+#include "net/transport.h"
 
 namespace x0::gateway {
 
@@ -29,8 +30,12 @@ namespace x0::gateway {
 enum class EndpointRole { kStable, kCandidate, kFallback };
 
 struct EndpointState {
-  std::string name;  // "host:port" as configured
+  std::string name;       // as configured: "host:port", or "https://host:port"
+  std::string authority;  // "host:port": the Host of a request that came without one
   net::SocketAddress address;
+  // How its connections are wrapped: TLS for https:// (set anew by every route build, so a
+  // reload re-reads the CA file); null for plain TCP.
+  std::atomic<std::shared_ptr<net::ClientTransportFactory>> transports;
   EndpointRole role = EndpointRole::kStable;
   bool fallback = false;  // role == kFallback
   std::atomic<bool> healthy{true};           // active health check verdict
@@ -96,6 +101,10 @@ class RouteTable {
  public:
   // How a build learns the address of an endpoint named by host name (IP literals need none).
   using AddressLookup = std::function<Result<net::SocketAddress>(const config::Endpoint&)>;
+  // How a build gets the transports of an https:// endpoint (the node's upstream TLS). Without
+  // one, a build with an https:// endpoint fails.
+  using UpstreamTls = std::function<Result<std::shared_ptr<net::ClientTransportFactory>>(
+      const config::Service&, const config::Endpoint&)>;
 
   // Builds a table from config. Endpoint states of `previous` with the same service, set and
   // "host:port" are carried over (address included), so health survives a reload and an
@@ -107,7 +116,8 @@ class RouteTable {
                                                          const TrafficSplits& splits,
                                                          const RouteTable* previous,
                                                          uint64_t version,
-                                                         const AddressLookup& lookup = {});
+                                                         const AddressLookup& lookup = {},
+                                                         const UpstreamTls& upstream_tls = {});
   // The endpoints a build from these inputs would hand to its lookup: named by host name and
   // not carried over from `previous`, each "host:port" once. Empty: the build needs no DNS.
   static std::vector<config::Endpoint> names_to_resolve(const config::Config& config,

@@ -73,8 +73,15 @@ Result<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
     const std::shared_ptr<EndpointState>& endpoint) {
   auto fd = net::connect_tcp(endpoint->address);
   if (!fd) return std::unexpected(fd.error());
-  return std::make_unique<UpstreamConnection>(
-      loop_, std::make_unique<net::PlainTransport>(std::move(*fd)), endpoint);
+  std::unique_ptr<net::Transport> transport;
+  if (std::shared_ptr<net::ClientTransportFactory> tls = endpoint->transports.load()) {
+    auto wrapped = tls->connect(std::move(*fd));
+    if (!wrapped) return std::unexpected(wrapped.error());
+    transport = *std::move(wrapped);
+  } else {
+    transport = std::make_unique<net::PlainTransport>(std::move(*fd));
+  }
+  return std::make_unique<UpstreamConnection>(loop_, std::move(transport), endpoint);
 }
 
 void UpstreamPool::give_back(std::unique_ptr<UpstreamConnection> connection, size_t max_idle) {

@@ -49,9 +49,23 @@ void Client::start(const net::SocketAddress& address, const ClientRequest& reque
   deadline_.arm(options_.timeout_ms);
   auto fd = net::connect_tcp(address);
   if (!fd) return finish(fail(Errc::kConnectFailed, fd.error().detail));
-  transport_ = std::make_unique<net::PlainTransport>(std::move(*fd));
-  if (!loop_.add(transport_->fd(), EPOLLOUT, this))
+  if (options_.tls) {
+    auto wrapped = options_.tls->connect(std::move(*fd));
+    if (!wrapped) return finish(std::unexpected(wrapped.error()));
+    transport_ = *std::move(wrapped);
+  } else {
+    transport_ = std::make_unique<net::PlainTransport>(std::move(*fd));
+  }
+  interest_ = EPOLLOUT;
+  if (!loop_.add(transport_->fd(), interest_, this))
     return finish(fail(Errc::kIoError, "cannot register the socket for " + peer_));
+}
+
+void Client::watch(uint32_t events) {
+  if (events == interest_) return;
+  interest_ = events;
+  if (!loop_.modify(transport_->fd(), events, this))
+    finish(fail(Errc::kIoError, "cannot watch the socket of " + peer_));
 }
 
 void Client::on_io(uint32_t events) {
@@ -59,11 +73,16 @@ void Client::on_io(uint32_t events) {
   if (!connected_) {
     if (int error = net::connect_result(transport_->fd()); error != 0)
       return finish(fail(Errc::kConnectFailed, "connect " + peer_ + ": " + std::strerror(error)));
-    if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
+    if ((events & (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
+    net::IoResult handshake = transport_->handshake();  // TLS; done at once for plain TCP
+    if (handshake.status == net::IoStatus::kWouldBlock) return watch(transport_->extra_events());
+    if (handshake.status != net::IoStatus::kDone)
+      return finish(fail(Errc::kConnectFailed,
+                         "TLS handshake with " + peer_ + ": " + transport_->failure()));
     return on_connected();
   }
   if (out_sent_ < out_.size() && (events & (EPOLLOUT | EPOLLERR))) return write_some();
-  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) return read_some();
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP | EPOLLOUT)) return read_some();
 }
 
 void Client::on_connected() {
@@ -74,7 +93,7 @@ void Client::on_connected() {
 void Client::write_some() {
   while (out_sent_ < out_.size()) {
     net::IoResult r = transport_->write(std::string_view(out_).substr(out_sent_));
-    if (r.status == net::IoStatus::kWouldBlock) return;  // still registered for EPOLLOUT
+    if (r.status == net::IoStatus::kWouldBlock) return watch(EPOLLOUT | transport_->extra_events());
     if (r.status != net::IoStatus::kDone)
       return finish(
           fail(Errc::kIoError, "sending the request to " + peer_ + ": " + std::strerror(r.error)));
@@ -83,8 +102,7 @@ void Client::write_some() {
   out_.clear();
   out_.shrink_to_fit();
   out_sent_ = 0;
-  if (!loop_.modify(transport_->fd(), EPOLLIN | EPOLLRDHUP, this))
-    return finish(fail(Errc::kIoError, "cannot wait for the response of " + peer_));
+  watch(EPOLLIN | EPOLLRDHUP);
 }
 
 void Client::read_some() {
@@ -92,7 +110,9 @@ void Client::read_some() {
   // Bounded per wake-up so one fast peer does not monopolize the loop.
   for (int i = 0; i < 16; ++i) {
     net::IoResult r = transport_->read(buf, sizeof buf);
-    if (r.status == net::IoStatus::kWouldBlock) return;
+    // TLS may need the socket writable to go on reading: EPOLLOUT while it does, then not.
+    if (r.status == net::IoStatus::kWouldBlock)
+      return watch(EPOLLIN | EPOLLRDHUP | transport_->extra_events());
     if (r.status == net::IoStatus::kError)
       return finish(
           fail(Errc::kIoError, "reading the response of " + peer_ + ": " + std::strerror(r.error)));

@@ -10,7 +10,8 @@
 // inside start() or another handler's frame (it runs through EventLoop::defer), so it may
 // destroy the Client. Destroying the Client before completion cancels the exchange and `done`
 // is not called. One exchange per Client at a time; a completed Client may start another.
-// Error codes: "connect_failed", "timed_out", "bad_response", "body_too_large", "io_error".
+// Error codes: "connect_failed" (TLS handshakes included), "timed_out", "bad_response",
+// "body_too_large", "io_error".
 #pragma once
 
 #include <cstdint>
@@ -55,6 +56,9 @@ struct ClientOptions {
   uint64_t max_body_bytes = 1 << 20;   // a larger response body is "body_too_large"
   size_t max_header_bytes = 16 * 1024;
   ClientBody body = ClientBody::kKeep;
+  // TLS (an https:// endpoint or URL): wraps the socket, which then shakes hands before the
+  // request, under the same deadline. Null: plain TCP.
+  std::shared_ptr<net::ClientTransportFactory> tls;
 };
 
 struct ClientResponse {
@@ -86,6 +90,7 @@ class Client final : public net::IoHandler {
  private:
   void on_deadline();
   void on_connected();
+  void watch(uint32_t events);
   void write_some();
   void read_some();
   // Parses what has arrived; returns a result once the exchange is over.
@@ -95,12 +100,13 @@ class Client final : public net::IoHandler {
 
   net::EventLoop& loop_;
   net::Timer deadline_;
-  std::unique_ptr<net::PlainTransport> transport_;
+  std::unique_ptr<net::Transport> transport_;
+  uint32_t interest_ = 0;  // what the socket is registered for
   std::string peer_;  // "ip:port", for error details
   Method method_ = Method::kGet;
   ClientOptions options_;
   Done done_;
-  bool connected_ = false;
+  bool connected_ = false;  // TCP and, for TLS, the handshake
   std::string out_;  // request bytes not yet written
   size_t out_sent_ = 0;
   std::string in_;   // received bytes not yet consumed (head, then body)

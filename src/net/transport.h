@@ -1,6 +1,6 @@
 // How a connection moves bytes: the seam between a connection's protocol logic (HTTP framing,
 // flow control, deadlines) and what carries its bytes. PlainTransport is a TCP socket; the TLS
-// transport (next issue) wraps one. A connection registers fd() with its event loop and calls
+// transport (tls/tls_transport.h) wraps one. A connection registers fd() with its event loop and calls
 // read/write when epoll says so; a transport that buffers decrypted input says so through
 // has_buffered_input(), since epoll cannot see those bytes. One connection, one thread.
 #pragma once
@@ -10,8 +10,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
+#include "common/result.h"
 #include "net/socket.h"
 
 namespace x0::net {
@@ -50,6 +52,15 @@ class Transport {
   // socket writable to go on reading (a handshake flight it could not send) or readable to go
   // on writing. The connection adds these to its interest and retries both ways when they come.
   virtual uint32_t extra_events() const { return 0; }
+  // Drives the handshake a transport makes before it carries bytes (TLS, on a connection the
+  // node opened); kDone at once when there is none. kWouldBlock: call again when the socket
+  // shows extra_events(). kError: failure() says why.
+  virtual IoResult handshake() { return {}; }
+  // After EPOLLIN: whether a read would return bytes or the end of the stream. Always for a
+  // plain socket; TLS may have had a record of its own to take (a session ticket), and no data.
+  virtual bool peer_sent_data() { return true; }
+  // Why the transport failed, when it knows more than an errno (TLS: OpenSSL's reason).
+  virtual std::string failure() const { return {}; }
 };
 
 // Wraps an accepted socket into its listener's transport (TLS for an HTTPS listener). Shared by
@@ -59,6 +70,15 @@ class TransportFactory {
   virtual ~TransportFactory() = default;
   // nullptr refuses the connection (its fd closes); the factory logs why.
   virtual std::unique_ptr<Transport> accept(Fd fd) = 0;
+};
+
+// Wraps a socket the node connected to an upstream: TLS in connect state, with the endpoint's
+// server name and certificate checks, for an https:// endpoint. Shared by every worker (connect()
+// runs on each worker's thread); kept alive by the endpoints that use it.
+class ClientTransportFactory {
+ public:
+  virtual ~ClientTransportFactory() = default;
+  virtual Result<std::unique_ptr<Transport>> connect(Fd fd) = 0;
 };
 
 // A non-blocking TCP socket, owned.

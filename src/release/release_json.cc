@@ -53,10 +53,11 @@ x0::Result<std::vector<config::Endpoint>> get_endpoints(const json& obj, const c
   std::vector<config::Endpoint> out;
   for (const auto& item : *it) {
     if (!item.is_string()) return bad(std::string(key) + ": expected a list of \"host:port\"");
-    auto hp = config::parse_host_port(item.get<std::string>());
-    if (!hp)
-      return bad(std::string(key) + ": " + item.get<std::string>() + ": " + hp.error().detail);
-    out.push_back(config::Endpoint{hp->first, hp->second});
+    auto endpoint = config::parse_endpoint(item.get<std::string>());
+    if (!endpoint)
+      return bad(std::string(key) + ": " + item.get<std::string>() + ": " +
+                 endpoint.error().detail);
+    out.push_back(*std::move(endpoint));
   }
   return out;
 }

@@ -8,18 +8,11 @@
 #include <cstring>
 #include <ctime>
 
+#include "tls/openssl_reason.h"
 #include "tls/provider/pq_provider.h"
 
 namespace x0::tls {
 namespace {
-
-std::string openssl_reason() {
-  unsigned long e = ERR_peek_last_error();
-  ERR_clear_error();
-  if (e == 0) return "no detail from OpenSSL";
-  const char* reason = ERR_reason_error_string(e);
-  return reason != nullptr ? reason : "no detail from OpenSSL";
-}
 
 // Answers http/1.1 only; a client that offers ALPN without it gets no_application_protocol.
 int select_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_len,

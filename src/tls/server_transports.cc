@@ -1,10 +1,7 @@
 // An HTTPS listener's transports and handshake accounting (see server_transports.h).
 #include "tls/server_transports.h"
 
-#include <sys/socket.h>
-
 #include "common/log.h"
-#include "net/event_loop.h"
 #include "tls/provider/pq_provider.h"
 
 namespace x0::tls {
@@ -12,21 +9,13 @@ namespace {
 
 constexpr double kDurationBuckets[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
                                        0.05,   0.1,   0.25,  0.5,   1.0,  5.0};
-constexpr int kFailureLinesPerSecond = 10;
-
-std::string peer_of(int fd) {
-  sockaddr_storage peer{};
-  socklen_t len = sizeof peer;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return "unknown";
-  return net::peer_ip(peer);
-}
 
 }  // namespace
 
 ServerTransports::ServerTransports(std::string listener,
                                    std::shared_ptr<const ServerContext> context,
                                    telemetry::Registry& registry)
-    : listener_(std::move(listener)), context_(std::move(context)) {
+    : listener_(std::move(listener)), context_(std::move(context)), failures_(listener_) {
   const char* help = "TLS handshakes by listener, key-exchange group and result";
   auto count = [&](const char* group, const char* result) {
     return registry.counter("tls_handshakes_total", help,
@@ -72,36 +61,7 @@ void ServerTransports::on_handshake(const HandshakeOutcome& outcome, int fd) {
     return;
   }
   failed_->inc();
-  failures_.fetch_add(1, std::memory_order_relaxed);
-  std::string peer = peer_of(fd);
-  {
-    std::lock_guard lock(last_failure_mu_);
-    last_failure_reason_ = outcome.reason;
-    last_failure_peer_ = peer;
-  }
-  log_failure(outcome, peer);
-}
-
-// At most kFailureLinesPerSecond lines a second across the workers: a flood of bad handshakes
-// must not become a flood of log lines. The first line of the next second counts the rest.
-void ServerTransports::log_failure(const HandshakeOutcome& outcome, const std::string& peer) {
-  int64_t now = net::EventLoop::monotonic_ms();
-  int64_t start = log_window_start_ms_.load(std::memory_order_relaxed);
-  if (now - start >= 1000 &&
-      log_window_start_ms_.compare_exchange_strong(start, now, std::memory_order_relaxed)) {
-    logged_in_window_.store(0, std::memory_order_relaxed);
-  }
-  if (logged_in_window_.fetch_add(1, std::memory_order_relaxed) >= kFailureLinesPerSecond) {
-    suppressed_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  int suppressed = suppressed_.exchange(0, std::memory_order_relaxed);
-  log::warn("PQC", "TLS handshake failed",
-            {{"listener", listener_}, {"peer", peer}, {"reason", outcome.reason},
-             {"suppressed_since_last", suppressed}});
-  if (outcome.suspicious)
-    log::warn("SECURITY", "TLS handshake refused: malformed or tampered handshake",
-              {{"listener", listener_}, {"peer", peer}, {"reason", outcome.reason}});
+  failures_.record(outcome, peer_of(fd));
 }
 
 void ServerTransports::replace_context(std::shared_ptr<const ServerContext> context) {
@@ -112,10 +72,10 @@ ClientHandshakes ServerTransports::client_handshakes() const {
   ClientHandshakes out;
   out.hybrid = hybrid_.load(std::memory_order_relaxed);
   out.classical = classical_.load(std::memory_order_relaxed);
-  out.failed = failures_.load(std::memory_order_relaxed);
-  std::lock_guard lock(last_failure_mu_);
-  out.last_failure_reason = last_failure_reason_;
-  out.last_failure_peer = last_failure_peer_;
+  out.failed = failures_.count();
+  HandshakeFailures::Last last = failures_.last();
+  out.last_failure_reason = std::move(last.reason);
+  out.last_failure_peer = std::move(last.peer);
   return out;
 }
 

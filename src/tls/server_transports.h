@@ -2,17 +2,16 @@
 // listener's current ServerContext, and counts every handshake when it ends:
 //   tls_handshakes_total{listener,group,result}   tls_handshake_duration_seconds{listener}
 //   pqc_client_handshakes_total{listener,kex="hybrid"|"classical"}
-// A failure logs one line under PQC (peer and reason; at most 10 a second, then a count of the
-// rest), and under SECURITY too when it looks like an attack (a bad key share, a tampered flight).
+// A failure is logged by HandshakeFailures (handshake_failures.h).
 #pragma once
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "net/transport.h"
 #include "telemetry/metrics.h"
+#include "tls/handshake_failures.h"
 #include "tls/server_context.h"
 #include "tls/tls_transport.h"
 
@@ -38,8 +37,6 @@ class ServerTransports final : public net::TransportFactory, public HandshakeObs
   ClientHandshakes client_handshakes() const;
 
  private:
-  void log_failure(const HandshakeOutcome& outcome, const std::string& peer);
-
   const std::string listener_;
   std::atomic<std::shared_ptr<const ServerContext>> context_;
   telemetry::Counter* hybrid_ok_;
@@ -49,11 +46,8 @@ class ServerTransports final : public net::TransportFactory, public HandshakeObs
   telemetry::Counter* kex_hybrid_;
   telemetry::Counter* kex_classical_;
   telemetry::Histogram* duration_;
-  std::atomic<uint64_t> hybrid_{0}, classical_{0}, failures_{0};
-  mutable std::mutex last_failure_mu_;
-  std::string last_failure_reason_, last_failure_peer_;
-  std::atomic<int64_t> log_window_start_ms_{0};
-  std::atomic<int> logged_in_window_{0}, suppressed_{0};
+  std::atomic<uint64_t> hybrid_{0}, classical_{0};
+  HandshakeFailures failures_;
 };
 
 }  // namespace x0::tls

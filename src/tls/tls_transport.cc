@@ -4,6 +4,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/x509.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -24,10 +25,17 @@ int64_t now_us() {
 
 // What a failed handshake's OpenSSL error says, and whether it is what an attacker (or a broken
 // peer) sends rather than a client that simply does not share our settings.
-std::string error_reason(unsigned long error) {
+// A certificate that does not verify says why ("certificate verify failed: hostname mismatch").
+std::string error_reason(unsigned long error, SSL* ssl) {
   if (error == 0) return "unknown";
   const char* reason = ERR_reason_error_string(error);
-  return reason != nullptr ? reason : "unknown";
+  std::string out = reason != nullptr ? reason : "unknown";
+  if (ERR_GET_LIB(error) == ERR_LIB_SSL &&
+      ERR_GET_REASON(error) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+    out += ": ";
+    out += X509_verify_cert_error_string(SSL_get_verify_result(ssl));
+  }
+  return out;
 }
 
 bool looks_hostile(unsigned long error) {
@@ -124,6 +132,30 @@ bool TlsTransport::idle_and_open() const {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+net::IoResult TlsTransport::handshake() {
+  if (handshake_reported_) {
+    if (handshake_ok_) return {};
+    return {net::IoStatus::kError, 0, EPROTO};
+  }
+  ERR_clear_error();
+  net::IoResult r = after(SSL_do_handshake(ssl_), 0, false);
+  // A write-side call waits on EPOLLIN when TLS needs the peer's records; a handshake waiting
+  // to send its own flight waits on EPOLLOUT.
+  if (r.status == net::IoStatus::kWouldBlock && extra_events_ == 0) extra_events_ = EPOLLOUT;
+  return r;
+}
+
+bool TlsTransport::peer_sent_data() {
+  ERR_clear_error();
+  char byte;
+  size_t n = 0;
+  int rc = SSL_peek_ex(ssl_, &byte, 1, &n);
+  if (rc == 1) return true;
+  int error = SSL_get_error(ssl_, rc);
+  ERR_clear_error();
+  return error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE;
+}
+
 net::IoResult TlsTransport::after(int rc, size_t moved, bool reading) {
   if (rc == 1) {
     extra_events_ = 0;
@@ -152,7 +184,7 @@ net::IoResult TlsTransport::after(int rc, size_t moved, bool reading) {
     }
     default: {
       unsigned long e = ERR_peek_error();
-      if (!handshake_reported_) report_handshake(false, error_reason(e), looks_hostile(e));
+      if (!handshake_reported_) report_handshake(false, error_reason(e, ssl_), looks_hostile(e));
       ERR_clear_error();
       return {net::IoStatus::kError, 0, EPROTO};
     }
@@ -162,9 +194,11 @@ net::IoResult TlsTransport::after(int rc, size_t moved, bool reading) {
 void TlsTransport::report_handshake(bool ok, std::string reason, bool suspicious) {
   handshake_reported_ = true;
   handshake_ok_ = ok;
-  // A connection closed before its first handshake message (a browser's spare pre-connection,
-  // a TCP probe) made no handshake: it is not counted, nor logged.
-  if (!ok && BIO_number_read(SSL_get_rbio(ssl_)) == 0) return;
+  if (!ok) failure_ = reason;
+  // A client that closes before its first handshake message (a browser's spare pre-connection,
+  // a TCP probe) made no handshake: it is not counted, nor logged. A server that does is a
+  // failed handshake of ours.
+  if (!ok && SSL_is_server(ssl_) && BIO_number_read(SSL_get_rbio(ssl_)) == 0) return;
   if (observer_ == nullptr) return;
   HandshakeOutcome outcome;
   outcome.ok = ok;

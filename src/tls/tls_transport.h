@@ -47,6 +47,9 @@ class TlsTransport final : public net::Transport {
   bool has_buffered_input() const override;
   bool idle_and_open() const override;
   uint32_t extra_events() const override { return extra_events_; }
+  net::IoResult handshake() override;
+  bool peer_sent_data() override;
+  std::string failure() const override { return failure_; }
 
   bool handshake_done() const { return handshake_reported_ && handshake_ok_; }
   SSL* ssl() const { return ssl_; }
@@ -63,6 +66,7 @@ class TlsTransport final : public net::Transport {
   uint32_t extra_events_ = 0;
   bool handshake_reported_ = false;
   bool handshake_ok_ = false;
+  std::string failure_;  // the handshake's failure reason
 };
 
 // The group a finished handshake agreed on, by name ("X25519MLKEM768", "X25519", "P-256"...).

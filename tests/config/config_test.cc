@@ -333,6 +333,35 @@ TEST(ConfigHostPort, Parses) {
     EXPECT_FALSE(parse_host_port(bad)) << bad;
 }
 
+TEST(ConfigEndpoint, PlainHttpAndHttpsForms) {
+  struct Case {
+    const char* text;
+    const char* host;
+    uint16_t port;
+    bool tls;
+    const char* written;  // to_string(): what a release record stores and parses back
+  };
+  for (const Case& c : {Case{"10.0.0.5:8080", "10.0.0.5", 8080, false, "10.0.0.5:8080"},
+                        Case{"http://app.internal", "app.internal", 80, false, "app.internal:80"},
+                        Case{"http://app.internal:81/", "app.internal", 81, false, "app.internal:81"},
+                        Case{"https://api.example.com", "api.example.com", 443, true,
+                             "https://api.example.com:443"},
+                        Case{"https://10.0.0.5:8443", "10.0.0.5", 8443, true, "https://10.0.0.5:8443"},
+                        Case{"https://[::1]:8443", "::1", 8443, true, "https://[::1]:8443"},
+                        Case{"https://[::1]", "::1", 443, true, "https://[::1]:443"}}) {
+    auto e = parse_endpoint(c.text);
+    ASSERT_TRUE(e) << c.text << ": " << e.error().detail;
+    EXPECT_EQ(e->host, c.host) << c.text;
+    EXPECT_EQ(e->port, c.port) << c.text;
+    EXPECT_EQ(e->tls, c.tls) << c.text;
+    EXPECT_EQ(e->to_string(), c.written) << c.text;
+    EXPECT_EQ(*parse_endpoint(e->to_string()), *e) << c.text;
+  }
+  for (const char* bad : {"https://", "https://host:0", "https://host/path", "ftp://host:21",
+                          "host", "https://::1", "https://host:443/x", "HTTPS//host:1"})
+    EXPECT_FALSE(parse_endpoint(bad)) << bad;
+}
+
 TEST(ConfigLoad, FileNotFoundAndCheckConfig) {
   auto missing = load_file("/nonexistent/x0.toml");
   ASSERT_FALSE(missing);

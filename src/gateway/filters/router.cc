@@ -89,7 +89,7 @@ void Router::attempt() {
   request_head_.clear();
   std::string_view authority = stream_->authority();
   write_upstream_head(request_->head, stream_->path(),
-                      authority.empty() ? endpoint->name : authority, stream_->request_edits(),
+                      authority.empty() ? endpoint->authority : authority, stream_->request_edits(),
                       request_head_);
   request_sent_ = 0;
   request_cut_short_ = false;
@@ -129,6 +129,16 @@ void Router::on_io(uint32_t events) {
            std::string("connect: ") + std::strerror(error ? error : ECONNREFUSED));
       return;
     }
+    // TLS (an https:// endpoint) shakes hands before the request, under the connect deadline.
+    net::IoResult handshake = upstream_->transport().handshake();
+    if (handshake.status == net::IoStatus::kWouldBlock) {
+      upstream_->set_events(upstream_->transport().extra_events());
+      return;
+    }
+    if (handshake.status != net::IoStatus::kDone) {
+      fail(Failure::kConnect, "TLS handshake: " + upstream_->transport().failure());
+      return;
+    }
     timer_.arm(service_->config.request_timeout_ms);  // from here on, as for a pooled connection
     phase_ = Phase::kWriting;
     upstream_->set_events(EPOLLIN | EPOLLRDHUP);
@@ -142,12 +152,14 @@ void Router::on_io(uint32_t events) {
   if (phase_ == Phase::kWriting && (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR))) {
     // The upstream answers (or closes) before taking the whole request, e.g. an early 413:
     // read its response; the connection cannot be reused since the request was cut short.
+    // Over TLS the readable bytes may be a record of its own (a session ticket): no answer.
+    if (!upstream_->transport().peer_sent_data()) return;
     request_cut_short_ = true;
     phase_ = Phase::kReadingHead;
     sent_ns_ = monotonic_ns();
   }
   if (phase_ == Phase::kWriting) return;
-  if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR)) read_response();
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR | EPOLLOUT)) read_response();
 }
 
 void Router::send_request() {
@@ -200,7 +212,11 @@ void Router::read_response() {
       if (r.bytes < room && !upstream_->transport().has_buffered_input()) return;
       continue;
     }
-    if (r.status == net::IoStatus::kWouldBlock) return;
+    if (r.status == net::IoStatus::kWouldBlock) {
+      // TLS may need the socket writable to go on reading (EPOLLOUT while it does, then not).
+      upstream_->set_events(EPOLLIN | EPOLLRDHUP | upstream_->transport().extra_events());
+      return;
+    }
     // EOF or reset.
     if (phase_ == Phase::kReadingBody && framer_.ends_at_close()) {
       stream_->response_body({}, true);
