@@ -9,6 +9,7 @@
 #include "app/cli.h"
 #include "app/node.h"
 #include "app/origin.h"
+#include "app/pki_command.h"
 #include "app/pqc_command.h"
 #include "config/config.h"
 
@@ -23,6 +24,7 @@ constexpr const char* kUsage =
     "  x0tta6bl4 release list|start|promote|rollback|pause|resume|abort ...   (see: x0tta6bl4 release)\n"
     "  x0tta6bl4 incident list|show|ack|resolve|report ...                      (see: x0tta6bl4 incident)\n"
     "  x0tta6bl4 pqc selftest [--print]    run the post-quantum self-tests (exit 1 on a failure)\n"
+    "  x0tta6bl4 pki init|issue|show ...   mesh CA and node certificates    (see: x0tta6bl4 pki)\n"
     "  x0tta6bl4 --version\n";
 
 int usage_error(const std::string& message) {
@@ -87,6 +89,7 @@ int main(int argc, char** argv) {
   if (command == "release") return x0::app::release_command(rest);
   if (command == "incident") return x0::app::incident_command(rest);
   if (command == "pqc") return x0::app::pqc_command(rest);
+  if (command == "pki") return x0::app::pki_command(rest);
   if (command == "run") {
     std::string config_path;
     for (size_t i = 0; i < rest.size(); ++i) {

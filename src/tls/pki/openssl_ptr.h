@@ -1,0 +1,30 @@
+// Owning pointers for the OpenSSL objects the PKI handles, so every early return frees them.
+#pragma once
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <memory>
+
+namespace x0::tls::pki {
+
+template <class T, void (*Free)(T*)>
+struct OpenSslFree {
+  void operator()(T* p) const { Free(p); }
+};
+
+using X509Ptr = std::unique_ptr<X509, OpenSslFree<X509, X509_free>>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslFree<EVP_PKEY, EVP_PKEY_free>>;
+using BioPtr = std::unique_ptr<BIO, OpenSslFree<BIO, BIO_free_all>>;
+using X509NamePtr = std::unique_ptr<X509_NAME, OpenSslFree<X509_NAME, X509_NAME_free>>;
+using X509ExtensionPtr =
+    std::unique_ptr<X509_EXTENSION, OpenSslFree<X509_EXTENSION, X509_EXTENSION_free>>;
+using GeneralNamesPtr =
+    std::unique_ptr<GENERAL_NAMES, OpenSslFree<GENERAL_NAMES, GENERAL_NAMES_free>>;
+using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, OpenSslFree<ASN1_INTEGER, ASN1_INTEGER_free>>;
+using Asn1OctetStringPtr =
+    std::unique_ptr<ASN1_OCTET_STRING, OpenSslFree<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>>;
+
+}  // namespace x0::tls::pki
