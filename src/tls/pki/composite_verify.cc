@@ -11,17 +11,6 @@ namespace {
 
 using Composite = pqc::CompositeSignature;
 
-// What an OpenSSL i2d function writes, e.g. to_der([&](uint8_t** p) { return i2d_X509(x, p); }).
-template <class I2d>
-Bytes to_der(I2d&& i2d) {
-  uint8_t* data = nullptr;
-  const int len = i2d(&data);
-  Bytes out;
-  if (len > 0) out.assign(data, data + len);
-  OPENSSL_free(data);
-  return out;
-}
-
 bool is_composite_algorithm(const X509_ALGOR* alg) {
   return std::ranges::equal(to_der([&](uint8_t** p) { return i2d_X509_ALGOR(alg, p); }),
                             Composite::kAlgorithmIdentifierDer);

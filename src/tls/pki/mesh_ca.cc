@@ -51,11 +51,8 @@ std::string ed25519_key_pem(EVP_PKEY* key) {
 }
 
 std::string certificate_pem(X509* cert) {
-  uint8_t* der = nullptr;
-  const int len = i2d_X509(cert, &der);
-  std::string out = len > 0 ? pem_encode(kPemCertificate, {der, static_cast<size_t>(len)}) : "";
-  OPENSSL_free(der);
-  return out;
+  const Bytes der = to_der([&](uint8_t** p) { return i2d_X509(cert, p); });
+  return der.empty() ? "" : pem_encode(kPemCertificate, der);
 }
 
 // The four files of one identity, written only after all are built.
@@ -241,10 +238,9 @@ Result<Issued> issue_node(const NodeOptions& o, std::chrono::sys_seconds now) {
   if (!comp) return std::unexpected(comp.error());
   auto issuer_name = read_composite_certificate(ca->composite_cert_der);
   if (!issuer_name) return std::unexpected(issuer_name.error());
-  uint8_t* name = nullptr;
-  const int name_len = i2d_X509_NAME(X509_get_subject_name(issuer_name->x509.get()), &name);
-  const Bytes issuer(name, name + std::max(name_len, 0));
-  OPENSSL_free(name);
+  const Bytes issuer = to_der([&](uint8_t** p) {
+    return i2d_X509_NAME(X509_get_subject_name(issuer_name->x509.get()), p);
+  });
   auto comp_cert =
       issue_composite_certificate(*fields, comp->public_key, issuer, *ca->composite_key);
   if (!comp_cert) return std::unexpected(comp_cert.error());

@@ -1,4 +1,5 @@
-// Owning pointers for the OpenSSL objects the PKI handles, so every early return frees them.
+// Owning pointers for the OpenSSL objects the PKI handles, so every early return frees them, and
+// the bytes an OpenSSL i2d function writes.
 #pragma once
 
 #include <openssl/bio.h>
@@ -6,7 +7,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace x0::tls::pki {
 
@@ -26,5 +29,17 @@ using GeneralNamesPtr =
 using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, OpenSslFree<ASN1_INTEGER, ASN1_INTEGER_free>>;
 using Asn1OctetStringPtr =
     std::unique_ptr<ASN1_OCTET_STRING, OpenSslFree<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>>;
+
+// What an i2d function writes, e.g. to_der([&](uint8_t** p) { return i2d_X509(cert, p); });
+// empty when it fails. (A lambda, so the output pointer is read only after the call wrote it.)
+template <class I2d>
+std::vector<uint8_t> to_der(I2d&& i2d) {
+  uint8_t* data = nullptr;
+  const int len = i2d(&data);
+  std::vector<uint8_t> out;
+  if (len > 0) out.assign(data, data + len);
+  OPENSSL_free(data);
+  return out;
+}
 
 }  // namespace x0::tls::pki
