@@ -94,6 +94,11 @@ TEST_F(PkiMeshCa, RefusesBadNodeIdsAddressesAndAMismatchedCaKey) {
     ASSERT_FALSE(r) << id;
     EXPECT_EQ(r.error().code, "bad_request") << id;
   }
+  auto too_long = issue_node({path("ca"), path("n"), "node-1", {}, 3651, false}, kNow);
+  ASSERT_FALSE(too_long);
+  EXPECT_EQ(too_long.error().code, "bad_request");
+  EXPECT_NE(too_long.error().detail.find("--days 3650 at most"), std::string::npos)
+      << too_long.error().detail;
   auto bad_ip = issue_node({path("ca"), path("n"), "node-1", {"10.0.0.300"}, 30, false}, kNow);
   ASSERT_FALSE(bad_ip);
   EXPECT_EQ(bad_ip.error().code, "bad_request");

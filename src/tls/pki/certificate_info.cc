@@ -5,7 +5,8 @@
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
-#include <time.h>
+
+#include <ctime>
 
 #include "pqc/composite_signature.h"
 
@@ -17,7 +18,7 @@ std::string name_text(const X509_NAME* name) {
   if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "";
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
+  return {data, static_cast<size_t>(len)};
 }
 
 std::string oid_text(const ASN1_OBJECT* obj) {
@@ -32,7 +33,7 @@ std::string algorithm_name(const X509* cert) {
   X509_get0_signature(nullptr, &alg, cert);
   const ASN1_OBJECT* obj = nullptr;
   X509_ALGOR_get0(&obj, nullptr, nullptr, alg);
-  const std::string oid = oid_text(obj);
+  std::string oid = oid_text(obj);
   if (oid == "1.3.101.112") return std::string(kEd25519Name);  // RFC 8410 id-Ed25519
   if (oid == pqc::CompositeSignature::kOid) return std::string(pqc::CompositeSignature::kName);
   return oid;

@@ -1,10 +1,9 @@
 // DER encodings (see der_writer.h).
 #include "tls/pki/der_writer.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 namespace x0::tls::pki::der {
 namespace {

@@ -91,6 +91,7 @@ struct Ca {
   std::string ed25519_cert_pem, composite_cert_pem;
   Bytes composite_cert_der;
   std::optional<Composite::SecretKey> composite_key;
+  std::chrono::sys_seconds not_after{};  // of the composite CA (the Ed25519 one has the same)
 };
 
 Result<Bytes> read_pem_file(const std::string& path, std::string_view label) {
@@ -136,6 +137,7 @@ Result<Ca> load_ca(const std::string& dir, std::chrono::sys_seconds now) {
   if (!parsed || !(parsed->public_key == ckey->public_key()))
     return fail("invalid_key", comp_key + " does not belong to " + comp_cert);
   ca.composite_key.emplace(std::move(*ckey));
+  ca.not_after = self->not_after;
   ca.composite_cert_der = std::move(*ccert_der);
   ca.composite_cert_pem = pem_encode(kPemCertificate, ca.composite_cert_der);
   return ca;
@@ -226,6 +228,13 @@ Result<Issued> issue_node(const NodeOptions& o, std::chrono::sys_seconds now) {
   if (!copies) return std::unexpected(copies.error());
   auto fields = fields_for(o.node_id, false, o.days, now);
   if (!fields) return std::unexpected(fields.error());
+  // A node certificate that outlives its CA would stop verifying when the CA expires.
+  if (fields->not_after > ca->not_after) {
+    const auto left = std::chrono::floor<std::chrono::days>(ca->not_after - now).count();
+    return fail("bad_request", "the CA expires at " + rfc3339(ca->not_after) +
+                                   ": a node certificate may have --days " + std::to_string(left) +
+                                   " at most");
+  }
   fields->dns_names = {o.node_id};
   fields->ip_addresses = std::move(*addresses);
 

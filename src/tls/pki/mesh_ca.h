@@ -45,7 +45,8 @@ struct Issued {
 };
 
 Result<Issued> init_mesh_ca(const CaOptions& options, std::chrono::sys_seconds now);
-// Also copies the two CA certificates into out_dir (unless it is the CA directory), so a node's
+// Refuses a node certificate that would outlive the CA. Also copies the two CA certificates into
+// out_dir (unless it is the CA directory), so a node's
 // directory holds what it needs to verify its peers.
 Result<Issued> issue_node(const NodeOptions& options, std::chrono::sys_seconds now);
 

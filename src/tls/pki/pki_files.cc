@@ -1,11 +1,11 @@
 // PKI file handling (see pki_files.h).
 #include "tls/pki/pki_files.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 
