@@ -3,6 +3,7 @@
 // outside its validity, or another algorithm; its Ed25519 twin verifies in OpenSSL and carries
 // the same subject, serial, validity and extensions; composite keys round-trip as PKCS#8.
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
@@ -168,6 +169,10 @@ TEST(PkiCompositeCertificate, MalformedInputIsRefusedAsSuch) {
   trailing.push_back(0);
   EXPECT_EQ(error_code(verify_composite_certificate(trailing, pki().ca_cert, kNow)), "bad_request");
   EXPECT_EQ(error_code(verify_composite_certificate({}, pki().ca_cert, kNow)), "bad_request");
+  Bytes junk = pki().node_cert;
+  junk[200] ^= 0xff;  // inside the TBS: OpenSSL may fail anywhere and queue errors
+  (void)verify_composite_certificate(junk, pki().ca_cert, kNow);
+  EXPECT_EQ(ERR_peek_error(), 0u) << "the reader leaves OpenSSL's error queue empty";
 }
 
 TEST(PkiEd25519Certificate, NodeVerifiesInOpenSslAgainstItsCaOnly) {

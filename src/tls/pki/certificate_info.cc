@@ -85,14 +85,15 @@ std::vector<std::string> alt_names(const X509* cert) {
 
 Result<X509Ptr> parse_certificate(std::span<const uint8_t> der) {
   const uint8_t* p = der.data();
+  const ClearOpenSslErrors clear;  // 3.0 queues decoder errors for a key type it does not know
   X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-  ERR_clear_error();  // 3.0 queues decoder errors for a key type it does not know
   if (!cert || p != der.data() + der.size())
     return fail("bad_request", "not a DER X.509 certificate");
   return cert;
 }
 
 Result<CertificateInfo> describe_certificate(X509* cert) {
+  const ClearOpenSslErrors clear;
   CertificateInfo info;
   info.subject = name_text(X509_get_subject_name(cert));
   info.issuer = name_text(X509_get_issuer_name(cert));

@@ -49,6 +49,7 @@ bool has_padding_bits(const ASN1_BIT_STRING* bits) {
 }  // namespace
 
 Result<CompositeCertificate> read_composite_certificate(std::span<const uint8_t> der) {
+  const ClearOpenSslErrors clear;
   auto cert = parse_certificate(der);
   if (!cert) return std::unexpected(cert.error());
   X509* x = cert->get();

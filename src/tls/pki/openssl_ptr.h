@@ -3,6 +3,7 @@
 #pragma once
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -29,6 +30,15 @@ using GeneralNamesPtr =
 using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, OpenSslFree<ASN1_INTEGER, ASN1_INTEGER_free>>;
 using Asn1OctetStringPtr =
     std::unique_ptr<ASN1_OCTET_STRING, OpenSslFree<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>>;
+
+// Empties OpenSSL's per-thread error queue when it dies: the PKI reports errors as Results, and a
+// stale entry would mislead the next caller that reads the queue (a TLS handshake's reason).
+struct ClearOpenSslErrors {
+  ClearOpenSslErrors() = default;
+  ClearOpenSslErrors(const ClearOpenSslErrors&) = delete;
+  ClearOpenSslErrors& operator=(const ClearOpenSslErrors&) = delete;
+  ~ClearOpenSslErrors() { ERR_clear_error(); }
+};
 
 // What an i2d function writes, e.g. to_der([&](uint8_t** p) { return i2d_X509(cert, p); });
 // empty when it fails. (A lambda, so the output pointer is read only after the call wrote it.)
