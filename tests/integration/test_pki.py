@@ -156,11 +156,14 @@ class PkiTest(IntegrationTest):
                             "-text", "-noout"], capture_output=True, text=True)
         self.assertIn("Signature Algorithm: 1.3.6.1.5.5.7.6.48", p.stdout)  # OpenSSL 3.0's name
         self.assertIn("CA:TRUE", p.stdout)
-        p = subprocess.run(["openssl", "verify", "-CAfile", os.path.join(self.ca, "ca.ed25519.crt"),
-                            os.path.join(self.node, "node.ed25519.crt")], capture_output=True,
-                           text=True)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.assertIn(": OK", p.stdout)
+        for strict in ([], ["-x509_strict", "-purpose", "sslserver"],
+                       ["-x509_strict", "-purpose", "sslclient"]):
+            p = subprocess.run(["openssl", "verify", *strict, "-CAfile",
+                                os.path.join(self.ca, "ca.ed25519.crt"),
+                                os.path.join(self.node, "node.ed25519.crt")], capture_output=True,
+                               text=True)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn(": OK", p.stdout)
         # The key files are PKCS#8 that stock OpenSSL reads (Ed25519) or parses (composite).
         p = subprocess.run(["openssl", "pkey", "-in", os.path.join(self.node, "node.ed25519.key"),
                             "-noout"], capture_output=True, text=True)
