@@ -141,6 +141,21 @@ void print_info(const pki::CertificateInfo& info, std::chrono::sys_seconds t) {
   for (const std::string& san : info.subject_alt_names) std::printf("san: %s\n", san.c_str());
 }
 
+// Verifies `der` against the CA certificate at ca_path: the composite verifier, or OpenSSL's
+// chain verification for an Ed25519 certificate.
+Result<pki::CertificateInfo> verify_against(const pki::Bytes& der, bool composite,
+                                            const std::string& ca_path,
+                                            std::chrono::sys_seconds t) {
+  auto ca = read_certificate(ca_path);
+  if (!ca) return std::unexpected(ca.error());
+  if (composite) return pki::verify_composite_certificate(der, *ca, t);
+  auto cert = pki::parse_certificate(der);
+  auto ca_cert = pki::parse_certificate(*ca);
+  if (!cert) return std::unexpected(cert.error());
+  if (!ca_cert) return std::unexpected(ca_cert.error());
+  return pki::verify_ed25519_certificate(cert->get(), ca_cert->get(), t);
+}
+
 // Prints `verified:` against the CA certificate of the same kind in ca_dir; false when it fails.
 bool print_verification(const pki::Bytes& der, const pki::CertificateInfo& info,
                         const std::string& ca_dir, std::chrono::sys_seconds t) {
@@ -153,18 +168,7 @@ bool print_verification(const pki::Bytes& der, const pki::CertificateInfo& info,
     std::printf("verified: unknown (no %s; --ca DIR names the CA directory)\n", ca_path.c_str());
     return true;
   }
-  auto ca = read_certificate(ca_path);
-  Result<pki::CertificateInfo> result =
-      ca ? Result<pki::CertificateInfo>() : std::unexpected(ca.error());
-  if (ca && composite) {
-    result = pki::verify_composite_certificate(der, *ca, t);
-  } else if (ca) {
-    auto cert = pki::parse_certificate(der);
-    auto ca_cert = pki::parse_certificate(*ca);
-    result = !cert      ? std::unexpected(cert.error())
-             : !ca_cert ? std::unexpected(ca_cert.error())
-                        : pki::verify_ed25519_certificate(cert->get(), ca_cert->get(), t);
-  }
+  const auto result = verify_against(der, composite, ca_path, t);
   if (!result) {
     std::printf("verified: no (%s): %s\n", ca_path.c_str(), result.error().detail.c_str());
     return false;
