@@ -70,7 +70,7 @@ TEST_F(PkiMeshCa, NeverOverwritesWithoutForce) {
   const std::string before = *read_small_file(path("ca/ca.composite.key"));
   auto again = init_mesh_ca({path("ca"), 3650, false}, kNow);
   ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code, "conflict");
+  EXPECT_EQ(again.error().code, Errc::kConflict);
   EXPECT_NE(again.error().detail.find("ca.ed25519.key"), std::string::npos) << again.error().detail;
   EXPECT_EQ(*read_small_file(path("ca/ca.composite.key")), before);
   ASSERT_TRUE(init_mesh_ca({path("ca"), 3650, true}, kNow));
@@ -81,7 +81,7 @@ TEST_F(PkiMeshCa, NeverOverwritesWithoutForce) {
   ASSERT_TRUE(issue_node(node, kNow));
   auto twice = issue_node(node, kNow);
   ASSERT_FALSE(twice);
-  EXPECT_EQ(twice.error().code, "conflict");
+  EXPECT_EQ(twice.error().code, Errc::kConflict);
   node.force = true;
   EXPECT_TRUE(issue_node(node, kNow));
 }
@@ -92,25 +92,25 @@ TEST_F(PkiMeshCa, RefusesBadNodeIdsAddressesAndAMismatchedCaKey) {
   for (const char* id : {"", "-x", "a,b", "a b", "node/1"}) {
     auto r = issue_node({path("ca"), path("n"), id, {}, 30, false}, kNow);
     ASSERT_FALSE(r) << id;
-    EXPECT_EQ(r.error().code, "bad_request") << id;
+    EXPECT_EQ(r.error().code, Errc::kBadRequest) << id;
   }
   auto too_long = issue_node({path("ca"), path("n"), "node-1", {}, 3651, false}, kNow);
   ASSERT_FALSE(too_long);
-  EXPECT_EQ(too_long.error().code, "bad_request");
+  EXPECT_EQ(too_long.error().code, Errc::kBadRequest);
   EXPECT_NE(too_long.error().detail.find("--days 3650 at most"), std::string::npos)
       << too_long.error().detail;
   auto bad_ip = issue_node({path("ca"), path("n"), "node-1", {"10.0.0.300"}, 30, false}, kNow);
   ASSERT_FALSE(bad_ip);
-  EXPECT_EQ(bad_ip.error().code, "bad_request");
+  EXPECT_EQ(bad_ip.error().code, Errc::kBadRequest);
   fs::copy_file(path("other/ca.composite.key"), path("ca/ca.composite.key"),
                 fs::copy_options::overwrite_existing);
   auto mismatched = issue_node({path("ca"), path("n"), "node-1", {}, 30, false}, kNow);
   ASSERT_FALSE(mismatched);
-  EXPECT_EQ(mismatched.error().code, "invalid_key") << mismatched.error().detail;
+  EXPECT_EQ(mismatched.error().code, Errc::kInvalidKey) << mismatched.error().detail;
   EXPECT_FALSE(fs::exists(path("n/node.composite.crt")));
   auto missing = issue_node({path("nowhere"), path("n"), "node-1", {}, 30, false}, kNow);
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, "io_error");
+  EXPECT_EQ(missing.error().code, Errc::kIoError);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@ namespace x0::tls::pki {
 Result<std::array<uint8_t, 16>> random_serial() {
   std::array<uint8_t, 16> serial{};
   if (RAND_bytes(serial.data(), static_cast<int>(serial.size())) != 1)
-    return fail("crypto_error", "OpenSSL's random generator failed");
+    return fail(Errc::kCryptoError, "OpenSSL's random generator failed");
   serial[0] = static_cast<uint8_t>((serial[0] & 0x7f) | 0x40);
   return serial;
 }
@@ -50,7 +50,7 @@ Result<Bytes> key_identifier(std::span<const uint8_t> public_key_bits) {
   if (EVP_Digest(public_key_bits.data(), public_key_bits.size(), id.data(), &len, EVP_sha1(),
                  nullptr) != 1 ||
       len != id.size())
-    return fail("crypto_error", "OpenSSL SHA-1 failed");
+    return fail(Errc::kCryptoError, "OpenSSL SHA-1 failed");
   return id;
 }
 

@@ -52,7 +52,8 @@ std::string serial_hex(const X509* cert) {
 
 Result<std::chrono::sys_seconds> time_of(const ASN1_TIME* t) {
   struct tm tm {};
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return fail("bad_request", "unreadable time");
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1)
+    return fail(Errc::kBadRequest, "unreadable time");
   return std::chrono::sys_seconds(std::chrono::seconds(timegm(&tm)));
 }
 
@@ -88,7 +89,7 @@ Result<X509Ptr> parse_certificate(std::span<const uint8_t> der) {
   const ClearOpenSslErrors clear;  // 3.0 queues decoder errors for a key type it does not know
   X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!cert || p != der.data() + der.size())
-    return fail("bad_request", "not a DER X.509 certificate");
+    return fail(Errc::kBadRequest, "not a DER X.509 certificate");
   return cert;
 }
 
@@ -100,7 +101,8 @@ Result<CertificateInfo> describe_certificate(X509* cert) {
   info.serial = serial_hex(cert);
   auto not_before = time_of(X509_get0_notBefore(cert));
   auto not_after = time_of(X509_get0_notAfter(cert));
-  if (!not_before || !not_after) return fail("bad_request", "certificate validity is unreadable");
+  if (!not_before || !not_after)
+    return fail(Errc::kBadRequest, "certificate validity is unreadable");
   info.not_before = *not_before;
   info.not_after = *not_after;
   info.algorithm = algorithm_name(cert);
@@ -111,10 +113,10 @@ Result<CertificateInfo> describe_certificate(X509* cert) {
 
 Result<void> check_validity(const CertificateInfo& info, std::chrono::sys_seconds now) {
   if (now < info.not_before)
-    return fail("invalid_state", "certificate of " + info.subject + " is not valid before " +
-                                     rfc3339(info.not_before));
+    return fail(Errc::kInvalidState, "certificate of " + info.subject + " is not valid before " +
+                                         rfc3339(info.not_before));
   if (now > info.not_after)
-    return fail("invalid_state",
+    return fail(Errc::kInvalidState,
                 "certificate of " + info.subject + " expired at " + rfc3339(info.not_after));
   return {};
 }

@@ -39,8 +39,8 @@ Result<Composite::SecretKey> decode_composite_private_key(std::span<const uint8_
   const Bytes& prefix = key_prefix();
   if (der.size() != kCompositePrivateKeyDerSize ||
       !std::ranges::equal(der.first(prefix.size()), prefix))
-    return fail("invalid_key", "not an " + std::string(Composite::kName) +
-                                   " private key (PKCS#8 v1, parameters absent, 64-byte key)");
+    return fail(Errc::kInvalidKey, "not an " + std::string(Composite::kName) +
+                                       " private key (PKCS#8 v1, parameters absent, 64-byte key)");
   return Composite::SecretKey::from_bytes(der.subspan(prefix.size()));
 }
 

@@ -56,7 +56,7 @@ Result<CompositeCertificate> read_composite_certificate(std::span<const uint8_t>
   auto tbs = raw_tbs(der);
   if (!tbs || !std::ranges::equal(to_der([&](uint8_t** p) { return i2d_X509(x, p); }), der) ||
       *tbs != to_der([&](uint8_t** p) { return i2d_re_X509_tbs(x, p); }))
-    return fail("bad_request", "certificate is not in canonical DER");
+    return fail(Errc::kBadRequest, "certificate is not in canonical DER");
 
   const ASN1_BIT_STRING* sig_bits = nullptr;
   const X509_ALGOR* outer_alg = nullptr;
@@ -65,19 +65,19 @@ Result<CompositeCertificate> read_composite_certificate(std::span<const uint8_t>
   const uint8_t* key_data = nullptr;
   int key_len = 0;
   if (X509_PUBKEY_get0_param(nullptr, &key_data, &key_len, &key_alg, X509_get_X509_PUBKEY(x)) != 1)
-    return fail("bad_request", "certificate has no readable public key");
+    return fail(Errc::kBadRequest, "certificate has no readable public key");
   if (!is_composite_algorithm(outer_alg) || !is_composite_algorithm(X509_get0_tbs_sigalg(x)) ||
       !is_composite_algorithm(key_alg))
-    return fail("unsupported", "not an " + std::string(Composite::kName) +
-                                   " certificate (algorithm or parameters differ)");
+    return fail(Errc::kUnsupported, "not an " + std::string(Composite::kName) +
+                                        " certificate (algorithm or parameters differ)");
   if (has_padding_bits(sig_bits) || has_padding_bits(X509_get0_pubkey_bitstr(x)))
-    return fail("bad_request", "signature or key has padding bits");
+    return fail(Errc::kBadRequest, "signature or key has padding bits");
   auto key = Composite::PublicKey::from_bytes({key_data, static_cast<size_t>(key_len)});
   auto sig =
       Composite::Signature::from_bytes({sig_bits->data, static_cast<size_t>(sig_bits->length)});
-  if (!key || !sig) return fail("bad_request", "composite key or signature has the wrong size");
+  if (!key || !sig) return fail(Errc::kBadRequest, "composite key or signature has the wrong size");
   if (X509_get_version(x) != X509_VERSION_3 || (X509_get_extension_flags(x) & EXFLAG_INVALID))
-    return fail("bad_request", "not a valid X.509 v3 certificate (version or extensions)");
+    return fail(Errc::kBadRequest, "not a valid X.509 v3 certificate (version or extensions)");
   auto info = describe_certificate(x);
   if (!info) return std::unexpected(info.error());
   return CompositeCertificate{std::move(*cert), std::move(*info), std::move(*tbs), *key, *sig};
@@ -91,14 +91,14 @@ Result<CertificateInfo> verify_composite_certificate(std::span<const uint8_t> ce
   auto ca = read_composite_certificate(ca_der);
   if (!ca) return fail(ca.error().code, "CA certificate: " + ca.error().detail);
   if (!ca->info.is_ca || (X509_get_key_usage(ca->x509.get()) & KU_KEY_CERT_SIGN) == 0)
-    return fail("invalid_state", ca->info.subject + " is not a CA certificate");
+    return fail(Errc::kInvalidState, ca->info.subject + " is not a CA certificate");
   if (X509_NAME_cmp(X509_get_issuer_name(cert->x509.get()),
                     X509_get_subject_name(ca->x509.get())) != 0)
-    return fail("conflict", "certificate of " + cert->info.subject + " is issued by " +
-                                cert->info.issuer + ", not by " + ca->info.subject);
+    return fail(Errc::kConflict, "certificate of " + cert->info.subject + " is issued by " +
+                                     cert->info.issuer + ", not by " + ca->info.subject);
   if (!Composite::verify(ca->public_key, cert->tbs, cert->signature))
-    return fail("crypto_error", "signature of the certificate of " + cert->info.subject +
-                                    " does not verify with the key of " + ca->info.subject);
+    return fail(Errc::kCryptoError, "signature of the certificate of " + cert->info.subject +
+                                        " does not verify with the key of " + ca->info.subject);
   if (auto valid = check_validity(ca->info, now); !valid)
     return fail(valid.error().code, "CA: " + valid.error().detail);
   if (auto valid = check_validity(cert->info, now); !valid) return std::unexpected(valid.error());

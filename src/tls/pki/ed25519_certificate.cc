@@ -11,7 +11,7 @@ Result<Bytes> raw_public_key(EVP_PKEY* key) {
   Bytes out(32);
   size_t len = out.size();
   if (EVP_PKEY_get_raw_public_key(key, out.data(), &len) != 1 || len != out.size())
-    return fail("invalid_key", "not an Ed25519 key");
+    return fail(Errc::kInvalidKey, "not an Ed25519 key");
   return out;
 }
 
@@ -58,7 +58,7 @@ bool set_validity(X509* cert, const CertificateFields& fields) {
 
 Result<PkeyPtr> generate_ed25519_key() {
   PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
-  if (!key) return fail("crypto_error", "OpenSSL could not generate an Ed25519 key");
+  if (!key) return fail(Errc::kCryptoError, "OpenSSL could not generate an Ed25519 key");
   return key;
 }
 
@@ -70,7 +70,7 @@ Result<X509Ptr> issue_ed25519_certificate(const CertificateFields& fields, EVP_P
   if (!issuer_pk) return std::unexpected(issuer_pk.error());
   auto subject_id = key_identifier(*subject_pk);
   auto issuer_id = key_identifier(*issuer_pk);
-  if (!subject_id || !issuer_id) return fail("crypto_error", "OpenSSL SHA-1 failed");
+  if (!subject_id || !issuer_id) return fail(Errc::kCryptoError, "OpenSSL SHA-1 failed");
 
   X509Ptr cert(X509_new());
   bool ok = cert && X509_set_version(cert.get(), X509_VERSION_3) == 1 &&
@@ -82,7 +82,7 @@ Result<X509Ptr> issue_ed25519_certificate(const CertificateFields& fields, EVP_P
   // Ed25519 is PureEdDSA: no digest (RFC 8410 section 6).
   if (!ok || X509_sign(cert.get(), issuer_key, nullptr) <= 0) {
     ERR_clear_error();
-    return fail("crypto_error",
+    return fail(Errc::kCryptoError,
                 "OpenSSL could not make the Ed25519 certificate of " + fields.subject_cn);
   }
   return cert;
@@ -98,13 +98,13 @@ Result<CertificateInfo> verify_ed25519_certificate(X509* cert, X509* ca,
   if (!store || !ctx || X509_STORE_add_cert(store.get(), ca) != 1 ||
       X509_STORE_CTX_init(ctx.get(), store.get(), cert, nullptr) != 1) {
     ERR_clear_error();
-    return fail("crypto_error", "OpenSSL could not set up a verification");
+    return fail(Errc::kCryptoError, "OpenSSL could not set up a verification");
   }
   X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(now.time_since_epoch().count()));
   const int ok = X509_verify_cert(ctx.get());
   ERR_clear_error();
   if (ok != 1)
-    return fail("crypto_error",
+    return fail(Errc::kCryptoError,
                 "certificate of " + info->subject + " does not verify: " +
                     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())));
   return info;

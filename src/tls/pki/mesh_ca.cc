@@ -27,7 +27,7 @@ std::string join(const std::string& dir, std::string_view name) {
 
 Result<CertificateFields> fields_for(std::string cn, bool is_ca, int days,
                                      std::chrono::sys_seconds now) {
-  if (days < 1 || days > 36500) return fail("bad_request", "--days must be 1..36500");
+  if (days < 1 || days > 36500) return fail(Errc::kBadRequest, "--days must be 1..36500");
   auto serial = random_serial();
   if (!serial) return std::unexpected(serial.error());
   CertificateFields f;
@@ -115,10 +115,10 @@ Result<Ca> load_ca(const std::string& dir, std::chrono::sys_seconds now) {
   OPENSSL_cleanse(key_der->data(), key_der->size());
   auto cert = parse_certificate(*cert_der);
   if (!ca.ed25519_key || EVP_PKEY_is_a(ca.ed25519_key.get(), "ED25519") != 1)
-    return fail("invalid_key", ed_key + " is not an Ed25519 private key");
+    return fail(Errc::kInvalidKey, ed_key + " is not an Ed25519 private key");
   if (!cert) return fail(cert.error().code, ed_cert + ": " + cert.error().detail);
   if (X509_check_private_key(cert->get(), ca.ed25519_key.get()) != 1)
-    return fail("invalid_key", ed_key + " does not belong to " + ed_cert);
+    return fail(Errc::kInvalidKey, ed_key + " does not belong to " + ed_cert);
   ca.ed25519_cert = std::move(*cert);
   ca.ed25519_cert_pem = certificate_pem(ca.ed25519_cert.get());
 
@@ -135,7 +135,7 @@ Result<Ca> load_ca(const std::string& dir, std::chrono::sys_seconds now) {
   if (!self) return fail(self.error().code, comp_cert + ": " + self.error().detail);
   auto parsed = read_composite_certificate(*ccert_der);
   if (!parsed || !(parsed->public_key == ckey->public_key()))
-    return fail("invalid_key", comp_key + " does not belong to " + comp_cert);
+    return fail(Errc::kInvalidKey, comp_key + " does not belong to " + comp_cert);
   ca.composite_key.emplace(std::move(*ckey));
   ca.not_after = self->not_after;
   ca.composite_cert_der = std::move(*ccert_der);
@@ -152,7 +152,7 @@ Result<std::vector<Bytes>> parse_addresses(const std::vector<std::string>& addre
     } else if (inet_pton(AF_INET6, text.c_str(), v6.data()) == 1) {
       out.push_back(v6);
     } else {
-      return fail("bad_request", "not an IP address: " + text);
+      return fail(Errc::kBadRequest, "not an IP address: " + text);
     }
   }
   return out;
@@ -205,7 +205,7 @@ Result<Issued> init_mesh_ca(const CaOptions& o, std::chrono::sys_seconds now) {
 
   Identity id;
   if (!id.fill(ed_key->get(), ed_cert->get(), comp->secret_key, *comp_cert))
-    return fail("crypto_error", "OpenSSL could not write PEM");
+    return fail(Errc::kCryptoError, "OpenSSL could not write PEM");
   Issued issued{*fields, {}};
   if (auto d = make_private_dir(o.dir); !d) return std::unexpected(d.error());
   if (auto w = write_identity(id, paths, o.force, &issued); !w) return std::unexpected(w.error());
@@ -214,7 +214,7 @@ Result<Issued> init_mesh_ca(const CaOptions& o, std::chrono::sys_seconds now) {
 
 Result<Issued> issue_node(const NodeOptions& o, std::chrono::sys_seconds now) {
   if (!valid_node_id(o.node_id))
-    return fail("bad_request",
+    return fail(Errc::kBadRequest,
                 "node id must be a DNS name (letters, digits, '-', '.'): " + o.node_id);
   auto addresses = parse_addresses(o.addresses);
   if (!addresses) return std::unexpected(addresses.error());
@@ -231,9 +231,9 @@ Result<Issued> issue_node(const NodeOptions& o, std::chrono::sys_seconds now) {
   // A node certificate that outlives its CA would stop verifying when the CA expires.
   if (fields->not_after > ca->not_after) {
     const auto left = std::chrono::floor<std::chrono::days>(ca->not_after - now).count();
-    return fail("bad_request", "the CA expires at " + rfc3339(ca->not_after) +
-                                   ": a node certificate may have --days " + std::to_string(left) +
-                                   " at most");
+    return fail(Errc::kBadRequest, "the CA expires at " + rfc3339(ca->not_after) +
+                                       ": a node certificate may have --days " +
+                                       std::to_string(left) + " at most");
   }
   fields->dns_names = {o.node_id};
   fields->ip_addresses = std::move(*addresses);
@@ -256,7 +256,7 @@ Result<Issued> issue_node(const NodeOptions& o, std::chrono::sys_seconds now) {
 
   Identity id;
   if (!id.fill(ed_key->get(), ed_cert->get(), comp->secret_key, *comp_cert))
-    return fail("crypto_error", "OpenSSL could not write PEM");
+    return fail(Errc::kCryptoError, "OpenSSL could not write PEM");
   Issued issued{*fields, {}};
   if (auto d = make_private_dir(o.out_dir); !d) return std::unexpected(d.error());
   if (auto w = write_identity(id, paths, o.force, &issued); !w) return std::unexpected(w.error());

@@ -30,7 +30,7 @@ Result<std::vector<uint8_t>> pem_decode(std::string_view label, std::string_view
   long len = 0;
   if (!bio || PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
     ERR_clear_error();
-    return fail("bad_request", "no PEM block");
+    return fail(Errc::kBadRequest, "no PEM block");
   }
   const bool same = label == name;
   std::vector<uint8_t> out(data, data + (same ? len : 0));
@@ -39,7 +39,7 @@ Result<std::vector<uint8_t>> pem_decode(std::string_view label, std::string_view
   OPENSSL_free(header);
   OPENSSL_clear_free(data, static_cast<size_t>(len));
   if (!same)
-    return fail("bad_request",
+    return fail(Errc::kBadRequest,
                 "PEM block is \"" + found + "\", not \"" + std::string(label) + "\"");
   return out;
 }

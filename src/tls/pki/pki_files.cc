@@ -21,11 +21,12 @@ Result<void> make_private_dir(const std::string& dir) {
   for (const auto& part : std::filesystem::path(dir)) {
     built /= part;
     if (::mkdir(built.c_str(), kDirMode) != 0 && errno != EEXIST)
-      return fail("io_error", "cannot create directory " + built.string() + ": " + errno_text());
+      return fail(Errc::kIoError,
+                  "cannot create directory " + built.string() + ": " + errno_text());
   }
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return fail("io_error", dir + " is not a directory");
+    return fail(Errc::kIoError, dir + " is not a directory");
   return {};
 }
 
@@ -34,7 +35,7 @@ Result<void> refuse_existing(const std::vector<std::string>& paths, bool force) 
   for (const std::string& path : paths) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) == 0)
-      return fail("conflict", path + " already exists (not overwritten; --force replaces it)");
+      return fail(Errc::kConflict, path + " already exists (not overwritten; --force replaces it)");
   }
   return {};
 }
@@ -42,12 +43,12 @@ Result<void> refuse_existing(const std::vector<std::string>& paths, bool force) 
 Result<void> write_new_file(const std::string& path, std::span<const uint8_t> content, mode_t mode,
                             bool force) {
   if (force && ::unlink(path.c_str()) != 0 && errno != ENOENT)
-    return fail("io_error", "cannot replace " + path + ": " + errno_text());
+    return fail(Errc::kIoError, "cannot replace " + path + ": " + errno_text());
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     if (errno == EEXIST)
-      return fail("conflict", path + " already exists (not overwritten; --force replaces it)");
-    return fail("io_error", "cannot create " + path + ": " + errno_text());
+      return fail(Errc::kConflict, path + " already exists (not overwritten; --force replaces it)");
+    return fail(Errc::kIoError, "cannot create " + path + ": " + errno_text());
   }
   // open's mode is filtered by the umask; a key must end up exactly 0600 whatever it is.
   bool ok = ::fchmod(fd, mode) == 0;
@@ -63,7 +64,7 @@ Result<void> write_new_file(const std::string& path, std::span<const uint8_t> co
   ok = ::close(fd) == 0 && ok;
   if (!ok) {
     ::unlink(path.c_str());
-    return fail("io_error", "cannot write " + path + ": " + why);
+    return fail(Errc::kIoError, "cannot write " + path + ": " + why);
   }
   return {};
 }
@@ -79,7 +80,7 @@ Result<void> write_new_file(const std::string& path, std::string_view content, m
 Result<std::string> read_small_file(const std::string& path) {
   constexpr size_t kMax = 1 << 20;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail("io_error", "cannot read " + path + ": " + errno_text());
+  if (fd < 0) return fail(Errc::kIoError, "cannot read " + path + ": " + errno_text());
   std::string out;
   char buf[8192];
   for (;;) {
@@ -88,7 +89,7 @@ Result<std::string> read_small_file(const std::string& path) {
     if (n <= 0 || out.size() + static_cast<size_t>(n) > kMax) {
       const bool bad = n != 0;
       ::close(fd);
-      if (bad) return fail("io_error", "cannot read " + path + " (unreadable or over 1 MiB)");
+      if (bad) return fail(Errc::kIoError, "cannot read " + path + " (unreadable or over 1 MiB)");
       return out;
     }
     out.append(buf, static_cast<size_t>(n));
