@@ -16,6 +16,7 @@
 #include "gateway/health_checker.h"
 #include "gateway/route_table.h"
 #include "telemetry/host_sampler.h"
+#include "tls/pki/node_identity.h"
 #include "tls/self_test.h"
 
 namespace x0::release {
@@ -96,6 +97,8 @@ struct NodeState {
 
   // The post-quantum self-test of start-up (immutable once the workers run).
   tls::SelfTestReport pqc_selftest;
+  // The node's certificates as last checked (start, SIGHUP, hourly: app/identity_watch.h).
+  std::atomic<std::shared_ptr<const tls::pki::NodeIdentity>> identity;
   // The HTTPS listener's TLS (its handshake counts for /security/pqc/status); null when off.
   const tls::ServerTransports* https = nullptr;
 };

@@ -345,6 +345,37 @@ json selftest_status(const tls::SelfTestReport& report) {
           {"checks", checks}};
 }
 
+json certificate_status(const tls::pki::CertificateInfo& c, bool verified,
+                        std::chrono::sys_seconds now) {
+  if (c.not_after == std::chrono::sys_seconds{}) return nullptr;  // missing or unreadable
+  return {{"algorithm", c.algorithm},
+          {"verified", verified},
+          {"issuer", c.issuer},
+          {"not_after", tls::pki::rfc3339(c.not_after)},
+          {"days_left", tls::pki::days_left(c.not_after, now)}};
+}
+
+// The node's certificates ([mesh] cert_dir) as the last check found them.
+json identity_status(const std::shared_ptr<const tls::pki::NodeIdentity>& id,
+                     const config::Config& config) {
+  if (!id) return {{"dir", config.mesh.cert_dir}, {"present", false}, {"not_after", nullptr}};
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  json out = {{"dir", id->dir},
+              {"present", id->present},
+              {"verified", id->ok()},
+              {"problem", id->problem.empty() ? json(nullptr) : json(id->problem)},
+              {"subject", id->pq.subject.empty() ? id->tls.subject : id->pq.subject},
+              {"serial", id->pq.serial.empty() ? id->tls.serial : id->pq.serial},
+              {"not_after", nullptr},
+              {"tls", certificate_status(id->tls, id->tls_verified, now)},
+              {"pq", certificate_status(id->pq, id->pq_verified, now)}};
+  if (id->not_after != std::chrono::sys_seconds{}) {
+    out["not_after"] = tls::pki::rfc3339(id->not_after);
+    out["days_left"] = tls::pki::days_left(id->not_after, now);
+  }
+  return out;
+}
+
 }  // namespace
 
 void OperatorApi::pqc_status(http::ServerConnection& conn) {
@@ -362,7 +393,7 @@ void OperatorApi::pqc_status(http::ServerConnection& conn) {
                 {"links", 0},
                 {"handshakes", {{"ok", 0}, {"failed", 0}, {"fallback", 0}}},
                 {"last_failure", nullptr},
-                {"identity", {{"not_after", nullptr}, {"detail", "mesh identities not built yet"}}}});
+                {"identity", identity_status(node_.identity.load(), *config)}});
 }
 
 void OperatorApi::mesh_peers(http::ServerConnection& conn) {

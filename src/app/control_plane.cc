@@ -90,6 +90,19 @@ void ControlPlane::open_incident(incident::OpenRequest request) {
   });
 }
 
+void ControlPlane::every(int64_t interval_ms, std::function<void()> fn) {
+  control_.post([this, interval_ms, fn = std::move(fn)]() mutable {
+    repeat(interval_ms, std::make_shared<std::function<void()>>(std::move(fn)));
+  });
+}
+
+void ControlPlane::repeat(int64_t interval_ms, std::shared_ptr<std::function<void()>> fn) {
+  control_.loop().add_timer(interval_ms, [this, interval_ms, fn] {
+    (*fn)();
+    repeat(interval_ms, fn);
+  });
+}
+
 uint64_t ControlPlane::decisions() const { return autopilot_ ? autopilot_->decisions() : 0; }
 
 bool ControlPlane::start(const config::Config& config) {

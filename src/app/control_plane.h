@@ -68,6 +68,9 @@ class ControlPlane {
   // Any thread: records an incident the node itself detected (e.g. a failed PQC self-test) on
   // the control thread, which owns the incident store; logged when the store is unavailable.
   void open_incident(incident::OpenRequest request);
+  // Any thread: `fn` runs on the control thread every interval_ms from now on (the first run
+  // after one interval), until the control thread stops.
+  void every(int64_t interval_ms, std::function<void()> fn);
 
   // Scrapes, from any thread.
   uint64_t ticks() const { return ticks_.load(std::memory_order_relaxed); }
@@ -96,6 +99,8 @@ class ControlPlane {
 
   admin::NodeState& state_;
   gateway::RouteTablePublisher& routes_;  // published here only
+  void repeat(int64_t interval_ms, std::shared_ptr<std::function<void()>> fn);
+
   ConfigApplied config_applied_;
   gateway::RouteTable::UpstreamTls upstream_tls_;
   admin::ControlThread control_;

@@ -207,6 +207,11 @@ bool Node::start() {
   https_connections_ = std::make_unique<http::ConnectionBudget>("https", data_cap);
   run_pqc_selftest(*config);
   if (!start_https(*config)) return false;
+  identity_watch_ = std::make_unique<IdentityWatch>([this](incident::OpenRequest request) {
+    control_plane_->open_incident(std::move(request));
+  });
+  check_identity(*config);
+  control_plane_->every(kIdentityCheckMs, [this] { check_identity(*state_.config.load()); });
 
   health_checker_ = std::make_unique<gateway::HealthChecker>(routes_);
   state_.health_checker = health_checker_.get();
@@ -278,6 +283,7 @@ void Node::reload() {
 void Node::apply_node_config(const config::Config& config) {
   apply_logging(config);  // process-wide atomics: safe from this thread
   warn_unverified_upstreams(config);
+  check_identity(config);
   data_connections_->set_limit(static_cast<size_t>(config.api_gateway.max_connections));
   for (http::ConnectionBudget* probes :
        {health_connections_.get(), metrics_connections_.get(), operator_connections_.get()}) {
@@ -295,6 +301,12 @@ void Node::apply_node_config(const config::Config& config) {
     log::info("PQC", "HTTPS certificate loaded",
               {{"subject", (*context)->subject()}, {"not_after", (*context)->not_after()}});
   }
+}
+
+// Start-up, then the control thread (SIGHUP, hourly).
+void Node::check_identity(const config::Config& config) {
+  auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  state_.identity.store(identity_watch_->check(config.mesh.cert_dir, now));
 }
 
 // FIPS 140-3's power-on self-test: a failure is a SEV-1 security incident, and in `required`

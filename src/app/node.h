@@ -23,6 +23,7 @@
 #include "gateway/worker_context.h"
 #include "http/server.h"
 #include "net/event_loop.h"
+#include "app/identity_watch.h"
 #include "tls/client_transports.h"
 #include "tls/server_transports.h"
 
@@ -49,6 +50,9 @@ class Node {
   void apply_node_config(const config::Config& config);
   // The PQC power-on self-test (its result in state_; a failure is a SEV-1 incident).
   void run_pqc_selftest(const config::Config& config);
+  // The node's certificates and their expiry policy (app/identity_watch.h).
+  void check_identity(const config::Config& config);
+  static constexpr int64_t kIdentityCheckMs = 3600 * 1000;
   // The HTTPS listener's TLS, when [listeners] https is set (false: logged, the node stops).
   bool start_https(const config::Config& config);
   config::Tls https_settings(const config::Config& config) const;
@@ -59,6 +63,7 @@ class Node {
   std::unique_ptr<tls::UpstreamTls> upstream_tls_;
   gateway::RouteTablePublisher routes_;  // published by the control plane only
   std::unique_ptr<ControlPlane> control_plane_;  // everything on the control thread
+  std::unique_ptr<IdentityWatch> identity_watch_;
   NodeCache cache_;  // outlives the workers, which read its store
   std::unique_ptr<gateway::HealthChecker> health_checker_;
   http::ServerLimits limits_;

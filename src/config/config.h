@@ -154,6 +154,8 @@ struct Security {
 struct Mesh {
   bool enabled = false;
   std::vector<std::string> peers;  // each "host:port"
+  // The node's identity: what `x0tta6bl4 pki issue --out` writes (docs/TLS.md, "Node PKI").
+  std::string cert_dir = "/etc/x0tta6bl4/certs";
 };
 
 struct Pqc {

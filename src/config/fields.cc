@@ -247,7 +247,8 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
             i("rate_limit_requests_per_second", &g.rate_limit_requests_per_second, 0)};
   }
   if (section == "mesh")
-    return {b("enabled", &c.mesh.enabled), sl("peers", &c.mesh.peers, Shape::kHostPort)};
+    return {b("enabled", &c.mesh.enabled), sl("peers", &c.mesh.peers, Shape::kHostPort),
+            s("cert_dir", &c.mesh.cert_dir)};
   if (section == "pqc") return {s("mode", &c.pqc.mode, Shape::kPqcMode)};
   if (section == "autopilot")
     return {b("enabled", &c.autopilot.enabled), b("dry_run", &c.autopilot.dry_run),

@@ -4,11 +4,12 @@
 # curl and openssl s_client that trust only ca.ed25519.crt.
 import os
 import re
+import signal
 import stat
 import subprocess
 import unittest
 
-from harness import IntegrationTest, free_port, service
+from harness import IntegrationTest, free_port, service, wait_until
 
 
 def mode(path):
@@ -204,6 +205,50 @@ class PkiTest(IntegrationTest):
         self.assertRegex(err, r"Signature type: [Ee][Dd]25519")
         status = node.get("/security/pqc/status").json()["https"]
         self.assertEqual(status["certificate"]["subject"], "/CN=node-1")
+
+
+
+    def test_the_node_reports_its_identity_and_its_expiry(self):
+        # 5 days left: /security/pqc/status.identity shows it, and the policy opens a SEV-3.
+        p = self.pki("init", "--dir", self.ca)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.pki("issue", "--ca", self.ca, "--node", "node-1", "--out", self.node, "--days", "5")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        node = self.start_node([service("app", ["127.0.0.1:9"], required=False)],
+                               extra_sections={"mesh": {"cert_dir": self.node}})
+        identity = node.get("/security/pqc/status").json()["identity"]
+        self.assertTrue(identity["present"], identity)
+        self.assertTrue(identity["verified"], identity)
+        self.assertIsNone(identity["problem"])
+        self.assertEqual(identity["subject"], "CN=node-1")
+        self.assertIn(identity["days_left"], (4, 5))
+        self.assertEqual(identity["tls"]["algorithm"], "Ed25519")
+        self.assertEqual(identity["pq"]["algorithm"], "id-MLDSA65-Ed25519-SHA512")
+        self.assertTrue(identity["pq"]["verified"])
+        wait_until(lambda: [i for i in node.get("/incidents").json()
+                            if i.get("rule") == "node_certificate_expiring"],
+                   message="the SEV-3 incident")
+        incident = [i for i in node.get("/incidents").json()
+                    if i.get("rule") == "node_certificate_expiring"][0]
+        self.assertEqual(incident["severity"], "SEV-3")
+        self.assertIn("node certificate expires soon", node.log())
+        # Renewed and reloaded: a year left, and the incident is not opened again.
+        p = self.pki("issue", "--ca", self.ca, "--node", "node-1", "--out", self.node,
+                     "--days", "365", "--force")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        node.signal(signal.SIGHUP)
+        wait_until(lambda: node.get("/security/pqc/status").json()["identity"]["days_left"] >= 364,
+                   message="the renewed identity")
+        self.assertEqual(len([i for i in node.get("/incidents").json()
+                              if i.get("rule") == "node_certificate_expiring"]), 1)
+
+    def test_a_node_without_an_identity_says_where_it_looked(self):
+        node = self.start_node([service("app", ["127.0.0.1:9"], required=False)],
+                               extra_sections={"mesh": {"cert_dir": self.node}})
+        identity = node.get("/security/pqc/status").json()["identity"]
+        self.assertFalse(identity["present"])
+        self.assertIn("pki issue", identity["problem"])
+        self.assertEqual(identity["dir"], self.node)
 
 
 if __name__ == "__main__":

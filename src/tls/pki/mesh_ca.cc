@@ -94,15 +94,6 @@ struct Ca {
   std::chrono::sys_seconds not_after{};  // of the composite CA (the Ed25519 one has the same)
 };
 
-Result<Bytes> read_pem_file(const std::string& path, std::string_view label) {
-  auto text = read_small_file(path);
-  if (!text) return std::unexpected(text.error());
-  auto der = pem_decode(label, *text);
-  OPENSSL_cleanse(text->data(), text->size());
-  if (!der) return fail(der.error().code, path + ": " + der.error().detail);
-  return der;
-}
-
 Result<Ca> load_ca(const std::string& dir, std::chrono::sys_seconds now) {
   Ca ca;
   const std::string ed_key = join(dir, kCaEd25519Key), ed_cert = join(dir, kCaEd25519Cert);

@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 
 #include "tls/pki/openssl_ptr.h"
+#include "tls/pki/pki_files.h"
 
 namespace x0::tls::pki {
 
@@ -42,6 +43,15 @@ Result<std::vector<uint8_t>> pem_decode(std::string_view label, std::string_view
     return fail(Errc::kBadRequest,
                 "PEM block is \"" + found + "\", not \"" + std::string(label) + "\"");
   return out;
+}
+
+Result<std::vector<uint8_t>> read_pem_file(const std::string& path, std::string_view label) {
+  auto text = read_small_file(path);
+  if (!text) return std::unexpected(text.error());
+  auto der = pem_decode(label, *text);
+  OPENSSL_cleanse(text->data(), text->size());
+  if (!der) return fail(der.error().code, path + ": " + der.error().detail);
+  return der;
 }
 
 }  // namespace x0::tls::pki

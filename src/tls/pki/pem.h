@@ -17,5 +17,7 @@ inline constexpr std::string_view kPemPrivateKey = "PRIVATE KEY";
 std::string pem_encode(std::string_view label, std::span<const uint8_t> der);
 // The first PEM block of `text`; "bad_request" when there is none or its label differs.
 Result<std::vector<uint8_t>> pem_decode(std::string_view label, std::string_view text);
+// The first `label` block of the file at `path` (its text wiped after); errors name the file.
+Result<std::vector<uint8_t>> read_pem_file(const std::string& path, std::string_view label);
 
 }  // namespace x0::tls::pki
