@@ -91,6 +91,7 @@ void add_request_forwarding(const http::RequestHead& head, const ForwardingConte
   if (!ctx.client_trusted) edits.drop.insert(edits.drop.end(), kFrontProxyFields.begin(), kFrontProxyFields.end());
   append_list_value(edits.append, "X-Forwarded-For", xff, ctx.client_ip);
   if (!ctx.client_trusted) edits.add("X-Real-IP", ctx.client_ip);
+  if (!ctx.client_trusted && ctx.tls) edits.add("X-Forwarded-Proto", "https");
   append_list_value(edits.append, "Via", via, kVia);
   edits.add("X-Request-Id", ctx.request_id);
 }

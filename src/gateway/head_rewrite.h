@@ -35,6 +35,9 @@ struct ForwardingContext {
   // Otherwise they are dropped, X-Forwarded-For is the client address alone, X-Real-IP set.
   bool client_trusted = false;
   std::string_view request_id;  // already validated (valid_request_id) or generated
+  // The client's connection is TLS: an untrusted client's request gets X-Forwarded-Proto: https
+  // (a trusted front proxy's own X-Forwarded-Proto is kept instead).
+  bool tls = false;
 };
 
 // nullptr when the request may be forwarded, else a static reason for a 400 (its Connection

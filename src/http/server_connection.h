@@ -101,6 +101,7 @@ class ServerConnection final : public net::IoHandler {
 
   const sockaddr_storage& peer() const { return peer_; }
   const std::string& peer_ip() const { return peer_ip_; }
+  bool secure() const { return transport_ && transport_->secure(); }
   bool peer_is_loopback() const { return peer_loopback_; }
   net::EventLoop& loop() { return loop_; }
   bool in_request() const { return state_ == State::kHandling; }

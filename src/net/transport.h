@@ -59,6 +59,8 @@ class Transport {
   // After EPOLLIN: whether a read would return bytes or the end of the stream. Always for a
   // plain socket; TLS may have had a record of its own to take (a session ticket), and no data.
   virtual bool peer_sent_data() { return true; }
+  // The bytes are encrypted on the wire (TLS): what X-Forwarded-Proto tells an origin.
+  virtual bool secure() const { return false; }
   // Why the transport failed, when it knows more than an errno (TLS: OpenSSL's reason).
   virtual std::string failure() const { return {}; }
 };

@@ -49,6 +49,7 @@ class TlsTransport final : public net::Transport {
   uint32_t extra_events() const override { return extra_events_; }
   net::IoResult handshake() override;
   bool peer_sent_data() override;
+  bool secure() const override { return true; }
   std::string failure() const override { return failure_; }
 
   bool handshake_done() const { return handshake_reported_ && handshake_ok_; }

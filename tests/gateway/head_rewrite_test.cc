@@ -92,6 +92,23 @@ TEST(UpstreamRequest, FrontProxyFieldsDependOnTrust) {
       << trusted;
   EXPECT_NE(trusted.find("X-Forwarded-Host: evil\r\n"), std::string::npos);
   EXPECT_NE(trusted.find("X-Real-IP: 203.0.113.1\r\n"), std::string::npos);
+  EXPECT_EQ(untrusted.find("X-Forwarded-Proto"), std::string::npos);  // plain HTTP: none
+}
+
+TEST(UpstreamRequest, ATlsClientIsForwardedAsHttpsUnlessAFrontProxySaysOtherwise) {
+  http::RequestHead head =
+      parse_request("GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-Proto: http\r\n\r\n");
+  HeaderEdits untrusted, trusted;
+  add_request_forwarding(head, {"192.0.2.1", false, "id", true}, untrusted);
+  add_request_forwarding(head, {"192.0.2.1", true, "id", true}, trusted);
+  std::string out;
+  write_upstream_head(head, "/", "h", untrusted, out);
+  EXPECT_EQ(count(out, "X-Forwarded-Proto"), 1u) << out;
+  EXPECT_NE(out.find("X-Forwarded-Proto: https\r\n"), std::string::npos) << out;
+  out.clear();
+  write_upstream_head(head, "/", "h", trusted, out);
+  EXPECT_EQ(count(out, "X-Forwarded-Proto"), 1u) << out;
+  EXPECT_NE(out.find("X-Forwarded-Proto: http\r\n"), std::string::npos) << out;
 }
 
 http::ResponseHead parse_response(std::string raw, http::Method method = http::Method::kGet) {

@@ -87,6 +87,13 @@ class HttpsTest(IntegrationTest):
         self.assertIn('pqc_client_handshakes_total{kex="hybrid",listener="https"} 1', metrics)
         self.assertIn("tls_handshake_duration_seconds_count", metrics)
 
+    def test_the_origin_is_told_the_client_came_over_https(self):
+        self.start_https_node()
+        r = curl(self.https_port, "/echo", "-H", "X-Forwarded-Proto: http")  # a client's is dropped
+        self.assertEqual(r.returncode, 0, r.stderr)
+        headers = {k.lower(): v for k, v in json.loads(r.stdout)["headers"].items()}
+        self.assertEqual(headers.get("x-forwarded-proto"), "https", r.stdout)
+
     def test_the_operator_api_and_probes_answer_over_https_as_on_the_data_port(self):
         self.start_https_node()
         for path in ("/health", "/health/live", "/health/ready", "/api/v1/status",

@@ -11,7 +11,8 @@ class ForwardingFilter final : public Filter<ForwardingFilter> {
   FilterStatus on_request(Stream& stream) override {
     add_request_forwarding(
         stream.request().head,
-        {stream.client().peer_ip(), stream.client_trusted(), stream.request_id()},
+        {stream.client().peer_ip(), stream.client_trusted(), stream.request_id(),
+         stream.client().secure()},
         stream.request_edits());
     return FilterStatus::kContinue;
   }
