@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -22,6 +23,38 @@ BINARY = os.environ.get("X0_BINARY", os.path.join(SOURCE_DIR, "build-integ", "x0
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer", "FATAL: ThreadSanitizer")
 _handed_out = set()
+
+# X0_DATA_OVER_TLS=1 runs a test file with its nodes' data plane over HTTPS: each node the harness
+# starts on a generated config also listens on [listeners] https, its data_port *is* that
+# listener, and request() and RawClient speak TLS to it (Python's ssl: classical X25519). The
+# tests themselves do not change (CMakeLists.txt runs a subset of them this way).
+DATA_OVER_TLS = os.environ.get("X0_DATA_OVER_TLS") == "1"
+TLS_PORTS = set()
+_tls_files = []
+_tls_context = []
+
+
+def tls_certificate():
+    """A self-signed P-256 certificate and key for the nodes' HTTPS listener, made once."""
+    if not _tls_files:
+        directory = tempfile.mkdtemp(prefix="x0-integ-tls-")
+        cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                        "-subj", "/CN=localhost", "-days", "2"], check=True, capture_output=True)
+        _tls_files.extend([cert, key])
+    return _tls_files
+
+
+def tls_client_context():
+    """Trusts anything (the nodes' certificates are self-signed); one per process, since a new
+    one loads the system trust store (about 20 ms)."""
+    if not _tls_context:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        _tls_context.append(context)
+    return _tls_context[0]
 
 
 def free_port():
@@ -114,7 +147,11 @@ class Response:
 
 def request(port, method="GET", path="/", headers=None, body=None, timeout=5.0):
     """One request on a fresh connection (http.client); returns a Response."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    if port in TLS_PORTS:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                           context=tls_client_context())
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
         r = conn.getresponse()
@@ -267,6 +304,13 @@ class Node(Process):
                 "logging": {"level": "info"},
             }
             self.sections.update(extra_sections or {})
+            if DATA_OVER_TLS and "https" not in self.sections["listeners"]:
+                https_port = free_port()
+                self.sections["listeners"]["https"] = f"127.0.0.1:{https_port}"
+                cert, key = tls_certificate()
+                self.sections.setdefault("tls", {"cert_file": cert, "key_file": key})
+                self.data_port = https_port
+                TLS_PORTS.add(https_port)
             self.config_path = os.path.join(workdir, f"{name}.toml")
             self.write_config(services)
             args = [BINARY, "run", "--config", self.config_path]
@@ -326,6 +370,8 @@ class RawClient:
 
     def __init__(self, port, timeout=5.0):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if port in TLS_PORTS:
+            self.sock = tls_client_context().wrap_socket(self.sock)
         self.timeout = timeout
         self.buf = b""
         self.eof = False
