@@ -51,8 +51,8 @@ void IdentityWatch::raise(const tls::pki::NodeIdentity& id, ExpiryAlarm alarm, i
   request.impact = "renew with `x0tta6bl4 pki issue --ca CA_DIR --node ID --out " + id.dir +
                    " --force`, then SIGHUP";
   request.actor = "x0tta6bl4";
-  request.fields = {{"not_after", tls::pki::rfc3339(id.not_after)}, {"days_left", days},
-                    {"dir", id.dir}};
+  request.fields = {
+      {"not_after", tls::pki::rfc3339(id.not_after)}, {"days_left", days}, {"dir", id.dir}};
   open_incident_(std::move(request));
 }
 

@@ -31,7 +31,7 @@ class IdentityWatch {
   void raise(const tls::pki::NodeIdentity& id, ExpiryAlarm alarm, int64_t days);
 
   OpenIncident open_incident_;
-  std::string last_problem_;   // logged once per distinct problem
+  std::string last_problem_;    // logged once per distinct problem
   int64_t last_warn_day_ = -1;  // days since the epoch of the last WARN line
 };
 

@@ -16,8 +16,10 @@ namespace {
 cache::RouteCacheRules cache_rules(const config::Cache& global, const config::Service& svc) {
   cache::RouteCacheRules rules;
   rules.enabled = global.enabled && svc.cache_enabled;
-  if (svc.cache_ttl_s > 0) rules.ttl_s = svc.cache_ttl_s;
-  else if (global.default_ttl_s > 0) rules.ttl_s = global.default_ttl_s;
+  if (svc.cache_ttl_s > 0)
+    rules.ttl_s = svc.cache_ttl_s;
+  else if (global.default_ttl_s > 0)
+    rules.ttl_s = global.default_ttl_s;
   rules.stale_if_error_s = global.stale_if_error_s;
   rules.ignore_cookies = svc.cache_ignore_cookies;
   return rules;
@@ -78,8 +80,8 @@ Result<net::SocketAddress> address_of(const config::Endpoint& endpoint,
 
 // TLS transports a build gives its endpoints once the whole build succeeded: a carried-over
 // endpoint is shared with the running table, which must keep its settings if the build fails.
-using PendingTransports =
-    std::vector<std::pair<std::shared_ptr<EndpointState>, std::shared_ptr<net::ClientTransportFactory>>>;
+using PendingTransports = std::vector<
+    std::pair<std::shared_ptr<EndpointState>, std::shared_ptr<net::ClientTransportFactory>>>;
 
 Result<std::vector<std::shared_ptr<EndpointState>>> make_endpoints(
     const RouteTable* previous, const config::Service& service,
@@ -136,12 +138,9 @@ bool ServiceState::has_available_fallback(int64_t now_ms) const {
                      [&](const auto& e) { return e->available(now_ms); });
 }
 
-Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config& config,
-                                                            const TrafficSplits& splits,
-                                                            const RouteTable* previous,
-                                                            uint64_t version,
-                                                            const AddressLookup& lookup,
-                                                            const UpstreamTls& upstream_tls) {
+Result<std::shared_ptr<const RouteTable>> RouteTable::build(
+    const config::Config& config, const TrafficSplits& splits, const RouteTable* previous,
+    uint64_t version, const AddressLookup& lookup, const UpstreamTls& upstream_tls) {
   auto table = std::make_shared<RouteTable>();
   table->version_ = version;
   auto trusted = AddressRanges::parse(config.api_gateway.trusted_proxies);
@@ -161,9 +160,8 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config
     if (!primary) return std::unexpected(primary.error());
     state->primary = std::move(*primary);
     // fallback_upstream (legacy) was already folded into every service's fallback at load.
-    auto fallback =
-        make_endpoints(previous, svc, svc.fallback, EndpointRole::kFallback, lookup, upstream_tls,
-                       pending);
+    auto fallback = make_endpoints(previous, svc, svc.fallback, EndpointRole::kFallback, lookup,
+                                   upstream_tls, pending);
     if (!fallback) return std::unexpected(fallback.error());
     state->fallback = std::move(*fallback);
     if (auto split = splits.find(svc.name); split != splits.end()) {
@@ -197,19 +195,20 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const config::Config
 }
 
 std::vector<config::Endpoint> RouteTable::names_to_resolve(const config::Config& config,
-                                                          const TrafficSplits& splits,
-                                                          const RouteTable* previous) {
+                                                           const TrafficSplits& splits,
+                                                           const RouteTable* previous) {
   std::vector<config::Endpoint> out;
   std::set<std::string> seen;
-  for_each_set(config, splits, [&](const std::string& service,
-                                   const std::vector<config::Endpoint>& endpoints, EndpointRole role) {
-    for (const config::Endpoint& endpoint : endpoints) {
-      if (net::numeric_address(endpoint.host, endpoint.port)) continue;
-      std::string name = endpoint.to_string();
-      if (find_previous(previous, service, name, role)) continue;
-      if (seen.insert(name).second) out.push_back(endpoint);
-    }
-  });
+  for_each_set(config, splits,
+               [&](const std::string& service, const std::vector<config::Endpoint>& endpoints,
+                   EndpointRole role) {
+                 for (const config::Endpoint& endpoint : endpoints) {
+                   if (net::numeric_address(endpoint.host, endpoint.port)) continue;
+                   std::string name = endpoint.to_string();
+                   if (find_previous(previous, service, name, role)) continue;
+                   if (seen.insert(name).second) out.push_back(endpoint);
+                 }
+               });
   return out;
 }
 

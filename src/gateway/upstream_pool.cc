@@ -7,7 +7,8 @@
 
 namespace x0::gateway {
 
-UpstreamConnection::UpstreamConnection(net::EventLoop& loop, std::unique_ptr<net::Transport> transport,
+UpstreamConnection::UpstreamConnection(net::EventLoop& loop,
+                                       std::unique_ptr<net::Transport> transport,
                                        std::shared_ptr<EndpointState> endpoint)
     : loop_(loop), transport_(std::move(transport)), endpoint_(std::move(endpoint)) {}
 

@@ -1,10 +1,10 @@
 // Non-blocking HTTP/1.1 client exchange (see client.h).
 #include "http/client.h"
 
+#include <strings.h>
 #include <sys/epoll.h>
 
 #include <cstring>
-#include <strings.h>
 
 namespace x0::http {
 
@@ -42,7 +42,8 @@ void Client::start(const net::SocketAddress& address, const ClientRequest& reque
   out_ = request.method_text + " " + request.target + " HTTP/1.1\r\nHost: " + request.host +
          "\r\nConnection: close\r\n";
   for (const auto& [name, value] : request.headers) out_ += name + ": " + value + "\r\n";
-  if (!request.body.empty()) out_ += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+  if (!request.body.empty())
+    out_ += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
   out_ += "\r\n";
   out_ += request.body;
 
@@ -77,8 +78,8 @@ void Client::on_io(uint32_t events) {
     net::IoResult handshake = transport_->handshake();  // TLS; done at once for plain TCP
     if (handshake.status == net::IoStatus::kWouldBlock) return watch(transport_->extra_events());
     if (handshake.status != net::IoStatus::kDone)
-      return finish(fail(Errc::kConnectFailed,
-                         "TLS handshake with " + peer_ + ": " + transport_->failure()));
+      return finish(
+          fail(Errc::kConnectFailed, "TLS handshake with " + peer_ + ": " + transport_->failure()));
     return on_connected();
   }
   if (out_sent_ < out_.size() && (events & (EPOLLOUT | EPOLLERR))) return write_some();
@@ -130,7 +131,8 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
     ResponseHead head;
     ParseError err{};
     size_t interim = 0, interim_count = 0;  // 1xx answers before the real one
-    ParseStatus st = parse_final_response_head(in_, limits, method_, &head, &err, &interim, &interim_count);
+    ParseStatus st =
+        parse_final_response_head(in_, limits, method_, &head, &err, &interim, &interim_count);
     interim_seen_ += interim_count;
     if (interim_seen_ > kMaxInterimResponses)
       return fail(Errc::kBadResponse, peer_ + " sent more than 16 interim (1xx) responses");

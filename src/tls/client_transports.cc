@@ -14,7 +14,8 @@ const unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
 bool is_ip_literal(const std::string& name) {
   unsigned char buf[16];
-  return ::inet_pton(AF_INET, name.c_str(), buf) == 1 || ::inet_pton(AF_INET6, name.c_str(), buf) == 1;
+  return ::inet_pton(AF_INET, name.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, name.c_str(), buf) == 1;
 }
 
 }  // namespace
@@ -38,10 +39,9 @@ Result<std::shared_ptr<const ClientContext>> ClientContext::build(const std::str
   if (verify) {
     if (ca_file.empty() ? SSL_CTX_set_default_verify_paths(raw) != 1
                         : SSL_CTX_load_verify_locations(raw, ca_file.c_str(), nullptr) != 1) {
-      return fail(Errc::kConfigInvalid,
-                  (ca_file.empty() ? std::string("the system trust store")
-                                   : "tls_ca_file " + ca_file) +
-                      ": " + openssl_reason());
+      return fail(Errc::kConfigInvalid, (ca_file.empty() ? std::string("the system trust store")
+                                                         : "tls_ca_file " + ca_file) +
+                                            ": " + openssl_reason());
     }
     SSL_CTX_set_verify(raw, SSL_VERIFY_PEER, nullptr);
   } else {
@@ -98,19 +98,19 @@ Result<std::unique_ptr<net::Transport>> ClientTransports::connect(net::Fd fd) {
   }
   if (!named) {
     SSL_free(ssl);
-    return fail(Errc::kConfigInvalid, "upstream TLS server name " + server_name_ + ": " +
-                                          openssl_reason());
+    return fail(Errc::kConfigInvalid,
+                "upstream TLS server name " + server_name_ + ": " + openssl_reason());
   }
-  return std::unique_ptr<net::Transport>(std::make_unique<TlsTransport>(std::move(fd), ssl, observer_));
+  return std::unique_ptr<net::Transport>(
+      std::make_unique<TlsTransport>(std::move(fd), ssl, observer_));
 }
 
 Result<std::shared_ptr<net::ClientTransportFactory>> UpstreamTls::transports_for(
     const config::Service& service, const config::Endpoint& endpoint) {
   auto context = ClientContext::build(service.tls_ca_file, service.tls_verify);
   if (!context)
-    return fail(context.error().code,
-                "services." + service.name + " " + endpoint.to_string() + ": " +
-                    context.error().detail);
+    return fail(context.error().code, "services." + service.name + " " + endpoint.to_string() +
+                                          ": " + context.error().detail);
   std::string name = service.tls_server_name.empty() ? endpoint.host : service.tls_server_name;
   return std::shared_ptr<net::ClientTransportFactory>(
       std::make_shared<ClientTransports>(*std::move(context), std::move(name), &handshakes_));

@@ -32,7 +32,9 @@ void HandshakeFailures::record(const HandshakeOutcome& outcome, const std::strin
   }
   int suppressed = suppressed_.exchange(0, std::memory_order_relaxed);
   log::warn("PQC", "TLS handshake failed",
-            {{"side", side_}, {"peer", peer}, {"reason", outcome.reason},
+            {{"side", side_},
+             {"peer", peer},
+             {"reason", outcome.reason},
              {"suppressed_since_last", suppressed}});
   if (outcome.suspicious)
     log::warn("SECURITY", "TLS handshake refused: malformed or tampered handshake or certificate",

@@ -25,7 +25,8 @@ ServerTransports::ServerTransports(std::string listener,
   x25519_ok_ = count("X25519", "ok");
   other_ok_ = count("other", "ok");
   failed_ = count("none", "failed");
-  const char* kex_help = "HTTPS client handshakes by key exchange: post-quantum hybrid or classical";
+  const char* kex_help =
+      "HTTPS client handshakes by key exchange: post-quantum hybrid or classical";
   kex_hybrid_ = registry.counter("pqc_client_handshakes_total", kex_help,
                                  {{"listener", listener_}, {"kex", "hybrid"}});
   kex_classical_ = registry.counter("pqc_client_handshakes_total", kex_help,

@@ -41,12 +41,12 @@ std::string error_reason(unsigned long error, SSL* ssl) {
 bool looks_hostile(unsigned long error) {
   if (ERR_GET_LIB(error) != ERR_LIB_SSL) return false;
   switch (ERR_GET_REASON(error)) {
-    case SSL_R_BAD_ECPOINT:                        // a key share that fails its checks
+    case SSL_R_BAD_ECPOINT:  // a key share that fails its checks
     case SSL_R_BAD_KEY_SHARE:
     case SSL_R_BAD_SIGNATURE:
     case SSL_R_CERTIFICATE_VERIFY_FAILED:
     case SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC:  // tampered records
-    case SSL_R_DIGEST_CHECK_FAILED:                // Finished does not match: a tampered flight
+    case SSL_R_DIGEST_CHECK_FAILED:                  // Finished does not match: a tampered flight
       return true;
     default:
       return false;
@@ -104,9 +104,10 @@ net::IoResult TlsTransport::writev(const iovec* parts, int count) {
   }
   size_t moved = 0;
   for (int i = 0; i < count; ++i) {
-    net::IoResult r = write(std::string_view(static_cast<const char*>(parts[i].iov_base),
-                                             parts[i].iov_len));
-    if (r.status != net::IoStatus::kDone) return moved > 0 ? net::IoResult{net::IoStatus::kDone, moved, 0} : r;
+    net::IoResult r =
+        write(std::string_view(static_cast<const char*>(parts[i].iov_base), parts[i].iov_len));
+    if (r.status != net::IoStatus::kDone)
+      return moved > 0 ? net::IoResult{net::IoStatus::kDone, moved, 0} : r;
     moved += r.bytes;
     if (r.bytes < parts[i].iov_len) break;
   }
@@ -220,12 +221,18 @@ std::string negotiated_group(SSL* ssl) {
     return hex;
   }
   switch (id) {
-    case NID_X25519: return "X25519";
-    case NID_X448: return "X448";
-    case NID_X9_62_prime256v1: return "P-256";
-    case NID_secp384r1: return "P-384";
-    case NID_secp521r1: return "P-521";
-    default: break;
+    case NID_X25519:
+      return "X25519";
+    case NID_X448:
+      return "X448";
+    case NID_X9_62_prime256v1:
+      return "P-256";
+    case NID_secp384r1:
+      return "P-384";
+    case NID_secp521r1:
+      return "P-521";
+    default:
+      break;
   }
   const char* name = SSL_group_to_name(ssl, id);  // OpenSSL 3.5+: its own X25519MLKEM768
   return name != nullptr ? name : "unknown";

@@ -20,8 +20,8 @@ namespace x0::tls {
 // How a handshake ended, for metrics and logs.
 struct HandshakeOutcome {
   bool ok = false;
-  std::string group;   // the negotiated key-exchange group (e.g. "X25519MLKEM768"); "" if none
-  std::string reason;  // why it failed: OpenSSL's reason, or "closed" for a peer that left
+  std::string group;        // the negotiated key-exchange group (e.g. "X25519MLKEM768"); "" if none
+  std::string reason;       // why it failed: OpenSSL's reason, or "closed" for a peer that left
   bool suspicious = false;  // a bad key share or certificate: what an attacker would send
   int64_t duration_us = 0;
 };

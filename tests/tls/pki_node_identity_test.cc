@@ -1,8 +1,6 @@
 // The node identity check on directories `pki init` and `pki issue` wrote: a good identity, an
 // expired one, a tampered composite certificate, two certificates of different issues, files
 // missing.
-#include "tls/pki/node_identity.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -10,6 +8,7 @@
 #include <fstream>
 
 #include "tls/pki/mesh_ca.h"
+#include "tls/pki/node_identity.h"
 #include "tls/pki/pem.h"
 #include "tls/pki/pki_files.h"
 

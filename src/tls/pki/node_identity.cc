@@ -76,8 +76,9 @@ NodeIdentity check_node_identity(const std::string& dir, std::chrono::sys_second
     id.problem = std::string(kNodeCompositeCert) + ": " + pq.error().detail;
   } else if (tls->subject != pq->subject || tls->serial != pq->serial ||
              tls->not_before != pq->not_before || tls->not_after != pq->not_after) {
-    id.problem = "node.ed25519.crt and node.composite.crt are not one identity (subject, serial "
-                 "or validity differ)";
+    id.problem =
+        "node.ed25519.crt and node.composite.crt are not one identity (subject, serial "
+        "or validity differ)";
   }
   id.not_after = std::min(id.tls.not_after, id.pq.not_after);
   if (id.tls.not_after == std::chrono::sys_seconds{}) id.not_after = id.pq.not_after;
