@@ -53,6 +53,17 @@ bool looks_hostile(unsigned long error) {
   }
 }
 
+// A plain HTTP request sent to an HTTPS listener is told so in plain HTTP (as nginx does), once,
+// best effort, before the connection closes: the operator at a browser or curl sees why.
+void answer_plain_http(int fd) {
+  static constexpr std::string_view kAnswer =
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 52\r\n"
+      "Connection: close\r\n\r\nThis port speaks HTTPS: use https:// to talk to it.\n";
+  static_assert(kAnswer.size() - kAnswer.find("\r\n\r\n") - 4 == 52);
+  [[maybe_unused]] ssize_t sent =
+      ::send(fd, kAnswer.data(), kAnswer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 }  // namespace
 
 TlsTransport::TlsTransport(net::Fd fd, SSL* ssl, HandshakeObserver* observer)
@@ -185,6 +196,10 @@ net::IoResult TlsTransport::after(int rc, size_t moved, bool reading) {
     }
     default: {
       unsigned long e = ERR_peek_error();
+      if (SSL_is_server(ssl_) && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+          ERR_GET_REASON(e) == SSL_R_HTTP_REQUEST && !handshake_reported_) {
+        answer_plain_http(fd_.get());
+      }
       if (!handshake_reported_) report_handshake(false, error_reason(e, ssl_), looks_hostile(e));
       ERR_clear_error();
       return {net::IoStatus::kError, 0, EPROTO};

@@ -136,6 +136,14 @@ class HttpsTest(IntegrationTest):
         self.assertEqual(status["handshakes_failed"], 1)
         self.assertEqual(status["last_failure"]["peer"], "127.0.0.1")
 
+    def test_plain_http_to_the_https_port_is_told_so_in_plain_http(self):
+        self.start_https_node()
+        r = subprocess.run(["curl", "-s", "-i", "--max-time", "5",
+                            f"http://127.0.0.1:{self.https_port}/"], capture_output=True, text=True)
+        self.assertIn("HTTP/1.1 400 Bad Request", r.stdout)
+        self.assertIn("This port speaks HTTPS", r.stdout)
+        wait_until(lambda: self.handshakes("none", "failed") == 1, message="counted as a failure")
+
     def test_garbage_instead_of_a_client_hello_is_refused_and_the_node_keeps_serving(self):
         self.start_https_node()
         for payload in (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", os.urandom(2000),
