@@ -122,6 +122,12 @@ void Client::read_some() {
     if (auto result = advance(eof)) return finish(std::move(*result));
     if (eof) return;  // advance() always decides at EOF; kept for clarity
   }
+  // Input TLS already took off the socket raises no EPOLLIN: go on from the loop.
+  if (transport_->has_buffered_input()) {
+    loop_.defer([alive = std::weak_ptr<char>(alive_), this] {
+      if (!alive.expired() && transport_ && done_) read_some();
+    });
+  }
 }
 
 std::optional<Result<ClientResponse>> Client::advance(bool eof) {

@@ -372,6 +372,16 @@ void ServerConnection::update_interest() {
                   (state_ == State::kHandling && !paused_while_handling_)) &&
                  !close_after_write_ && !peer_closed_;
   if (reading) wanted |= EPOLLIN;
+  // Input TLS already took off the socket (read ahead, or the rest of a record) raises no
+  // EPOLLIN: read it from the loop, as if it had.
+  if (reading && state_ != State::kHandling && !resume_deferred_ &&
+      transport_->has_buffered_input()) {
+    resume_deferred_ = true;
+    loop_.defer([this] {
+      resume_deferred_ = false;
+      if (state_ == State::kReadingHead || state_ == State::kReadingBody) on_readable();
+    });
+  }
   // A write that TLS holds until the peer's records come waits on EPOLLIN (extra), not EPOLLOUT:
   // the socket is writable then, and level-triggered EPOLLOUT would spin.
   const uint32_t extra = transport_->extra_events();

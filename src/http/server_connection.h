@@ -152,6 +152,7 @@ class ServerConnection final : public net::IoHandler {
   bool keep_alive_ = true;
   bool close_after_write_ = false;
   bool peer_closed_ = false;
+  bool resume_deferred_ = false;  // an on_readable for input the transport holds is queued
   bool paused_while_handling_ = false;  // read returned EOF: answer what is buffered, then close
   bool closing_when_idle_ = false;
   bool sent_continue_ = false;

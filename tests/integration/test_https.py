@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import unittest
 
@@ -135,6 +136,24 @@ class HttpsTest(IntegrationTest):
         status = self.node.get("/security/pqc/status").json()["https"]
         self.assertEqual(status["handshakes_failed"], 1)
         self.assertEqual(status["last_failure"]["peer"], "127.0.0.1")
+
+    def test_pipelined_requests_in_many_records_are_all_answered(self):
+        # Thirty requests, one TLS record each, sent at once: OpenSSL reads ahead more records
+        # than one read returns, so the connection must drain what TLS holds, not wait for epoll.
+        self.start_https_node()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", self.https_port), timeout=5) as raw:
+            with context.wrap_socket(raw) as s:
+                for i in range(30):
+                    s.send(f"GET /api/v1/users?n={i} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                received = b""
+                while received.count(b"HTTP/1.1 200") < 30:
+                    chunk = s.recv(65536)
+                    self.assertTrue(chunk, f"closed after {received.count(b'HTTP/1.1 200')}")
+                    received += chunk
+        self.assertEqual(received.count(b"HTTP/1.1 200"), 30)
 
     def test_plain_http_to_the_https_port_is_told_so_in_plain_http(self):
         self.start_https_node()
