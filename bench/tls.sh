@@ -38,27 +38,32 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$w
   -out "$work/cert.pem" -subj /CN=localhost -days 2 2>/dev/null
 
 body=$(printf 'peers-bench-origin-payload-%072d' 0)
-cat > "$work/nginx.conf" <<NGINX
+# The origin and the nginx proxy are separate nginx processes (as the node and the origin are):
+# one process serving both would skip the proxy-to-origin context switch nobody else can.
+nginx_conf() {  # $1 name, $2 server block(s)
+  cat > "$work/$1.conf" <<NGINX
 worker_processes 1;
 daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
+pid $work/$1.pid;
+error_log $work/$1-error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
   upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
-  server { listen 127.0.0.1:$ORIGIN; location / { return 200 "$body\n"; } }
-  server {
+  $2
+}
+NGINX
+}
+nginx_conf origin "server { listen 127.0.0.1:$ORIGIN; location / { return 200 \"$body\\n\"; } }"
+nginx_conf proxy "server {
     listen 127.0.0.1:$NGINX_TLS ssl;
     ssl_certificate $work/cert.pem;
     ssl_certificate_key $work/key.pem;
     ssl_protocols TLSv1.3;
     ssl_ecdh_curve X25519;
     ssl_session_tickets off;
-    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-NGINX
+    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
+  }"
 
 node_config() {  # $1: groups (TOML array)
   cat > "$work/node.toml" <<TOML
@@ -115,7 +120,7 @@ wait_url() {  # (curl has no hybrid group: the node is asked on its plain probe 
 }
 
 start() {  # $@: command; pinned to the server cpus, in its own process group
-  setsid taskset -c "$SERVER_CPUS" "$@" > "$work/server-$#.log" 2>&1 &
+  setsid taskset -c "$SERVER_CPUS" "$@" >> "$work/servers.log" 2>&1 &
   pids+=($!)
 }
 
@@ -134,7 +139,8 @@ metric() {  # $1 group: the node's successful handshakes with it
 classical=$(wrk_openssl_conf X25519)
 hybrid=$(wrk_openssl_conf X25519MLKEM768)
 
-start nginx -c "$work/nginx.conf"
+start nginx -c "$work/origin.conf"
+start nginx -c "$work/proxy.conf"
 wait_url "https://127.0.0.1:$NGINX_TLS/"
 echo "| scenario | nginx (X25519) | x0tta6bl4 X25519 | x0tta6bl4 X25519MLKEM768 | ratios to nginx |"
 echo "|---|---|---|---|---|"
@@ -155,6 +161,7 @@ for groups in X25519 X25519MLKEM768; do
   echo "# x0tta6bl4 with $groups: $(( $(metric "$groups") - before )) handshakes negotiated $groups" >&2
   kill -- "-${pids[-1]}"
   wait "${pids[-1]}" 2>/dev/null || true
+  unset 'pids[-1]'
 done
 
 for s in keepalive handshakes; do
