@@ -26,6 +26,20 @@ void Node::register_node_metrics() {
                    [] { return 1.0; });
   r.gauge_callback("memory_usage_bytes", "Resident memory of the node.", {},
                    [] { return static_cast<double>(resident_bytes()); });
+  // The sampler's latest graded fractions (what /health grades and the autopilot's rules read),
+  // for alert rules: 0 while there is no number yet.
+  for (const char* component : {"cpu", "memory"}) {
+    r.gauge_callback(std::string("host_") + component + "_usage_ratio",
+                     std::string("The node's ") + component +
+                         " use as a fraction of what it may use (cores or cgroup limit), 0..1.",
+                     {}, [this, name = std::string(component)] {
+                       auto latest = state_.host_sampler ? state_.host_sampler->latest() : nullptr;
+                       if (!latest) return 0.0;
+                       for (const auto& c : *latest)
+                         if (c.name == name) return c.used_ratio.value_or(0.0);
+                       return 0.0;
+                     });
+  }
   r.gauge_callback("queue_depth", "Proxied requests in progress, all workers.", {},
                    [this] { return workers_ ? static_cast<double>(workers_->in_flight()) : 0.0; });
   r.gauge_callback("connection_pool_idle_connections",
