@@ -63,7 +63,6 @@ void warn_unverified_upstreams(const config::Config& config) {
   }
 }
 
-
 // The main thread's signals, read from a signalfd on its own loop.
 class SignalWatch final : public net::IoHandler {
  public:
