@@ -4,11 +4,11 @@
 #include "app/identity_watch.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <vector>
 
+#include "scratch_dir.h"
 #include "tls/pki/mesh_ca.h"
 
 namespace x0::app {
@@ -32,19 +32,16 @@ TEST(ExpiryAlarm, ThirtyAndSevenDaysAndExpired) {
 class IdentityWatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("x0-watch-" + std::to_string(::getpid()));
-    fs::remove_all(root_);
-    ASSERT_TRUE(tls::pki::init_mesh_ca({(root_ / "ca").string(), 3650, false}, kNow));
+    ASSERT_TRUE(tls::pki::init_mesh_ca({scratch_.file("ca"), 3650, false}, kNow));
     tls::pki::NodeOptions node;
-    node.ca_dir = (root_ / "ca").string();
+    node.ca_dir = scratch_.file("ca");
     node.out_dir = dir();
     node.node_id = "node-7";
     node.days = 90;
     ASSERT_TRUE(tls::pki::issue_node(node, kNow));
   }
-  void TearDown() override { fs::remove_all(root_); }
-  std::string dir() const { return (root_ / "node").string(); }
-  fs::path root_;
+  std::string dir() const { return scratch_.file("node"); }
+  x0::testing::ScratchDir scratch_{"x0-watch"};
   std::vector<incident::OpenRequest> opened;
   IdentityWatch watch{[this](incident::OpenRequest r) { opened.push_back(std::move(r)); }};
 };
@@ -72,7 +69,7 @@ TEST_F(IdentityWatchTest, AWeekBeforeItIsASev3AndOnceExpiredASev1) {
 }
 
 TEST_F(IdentityWatchTest, ANodeWithoutCertificatesHasNothingToExpire) {
-  auto id = watch.check((root_ / "nowhere").string(), kNow + days(1000));
+  auto id = watch.check(scratch_.file("nowhere"), kNow + days(1000));
   EXPECT_FALSE(id->present);
   EXPECT_TRUE(opened.empty());
 }

@@ -10,28 +10,11 @@
 #include <string>
 
 #include "incident/incident_store.h"
+#include "scratch_dir.h"
 
 namespace x0::incident::testing {
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "x0-incident-XXXXXX").string();
-    char* made = mkdtemp(tmpl.data());
-    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = made;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::permissions(path_, std::filesystem::perms::owner_all, ec);
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using x0::testing::ScratchDir;
 
 // 2026-11-24T15:00:00.000Z
 inline constexpr int64_t kT0 = 1795532400000;

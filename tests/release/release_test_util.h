@@ -9,24 +9,11 @@
 #include <string>
 
 #include "release/release_controller.h"
+#include "scratch_dir.h"
 
 namespace x0::release::testing {
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "x0-release-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using x0::testing::ScratchDir;
 
 struct FakeClock {
   std::shared_ptr<int64_t> now = std::make_shared<int64_t>(1'700'000'000'000);

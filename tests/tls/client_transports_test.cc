@@ -17,13 +17,6 @@
 namespace x0::tls {
 namespace {
 
-struct Recorder : HandshakeObserver {
-  std::vector<HandshakeOutcome> outcomes;
-  void on_handshake(const HandshakeOutcome& outcome, int /*fd*/) override {
-    outcomes.push_back(outcome);
-  }
-};
-
 // The test identity's self-signed certificate as a CA file: it verifies as "localhost".
 std::string ca_file() {
   static const std::string path = [] {
@@ -38,7 +31,7 @@ std::string ca_file() {
 
 struct Link {
   testing::SslCtx server_ctx;
-  Recorder server_seen, client_seen;
+  testing::HandshakeRecorder server_seen, client_seen;
   std::unique_ptr<TlsTransport> server;
   std::unique_ptr<net::Transport> client;
 };

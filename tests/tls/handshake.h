@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tls/tls_transport.h"
+
 namespace x0::tls::testing {
 
 struct SslCtxFree {
@@ -23,6 +25,14 @@ struct SslFree {
   void operator()(SSL* s) const { SSL_free(s); }
 };
 using SslCtx = std::unique_ptr<SSL_CTX, SslCtxFree>;
+
+// Every handshake a TlsTransport reports, in order.
+struct HandshakeRecorder : HandshakeObserver {
+  std::vector<HandshakeOutcome> outcomes;
+  void on_handshake(const HandshakeOutcome& outcome, int /*fd*/) override {
+    outcomes.push_back(outcome);
+  }
+};
 using Ssl = std::unique_ptr<SSL, SslFree>;
 
 // A self-signed Ed25519 certificate for CN=localhost and its key, made once.

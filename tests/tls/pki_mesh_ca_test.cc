@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "tls/pki/composite_verify.h"
+#include "scratch_dir.h"
 #include "tls/pki/mesh_ca.h"
 #include "tls/pki/pem.h"
 #include "tls/pki/pki_files.h"
@@ -19,15 +20,8 @@ const std::chrono::sys_seconds kNow{std::chrono::seconds(1'800'000'000)};
 
 class PkiMeshCa : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("x0-pki-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-  std::string path(const std::string& rel) const { return (root_ / rel).string(); }
-  fs::path root_;
+  std::string path(const std::string& rel) const { return scratch_.file(rel); }
+  x0::testing::ScratchDir scratch_{"x0-pki"};
 };
 
 mode_t mode_of(const std::string& p) {

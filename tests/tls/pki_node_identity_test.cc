@@ -2,11 +2,11 @@
 // expired one, a tampered composite certificate, two certificates of different issues, files
 // missing.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "scratch_dir.h"
 #include "tls/pki/mesh_ca.h"
 #include "tls/pki/node_identity.h"
 #include "tls/pki/pem.h"
@@ -23,15 +23,10 @@ const std::chrono::sys_seconds kNow{std::chrono::seconds(1'800'000'000)};
 class PkiNodeIdentity : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("x0-identity-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
     ASSERT_TRUE(init_mesh_ca({path("ca"), 3650, false}, kNow));
     ASSERT_TRUE(issue(path("node"), false));
   }
-  void TearDown() override { fs::remove_all(root_); }
-  std::string path(const std::string& rel) const { return (root_ / rel).string(); }
+  std::string path(const std::string& rel) const { return scratch_.file(rel); }
   Result<Issued> issue(const std::string& out, bool force) {
     NodeOptions node;
     node.ca_dir = path("ca");
@@ -41,7 +36,7 @@ class PkiNodeIdentity : public ::testing::Test {
     node.force = force;
     return issue_node(node, kNow);
   }
-  fs::path root_;
+  x0::testing::ScratchDir scratch_{"x0-identity"};
 };
 
 TEST_F(PkiNodeIdentity, AnIssuedIdentityVerifiesBothWaysAndIsOneIdentity) {

@@ -17,16 +17,9 @@
 namespace x0::tls {
 namespace {
 
-struct Recorder : HandshakeObserver {
-  std::vector<HandshakeOutcome> outcomes;
-  void on_handshake(const HandshakeOutcome& outcome, int /*fd*/) override {
-    outcomes.push_back(outcome);
-  }
-};
-
 struct Pair {
   testing::SslCtx server_ctx, client_ctx;
-  Recorder server_seen, client_seen;
+  testing::HandshakeRecorder server_seen, client_seen;
   std::unique_ptr<TlsTransport> server, client;
 };
 
