@@ -11,10 +11,11 @@ void GossipQueue::push(Update u) {
   entries_[std::move(id)] = Entry{std::move(u), 0, next_order_++};
 }
 
-std::vector<Update> GossipQueue::take(size_t max, int limit) {
+std::vector<Update> GossipQueue::take(size_t max, int limit, std::string_view recipient) {
   std::vector<Entry*> order;
   order.reserve(entries_.size());
-  for (auto& [id, entry] : entries_) order.push_back(&entry);
+  for (auto& [id, entry] : entries_)
+    if (id != recipient || entry.update.state != PeerState::kUp) order.push_back(&entry);
   const size_t count = std::min(max, order.size());
   std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(count), order.end(),
                     [](const Entry* a, const Entry* b) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mesh/member.h"
@@ -18,8 +19,9 @@ class GossipQueue {
   // Queues `u`, replacing (and resetting the budget of) any update about the same id.
   void push(Update u);
   // Up to `max` updates, least-sent first and then newest first; each send counts, and an
-  // update sent `limit` times is dropped.
-  std::vector<Update> take(size_t max, int limit);
+  // update sent `limit` times is dropped. An `up` about `recipient` is left for others: it is
+  // the one member that cannot learn anything from it.
+  std::vector<Update> take(size_t max, int limit, std::string_view recipient = {});
   size_t size() const { return entries_.size(); }
 
  private:

@@ -89,6 +89,8 @@ Timers Timers::test() {
   Timers t;
   t.probe_interval_ms = 200;
   t.probe_timeout_ms = 100;
+  t.push_pull_interval_ms = 2000;
+  t.reconnect_interval_ms = 1000;
   // suspicion_mult stays 4: Lifeguard expects mult - 2 confirmations, and a smaller mult would
   // switch confirmations off (k = 0), leaving that path untested.
   return t;

@@ -75,9 +75,11 @@ struct Timers {  // defaults close to hashicorp/memberlist's DefaultLANConfig (c
   int suspicion_max_mult =
       6;                    // Lifeguard: start at max_mult * min timeout, shrink with confirmations
   int retransmit_mult = 4;  // each update piggybacked retransmit_mult * ceil(log10(n+1)) times
-  int max_local_health = 8;  // Lifeguard local health multiplier cap
-  static Timers lan();       // the defaults above
-  static Timers test();      // short timers for tests (200 ms interval, 100 ms timeout)
+  int max_local_health = 8;                // Lifeguard local health multiplier cap
+  int64_t push_pull_interval_ms = 30'000;  // anti-entropy joins (memberlist's PushPullInterval)
+  int64_t reconnect_interval_ms = 10'000;  // joins to down members (serf reconnects at 30 s)
+  static Timers lan();                     // the defaults above
+  static Timers test();  // short timers for tests (200 ms interval, 100 ms timeout)
 
   // Suspicion timeouts in a cluster of n members (self included), not scaled by local health
   // (as memberlist: the timeout measures the cluster, not us).

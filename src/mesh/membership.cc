@@ -21,6 +21,8 @@ Timers sane(Timers t) {
   t.suspicion_max_mult = std::max(1, t.suspicion_max_mult);
   t.retransmit_mult = std::max(1, t.retransmit_mult);
   t.max_local_health = std::max(1, t.max_local_health);
+  t.push_pull_interval_ms = std::max<int64_t>(1, t.push_pull_interval_ms);
+  t.reconnect_interval_ms = std::max<int64_t>(1, t.reconnect_interval_ms);
   return t;
 }
 
@@ -31,6 +33,9 @@ Membership::Membership(std::string self_id, std::string self_address, Timers tim
     : timers_(sane(timers)), rng_(random_seed) {
   self_.id = std::move(self_id);
   self_.address = std::move(self_address);
+  // Announce ourselves: peers we probe learn of us from our first messages (memberlist does
+  // the same), not only through the seed we joined.
+  queue_self();
 }
 
 // --- probing -------------------------------------------------------------------------------
@@ -44,12 +49,14 @@ std::vector<Probe> Membership::tick(int64_t now_ms) {
     out.push_back(std::move(*pending_));
     pending_.reset();
   }
-  if (!in_flight_ && now_ms >= next_probe_at_) {
+  // The interval is scaled by the local health of now, so a failure that raised it also
+  // delays the probe already scheduled.
+  const int64_t interval = scaled(timers_.probe_interval_ms);
+  if (!in_flight_ && (!last_probe_ms_ || now_ms >= *last_probe_ms_ + interval)) {
     // Keep the cadence from the due time, not from when we were called, so the agent's tick
     // period does not stretch every interval; after a stall, restart from now (no burst).
-    const int64_t interval = scaled(timers_.probe_interval_ms);
-    next_probe_at_ =
-        next_probe_at_ + interval < now_ms ? now_ms + interval : next_probe_at_ + interval;
+    const int64_t due = last_probe_ms_ ? *last_probe_ms_ + interval : now_ms;
+    last_probe_ms_ = now_ms - due >= interval ? now_ms : due;
     if (auto probe = next_direct(now_ms)) out.push_back(*std::move(probe));
   }
   return out;
@@ -162,6 +169,28 @@ void Membership::adjust_health(int delta) {
 }
 
 void Membership::note_degraded(int64_t) { adjust_health(1); }
+
+std::optional<Member> Membership::pick_due(int64_t now_ms, int64_t interval,
+                                           std::optional<int64_t>& last, PeerState state) {
+  if (self_.state == PeerState::kLeft) return std::nullopt;
+  if (!last) last = now_ms;  // the first one an interval after we started
+  if (now_ms < *last + interval) return std::nullopt;
+  last = now_ms;
+  std::vector<const Member*> candidates;
+  for (const auto& [id, e] : table_)
+    if (e.m.state == state) candidates.push_back(&e.m);
+  if (candidates.empty()) return std::nullopt;
+  std::uniform_int_distribution<size_t> pick(0, candidates.size() - 1);
+  return *candidates[pick(rng_)];
+}
+
+std::optional<Member> Membership::push_pull_target(int64_t now_ms) {
+  return pick_due(now_ms, timers_.push_pull_interval_ms, last_push_pull_ms_, PeerState::kUp);
+}
+
+std::optional<Member> Membership::reconnect_target(int64_t now_ms) {
+  return pick_due(now_ms, timers_.reconnect_interval_ms, last_reconnect_ms_, PeerState::kDown);
+}
 
 // --- suspicion -----------------------------------------------------------------------------
 
@@ -311,7 +340,7 @@ std::vector<Update> Membership::gossip(size_t max_updates, std::string_view to) 
     const Member& m = it->second.m;
     out.push_back(Update{m.id, m.address, m.state, m.incarnation, it->second.suspecter});
   }
-  for (Update& u : gossip(max_updates - out.size()))
+  for (Update& u : queue_.take(max_updates - out.size(), timers_.retransmit_limit(known()), to))
     if (out.empty() || !(u == out.front())) out.push_back(std::move(u));
   return out;
 }

@@ -47,8 +47,9 @@ struct Counters {
 //    a probe never reported counts as failed 3 * timeout_ms after it was issued;
 //  - piggyback gossip(max, to) on every message and merge() what peers piggyback; a join
 //    (push-pull) sends full_state() and hands the answer to merge_state();
-//  - down members are never probed: the agent's link reconnects send them a join now and then,
-//    which is how a partition heals and how a dead node that comes back is seen again.
+//  - down members are never probed: send a join to reconnect_target() (or whenever the link to
+//    a down member comes back), which is how a partition heals and how a dead node that comes
+//    back is seen again; and one to push_pull_target() for anti-entropy.
 //
 // Failure detection bound, for a member that dies in an n-node cluster whose other members are
 // healthy (local health 0), lose no messages, answer within probe_timeout_ms / 2 and run the
@@ -92,6 +93,15 @@ class Membership {
   std::vector<Update> gossip(size_t max_updates, std::string_view to);
   // Every known member incl. self (and `left` ones): the answer to a join (push-pull).
   std::vector<Update> full_state() const;
+
+  // Anti-entropy, as memberlist's push-pull: every push_pull_interval_ms, a random `up` member
+  // to send a join to (full_state() both ways), which repairs whatever gossip's bounded
+  // retransmits missed. None while there is nobody up.
+  std::optional<Member> push_pull_target(int64_t now_ms);
+  // Every reconnect_interval_ms, a random `down` member to send a join to (as serf's reconnect):
+  // down members are not probed, so this is how a healed partition or a node that came back is
+  // found again. The agent may instead join whenever its link to a down member comes back.
+  std::optional<Member> reconnect_target(int64_t now_ms);
 
   void leave(int64_t now_ms);          // self -> left, queued for gossip; probing stops
   void note_degraded(int64_t now_ms);  // the agent saw its own event loop lag (local health +1)
@@ -147,6 +157,8 @@ class Membership {
   void adjust_health(int delta);
   int64_t scaled(int64_t ms) const { return ms * (local_health_ + 1); }
   std::vector<std::string> pick_vias(const std::string& target);
+  std::optional<Member> pick_due(int64_t now_ms, int64_t interval, std::optional<int64_t>& last,
+                                 PeerState state);
 
   Member self_;
   Timers timers_;
@@ -157,7 +169,9 @@ class Membership {
   Counters counters_;
   int local_health_ = 0;
   uint64_t next_seq_ = 1;
-  int64_t next_probe_at_ = 0;
+  std::optional<int64_t> last_probe_ms_;  // due time of the last direct probe
+  std::optional<int64_t> last_push_pull_ms_;
+  std::optional<int64_t> last_reconnect_ms_;
   std::vector<std::string> probe_order_;  // this round's shuffled ids
   size_t probe_index_ = 0;
   std::optional<InFlight> in_flight_;
