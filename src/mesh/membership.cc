@@ -250,7 +250,7 @@ void Membership::merge_one(const Update& u, int64_t now_ms) {
     ++counters_.invalid_updates;
     return;
   }
-  if (u.id == self_.id) return claim_about_self(u, now_ms);
+  if (u.id == self_.id) return claim_about_self(u);
   auto it = table_.find(u.id);
   if (it == table_.end()) {
     if (u.state != PeerState::kLeft) add(u, now_ms);
@@ -272,7 +272,7 @@ void Membership::merge_one(const Update& u, int64_t now_ms) {
   queue(e, u.from);
 }
 
-void Membership::claim_about_self(const Update& u, int64_t now_ms) {
+void Membership::claim_about_self(const Update& u) {
   if (self_.state == PeerState::kLeft) return;  // leaving: nothing left to defend
   const bool accused = u.state != PeerState::kUp && u.incarnation >= self_.incarnation;
   const bool newer = u.state == PeerState::kUp &&
@@ -284,7 +284,6 @@ void Membership::claim_about_self(const Update& u, int64_t now_ms) {
   // Lifeguard: being suspected hints that we are the slow one.
   if (accused) adjust_health(1);
   queue_self();
-  (void)now_ms;
 }
 
 void Membership::add(const Update& u, int64_t now_ms) {

@@ -141,7 +141,7 @@ class Membership {
   };
 
   void merge_one(const Update& u, int64_t now_ms);
-  void claim_about_self(const Update& u, int64_t now_ms);
+  void claim_about_self(const Update& u);
   void add(const Update& u, int64_t now_ms);
   void set_state(Entry& e, PeerState to, uint64_t incarnation, int64_t now_ms);
   void start_suspicion(Entry& e, const std::string& from, int64_t now_ms);
