@@ -23,8 +23,8 @@ struct Probe {
   uint64_t seq = 0;
   std::string target;  // member id to probe
   std::string target_address;
-  std::vector<std::string>
-      via;  // empty: direct ping; else ask each of these member ids to ping target (ping-req)
+  // Empty: direct ping; else ask each of these member ids to ping target (ping-req).
+  std::vector<std::string> via;
   int64_t timeout_ms = 0;  // already scaled by local health
 };
 
@@ -45,8 +45,11 @@ struct Counters {
 //    on_failed() when a direct ping got no answer in timeout_ms or an indirect one nothing within
 //    2 * timeout_ms (a direct failure is followed by an indirect Probe on the next tick());
 //    a probe never reported counts as failed 3 * timeout_ms after it was issued;
+//  - answer a ping-req by pinging the target with a seq of the agent's own (not a Probe of this
+//    Membership) and replying ack=true, or ack=false after the request's timeout_ms;
 //  - piggyback gossip(max, to) on every message and merge() what peers piggyback; a join
-//    (push-pull) sends full_state() and hands the answer to merge_state();
+//    (push-pull) carries full_state() both ways and each side hands the other's to
+//    merge_state();
 //  - down members are never probed: send a join to reconnect_target() (or whenever the link to
 //    a down member comes back), which is how a partition heals and how a dead node that comes
 //    back is seen again; and one to push_pull_target() for anti-entropy.
