@@ -14,7 +14,9 @@ namespace {
 using testing::SimCluster;
 using testing::SimOptions;
 
-std::string address_of(size_t i) { return "10.0.0." + std::to_string(i + 1) + ":7946"; }
+std::string address_of(size_t i) {
+  return std::string("10.0.0.").append(std::to_string(i + 1)) + ":7946";
+}
 
 // Five nodes, each joining through node 0, 100 ms apart.
 SimCluster five(uint64_t seed, bool push_pull = true) {
@@ -22,7 +24,8 @@ SimCluster five(uint64_t seed, bool push_pull = true) {
   o.seed = seed;
   o.push_pull = push_pull;
   SimCluster c(o);
-  for (size_t i = 0; i < 5; ++i) c.add("node-" + std::to_string(i), address_of(i));
+  for (size_t i = 0; i < 5; ++i)
+    c.add(std::string("node-").append(std::to_string(i)), address_of(i));
   for (size_t i = 1; i < 5; ++i) {
     c.join(i, 0);
     c.run_for(100);

@@ -56,8 +56,8 @@ TEST(GossipCodec, PingReqResultRoundTripsAckAndNack) {
 TEST(GossipCodec, JoinRoundTripsAFullTable) {
   Join m{"node-e", "10.0.0.5:7946", {}};
   for (int i = 0; i < 1024; ++i)
-    m.members.push_back(Update{"n" + std::to_string(i), "10.1.0.1:7946", PeerState::kUp,
-                               static_cast<uint64_t>(i), ""});
+    m.members.push_back(Update{std::string("n").append(std::to_string(i)), "10.1.0.1:7946",
+                               PeerState::kUp, static_cast<uint64_t>(i), ""});
   auto back = decode_join(encode(m));
   ASSERT_TRUE(back) << back.error().detail;
   EXPECT_EQ(*back, m);

@@ -20,7 +20,8 @@ Update claim(const std::string& id, PeerState s, uint64_t inc) {
 Membership cluster(size_t n) {
   Membership m("self", "self:7946", Timers::test(), 7);
   std::vector<Update> ups;
-  for (size_t i = 1; i < n; ++i) ups.push_back(claim("n" + std::to_string(i), PeerState::kUp, 0));
+  for (size_t i = 1; i < n; ++i)
+    ups.push_back(claim(std::string("n").append(std::to_string(i)), PeerState::kUp, 0));
   m.merge(ups, kT0);
   m.take_changes();
   return m;
@@ -229,7 +230,8 @@ TEST(Merge, ChangesComeOutInOrderAndNewMembersHaveFromEqualTo) {
 TEST(Caps, ASprayingPeerCannotGrowTheTableOrTheQueue) {
   Membership m("self", "self:7946", Timers::test(), 1);
   std::vector<Update> spray;
-  for (int i = 0; i < 3000; ++i) spray.push_back(claim("x" + std::to_string(i), PeerState::kUp, 0));
+  for (int i = 0; i < 3000; ++i)
+    spray.push_back(claim(std::string("x").append(std::to_string(i)), PeerState::kUp, 0));
   m.merge(spray, kT0);
   EXPECT_EQ(m.members().size(), kMaxMembers);
   EXPECT_EQ(m.counters().table_full, 3000 - kMaxMembers);
@@ -239,8 +241,8 @@ TEST(Caps, ASprayingPeerCannotGrowTheTableOrTheQueue) {
   for (uint64_t inc = 1; inc < 20; ++inc) {
     std::vector<Update> flap;
     for (int i = 0; i < 1024; ++i) {
-      flap.push_back(claim("x" + std::to_string(i), PeerState::kSuspect, inc));
-      flap.push_back(claim("x" + std::to_string(i), PeerState::kUp, inc + 1));
+      flap.push_back(claim(std::string("x").append(std::to_string(i)), PeerState::kSuspect, inc));
+      flap.push_back(claim(std::string("x").append(std::to_string(i)), PeerState::kUp, inc + 1));
     }
     m.merge(flap, kT0);
   }

@@ -22,7 +22,8 @@ Update claim(const std::string& id, PeerState s, uint64_t inc, const std::string
 Membership cluster(size_t n, Timers t = Timers::test()) {
   Membership m("self", "self:7946", t, 42);
   std::vector<Update> ups;
-  for (size_t i = 1; i < n; ++i) ups.push_back(claim("n" + std::to_string(i), PeerState::kUp, 0));
+  for (size_t i = 1; i < n; ++i)
+    ups.push_back(claim(std::string("n").append(std::to_string(i)), PeerState::kUp, 0));
   m.merge(ups, kT0);
   m.take_changes();
   return m;
