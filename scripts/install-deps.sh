@@ -2,7 +2,8 @@
 # Installs every Debian 12 package x0tta6bl4 needs, and nothing that is already there.
 #   scripts/install-deps.sh          build + test dependencies (nodejs: llhttp origin of the
 #                                    differential test; nginx-light: second test origin;
-#                                    openssl and chromium: independent TLS clients)
+#                                    openssl and chromium: independent TLS clients;
+#                                    iptables: the mesh tests' partitions)
 #   scripts/install-deps.sh --bench  also the other benchmark peers (HAProxy, Varnish, wrk)
 set -euo pipefail
 
@@ -12,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev valgrind
   python3 curl jq procps prometheus nodejs nginx-light openssl chromium
+  iptables
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk haproxy varnish util-linux)

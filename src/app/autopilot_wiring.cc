@@ -25,7 +25,8 @@ bool NodeActuator::act(autopilot::Action action, const autopilot::Target& target
         *outcome = "no release in progress for " + service + ": nothing to roll back";
         break;
       }
-      auto rolled = node_.releases.controller->rollback(service, "autopilot: rule " + rule.name, "autopilot");
+      auto rolled =
+          node_.releases.controller->rollback(service, "autopilot: rule " + rule.name, "autopilot");
       if (!rolled) {
         *outcome = "rollback failed: " + rolled.error().detail;
         ok = false;
@@ -85,7 +86,8 @@ bool NodeActuator::eject_endpoint(const autopilot::Target& target, const autopil
   std::vector<autopilot::EndpointCounts> counts;
   auto look_at = [&](gateway::EndpointRole role, const char* role_name) {
     for (const auto& e : s->set(role)) {
-      Seen now_seen{e->requests.load(std::memory_order_relaxed), e->failures.load(std::memory_order_relaxed)};
+      Seen now_seen{e->requests.load(std::memory_order_relaxed),
+                    e->failures.load(std::memory_order_relaxed)};
       Seen& last = seen_[service + "/" + role_name + "/" + e->name];
       // Counters restart when a reload rebuilt the endpoint: then the lifetime counts are recent.
       bool restarted = now_seen.requests < last.requests || now_seen.failures < last.failures;
@@ -112,11 +114,41 @@ bool NodeActuator::eject_endpoint(const autopilot::Target& target, const autopil
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%g", static_cast<double>(rule.eject_for_ms) / 1000.0);
   *outcome = "ejected endpoint " + chosen.name + " of " + service + " for " + seconds +
-             " s (failure ratio " + ratio + " over " + std::to_string(choice.requests) + " requests)";
+             " s (failure ratio " + ratio + " over " + std::to_string(choice.requests) +
+             " requests)";
   log::warn("AUTOPILOT", "endpoint ejected",
-            {{"service", service}, {"endpoint", chosen.name}, {"for_ms", rule.eject_for_ms},
-             {"failure_ratio", choice.failure_ratio}, {"requests", choice.requests}});
+            {{"service", service},
+             {"endpoint", chosen.name},
+             {"for_ms", rule.eject_for_ms},
+             {"failure_ratio", choice.failure_ratio},
+             {"requests", choice.requests}});
   return true;
+}
+
+void IncidentLog::cleared(const autopilot::Rule& rule, const autopilot::Target& target,
+                          double value) {
+  if (node_.incidents.store == nullptr) return;
+  incident::ListFilter filter;
+  filter.unresolved_only = true;
+  filter.with_timeline = false;
+  auto open = node_.incidents.store->list(filter);
+  if (!open) return;
+  const std::string where = target.to_string();
+  for (const incident::Incident& i : *open) {
+    if (i.rule != rule.name || i.target != where || i.status == incident::Status::kMitigated)
+      continue;
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%g", value);
+    auto done = node_.incidents.store->set_mitigated(
+        i.id, incident::Note{"autopilot",
+                             std::string(autopilot::to_string(rule.signal)) +
+                                 " back within bounds (now " + shown + ")",
+                             unix_ms(),
+                             {}});
+    if (done)
+      log::info("INCIDENT", "mitigated: the condition cleared",
+                {{"id", i.id}, {"rule", rule.name}, {"target", where}});
+  }
 }
 
 void IncidentLog::record(const autopilot::Decision& d) {
@@ -134,12 +166,16 @@ void IncidentLog::record(const autopilot::Decision& d) {
   open.detected_ms = d.firing.detected_ms;
   open.actor = "autopilot";
   open.text = "value " + std::to_string(d.firing.value) +
-              (rule.scope == autopilot::Scope::kCandidate ? " (stable " + std::to_string(d.firing.baseline) + ")" : "");
-  open.fields = {{"value", d.firing.value}, {"baseline", d.firing.baseline},
+              (rule.scope == autopilot::Scope::kCandidate
+                   ? " (stable " + std::to_string(d.firing.baseline) + ")"
+                   : "");
+  open.fields = {{"value", d.firing.value},
+                 {"baseline", d.firing.baseline},
                  {"authority", autopilot::to_string(d.authority)}};
   auto opened = node_.incidents.store->open_incident(open);
   if (!opened) {
-    log::error("INCIDENT", "could not record an autopilot decision", {{"detail", opened.error().detail}});
+    log::error("INCIDENT", "could not record an autopilot decision",
+               {{"detail", opened.error().detail}});
     return;
   }
   const std::string& id = opened->incident.id;
@@ -152,10 +188,15 @@ void IncidentLog::record(const autopilot::Decision& d) {
   entry.fields = {{"action", autopilot::to_string(d.action)}, {"executed", d.executed}};
   node_.incidents.store->append(id, entry);
   if (d.executed && d.action == autopilot::Action::kRollback) {
-    node_.incidents.store->set_mitigated(id, incident::Note{"autopilot", "traffic back on the stable set", now, {}});
+    node_.incidents.store->set_mitigated(
+        id, incident::Note{"autopilot", "traffic back on the stable set", now, {}});
   }
-  log::warn("INCIDENT", opened->joined ? "autopilot decision joined incident" : "incident opened by autopilot",
-            {{"id", id}, {"severity", to_string(rule.severity)}, {"rule", rule.name}, {"target", target}});
+  log::warn("INCIDENT",
+            opened->joined ? "autopilot decision joined incident" : "incident opened by autopilot",
+            {{"id", id},
+             {"severity", to_string(rule.severity)},
+             {"rule", rule.name},
+             {"target", target}});
   // The rule's hook (e.g. `kubectl rollout undo`) runs once per firing the node acted on, off
   // this thread; its exit code and output join the timeline when it ends.
   if (d.attempted && !rule.exec.empty() && hooks_ != nullptr) {

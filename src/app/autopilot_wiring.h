@@ -41,6 +41,8 @@ class IncidentLog final : public autopilot::IncidentRecorder {
   // hooks may be null (then `exec` hooks do not run).
   IncidentLog(admin::NodeState& node, HookRunner* hooks) : node_(node), hooks_(hooks) {}
   void record(const autopilot::Decision& decision) override;
+  // The rule's open incident on `target` becomes mitigated: the condition is gone.
+  void cleared(const autopilot::Rule& rule, const autopilot::Target& target, double value) override;
 
  private:
   admin::NodeState& node_;

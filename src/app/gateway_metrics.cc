@@ -2,7 +2,6 @@
 #include "app/gateway_metrics.h"
 
 #include "release/release_controller.h"
-
 #include "telemetry/metrics.h"
 
 namespace x0::app {
@@ -19,8 +18,8 @@ GatewayMetrics::GatewayMetrics(const gateway::RouteTablePublisher& routes, admin
                                std::vector<int64_t> restarts_ms)
     : routes_(routes), node_(node), restarts_ms_(std::move(restarts_ms)) {
   auto config = node_.config.load();
-  probe_ = std::make_unique<telemetry::HostProbe>(config->node.data_dir, telemetry::HostThresholds{},
-                                                  config->api_gateway.enable_dpdk);
+  probe_ = std::make_unique<telemetry::HostProbe>(
+      config->node.data_dir, telemetry::HostThresholds{}, config->api_gateway.enable_dpdk);
 }
 
 std::vector<double> GatewayMetrics::latency_bounds_s() const {
@@ -40,7 +39,7 @@ std::vector<autopilot::ServiceSample> GatewayMetrics::sample_services(int64_t no
     s.candidate = side_sample(service->stats->sides[1], now_ms);
     s.in_release = service->in_release;
     const auto& active = service->in_release && service->split.candidate_only ? service->candidate
-                                                                             : service->primary;
+                                                                              : service->primary;
     for (const auto& e : active) s.healthy_endpoints += e->available(mono) ? 1 : 0;
     for (const auto& e : service->candidate) s.candidate_healthy += e->available(mono) ? 1 : 0;
     s.has_fallback = service->has_available_fallback(mono);
@@ -69,7 +68,12 @@ autopilot::NodeSample GatewayMetrics::sample_node(int64_t now_ms) {
   n.cpu_ratio = cpu_ratio_;
   n.auth_failures = node_.auth_failures.load();
   n.restarts_ms = &restarts_ms_;
-  n.pqc_fallback = false;  // no mesh links yet
+  if (auto view = node_.mesh != nullptr ? node_.mesh->view() : nullptr) {
+    n.pqc_fallback = view->fallback_enabled;
+    n.pqc_handshake_failures = view->links.failed;
+    for (const mesh::PeerView& p : view->peers) n.mesh_peers_down += p.state == "down" ? 1 : 0;
+    n.mesh_partitioned = view->partitioned;
+  }
   return n;
 }
 

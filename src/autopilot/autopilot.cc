@@ -175,6 +175,8 @@ void Autopilot::evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<D
         break;
       case Signal::kAuthFailures: m.value = counted(&NodeSample::auth_failures); break;
       case Signal::kPqcHandshakeFailures: m.value = counted(&NodeSample::pqc_handshake_failures); break;
+      case Signal::kMeshPeersDown: m.value = static_cast<double>(n.mesh_peers_down); break;
+      case Signal::kMeshPartitioned: m.value = n.mesh_partitioned ? 1.0 : 0.0; break;
       default: continue;
     }
     decide(rule, Target::node(), m, now_ms, out);
@@ -183,7 +185,9 @@ void Autopilot::evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<D
 
 void Autopilot::decide(const Rule& rule, const Target& target, const Measurement& m,
                        int64_t now_ms, std::vector<Decision>& out) {
-  auto firing = detector_.observe(rule, target, m, now_ms);
+  bool cleared = false;
+  auto firing = detector_.observe(rule, target, m, now_ms, &cleared);
+  if (cleared) recorder_.cleared(rule, target, m.value);
   if (!firing) return;
   Decision d;
   d.firing = *firing;

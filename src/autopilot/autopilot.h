@@ -43,6 +43,8 @@ struct NodeSample {
   uint64_t auth_failures = 0;  // cumulative
   uint64_t pqc_handshake_failures = 0;  // cumulative
   bool pqc_fallback = false;
+  uint64_t mesh_peers_down = 0;  // members the mesh has `down` now
+  bool mesh_partitioned = false;
 };
 
 class MetricSource {
@@ -76,6 +78,8 @@ class IncidentRecorder {
  public:
   virtual ~IncidentRecorder() = default;
   virtual void record(const Decision& decision) = 0;
+  // A rule with mitigate_when_clear that fired for `target` is back within bounds.
+  virtual void cleared(const Rule& /*rule*/, const Target& /*target*/, double /*value*/) {}
 };
 
 class Autopilot {

@@ -14,9 +14,7 @@ namespace {
 // (a 50 % error canary: z > 10) caught at once.
 constexpr double kZCritical = 3.090;
 
-bool needs_samples(Signal s) {
-  return s == Signal::kErrorRate || s == Signal::kLatencyP95Ms;
-}
+bool needs_samples(Signal s) { return s == Signal::kErrorRate || s == Signal::kLatencyP95Ms; }
 
 Verdict absolute(const Rule& rule, double value) {
   if (rule.above && !(value > *rule.above)) return Verdict::kClean;
@@ -73,13 +71,16 @@ Verdict evaluate(const Rule& rule, const Measurement& m) {
 }
 
 std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
-                                        const Measurement& m, int64_t now_ms) {
+                                        const Measurement& m, int64_t now_ms, bool* cleared) {
   State& s = states_[{rule.name, target}];
   Verdict verdict = evaluate(rule, m);
-  if (verdict == Verdict::kInsufficientData) return std::nullopt;  // neither starts nor ends a breach
+  if (verdict == Verdict::kInsufficientData)
+    return std::nullopt;  // neither starts nor ends a breach
   if (verdict == Verdict::kClean) {
     s.in_breach = false;
     s.alerted = false;
+    if (s.fired && rule.mitigate_when_clear && cleared != nullptr) *cleared = true;
+    s.fired = false;
     return std::nullopt;
   }
   if (!s.in_breach) {
@@ -92,6 +93,7 @@ std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
   Firing firing{&rule, target, s.first_bad_ms, now_ms, m.value, m.stable_value, false};
   if (held >= rule.for_ms) {
     s.last_fired_ms = now_ms;
+    s.fired = true;
     s.in_breach = false;
     s.alerted = false;
     return firing;
@@ -114,7 +116,8 @@ void Detector::reset(const Target& target) {
 }
 
 void Detector::hand_over(const Policy& old, const Policy& next) {
-  std::erase_if(states_, [&](const auto& entry) { return next.find(entry.first.first) == nullptr; });
+  std::erase_if(states_,
+                [&](const auto& entry) { return next.find(entry.first.first) == nullptr; });
   for (auto& [key, state] : states_) {
     const Rule* before = old.find(key.first);
     if (before != nullptr && *before == *next.find(key.first)) continue;  // unchanged

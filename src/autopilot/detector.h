@@ -17,10 +17,10 @@ namespace x0::autopilot {
 
 // One rule's view of one target over the rule's window.
 struct Measurement {
-  double value = 0;          // the signal (the candidate's, for candidate rules)
-  uint64_t samples = 0;      // requests in the window behind `value`
-  uint64_t events = 0;       // errors in the window (error_rate): used by the proportion test
-  double stable_value = 0;   // candidate rules: the stable set's value over the same window
+  double value = 0;         // the signal (the candidate's, for candidate rules)
+  uint64_t samples = 0;     // requests in the window behind `value`
+  uint64_t events = 0;      // errors in the window (error_rate): used by the proportion test
+  double stable_value = 0;  // candidate rules: the stable set's value over the same window
   uint64_t stable_samples = 0;
   uint64_t stable_events = 0;
   int64_t first_bad_ms = 0;  // earliest tick in the window where the signal was bad (0: unknown)
@@ -40,16 +40,17 @@ struct Firing {
   int64_t first_anomalous_ms = 0;
   int64_t detected_ms = 0;
   double value = 0;
-  double baseline = 0;     // stable value for candidate rules
-  bool alert_only = false; // alert_after reached, for_ms not yet: warn, do not act
+  double baseline = 0;      // stable value for candidate rules
+  bool alert_only = false;  // alert_after reached, for_ms not yet: warn, do not act
 };
 
 class Detector {
  public:
   // Feeds the measurement taken at now_ms; returns a firing when the rule fires (or reaches
-  // its early alert) for this target.
+  // its early alert) for this target. `cleared` (optional) is set when a rule with
+  // mitigate_when_clear that fired for this target is clean again, once per firing.
   std::optional<Firing> observe(const Rule& rule, const Target& target, const Measurement& m,
-                                int64_t now_ms);
+                                int64_t now_ms, bool* cleared = nullptr);
   // After an action the target's breaches start over (cooldowns are kept).
   void reset(const Target& target);
   // A new policy takes over (SIGHUP): a rule that is unchanged (same name, every field equal)
@@ -66,6 +67,7 @@ class Detector {
     int64_t first_bad_ms = 0;
     int64_t last_fired_ms = -1;
     bool alerted = false;
+    bool fired = false;  // since the last clean measurement (mitigate_when_clear)
   };
   std::map<std::pair<std::string, Target>, State> states_;  // (rule name, target)
 };

@@ -24,7 +24,9 @@ constexpr Named kSignals[] = {
     {"memory_ratio", static_cast<int>(Signal::kMemoryRatio)},
     {"cpu_ratio", static_cast<int>(Signal::kCpuRatio)},
     {"restarts", static_cast<int>(Signal::kRestarts)},
-    {"auth_failures", static_cast<int>(Signal::kAuthFailures)}};
+    {"auth_failures", static_cast<int>(Signal::kAuthFailures)},
+    {"mesh_peers_down", static_cast<int>(Signal::kMeshPeersDown)},
+    {"mesh_partitioned", static_cast<int>(Signal::kMeshPartitioned)}};
 constexpr Named kActions[] = {
     {"none", static_cast<int>(Action::kNone)},
     {"rollback", static_cast<int>(Action::kRollback)},
@@ -115,7 +117,7 @@ bool known_key(std::string_view key) {
   static constexpr std::string_view kKeys[] = {
       "name", "scope", "signal", "above", "at_most", "above_stable_by", "above_stable_ratio",
       "window_s", "for_s", "alert_after_s", "cooldown_s", "min_samples", "severity", "action",
-      "then", "authority", "exec", "exec_timeout_s", "eject_for_s"};
+      "then", "authority", "exec", "exec_timeout_s", "eject_for_s", "mitigate_when_clear"};
   for (auto k : kKeys) {
     if (k == key) return true;
   }
@@ -169,6 +171,13 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
     }
   }
   if (auto e = t["exec"].value<std::string>()) rule.exec = *e;
+  if (const toml::node* m = t.get("mitigate_when_clear")) {
+    if (auto b = m->value<bool>()) {
+      rule.mitigate_when_clear = *b;
+    } else {
+      r.error(m, where, "mitigate_when_clear", "true or false");
+    }
+  }
 
   if (rule.window_ms <= 0) r.error(t.get("window_s"), where, "window_s", "must be positive");
   if (rule.exec_timeout_ms <= 0) {

@@ -16,7 +16,7 @@ namespace x0::autopilot {
 
 enum class Signal {
   kErrorRate, kLatencyP95Ms, kServiceDown, kPqcFallback, kPqcHandshakeFailures,
-  kMemoryRatio, kCpuRatio, kRestarts, kAuthFailures
+  kMemoryRatio, kCpuRatio, kRestarts, kAuthFailures, kMeshPeersDown, kMeshPartitioned
 };
 enum class Action {
   kNone, kRollback, kDivertToFallback, kEjectEndpoint, kIsolate, kAlert, kEscalate,
@@ -49,6 +49,9 @@ struct Rule {
   Action action = Action::kAlert;
   Action then = Action::kNone;  // a follow-up action, e.g. divert after rollback
   Authority authority = Authority::kOnCall;
+  // The incident it opened is mitigated once the signal is back within bounds (a healed
+  // partition, a peer back up): for conditions the node cannot act on, only wait out.
+  bool mitigate_when_clear = false;
   std::string exec;              // optional hook command run on action
   int64_t exec_timeout_ms = 30000;
   // eject_endpoint: how long the chosen endpoint stays out of rotation (a passing active

@@ -64,7 +64,7 @@ void Client::start(const net::SocketAddress& address, const ClientRequest& reque
       return finish(fail(Errc::kIoError, "cannot register the socket for " + peer_));
     return;
   }
-  auto fd = net::connect_tcp(address);
+  auto fd = net::connect_tcp(address, options_.source ? &*options_.source : nullptr);
   if (!fd) return finish(fail(Errc::kConnectFailed, fd.error().detail));
   if (options_.tls) {
     auto wrapped = options_.tls->connect(std::move(*fd));

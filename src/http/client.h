@@ -63,6 +63,8 @@ struct ClientOptions {
   // connection costs a post-quantum handshake and two composite signatures): no
   // "Connection: close", and the connection is reused while the peer keeps it open and idle.
   bool keep_alive = false;
+  // The local address to connect from (port 0); unset: the kernel's choice.
+  std::optional<net::SocketAddress> source;
 };
 
 struct ClientResponse {

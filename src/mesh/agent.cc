@@ -109,6 +109,15 @@ Result<std::unique_ptr<Agent>> Agent::start(AgentOptions options, telemetry::Reg
                   "mesh.peers " + seed + ": an IP address and port (ip:port) is needed");
     peer->seed = true;
   }
+  // Links leave from our own address (port 0), so peers' logs and firewalls see this node.
+  if (auto own = numeric_address(a.options_.advertise)) {
+    if (own->storage.ss_family == AF_INET) {
+      reinterpret_cast<sockaddr_in*>(&own->storage)->sin_port = 0;
+    } else {
+      reinterpret_cast<sockaddr_in6*>(&own->storage)->sin6_port = 0;
+    }
+    a.source_ = *own;
+  }
   a.last_tick_ms_ = a.now_ms();
   a.tick_timer_.arm(0);
   a.thread_ = std::thread([&a] { a.loop_.run(); });
@@ -190,6 +199,7 @@ void Agent::send(const std::string& address, std::string_view target, std::strin
   client_options.timeout_ms = timeout_ms;
   client_options.tls = connector_;
   client_options.keep_alive = true;
+  client_options.source = source_;
   std::string text = peer->text;
   client->start(peer->address, request, client_options,
                 [this, text, reply = std::move(reply)](Result<http::ClientResponse> result) {

@@ -104,6 +104,7 @@ class Agent final : public LinkObserver, public http::RequestHandler, public Mes
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<LinkAcceptor> acceptor_;
   std::shared_ptr<LinkConnector> connector_;
+  std::optional<net::SocketAddress> source_;  // our advertised IP, port 0
   Membership membership_;
   net::Timer tick_timer_;
   int64_t last_tick_ms_ = 0;

@@ -47,8 +47,10 @@ bool is_loopback(const sockaddr_storage& address) {
 
 std::string SocketAddress::to_string() const {
   uint16_t port = 0;
-  if (storage.ss_family == AF_INET) port = ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
-  if (storage.ss_family == AF_INET6) port = ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+  if (storage.ss_family == AF_INET)
+    port = ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+  if (storage.ss_family == AF_INET6)
+    port = ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
   std::string ip = peer_ip(storage);
   if (storage.ss_family == AF_INET6) ip = "[" + ip + "]";
   return ip + ":" + std::to_string(port);
@@ -60,7 +62,8 @@ Result<SocketAddress> resolve(const std::string& host, uint16_t port) {
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* result = nullptr;
   std::string bare = host;
-  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
   int rc = getaddrinfo(bare.c_str(), std::to_string(port).c_str(), &hints, &result);
   if (rc != 0 || result == nullptr) {
     return fail(Errc::kResolveFailed, "cannot resolve " + host + ": " + gai_strerror(rc));
@@ -89,10 +92,14 @@ Result<Fd> listen_tcp(const SocketAddress& address, bool reuse_port, int backlog
   return fd;
 }
 
-Result<Fd> connect_tcp(const SocketAddress& address) {
+Result<Fd> connect_tcp(const SocketAddress& address, const SocketAddress* source) {
   Fd fd(socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return fail(Errc::kSocketFailed, std::strerror(errno));
   set_nodelay(fd.get());
+  if (source != nullptr &&
+      ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&source->storage), source->length) != 0)
+    return fail(Errc::kConnectFailed, "bind to " + source->to_string() + " for " +
+                                          address.to_string() + ": " + std::strerror(errno));
   int rc = connect(fd.get(), reinterpret_cast<const sockaddr*>(&address.storage), address.length);
   if (rc != 0 && errno != EINPROGRESS) {
     return fail(Errc::kConnectFailed,

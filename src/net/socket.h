@@ -51,7 +51,9 @@ Result<SocketAddress> resolve(const std::string& host, uint16_t port);
 Result<Fd> listen_tcp(const SocketAddress& address, bool reuse_port, int backlog = 4096);
 
 // Starts a non-blocking connect; the caller waits for EPOLLOUT and then calls connect_result().
-Result<Fd> connect_tcp(const SocketAddress& address);
+// `source` (port 0): the local address to connect from (a mesh node's own address, so peers
+// and firewalls see which node it is); null: the kernel's choice.
+Result<Fd> connect_tcp(const SocketAddress& address, const SocketAddress* source = nullptr);
 // 0 when the pending connect succeeded, else the errno value.
 int connect_result(int fd);
 // For the few blocking clients off the event loops (smoke checks, cache warming): waits until

@@ -5,8 +5,10 @@
 # proves itself are refused, counted and logged; a `preferred` pair links classically and says
 # so (fallback_enabled, the SEV-1 flag).
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import unittest
 
 from harness import IntegrationTest, free_port, wait_until
@@ -89,10 +91,63 @@ class MeshTest(IntegrationTest):
         self.assertEqual(health["dependencies"]["mesh"]["status"], "degraded")
         self.assertEqual(a.get("/health").status, 200)  # a peer down never makes us unhealthy
         self.assertFalse(a.get("/mesh/status").json()["partitioned"])  # 2 of 3 reachable
+        down = wait_until(lambda: self.incident(a, "mesh_peer_down"), message="SEV-3 opened")
+        self.assertEqual((down["severity"], down["status"]), ("SEV-3", "open"))
 
         self.mesh_node(4, seeds=[a_addr])  # same identity and address
         for node in (a, b):
             self.wait_states(node, {"node-4": "up"})
+        wait_until(lambda: (self.incident(a, "mesh_peer_down") or {}).get("status") == "mitigated",
+                   message="the SEV-3 mitigated once the peer is back")
+        self.assertIsNone(self.incident(a, "mesh_partition"))
+
+    def incident(self, node, rule):
+        """The newest incident `rule` opened on `node`, or None."""
+        found = [i for i in node.get("/incidents").json() if i.get("rule") == rule]
+        return found[0] if found else None
+
+    def test_a_partitioned_node_opens_the_sev1_alone_and_mitigates_it_when_healed(self):
+        if shutil.which("iptables") is None:
+            self.skipTest("iptables is not installed (scripts/install-deps.sh installs it): "
+                          "the partition test needs it")
+        a, a_addr = self.mesh_node(12)
+        b, _ = self.mesh_node(13, seeds=[a_addr])
+        c, _ = self.mesh_node(14, seeds=[a_addr])
+        for node, others in ((a, ["node-13", "node-14"]), (c, ["node-12", "node-13"])):
+            self.wait_states(node, {o: "up" for o in others})
+        # Every packet between c and the others is dropped, both ways (on loopback: the nodes
+        # link from their own addresses).
+        rules = [["-s", f"127.0.0.{x}", "-d", f"127.0.0.{y}"]
+                 for x, y in ((14, 12), (12, 14), (14, 13), (13, 14))]
+        chain = "X0MESHTEST"
+        iptables = lambda *args: subprocess.run(["iptables", *args], capture_output=True, text=True)
+        created = iptables("-N", chain)
+        if created.returncode != 0:
+            self.skipTest(f"cannot make an iptables chain here: {created.stderr.strip()}")
+        self.addCleanup(iptables, "-X", chain)
+        self.addCleanup(iptables, "-F", chain)
+        self.assertEqual(iptables("-I", "INPUT", "-i", "lo", "-j", chain).returncode, 0)
+        self.addCleanup(iptables, "-D", "INPUT", "-i", "lo", "-j", chain)
+        for r in rules:
+            self.assertEqual(iptables("-A", chain, *r, "-j", "DROP").returncode, 0)
+
+        wait_until(lambda: c.get("/mesh/status").json()["partitioned"], DETECTION_WAIT_S,
+                   message="c partitioned")
+        self.wait_states(a, {"node-14": "down", "node-13": "up"})
+        self.assertFalse(a.get("/mesh/status").json()["partitioned"])
+        sev1 = wait_until(lambda: self.incident(c, "mesh_partition"), message="SEV-1 on c")
+        self.assertEqual(sev1["severity"], "SEV-1")
+        self.assertIsNone(self.incident(a, "mesh_partition"))
+        self.assertIsNone(self.incident(b, "mesh_partition"))
+        self.assertEqual(c.metric_value("mesh_partitioned"), 1)
+        self.assertEqual(c.get("/health").status, 200)  # keeps serving its own services
+
+        iptables("-F", chain)
+        self.wait_states(a, {"node-14": "up"})
+        wait_until(lambda: not c.get("/mesh/status").json()["partitioned"], DETECTION_WAIT_S,
+                   message="c healed")
+        wait_until(lambda: (self.incident(c, "mesh_partition") or {}).get("status") == "mitigated",
+                   message="the SEV-1 mitigated when healed")
 
     def test_a_drain_says_left(self):
         a, a_addr = self.mesh_node(2)
@@ -111,7 +166,7 @@ class MeshTest(IntegrationTest):
                    message="a refused link")
         failure = a.get("/security/pqc/status").json()["last_failure"]
         self.assertEqual(failure["reason"], "tls_handshake")
-        self.assertIn("127.0.0.1", failure["peer"])
+        self.assertTrue(failure["peer"].startswith("127.0.0.5:"), failure)  # the intruder
         wait_until(lambda: "WARN SECURITY mesh link refused" in a.log(), message="SECURITY line")
         self.assertEqual(self.peers(a), {})
 
