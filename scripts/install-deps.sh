@@ -17,7 +17,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev valgrind
   python3 curl jq procps prometheus nodejs nginx-light openssl chromium
-  prometheus-alertmanager docker-compose yamllint shellcheck
+  prometheus-alertmanager docker-compose yamllint shellcheck python3-yaml
 )
 # npm: a separate Debian package unless nodejs already brings it
 command -v npm >/dev/null || packages+=(npm)
