@@ -66,8 +66,9 @@ void handle_alertmanager(const IncidentServices& api, ControlThread* control, ht
           if (i.rule != name || i.target != target) continue;
           // The condition cleared: mitigated, as the autopilot marks its own incidents once its
           // action worked. Resolving (root cause, resolution) stays the on-call's. An incident
-          // already mitigated (or acknowledged twice over) only records the note.
-          incident::Note note{"alertmanager", "alert " + name + " resolved in Alertmanager", {}, {}};
+          // already mitigated only gets the note.
+          incident::Note note{
+              "alertmanager", "alert " + name + " resolved in Alertmanager", {}, {}};
           if (!store->set_mitigated(i.id, note)) store->add_update(i.id, note);
           ids.push_back(i.id);
         }

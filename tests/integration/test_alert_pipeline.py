@@ -96,6 +96,8 @@ class AlertPipelineTest(IntegrationTest):
         self.assertEqual(alert_incidents(), [])
 
         self.origin.fault(health="fail")
+        wait_until(lambda: self.node.metric_value("node_ready") == 0, 5,
+                   message="node_ready 0 while the only required service has no healthy endpoint")
         wait_until(lambda: alert_state() == "firing", 30, 0.2, message=f"{ALERT} to fire")
         (listed,) = wait_until(alert_incidents, 30, 0.2, message="Alertmanager's delivery to open an incident")
         incident = self.node.get(f"/incidents/{listed['id']}").json()
