@@ -9,6 +9,8 @@ import json
 import os
 import re
 import shlex
+import shutil
+import tempfile
 import unittest
 
 from tools import BINARY, repo_path, require, run, tool
@@ -118,6 +120,31 @@ class DockerfileTest(unittest.TestCase):
                     for pattern in ignored:
                         self.assertFalse(fnmatch.fnmatch(top, pattern.rstrip("/")),
                                          f"COPY {src} is excluded by .dockerignore ({pattern})")
+
+    def test_what_the_build_stage_copies_is_enough_for_cmake(self):
+        cmake, ninja = require("cmake", "the build stage's CMake configure"), require("ninja", "the build graph")
+        build = stages()[0]
+        with tempfile.TemporaryDirectory() as d:
+            for keyword, args in build["steps"]:
+                if keyword != "COPY":
+                    continue
+                *sources, dest = shlex.split(args)
+                # Docker's rules: a directory's contents go into dest; a file into dest/ (or
+                # becomes dest). WORKDIR /src is the context's root here.
+                for src in sources:
+                    if os.path.isdir(repo_path(src)):
+                        shutil.copytree(repo_path(src), os.path.join(d, dest), dirs_exist_ok=True,
+                                        ignore=shutil.ignore_patterns("__pycache__"))
+                    elif dest.endswith("/") or dest == ".":
+                        os.makedirs(os.path.join(d, dest), exist_ok=True)
+                        shutil.copy(repo_path(src), os.path.join(d, dest, os.path.basename(src)))
+                    else:
+                        shutil.copy(repo_path(src), os.path.join(d, dest))
+            out = run([cmake, "-S", d, "-B", os.path.join(d, "build"), "-G", "Ninja",
+                       "-DCMAKE_BUILD_TYPE=Release", "-DX0_BENCH=OFF"], timeout=120)
+            self.assertEqual(out.returncode, 0, out.stdout[-3000:] + out.stderr[-3000:])
+            graph = run([ninja, "-C", os.path.join(d, "build"), "-n", "x0tta6bl4"])
+            self.assertEqual(graph.returncode, 0, graph.stdout[-3000:] + graph.stderr[-3000:])
 
     def test_the_binary_copied_is_the_one_the_build_stage_writes(self):
         build = stages()[0]
