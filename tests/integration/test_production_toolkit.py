@@ -72,6 +72,34 @@ class ToolkitTest(IntegrationTest):
         self.assertEqual(bad.returncode, 1)
         self.assertIn("is not compose, helm or kubectl", bad.stderr)
 
+    def test_rollback_of_the_deployment_runs_compose_helm_or_kubectl(self):
+        # Stand-ins on PATH record what the toolkit runs (no Docker engine or cluster here).
+        bin_dir = os.path.join(self.workdir, "bin")
+        os.makedirs(bin_dir)
+        calls = os.path.join(self.workdir, "calls")
+        for name in ("docker", "docker-compose", "helm", "kubectl"):
+            with open(os.path.join(bin_dir, name), "w") as f:
+                f.write(f'#!/bin/sh\necho "{name} $*" >> {calls}\n')
+            os.chmod(os.path.join(bin_dir, name), 0o755)
+        env = {"PATH": bin_dir + os.pathsep + os.environ["PATH"], "X0_K8S_NAMESPACE": "ns1"}
+        expected = {
+            "compose": ["docker image inspect x0tta6bl4:staging-previous",
+                        "docker tag x0tta6bl4:staging-previous x0tta6bl4:staging",
+                        f"docker-compose -f {os.path.join(SOURCE_DIR, 'staging', 'docker-compose.staging.yml')}"
+                        " up -d --no-build --scale control-plane=1"],
+            "helm": ["helm rollback x0tta6bl4-staging -n ns1 --wait"],
+            "kubectl": ["kubectl rollout undo deployment/x0tta6bl4-blue -n ns1",
+                        "kubectl rollout status deployment/x0tta6bl4-blue -n ns1 --timeout=300s"],
+        }
+        for mode, commands in expected.items():
+            if os.path.exists(calls):
+                os.unlink(calls)
+            out = self.toolkit("rollback", env={**env, "X0_TOOLKIT_ROLLBACK": mode,
+                                                "X0_K8S_DEPLOYMENT": "x0tta6bl4-blue"})
+            self.assertEqual(out.returncode, 0, mode + out.stdout + out.stderr)
+            with open(calls) as f:
+                self.assertEqual(f.read().splitlines(), commands, mode)
+
     def test_smoke_passes_on_a_healthy_node_and_fails_without_its_origin(self):
         out = self.toolkit("smoke")
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
