@@ -25,7 +25,8 @@ class ToolkitTest(IntegrationTest):
         self.canary = self.start_origin(name="canary")
         self.node = self.start_node(
             [service("web", [self.origin.endpoint()])],
-            extra_sections={"security": {"admin_token": TOKEN, "admin_loopback_trusted": False}})
+            extra_sections={"security": {"admin_token": TOKEN, "admin_loopback_trusted": False}},
+            env={"X0TTA6BL4_SECURITY_ADMIN_TOKEN": TOKEN, "X0TTA6BL4_LOGGING_LEVEL": "info"})
         wait_until(lambda: self.node.get("/health/ready").status == 200, 5, message="ready")
         self.url = f"http://127.0.0.1:{self.node.data_port}"
 
@@ -132,6 +133,8 @@ class ToolkitTest(IntegrationTest):
         self.assertIn(b"http_requests_total", members["metrics.txt"])
         self.assertIn(b"Incident ID", members[f"incidents/{opened['id']}-report.md"])
         self.assertIn(b'admin_token = "<redacted>"', members["config.toml"])
+        self.assertIn(b"X0TTA6BL4_SECURITY_ADMIN_TOKEN=<redacted>", members["environment.txt"])
+        self.assertIn(b"X0TTA6BL4_LOGGING_LEVEL=info", members["environment.txt"])
         self.assertIn(b"NODE started", members["logs/node.log"])
         self.assertIn(f"pid {self.node.proc.pid}".encode(), members["process.txt"])
         for name, data in members.items():
