@@ -66,6 +66,15 @@ class DockerfileTest(unittest.TestCase):
         out = run([lint, "lint", DOCKERFILE])
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
+    def test_hadolint_when_installed(self):
+        hadolint = tool("hadolint")
+        if hadolint is None:
+            self.skipTest("hadolint is not packaged for Debian 12 nor on npm: its best-practice rules "
+                          "(DL3xxx, shellcheck of RUN) are not checked; dockerfile-utils lint and the "
+                          "structural checks here run instead")
+        out = run([hadolint, DOCKERFILE])
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+
     def test_build_and_runtime_stages_from_debian_12(self):
         s = stages()
         self.assertGreaterEqual(len(s), 2, "a multi-stage build")
