@@ -16,6 +16,7 @@
 #include "gateway/health_checker.h"
 #include "gateway/route_table.h"
 #include "telemetry/host_sampler.h"
+#include "mesh/mesh_view.h"
 #include "tls/pki/node_identity.h"
 #include "tls/self_test.h"
 
@@ -101,6 +102,8 @@ struct NodeState {
   std::atomic<std::shared_ptr<const tls::pki::NodeIdentity>> identity;
   // The HTTPS listener's TLS (its handshake counts for /security/pqc/status); null when off.
   const tls::ServerTransports* https = nullptr;
+  // The mesh's links and members ([mesh] enabled); null when the mesh is off.
+  const mesh::MeshViewSource* mesh = nullptr;
 };
 
 }  // namespace x0::admin

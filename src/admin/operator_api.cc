@@ -9,6 +9,7 @@
 #include "admin/alerts_api.h"
 #include "admin/cache_api.h"
 #include "admin/incident_api.h"
+#include "admin/mesh_api.h"
 #include "admin/release_api.h"
 #include "common/log.h"
 #include "gateway/reserved_paths.h"
@@ -32,8 +33,8 @@ void respond_json(http::ServerConnection& conn, int status, const json& body) {
 json service_health(const gateway::ServiceState& service, int64_t now, Status* status) {
   json endpoints = json::array();
   int up = 0;
-  const auto& active = service.in_release && service.split.candidate_only ? service.candidate
-                                                                          : service.primary;
+  const auto& active =
+      service.in_release && service.split.candidate_only ? service.candidate : service.primary;
   for (const auto* set : {&service.primary, &service.candidate, &service.fallback}) {
     for (const auto& e : *set) {
       bool available = e->available(now);
@@ -42,7 +43,7 @@ json service_health(const gateway::ServiceState& service, int64_t now, Status* s
       endpoints.push_back({{"address", e->name},
                            {"role", e->role == gateway::EndpointRole::kStable      ? "stable"
                                     : e->role == gateway::EndpointRole::kCandidate ? "candidate"
-                                                                                    : "fallback"},
+                                                                                   : "fallback"},
                            {"healthy", e->healthy.load()},
                            {"ejected", e->ejected(now)},
                            {"available", available},
@@ -54,27 +55,32 @@ json service_health(const gateway::ServiceState& service, int64_t now, Status* s
   }
   bool fallback_up = service.has_available_fallback(now);
   size_t total = active.size();
-  if (up == static_cast<int>(total) && total > 0) *status = Status::kHealthy;
-  else if (up > 0 || fallback_up) *status = Status::kDegraded;
-  else *status = Status::kUnhealthy;
+  if (up == static_cast<int>(total) && total > 0)
+    *status = Status::kHealthy;
+  else if (up > 0 || fallback_up)
+    *status = Status::kDegraded;
+  else
+    *status = Status::kUnhealthy;
   return {{"status", telemetry::to_string(*status)},
           {"type", "upstream_pool"},
           {"required", service.config.required},
           {"healthy_endpoints", up},
           {"total_endpoints", total},
           {"diverted_to_fallback", up == 0 && fallback_up},
-          {"release", service.in_release ? json{{"candidate_weight_percent", service.split.weight_bp / 100.0},
-                                                {"candidate_only", service.split.candidate_only},
-                                                {"override_header", service.split.header_name}}
-                                         : json(nullptr)},
+          {"release", service.in_release
+                          ? json{{"candidate_weight_percent", service.split.weight_bp / 100.0},
+                                 {"candidate_only", service.split.candidate_only},
+                                 {"override_header", service.split.header_name}}
+                          : json(nullptr)},
           {"endpoints", endpoints}};
 }
 
 // {"open": total, "by_severity": {"SEV-1": n, ...}} from the store's in-memory counts.
 json open_incidents(const IncidentServices& incidents) {
   if (incidents.store == nullptr || incidents.metrics == nullptr) {
-    return {{"open", nullptr}, {"detail", incidents.unavailable.empty() ? "incident store not open"
-                                                                        : incidents.unavailable}};
+    return {{"open", nullptr},
+            {"detail",
+             incidents.unavailable.empty() ? "incident store not open" : incidents.unavailable}};
   }
   incident::OpenCounts counts = incidents.metrics->open_counts();
   json by_severity = json::object();
@@ -101,7 +107,8 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
   // service); on the health, metrics or operator listener any well-shaped service name is
   // taken, and the release controller answers 404 for one it does not know.
   E endpoint = gateway::reserved_endpoint(request.head.path, [](std::string_view) { return true; });
-  bool read_only = request.head.method == http::Method::kGet || request.head.method == http::Method::kHead;
+  bool read_only =
+      request.head.method == http::Method::kGet || request.head.method == http::Method::kHead;
   if (endpoint == E::kMetrics) {
     if (!read_only) return respond_error(conn, 405, "method_not_allowed", "use GET");
     return metrics(conn);
@@ -109,8 +116,8 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
   if (scope_ == Scope::kMetricsPort) {
     return respond_error(conn, 404, "not_found", "this listener serves /metrics only");
   }
-  bool probe = endpoint == E::kHealth || endpoint == E::kHealthLive || endpoint == E::kHealthReady ||
-               endpoint == E::kHealthStartup;
+  bool probe = endpoint == E::kHealth || endpoint == E::kHealthLive ||
+               endpoint == E::kHealthReady || endpoint == E::kHealthStartup;
   if (probe && !read_only) return respond_error(conn, 405, "method_not_allowed", "use GET");
   if (scope_ == Scope::kHealthPort && !probe) {
     return respond_error(conn, 404, "not_found", "this listener serves /health* and /metrics");
@@ -122,22 +129,36 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
                                   endpoint == E::kAlertmanager));
   if (mutating && !authorized(conn, request)) return;
   switch (endpoint) {
-    case E::kHealth: return health(conn, request);
-    case E::kHealthLive: return live(conn);
-    case E::kHealthReady: return ready(conn);
-    case E::kHealthStartup: return startup(conn);
-    case E::kStatus: return status(conn);
-    case E::kPqcStatus: return pqc_status(conn);
-    case E::kMeshPeers: return mesh_peers(conn);
-    case E::kMeshStatus: return mesh_status(conn);
+    case E::kHealth:
+      return health(conn, request);
+    case E::kHealthLive:
+      return live(conn);
+    case E::kHealthReady:
+      return ready(conn);
+    case E::kHealthStartup:
+      return startup(conn);
+    case E::kStatus:
+      return status(conn);
+    case E::kPqcStatus:
+      return pqc_status(conn);
+    case E::kMeshPeers:
+      return mesh_peers(conn);
+    case E::kMeshStatus:
+      return mesh_status(conn);
     // Each area gets its own services, nothing else of the node.
-    case E::kReleases: return handle_releases(node_.releases, node_.control, conn, request);
-    case E::kIncidents: return handle_incidents(node_.incidents, node_.control, conn, request);
-    case E::kAlertmanager: return handle_alertmanager(node_.incidents, node_.control, conn, request);
-    case E::kCacheAdmin: return handle_cache_admin(node_.cache, conn, request);
-    case E::kDataVerify: return handle_data_verify(node_.cache, node_.incidents, node_.control, conn, request);
+    case E::kReleases:
+      return handle_releases(node_.releases, node_.control, conn, request);
+    case E::kIncidents:
+      return handle_incidents(node_.incidents, node_.control, conn, request);
+    case E::kAlertmanager:
+      return handle_alertmanager(node_.incidents, node_.control, conn, request);
+    case E::kCacheAdmin:
+      return handle_cache_admin(node_.cache, conn, request);
+    case E::kDataVerify:
+      return handle_data_verify(node_.cache, node_.incidents, node_.control, conn, request);
     case E::kMetrics:  // answered above
-    case E::kNone: break;
+    case E::kNone:
+      break;
   }
   respond_error(conn, 404, "not_found", "no operator endpoint at this path");
 }
@@ -163,16 +184,21 @@ bool OperatorApi::authorized(http::ServerConnection& conn, const http::Request& 
   if (!ok) {
     node_.auth_failures.fetch_add(1, std::memory_order_relaxed);
     log::warn("SECURITY", "admin request refused: missing or wrong bearer token",
-              {{"peer", conn.peer_ip()}, {"method", request.head.method_text},
+              {{"peer", conn.peer_ip()},
+               {"method", request.head.method_text},
                {"path", request.head.path}});
-    conn.respond(401, "application/json",
-                 R"({"error":"unauthorized","detail":"this endpoint needs Authorization: Bearer <admin token>"})" "\n",
-                 "WWW-Authenticate: Bearer\r\n");
+    conn.respond(
+        401, "application/json",
+        R"({"error":"unauthorized","detail":"this endpoint needs Authorization: Bearer <admin token>"})"
+        "\n",
+        "WWW-Authenticate: Bearer\r\n");
     return false;
   }
   if (security.enable_audit_logging) {
-    log::info("AUDIT", "admin call", {{"peer", conn.peer_ip()}, {"method", request.head.method_text},
-                                      {"path", request.head.path}});
+    log::info("AUDIT", "admin call",
+              {{"peer", conn.peer_ip()},
+               {"method", request.head.method_text},
+               {"path", request.head.path}});
   }
   return true;
 }
@@ -200,14 +226,12 @@ void OperatorApi::health(http::ServerConnection& conn, const http::Request& /*re
   Status cache_status_value = Status::kHealthy;
   dependencies["cache"] = cache_health(node_.cache, &cache_status_value);
   overall = telemetry::worst(overall, cache_status_value);
-  dependencies["mesh"] = {{"status", "healthy"},
-                          {"enabled", config->mesh.enabled},
-                          {"peers_total", 0},
-                          {"detail", "mesh links are not built yet in this version"}};
-  dependencies["pqc"] = {{"status", "healthy"},
-                         {"mode", config->pqc.mode},
-                         {"fallback_enabled", false},
-                         {"links", 0}};
+  auto mesh_view = node_.mesh != nullptr ? node_.mesh->view() : nullptr;
+  Status mesh_status_value = Status::kHealthy, pqc_status_value = Status::kHealthy;
+  dependencies["mesh"] = mesh_health(mesh_view.get(), *config, &mesh_status_value);
+  dependencies["pqc"] = pqc_health(mesh_view.get(), *config, &pqc_status_value);
+  overall = telemetry::worst(overall, mesh_status_value);
+  overall = telemetry::worst(overall, pqc_status_value);
 
   // The sampler's latest snapshot: no procfs read and no lock on this worker.
   json components = json::array();
@@ -235,9 +259,10 @@ void OperatorApi::health(http::ServerConnection& conn, const http::Request& /*re
 void OperatorApi::live(http::ServerConnection& conn) {
   int stuck = node_.stuck_workers.load();
   if (stuck > 0) {
-    return respond_json(conn, 503, {{"status", "stuck"},
-                                    {"error", "worker_stuck"},
-                                    {"detail", std::to_string(stuck) + " worker loop(s) not turning"}});
+    return respond_json(conn, 503,
+                        {{"status", "stuck"},
+                         {"error", "worker_stuck"},
+                         {"detail", std::to_string(stuck) + " worker loop(s) not turning"}});
   }
   respond_json(conn, 200, {{"status", "alive"}});
 }
@@ -252,7 +277,8 @@ std::vector<std::string> readiness_problems(const NodeState& node, int64_t now_m
     for (const auto& service : table->services()) {
       if (!service->config.required) continue;
       if (!service->has_available_primary(now_ms) && !service->has_available_fallback(now_ms)) {
-        reasons.push_back("service " + service->config.name + " has no healthy endpoint or fallback");
+        reasons.push_back("service " + service->config.name +
+                          " has no healthy endpoint or fallback");
       }
     }
   }
@@ -264,20 +290,23 @@ void OperatorApi::ready(http::ServerConnection& conn) {
   if (reasons.empty()) return respond_json(conn, 200, {{"status", "ready"}});
   std::string detail;
   for (const auto& r : reasons) detail += (detail.empty() ? "" : "; ") + r;
-  respond_json(conn, 503,
-               {{"status", "not_ready"}, {"error", "not_ready"}, {"detail", detail}, {"reasons", reasons}});
+  respond_json(
+      conn, 503,
+      {{"status", "not_ready"}, {"error", "not_ready"}, {"detail", detail}, {"reasons", reasons}});
 }
 
 void OperatorApi::startup(http::ServerConnection& conn) {
   if (!node_.cache.restore_done.load()) {
-    return respond_json(conn, 503, {{"status", "starting"},
-                                    {"error", "starting"},
-                                    {"detail", "restoring the cache snapshot"}});
+    return respond_json(conn, 503,
+                        {{"status", "starting"},
+                         {"error", "starting"},
+                         {"detail", "restoring the cache snapshot"}});
   }
   if (node_.startup_complete.load()) return respond_json(conn, 200, {{"status", "started"}});
-  respond_json(conn, 503, {{"status", "starting"},
-                           {"error", "starting"},
-                           {"detail", "waiting for the first health checks of every endpoint"}});
+  respond_json(conn, 503,
+               {{"status", "starting"},
+                {"error", "starting"},
+                {"detail", "waiting for the first health checks of every endpoint"}});
 }
 
 void OperatorApi::metrics(http::ServerConnection& conn) {
@@ -292,26 +321,29 @@ void OperatorApi::status(http::ServerConnection& conn) {
     for (const auto& service : table->services()) {
       Status s = Status::kHealthy;
       json health = service_health(*service, now, &s);
-      services.push_back({{"name", service->config.name},
-                          {"status", telemetry::to_string(s)},
-                          {"routes", {{"hosts", service->config.hosts},
-                                      {"path_prefixes", service->config.path_prefixes}}},
-                          {"endpoints", health["endpoints"]},
-                          {"release", health["release"]}});
+      services.push_back(
+          {{"name", service->config.name},
+           {"status", telemetry::to_string(s)},
+           {"routes",
+            {{"hosts", service->config.hosts}, {"path_prefixes", service->config.path_prefixes}}},
+           {"endpoints", health["endpoints"]},
+           {"release", health["release"]}});
     }
   }
   auto config = node_.config.load();
-  respond_json(conn, 200,
-               {{"version", node_.version},
-                {"node_id", node_.node_id},
-                {"uptime_seconds", (now - node_.started_mono_ms) / 1000},
-                {"config_source", config->source},
-                {"draining", node_.draining.load()},
-                {"reloads", {{"ok", node_.reloads_ok.load()}, {"failed", node_.reloads_failed.load()}}},
-                {"services", services},
-                {"incidents", open_incidents(node_.incidents)},
-                {"cache", cache_status(node_.cache)},
-                {"mesh", {{"enabled", config->mesh.enabled}, {"peers_up", 0}}}});
+  respond_json(
+      conn, 200,
+      {{"version", node_.version},
+       {"node_id", node_.node_id},
+       {"uptime_seconds", (now - node_.started_mono_ms) / 1000},
+       {"config_source", config->source},
+       {"draining", node_.draining.load()},
+       {"reloads", {{"ok", node_.reloads_ok.load()}, {"failed", node_.reloads_failed.load()}}},
+       {"services", services},
+       {"incidents", open_incidents(node_.incidents)},
+       {"cache", cache_status(node_.cache)},
+       {"mesh",
+        mesh_status_json(node_.mesh != nullptr ? node_.mesh->view().get() : nullptr, *config)}});
 }
 
 namespace {
@@ -385,34 +417,34 @@ json identity_status(const std::shared_ptr<const tls::pki::NodeIdentity>& id,
 
 void OperatorApi::pqc_status(http::ServerConnection& conn) {
   auto config = node_.config.load();
+  auto view = node_.mesh != nullptr ? node_.mesh->view() : nullptr;
+  json links = mesh_links_json(view.get());
   respond_json(conn, 200,
                {{"mode", config->pqc.mode},
                 {"selftest", selftest_status(node_.pqc_selftest)},
                 {"https", https_status(node_.https, *config)},
-                {"fallback_enabled", false},
+                {"fallback_enabled", view != nullptr && view->fallback_enabled},
                 {"backend", "x0tta6bl4 built-in (FIPS 203 ML-KEM, FIPS 204 ML-DSA)"},
                 {"backend_version", node_.version},
                 {"kem", "X25519+ML-KEM-768"},
                 {"signature", "Ed25519+ML-DSA-65"},
-                {"hybrid", true},
-                {"links", 0},
-                {"handshakes", {{"ok", 0}, {"failed", 0}, {"fallback", 0}}},
-                {"last_failure", nullptr},
+                {"hybrid", config->pqc.mode != "disabled"},
+                {"mesh", {{"enabled", links["enabled"]}}},
+                {"links", links["links"]},
+                {"handshakes", links["handshakes"]},
+                {"last_failure", links["last_failure"]},
                 {"identity", identity_status(node_.identity.load(), *config)}});
 }
 
 void OperatorApi::mesh_peers(http::ServerConnection& conn) {
-  conn.respond(200, "application/json", "[]\n");
+  auto view = node_.mesh != nullptr ? node_.mesh->view() : nullptr;
+  respond_json(conn, 200, mesh_peers_json(view.get()));
 }
 
 void OperatorApi::mesh_status(http::ServerConnection& conn) {
   auto config = node_.config.load();
-  respond_json(conn, 200, {{"node_id", node_.node_id},
-                           {"enabled", config->mesh.enabled},
-                           {"peers_total", 0},
-                           {"peers_up", 0},
-                           {"partitioned", false},
-                           {"routes", json::array()}});
+  auto view = node_.mesh != nullptr ? node_.mesh->view() : nullptr;
+  respond_json(conn, 200, mesh_status_json(view.get(), *config));
 }
 
 }  // namespace x0::admin

@@ -10,11 +10,13 @@
 #include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <random>
 
 #include "common/log.h"
 #include "gateway/access_log.h"
 #include "net/timer.h"
 #include "telemetry/metrics.h"
+#include "tls/pki/certificate_info.h"
 #include "tls/provider/pq_provider.h"
 
 namespace x0::app {
@@ -25,7 +27,6 @@ constexpr int64_t kStuckAfterMs = 3000;
 Result<config::Config> load(const std::string& path) {
   return path.empty() ? config::load_defaults() : config::load_file(path);
 }
-
 
 }  // namespace
 
@@ -45,7 +46,8 @@ void Node::apply_logging(const config::Config& config) {
   if (log::parse_level(config.logging.level, &level)) log::set_level(level);
   uint64_t max_bytes = static_cast<uint64_t>(config.logging.max_size_mb) * 1024 * 1024;
   if (!log::set_file(config.logging.file, max_bytes, config.logging.max_files)) {
-    log::error("CONFIG", "cannot open log file, logging to stderr", {{"file", config.logging.file}});
+    log::error("CONFIG", "cannot open log file, logging to stderr",
+               {{"file", config.logging.file}});
   }
 }
 
@@ -66,7 +68,8 @@ void warn_unverified_upstreams(const config::Config& config) {
 // The main thread's signals, read from a signalfd on its own loop.
 class SignalWatch final : public net::IoHandler {
  public:
-  SignalWatch(int fd, std::function<void(int)> on_signal) : fd_(fd), on_signal_(std::move(on_signal)) {}
+  SignalWatch(int fd, std::function<void(int)> on_signal)
+      : fd_(fd), on_signal_(std::move(on_signal)) {}
   void on_io(uint32_t) override {
     signalfd_siginfo info{};
     while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
@@ -193,8 +196,8 @@ bool Node::start() {
   limits_.header_timeout_ms = config->api_gateway.header_timeout_ms;
   limits_.idle_timeout_ms = config->api_gateway.idle_timeout_ms;
   limits_.send_timeout_ms = config->api_gateway.send_timeout_ms;
-  body_budget_ = std::make_unique<Quota>(
-      static_cast<uint64_t>(config->api_gateway.memory_pool_size));
+  body_budget_ =
+      std::make_unique<Quota>(static_cast<uint64_t>(config->api_gateway.memory_pool_size));
   limits_.body_budget = body_budget_.get();
 
   auto data_cap = static_cast<size_t>(config->api_gateway.max_connections);
@@ -206,11 +209,12 @@ bool Node::start() {
   https_connections_ = std::make_unique<http::ConnectionBudget>("https", data_cap);
   run_pqc_selftest(*config);
   if (!start_https(*config)) return false;
-  identity_watch_ = std::make_unique<IdentityWatch>([this](incident::OpenRequest request) {
-    control_plane_->open_incident(std::move(request));
-  });
+  identity_watch_ = std::make_unique<IdentityWatch>(
+      [this](incident::OpenRequest request) { control_plane_->open_incident(std::move(request)); });
   check_identity(*config);
   control_plane_->every(kIdentityCheckMs, [this] { check_identity(*state_.config.load()); });
+
+  if (!start_mesh(*config)) return false;
 
   health_checker_ = std::make_unique<gateway::HealthChecker>(routes_);
   state_.health_checker = health_checker_.get();
@@ -220,7 +224,10 @@ bool Node::start() {
   if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
   workers_ = std::make_unique<WorkerSet>(WorkerSet::Shared{
-      state_, routes_, limits_, cache_.store(),
+      state_,
+      routes_,
+      limits_,
+      cache_.store(),
       {data_connections_.get(), health_connections_.get(), metrics_connections_.get(),
        operator_connections_.get(), https_connections_.get()},
       https_.get()});
@@ -229,10 +236,15 @@ bool Node::start() {
   health_checker_->start();
   control_plane_->run();
   log::info("NODE", "started",
-            {{"version", state_.version}, {"node_id", state_.node_id}, {"config", config->source},
-             {"workers", threads}, {"data", config->listeners.data},
-             {"health", config->listeners.health}, {"metrics", config->listeners.metrics},
-             {"operator", config->listeners.operator_api.empty() ? "data" : config->listeners.operator_api},
+            {{"version", state_.version},
+             {"node_id", state_.node_id},
+             {"config", config->source},
+             {"workers", threads},
+             {"data", config->listeners.data},
+             {"health", config->listeners.health},
+             {"metrics", config->listeners.metrics},
+             {"operator",
+              config->listeners.operator_api.empty() ? "data" : config->listeners.operator_api},
              {"https", config->listeners.https.empty() ? "off" : config->listeners.https},
              {"services", config->services.size()}});
   return true;
@@ -248,7 +260,8 @@ void Node::reload() {
   auto loaded = load(config_path_);
   if (!loaded) {
     state_.reloads_failed.fetch_add(1);
-    log::error("CONFIG", "reload refused: the new configuration is invalid; the old one keeps running",
+    log::error("CONFIG",
+               "reload refused: the new configuration is invalid; the old one keeps running",
                {{"detail", loaded.error().detail}});
     return;
   }
@@ -267,7 +280,8 @@ void Node::reload() {
   if (https_ && !loaded->listeners.https.empty()) {
     if (auto tls = tls::ServerContext::build(https_settings(*loaded)); !tls) {
       state_.reloads_failed.fetch_add(1);
-      log::error("PQC", "reload refused: the HTTPS certificate cannot be loaded; the old "
+      log::error("PQC",
+                 "reload refused: the HTTPS certificate cannot be loaded; the old "
                  "configuration and certificate keep running",
                  {{"detail", tls.error().detail}});
       return;
@@ -314,8 +328,8 @@ void Node::run_pqc_selftest(const config::Config& config) {
   state_.pqc_selftest = tls::run_self_test();
   const tls::SelfTestReport& report = state_.pqc_selftest;
   if (report.ok) {
-    log::info("PQC", "self-test passed", {{"checks", report.checks.size()},
-                                          {"duration_us", report.duration_us}});
+    log::info("PQC", "self-test passed",
+              {{"checks", report.checks.size()}, {"duration_us", report.duration_us}});
     return;
   }
   std::string failed;
@@ -359,21 +373,96 @@ bool Node::start_https(const config::Config& config) {
     return false;
   }
   std::string groups;
-  for (const std::string& g : https_settings(config).groups) groups += (groups.empty() ? "" : ",") + g;
+  for (const std::string& g : https_settings(config).groups)
+    groups += (groups.empty() ? "" : ",") + g;
   log::info("PQC", "HTTPS listener ready",
-            {{"address", config.listeners.https}, {"groups", groups},
+            {{"address", config.listeners.https},
+             {"groups", groups},
              {"hybrid", (*context)->offers_hybrid() ? "X25519MLKEM768" : "off"},
-             {"subject", (*context)->subject()}, {"not_after", (*context)->not_after()}});
+             {"subject", (*context)->subject()},
+             {"not_after", (*context)->not_after()}});
   if (!(*context)->offers_hybrid())
     log::warn("PQC", "HTTPS listener offers no post-quantum key exchange (tls.groups)");
-  https_ = std::make_unique<tls::ServerTransports>("https", *context,
-                                                   telemetry::default_registry());
+  https_ =
+      std::make_unique<tls::ServerTransports>("https", *context, telemetry::default_registry());
   state_.https = https_.get();
+  return true;
+}
+
+bool Node::start_mesh(const config::Config& config) {
+  if (!config.mesh.enabled) return true;
+  const config::Mesh& m = config.mesh;
+  auto mode = mesh::parse_pqc_mode(config.pqc.mode);
+  if (!mode) return false;  // validated with the config
+  if (*mode == mesh::PqcMode::kRequired && !state_.pqc_selftest.ok) {
+    log::error("PQC",
+               "mesh not started: pqc.mode = required and the PQC self-test failed; "
+               "the node serves its local services without mesh links");
+    return true;
+  }
+  if (*mode == mesh::PqcMode::kDisabled)
+    log::warn("PQC", "pqc.mode = disabled: mesh links run without post-quantum key exchange");
+  auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  auto identity = mesh::load_local_identity(m.cert_dir, now);
+  if (!identity) {
+    log::error("MESH", "cannot start the mesh", {{"detail", identity.error().detail}});
+    return false;
+  }
+  if ((*identity)->node_id != m.node_id) {
+    log::error("MESH", "cannot start the mesh: the certificates are another node's",
+               {{"cert_dir", m.cert_dir},
+                {"certificate_node", (*identity)->node_id},
+                {"mesh.node_id", m.node_id}});
+    return false;
+  }
+  auto contexts = mesh::LinkContexts::build(**identity, *mode);
+  if (!contexts) {
+    log::error("MESH", "cannot start the mesh", {{"detail", contexts.error().detail}});
+    return false;
+  }
+  auto hp = config::parse_host_port(config.listeners.mesh);
+  auto listen = hp ? net::resolve(hp->first, hp->second) : std::unexpected(hp.error());
+  if (!listen) {
+    log::error("MESH", "cannot start the mesh",
+               {{"listener", config.listeners.mesh}, {"detail", listen.error().detail}});
+    return false;
+  }
+  mesh::AgentOptions options;
+  options.listen = *listen;
+  options.advertise = m.advertise_address;
+  options.seeds = m.peers;
+  options.timers = m.profile == "test" ? mesh::Timers::test() : mesh::Timers::lan();
+  if (m.probe_interval_ms > 0) options.timers.probe_interval_ms = m.probe_interval_ms;
+  if (m.probe_timeout_ms > 0) options.timers.probe_timeout_ms = m.probe_timeout_ms;
+  if (m.indirect_probes > 0) options.timers.indirect_probes = m.indirect_probes;
+  if (m.suspicion_mult > 0) options.timers.suspicion_mult = m.suspicion_mult;
+  options.identity = *identity;
+  options.contexts = *contexts;
+  options.random_seed = std::random_device{}();
+  auto agent = mesh::Agent::start(std::move(options), telemetry::default_registry());
+  if (!agent) {
+    log::error("MESH", "cannot start the mesh", {{"detail", agent.error().detail}});
+    return false;
+  }
+  mesh_ = *std::move(agent);
+  state_.mesh = mesh_.get();
+  std::string seeds;
+  for (const std::string& p : m.peers) seeds += (seeds.empty() ? "" : ",") + p;
+  log::info("MESH", "mesh started",
+            {{"node_id", m.node_id},
+             {"listener", config.listeners.mesh},
+             {"advertise", m.advertise_address},
+             {"seeds", seeds.empty() ? "none" : seeds},
+             {"profile", m.profile},
+             {"pqc_mode", config.pqc.mode},
+             {"cert_not_after", tls::pki::rfc3339((*identity)->not_after)}});
   return true;
 }
 
 void Node::drain() {
   state_.draining.store(true);
+  // Peers hear `left` first, so none declares this node down or keeps sending it traffic.
+  if (mesh_) mesh_->leave(kMeshLeaveTimeoutMs);
   workers_->drain(state_.config.load()->api_gateway.drain_timeout_ms);
   health_checker_->stop();
   control_plane_->stop();

@@ -12,18 +12,19 @@
 #include <vector>
 
 #include "admin/node_state.h"
+#include "admin/operator_api.h"
 #include "app/control_plane.h"
+#include "app/identity_watch.h"
 #include "app/node_cache.h"
 #include "app/worker_set.h"
-#include "admin/operator_api.h"
 #include "config/config.h"
 #include "gateway/data_plane.h"
 #include "gateway/health_checker.h"
 #include "gateway/route_table.h"
 #include "gateway/worker_context.h"
 #include "http/server.h"
+#include "mesh/agent.h"
 #include "net/event_loop.h"
-#include "app/identity_watch.h"
 #include "tls/client_transports.h"
 #include "tls/server_transports.h"
 
@@ -53,15 +54,19 @@ class Node {
   // The node's certificates and their expiry policy (app/identity_watch.h).
   void check_identity(const config::Config& config);
   static constexpr int64_t kIdentityCheckMs = 3600 * 1000;
+  static constexpr int64_t kMeshLeaveTimeoutMs = 1000;
   // The HTTPS listener's TLS, when [listeners] https is set (false: logged, the node stops).
   bool start_https(const config::Config& config);
+  // The mesh agent, when [mesh] enabled (false: logged, the node stops: the operator asked for
+  // a mesh and its identity or listener is wrong).
+  bool start_mesh(const config::Config& config);
   config::Tls https_settings(const config::Config& config) const;
 
   std::string config_path_;
   admin::NodeState state_;
   // https:// endpoints' TLS; declared before routes_, whose endpoints keep its transports.
   std::unique_ptr<tls::UpstreamTls> upstream_tls_;
-  gateway::RouteTablePublisher routes_;  // published by the control plane only
+  gateway::RouteTablePublisher routes_;          // published by the control plane only
   std::unique_ptr<ControlPlane> control_plane_;  // everything on the control thread
   std::unique_ptr<IdentityWatch> identity_watch_;
   NodeCache cache_;  // outlives the workers, which read its store
@@ -76,6 +81,7 @@ class Node {
   std::unique_ptr<http::ConnectionBudget> operator_connections_;  // [listeners] operator, if set
   std::unique_ptr<http::ConnectionBudget> https_connections_;     // [listeners] https, if set
   std::unique_ptr<tls::ServerTransports> https_;  // TLS of [listeners] https; null when off
+  std::unique_ptr<mesh::Agent> mesh_;  // the mesh thread; null when [mesh] enabled = false
   std::unique_ptr<WorkerSet> workers_;
 };
 

@@ -84,12 +84,31 @@ void Node::register_node_metrics() {
                    {{"port", "none"}}, [] { return 0.0; });
   r.gauge_callback("dpdk_enabled", "1 when enable_dpdk is set in the config.", {},
                    [this] { return state_.config.load()->api_gateway.enable_dpdk ? 1.0 : 0.0; });
+  // The mesh agent counts its handshakes into these (the same series); zero when it is off.
   for (const char* result : {"ok", "failed", "fallback"}) {
-    r.counter("pqc_handshakes_total", "PQC hybrid handshakes of mesh links, by result.",
-              {{"result", result}});
+    r.counter("pqc_handshakes_total", mesh::kHandshakesHelp, {{"result", result}});
   }
   r.gauge_callback("pqc_fallback_enabled", "1 when any mesh link runs without PQC (SEV-1).", {},
-                   [] { return 0.0; });
+                   [this] {
+                     auto view = state_.mesh != nullptr ? state_.mesh->view() : nullptr;
+                     return view != nullptr && view->fallback_enabled ? 1.0 : 0.0;
+                   });
+  for (const char* peer_state : {"up", "suspect", "down", "left"}) {
+    r.gauge_callback("mesh_peers", "Mesh members other than this node, by state.",
+                     {{"state", peer_state}}, [this, peer_state] {
+                       auto view = state_.mesh != nullptr ? state_.mesh->view() : nullptr;
+                       double n = 0;
+                       if (view != nullptr)
+                         for (const mesh::PeerView& p : view->peers) n += p.state == peer_state;
+                       return n;
+                     });
+  }
+  r.gauge_callback("mesh_partitioned",
+                   "1 while this node reaches fewer than a majority of the known members.", {},
+                   [this] {
+                     auto view = state_.mesh != nullptr ? state_.mesh->view() : nullptr;
+                     return view != nullptr && view->partitioned ? 1.0 : 0.0;
+                   });
   r.counter_callback("config_reloads_total", "Configuration reloads, by result.",
                      {{"result", "ok"}},
                      [this] { return static_cast<double>(state_.reloads_ok.load()); });

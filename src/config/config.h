@@ -18,7 +18,7 @@ namespace x0::config {
 struct Endpoint {
   std::string host;  // a DNS name, an IPv4 literal, or an IPv6 literal (stored without brackets)
   uint16_t port = 0;
-  bool tls = false;  // written "https://host[:port]" (docs/TLS.md, "Upstream TLS")
+  bool tls = false;               // written "https://host[:port]" (docs/TLS.md, "Upstream TLS")
   std::string authority() const;  // "host:port" ("[v6]:port" for IPv6)
   std::string to_string() const;  // authority(), "https://" first when tls: parse_endpoint's input
   bool operator==(const Endpoint&) const = default;
@@ -101,8 +101,8 @@ struct ApiGateway {
   int64_t max_body_bytes = 10 * 1024 * 1024;
   int header_timeout_ms = 10000, idle_timeout_ms = 60000, drain_timeout_ms = 10000;
   int resolve_timeout_ms = 5000;  // one endpoint name's lookup before a route build
-  int send_timeout_ms = 60000;  // a client reading none of its response for this long is cut off
-  int max_connections = 100000;     // data listener, node-wide
+  int send_timeout_ms = 60000;    // a client reading none of its response for this long is cut off
+  int max_connections = 100000;   // data listener, node-wide
   int max_probe_connections = 256;  // health and metrics listeners, each, node-wide
   // Peers whose X-Forwarded-For chain and X-Forwarded-*/X-Real-IP/Forwarded are believed
   // (docs/SECURITY.md); from anyone else those fields are replaced or dropped.
@@ -153,9 +153,18 @@ struct Security {
 
 struct Mesh {
   bool enabled = false;
-  std::vector<std::string> peers;  // each "host:port"
+  std::vector<std::string> peers;  // seeds, each "ip:port" of a peer's listeners.mesh
   // The node's identity: what `x0tta6bl4 pki issue --out` writes (docs/TLS.md, "Node PKI").
   std::string cert_dir = "/etc/x0tta6bl4/certs";
+  std::string node_id;            // must be the certificate's subject; default [node] id
+  std::string advertise_address;  // "ip:port" peers reach us at; default listeners.mesh
+  // Failure detection (docs/MESH.md): "lan" (memberlist's LAN profile) or "test" (short
+  // timers); a key set to 0 takes the profile's value.
+  std::string profile = "lan";
+  int probe_interval_ms = 0;
+  int probe_timeout_ms = 0;
+  int indirect_probes = 0;
+  int suspicion_mult = 0;
 };
 
 struct Pqc {
@@ -174,7 +183,7 @@ struct Incidents {
 
 struct Notify {
   std::vector<std::string> webhooks;  // each http:// or https:// URL
-  int webhook_timeout_ms = 2000;       // one POST: name lookup, connect, request and answer
+  int webhook_timeout_ms = 2000;      // one POST: name lookup, connect, request and answer
 };
 
 struct Config {

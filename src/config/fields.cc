@@ -3,14 +3,14 @@
 // docs/CONFIG.md; change both together.
 #include "config/fields.h"
 
-#include "common/address_ranges.h"
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <climits>
 #include <cmath>
 #include <type_traits>
+
+#include "common/address_ranges.h"
 
 namespace x0::config::detail {
 namespace {
@@ -108,6 +108,9 @@ std::optional<std::string> shape_ok(Shape shape, std::string& v) {
     case Shape::kPqcMode:
       if (v == "required" || v == "preferred" || v == "disabled") return std::nullopt;
       return "expected one of required, preferred, disabled";
+    case Shape::kMeshProfile:
+      if (v == "lan" || v == "test") return std::nullopt;
+      return "expected one of lan, test";
     case Shape::kPath:
       if (v.starts_with('/')) return std::nullopt;
       return "expected a path starting with '/'";
@@ -166,9 +169,9 @@ std::string quoted(std::string_view v) {
 
 const std::vector<std::string_view>& section_names() {
   static const std::vector<std::string_view> kNames = {
-      "node",     "listeners", "api_gateway", "cache",     "performance_monitor", "logging",
-      "security", "mesh",      "pqc",         "autopilot", "incidents",           "notify",
-      "tls"};
+      "node",      "listeners", "api_gateway", "cache", "performance_monitor",
+      "logging",   "security",  "mesh",        "pqc",   "autopilot",
+      "incidents", "notify",    "tls"};
   return kNames;
 }
 
@@ -177,14 +180,19 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
     return {s("id", &c.node.id, Shape::kNodeId), s("data_dir", &c.node.data_dir)};
   if (section == "tls") {
     auto& t = c.tls;
-    return {s("cert_file", &t.cert_file), s("key_file", &t.key_file), s("ca_file", &t.ca_file),
-            sl("groups", &t.groups, Shape::kAny), b("session_tickets", &t.session_tickets),
+    return {s("cert_file", &t.cert_file),
+            s("key_file", &t.key_file),
+            s("ca_file", &t.ca_file),
+            sl("groups", &t.groups, Shape::kAny),
+            b("session_tickets", &t.session_tickets),
             s("min_version", &t.min_version)};
   }
   if (section == "listeners") {
     auto& L = c.listeners;
-    return {s("data", &L.data, Shape::kHostPort), s("health", &L.health, Shape::kHostPort),
-            s("metrics", &L.metrics, Shape::kHostPort), s("mesh", &L.mesh, Shape::kHostPort),
+    return {s("data", &L.data, Shape::kHostPort),
+            s("health", &L.health, Shape::kHostPort),
+            s("metrics", &L.metrics, Shape::kHostPort),
+            s("mesh", &L.mesh, Shape::kHostPort),
             s("operator", &L.operator_api, Shape::kHostPortOrEmpty),
             s("https", &L.https, Shape::kHostPortOrEmpty)};
   }
@@ -247,8 +255,16 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
             i("rate_limit_requests_per_second", &g.rate_limit_requests_per_second, 0)};
   }
   if (section == "mesh")
-    return {b("enabled", &c.mesh.enabled), sl("peers", &c.mesh.peers, Shape::kHostPort),
-            s("cert_dir", &c.mesh.cert_dir)};
+    return {b("enabled", &c.mesh.enabled),
+            sl("peers", &c.mesh.peers, Shape::kHostPort),
+            s("cert_dir", &c.mesh.cert_dir),
+            s("node_id", &c.mesh.node_id, Shape::kNodeId),
+            s("advertise_address", &c.mesh.advertise_address, Shape::kHostPortOrEmpty),
+            s("profile", &c.mesh.profile, Shape::kMeshProfile),
+            i("probe_interval_ms", &c.mesh.probe_interval_ms, 0, 60000),
+            i("probe_timeout_ms", &c.mesh.probe_timeout_ms, 0, 60000),
+            i("indirect_probes", &c.mesh.indirect_probes, 0, 16),
+            i("suspicion_mult", &c.mesh.suspicion_mult, 0, 100)};
   if (section == "pqc") return {s("mode", &c.pqc.mode, Shape::kPqcMode)};
   if (section == "autopilot")
     return {b("enabled", &c.autopilot.enabled), b("dry_run", &c.autopilot.dry_run),

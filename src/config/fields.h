@@ -21,6 +21,7 @@ enum class Shape {
   kHostPortOrEmpty,
   kLevel,        // error|warn|info|debug, stored lower case
   kPqcMode,      // required|preferred|disabled
+  kMeshProfile,  // lan|test
   kPath,         // starts with '/'
   kPathOrUrl,    // "/path" or http(s)://...
   kUrl,          // http(s)://...

@@ -3,6 +3,7 @@
 // shape, where "where" is file:line or the X0TTA6BL4_* variable that set the value.
 #include "config/pipeline.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -89,6 +90,8 @@ void replace_port(std::string& listener, uint16_t port) {
 
 void resolve(Config& cfg) {
   if (cfg.node.id.empty()) cfg.node.id = hostname();
+  if (cfg.mesh.node_id.empty()) cfg.mesh.node_id = cfg.node.id;
+  if (cfg.mesh.advertise_address.empty()) cfg.mesh.advertise_address = cfg.listeners.mesh;
   if (cfg.incidents.store.empty()) {
     std::string dir = cfg.node.data_dir.empty() ? "." : cfg.node.data_dir;
     if (!dir.ends_with('/')) dir += '/';
@@ -108,6 +111,33 @@ void resolve(Config& cfg) {
   }
 }
 
+// Mesh addresses travel in gossip, where only IP literals are taken (a name would need a lookup
+// on the mesh thread): seeds and the advertised address are "ip:port", and the advertised one
+// must be an address peers can reach, not the wildcard.
+void validate_mesh(const Config& cfg, const Origins& o, Problems& out) {
+  if (!cfg.mesh.enabled) return;
+  auto numeric = [](const std::string& hp) {
+    auto parsed = parse_host_port(hp);
+    if (!parsed) return false;
+    in6_addr six{};
+    in_addr four{};
+    std::string host = parsed->first;
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    return inet_pton(AF_INET, host.c_str(), &four) == 1 ||
+           inet_pton(AF_INET6, host.c_str(), &six) == 1;
+  };
+  const std::string& adv = cfg.mesh.advertise_address;
+  if (!numeric(adv) || adv.starts_with("0.0.0.0:") || adv.starts_with("[::]:"))
+    out.push_back(problem(o.locate("mesh.advertise_address"), "mesh", "advertise_address",
+                          "\"" + adv +
+                              "\" must be the IP address and port peers reach this node at"
+                              " (set it when listeners.mesh binds a wildcard address)"));
+  for (const std::string& peer : cfg.mesh.peers)
+    if (!numeric(peer))
+      out.push_back(problem(o.locate("mesh.peers"), "mesh", "peers",
+                            "\"" + peer + "\": an IP address and port (ip:port) is needed"));
+}
+
 // What the HTTPS listener needs; the files themselves are read when the TLS context is built.
 void validate_tls(const Config& cfg, const Origins& o, Problems& out) {
   const Tls& t = cfg.tls;
@@ -120,10 +150,11 @@ void validate_tls(const Config& cfg, const Origins& o, Problems& out) {
                             "required when listeners.https is set"));
   }
   if (t.groups.empty())
-    out.push_back(problem(o.locate("tls.groups"), "tls", "groups", "at least one group is required"));
+    out.push_back(
+        problem(o.locate("tls.groups"), "tls", "groups", "at least one group is required"));
   for (const std::string& g : t.groups) {
-    static const char* const kKnown[] = {"X25519MLKEM768", "X25519", "X448", "P-256", "P-384",
-                                         "P-521"};
+    static const char* const kKnown[] = {"X25519MLKEM768", "X25519", "X448",
+                                         "P-256",          "P-384",  "P-521"};
     if (std::find(std::begin(kKnown), std::end(kKnown), g) == std::end(kKnown))
       out.push_back(problem(o.locate("tls.groups"), "tls", "groups",
                             "unknown group \"" + g +
@@ -160,11 +191,13 @@ void validate(const Config& cfg, const Origins& o, Problems& out) {
   // A body the parser allows must fit in the budget of buffered bodies, or it can never be
   // taken and its client is told to retry forever.
   if (cfg.api_gateway.memory_pool_size < cfg.api_gateway.max_body_bytes) {
-    out.push_back(problem(o.locate("api_gateway.memory_pool_size"), "api_gateway", "memory_pool_size",
+    out.push_back(problem(o.locate("api_gateway.memory_pool_size"), "api_gateway",
+                          "memory_pool_size",
                           "must be at least max_body_bytes (" +
                               std::to_string(cfg.api_gateway.max_body_bytes) + ")"));
   }
   validate_tls(cfg, o, out);
+  validate_mesh(cfg, o, out);
   // Two listeners on one address would fail at bind time; say so now, with the key.
   const std::pair<std::string_view, const std::string*> listeners[] = {
       {"data", &cfg.listeners.data},

@@ -21,26 +21,35 @@ Client::~Client() { close_socket(); }
 
 void Client::close_socket() {
   if (!transport_) return;
-  loop_.remove(transport_->fd(), this);  // the Client may be destroyed within this batch
+  if (registered_) loop_.remove(transport_->fd(), this);  // may be destroyed within this batch
+  registered_ = false;
+  reusable_ = false;
   transport_.reset();
+}
+
+bool Client::connected_to(const net::SocketAddress& address) const {
+  return transport_ && reusable_ && !done_ && peer_ == address.to_string() &&
+         transport_->idle_and_open();
 }
 
 void Client::start(const net::SocketAddress& address, const ClientRequest& request,
                    const ClientOptions& options, Done done) {
   loop_.assert_owner("http::Client::start");
-  close_socket();
+  bool reuse = options.keep_alive && connected_to(address);
+  if (!reuse) close_socket();
   done_ = std::move(done);
   options_ = options;
   method_ = request.method;
   peer_ = address.to_string();
-  connected_ = false;
+  connected_ = reuse;
+  reusable_ = false;
   head_done_ = false;
   interim_seen_ = 0;
   response_ = ClientResponse{};
   in_.clear();
   out_sent_ = 0;
   out_ = request.method_text + " " + request.target + " HTTP/1.1\r\nHost: " + request.host +
-         "\r\nConnection: close\r\n";
+         (options_.keep_alive ? "\r\n" : "\r\nConnection: close\r\n");
   for (const auto& [name, value] : request.headers) out_ += name + ": " + value + "\r\n";
   if (!request.body.empty())
     out_ += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
@@ -48,6 +57,13 @@ void Client::start(const net::SocketAddress& address, const ClientRequest& reque
   out_ += request.body;
 
   deadline_.arm(options_.timeout_ms);
+  if (reuse) {
+    interest_ = EPOLLOUT;
+    registered_ = loop_.add(transport_->fd(), interest_, this);
+    if (!registered_)
+      return finish(fail(Errc::kIoError, "cannot register the socket for " + peer_));
+    return;
+  }
   auto fd = net::connect_tcp(address);
   if (!fd) return finish(fail(Errc::kConnectFailed, fd.error().detail));
   if (options_.tls) {
@@ -58,8 +74,8 @@ void Client::start(const net::SocketAddress& address, const ClientRequest& reque
     transport_ = std::make_unique<net::PlainTransport>(std::move(*fd));
   }
   interest_ = EPOLLOUT;
-  if (!loop_.add(transport_->fd(), interest_, this))
-    return finish(fail(Errc::kIoError, "cannot register the socket for " + peer_));
+  registered_ = loop_.add(transport_->fd(), interest_, this);
+  if (!registered_) return finish(fail(Errc::kIoError, "cannot register the socket for " + peer_));
 }
 
 void Client::watch(uint32_t events) {
@@ -156,6 +172,7 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
       return std::nullopt;
     }
     response_.status = head.status;
+    head_keep_alive_ = head.keep_alive && head.body_kind != BodyKind::kUntilClose;
     for (const Header& h : head.headers)
       response_.headers.emplace_back(std::string(h.name), std::string(h.value));
     head_done_ = true;
@@ -184,6 +201,8 @@ std::optional<Result<ClientResponse>> Client::advance(bool eof) {
     if (!framer_.ends_at_close())
       return fail(Errc::kBadResponse, peer_ + " closed the connection mid-body");
   }
+  // Kept only when nothing of another response came with this one.
+  reusable_ = options_.keep_alive && !eof && head_keep_alive_ && in_.empty();
   return Result<ClientResponse>(std::move(response_));
 }
 
@@ -196,7 +215,14 @@ void Client::on_deadline() {
 
 void Client::finish(Result<ClientResponse> result) {
   deadline_.cancel();
-  close_socket();
+  if (result && reusable_) {
+    // Kept off the loop while idle: its events (the peer closing) matter only at the next
+    // start(), which checks idle_and_open() first.
+    loop_.remove(transport_->fd(), this);
+    registered_ = false;
+  } else {
+    close_socket();
+  }
   in_.clear();
   // Deferred: never inside start() or this object's own handler frame, and the callback may
   // destroy the Client. A Client destroyed before the deferred call runs drops the result.

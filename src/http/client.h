@@ -52,19 +52,23 @@ enum class ClientBody {
 };
 
 struct ClientOptions {
-  int64_t timeout_ms = 2000;           // the whole exchange
-  uint64_t max_body_bytes = 1 << 20;   // a larger response body is "body_too_large"
+  int64_t timeout_ms = 2000;          // the whole exchange
+  uint64_t max_body_bytes = 1 << 20;  // a larger response body is "body_too_large"
   size_t max_header_bytes = 16 * 1024;
   ClientBody body = ClientBody::kKeep;
   // TLS (an https:// endpoint or URL): wraps the socket, which then shakes hands before the
   // request, under the same deadline. Null: plain TCP.
   std::shared_ptr<net::ClientTransportFactory> tls;
+  // Keep the connection for the next start() to the same address (a mesh link, whose every
+  // connection costs a post-quantum handshake and two composite signatures): no
+  // "Connection: close", and the connection is reused while the peer keeps it open and idle.
+  bool keep_alive = false;
 };
 
 struct ClientResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // as received, owned
-  std::string body;        // decoded (chunked framing removed); empty unless ClientBody::kKeep
+  std::string body;         // decoded (chunked framing removed); empty unless ClientBody::kKeep
   uint64_t body_bytes = 0;  // payload bytes received (kKeep and kCount; 0 for kHeadOnly)
   // First field with this name (case-insensitive); "" if none.
   std::string_view header(std::string_view name) const;
@@ -79,11 +83,16 @@ class Client final : public net::IoHandler {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Starts the exchange; must be called on the loop's thread. The request always carries
-  // "Connection: close" (one exchange per connection: nothing is pooled here).
+  // Starts the exchange; must be called on the loop's thread. The request carries
+  // "Connection: close" (one exchange per connection) unless options.keep_alive.
   void start(const net::SocketAddress& address, const ClientRequest& request,
              const ClientOptions& options, Done done);
   bool busy() const { return static_cast<bool>(done_); }
+  // A kept connection (keep_alive) is open to `address` and may carry the next exchange.
+  bool connected_to(const net::SocketAddress& address) const;
+  // The connection of the current or kept exchange (null when there is none): a mesh link's
+  // transport tells who the peer proved to be.
+  const net::Transport* transport() const { return transport_.get(); }
 
   void on_io(uint32_t epoll_events) override;
 
@@ -102,17 +111,20 @@ class Client final : public net::IoHandler {
   net::Timer deadline_;
   std::unique_ptr<net::Transport> transport_;
   uint32_t interest_ = 0;  // what the socket is registered for
-  std::string peer_;  // "ip:port", for error details
+  std::string peer_;       // "ip:port", for error details
   Method method_ = Method::kGet;
   ClientOptions options_;
   Done done_;
-  bool connected_ = false;  // TCP and, for TLS, the handshake
-  std::string out_;  // request bytes not yet written
+  bool connected_ = false;   // TCP and, for TLS, the handshake
+  bool reusable_ = false;    // the last response ended by its framing on a keep-alive connection
+  bool registered_ = false;  // transport_'s fd is on the loop (a kept connection is not)
+  std::string out_;          // request bytes not yet written
   size_t out_sent_ = 0;
-  std::string in_;   // received bytes not yet consumed (head, then body)
+  std::string in_;  // received bytes not yet consumed (head, then body)
   bool head_done_ = false;
+  bool head_keep_alive_ = false;
   size_t interim_seen_ = 0;  // 1xx answers so far (bounded)
-  BodyFramer framer_;  // the upstream codec's body framing, shared with the router
+  BodyFramer framer_;        // the upstream codec's body framing, shared with the router
   ClientResponse response_;
   // Lets a deferred completion notice that the Client was destroyed meanwhile.
   std::shared_ptr<char> alive_ = std::make_shared<char>();

@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/quota.h"
 #include "http/chunked.h"
 #include "http/message.h"
-#include "common/quota.h"
 #include "net/buffer.h"
 #include "net/event_loop.h"
 #include "net/socket.h"
@@ -36,8 +36,8 @@ struct Request {
 class PendingResponse {
  public:
   virtual ~PendingResponse() = default;
-  virtual void on_client_gone() = 0;        // stop everything; the connection is being destroyed
-  virtual void on_client_writable() {}      // output buffer drained below the low-water mark
+  virtual void on_client_gone() = 0;    // stop everything; the connection is being destroyed
+  virtual void on_client_writable() {}  // output buffer drained below the low-water mark
 };
 
 class RequestHandler {
@@ -67,9 +67,8 @@ class ServerConnection final : public net::IoHandler {
  public:
   // on_closed runs (deferred) after the connection is closed, so the owner can destroy it.
   ServerConnection(net::EventLoop& loop, std::unique_ptr<net::Transport> transport,
-                   const sockaddr_storage& peer,
-                   RequestHandler& handler, const ServerLimits& limits,
-                   std::function<void(ServerConnection*)> on_closed);
+                   const sockaddr_storage& peer, RequestHandler& handler,
+                   const ServerLimits& limits, std::function<void(ServerConnection*)> on_closed);
   ~ServerConnection() override;
 
   void start();
@@ -91,7 +90,9 @@ class ServerConnection final : public net::IoHandler {
   void set_pending(PendingResponse* pending) { pending_ = pending; }
   // A handler-owned object kept for the connection's lifetime (e.g. a reusable proxy exchange).
   PendingResponse* attachment() const { return attachment_.get(); }
-  void set_attachment(std::unique_ptr<PendingResponse> attachment) { attachment_ = std::move(attachment); }
+  void set_attachment(std::unique_ptr<PendingResponse> attachment) {
+    attachment_ = std::move(attachment);
+  }
   std::unique_ptr<PendingResponse> take_attachment() { return std::move(attachment_); }
 
   // The client asked for keep-alive and the connection will honour it (false once draining).
@@ -102,6 +103,8 @@ class ServerConnection final : public net::IoHandler {
   const sockaddr_storage& peer() const { return peer_; }
   const std::string& peer_ip() const { return peer_ip_; }
   bool secure() const { return transport_ && transport_->secure(); }
+  // The mesh peer this connection authenticated as ("" on other listeners).
+  std::string peer_identity() const { return transport_ ? transport_->peer_identity() : ""; }
   bool peer_is_loopback() const { return peer_loopback_; }
   net::EventLoop& loop() { return loop_; }
   bool in_request() const { return state_ == State::kHandling; }
@@ -143,7 +146,7 @@ class ServerConnection final : public net::IoHandler {
   State state_ = State::kReadingHead;
   net::Buffer in_;
   net::Buffer out_;
-  std::unique_ptr<Request> request_;  // only while a request is in progress (idle costs nothing)
+  std::unique_ptr<Request> request_;   // only while a request is in progress (idle costs nothing)
   const char* parsed_base_ = nullptr;  // in_.data() when the head was parsed (views point there)
   size_t body_length_ = 0;
   size_t budget_held_ = 0;  // bytes of limits_.body_budget this connection holds
@@ -152,7 +155,7 @@ class ServerConnection final : public net::IoHandler {
   bool keep_alive_ = true;
   bool close_after_write_ = false;
   bool peer_closed_ = false;
-  bool resume_deferred_ = false;  // an on_readable for input the transport holds is queued
+  bool resume_deferred_ = false;        // an on_readable for input the transport holds is queued
   bool paused_while_handling_ = false;  // read returned EOF: answer what is buffered, then close
   bool closing_when_idle_ = false;
   bool sent_continue_ = false;
@@ -160,8 +163,8 @@ class ServerConnection final : public net::IoHandler {
   bool in_process_input_ = false;
   bool rejected_ = false;
   uint32_t interest_ = 0;
-  int64_t deadline_ms_ = 0;        // reading: the head's or the next body bytes' deadline
-  int64_t last_write_ms_ = 0;      // loop time output last moved (or was first queued)
+  int64_t deadline_ms_ = 0;    // reading: the head's or the next body bytes' deadline
+  int64_t last_write_ms_ = 0;  // loop time output last moved (or was first queued)
 };
 
 }  // namespace x0::http

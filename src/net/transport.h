@@ -1,7 +1,7 @@
 // How a connection moves bytes: the seam between a connection's protocol logic (HTTP framing,
 // flow control, deadlines) and what carries its bytes. PlainTransport is a TCP socket; the TLS
-// transport (tls/tls_transport.h) wraps one. A connection registers fd() with its event loop and calls
-// read/write when epoll says so; a transport that buffers decrypted input says so through
+// transport (tls/tls_transport.h) wraps one. A connection registers fd() with its event loop and
+// calls read/write when epoll says so; a transport that buffers decrypted input says so through
 // has_buffered_input(), since epoll cannot see those bytes. One connection, one thread.
 #pragma once
 
@@ -63,6 +63,9 @@ class Transport {
   virtual bool secure() const { return false; }
   // Why the transport failed, when it knows more than an errno (TLS: OpenSSL's reason).
   virtual std::string failure() const { return {}; }
+  // The peer's authenticated node identity (a mesh link, once both identity checks passed);
+  // "" for any other transport.
+  virtual std::string peer_identity() const { return {}; }
 };
 
 // Wraps an accepted socket into its listener's transport (TLS for an HTTPS listener). Shared by

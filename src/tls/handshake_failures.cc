@@ -31,13 +31,14 @@ void HandshakeFailures::record(const HandshakeOutcome& outcome, const std::strin
     return;
   }
   int suppressed = suppressed_.exchange(0, std::memory_order_relaxed);
-  log::warn("PQC", "TLS handshake failed",
+  log::warn("PQC", what_ + " failed",
             {{"side", side_},
              {"peer", peer},
              {"reason", outcome.reason},
              {"suppressed_since_last", suppressed}});
   if (outcome.suspicious)
-    log::warn("SECURITY", "TLS handshake refused: malformed or tampered handshake or certificate",
+    log::warn("SECURITY",
+              what_ + " refused: malformed or tampered handshake, certificate or identity",
               {{"side", side_}, {"peer", peer}, {"reason", outcome.reason}});
 }
 

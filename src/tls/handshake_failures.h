@@ -17,8 +17,10 @@ namespace x0::tls {
 
 class HandshakeFailures {
  public:
-  // `side` names where in logs: "https" (a listener's name) or "upstream".
-  explicit HandshakeFailures(std::string side) : side_(std::move(side)) {}
+  // `side` names where in logs: "https" (a listener's name), "upstream" or "mesh"; `what` is
+  // what failed, in the log line ("TLS handshake", "mesh link").
+  explicit HandshakeFailures(std::string side, std::string what = "TLS handshake")
+      : side_(std::move(side)), what_(std::move(what)) {}
 
   void record(const HandshakeOutcome& outcome, const std::string& peer);
 
@@ -30,6 +32,7 @@ class HandshakeFailures {
 
  private:
   const std::string side_;
+  const std::string what_;
   std::atomic<uint64_t> count_{0};
   mutable std::mutex last_mu_;
   Last last_;

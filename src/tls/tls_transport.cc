@@ -200,7 +200,7 @@ net::IoResult TlsTransport::after(int rc, size_t moved, bool reading) {
     }
     default: {
       unsigned long e = ERR_peek_error();
-      if (SSL_is_server(ssl_) && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+      if (answer_plain_http_ && SSL_is_server(ssl_) && ERR_GET_LIB(e) == ERR_LIB_SSL &&
           ERR_GET_REASON(e) == SSL_R_HTTP_REQUEST && !handshake_reported_) {
         answer_plain_http(fd_.get());
       }

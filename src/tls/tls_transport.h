@@ -53,6 +53,9 @@ class TlsTransport final : public net::Transport {
   std::string failure() const override { return failure_; }
 
   bool handshake_done() const { return handshake_reported_ && handshake_ok_; }
+  // An HTTPS listener tells a plain-HTTP client to use https:// (once, in plain HTTP); a mesh
+  // listener answers nothing at all to a peer that has not proved itself.
+  void answer_nothing_to_plain_http() { answer_plain_http_ = false; }
   SSL* ssl() const { return ssl_; }
 
  private:
@@ -67,6 +70,7 @@ class TlsTransport final : public net::Transport {
   uint32_t extra_events_ = 0;
   bool handshake_reported_ = false;
   bool handshake_ok_ = false;
+  bool answer_plain_http_ = true;
   std::string failure_;  // the handshake's failure reason
 };
 

@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -17,10 +18,13 @@
 namespace x0::tls {
 namespace {
 
-// The test identity's self-signed certificate as a CA file: it verifies as "localhost".
+// The test identity's self-signed certificate as a CA file: it verifies as "localhost". One file
+// per process: ctest runs each test case as a process of its own, in parallel, and one
+// truncating the file while another reads it made a context fail to build.
 std::string ca_file() {
   static const std::string path = [] {
-    std::string p = ::testing::TempDir() + "x0_client_transports_ca.pem";
+    std::string p =
+        ::testing::TempDir() + "x0_client_transports_ca." + std::to_string(::getpid()) + ".pem";
     FILE* f = std::fopen(p.c_str(), "w");
     PEM_write_X509(f, testing::test_identity().cert);
     std::fclose(f);

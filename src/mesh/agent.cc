@@ -1,0 +1,509 @@
+// The mesh thread (see agent.h).
+#include "mesh/agent.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <future>
+
+#include "common/log.h"
+#include "mesh/gossip_codec.h"
+
+namespace x0::mesh {
+namespace {
+
+constexpr size_t kClientsPerPeer = 4;
+constexpr size_t kGossipPerMessage = 16;
+constexpr uint64_t kMaxMeshConnections = 256;
+constexpr std::string_view kJson = "application/json";
+
+std::chrono::sys_seconds wall_now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+// "ip:port" with a numeric IPv4 or [IPv6] host only: addresses come from gossip, and a name
+// would need a lookup (and would let a peer point us at anything a resolver answers).
+std::optional<net::SocketAddress> numeric_address(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  std::string host = text.substr(0, colon);
+  int port = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9' || port > 65535) return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  if (port <= 0 || port > 65535) return std::nullopt;
+  net::SocketAddress out;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
+    if (inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &in6->sin6_addr) != 1)
+      return std::nullopt;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(static_cast<uint16_t>(port));
+    out.length = sizeof(sockaddr_in6);
+    return out;
+  }
+  auto* in4 = reinterpret_cast<sockaddr_in*>(&out.storage);
+  if (inet_pton(AF_INET, host.c_str(), &in4->sin_addr) != 1) return std::nullopt;
+  in4->sin_family = AF_INET;
+  in4->sin_port = htons(static_cast<uint16_t>(port));
+  out.length = sizeof(sockaddr_in);
+  return out;
+}
+
+http::ServerLimits mesh_limits() {
+  http::ServerLimits limits;
+  limits.header_timeout_ms = 5000;  // a peer that proved itself sends its request at once
+  limits.idle_timeout_ms = 30000;
+  limits.send_timeout_ms = 10000;
+  limits.parse.max_body_bytes = 1 << 20;
+  return limits;
+}
+
+// A request whose answer waits on the network (ping-req): told when its connection goes.
+struct Deferred final : http::PendingResponse {
+  bool gone = false;
+  void on_client_gone() override { gone = true; }
+};
+
+}  // namespace
+
+Agent::Agent(AgentOptions options, telemetry::Registry& registry)
+    : options_(std::move(options)),
+      limits_(mesh_limits()),
+      budget_("mesh", kMaxMeshConnections),
+      membership_(options_.identity->node_id, options_.advertise, options_.timers,
+                  options_.random_seed),
+      tick_timer_(loop_, net::Timer::call<&Agent::tick>(this)),
+      random_(options_.random_seed) {
+  std::string_view help = kHandshakesHelp;
+  handshakes_ok_ = registry.counter("pqc_handshakes_total", help, {{"result", "ok"}});
+  handshakes_failed_ = registry.counter("pqc_handshakes_total", help, {{"result", "failed"}});
+  handshakes_fallback_ = registry.counter("pqc_handshakes_total", help, {{"result", "fallback"}});
+  static constexpr double kHandshakeBounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                0.05,  0.1,    0.25,  0.5,  1.0};
+  handshake_seconds_ = registry.histogram(
+      "pqc_handshake_duration_seconds",
+      "Mesh link set-up: TLS handshake and composite identity exchange.", kHandshakeBounds);
+  static constexpr double kRttBounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                          0.025,  0.05,    0.1,    0.25,  0.5,    1.0};
+  rtt_seconds_ = registry.histogram("mesh_link_rtt_seconds",
+                                    "Round trip of a probe over a mesh link.", kRttBounds);
+  publish();
+}
+
+Result<std::unique_ptr<Agent>> Agent::start(AgentOptions options, telemetry::Registry& registry) {
+  std::unique_ptr<Agent> agent(new Agent(std::move(options), registry));
+  Agent& a = *agent;
+  a.acceptor_ = std::make_unique<LinkAcceptor>(a.options_.contexts, a.options_.identity, &a);
+  a.connector_ = std::make_shared<LinkConnector>(a.options_.contexts, a.options_.identity, &a);
+  a.server_ = std::make_unique<http::Server>(a.loop_, a.limits_);
+  if (auto ok = a.server_->listen(a.options_.listen, a, false, a.budget_, a.acceptor_.get()); !ok)
+    return fail(ok.error().code,
+                "mesh listener " + a.options_.listen.to_string() + ": " + ok.error().detail);
+  for (const std::string& seed : a.options_.seeds) {
+    if (seed == a.options_.advertise) continue;
+    Peer* peer = a.peer_at(seed);
+    if (peer == nullptr)
+      return fail(Errc::kConfigInvalid,
+                  "mesh.peers " + seed + ": an IP address and port (ip:port) is needed");
+    peer->seed = true;
+  }
+  a.last_tick_ms_ = a.now_ms();
+  a.tick_timer_.arm(0);
+  a.thread_ = std::thread([&a] { a.loop_.run(); });
+  return agent;
+}
+
+Agent::~Agent() {
+  loop_.stop();
+  if (thread_.joinable()) thread_.join();
+  stopping_ = true;
+  // The loop has stopped: this thread may now take its objects apart.
+  peers_.clear();
+  server_.reset();
+}
+
+void Agent::leave(int64_t timeout_ms) {
+  if (!thread_.joinable()) return;
+  auto left = std::make_shared<std::promise<void>>();
+  std::future<void> done = left->get_future();
+  loop_.post([this, left] {
+    membership_.leave(now_ms());
+    log_changes();
+    publish();
+    auto remaining = std::make_shared<size_t>(0);
+    for (const Member& m : membership_.members())
+      if (m.state == PeerState::kUp || m.state == PeerState::kSuspect) ++*remaining;
+    if (*remaining == 0) return left->set_value();
+    for (const Member& m : membership_.members()) {
+      if (m.state != PeerState::kUp && m.state != PeerState::kSuspect) continue;
+      Ping ping{membership_.self().id, 0, membership_.full_state()};
+      send(m.address, "/mesh/v1/ping", encode(ping), options_.timers.probe_timeout_ms * 2,
+           [left, remaining](Result<http::ClientResponse>, const std::string&) {
+             if (--*remaining == 0) left->set_value();
+           });
+    }
+  });
+  done.wait_for(std::chrono::milliseconds(timeout_ms));
+  loop_.stop();
+  thread_.join();
+}
+
+Agent::Peer* Agent::peer_at(const std::string& address) {
+  if (auto it = peers_.find(address); it != peers_.end()) return it->second.get();
+  auto parsed = numeric_address(address);
+  if (!parsed) return nullptr;
+  auto peer = std::make_unique<Peer>();
+  peer->address = *parsed;
+  peer->text = address;
+  return peers_.emplace(address, std::move(peer)).first->second.get();
+}
+
+void Agent::send(const std::string& address, std::string_view target, std::string body,
+                 int64_t timeout_ms, Reply reply) {
+  Peer* peer = peer_at(address);
+  http::Client* client = nullptr;
+  if (peer != nullptr) {
+    for (auto& c : peer->clients)
+      if (!c->busy() && c->connected_to(peer->address)) client = c.get();
+    if (client == nullptr)
+      for (auto& c : peer->clients)
+        if (!c->busy()) client = c.get();
+    if (client == nullptr && peer->clients.size() < kClientsPerPeer)
+      client = peer->clients.emplace_back(std::make_unique<http::Client>(loop_)).get();
+  }
+  if (client == nullptr) {
+    loop_.defer([reply = std::move(reply), address] {
+      reply(fail(Errc::kConnectFailed, "no free link to " + address), "");
+    });
+    return;
+  }
+  http::ClientRequest request;
+  request.method = http::Method::kPost;
+  request.method_text = "POST";
+  request.target = std::string(target);
+  request.host = address;
+  request.headers = {{"Content-Type", std::string(kJson)}};
+  request.body = std::move(body);
+  http::ClientOptions client_options;
+  client_options.timeout_ms = timeout_ms;
+  client_options.tls = connector_;
+  client_options.keep_alive = true;
+  std::string text = peer->text;
+  client->start(peer->address, request, client_options,
+                [this, text, reply = std::move(reply)](Result<http::ClientResponse> result) {
+                  Peer* p = peer_at(text);
+                  reply(std::move(result), p != nullptr ? p->proven_id : std::string());
+                });
+}
+
+void Agent::tick() {
+  int64_t now = now_ms();
+  int64_t period = std::clamp<int64_t>(options_.timers.probe_interval_ms / 4, 10, 250);
+  // Lifeguard's local health: a loop that runs late is this node's problem, not its peers'.
+  if (now - last_tick_ms_ > period + options_.timers.probe_timeout_ms / 2)
+    membership_.note_degraded(now);
+  last_tick_ms_ = now;
+  for (const Probe& probe : membership_.tick(now)) {
+    if (probe.via.empty()) {
+      run_probe(probe);
+    } else {
+      run_indirect_probe(probe);
+    }
+  }
+  send_joins();
+  // Anti-entropy: a full exchange of member lists with a random live member now and then
+  // repairs what gossip's bounded retransmits missed.
+  if (auto target = membership_.push_pull_target(now))
+    if (Peer* peer = peer_at(target->address); peer != nullptr && !peer->join_in_flight)
+      send_join(*peer);
+  log_changes();
+  publish();
+  tick_timer_.arm(period);
+}
+
+void Agent::run_probe(const Probe& probe) {
+  Ping ping{membership_.self().id, probe.seq, membership_.gossip(kGossipPerMessage, probe.target)};
+  auto sent = std::chrono::steady_clock::now();
+  send(probe.target_address, "/mesh/v1/ping", encode(ping), probe.timeout_ms,
+       [this, seq = probe.seq, target = probe.target, sent](Result<http::ClientResponse> result,
+                                                            const std::string& proven) {
+         int64_t now = now_ms();
+         std::optional<Ack> ack;
+         if (result && result->status == 200 && proven == target) {
+           if (auto decoded = decode_ack(result->body); decoded && decoded->from == target)
+             ack = *std::move(decoded);
+         }
+         if (!ack) {
+           membership_.on_failed(seq, now);
+           log_changes();
+           return;
+         }
+         double rtt =
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+         rtt_seconds_->observe(rtt);
+         LinkInfo& link = links_[target];
+         link.rtt_ms = rtt * 1000.0;
+         link.last_seen = wall_now();
+         membership_.merge(ack->updates, now);
+         membership_.on_ack(seq, now);
+         log_changes();
+       });
+}
+
+void Agent::run_indirect_probe(const Probe& probe) {
+  std::vector<std::string> addresses;
+  for (const Member& m : membership_.members())
+    if (std::find(probe.via.begin(), probe.via.end(), m.id) != probe.via.end())
+      addresses.push_back(m.address);
+  if (addresses.empty()) return membership_.on_failed(probe.seq, now_ms());
+  indirect_[probe.seq] = Indirect{addresses.size(), addresses.size(), false, 0};
+  PingReq req{membership_.self().id, probe.seq,        probe.target,
+              probe.target_address,  probe.timeout_ms, membership_.gossip(kGossipPerMessage)};
+  std::string body = encode(req);
+  // The helper's own ping has probe.timeout_ms; its answer needs a little more.
+  int64_t timeout = probe.timeout_ms + std::max<int64_t>(probe.timeout_ms / 2, 50);
+  for (const std::string& address : addresses) {
+    send(address, "/mesh/v1/ping-req", body, timeout,
+         [this, seq = probe.seq](Result<http::ClientResponse> result, const std::string& proven) {
+           auto it = indirect_.find(seq);
+           if (it == indirect_.end()) return;
+           int64_t now = now_ms();
+           std::optional<PingReqResult> answer;
+           if (result && result->status == 200)
+             if (auto decoded = decode_ping_req_result(result->body);
+                 decoded && decoded->from == proven)
+               answer = *std::move(decoded);
+           if (answer) membership_.merge(answer->updates, now);
+           Indirect& probe_state = it->second;
+           if (answer && answer->ack && !probe_state.acked) {
+             probe_state.acked = true;
+             membership_.on_ack(seq, now);
+           } else if (answer && !answer->ack) {
+             ++probe_state.nacks;
+             membership_.on_nack(seq, answer->from, now);  // all nacked: failed, says on_nack
+           }
+           if (--probe_state.waiting == 0) {
+             if (!probe_state.acked && probe_state.nacks < probe_state.asked)
+               membership_.on_failed(seq, now);
+             indirect_.erase(it);
+           }
+           log_changes();
+         });
+  }
+}
+
+void Agent::send_joins() {
+  int64_t now = now_ms();
+  std::vector<std::string> live, down;
+  for (const Member& m : membership_.members()) {
+    (m.state == PeerState::kUp || m.state == PeerState::kSuspect ? live : down)
+        .push_back(m.address);
+  }
+  for (const std::string& address : down) peer_at(address);
+  for (auto& [address, peer] : peers_) {
+    bool is_live = std::find(live.begin(), live.end(), address) != live.end();
+    bool is_down = std::find(down.begin(), down.end(), address) != down.end();
+    if (is_live || (!peer->seed && !is_down)) {
+      peer->join_backoff_ms = 0;
+      continue;
+    }
+    if (peer->join_in_flight || now < peer->next_join_ms) continue;
+    send_join(*peer);
+  }
+}
+
+void Agent::send_join(Peer& peer) {
+  peer.join_in_flight = true;
+  Join join{membership_.self().id, options_.advertise, membership_.full_state()};
+  std::string address = peer.text;
+  send(address, "/mesh/v1/join", encode(join), options_.timers.probe_timeout_ms * 4,
+       [this, address](Result<http::ClientResponse> result, const std::string& proven) {
+         Peer* p = peer_at(address);
+         if (p == nullptr) return;
+         p->join_in_flight = false;
+         std::optional<Join> answer;
+         if (result && result->status == 200)
+           if (auto decoded = decode_join(result->body); decoded && decoded->from == proven)
+             answer = *std::move(decoded);
+         int64_t now = now_ms();
+         if (answer) {
+           membership_.merge_state(answer->members, now);
+           p->join_backoff_ms = 0;
+           p->next_join_ms = now + options_.timers.probe_interval_ms;
+           log_changes();
+           return;
+         }
+         // Exponential backoff with ±25 % jitter, from one probe interval up to ten.
+         int64_t base = options_.timers.probe_interval_ms;
+         p->join_backoff_ms =
+             std::min(p->join_backoff_ms == 0 ? base : p->join_backoff_ms * 2, base * 10);
+         std::uniform_int_distribution<int64_t> jitter(-p->join_backoff_ms / 4,
+                                                       p->join_backoff_ms / 4);
+         p->next_join_ms = now + p->join_backoff_ms + jitter(random_);
+       });
+}
+
+bool Agent::check_sender(http::ServerConnection& conn, const std::string& from) {
+  if (from == conn.peer_identity()) return true;
+  log::warn("SECURITY", "mesh request names another sender than its link proved: refused",
+            {{"peer", conn.peer_ip()}, {"proven", conn.peer_identity()}, {"claimed", from}});
+  conn.respond(403, kJson, R"({"error":"forbidden","detail":"sender is not the link's identity"})");
+  return false;
+}
+
+void Agent::handle(http::ServerConnection& conn, const http::Request& request) {
+  std::string_view path = request.head.target;
+  if (request.head.method != http::Method::kPost)
+    return conn.respond(405, kJson, R"({"error":"method_not_allowed"})", "Allow: POST\r\n");
+  if (path == "/mesh/v1/ping") return handle_ping(conn, request);
+  if (path == "/mesh/v1/ping-req") return handle_ping_req(conn, request);
+  if (path == "/mesh/v1/join") return handle_join(conn, request);
+  conn.respond(404, kJson, R"({"error":"not_found"})");
+}
+
+void Agent::handle_ping(http::ServerConnection& conn, const http::Request& request) {
+  auto ping = decode_ping(request.body);
+  if (!ping) return conn.respond(400, kJson, R"({"error":"bad_request"})");
+  if (!check_sender(conn, ping->from)) return;
+  membership_.merge(ping->updates, now_ms());
+  links_[ping->from].last_seen = wall_now();
+  log_changes();
+  Ack ack{membership_.self().id, ping->seq, membership_.gossip(kGossipPerMessage)};
+  conn.respond(200, kJson, encode(ack));
+}
+
+void Agent::handle_join(http::ServerConnection& conn, const http::Request& request) {
+  auto join = decode_join(request.body);
+  if (!join) return conn.respond(400, kJson, R"({"error":"bad_request"})");
+  if (!check_sender(conn, join->from)) return;
+  membership_.merge_state(join->members, now_ms());
+  links_[join->from].last_seen = wall_now();
+  log_changes();
+  Join answer{membership_.self().id, options_.advertise, membership_.full_state()};
+  conn.respond(200, kJson, encode(answer));
+}
+
+void Agent::handle_ping_req(http::ServerConnection& conn, const http::Request& request) {
+  auto req = decode_ping_req(request.body);
+  if (!req) return conn.respond(400, kJson, R"({"error":"bad_request"})");
+  if (!check_sender(conn, req->from)) return;
+  membership_.merge(req->updates, now_ms());
+  auto deferred = std::make_shared<Deferred>();
+  conn.set_pending(deferred.get());
+  Ping ping{membership_.self().id, req->seq, membership_.gossip(kGossipPerMessage)};
+  int64_t timeout = std::clamp<int64_t>(req->timeout_ms, 10, 10000);
+  send(req->target_address, "/mesh/v1/ping", encode(ping), timeout,
+       [this, &conn, deferred, seq = req->seq, target = req->target](
+           Result<http::ClientResponse> result, const std::string& proven) {
+         bool ack = false;
+         if (result && result->status == 200 && proven == target)
+           if (auto decoded = decode_ack(result->body); decoded && decoded->from == target) {
+             ack = true;
+             membership_.merge(decoded->updates, now_ms());
+           }
+         if (deferred->gone) return;
+         conn.set_pending(nullptr);
+         PingReqResult answer{membership_.self().id, seq, ack,
+                              membership_.gossip(kGossipPerMessage)};
+         conn.respond(200, kJson, encode(answer));
+       });
+}
+
+void Agent::on_link(const LinkOutcome& outcome) {
+  if (stopping_) return;
+  double seconds = static_cast<double>(outcome.duration_us) / 1e6;
+  if (outcome.ok) {
+    handshake_seconds_->observe(seconds);
+    (outcome.pq ? handshakes_ok_ : handshakes_fallback_)->inc();
+    (outcome.pq ? counters_.ok : counters_.fallback) += 1;
+    if (outcome.role == LinkRole::kClient)
+      for (auto& [address, peer] : peers_)
+        if (address == outcome.peer_address) peer->proven_id = outcome.peer.node_id;
+    LinkInfo& link = links_[outcome.peer.node_id];
+    link.group = outcome.group;
+    link.pq = outcome.pq;
+    link.at = wall_now();
+    link.cert_not_after = outcome.peer.certificate.not_after;
+    auto fields = {log::Field("peer", outcome.peer.node_id),
+                   log::Field("address", outcome.peer_address),
+                   log::Field("direction", outcome.role == LinkRole::kClient ? "out" : "in"),
+                   log::Field("kex", outcome.group), log::Field("duration_ms", seconds * 1000.0)};
+    if (outcome.pq) {
+      log::info("PQC", "mesh link up: post-quantum key exchange, composite identities verified",
+                fields);
+    } else {
+      log::warn("PQC", "mesh link up WITHOUT post-quantum key exchange (pqc fallback)", fields);
+    }
+  } else {
+    handshakes_failed_->inc();
+    ++counters_.failed;
+    counters_.last_failure_reason = std::string(reason_name(outcome.reason));
+    counters_.last_failure_detail = outcome.detail;
+    counters_.last_failure_peer = outcome.peer_address;
+    counters_.last_failure_at = wall_now();
+    tls::HandshakeOutcome logged;
+    logged.group = outcome.group;
+    logged.reason = std::string(reason_name(outcome.reason)) + ": " + outcome.detail;
+    logged.suspicious = is_suspicious(outcome.reason);
+    refusals_.record(logged, outcome.peer_address);
+  }
+  publish();
+}
+
+void Agent::log_changes() {
+  for (const Change& c : membership_.take_changes()) {
+    auto fields = {log::Field("peer", c.id), log::Field("from", state_name(c.from)),
+                   log::Field("to", state_name(c.to)), log::Field("incarnation", c.incarnation)};
+    if (c.from == c.to) {
+      log::info("MESH", "peer joined", fields);
+    } else if (c.to == PeerState::kDown) {
+      log::warn("MESH", "peer is down", fields);
+    } else if (c.to == PeerState::kSuspect) {
+      log::warn("MESH", "peer is suspect", fields);
+    } else {
+      log::info("MESH", std::string("peer is ") + std::string(state_name(c.to)), fields);
+    }
+  }
+}
+
+void Agent::publish() {
+  auto view = std::make_shared<MeshView>();
+  view->node_id = membership_.self().id;
+  view->address = options_.advertise;
+  view->pqc_mode = std::string(pqc_mode_name(options_.contexts->mode()));
+  int64_t now_mono = now_ms();
+  auto now_wall = std::chrono::system_clock::now();
+  for (const Member& m : membership_.members()) {
+    PeerView p;
+    p.id = m.id;
+    p.address = m.address;
+    p.state = std::string(state_name(m.state));
+    p.since = std::chrono::floor<std::chrono::seconds>(
+        now_wall - std::chrono::milliseconds(now_mono - m.since_ms));
+    if (auto it = links_.find(m.id); it != links_.end()) {
+      const LinkInfo& link = it->second;
+      p.linked = link.at.time_since_epoch().count() != 0;
+      p.pqc = link.pq;
+      p.kex_group = link.group;
+      p.pq_identity_verified = p.linked;  // a link is up only after both identity checks
+      p.last_handshake = link.at;
+      p.last_seen = link.last_seen;
+      p.cert_not_after = link.cert_not_after;
+      p.rtt_ms = link.rtt_ms;
+      if (m.state == PeerState::kUp && p.linked && !p.pqc) view->fallback_enabled = true;
+    }
+    if (m.state == PeerState::kUp) ++view->peers_up;
+    view->peers.push_back(std::move(p));
+  }
+  view->known = membership_.known();
+  view->reachable = membership_.reachable();
+  view->quorum = view->known / 2 + 1;
+  view->partitioned = membership_.partitioned();
+  view->local_health = membership_.local_health();
+  view->links = counters_;
+  view_.store(std::move(view));
+}
+
+}  // namespace x0::mesh

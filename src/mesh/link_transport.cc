@@ -1,0 +1,230 @@
+// Mesh link transport (see link_transport.h).
+#include "mesh/link_transport.h"
+
+#include <sys/epoll.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace x0::mesh {
+namespace {
+
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::chrono::sys_seconds wall_now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+// "ip:port" of the other end (tls::peer_of gives the IP only; links are known by ip:port).
+std::string address_of(int fd) {
+  net::SocketAddress address;
+  address.length = sizeof address.storage;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address.storage), &address.length) != 0)
+    return "unknown";
+  return address.to_string();
+}
+
+SSL* new_ssl(SSL_CTX* ctx, bool server) {
+  SSL* ssl = SSL_new(ctx);
+  if (ssl == nullptr) return nullptr;
+  if (server) {
+    SSL_set_accept_state(ssl);
+  } else {
+    SSL_set_connect_state(ssl);
+  }
+  return ssl;
+}
+
+}  // namespace
+
+LinkTransport::LinkTransport(net::Fd fd, SSL* ssl, LinkRole role,
+                             std::shared_ptr<const LocalIdentity> self, PqcMode mode,
+                             LinkObserver* observer)
+    : tls_(std::move(fd), ssl, nullptr),
+      role_(role),
+      self_(std::move(self)),
+      mode_(mode),
+      observer_(observer),
+      started_us_(now_us()) {
+  tls_.answer_nothing_to_plain_http();
+}
+
+LinkTransport::~LinkTransport() {
+  // A connection that never reached TLS (refused, timed out) is a dead peer, not a refusal.
+  if (!reported_ && started_) {
+    reason_ = RefusalReason::kClosed;
+    failure_ = "the connection closed before the identity exchange ended";
+    report(false);
+  }
+}
+
+void LinkTransport::report(bool ok) {
+  if (reported_) return;
+  reported_ = true;
+  if (observer_ == nullptr) return;
+  LinkOutcome outcome;
+  outcome.ok = ok;
+  outcome.role = role_;
+  outcome.peer_address = address_of(tls_.fd());
+  outcome.group = group_;
+  outcome.pq = ok && group_ == kHybridGroup;
+  outcome.peer = peer_;
+  outcome.reason = reason_;
+  outcome.detail = failure_;
+  outcome.duration_us = now_us() - started_us_;
+  observer_->on_link(outcome);
+}
+
+net::IoResult LinkTransport::refuse(RefusalReason reason, std::string detail) {
+  phase_ = Phase::kRefused;
+  reason_ = reason;
+  failure_ = std::move(detail);
+  extra_ = 0;
+  report(false);
+  return {net::IoStatus::kError, 0, EPROTO};
+}
+
+net::IoResult LinkTransport::advance() {
+  started_ = true;
+  if (phase_ == Phase::kTls) {
+    net::IoResult r = tls_.handshake();
+    if (r.status == net::IoStatus::kWouldBlock) {
+      extra_ = tls_.extra_events() != 0 ? tls_.extra_events() : uint32_t{EPOLLIN};
+      return r;
+    }
+    if (r.status != net::IoStatus::kDone) {
+      std::string why = tls_.failure();
+      return refuse(RefusalReason::kTls, why.empty() ? "the peer closed during the TLS handshake"
+                                                     : "TLS handshake: " + why);
+    }
+    group_ = tls::negotiated_group(tls_.ssl());
+    if (mode_ == PqcMode::kRequired && group_ != kHybridGroup)
+      return refuse(RefusalReason::kClassicalRefused,
+                    "key exchange " + group_ + " is not X25519MLKEM768 ([pqc] mode = required)");
+    // The client proves itself first; the server answers with its own frame only once the
+    // client's verified, so a client whose handshake() is done knows it was accepted.
+    phase_ = role_ == LinkRole::kClient ? Phase::kSendFrame : Phase::kReadFrame;
+  }
+  if (phase_ == Phase::kReadFrame) {
+    if (net::IoResult r = read_frame(); r.status != net::IoStatus::kDone) return r;
+    phase_ = role_ == LinkRole::kClient ? Phase::kReady : Phase::kSendFrame;
+  }
+  if (phase_ == Phase::kSendFrame) {
+    if (frame_out_.empty() && frame_sent_ == 0) {
+      auto frame = make_identity_frame(tls_.ssl(), *self_, role_);
+      if (!frame) return refuse(RefusalReason::kTls, "our identity frame: " + frame.error().detail);
+      frame_out_ = *std::move(frame);
+    }
+    if (net::IoResult r = send_frame(); r.status != net::IoStatus::kDone) return r;
+    phase_ = role_ == LinkRole::kClient ? Phase::kReadFrame : Phase::kReady;
+    if (phase_ == Phase::kReadFrame) return advance();
+  }
+  if (phase_ == Phase::kRefused) return {net::IoStatus::kError, 0, EPROTO};
+  if (phase_ == Phase::kReady && !reported_) {
+    extra_ = 0;
+    report(true);
+  }
+  return {};
+}
+
+net::IoResult LinkTransport::send_frame() {
+  while (frame_sent_ < frame_out_.size()) {
+    net::IoResult r = tls_.write(std::string_view(frame_out_).substr(frame_sent_));
+    if (r.status == net::IoStatus::kWouldBlock) {
+      extra_ = EPOLLOUT | tls_.extra_events();
+      return r;
+    }
+    if (r.status != net::IoStatus::kDone)
+      return refuse(RefusalReason::kClosed,
+                    "sending our identity: " + std::string(std::strerror(r.error)));
+    frame_sent_ += r.bytes;
+  }
+  frame_out_.clear();
+  frame_out_.shrink_to_fit();
+  return {};
+}
+
+net::IoResult LinkTransport::read_frame() {
+  char buf[4096];
+  for (;;) {
+    auto span = std::span(reinterpret_cast<const uint8_t*>(in_.data()), in_.size());
+    auto size = identity_frame_size(span);
+    if (!size) return refuse(RefusalReason::kMalformedFrame, size.error().detail);
+    if (*size != 0 && in_.size() >= *size) {
+      auto peer = verify_identity_frame(tls_.ssl(), *self_, role_, span.first(*size), wall_now());
+      if (!peer) return refuse(peer.error().reason, peer.error().detail);
+      peer_ = *std::move(peer);
+      in_.clear();
+      return {};
+    }
+    // Read no further than the frame: what follows it is HTTP, returned by read().
+    size_t want = *size == 0 ? kIdentityFrameHeaderSize - in_.size() : *size - in_.size();
+    net::IoResult r = tls_.read(buf, std::min(want, sizeof buf));
+    if (r.status == net::IoStatus::kWouldBlock) {
+      extra_ = EPOLLIN | tls_.extra_events();
+      return r;
+    }
+    if (r.status == net::IoStatus::kEof)
+      return refuse(RefusalReason::kClosed, "the peer closed before sending its identity");
+    if (r.status != net::IoStatus::kDone)
+      return refuse(RefusalReason::kClosed,
+                    "reading the peer's identity: " + std::string(std::strerror(r.error)));
+    in_.append(buf, r.bytes);
+  }
+}
+
+net::IoResult LinkTransport::handshake() { return ready() ? net::IoResult{} : advance(); }
+
+net::IoResult LinkTransport::read(char* into, size_t capacity) {
+  if (!ready()) {
+    net::IoResult r = advance();
+    if (r.status != net::IoStatus::kDone) return r;
+  }
+  return tls_.read(into, capacity);
+}
+
+net::IoResult LinkTransport::write(std::string_view bytes) {
+  if (!ready()) return {net::IoStatus::kError, 0, EPERM};  // nothing for an unproven peer
+  return tls_.write(bytes);
+}
+
+net::IoResult LinkTransport::writev(const iovec* parts, int count) {
+  if (!ready()) return {net::IoStatus::kError, 0, EPERM};
+  return tls_.writev(parts, count);
+}
+
+void LinkTransport::shutdown_write() { tls_.shutdown_write(); }
+
+bool LinkTransport::has_buffered_input() const { return tls_.has_buffered_input(); }
+
+bool LinkTransport::idle_and_open() const { return ready() && tls_.idle_and_open(); }
+
+bool LinkTransport::peer_sent_data() { return !ready() || tls_.peer_sent_data(); }
+
+LinkAcceptor::LinkAcceptor(std::shared_ptr<const LinkContexts> contexts,
+                           std::shared_ptr<const LocalIdentity> self, LinkObserver* observer)
+    : contexts_(std::move(contexts)), self_(std::move(self)), observer_(observer) {}
+
+std::unique_ptr<net::Transport> LinkAcceptor::accept(net::Fd fd) {
+  SSL* ssl = new_ssl(contexts_->server(), true);
+  if (ssl == nullptr) return nullptr;
+  return std::make_unique<LinkTransport>(std::move(fd), ssl, LinkRole::kServer, self_,
+                                         contexts_->mode(), observer_);
+}
+
+LinkConnector::LinkConnector(std::shared_ptr<const LinkContexts> contexts,
+                             std::shared_ptr<const LocalIdentity> self, LinkObserver* observer)
+    : contexts_(std::move(contexts)), self_(std::move(self)), observer_(observer) {}
+
+Result<std::unique_ptr<net::Transport>> LinkConnector::connect(net::Fd fd) {
+  SSL* ssl = new_ssl(contexts_->client(), false);
+  if (ssl == nullptr) return fail(Errc::kCryptoError, "SSL_new failed");
+  return std::unique_ptr<net::Transport>(std::make_unique<LinkTransport>(
+      std::move(fd), ssl, LinkRole::kClient, self_, contexts_->mode(), observer_));
+}
+
+}  // namespace x0::mesh

@@ -1,0 +1,148 @@
+# The mesh on real processes: nodes on 127.0.0.2, .3, ... with identities `pki` issued at test
+# time, linked over post-quantum mutual TLS. A node joins through one seed and learns everyone;
+# `kill -9` makes it suspect, then down everywhere, and a restart brings it back; a drain says
+# `left`; a node of another CA, a classical-only peer under `required` and a client that never
+# proves itself are refused, counted and logged; a `preferred` pair links classically and says
+# so (fallback_enabled, the SEV-1 flag).
+import os
+import signal
+import socket
+import unittest
+
+from harness import IntegrationTest, free_port, wait_until
+
+# The test profile's detection bound for a few nodes is about 3 s (docs/MESH.md); sanitizer
+# builds run slower, so wait well past it.
+DETECTION_WAIT_S = 20
+
+
+class MeshTest(IntegrationTest):
+    def setUp(self):
+        super().setUp()
+        self.ca = os.path.join(self.workdir, "ca")
+        self.pki("init", "--dir", self.ca)
+        self.nodes = {}
+
+    def pki(self, *args):
+        p = self.run_cli("pki", *args, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        return p
+
+    def mesh_node(self, index, seeds=(), mode="required", ca=None, node_id=None, wait=True):
+        """Node `node-<index>` whose mesh listens on 127.0.0.<index>, issued by `ca`."""
+        node_id = node_id or f"node-{index}"
+        ip = f"127.0.0.{index}"
+        cert_dir = os.path.join(self.workdir, f"{node_id}-certs")
+        if not os.path.exists(cert_dir):
+            self.pki("issue", "--ca", ca or self.ca, "--node", node_id, "--out", cert_dir,
+                     "--address", ip)
+        address = self.nodes[node_id][1] if node_id in self.nodes else f"{ip}:{free_port()}"
+        node = self.start_node(
+            services=[], name=node_id, wait=wait, listeners={"mesh": address},
+            extra_sections={"mesh": {"enabled": True, "cert_dir": cert_dir, "profile": "test",
+                                     "peers": list(seeds)},
+                            "pqc": {"mode": mode}})
+        self.nodes[node_id] = (node, address)
+        return node, address
+
+    def peers(self, node):
+        return {p["id"]: p for p in node.get("/mesh/peers").json()}
+
+    def wait_states(self, node, expected, timeout=DETECTION_WAIT_S):
+        def reached():
+            got = {i: p["state"] for i, p in self.peers(node).items()}
+            return all(got.get(i) == s for i, s in expected.items())
+        wait_until(reached, timeout, message=f"{expected} on {node.log_path}")
+
+    def test_nodes_join_through_one_seed_detect_a_kill_and_see_it_come_back(self):
+        a, a_addr = self.mesh_node(2)
+        b, _ = self.mesh_node(3, seeds=[a_addr])
+        c, _ = self.mesh_node(4, seeds=[a_addr])
+        for node, others in ((a, ["node-3", "node-4"]), (b, ["node-2", "node-4"]),
+                             (c, ["node-2", "node-3"])):
+            self.wait_states(node, {o: "up" for o in others})  # b learns c through a's gossip
+        # b links to c once it probes it (gossip said up before any link of theirs).
+        wait_until(lambda: self.peers(b)["node-4"]["pq_identity_verified"], message="b-c link")
+        peer = self.peers(b)["node-4"]
+        self.assertTrue(peer["pqc"])
+        self.assertTrue(peer["pq_identity_verified"])
+        self.assertEqual(peer["kex_group"], "X25519MLKEM768")
+        self.assertEqual(peer["address"], self.nodes["node-4"][1])
+        self.assertIsNotNone(peer["cert_not_after"])
+        wait_until(lambda: self.peers(b)["node-4"]["rtt_ms"] is not None, message="an RTT")
+        status = a.get("/mesh/status").json()
+        self.assertEqual((status["node_id"], status["peers_total"], status["peers_up"],
+                          status["partitioned"]), ("node-2", 2, 2, False))
+        pqc = a.get("/security/pqc/status").json()
+        self.assertGreaterEqual(pqc["handshakes"]["ok"], 2)
+        self.assertEqual(pqc["handshakes"]["failed"], 0)
+        self.assertFalse(pqc["fallback_enabled"])
+        self.assertEqual(a.metric_value("mesh_peers", state="up"), 2)
+        self.assertGreaterEqual(a.metric_value("pqc_handshakes_total", result="ok"), 2)
+        self.assertEqual(a.health()["dependencies"]["mesh"]["status"], "healthy")
+
+        c.kill()
+        for node in (a, b):
+            self.wait_states(node, {"node-4": "down"})
+        self.assertIn("WARN MESH peer is suspect peer=node-4", a.log())
+        health = a.health()
+        self.assertEqual(health["dependencies"]["mesh"]["status"], "degraded")
+        self.assertEqual(a.get("/health").status, 200)  # a peer down never makes us unhealthy
+        self.assertFalse(a.get("/mesh/status").json()["partitioned"])  # 2 of 3 reachable
+
+        self.mesh_node(4, seeds=[a_addr])  # same identity and address
+        for node in (a, b):
+            self.wait_states(node, {"node-4": "up"})
+
+    def test_a_drain_says_left(self):
+        a, a_addr = self.mesh_node(2)
+        b, _ = self.mesh_node(3, seeds=[a_addr])
+        self.wait_states(a, {"node-3": "up"})
+        b.signal(signal.SIGTERM)
+        b.wait(15)
+        self.wait_states(a, {"node-3": "left"})
+
+    def test_another_cas_node_and_an_unproven_client_are_refused(self):
+        a, a_addr = self.mesh_node(2)
+        other_ca = os.path.join(self.workdir, "other-ca")
+        self.pki("init", "--dir", other_ca)
+        self.mesh_node(5, seeds=[a_addr], ca=other_ca, node_id="intruder")
+        wait_until(lambda: a.get("/security/pqc/status").json()["handshakes"]["failed"] > 0,
+                   message="a refused link")
+        failure = a.get("/security/pqc/status").json()["last_failure"]
+        self.assertEqual(failure["reason"], "tls_handshake")
+        self.assertIn("127.0.0.1", failure["peer"])
+        wait_until(lambda: "WARN SECURITY mesh link refused" in a.log(), message="SECURITY line")
+        self.assertEqual(self.peers(a), {})
+
+        # Plain HTTP to the mesh listener: not one byte back.
+        host, port = a_addr.split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as s:
+            s.sendall(b"GET /mesh/v1/join HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.settimeout(5)
+            self.assertEqual(s.recv(1024), b"")
+
+    def test_required_refuses_a_classical_peer_and_preferred_links_it_as_fallback(self):
+        a, a_addr = self.mesh_node(2, mode="required")
+        self.mesh_node(3, seeds=[a_addr], mode="disabled")
+        wait_until(lambda: a.get("/security/pqc/status").json()["handshakes"]["failed"] > 0,
+                   message="the classical peer refused")
+        self.assertEqual(self.peers(a), {})
+
+        p, p_addr = self.mesh_node(4, mode="preferred")
+        self.mesh_node(5, seeds=[p_addr], mode="disabled")
+        self.wait_states(p, {"node-5": "up"})
+        peer = self.peers(p)["node-5"]
+        self.assertFalse(peer["pqc"])
+        self.assertEqual(peer["kex_group"], "X25519")
+        pqc = p.get("/security/pqc/status").json()
+        self.assertTrue(pqc["fallback_enabled"])
+        self.assertGreater(pqc["handshakes"]["fallback"], 0)
+        self.assertEqual(p.metric_value("pqc_fallback_enabled"), 1)
+        self.assertEqual(p.health()["dependencies"]["pqc"]["status"], "degraded")
+        wait_until(lambda: "WARN PQC mesh link up WITHOUT post-quantum" in p.log(),
+                   message="the fallback WARN")
+
+
+if __name__ == "__main__":
+    unittest.main()
