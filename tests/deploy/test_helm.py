@@ -28,7 +28,8 @@ class HelmChartTest(unittest.TestCase):
         cls.yaml = yaml
         cls.default = cls.render("x0tta6bl4")
         cls.staging = cls.render("x0tta6bl4-staging", "-f", STAGING, "-n", "x0tta6bl4-staging")
-        cls.full = cls.render("x0tta6bl4", "--set", "mesh.enabled=true,serviceMonitor.enabled=true")
+        cls.full = cls.render("x0tta6bl4", "--set", "mesh.enabled=true,serviceMonitor.enabled=true,"
+                                                    "blueGreen.blue.replicas=1")
 
     @classmethod
     def render(cls, release, *args):
@@ -96,8 +97,15 @@ class HelmChartTest(unittest.TestCase):
         pod = self.of(self.full, "Deployment")["x0tta6bl4-blue"]["spec"]["template"]["spec"]
         certs = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}["/etc/x0tta6bl4/certs"]
         self.assertEqual({v["name"]: v for v in pod["volumes"]}[certs]["secret"]["secretName"],
-                         "x0tta6bl4-mesh-certs")
+                         "x0tta6bl4-blue-mesh-certs")
+        env = {e["name"]: e for e in pod["containers"][0]["env"]}
+        self.assertEqual(env["X0TTA6BL4_MESH_NODE_ID"]["value"], "x0tta6bl4-blue")
+        self.assertEqual(env["X0TTA6BL4_MESH_ADVERTISE_ADDRESS"]["value"], "$(POD_IP):7946")
+        self.assertEqual(env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"], "status.podIP")
         self.assertIn("x0tta6bl4-mesh", self.of(self.full, "Service"))
+        shared = run([self.helm, "template", "x0tta6bl4", CHART, "--set", "mesh.enabled=true"])
+        self.assertNotEqual(shared.returncode, 0, "3 replicas cannot share one mesh identity")
+        self.assertIn("one replica per Deployment", shared.stderr)
 
     def test_the_configmaps_toml_passes_check_config(self):
         for docs in (self.default, self.staging):

@@ -32,15 +32,23 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- default (printf "%s-admin-token" (include "x0tta6bl4.fullname" .)) .Values.adminToken.secretName -}}
 {{- end -}}
 
-{{- define "x0tta6bl4.meshSecret" -}}
-{{- default (printf "%s-mesh-certs" (include "x0tta6bl4.fullname" .)) .Values.mesh.certificatesSecret -}}
-{{- end -}}
 
 {{/* The Deployments: one named after the release, or the blue/green pair. Each item:
      name, slot ("" without blue/green), replicas, image tag. */}}
 {{- define "x0tta6bl4.deployments" -}}
 {{- $fullname := include "x0tta6bl4.fullname" . -}}
 {{- $tag := default .Chart.AppVersion .Values.image.tag -}}
+{{- if .Values.mesh.enabled -}}
+{{- $replicas := list (int .Values.replicaCount) -}}
+{{- if .Values.blueGreen.enabled -}}
+{{- $replicas = list (int .Values.blueGreen.blue.replicas) (int .Values.blueGreen.green.replicas) -}}
+{{- end -}}
+{{- range $replicas -}}
+{{- if gt . 1 -}}
+{{- fail "mesh.enabled: one replica per Deployment (a mesh identity belongs to one node)" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- if .Values.blueGreen.enabled -}}
 {{- if not (has .Values.blueGreen.activeSlot (list "blue" "green")) -}}
 {{- fail "blueGreen.activeSlot must be blue or green" -}}
