@@ -64,7 +64,12 @@ void handle_alertmanager(const IncidentServices& api, ControlThread* control, ht
         if (!list) continue;
         for (const auto& i : *list) {
           if (i.rule != name || i.target != target) continue;
-          store->add_update(i.id, incident::Note{"alertmanager", "alert " + name + " resolved in Alertmanager", {}, {}});
+          // The condition cleared: mitigated, as the autopilot marks its own incidents once its
+          // action worked. Resolving (root cause, resolution) stays the on-call's. An incident
+          // already mitigated only gets the note.
+          incident::Note note{
+              "alertmanager", "alert " + name + " resolved in Alertmanager", {}, {}};
+          if (!store->set_mitigated(i.id, note)) store->add_update(i.id, note);
           ids.push_back(i.id);
         }
         continue;

@@ -267,21 +267,26 @@ void OperatorApi::live(http::ServerConnection& conn) {
   respond_json(conn, 200, {{"status", "alive"}});
 }
 
-void OperatorApi::ready(http::ServerConnection& conn) {
+std::vector<std::string> readiness_problems(const NodeState& node, int64_t now_ms) {
   std::vector<std::string> reasons;
-  if (!node_.startup_complete.load()) reasons.push_back("start-up not finished");
-  if (node_.draining.load()) reasons.push_back("draining");
-  if (node_.isolated.load()) reasons.push_back("isolated");
-  int64_t now = net::EventLoop::monotonic_ms();
-  if (auto table = node_.routes->current()) {
+  if (!node.startup_complete.load()) reasons.push_back("start-up not finished");
+  if (node.draining.load()) reasons.push_back("draining");
+  if (node.isolated.load()) reasons.push_back("isolated");
+  if (node.routes == nullptr) return reasons;
+  if (auto table = node.routes->current()) {
     for (const auto& service : table->services()) {
       if (!service->config.required) continue;
-      if (!service->has_available_primary(now) && !service->has_available_fallback(now)) {
+      if (!service->has_available_primary(now_ms) && !service->has_available_fallback(now_ms)) {
         reasons.push_back("service " + service->config.name +
                           " has no healthy endpoint or fallback");
       }
     }
   }
+  return reasons;
+}
+
+void OperatorApi::ready(http::ServerConnection& conn) {
+  std::vector<std::string> reasons = readiness_problems(node_, net::EventLoop::monotonic_ms());
   if (reasons.empty()) return respond_json(conn, 200, {{"status", "ready"}});
   std::string detail;
   for (const auto& r : reasons) detail += (detail.empty() ? "" : "; ") + r;

@@ -5,6 +5,10 @@
 // endpoints is gateway/reserved_paths.h. Unknown paths answer 404 with a JSON error.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "admin/node_state.h"
 #include "http/server_connection.h"
 
@@ -32,6 +36,10 @@ class OperatorApi final : public http::RequestHandler {
   NodeState& node_;
   Scope scope_;
 };
+
+// Why /health/ready would answer 503 now (empty: ready): start-up, draining, isolation, and each
+// required service without a healthy endpoint or fallback. The node_ready gauge reads the same.
+std::vector<std::string> readiness_problems(const NodeState& node, int64_t now_ms);
 
 // JSON error body {"error": ..., "detail": ...}.
 void respond_error(http::ServerConnection& conn, int status, std::string_view error,

@@ -4,7 +4,9 @@
 
 #include <fstream>
 
+#include "admin/operator_api.h"
 #include "app/node.h"
+#include "net/event_loop.h"
 #include "telemetry/metrics.h"
 
 namespace x0::app {
@@ -140,7 +142,7 @@ void Node::register_node_metrics() {
                      "Admin calls refused for a missing or wrong token (logged under SECURITY).",
                      {}, [this] { return static_cast<double>(state_.auth_failures.load()); });
   r.gauge_callback("node_ready", "1 when /health/ready answers 200.", {}, [this] {
-    return state_.startup_complete.load() && !state_.draining.load() ? 1.0 : 0.0;
+    return admin::readiness_problems(state_, net::EventLoop::monotonic_ms()).empty() ? 1.0 : 0.0;
   });
 }
 
