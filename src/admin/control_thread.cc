@@ -19,6 +19,13 @@ class Waiter final : public http::PendingResponse {
 
 void answer_async_later(http::ServerConnection& conn, ControlThread& control,
                         std::function<void(ReplyFn reply)> work) {
+  answer_async_via(
+      conn, [&control](std::function<void()> task) { control.post(std::move(task)); },
+      std::move(work));
+}
+
+void answer_async_via(http::ServerConnection& conn, const PostFn& post,
+                      std::function<void(ReplyFn reply)> work) {
   auto waiter = std::make_shared<Waiter>();
   conn.set_pending(waiter.get());
   net::EventLoop* worker = &conn.loop();
@@ -34,20 +41,23 @@ void answer_async_later(http::ServerConnection& conn, ControlThread& control,
       client->respond(r.status, r.content_type, r.body);
     });
   };
-  control.post([reply = std::move(reply), work = std::move(work)] {
+  post([reply = std::move(reply), work = std::move(work)] {
     try {
       work(reply);
     } catch (const std::exception& e) {
-      // A handler bug must not take the control thread down; the operator gets a 500. (If the work
+      // A handler bug must not take the thread down; the operator gets a 500. (If the work
       // replied before throwing, this second reply is ignored.)
       log::error("ADMIN", "operator request failed", {{"detail", e.what()}});
-      reply(Reply{500, std::string(R"({"error":"internal","detail":")") + "see the node log" + "\"}"});
+      reply(Reply{500,
+                  std::string(R"({"error":"internal","detail":")") + "see the node log" + "\"}"});
     }
   });
 }
 
-void answer_async(http::ServerConnection& conn, ControlThread& control, std::function<Reply()> work) {
-  answer_async_later(conn, control, [work = std::move(work)](const ReplyFn& reply) { reply(work()); });
+void answer_async(http::ServerConnection& conn, ControlThread& control,
+                  std::function<Reply()> work) {
+  answer_async_later(conn, control,
+                     [work = std::move(work)](const ReplyFn& reply) { reply(work()); });
 }
 
 }  // namespace x0::admin

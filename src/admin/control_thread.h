@@ -42,7 +42,8 @@ class ControlThread {
 
 // Runs `work` on the control thread and answers `conn`'s current request with its result, on
 // the connection's own worker thread. Must be called from that worker (inside handle()).
-void answer_async(http::ServerConnection& conn, ControlThread& control, std::function<Reply()> work);
+void answer_async(http::ServerConnection& conn, ControlThread& control,
+                  std::function<Reply()> work);
 
 // The same for work that finishes later on the control thread (an asynchronous task such as a
 // smoke check): `work` runs there and is handed `reply`, which it, or a task it starts, calls
@@ -51,5 +52,11 @@ void answer_async(http::ServerConnection& conn, ControlThread& control, std::fun
 using ReplyFn = std::function<void(Reply)>;
 void answer_async_later(http::ServerConnection& conn, ControlThread& control,
                         std::function<void(ReplyFn reply)> work);
+
+// The same on another thread: `post` hands `work`'s start to it (the mesh thread, for a ping
+// of every peer), and `reply` may be called there, once.
+using PostFn = std::function<void(std::function<void()>)>;
+void answer_async_via(http::ServerConnection& conn, const PostFn& post,
+                      std::function<void(ReplyFn reply)> work);
 
 }  // namespace x0::admin

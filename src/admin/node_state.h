@@ -103,7 +103,7 @@ struct NodeState {
   // The HTTPS listener's TLS (its handshake counts for /security/pqc/status); null when off.
   const tls::ServerTransports* https = nullptr;
   // The mesh's links and members ([mesh] enabled); null when the mesh is off.
-  const mesh::MeshViewSource* mesh = nullptr;
+  mesh::MeshApi* mesh = nullptr;
 };
 
 }  // namespace x0::admin

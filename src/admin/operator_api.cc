@@ -8,6 +8,7 @@
 
 #include "admin/alerts_api.h"
 #include "admin/cache_api.h"
+#include "admin/control_thread.h"
 #include "admin/incident_api.h"
 #include "admin/mesh_api.h"
 #include "admin/release_api.h"
@@ -145,6 +146,10 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
       return mesh_peers(conn);
     case E::kMeshStatus:
       return mesh_status(conn);
+    case E::kMeshRoutes:
+      return mesh_routes(conn);
+    case E::kMeshPing:
+      return mesh_ping(conn);
     // Each area gets its own services, nothing else of the node.
     case E::kReleases:
       return handle_releases(node_.releases, node_.control, conn, request);
@@ -445,6 +450,38 @@ void OperatorApi::mesh_status(http::ServerConnection& conn) {
   auto config = node_.config.load();
   auto view = node_.mesh != nullptr ? node_.mesh->view() : nullptr;
   respond_json(conn, 200, mesh_status_json(view.get(), *config));
+}
+
+void OperatorApi::mesh_routes(http::ServerConnection& conn) {
+  respond_json(conn, 200,
+               {{"routes", json::array()},
+                {"detail",
+                 "services across hosts (remote endpoints, relays) are not built yet "
+                 "in this version: every service is served by its local endpoints"}});
+}
+
+// The runbook's `ping mesh-peers`: a probe of every live member over its PQ link, answered when
+// the last one returns (the mesh thread does the work; this worker only waits for the reply).
+void OperatorApi::mesh_ping(http::ServerConnection& conn) {
+  if (node_.mesh == nullptr)
+    return respond_error(conn, 409, "mesh_disabled", "[mesh] enabled = false on this node");
+  mesh::MeshApi* mesh = node_.mesh;
+  // ping_all() itself hands the work to the mesh thread; the reply comes back from there.
+  answer_async_via(
+      conn, [](std::function<void()> task) { task(); },
+      [mesh](ReplyFn reply) {
+        mesh->ping_all([reply](std::vector<mesh::PingResult> results) {
+          json out = json::array();
+          for (const mesh::PingResult& r : results)
+            out.push_back({{"id", r.id},
+                           {"address", r.address},
+                           {"state", r.state},
+                           {"ok", r.ok},
+                           {"rtt_ms", r.ok ? json(r.rtt_ms) : json(nullptr)},
+                           {"error", r.ok ? json(nullptr) : json(r.error)}});
+          reply(Reply{200, out.dump(2) + "\n"});
+        });
+      });
 }
 
 }  // namespace x0::admin

@@ -32,6 +32,8 @@ class OperatorApi final : public http::RequestHandler {
   void pqc_status(http::ServerConnection& conn);
   void mesh_peers(http::ServerConnection& conn);
   void mesh_status(http::ServerConnection& conn);
+  void mesh_routes(http::ServerConnection& conn);
+  void mesh_ping(http::ServerConnection& conn);
 
   NodeState& node_;
   Scope scope_;

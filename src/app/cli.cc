@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -32,9 +33,12 @@ Options parse(const std::vector<std::string>& args) {
     const std::string& a = args[i];
     if (a.rfind("--", 0) == 0 && i + 1 < args.size()) {
       std::string value = args[++i];
-      if (a == "--node") o.node = value;
-      else if (a == "--token") o.token = value;
-      else o.flags[a.substr(2)] = value;
+      if (a == "--node")
+        o.node = value;
+      else if (a == "--token")
+        o.token = value;
+      else
+        o.flags[a.substr(2)] = value;
     } else {
       o.positional.push_back(a);
     }
@@ -48,7 +52,8 @@ bool http_call(const Options& o, const std::string& method, const std::string& p
   std::string rest = o.node.rfind("http://", 0) == 0 ? o.node.substr(7) : o.node;
   std::string host = rest.substr(0, rest.find(':'));
   uint16_t port = rest.find(':') == std::string::npos
-                      ? 80 : static_cast<uint16_t>(std::atoi(rest.substr(rest.find(':') + 1).c_str()));
+                      ? 80
+                      : static_cast<uint16_t>(std::atoi(rest.substr(rest.find(':') + 1).c_str()));
   auto address = net::resolve(host, port);
   if (!address) {
     std::fprintf(stderr, "x0tta6bl4: %s\n", address.error().detail.c_str());
@@ -60,9 +65,10 @@ bool http_call(const Options& o, const std::string& method, const std::string& p
     std::fprintf(stderr, "x0tta6bl4: cannot reach the node at %s\n", o.node.c_str());
     return false;
   }
-  std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + rest +
-                        "\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n";
+  std::string request =
+      method + " " + path + " HTTP/1.1\r\nHost: " + rest +
+      "\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n";
   if (!o.token.empty()) request += "Authorization: Bearer " + o.token + "\r\n";
   request += "\r\n" + body;
   if (::send(fd->get(), request.data(), request.size(), MSG_NOSIGNAL) < 0) return false;
@@ -85,7 +91,8 @@ bool http_call(const Options& o, const std::string& method, const std::string& p
   return true;
 }
 
-int call(const Options& o, const std::string& method, const std::string& path, const std::string& body = "") {
+int call(const Options& o, const std::string& method, const std::string& path,
+         const std::string& body = "") {
   int status = 0;
   std::string out;
   if (!http_call(o, method, path, body, &status, &out)) return 2;
@@ -112,8 +119,10 @@ std::vector<std::string> split(const std::string& text) {
 int release_command(const std::vector<std::string>& args) {
   constexpr const char* kUsage =
       "usage: x0tta6bl4 release list [--node URL]\n"
-      "       x0tta6bl4 release start SERVICE --candidate HOST:PORT[,...] [--strategy canary|blue_green]\n"
-      "                               [--steps 5,25,50,100] [--interval SECONDS] [--header X-Canary]\n"
+      "       x0tta6bl4 release start SERVICE --candidate HOST:PORT[,...] [--strategy "
+      "canary|blue_green]\n"
+      "                               [--steps 5,25,50,100] [--interval SECONDS] [--header "
+      "X-Canary]\n"
       "                               [--analysis-window SECONDS]\n"
       "       x0tta6bl4 release promote|pause|resume SERVICE\n"
       "       x0tta6bl4 release rollback|abort SERVICE [--reason TEXT]\n";
@@ -143,9 +152,85 @@ int release_command(const std::vector<std::string>& args) {
     std::string body = o.flags.count("reason") ? json{{"reason", o.flags["reason"]}}.dump() : "";
     return call(o, "POST", "/releases/" + service + "/" + verb, body);
   }
-  if (verb == "promote" || verb == "resume") return call(o, "POST", "/releases/" + service + "/" + verb);
+  if (verb == "promote" || verb == "resume")
+    return call(o, "POST", "/releases/" + service + "/" + verb);
   if (verb == "show") return call(o, "GET", "/releases/" + service);
   return usage(kUsage);
+}
+
+namespace {
+
+std::string cell(const json& v) {
+  if (v.is_null()) return "-";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  if (v.is_number_float()) {
+    char out[32];
+    std::snprintf(out, sizeof out, "%.3f", v.get<double>());
+    return out;
+  }
+  return v.dump();
+}
+
+// A JSON array of objects as aligned columns (`keys`, headed by `titles`).
+int print_table(const std::string& body, const std::vector<std::string>& keys,
+                const std::vector<std::string>& titles) {
+  json rows = json::parse(body, nullptr, false);
+  if (!rows.is_array()) {
+    std::fprintf(stderr, "x0tta6bl4: unexpected answer: %s\n", body.c_str());
+    return 1;
+  }
+  std::vector<std::vector<std::string>> table = {titles};
+  for (const json& row : rows) {
+    std::vector<std::string> line;
+    for (const std::string& k : keys)
+      line.push_back(row.is_object() && row.contains(k) ? cell(row[k]) : "-");
+    table.push_back(line);
+  }
+  std::vector<size_t> width(keys.size(), 0);
+  for (const auto& line : table)
+    for (size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
+  for (const auto& line : table) {
+    for (size_t i = 0; i < line.size(); ++i)
+      std::printf("%-*s%s", static_cast<int>(width[i]), line[i].c_str(),
+                  i + 1 < line.size() ? "  " : "\n");
+  }
+  if (rows.empty()) std::printf("(no peers)\n");
+  return 0;
+}
+
+}  // namespace
+
+int mesh_command(const std::vector<std::string>& args) {
+  constexpr const char* kUsage =
+      "usage: x0tta6bl4 mesh peers|status|routes|ping [--node URL] [--json true]\n"
+      "  peers   every member this node knows, its state and its link (post-quantum or not)\n"
+      "  status  members by state, quorum, partitioned\n"
+      "  routes  remote services and their next hops\n"
+      "  ping    a probe over the link to every live member now, with its round trip\n";
+  Options o = parse(args);
+  if (o.positional.size() != 1) return usage(kUsage);
+  const std::string& verb = o.positional[0];
+  bool raw = o.flags.count("json") != 0;
+  if (verb == "status" || verb == "routes") return call(o, "GET", "/mesh/" + verb);
+  if (verb != "peers" && verb != "ping") return usage(kUsage);
+  if (raw) return call(o, "GET", "/mesh/" + verb);
+  int status = 0;
+  std::string body;
+  if (!http_call(o, "GET", "/mesh/" + verb, "", &status, &body)) return 2;
+  if (status >= 300) {
+    std::fprintf(stderr, "%s\n", body.c_str());
+    return 1;
+  }
+  if (verb == "peers")
+    return print_table(body, {"id", "address", "state", "rtt_ms", "pqc", "kex_group", "last_seen"},
+                       {"ID", "ADDRESS", "STATE", "RTT_MS", "PQC", "KEX", "LAST_SEEN"});
+  int failed = 0;
+  for (const json& r : json::parse(body, nullptr, false))
+    if (r.is_object() && !r.value("ok", false)) ++failed;
+  int printed = print_table(body, {"id", "address", "ok", "rtt_ms", "error"},
+                            {"ID", "ADDRESS", "OK", "RTT_MS", "ERROR"});
+  return printed != 0 ? printed : failed > 0 ? 1 : 0;
 }
 
 int incident_command(const std::vector<std::string>& args) {
@@ -158,7 +243,9 @@ int incident_command(const std::vector<std::string>& args) {
   if (o.positional.empty()) return usage(kUsage);
   const std::string& verb = o.positional[0];
   if (verb == "list") {
-    return call(o, "GET", "/incidents" + (o.flags.count("status") ? "?status=" + o.flags["status"] : std::string()));
+    return call(
+        o, "GET",
+        "/incidents" + (o.flags.count("status") ? "?status=" + o.flags["status"] : std::string()));
   }
   if (o.positional.size() != 2) return usage(kUsage);
   const std::string& id = o.positional[1];

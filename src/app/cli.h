@@ -10,5 +10,7 @@ namespace x0::app {
 
 int release_command(const std::vector<std::string>& args);
 int incident_command(const std::vector<std::string>& args);
+// `x0tta6bl4 mesh peers|status|routes|ping`: the mesh as the node sees it (docs/MESH.md).
+int mesh_command(const std::vector<std::string>& args);
 
 }  // namespace x0::app

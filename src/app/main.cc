@@ -25,6 +25,7 @@ constexpr const char* kUsage =
     "  x0tta6bl4 incident list|show|ack|resolve|report ...                      (see: x0tta6bl4 incident)\n"
     "  x0tta6bl4 pqc selftest [--print]    run the post-quantum self-tests (exit 1 on a failure)\n"
     "  x0tta6bl4 pki init|issue|show ...   mesh CA and node certificates    (see: x0tta6bl4 pki)\n"
+    "  x0tta6bl4 mesh peers|status|routes|ping   the mesh as the node sees it (see: x0tta6bl4 mesh)\n"
     "  x0tta6bl4 --version\n";
 
 int usage_error(const std::string& message) {
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
   if (command == "origin") return origin_command(rest);
   if (command == "release") return x0::app::release_command(rest);
   if (command == "incident") return x0::app::incident_command(rest);
+  if (command == "mesh") return x0::app::mesh_command(rest);
   if (command == "pqc") return x0::app::pqc_command(rest);
   if (command == "pki") return x0::app::pki_command(rest);
   if (command == "run") {

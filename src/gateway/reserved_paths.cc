@@ -86,7 +86,11 @@ EndpointMatch match_endpoint_shape(std::string_view path) {
   if (first == "api") return {rest == "/v1/status" ? E::kStatus : E::kNone, {}};
   if (first == "security") return {rest == "/pqc/status" ? E::kPqcStatus : E::kNone, {}};
   if (first == "mesh") {
-    return {rest == "/peers" ? E::kMeshPeers : rest == "/status" ? E::kMeshStatus : E::kNone, {}};
+    if (rest == "/peers") return {E::kMeshPeers, {}};
+    if (rest == "/status") return {E::kMeshStatus, {}};
+    if (rest == "/routes") return {E::kMeshRoutes, {}};
+    if (rest == "/ping") return {E::kMeshPing, {}};
+    return {};
   }
   if (first == "admin") {
     if (rest == "/data/verify") return {E::kDataVerify, {}};

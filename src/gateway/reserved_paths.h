@@ -21,6 +21,8 @@ enum class OperatorEndpoint : uint8_t {
   kPqcStatus,      // /security/pqc/status
   kMeshPeers,      // /mesh/peers
   kMeshStatus,     // /mesh/status
+  kMeshRoutes,     // /mesh/routes
+  kMeshPing,       // /mesh/ping
   kCacheAdmin,     // /admin/cache/{clear,verify,snapshot,restore,warm}
   kDataVerify,     // /admin/data/verify
   kIncidents,      // /incidents, /incidents/{id}, /incidents/{id}/{report,ack,update,resolve}

@@ -159,6 +159,39 @@ void Agent::leave(int64_t timeout_ms) {
   thread_.join();
 }
 
+void Agent::ping_all(std::function<void(std::vector<PingResult>)> done) {
+  loop_.post([this, done = std::move(done)] {
+    auto results = std::make_shared<std::vector<PingResult>>();
+    for (const Member& m : membership_.members())
+      if (m.state == PeerState::kUp || m.state == PeerState::kSuspect)
+        results->push_back({m.id, m.address, std::string(state_name(m.state)), false, 0, ""});
+    if (results->empty()) return done({});
+    auto waiting = std::make_shared<size_t>(results->size());
+    auto finish = std::make_shared<std::function<void(std::vector<PingResult>)>>(done);
+    for (size_t i = 0; i < results->size(); ++i) {
+      const PingResult& r = (*results)[i];
+      Ping ping{membership_.self().id, 0, membership_.gossip(kGossipPerMessage, r.id)};
+      auto sent = std::chrono::steady_clock::now();
+      send(r.address, "/mesh/v1/ping", encode(ping), options_.timers.probe_timeout_ms * 4,
+           [results, waiting, finish, i, sent](Result<http::ClientResponse> answer,
+                                               const std::string& proven) {
+             PingResult& out = (*results)[i];
+             if (!answer) {
+               out.error = answer.error().detail;
+             } else if (answer->status != 200 || proven != out.id) {
+               out.error = "answered " + std::to_string(answer->status) + " as " + proven;
+             } else {
+               out.ok = true;
+               out.rtt_ms = std::chrono::duration<double, std::milli>(
+                                std::chrono::steady_clock::now() - sent)
+                                .count();
+             }
+             if (--*waiting == 0) (*finish)(std::move(*results));
+           });
+    }
+  });
+}
+
 Agent::Peer* Agent::peer_at(const std::string& address) {
   if (auto it = peers_.find(address); it != peers_.end()) return it->second.get();
   auto parsed = numeric_address(address);

@@ -43,7 +43,7 @@ struct AgentOptions {
   uint64_t random_seed = 0;
 };
 
-class Agent final : public LinkObserver, public http::RequestHandler, public MeshViewSource {
+class Agent final : public LinkObserver, public http::RequestHandler, public MeshApi {
  public:
   // Binds the listener (errors name the address) and starts the mesh thread.
   static Result<std::unique_ptr<Agent>> start(AgentOptions options, telemetry::Registry& registry);
@@ -53,6 +53,7 @@ class Agent final : public LinkObserver, public http::RequestHandler, public Mes
   // it, then stops the mesh thread.
   void leave(int64_t timeout_ms);
   std::shared_ptr<const MeshView> view() const override { return view_.load(); }
+  void ping_all(std::function<void(std::vector<PingResult>)> done) override;  // any thread
 
   void on_link(const LinkOutcome& outcome) override;  // mesh thread
   void handle(http::ServerConnection& conn, const http::Request& request) override;

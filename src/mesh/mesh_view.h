@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,12 +59,23 @@ struct MeshView {
   LinkCounters links;
 };
 
-// Where the operator API and the metrics get the latest view (the mesh agent; null when the
-// mesh is off). Any thread.
-class MeshViewSource {
+// One peer's answer to `x0tta6bl4 mesh ping` (GET /mesh/ping): a probe over its link now.
+struct PingResult {
+  std::string id, address, state;
+  bool ok = false;
+  double rtt_ms = 0;
+  std::string error;  // why not ok
+};
+
+// What the operator API and the metrics reach of the mesh (the mesh agent; null when the mesh
+// is off). Any thread.
+class MeshApi {
  public:
-  virtual ~MeshViewSource() = default;
+  virtual ~MeshApi() = default;
   virtual std::shared_ptr<const MeshView> view() const = 0;
+  // Probes every live member over its link now; `done` runs once, on the mesh thread, with one
+  // result per member, within a few probe timeouts.
+  virtual void ping_all(std::function<void(std::vector<PingResult>)> done) = 0;
 };
 
 }  // namespace x0::mesh

@@ -77,7 +77,7 @@ TEST(ReservedPaths, PathsThatOnlyStartLikeAnEndpointBelongToTheServices) {
                            "/security/pqc/status/x",
                            "/mesh",
                            "/mesh/",
-                           "/mesh/routes",
+                           "/mesh/other",
                            "/mesh/peers/x",
                            "/admin",
                            "/admin/",

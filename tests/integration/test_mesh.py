@@ -83,6 +83,19 @@ class MeshTest(IntegrationTest):
         self.assertGreaterEqual(a.metric_value("pqc_handshakes_total", result="ok"), 2)
         self.assertEqual(a.health()["dependencies"]["mesh"]["status"], "healthy")
 
+        # The runbook's `ping mesh-peers`: a probe of each peer over its link, now.
+        node_url = f"http://127.0.0.1:{a.data_port}"
+        ping = self.run_cli("mesh", "ping", "--node", node_url)
+        self.assertEqual(ping.returncode, 0, ping.stdout + ping.stderr)
+        lines = ping.stdout.splitlines()
+        self.assertEqual(lines[0].split(), ["ID", "ADDRESS", "OK", "RTT_MS", "ERROR"])
+        self.assertEqual(sorted(l.split()[0] for l in lines[1:]), ["node-3", "node-4"])
+        self.assertTrue(all(l.split()[2] == "yes" for l in lines[1:]), ping.stdout)
+        peers = self.run_cli("mesh", "peers", "--node", node_url)
+        self.assertIn("X25519MLKEM768", peers.stdout)
+        routes = a.get("/mesh/routes").json()
+        self.assertEqual(routes["routes"], [])
+
         c.kill()
         for node in (a, b):
             self.wait_states(node, {"node-4": "down"})
@@ -91,6 +104,9 @@ class MeshTest(IntegrationTest):
         self.assertEqual(health["dependencies"]["mesh"]["status"], "degraded")
         self.assertEqual(a.get("/health").status, 200)  # a peer down never makes us unhealthy
         self.assertFalse(a.get("/mesh/status").json()["partitioned"])  # 2 of 3 reachable
+        ping = self.run_cli("mesh", "ping", "--node", node_url)
+        self.assertEqual(ping.returncode, 0)  # node-4 is down: not pinged, only live members
+        self.assertNotIn("node-4", ping.stdout)
         down = wait_until(lambda: self.incident(a, "mesh_peer_down"), message="SEV-3 opened")
         self.assertEqual((down["severity"], down["status"]), ("SEV-3", "open"))
 

@@ -14,7 +14,7 @@ SITE_PATHS = [
     ("GET", "/releasesfoo"), ("GET", "/incidentsfoo"), ("GET", "/incidents/42"),
     ("GET", "/incidents/INC-20261124-0001/comments"), ("GET", "/metrics/x"), ("GET", "/metricsx"),
     ("GET", "/healthz"), ("GET", "/health/nope"), ("GET", "/security/login"),
-    ("GET", "/mesh/routes"), ("POST", "/admin/users"), ("GET", "/admin/cache"),
+    ("GET", "/mesh/other"), ("POST", "/admin/users"), ("GET", "/admin/cache"),
     ("POST", "/admin/cache/dump"), ("POST", "/alerts/other"),
 ]
 
