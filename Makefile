@@ -26,7 +26,7 @@ test: build
 asan-test: deps
 	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DX0_SANITIZE=ON -DX0_BENCH=OFF
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
-	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE ct
+	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE "ct|long"
 
 # ThreadSanitizer on the unit and integration tests. halt_on_error: the first race kills the
 # process, so a unit test fails and the harness fails the integration test whose node or origin
@@ -36,7 +36,7 @@ X0_TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1 history_size=4 suppre
 tsan-test: deps
 	cmake -S . -B $(BUILD_TSAN) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DX0_TSAN=ON -DX0_BENCH=OFF
 	cmake --build $(BUILD_TSAN) -j $(JOBS)
-	cd $(BUILD_TSAN) && TSAN_OPTIONS="$(X0_TSAN_OPTIONS)" ctest --output-on-failure -j $(JOBS) --timeout 600 -LE ct
+	cd $(BUILD_TSAN) && TSAN_OPTIONS="$(X0_TSAN_OPTIONS)" ctest --output-on-failure -j $(JOBS) --timeout 600 -LE "ct|long"
 
 fuzz-smoke: deps
 	CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DX0_FUZZ=ON -DX0_BENCH=OFF

@@ -18,7 +18,28 @@ from harness import IntegrationTest, free_port, wait_until
 DETECTION_WAIT_S = 20
 
 
-class MeshTest(IntegrationTest):
+def iptables(*args):
+    return subprocess.run(["iptables", *args], capture_output=True, text=True)
+
+
+def loopback_chain(test, chain):
+    """An iptables chain on loopback input, removed at the test's cleanup (skips without)."""
+    if shutil.which("iptables") is None:
+        test.skipTest("iptables is not installed (scripts/install-deps.sh installs it): "
+                      "the mesh's partition and packet-loss tests need it")
+    created = iptables("-N", chain)
+    if created.returncode != 0:
+        test.skipTest(f"cannot make an iptables chain here: {created.stderr.strip()}")
+    test.addCleanup(iptables, "-X", chain)
+    test.addCleanup(iptables, "-F", chain)
+    test.assertEqual(iptables("-I", "INPUT", "-i", "lo", "-j", chain).returncode, 0)
+    test.addCleanup(iptables, "-D", "INPUT", "-i", "lo", "-j", chain)
+    return chain
+
+
+class MeshFixture(IntegrationTest):
+    """Nodes with mesh identities of one CA (or another), and what the tests ask of them."""
+
     def setUp(self):
         super().setUp()
         self.ca = os.path.join(self.workdir, "ca")
@@ -56,6 +77,13 @@ class MeshTest(IntegrationTest):
             return all(got.get(i) == s for i, s in expected.items())
         wait_until(reached, timeout, message=f"{expected} on {node.log_path}")
 
+    def incident(self, node, rule):
+        """The newest incident `rule` opened on `node`, or None."""
+        found = [i for i in node.get("/incidents").json() if i.get("rule") == rule]
+        return found[0] if found else None
+
+
+class MeshTest(MeshFixture):
     def test_nodes_join_through_one_seed_detect_a_kill_and_see_it_come_back(self):
         a, a_addr = self.mesh_node(2)
         b, _ = self.mesh_node(3, seeds=[a_addr])
@@ -117,15 +145,7 @@ class MeshTest(IntegrationTest):
                    message="the SEV-3 mitigated once the peer is back")
         self.assertIsNone(self.incident(a, "mesh_partition"))
 
-    def incident(self, node, rule):
-        """The newest incident `rule` opened on `node`, or None."""
-        found = [i for i in node.get("/incidents").json() if i.get("rule") == rule]
-        return found[0] if found else None
-
     def test_a_partitioned_node_opens_the_sev1_alone_and_mitigates_it_when_healed(self):
-        if shutil.which("iptables") is None:
-            self.skipTest("iptables is not installed (scripts/install-deps.sh installs it): "
-                          "the partition test needs it")
         a, a_addr = self.mesh_node(12)
         b, _ = self.mesh_node(13, seeds=[a_addr])
         c, _ = self.mesh_node(14, seeds=[a_addr])
@@ -135,15 +155,7 @@ class MeshTest(IntegrationTest):
         # link from their own addresses).
         rules = [["-s", f"127.0.0.{x}", "-d", f"127.0.0.{y}"]
                  for x, y in ((14, 12), (12, 14), (14, 13), (13, 14))]
-        chain = "X0MESHTEST"
-        iptables = lambda *args: subprocess.run(["iptables", *args], capture_output=True, text=True)
-        created = iptables("-N", chain)
-        if created.returncode != 0:
-            self.skipTest(f"cannot make an iptables chain here: {created.stderr.strip()}")
-        self.addCleanup(iptables, "-X", chain)
-        self.addCleanup(iptables, "-F", chain)
-        self.assertEqual(iptables("-I", "INPUT", "-i", "lo", "-j", chain).returncode, 0)
-        self.addCleanup(iptables, "-D", "INPUT", "-i", "lo", "-j", chain)
+        chain = loopback_chain(self, "X0MESHTEST")
         for r in rules:
             self.assertEqual(iptables("-A", chain, *r, "-j", "DROP").returncode, 0)
 
