@@ -128,9 +128,11 @@ Agent::~Agent() {
   loop_.stop();
   if (thread_.joinable()) thread_.join();
   stopping_ = true;
-  // The loop has stopped: this thread may now take its objects apart.
-  peers_.clear();
+  // The loop has stopped: this thread may now take its objects apart. The server first: its
+  // connections tell their pending ping-reqs they are gone, whose state the links' callbacks
+  // (destroyed with peers_) still hold.
   server_.reset();
+  peers_.clear();
 }
 
 void Agent::leave(int64_t timeout_ms) {
