@@ -225,6 +225,9 @@ class MeshTest(MeshFixture):
         self.assertEqual(p.health()["dependencies"]["pqc"]["status"], "degraded")
         wait_until(lambda: "WARN PQC mesh link up WITHOUT post-quantum" in p.log(),
                    message="the fallback WARN")
+        # The runbooks' "PQC fallback enabled": a SEV-1 security incident for the team lead.
+        fallback = wait_until(lambda: self.incident(p, "pqc_fallback"), message="the SEV-1")
+        self.assertEqual(fallback["severity"], "SEV-1")
 
 
 if __name__ == "__main__":
