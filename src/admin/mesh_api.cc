@@ -13,6 +13,15 @@ json time_or_null(std::chrono::sys_seconds t) {
   return tls::pki::rfc3339(t);
 }
 
+json services_json(const std::vector<mesh::ServiceHealth>& services) {
+  json out = json::array();
+  for (const mesh::ServiceHealth& s : services)
+    out.push_back({{"name", s.name},
+                   {"healthy", s.healthy},
+                   {"healthy_endpoints", s.healthy_endpoints}});
+  return out;
+}
+
 size_t count_state(const mesh::MeshView& view, std::string_view state) {
   size_t n = 0;
   for (const mesh::PeerView& p : view.peers) n += p.state == state ? 1 : 0;
@@ -40,7 +49,7 @@ json mesh_peers_json(const mesh::MeshView* view) {
                      {"last_handshake", time_or_null(p.last_handshake)},
                      {"last_seen", time_or_null(p.last_seen)},
                      {"cert_not_after", time_or_null(p.cert_not_after)},
-                     {"services", json::array()}});
+                     {"services", services_json(p.services)}});
   }
   return peers;
 }

@@ -389,6 +389,23 @@ bool Node::start_https(const config::Config& config) {
   return true;
 }
 
+// What the mesh advertises of this node: each service and whether its active set has an
+// endpoint that takes traffic now (the route table's atomics; any thread).
+std::vector<mesh::ServiceHealth> Node::advertised_services() const {
+  std::vector<mesh::ServiceHealth> out;
+  int64_t now = net::EventLoop::monotonic_ms();
+  auto table = routes_.current();
+  if (!table) return out;
+  for (const auto& service : table->services()) {
+    const auto& active = service->in_release && service->split.candidate_only ? service->candidate
+                                                                               : service->primary;
+    uint32_t up = 0;
+    for (const auto& e : active) up += e->available(now) ? 1 : 0;
+    out.push_back({service->config.name, up > 0, up});
+  }
+  return out;
+}
+
 bool Node::start_mesh(const config::Config& config) {
   if (!config.mesh.enabled) return true;
   const config::Mesh& m = config.mesh;
@@ -438,6 +455,7 @@ bool Node::start_mesh(const config::Config& config) {
   if (m.suspicion_mult > 0) options.timers.suspicion_mult = m.suspicion_mult;
   options.identity = *identity;
   options.contexts = *contexts;
+  options.local_services = [this] { return advertised_services(); };
   options.random_seed = std::random_device{}();
   auto agent = mesh::Agent::start(std::move(options), telemetry::default_registry());
   if (!agent) {

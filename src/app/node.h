@@ -60,6 +60,7 @@ class Node {
   // The mesh agent, when [mesh] enabled (false: logged, the node stops: the operator asked for
   // a mesh and its identity or listener is wrong).
   bool start_mesh(const config::Config& config);
+  std::vector<mesh::ServiceHealth> advertised_services() const;
   config::Tls https_settings(const config::Config& config) const;
 
   std::string config_path_;

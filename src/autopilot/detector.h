@@ -67,7 +67,10 @@ class Detector {
     int64_t first_bad_ms = 0;
     int64_t last_fired_ms = -1;
     bool alerted = false;
-    bool fired = false;  // since the last clean measurement (mitigate_when_clear)
+    // Fired since the last clean measurement (mitigate_when_clear). Starts true: after a restart
+    // or a reload the incident it opened may still be open, and the first clean measurement
+    // looks (IncidentRecorder::cleared finds none when there is none).
+    bool fired = true;
   };
   std::map<std::pair<std::string, Target>, State> states_;  // (rule name, target)
 };

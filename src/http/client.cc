@@ -29,6 +29,7 @@ void Client::close_socket() {
 
 bool Client::connected_to(const net::SocketAddress& address) const {
   return transport_ && reusable_ && !done_ && peer_ == address.to_string() &&
+         net::EventLoop::monotonic_ms() - kept_at_ms_ < kMaxKeptIdleMs &&
          transport_->idle_and_open();
 }
 
@@ -220,6 +221,7 @@ void Client::finish(Result<ClientResponse> result) {
     // start(), which checks idle_and_open() first.
     loop_.remove(transport_->fd(), this);
     registered_ = false;
+    kept_at_ms_ = net::EventLoop::monotonic_ms();
   } else {
     close_socket();
   }

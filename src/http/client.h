@@ -120,6 +120,11 @@ class Client final : public net::IoHandler {
   bool connected_ = false;   // TCP and, for TLS, the handshake
   bool reusable_ = false;    // the last response ended by its framing on a keep-alive connection
   bool registered_ = false;  // transport_'s fd is on the loop (a kept connection is not)
+  int64_t kept_at_ms_ = 0;   // when the kept connection went idle
+  // A connection idle this long is not reused: servers close idle keep-alive connections (the
+  // mesh listener after 30 s, nginx after 75 s), and a request written as the FIN arrives
+  // would fail for nothing.
+  static constexpr int64_t kMaxKeptIdleMs = 10000;
   std::string out_;          // request bytes not yet written
   size_t out_sent_ = 0;
   std::string in_;  // received bytes not yet consumed (head, then body)

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <future>
+#include <set>
 
 #include "common/log.h"
 #include "mesh/gossip_codec.h"
@@ -49,6 +50,13 @@ std::optional<net::SocketAddress> numeric_address(const std::string& text) {
   in4->sin_port = htons(static_cast<uint16_t>(port));
   out.length = sizeof(sockaddr_in);
   return out;
+}
+
+// The canonical "ip:port" of an address as getpeername() prints it (so "10.0.0.2:07946" and
+// "10.0.0.2:7946" are one peer); "" when it is not a numeric address.
+std::string canonical(const std::string& text) {
+  auto parsed = numeric_address(text);
+  return parsed ? parsed->to_string() : std::string();
 }
 
 http::ServerLimits mesh_limits() {
@@ -125,6 +133,7 @@ Result<std::unique_ptr<Agent>> Agent::start(AgentOptions options, telemetry::Reg
 }
 
 Agent::~Agent() {
+  stopped_.store(true);
   loop_.stop();
   if (thread_.joinable()) thread_.join();
   stopping_ = true;
@@ -149,7 +158,7 @@ void Agent::leave(int64_t timeout_ms) {
     if (*remaining == 0) return left->set_value();
     for (const Member& m : membership_.members()) {
       if (m.state != PeerState::kUp && m.state != PeerState::kSuspect) continue;
-      Ping ping{membership_.self().id, 0, membership_.full_state()};
+      Ping ping = make_ping(0, membership_.full_state());
       send(m.address, "/mesh/v1/ping", encode(ping), options_.timers.probe_timeout_ms * 2,
            [left, remaining](Result<http::ClientResponse>, const std::string&) {
              if (--*remaining == 0) left->set_value();
@@ -157,11 +166,13 @@ void Agent::leave(int64_t timeout_ms) {
     }
   });
   done.wait_for(std::chrono::milliseconds(timeout_ms));
+  stopped_.store(true);
   loop_.stop();
   thread_.join();
 }
 
 void Agent::ping_all(std::function<void(std::vector<PingResult>)> done) {
+  if (stopped_.load()) return done({});  // draining: the mesh thread is gone
   loop_.post([this, done = std::move(done)] {
     auto results = std::make_shared<std::vector<PingResult>>();
     for (const Member& m : membership_.members())
@@ -172,7 +183,7 @@ void Agent::ping_all(std::function<void(std::vector<PingResult>)> done) {
     auto finish = std::make_shared<std::function<void(std::vector<PingResult>)>>(done);
     for (size_t i = 0; i < results->size(); ++i) {
       const PingResult& r = (*results)[i];
-      Ping ping{membership_.self().id, 0, membership_.gossip(kGossipPerMessage, r.id)};
+      Ping ping = make_ping(0, membership_.gossip(kGossipPerMessage, r.id));
       auto sent = std::chrono::steady_clock::now();
       send(r.address, "/mesh/v1/ping", encode(ping), options_.timers.probe_timeout_ms * 4,
            [results, waiting, finish, i, sent](Result<http::ClientResponse> answer,
@@ -195,13 +206,14 @@ void Agent::ping_all(std::function<void(std::vector<PingResult>)> done) {
 }
 
 Agent::Peer* Agent::peer_at(const std::string& address) {
-  if (auto it = peers_.find(address); it != peers_.end()) return it->second.get();
   auto parsed = numeric_address(address);
   if (!parsed) return nullptr;
+  std::string key = parsed->to_string();
+  if (auto it = peers_.find(key); it != peers_.end()) return it->second.get();
   auto peer = std::make_unique<Peer>();
   peer->address = *parsed;
-  peer->text = address;
-  return peers_.emplace(address, std::move(peer)).first->second.get();
+  peer->text = key;
+  return peers_.emplace(key, std::move(peer)).first->second.get();
 }
 
 void Agent::send(const std::string& address, std::string_view target, std::string body,
@@ -269,7 +281,7 @@ void Agent::tick() {
 }
 
 void Agent::run_probe(const Probe& probe) {
-  Ping ping{membership_.self().id, probe.seq, membership_.gossip(kGossipPerMessage, probe.target)};
+  Ping ping = make_ping(probe.seq, membership_.gossip(kGossipPerMessage, probe.target));
   auto sent = std::chrono::steady_clock::now();
   send(probe.target_address, "/mesh/v1/ping", encode(ping), probe.timeout_ms,
        [this, seq = probe.seq, target = probe.target, sent](Result<http::ClientResponse> result,
@@ -291,6 +303,7 @@ void Agent::run_probe(const Probe& probe) {
          LinkInfo& link = links_[target];
          link.rtt_ms = rtt * 1000.0;
          link.last_seen = wall_now();
+         link.services = ack->services;
          membership_.merge(ack->updates, now);
          membership_.on_ack(seq, now);
          log_changes();
@@ -341,21 +354,30 @@ void Agent::run_indirect_probe(const Probe& probe) {
 
 void Agent::send_joins() {
   int64_t now = now_ms();
-  std::vector<std::string> live, down;
+  std::set<std::string> live, down, known;
   for (const Member& m : membership_.members()) {
-    (m.state == PeerState::kUp || m.state == PeerState::kSuspect ? live : down)
-        .push_back(m.address);
+    std::string address = canonical(m.address);
+    (m.state == PeerState::kUp || m.state == PeerState::kSuspect ? live : down).insert(address);
+    known.insert(address);
   }
   for (const std::string& address : down) peer_at(address);
-  for (auto& [address, peer] : peers_) {
-    bool is_live = std::find(live.begin(), live.end(), address) != live.end();
-    bool is_down = std::find(down.begin(), down.end(), address) != down.end();
-    if (is_live || (!peer->seed && !is_down)) {
-      peer->join_backoff_ms = 0;
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    Peer& peer = *it->second;
+    // An address no member names any more (a node that came back elsewhere, one gone for
+    // good) and no exchange uses: its links go, so the table stays as large as the mesh.
+    bool busy = std::any_of(peer.clients.begin(), peer.clients.end(),
+                            [](const auto& c) { return c->busy(); });
+    if (!peer.seed && !known.contains(it->first) && !busy && !peer.join_in_flight) {
+      it = peers_.erase(it);
       continue;
     }
-    if (peer->join_in_flight || now < peer->next_join_ms) continue;
-    send_join(*peer);
+    ++it;
+    if (live.contains(peer.text) || (!peer.seed && !down.contains(peer.text))) {
+      peer.join_backoff_ms = 0;
+      continue;
+    }
+    if (peer.join_in_flight || now < peer.next_join_ms) continue;
+    send_join(peer);
   }
 }
 
@@ -413,9 +435,15 @@ void Agent::handle_ping(http::ServerConnection& conn, const http::Request& reque
   if (!ping) return conn.respond(400, kJson, R"({"error":"bad_request"})");
   if (!check_sender(conn, ping->from)) return;
   membership_.merge(ping->updates, now_ms());
-  links_[ping->from].last_seen = wall_now();
+  LinkInfo& link = links_[ping->from];
+  link.last_seen = wall_now();
+  link.services = ping->services;
   log_changes();
-  Ack ack{membership_.self().id, ping->seq, membership_.gossip(kGossipPerMessage)};
+  Ack ack;
+  ack.from = membership_.self().id;
+  ack.seq = ping->seq;
+  ack.updates = membership_.gossip(kGossipPerMessage);
+  if (options_.local_services) ack.services = options_.local_services();
   conn.respond(200, kJson, encode(ack));
 }
 
@@ -435,11 +463,19 @@ void Agent::handle_ping_req(http::ServerConnection& conn, const http::Request& r
   if (!req) return conn.respond(400, kJson, R"({"error":"bad_request"})");
   if (!check_sender(conn, req->from)) return;
   membership_.merge(req->updates, now_ms());
+  // Only a member we know, at the address we know: a peer must not make us connect anywhere.
+  const Member* target = membership_.find(req->target);
+  if (target == nullptr || canonical(target->address) != canonical(req->target_address)) {
+    PingReqResult nack{membership_.self().id, req->seq, false,
+                       membership_.gossip(kGossipPerMessage)};
+    return conn.respond(200, kJson, encode(nack));
+  }
+  std::string target_address = target->address;
   auto deferred = std::make_shared<Deferred>();
   conn.set_pending(deferred.get());
-  Ping ping{membership_.self().id, req->seq, membership_.gossip(kGossipPerMessage)};
+  Ping ping = make_ping(req->seq, membership_.gossip(kGossipPerMessage));
   int64_t timeout = std::clamp<int64_t>(req->timeout_ms, 10, 10000);
-  send(req->target_address, "/mesh/v1/ping", encode(ping), timeout,
+  send(target_address, "/mesh/v1/ping", encode(ping), timeout,
        [this, &conn, deferred, seq = req->seq, target = req->target](
            Result<http::ClientResponse> result, const std::string& proven) {
          bool ack = false;
@@ -464,8 +500,8 @@ void Agent::on_link(const LinkOutcome& outcome) {
     (outcome.pq ? handshakes_ok_ : handshakes_fallback_)->inc();
     (outcome.pq ? counters_.ok : counters_.fallback) += 1;
     if (outcome.role == LinkRole::kClient)
-      for (auto& [address, peer] : peers_)
-        if (address == outcome.peer_address) peer->proven_id = outcome.peer.node_id;
+      if (auto it = peers_.find(outcome.peer_address); it != peers_.end())
+        it->second->proven_id = outcome.peer.node_id;
     LinkInfo& link = links_[outcome.peer.node_id];
     link.group = outcome.group;
     link.pq = outcome.pq;
@@ -481,6 +517,10 @@ void Agent::on_link(const LinkOutcome& outcome) {
     } else {
       log::warn("PQC", "mesh link up WITHOUT post-quantum key exchange (pqc fallback)", fields);
     }
+  } else if (outcome.reason == RefusalReason::kClosed) {
+    // A peer that went away mid-handshake (a restart, a timeout): not a refusal, no signal.
+    log::debug("PQC", "mesh link closed during set-up",
+               {{"peer", outcome.peer_address}, {"detail", outcome.detail}});
   } else {
     handshakes_failed_->inc();
     ++counters_.failed;
@@ -495,6 +535,15 @@ void Agent::on_link(const LinkOutcome& outcome) {
     refusals_.record(logged, outcome.peer_address);
   }
   publish();
+}
+
+Ping Agent::make_ping(uint64_t seq, std::vector<Update> updates) const {
+  Ping ping;
+  ping.from = membership_.self().id;
+  ping.seq = seq;
+  ping.updates = std::move(updates);
+  if (options_.local_services) ping.services = options_.local_services();
+  return ping;
 }
 
 void Agent::log_changes() {
@@ -537,6 +586,7 @@ void Agent::publish() {
       p.last_seen = link.last_seen;
       p.cert_not_after = link.cert_not_after;
       p.rtt_ms = link.rtt_ms;
+      p.services = link.services;
       if (m.state == PeerState::kUp && p.linked && !p.pqc) view->fallback_enabled = true;
     }
     if (m.state == PeerState::kUp) ++view->peers_up;

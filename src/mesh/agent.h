@@ -37,6 +37,9 @@ struct AgentOptions {
   net::SocketAddress listen;       // listeners.mesh
   std::string advertise;           // "ip:port" peers reach us at (gossiped)
   std::vector<std::string> seeds;  // [mesh] peers, "ip:port"
+  // This node's services and their health, advertised on every ping and ack; called on the
+  // mesh thread (reads published snapshots only). Empty: none.
+  std::function<std::vector<ServiceHealth>()> local_services;
   Timers timers;
   std::shared_ptr<const LocalIdentity> identity;
   std::shared_ptr<const LinkContexts> contexts;
@@ -78,6 +81,7 @@ class Agent final : public LinkObserver, public http::RequestHandler, public Mes
     std::chrono::sys_seconds at{}, cert_not_after{};
     std::chrono::sys_seconds last_seen{};
     std::optional<double> rtt_ms;
+    std::vector<ServiceHealth> services;
   };
 
   Agent(AgentOptions options, telemetry::Registry& registry);
@@ -94,9 +98,11 @@ class Agent final : public LinkObserver, public http::RequestHandler, public Mes
   void handle_join(http::ServerConnection& conn, const http::Request& request);
   bool check_sender(http::ServerConnection& conn, const std::string& from);
   void log_changes();
+  Ping make_ping(uint64_t seq, std::vector<Update> updates) const;
   void publish();
   int64_t now_ms() const { return net::EventLoop::monotonic_ms(); }
   bool stopping_ = false;  // the destructor runs: transports closing report to no one
+  std::atomic<bool> stopped_{false};  // the mesh thread no longer runs (drained or destroyed)
 
   AgentOptions options_;
   net::EventLoop loop_;

@@ -106,6 +106,43 @@ Result<std::vector<Update>> get_updates(const json& obj, const char* key) {
   return out;
 }
 
+json services_json(const std::vector<ServiceHealth>& services) {
+  json a = json::array();
+  for (const ServiceHealth& s : services)
+    a.push_back({{"name", s.name}, {"healthy", s.healthy}, {"healthy_endpoints", s.healthy_endpoints}});
+  return a;
+}
+
+bool service_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+// Optional: a peer that runs no service (or an older one) sends none.
+Result<std::vector<ServiceHealth>> get_services(const json& obj) {
+  std::vector<ServiceHealth> out;
+  auto it = obj.find("services");
+  if (it == obj.end()) return out;
+  if (!it->is_array()) return bad("services: expected a list");
+  if (it->size() > kMaxServicesPerNode)
+    return bad("services: more than " + std::to_string(kMaxServicesPerNode));
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& s = (*it)[i];
+    std::string where = "services[" + std::to_string(i) + "]";
+    if (!s.is_object()) return bad(where + ": expected an object");
+    auto name = get_string(s, "name", kMaxServiceNameLength);
+    if (!name) return bad(where + "." + name.error().detail);
+    for (char c : *name)
+      if (!service_name_char(c)) return bad(where + ".name: expected [a-z0-9_-]");
+    auto healthy = s.find("healthy");
+    if (healthy == s.end() || !healthy->is_boolean())
+      return bad(where + ".healthy: expected true or false");
+    auto endpoints = get_u64(s, "healthy_endpoints", UINT32_MAX);
+    if (!endpoints) return bad(where + "." + endpoints.error().detail);
+    out.push_back({*std::move(name), healthy->get<bool>(), static_cast<uint32_t>(*endpoints)});
+  }
+  return out;
+}
+
 // The fields every probe message has: who sends it, the probe it belongs to, its gossip.
 // Returns the parsed object for the message's own fields.
 template <class Message>
@@ -127,11 +164,15 @@ Result<json> decode_common(std::string_view body, Message& m) {
 }  // namespace
 
 std::string encode(const Ping& m) {
-  return dump({{"from", m.from}, {"seq", m.seq}, {"updates", updates_json(m.updates)}});
+  json j = {{"from", m.from}, {"seq", m.seq}, {"updates", updates_json(m.updates)}};
+  if (!m.services.empty()) j["services"] = services_json(m.services);
+  return dump(j);
 }
 
 std::string encode(const Ack& m) {
-  return dump({{"from", m.from}, {"seq", m.seq}, {"updates", updates_json(m.updates)}});
+  json j = {{"from", m.from}, {"seq", m.seq}, {"updates", updates_json(m.updates)}};
+  if (!m.services.empty()) j["services"] = services_json(m.services);
+  return dump(j);
 }
 
 std::string encode(const PingReq& m) {
@@ -154,13 +195,21 @@ std::string encode(const Join& m) {
 
 Result<Ping> decode_ping(std::string_view body) {
   Ping m;
-  if (auto j = decode_common(body, m); !j) return std::unexpected(j.error());
+  auto j = decode_common(body, m);
+  if (!j) return std::unexpected(j.error());
+  auto services = get_services(*j);
+  if (!services) return std::unexpected(services.error());
+  m.services = *std::move(services);
   return m;
 }
 
 Result<Ack> decode_ack(std::string_view body) {
   Ack m;
-  if (auto j = decode_common(body, m); !j) return std::unexpected(j.error());
+  auto j = decode_common(body, m);
+  if (!j) return std::unexpected(j.error());
+  auto services = get_services(*j);
+  if (!services) return std::unexpected(services.error());
+  m.services = *std::move(services);
   return m;
 }
 

@@ -17,12 +17,25 @@ namespace x0::mesh {
 inline constexpr size_t kMaxBodyBytes = size_t{1} << 20;  // 1 MiB
 inline constexpr size_t kMaxUpdatesPerMessage = 1024;     // = kMaxMembers: a join's full state
 inline constexpr int64_t kMaxProbeTimeoutMs = 60'000;
+inline constexpr size_t kMaxServicesPerNode = 256;
+inline constexpr size_t kMaxServiceNameLength = 64;
+
+// A service the sender runs and whether it has a healthy local endpoint, carried on its pings
+// and acks (optional "services"; absent reads as none), so each peer learns every member's
+// services within a probe round (SPEC section 9: "each node advertises its services").
+struct ServiceHealth {
+  std::string name;  // [a-z0-9_-], 1..64
+  bool healthy = false;
+  uint32_t healthy_endpoints = 0;
+  bool operator==(const ServiceHealth&) const = default;
+};
 
 // POST /mesh/v1/ping
 struct Ping {
   std::string from;
   uint64_t seq = 0;
   std::vector<Update> updates;
+  std::vector<ServiceHealth> services;  // the sender's own
   bool operator==(const Ping&) const = default;
 };
 
@@ -31,6 +44,7 @@ struct Ack {
   std::string from;
   uint64_t seq = 0;
   std::vector<Update> updates;
+  std::vector<ServiceHealth> services;  // the sender's own
   bool operator==(const Ack&) const = default;
 };
 

@@ -97,9 +97,18 @@ net::IoResult LinkTransport::advance() {
       return r;
     }
     if (r.status != net::IoStatus::kDone) {
+      // Closed before any TLS record (a port scan, a TCP health check, a peer that died): a
+      // dead connection, not a refusal; nothing is counted or logged.
       std::string why = tls_.failure();
-      return refuse(RefusalReason::kTls, why.empty() ? "the peer closed during the TLS handshake"
-                                                     : "TLS handshake: " + why);
+      bool closed = why.empty() || why.find("closed") != std::string::npos;
+      if (closed && SSL_get_state(tls_.ssl()) == TLS_ST_BEFORE) {
+        started_ = false;
+        phase_ = Phase::kRefused;
+        reported_ = true;
+        return {net::IoStatus::kError, 0, ECONNRESET};
+      }
+      return refuse(closed ? RefusalReason::kClosed : RefusalReason::kTls,
+                    closed ? "the peer closed during the TLS handshake" : "TLS handshake: " + why);
     }
     group_ = tls::negotiated_group(tls_.ssl());
     if (mode_ == PqcMode::kRequired && group_ != kHybridGroup)
@@ -135,7 +144,7 @@ net::IoResult LinkTransport::send_frame() {
   while (frame_sent_ < frame_out_.size()) {
     net::IoResult r = tls_.write(std::string_view(frame_out_).substr(frame_sent_));
     if (r.status == net::IoStatus::kWouldBlock) {
-      extra_ = EPOLLOUT | tls_.extra_events();
+      extra_ = tls_.extra_events() != 0 ? tls_.extra_events() : uint32_t{EPOLLOUT};
       return r;
     }
     if (r.status != net::IoStatus::kDone)

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mesh/gossip_codec.h"
+
 namespace x0::mesh {
 
 // Help text of pqc_handshakes_total{result}, registered by the node and counted by the agent.
@@ -33,6 +35,7 @@ struct PeerView {
   std::chrono::sys_seconds last_handshake{};
   std::chrono::sys_seconds last_seen{};
   std::chrono::sys_seconds cert_not_after{};
+  std::vector<ServiceHealth> services;  // as its last ping or ack said
 };
 
 struct LinkCounters {

@@ -9,9 +9,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 import unittest
 
-from harness import IntegrationTest, free_port, wait_until
+from harness import IntegrationTest, free_port, service, wait_until
 
 # The test profile's detection bound for a few nodes is about 3 s (docs/MESH.md); sanitizer
 # builds run slower, so wait well past it.
@@ -51,7 +52,8 @@ class MeshFixture(IntegrationTest):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         return p
 
-    def mesh_node(self, index, seeds=(), mode="required", ca=None, node_id=None, wait=True):
+    def mesh_node(self, index, seeds=(), mode="required", ca=None, node_id=None, wait=True,
+                  services=()):
         """Node `node-<index>` whose mesh listens on 127.0.0.<index>, issued by `ca`."""
         node_id = node_id or f"node-{index}"
         ip = f"127.0.0.{index}"
@@ -61,7 +63,7 @@ class MeshFixture(IntegrationTest):
                      "--address", ip)
         address = self.nodes[node_id][1] if node_id in self.nodes else f"{ip}:{free_port()}"
         node = self.start_node(
-            services=[], name=node_id, wait=wait, listeners={"mesh": address},
+            services=list(services), name=node_id, wait=wait, listeners={"mesh": address},
             extra_sections={"mesh": {"enabled": True, "cert_dir": cert_dir, "profile": "test",
                                      "peers": list(seeds)},
                             "pqc": {"mode": mode}})
@@ -86,7 +88,8 @@ class MeshFixture(IntegrationTest):
 class MeshTest(MeshFixture):
     def test_nodes_join_through_one_seed_detect_a_kill_and_see_it_come_back(self):
         a, a_addr = self.mesh_node(2)
-        b, _ = self.mesh_node(3, seeds=[a_addr])
+        origin = self.start_origin()
+        b, _ = self.mesh_node(3, seeds=[a_addr], services=[service("api", [origin.endpoint()])])
         c, _ = self.mesh_node(4, seeds=[a_addr])
         for node, others in ((a, ["node-3", "node-4"]), (b, ["node-2", "node-4"]),
                              (c, ["node-2", "node-3"])):
@@ -121,6 +124,9 @@ class MeshTest(MeshFixture):
         self.assertTrue(all(l.split()[2] == "yes" for l in lines[1:]), ping.stdout)
         peers = self.run_cli("mesh", "peers", "--node", node_url)
         self.assertIn("X25519MLKEM768", peers.stdout)
+        # Each node advertises its services and their health on its probes.
+        wait_until(lambda: self.peers(a)["node-3"]["services"] == [
+            {"name": "api", "healthy": True, "healthy_endpoints": 1}], message="b's services")
         routes = a.get("/mesh/routes").json()
         self.assertEqual(routes["routes"], [])
 
@@ -187,6 +193,13 @@ class MeshTest(MeshFixture):
 
     def test_another_cas_node_and_an_unproven_client_are_refused(self):
         a, a_addr = self.mesh_node(2)
+        # A TCP connect that sends nothing (a port scan, a load balancer's check) is no refusal:
+        # nothing counted, no SEV-1 signal.
+        host, port = a_addr.split(":")
+        for _ in range(3):
+            socket.create_connection((host, int(port)), timeout=5).close()
+        time.sleep(0.3)
+        self.assertEqual(a.get("/security/pqc/status").json()["handshakes"]["failed"], 0)
         other_ca = os.path.join(self.workdir, "other-ca")
         self.pki("init", "--dir", other_ca)
         self.mesh_node(5, seeds=[a_addr], ca=other_ca, node_id="intruder")
@@ -199,7 +212,6 @@ class MeshTest(MeshFixture):
         self.assertEqual(self.peers(a), {})
 
         # Plain HTTP to the mesh listener: not one byte back.
-        host, port = a_addr.split(":")
         with socket.create_connection((host, int(port)), timeout=5) as s:
             s.sendall(b"GET /mesh/v1/join HTTP/1.1\r\nHost: x\r\n\r\n")
             s.settimeout(5)

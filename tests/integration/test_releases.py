@@ -329,7 +329,11 @@ class ReleaseTest(IntegrationTest):
         self.assertEqual(r.status, 200, r.text())
         r = self.post(node, "/releases/shop/promote")
         self.assertNotEqual(r.status, 200)
-        self.assertIn("503", r.text())
+        # Refused by the smoke check (the candidate's 503), unless the autopilot's canary_down
+        # rule rolled the failing candidate back first (seen under ASan, where the promote call
+        # comes later): either way the candidate never takes traffic.
+        if "no active release" not in r.text():
+            self.assertIn("503", r.text())
         self.only_stable_now(node)
 
     # A SIGHUP reload while a canary steps its weights: the control thread alone publishes route

@@ -24,14 +24,14 @@ std::string error_of(const Result<T>& r) {
 }
 
 TEST(GossipCodec, PingRoundTrips) {
-  Ping m{"node-a", 42, sample_updates()};
+  Ping m{"node-a", 42, sample_updates(), {{"api", true, 2}, {"web_1", false, 0}}};
   auto back = decode_ping(encode(m));
   ASSERT_TRUE(back) << back.error().detail;
   EXPECT_EQ(*back, m);
 }
 
 TEST(GossipCodec, AckRoundTripsWithMaximalSeqAndNoUpdates) {
-  Ack m{"node-b", UINT64_MAX, {}};
+  Ack m{"node-b", UINT64_MAX, {}, {}};
   auto back = decode_ack(encode(m));
   ASSERT_TRUE(back) << back.error().detail;
   EXPECT_EQ(*back, m);
@@ -157,7 +157,7 @@ TEST(GossipCodec, RefusesOverlongStrings) {
 }
 
 TEST(GossipCodec, RefusesTooManyUpdatesAndTooLargeBodies) {
-  Ping m{"a", 1, {}};
+  Ping m{"a", 1, {}, {}};
   for (int i = 0; i < 1025; ++i) m.updates.push_back(Update{"b", "b:1", PeerState::kUp, 0, ""});
   EXPECT_EQ(error_of(decode_ping(encode(m))), "updates: more than 1024 updates");
 
@@ -167,6 +167,29 @@ TEST(GossipCodec, RefusesTooManyUpdatesAndTooLargeBodies) {
   EXPECT_EQ(error_of(decode_join(huge)), "body: larger than 1 MiB");
 }
 
+TEST(GossipCodec, ServicesAreOptionalAndChecked) {
+  auto none = decode_ping(R"({"from":"a","seq":1,"updates":[]})");
+  ASSERT_TRUE(none) << none.error().detail;
+  EXPECT_TRUE(none->services.empty());  // an older peer, or one without services
+  auto with = [](std::string services) {
+    return decode_ack(R"({"from":"a","seq":1,"updates":[],"services":)" + services + "}");
+  };
+  EXPECT_NE(error_of(with(R"("api")")).find("services: expected a list"), std::string::npos);
+  EXPECT_NE(error_of(with(R"([{"name":"API","healthy":true,"healthy_endpoints":1}])")).find(
+                "[a-z0-9_-]"),
+            std::string::npos);
+  EXPECT_NE(error_of(with(R"([{"name":"api","healthy":"yes","healthy_endpoints":1}])")).find(
+                "healthy"),
+            std::string::npos);
+  EXPECT_NE(error_of(with(R"([{"name":"api","healthy":true}])")).find("healthy_endpoints"),
+            std::string::npos);
+  std::string many = "[";
+  for (size_t i = 0; i <= kMaxServicesPerNode; ++i)
+    many += std::string(i ? "," : "") + R"({"name":"s)" + std::to_string(i) +
+            R"(","healthy":true,"healthy_endpoints":1})";
+  EXPECT_NE(error_of(with(many + "]")).find("more than"), std::string::npos);
+}
+
 TEST(GossipCodec, SurvivesDeepNesting) {
   std::string deep = R"({"from":"a","seq":1,"updates":[],"x":)" + std::string(200'000, '[') +
                      std::string(200'000, ']') + "}";
@@ -174,7 +197,7 @@ TEST(GossipCodec, SurvivesDeepNesting) {
 }
 
 TEST(GossipCodec, EncodesEmptyFromAsAbsent) {
-  const std::string body = encode(Ping{"a", 1, {Update{"b", "b:1", PeerState::kUp, 0, ""}}});
+  const std::string body = encode(Ping{"a", 1, {Update{"b", "b:1", PeerState::kUp, 0, ""}}, {}});
   EXPECT_EQ(body.find("\"from\":\"\""), std::string::npos);
   EXPECT_EQ(
       body,

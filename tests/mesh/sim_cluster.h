@@ -176,11 +176,11 @@ class SimCluster {
   }
 
   void ping(size_t i, const Probe& p) {
-    Ping ping{nodes_[i].id, p.seq, nodes_[i].m->gossip(o_.max_gossip, p.target)};
+    Ping ping{nodes_[i].id, p.seq, nodes_[i].m->gossip(o_.max_gossip, p.target), {}};
     send(i, p.target_address, encode(ping), [this, i](size_t t, const std::string& body) {
       Ping in = decode_ping(body).value();
       nodes_[t].m->merge(in.updates, now_);
-      Ack ack{nodes_[t].id, in.seq, nodes_[t].m->gossip(o_.max_gossip, in.from)};
+      Ack ack{nodes_[t].id, in.seq, nodes_[t].m->gossip(o_.max_gossip, in.from), {}};
       reply(t, i, encode(ack), [this](size_t a, const std::string& b) {
         Ack got = decode_ack(b).value();
         nodes_[a].m->merge(got.updates, now_);
@@ -210,11 +210,11 @@ class SimCluster {
         }
       });
     };
-    Ping ping{nodes_[r].id, ++nodes_[r].relay_seq, nodes_[r].m->gossip(o_.max_gossip, req.target)};
+    Ping ping{nodes_[r].id, ++nodes_[r].relay_seq, nodes_[r].m->gossip(o_.max_gossip, req.target), {}};
     send(r, req.target_address, encode(ping), [this, r, answer](size_t t, const std::string& b) {
       Ping in = decode_ping(b).value();
       nodes_[t].m->merge(in.updates, now_);
-      Ack ack{nodes_[t].id, in.seq, nodes_[t].m->gossip(o_.max_gossip, in.from)};
+      Ack ack{nodes_[t].id, in.seq, nodes_[t].m->gossip(o_.max_gossip, in.from), {}};
       reply(t, r, encode(ack), [this, answer](size_t v, const std::string& body2) {
         nodes_[v].m->merge(decode_ack(body2).value().updates, now_);
         answer(true);
