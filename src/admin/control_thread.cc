@@ -30,7 +30,8 @@ void answer_async_via(http::ServerConnection& conn, const PostFn& post,
   conn.set_pending(waiter.get());
   net::EventLoop* worker = &conn.loop();
   http::ServerConnection* client = &conn;
-  // One-shot: only the first call answers (the flag is touched on the control thread only).
+  // One-shot: only the first call answers. The flag is touched only on the thread `post` runs the
+  // work on (the control thread; the mesh thread for a mesh ping), where every reply is called.
   auto replied = std::make_shared<bool>(false);
   ReplyFn reply = [waiter, worker, client, replied](Reply r) {
     if (*replied) return;
