@@ -12,6 +12,7 @@
 #include <ctime>
 #include <random>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "gateway/access_log.h"
 #include "net/timer.h"
@@ -398,7 +399,7 @@ std::vector<mesh::ServiceHealth> Node::advertised_services() const {
   if (!table) return out;
   for (const auto& service : table->services()) {
     const auto& active = service->in_release && service->split.candidate_only ? service->candidate
-                                                                               : service->primary;
+                                                                              : service->primary;
     uint32_t up = 0;
     for (const auto& e : active) up += e->available(now) ? 1 : 0;
     out.push_back({service->config.name, up > 0, up});
@@ -419,7 +420,7 @@ bool Node::start_mesh(const config::Config& config) {
   }
   if (*mode == mesh::PqcMode::kDisabled)
     log::warn("PQC", "pqc.mode = disabled: mesh links run without post-quantum key exchange");
-  auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  auto now = unix_seconds();
   auto identity = mesh::load_local_identity(m.cert_dir, now);
   if (!identity) {
     log::error("MESH", "cannot start the mesh", {{"detail", identity.error().detail}});

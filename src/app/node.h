@@ -54,7 +54,8 @@ class Node {
   // The node's certificates and their expiry policy (app/identity_watch.h).
   void check_identity(const config::Config& config);
   static constexpr int64_t kIdentityCheckMs = 3600 * 1000;
-  static constexpr int64_t kMeshLeaveTimeoutMs = 1000;
+  // Peers hear `left` within this, or the drain goes on without it (they then find the node down).
+  static constexpr int64_t kMeshLeaveTimeoutMs = 3000;
   // The HTTPS listener's TLS, when [listeners] https is set (false: logged, the node stops).
   bool start_https(const config::Config& config);
   // The mesh agent, when [mesh] enabled (false: logged, the node stops: the operator asked for

@@ -12,7 +12,13 @@ namespace x0 {
 
 inline int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Wall-clock time to the second, as certificates' validity and the mesh's views count it.
+inline std::chrono::sys_seconds unix_seconds() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
 inline int64_t monotonic_ns() {

@@ -7,6 +7,7 @@
 #include <future>
 #include <set>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "mesh/gossip_codec.h"
 
@@ -17,10 +18,6 @@ constexpr size_t kClientsPerPeer = 4;
 constexpr size_t kGossipPerMessage = 16;
 constexpr uint64_t kMaxMeshConnections = 256;
 constexpr std::string_view kJson = "application/json";
-
-std::chrono::sys_seconds wall_now() {
-  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-}
 
 // "ip:port" with a numeric IPv4 or [IPv6] host only: addresses come from gossip, and a name
 // would need a lookup (and would let a peer point us at anything a resolver answers).
@@ -302,7 +299,7 @@ void Agent::run_probe(const Probe& probe) {
          rtt_seconds_->observe(rtt);
          LinkInfo& link = links_[target];
          link.rtt_ms = rtt * 1000.0;
-         link.last_seen = wall_now();
+         link.last_seen = unix_seconds();
          link.services = ack->services;
          membership_.merge(ack->updates, now);
          membership_.on_ack(seq, now);
@@ -436,7 +433,7 @@ void Agent::handle_ping(http::ServerConnection& conn, const http::Request& reque
   if (!check_sender(conn, ping->from)) return;
   membership_.merge(ping->updates, now_ms());
   LinkInfo& link = links_[ping->from];
-  link.last_seen = wall_now();
+  link.last_seen = unix_seconds();
   link.services = ping->services;
   log_changes();
   Ack ack;
@@ -452,7 +449,7 @@ void Agent::handle_join(http::ServerConnection& conn, const http::Request& reque
   if (!join) return conn.respond(400, kJson, R"({"error":"bad_request"})");
   if (!check_sender(conn, join->from)) return;
   membership_.merge_state(join->members, now_ms());
-  links_[join->from].last_seen = wall_now();
+  links_[join->from].last_seen = unix_seconds();
   log_changes();
   Join answer{membership_.self().id, options_.advertise, membership_.full_state()};
   conn.respond(200, kJson, encode(answer));
@@ -505,7 +502,7 @@ void Agent::on_link(const LinkOutcome& outcome) {
     LinkInfo& link = links_[outcome.peer.node_id];
     link.group = outcome.group;
     link.pq = outcome.pq;
-    link.at = wall_now();
+    link.at = unix_seconds();
     link.cert_not_after = outcome.peer.certificate.not_after;
     auto fields = {log::Field("peer", outcome.peer.node_id),
                    log::Field("address", outcome.peer_address),
@@ -527,7 +524,7 @@ void Agent::on_link(const LinkOutcome& outcome) {
     counters_.last_failure_reason = std::string(reason_name(outcome.reason));
     counters_.last_failure_detail = outcome.detail;
     counters_.last_failure_peer = outcome.peer_address;
-    counters_.last_failure_at = wall_now();
+    counters_.last_failure_at = unix_seconds();
     tls::HandshakeOutcome logged;
     logged.group = outcome.group;
     logged.reason = std::string(reason_name(outcome.reason)) + ": " + outcome.detail;

@@ -109,7 +109,8 @@ Result<std::vector<Update>> get_updates(const json& obj, const char* key) {
 json services_json(const std::vector<ServiceHealth>& services) {
   json a = json::array();
   for (const ServiceHealth& s : services)
-    a.push_back({{"name", s.name}, {"healthy", s.healthy}, {"healthy_endpoints", s.healthy_endpoints}});
+    a.push_back(
+        {{"name", s.name}, {"healthy", s.healthy}, {"healthy_endpoints", s.healthy_endpoints}});
   return a;
 }
 
@@ -163,17 +164,15 @@ Result<json> decode_common(std::string_view body, Message& m) {
 
 }  // namespace
 
-std::string encode(const Ping& m) {
+template <class Message>
+std::string encode_probe(const Message& m) {
   json j = {{"from", m.from}, {"seq", m.seq}, {"updates", updates_json(m.updates)}};
   if (!m.services.empty()) j["services"] = services_json(m.services);
   return dump(j);
 }
 
-std::string encode(const Ack& m) {
-  json j = {{"from", m.from}, {"seq", m.seq}, {"updates", updates_json(m.updates)}};
-  if (!m.services.empty()) j["services"] = services_json(m.services);
-  return dump(j);
-}
+std::string encode(const Ping& m) { return encode_probe(m); }
+std::string encode(const Ack& m) { return encode_probe(m); }
 
 std::string encode(const PingReq& m) {
   return dump({{"from", m.from},
@@ -193,8 +192,10 @@ std::string encode(const Join& m) {
   return dump({{"from", m.from}, {"address", m.address}, {"members", updates_json(m.members)}});
 }
 
-Result<Ping> decode_ping(std::string_view body) {
-  Ping m;
+// Ping and Ack: the common fields and the sender's services.
+template <class Message>
+Result<Message> decode_probe(std::string_view body) {
+  Message m;
   auto j = decode_common(body, m);
   if (!j) return std::unexpected(j.error());
   auto services = get_services(*j);
@@ -203,15 +204,8 @@ Result<Ping> decode_ping(std::string_view body) {
   return m;
 }
 
-Result<Ack> decode_ack(std::string_view body) {
-  Ack m;
-  auto j = decode_common(body, m);
-  if (!j) return std::unexpected(j.error());
-  auto services = get_services(*j);
-  if (!services) return std::unexpected(services.error());
-  m.services = *std::move(services);
-  return m;
-}
+Result<Ping> decode_ping(std::string_view body) { return decode_probe<Ping>(body); }
+Result<Ack> decode_ack(std::string_view body) { return decode_probe<Ack>(body); }
 
 Result<PingReq> decode_ping_req(std::string_view body) {
   PingReq m;

@@ -6,18 +6,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/clock.h"
+
 namespace x0::mesh {
 namespace {
 
-int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::chrono::sys_seconds wall_now() {
-  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-}
+int64_t now_us() { return monotonic_ns() / 1000; }
 
 // "ip:port" of the other end (tls::peer_of gives the IP only; links are known by ip:port).
 std::string address_of(int fd) {
@@ -164,7 +158,8 @@ net::IoResult LinkTransport::read_frame() {
     auto size = identity_frame_size(span);
     if (!size) return refuse(RefusalReason::kMalformedFrame, size.error().detail);
     if (*size != 0 && in_.size() >= *size) {
-      auto peer = verify_identity_frame(tls_.ssl(), *self_, role_, span.first(*size), wall_now());
+      auto peer =
+          verify_identity_frame(tls_.ssl(), *self_, role_, span.first(*size), unix_seconds());
       if (!peer) return refuse(peer.error().reason, peer.error().detail);
       peer_ = *std::move(peer);
       in_.clear();

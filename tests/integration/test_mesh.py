@@ -103,16 +103,19 @@ class MeshTest(MeshFixture):
         self.assertEqual(peer["address"], self.nodes["node-4"][1])
         self.assertIsNotNone(peer["cert_not_after"])
         wait_until(lambda: self.peers(b)["node-4"]["rtt_ms"] is not None, message="an RTT")
+        # (sanitizer builds may see a peer briefly suspect on the test profile's 100 ms timeout)
+        wait_until(lambda: a.get("/mesh/status").json()["peers_up"] == 2, message="2 up on a")
         status = a.get("/mesh/status").json()
-        self.assertEqual((status["node_id"], status["peers_total"], status["peers_up"],
-                          status["partitioned"]), ("node-2", 2, 2, False))
+        self.assertEqual((status["node_id"], status["peers_total"], status["partitioned"]),
+                         ("node-2", 2, False))
         pqc = a.get("/security/pqc/status").json()
         self.assertGreaterEqual(pqc["handshakes"]["ok"], 2)
         self.assertEqual(pqc["handshakes"]["failed"], 0)
         self.assertFalse(pqc["fallback_enabled"])
-        self.assertEqual(a.metric_value("mesh_peers", state="up"), 2)
+        wait_until(lambda: a.metric_value("mesh_peers", state="up") == 2, message="the gauge")
         self.assertGreaterEqual(a.metric_value("pqc_handshakes_total", result="ok"), 2)
-        self.assertEqual(a.health()["dependencies"]["mesh"]["status"], "healthy")
+        wait_until(lambda: a.health()["dependencies"]["mesh"]["status"] == "healthy",
+                   message="mesh healthy in /health")
 
         # The runbook's `ping mesh-peers`: a probe of each peer over its link, now.
         node_url = f"http://127.0.0.1:{a.data_port}"
@@ -187,6 +190,7 @@ class MeshTest(MeshFixture):
         a, a_addr = self.mesh_node(2)
         b, _ = self.mesh_node(3, seeds=[a_addr])
         self.wait_states(a, {"node-3": "up"})
+        self.wait_states(b, {"node-2": "up"})  # b tells `left` to the members it knows
         b.signal(signal.SIGTERM)
         b.wait(15)
         self.wait_states(a, {"node-3": "left"})
