@@ -53,7 +53,7 @@ class MeshFixture(IntegrationTest):
         return p
 
     def mesh_node(self, index, seeds=(), mode="required", ca=None, node_id=None, wait=True,
-                  services=()):
+                  services=(), **mesh_keys):
         """Node `node-<index>` whose mesh listens on 127.0.0.<index>, issued by `ca`."""
         node_id = node_id or f"node-{index}"
         ip = f"127.0.0.{index}"
@@ -65,7 +65,7 @@ class MeshFixture(IntegrationTest):
         node = self.start_node(
             services=list(services), name=node_id, wait=wait, listeners={"mesh": address},
             extra_sections={"mesh": {"enabled": True, "cert_dir": cert_dir, "profile": "test",
-                                     "peers": list(seeds)},
+                                     "peers": list(seeds), **mesh_keys},
                             "pqc": {"mode": mode}})
         self.nodes[node_id] = (node, address)
         return node, address

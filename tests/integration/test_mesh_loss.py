@@ -13,9 +13,13 @@ LOSS_SECONDS = int(os.environ.get("X0_MESH_LOSS_SECONDS", "60"))
 
 class MeshLossTest(MeshFixture):
     def test_five_percent_loss_for_a_minute_declares_no_peer_down(self):
-        a, a_addr = self.mesh_node(22)
-        b, _ = self.mesh_node(23, seeds=[a_addr])
-        c, _ = self.mesh_node(24, seeds=[a_addr])
+        # The test profile's 200 ms probes, with a 500 ms probe timeout (the LAN profile's): a
+        # timeout below TCP's 200 ms minimum retransmission time measures TCP, not the mesh
+        # (with 100 ms, one false `down` in a minute was seen).
+        timers = {"probe_timeout_ms": 500}
+        a, a_addr = self.mesh_node(22, **timers)
+        b, _ = self.mesh_node(23, seeds=[a_addr], **timers)
+        c, _ = self.mesh_node(24, seeds=[a_addr], **timers)
         nodes = {"node-22": a, "node-23": b, "node-24": c}
         for name, node in nodes.items():
             self.wait_states(node, {o: "up" for o in nodes if o != name})
