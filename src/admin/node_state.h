@@ -49,6 +49,10 @@ struct ReleaseServices {
   // asynchronous task there and returns at once; `done` is called once, on the control thread,
   // with the outcome (app/smoke_check.h). Nothing of it blocks the control thread.
   std::function<void(const release::Release&, std::function<void(Result<void>)> done)> smoke_check;
+  // Calls `done` (control thread) once the release routing of this moment is in the route table
+  // the workers read: at once when it already is, else after the rebuild (which may wait on DNS).
+  // A release command is answered only then, so the operator's next request routes by it.
+  std::function<void(std::function<void(Result<void>)> done)> when_routed;
 };
 
 // What /incidents, /alertmanager and the incident log reach.

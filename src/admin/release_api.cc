@@ -75,13 +75,24 @@ void handle_releases(const ReleaseServices& api, ControlThread* control, http::S
   std::string actor = "operator:" + conn.peer_ip();
   release::ReleaseController* releases = api.controller;
   auto smoke_check = api.smoke_check;  // a copy: the command runs later, on the control thread
-  // A release command's outcome as the operator's reply (control thread).
-  auto outcome = [=](const Result<release::Release>& result) -> Reply {
-    if (!result) return error_reply(result.error());
+  auto when_routed = api.when_routed;
+  // A release command's outcome as the operator's reply (control thread), sent once the workers
+  // route by it.
+  auto answer = [=](const Result<release::Release>& result, const ReplyFn& reply) {
+    if (!result) return reply(error_reply(result.error()));
     log::info("RELEASE", "release " + verb, {{"service", service}, {"release", result->id},
                                              {"state", release::to_string(result->state)},
                                              {"actor", actor}});
-    return json_reply(200, release::to_json(*result));
+    Reply ok = json_reply(200, release::to_json(*result));
+    if (!when_routed) return reply(ok);
+    when_routed([=](Result<void> routed) {
+      if (routed) return reply(ok);
+      reply(json_reply(503, {{"error", routed.error().name()},
+                             {"detail", "release " + result->id + " is " +
+                                            std::string(release::to_string(result->state)) +
+                                            " but the route table was not rebuilt: " +
+                                            routed.error().detail}}));
+    });
   };
   answer_async_later(conn, *control, [=](const ReplyFn& reply) {
     if (verb.empty() && service.empty()) return reply(json_reply(200, release::to_json(releases->list())));
@@ -94,7 +105,7 @@ void handle_releases(const ReleaseServices& api, ControlThread* control, http::S
     if (verb == "start") {
       auto spec = release::parse_start_body(body);
       if (!spec) return reply(error_reply(spec.error()));
-      return reply(outcome(releases->start(service, *spec, actor)));
+      return answer(releases->start(service, *spec, actor), reply);
     }
     auto reason = body.empty() ? Result<std::string>("") : release::parse_reason_body(body);
     if (!reason) return reply(error_reply(reason.error()));
@@ -103,12 +114,12 @@ void handle_releases(const ReleaseServices& api, ControlThread* control, http::S
       // Blue/green: the smoke check is a task on the control loop; the promote is applied (or
       // refused) and answered when its result comes back, the control thread free meanwhile.
       std::optional<release::Release> target = releases->smoke_target(service);
-      if (!target) return reply(outcome(releases->finish_promote(service, actor, std::nullopt, {})));
+      if (!target) return answer(releases->finish_promote(service, actor, std::nullopt, {}), reply);
       if (!smoke_check)
         return reply(
             error_reply({Errc::kSmokeUnavailable, "blue/green promote needs a smoke check"}));
       smoke_check(*target, [=](Result<void> smoke) {
-        reply(outcome(releases->finish_promote(service, actor, target, smoke)));
+        answer(releases->finish_promote(service, actor, target, smoke), reply);
       });
       return;
     }
@@ -117,7 +128,7 @@ void handle_releases(const ReleaseServices& api, ControlThread* control, http::S
     else if (verb == "pause") result = releases->pause(service, why, actor);
     else if (verb == "resume") result = releases->resume(service, actor);
     else if (verb == "abort") result = releases->abort(service, why, actor);
-    reply(outcome(result));
+    answer(result, reply);
   });
 }
 

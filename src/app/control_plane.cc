@@ -137,6 +137,10 @@ bool ControlPlane::start(const config::Config& config) {
                                        std::function<void(Result<void>)> done) {
     smoke_checks_->start(r, std::move(done));
   };
+  state_.releases.when_routed = [this](std::function<void(Result<void>)> done) {
+    if (releases_->routing_version() == routing_seen_) return done({});
+    route_builds_->request(nullptr, std::move(done));  // shares a rebuild already waiting
+  };
   routing_seen_ = releases_->routing_version();
 
   incident_metrics_ = std::make_unique<incident::IncidentMetrics>(telemetry::default_registry());

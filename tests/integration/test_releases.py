@@ -301,7 +301,7 @@ class ReleaseTest(IntegrationTest):
 
     # A candidate given by name: the smoke check looks it up on the resolver thread (the control
     # thread resolves nothing itself) and the switch goes ahead; a name that does not resolve
-    # fails the check with that reason.
+    # is reported by the start (the route table cannot be rebuilt) and fails the check.
     def test_blue_green_candidate_by_name_is_looked_up_for_the_smoke_check(self):
         node = self.start_release_node()
         green = self.start_origin(name="green")
@@ -315,7 +315,9 @@ class ReleaseTest(IntegrationTest):
         self.assertEqual(self.post(node, "/releases/shop/rollback", {"reason": "test"}).status, 200)
         r = self.post(node, "/releases/shop/start",
                       {"strategy": "blue_green", "candidate": ["no-such-host.invalid:80"], "header": "X-Canary"})
-        self.assertEqual(r.status, 200, r.text())
+        # Recorded, but the operator is told at once that nothing routes to it.
+        self.assertEqual(r.status, 503, r.text())
+        self.assertIn("no-such-host.invalid", r.text())
         r = self.post(node, "/releases/shop/promote")
         self.assertEqual(r.status, 424, r.text())
         self.assertIn("no-such-host.invalid", r.text())
