@@ -54,7 +54,7 @@ json mesh_peers_json(const mesh::MeshView* view) {
   return peers;
 }
 
-json mesh_status_json(const mesh::MeshView* view, const config::Config& config) {
+json mesh_status_json(const mesh::MeshView* view, const config::Config& config, json routes) {
   if (view == nullptr)
     return {{"node_id", config.mesh.node_id},
             {"enabled", false},
@@ -79,8 +79,45 @@ json mesh_status_json(const mesh::MeshView* view, const config::Config& config) 
            {{"known", view->known}, {"reachable", view->reachable}, {"needed", view->quorum}}},
           {"local_health", view->local_health},
           {"fallback_enabled", view->fallback_enabled},
-          // Services across hosts (remote endpoints, relays) are the mesh's next step.
-          {"routes", json::array()}};
+          {"routes", std::move(routes)}};
+}
+
+json mesh_routes_json(const gateway::RouteTable* table, const gateway::RemoteRoutes* remote,
+                      int64_t now_ms) {
+  json out = json::array();
+  if (table == nullptr) return out;
+  for (const auto& service : table->services()) {
+    if (!service->config.mesh_failover) continue;
+    uint32_t local = 0;
+    for (auto role : {gateway::EndpointRole::kStable, gateway::EndpointRole::kCandidate})
+      for (const auto& e : service->set(role)) local += e->available(now_ms) ? 1 : 0;
+    json hops = json::array();
+    json next = nullptr;
+    const auto* remote_hops = remote != nullptr ? remote->find(service->config.name) : nullptr;
+    if (remote_hops != nullptr)
+      for (const gateway::RemoteHop& hop : *remote_hops) {
+        bool available = hop.endpoint->available(now_ms);
+        json entry = {{"peer", hop.peer},
+                      {"address", hop.endpoint->authority},
+                      {"via", hop.relay ? "relay" : "direct"},
+                      {"available", available}};
+        if (next.is_null() && available) {
+          next = std::move(entry);
+        } else {
+          hops.push_back(std::move(entry));
+        }
+      }
+    std::string serving = local > 0                            ? "local"
+                          : !next.is_null()                    ? "mesh"
+                          : service->has_available_fallback(now_ms) ? "fallback"
+                                                               : "none";
+    out.push_back({{"service", service->config.name},
+                   {"local_healthy_endpoints", local},
+                   {"serving", serving},
+                   {"next_hop", std::move(next)},
+                   {"alternatives", std::move(hops)}});
+  }
+  return out;
 }
 
 json mesh_links_json(const mesh::MeshView* view) {

@@ -14,6 +14,7 @@
 #include "common/result.h"
 #include "config/config.h"
 #include "gateway/health_checker.h"
+#include "gateway/remote_routes.h"
 #include "gateway/route_table.h"
 #include "telemetry/host_sampler.h"
 #include "mesh/mesh_view.h"
@@ -108,6 +109,8 @@ struct NodeState {
   const tls::ServerTransports* https = nullptr;
   // The mesh's links and members ([mesh] enabled); null when the mesh is off.
   mesh::MeshApi* mesh = nullptr;
+  // Where `mesh_failover` services are served across the mesh (/mesh/routes); null when off.
+  const gateway::RemoteRoutesPublisher* remote_routes = nullptr;
 };
 
 }  // namespace x0::admin

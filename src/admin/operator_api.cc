@@ -348,7 +348,8 @@ void OperatorApi::status(http::ServerConnection& conn) {
        {"incidents", open_incidents(node_.incidents)},
        {"cache", cache_status(node_.cache)},
        {"mesh",
-        mesh_status_json(node_.mesh != nullptr ? node_.mesh->view().get() : nullptr, *config)}});
+        mesh_status_json(node_.mesh != nullptr ? node_.mesh->view().get() : nullptr, *config,
+                         remote_routes())}});
 }
 
 namespace {
@@ -449,15 +450,17 @@ void OperatorApi::mesh_peers(http::ServerConnection& conn) {
 void OperatorApi::mesh_status(http::ServerConnection& conn) {
   auto config = node_.config.load();
   auto view = node_.mesh != nullptr ? node_.mesh->view() : nullptr;
-  respond_json(conn, 200, mesh_status_json(view.get(), *config));
+  respond_json(conn, 200, mesh_status_json(view.get(), *config, remote_routes()));
+}
+
+json OperatorApi::remote_routes() const {
+  auto table = node_.routes != nullptr ? node_.routes->current() : nullptr;
+  auto remote = node_.remote_routes != nullptr ? node_.remote_routes->current() : nullptr;
+  return mesh_routes_json(table.get(), remote.get(), net::EventLoop::monotonic_ms());
 }
 
 void OperatorApi::mesh_routes(http::ServerConnection& conn) {
-  respond_json(conn, 200,
-               {{"routes", json::array()},
-                {"detail",
-                 "services across hosts (remote endpoints, relays) are not built yet "
-                 "in this version: every service is served by its local endpoints"}});
+  respond_json(conn, 200, {{"routes", remote_routes()}});
 }
 
 // The runbook's `ping mesh-peers`: a probe of every live member over its PQ link, answered when

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "admin/node_state.h"
 #include "http/server_connection.h"
 
@@ -33,6 +35,7 @@ class OperatorApi final : public http::RequestHandler {
   void mesh_peers(http::ServerConnection& conn);
   void mesh_status(http::ServerConnection& conn);
   void mesh_routes(http::ServerConnection& conn);
+  nlohmann::json remote_routes() const;  // mesh_routes_json of the current tables
   void mesh_ping(http::ServerConnection& conn);
 
   NodeState& node_;

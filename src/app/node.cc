@@ -231,7 +231,10 @@ bool Node::start() {
       cache_.store(),
       {data_connections_.get(), health_connections_.get(), metrics_connections_.get(),
        operator_connections_.get(), https_connections_.get()},
-      https_.get()});
+      https_.get(),
+      mesh_.get(),
+      mesh_connections_.get(),
+      &remote_routes_});
   if (!workers_->start(*config, threads)) return false;
   workers_->run();
   health_checker_->start();
@@ -397,12 +400,20 @@ std::vector<mesh::ServiceHealth> Node::advertised_services() const {
   int64_t now = net::EventLoop::monotonic_ms();
   auto table = routes_.current();
   if (!table) return out;
+  auto remote = remote_routes_.current();
   for (const auto& service : table->services()) {
     const auto& active = service->in_release && service->split.candidate_only ? service->candidate
                                                                               : service->primary;
     uint32_t up = 0;
     for (const auto& e : active) up += e->available(now) ? 1 : 0;
-    out.push_back({service->config.name, up > 0, up});
+    mesh::ServiceHealth health{service->config.name, up > 0, up};
+    health.mesh_failover = service->config.mesh_failover;
+    // Not served here but by a peer we reach directly: we relay for those that cannot.
+    if (health.mesh_failover && up == 0 && remote)
+      if (const auto* hops = remote->find(service->config.name))
+        health.relays = std::any_of(hops->begin(), hops->end(),
+                                    [](const gateway::RemoteHop& h) { return !h.relay; });
+    out.push_back(std::move(health));
   }
   return out;
 }
@@ -438,15 +449,7 @@ bool Node::start_mesh(const config::Config& config) {
     log::error("MESH", "cannot start the mesh", {{"detail", contexts.error().detail}});
     return false;
   }
-  auto hp = config::parse_host_port(config.listeners.mesh);
-  auto listen = hp ? net::resolve(hp->first, hp->second) : std::unexpected(hp.error());
-  if (!listen) {
-    log::error("MESH", "cannot start the mesh",
-               {{"listener", config.listeners.mesh}, {"detail", listen.error().detail}});
-    return false;
-  }
   mesh::AgentOptions options;
-  options.listen = *listen;
   options.advertise = m.advertise_address;
   options.seeds = m.peers;
   options.timers = m.profile == "test" ? mesh::Timers::test() : mesh::Timers::lan();
@@ -457,6 +460,10 @@ bool Node::start_mesh(const config::Config& config) {
   options.identity = *identity;
   options.contexts = *contexts;
   options.local_services = [this] { return advertised_services(); };
+  options.on_view = [this](const mesh::MeshView& view,
+                           const std::shared_ptr<net::ClientTransportFactory>& links) {
+    mesh_routes_.update(view, links);
+  };
   options.random_seed = std::random_device{}();
   auto agent = mesh::Agent::start(std::move(options), telemetry::default_registry());
   if (!agent) {
@@ -465,6 +472,9 @@ bool Node::start_mesh(const config::Config& config) {
   }
   mesh_ = *std::move(agent);
   state_.mesh = mesh_.get();
+  state_.remote_routes = &remote_routes_;
+  // Peers' links: the mesh's own budget, so data clients never take a peer's place.
+  mesh_connections_ = std::make_unique<http::ConnectionBudget>("mesh", kMaxMeshConnections);
   std::string seeds;
   for (const std::string& p : m.peers) seeds += (seeds.empty() ? "" : ",") + p;
   log::info("MESH", "mesh started",

@@ -15,11 +15,13 @@
 #include "admin/operator_api.h"
 #include "app/control_plane.h"
 #include "app/identity_watch.h"
+#include "app/mesh_routes.h"
 #include "app/node_cache.h"
 #include "app/worker_set.h"
 #include "config/config.h"
 #include "gateway/data_plane.h"
 #include "gateway/health_checker.h"
+#include "gateway/remote_routes.h"
 #include "gateway/route_table.h"
 #include "gateway/worker_context.h"
 #include "http/server.h"
@@ -56,6 +58,7 @@ class Node {
   static constexpr int64_t kIdentityCheckMs = 3600 * 1000;
   // Peers hear `left` within this, or the drain goes on without it (they then find the node down).
   static constexpr int64_t kMeshLeaveTimeoutMs = 3000;
+  static constexpr uint64_t kMaxMeshConnections = 256;  // open on listeners.mesh, node-wide
   // The HTTPS listener's TLS, when [listeners] https is set (false: logged, the node stops).
   bool start_https(const config::Config& config);
   // The mesh agent, when [mesh] enabled (false: logged, the node stops: the operator asked for
@@ -83,6 +86,11 @@ class Node {
   std::unique_ptr<http::ConnectionBudget> operator_connections_;  // [listeners] operator, if set
   std::unique_ptr<http::ConnectionBudget> https_connections_;     // [listeners] https, if set
   std::unique_ptr<tls::ServerTransports> https_;  // TLS of [listeners] https; null when off
+  // Where `mesh_failover` services go when no local endpoint is up: built from the mesh's
+  // views on the mesh thread, read by the workers (which it outlives).
+  gateway::RemoteRoutesPublisher remote_routes_;
+  MeshRoutes mesh_routes_{remote_routes_};
+  std::unique_ptr<http::ConnectionBudget> mesh_connections_;  // listeners.mesh, node-wide
   std::unique_ptr<mesh::Agent> mesh_;  // the mesh thread; null when [mesh] enabled = false
   std::unique_ptr<WorkerSet> workers_;
 };

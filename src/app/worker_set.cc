@@ -59,7 +59,14 @@ bool WorkerSet::start_worker(Worker& worker, const config::Config& config) {
       {"operator", config.listeners.operator_api, *worker.api_data, b.operator_api},
       // HTTPS answers as the data listener does, over TLS.
       {"https", config.listeners.https, *worker.data_plane, b.https, shared_.https}};
-  for (const Listener& l : listeners) {
+  std::vector<Listener> all(std::begin(listeners), std::end(listeners));
+  if (shared_.mesh != nullptr) {
+    worker.context->remote = shared_.remote_routes;
+    worker.mesh_ingress = std::make_unique<MeshIngress>(*worker.data_plane, *shared_.mesh);
+    all.push_back({"mesh", config.listeners.mesh, *worker.mesh_ingress, shared_.mesh_budget,
+                   &shared_.mesh->acceptor()});
+  }
+  for (const Listener& l : all) {
     if (l.address.empty()) continue;  // only the operator and HTTPS listeners may be off
     auto address = listener_address(l.address);
     if (!address) {

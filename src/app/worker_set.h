@@ -11,9 +11,11 @@
 
 #include "admin/node_state.h"
 #include "admin/operator_api.h"
+#include "app/mesh_ingress.h"
 #include "cache/response_store.h"
 #include "config/config.h"
 #include "gateway/data_plane.h"
+#include "gateway/remote_routes.h"
 #include "gateway/route_table.h"
 #include "gateway/worker_context.h"
 #include "http/server.h"
@@ -42,6 +44,11 @@ class WorkerSet {
     cache::ResponseStore* cache;  // null: [cache] enabled = false
     ListenerBudgets budgets;
     net::TransportFactory* https;  // TLS for [listeners] https; null when it is off
+    // The mesh (null when off): the workers serve listeners.mesh with its links
+    // (app/mesh_ingress.h) and route `mesh_failover` services across it.
+    mesh::Agent* mesh = nullptr;
+    http::ConnectionBudget* mesh_budget = nullptr;
+    const gateway::RemoteRoutesPublisher* remote_routes = nullptr;
   };
 
   explicit WorkerSet(Shared shared) : shared_(shared) {}
@@ -80,6 +87,7 @@ class WorkerSet {
     std::unique_ptr<admin::OperatorApi> api_health;
     std::unique_ptr<admin::OperatorApi> api_metrics;
     std::unique_ptr<gateway::DataPlane> data_plane;
+    std::unique_ptr<MeshIngress> mesh_ingress;  // listeners.mesh, when the mesh is on
     std::unique_ptr<http::Server> server;
     std::thread thread;
     // The watchdog's view (main thread only).

@@ -60,6 +60,9 @@ struct Service {
   std::string tls_ca_file;
   bool tls_verify = true;
   std::string tls_server_name;
+  // No healthy local endpoint: requests go over a mesh link to a peer where the service is
+  // healthy (before the fallback set), and this node relays such requests for its peers.
+  bool mesh_failover = false;
 };
 
 struct Listeners {

@@ -295,7 +295,8 @@ std::vector<Field> service_fields(Service& v) {
           b("cache_ignore_cookies", &v.cache_ignore_cookies),
           s("tls_ca_file", &v.tls_ca_file),
           b("tls_verify", &v.tls_verify),
-          s("tls_server_name", &v.tls_server_name)};
+          s("tls_server_name", &v.tls_server_name),
+          b("mesh_failover", &v.mesh_failover)};
 }
 
 std::vector<Field> health_check_fields(HealthCheck& h) {

@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "gateway/head_rewrite.h"
+#include "gateway/mesh_forwarding.h"
 #include "gateway/reserved_paths.h"
 #include "http/authority.h"
 #include "http/path_normalize.h"
@@ -20,24 +21,44 @@ telemetry::Counter* bad_requests(int status) {
 
 }  // namespace
 
-void DataPlane::handle(http::ServerConnection& conn, const http::Request& request) {
-  const http::RequestHead& head = request.head;
-  const RouteTable& table = worker_.routes.get();
+bool DataPlane::admit(http::ServerConnection& conn, const http::RequestHead& head,
+                      std::string_view path, const RouteTable& table) {
   // The node is a reverse proxy: no tunnels, no server-wide OPTIONS, no reflection of a
   // request's credentials back at the page that sent it (TRACE) unless an operator wants it.
   if (head.method == http::Method::kConnect) {
     conn.close_after_response();  // what follows a CONNECT is tunnel bytes, not a request
     refuse(conn, ErrorCode::kNotImplemented, "CONNECT is not supported: this is a reverse proxy");
-    return;
+    return false;
   }
-  if (head.path == "*") {
+  if (path == "*") {
     refuse(conn, ErrorCode::kMethodNotAllowed, "OPTIONS * is not supported", "Allow: \r\n");
-    return;
+    return false;
   }
-  if (const char* bad = http::normalize_path(head.path, table.policy().path, path_)) {
+  if (const char* bad = http::normalize_path(path, table.policy().path, path_)) {
     refuse(conn, ErrorCode::kBadPath, bad);
-    return;
+    return false;
   }
+  return true;
+}
+
+bool DataPlane::admit_method(http::ServerConnection& conn, const http::RequestHead& head,
+                             const RouteTable& table) {
+  if (head.method == http::Method::kTrace && !table.policy().allow_trace) {
+    refuse(conn, ErrorCode::kMethodNotAllowed, "TRACE is disabled ([api_gateway] allow_trace)",
+           "Allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n");
+    return false;
+  }
+  if (const char* bad = refuse_upstream_request(head)) {
+    refuse(conn, ErrorCode::kBadRequest, bad);
+    return false;
+  }
+  return true;
+}
+
+void DataPlane::handle(http::ServerConnection& conn, const http::Request& request) {
+  const http::RequestHead& head = request.head;
+  const RouteTable& table = worker_.routes.get();
+  if (!admit(conn, head, head.path, table)) return;
   // Only the exact operator paths are the node's (gateway/reserved_paths.h); a release path is
   // one only for a configured service, so "/releases/2024" reaches the site behind the node.
   if (operator_api_ != nullptr &&
@@ -60,15 +81,7 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
     respond_error(conn, ErrorCode::kIsolated, "this node is isolated: external traffic is blocked");
     return;
   }
-  if (head.method == http::Method::kTrace && !table.policy().allow_trace) {
-    refuse(conn, ErrorCode::kMethodNotAllowed, "TRACE is disabled ([api_gateway] allow_trace)",
-           "Allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n");
-    return;
-  }
-  if (const char* bad = refuse_upstream_request(head)) {
-    refuse(conn, ErrorCode::kBadRequest, bad);
-    return;
-  }
+  if (!admit_method(conn, head, table)) return;
   http::canonical_authority(head.host, head.default_port, authority_);
   const ServiceState* service = table.route(authority_, path_);
   if (service == nullptr) {
@@ -76,6 +89,47 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
     return;
   }
   RequestTarget target{path_, authority_, table.policy().trusted_proxies.contains(conn.peer())};
+  EndpointRole side = choose_side(worker_, *service, request.head.headers);
+  streams_.acquire().start(conn, request, target, worker_.routes.shared(), *service, side);
+}
+
+void DataPlane::handle_forwarded(http::ServerConnection& conn, const http::Request& request,
+                                 std::string_view peer) {
+  const http::RequestHead& head = request.head;
+  const RouteTable& table = worker_.routes.get();
+  auto forwarded = parse_forward_path(head.path);
+  if (!forwarded) {
+    respond_error(conn, ErrorCode::kNoRoute, "not a mesh forwarding path");
+    return;
+  }
+  auto hop = read_mesh_hop(head.headers);
+  if (!hop) {
+    refuse(conn, ErrorCode::kBadRequest, hop.error().detail.c_str());
+    return;
+  }
+  std::shared_ptr<const RemoteRoutes> routes =
+      worker_.remote != nullptr ? worker_.remote->current() : nullptr;
+  std::string_view via = hop->via;
+  size_t comma = via.rfind(',');
+  std::string_view last = comma == std::string_view::npos ? via : via.substr(comma + 1);
+  if (last != peer) {
+    refuse(conn, ErrorCode::kBadRequest, "X-X0-Mesh-Via does not end with the node that sent it");
+    return;
+  }
+  if (routes && via_contains(via, routes->self)) {
+    respond_error(conn, ErrorCode::kMeshLoop, "this request already went through this node");
+    return;
+  }
+  if (!admit(conn, head, forwarded->path, table) || !admit_method(conn, head, table)) return;
+  const ServiceState* service = table.find(forwarded->service);
+  if (service == nullptr || !service->config.mesh_failover) {
+    respond_error(conn, ErrorCode::kNoRoute, "no service of that name takes mesh traffic here");
+    return;
+  }
+  worker_.mesh_forwarded(service->config.name, peer, "in")->inc();
+  http::canonical_authority(head.host, head.default_port, authority_);
+  // The peer proved itself: its X-Forwarded-For names the client, as a trusted proxy's would.
+  RequestTarget target{path_, authority_, true, hop->hops, hop->via};
   EndpointRole side = choose_side(worker_, *service, request.head.headers);
   streams_.acquire().start(conn, request, target, worker_.routes.shared(), *service, side);
 }

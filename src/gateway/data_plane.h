@@ -22,10 +22,23 @@ class DataPlane final : public http::RequestHandler {
   ~DataPlane() override;
 
   void handle(http::ServerConnection& conn, const http::Request& request) override;
+  // A request a mesh peer forwarded (POST/GET/... /mesh/v1/forward/<service><path>, with the
+  // hop fields; gateway/mesh_forwarding.h), from the mesh listener: `peer` is the node id its
+  // link proved. Served by the named service as this node's own request (its endpoints, its
+  // release, its cache), or relayed once more; never by the operator API, never isolated.
+  void handle_forwarded(http::ServerConnection& conn, const http::Request& request,
+                        std::string_view peer);
   void on_bad_request(http::ServerConnection& conn, int status, const char* reason) override;
 
  private:
   // A JSON error of the data plane's own (counted as a bad request). detail is static text.
+  // The checks every request passes first: no CONNECT, no OPTIONS *, a path that normalises
+  // (into path_); false: refused and answered.
+  bool admit(http::ServerConnection& conn, const http::RequestHead& head, std::string_view path,
+             const RouteTable& table);
+  // Those every proxied one passes too: TRACE only if allowed, a head the proxy may forward.
+  bool admit_method(http::ServerConnection& conn, const http::RequestHead& head,
+                    const RouteTable& table);
   void refuse(http::ServerConnection& conn, ErrorCode code, const char* detail,
               std::string_view extra_headers = {});
   // A JSON error of the data plane's own, not counted as a bad request. detail is static text.

@@ -16,6 +16,7 @@ enum class ErrorCode {
   kNoHealthyUpstream,  // 503 no_healthy_upstream
   kIsolated,           // 503 isolated
   kGatewayTimeout,     // 504 gateway_timeout
+  kMeshLoop,           // 508 mesh_loop: a forwarded request came back through this node
 };
 
 struct ErrorInfo {
@@ -43,6 +44,8 @@ constexpr ErrorInfo error_info(ErrorCode code) {
       return {503, "isolated"};
     case ErrorCode::kGatewayTimeout:
       return {504, "gateway_timeout"};
+    case ErrorCode::kMeshLoop:
+      return {508, "mesh_loop"};
   }
   return {500, "internal"};
 }

@@ -26,8 +26,9 @@ namespace x0::gateway {
 
 // Shared by every worker and the health checker; survives reloads when the address is unchanged.
 // Written with relaxed atomics: health is advisory and a stale read costs at most one retry.
-// Which set of a service an endpoint belongs to.
-enum class EndpointRole { kStable, kCandidate, kFallback };
+// Which set of a service an endpoint belongs to; kRemote: a mesh peer's listener that serves
+// the service for us (gateway/remote_routes.h), never in a route table's sets.
+enum class EndpointRole { kStable, kCandidate, kFallback, kRemote };
 
 struct EndpointState {
   std::string name;       // as configured: "host:port", or "https://host:port"
@@ -38,6 +39,7 @@ struct EndpointState {
   std::atomic<std::shared_ptr<net::ClientTransportFactory>> transports;
   EndpointRole role = EndpointRole::kStable;
   bool fallback = false;  // role == kFallback
+  std::string mesh_peer;  // role == kRemote: the node id its link must prove
   std::atomic<bool> healthy{true};           // active health check verdict
   std::atomic<int64_t> ejected_until_ms{0};  // passive ejection (monotonic ms); a passing check ends it
   // Ejected by an autopilot rule (monotonic ms). Health checks leave it alone: the rule fired
@@ -95,6 +97,10 @@ struct RequestTarget {
   std::string_view path;       // normalised (http/path_normalize.h)
   std::string_view authority;  // canonical (http/authority.h); empty for HTTP/1.0 without Host
   bool client_trusted = false;  // the peer is one of [api_gateway] trusted_proxies
+  // A request a mesh peer forwarded (0: a client's): the mesh hops it has made so far and the
+  // node ids it went through, comma-separated (gateway/mesh_forwarding.h).
+  int mesh_hops = 0;
+  std::string_view mesh_via;
 };
 
 class RouteTable {

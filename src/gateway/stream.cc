@@ -66,6 +66,8 @@ void Stream::start(http::ServerConnection& client, const http::Request& request,
   path_.assign(target.path);
   authority_.assign(target.authority);
   client_trusted_ = target.client_trusted;
+  mesh_hops_ = target.mesh_hops;
+  mesh_via_.assign(target.mesh_via);
   side_ = side;
   start_ns_ = monotonic_ns();
   upstream_ = nullptr;

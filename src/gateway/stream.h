@@ -51,6 +51,10 @@ class Stream final : public http::PendingResponse {
   std::string_view path() const { return path_; }            // normalised
   std::string_view authority() const { return authority_; }  // canonical; empty: HTTP/1.0, no Host
   bool client_trusted() const { return client_trusted_; }
+  // A request a mesh peer forwarded: its hops so far and the nodes it came through (0, "":
+  // a client's request).
+  int mesh_hops() const { return mesh_hops_; }
+  std::string_view mesh_via() const { return mesh_via_; }
   EndpointRole side() const { return side_; }  // the set the request goes to first
   const std::string& request_id() const { return request_id_; }
   int64_t start_ns() const { return start_ns_; }
@@ -116,6 +120,8 @@ class Stream final : public http::PendingResponse {
   const ServiceState* service_ = nullptr;
   std::string path_, authority_;  // copies of the RequestTarget (capacity reused)
   bool client_trusted_ = false;
+  int mesh_hops_ = 0;
+  std::string mesh_via_;
   EndpointRole side_ = EndpointRole::kStable;
   std::string request_id_;
   int64_t start_ns_ = 0;

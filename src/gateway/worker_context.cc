@@ -1,6 +1,8 @@
 // Per-worker proxy state and endpoint selection (see worker_context.h).
 #include "gateway/worker_context.h"
 
+#include "gateway/mesh_forwarding.h"
+
 #include <sys/random.h>
 
 #include <algorithm>
@@ -90,6 +92,43 @@ EndpointRole choose_side(WorkerContext& worker, const ServiceState& service,
   if (split.weight_bp <= 0) return EndpointRole::kStable;
   return static_cast<int>(worker.random() % 10000) < split.weight_bp ? EndpointRole::kCandidate
                                                                        : EndpointRole::kStable;
+}
+
+const RemoteHop* pick_remote(WorkerContext& worker, const RemoteRoutes& routes,
+                             const std::string& service, int hops, std::string_view via,
+                             const std::vector<const EndpointState*>& exclude) {
+  const std::vector<RemoteHop>* hops_of = routes.find(service);
+  if (hops_of == nullptr || hops >= kMaxMeshHops) return nullptr;
+  int64_t now = worker.loop.now_ms();
+  auto usable = [&](const RemoteHop& hop) {
+    return hop.endpoint->available(now) && !via_contains(via, hop.peer) &&
+           std::find(exclude.begin(), exclude.end(), hop.endpoint.get()) == exclude.end();
+  };
+  for (bool relay : {false, true}) {
+    if (relay && hops != 0) break;
+    size_t usable_count = 0;
+    for (const RemoteHop& hop : *hops_of) usable_count += hop.relay == relay && usable(hop);
+    if (usable_count == 0) continue;
+    size_t chosen = worker.random() % usable_count;
+    for (const RemoteHop& hop : *hops_of)
+      if (hop.relay == relay && usable(hop) && chosen-- == 0) return &hop;
+  }
+  return nullptr;
+}
+
+telemetry::Counter* WorkerContext::mesh_forwarded(std::string_view service, std::string_view peer,
+                                                  std::string_view direction) {
+  std::string key;
+  key.append(service).append("\n").append(peer).append("\n").append(direction);
+  auto it = mesh_forwarded_counters.find(key);
+  if (it != mesh_forwarded_counters.end()) return it->second;
+  telemetry::Counter* counter = telemetry::default_registry().counter(
+      "mesh_forwarded_requests_total",
+      "Requests forwarded over mesh links: out (this node sent them to the peer) or in (the peer "
+      "sent them here).",
+      {{"service", std::string(service)}, {"peer", std::string(peer)},
+       {"direction", std::string(direction)}});
+  return mesh_forwarded_counters.emplace(std::move(key), counter).first->second;
 }
 
 }  // namespace x0::gateway

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "cache/cache_key.h"
@@ -12,7 +14,9 @@
 #include "cache/response_store.h"
 #include "gateway/route_table.h"
 #include "gateway/upstream_pool.h"
+#include "gateway/remote_routes.h"
 #include "http/message.h"
+#include "telemetry/metrics.h"
 #include "net/event_loop.h"
 
 namespace x0::gateway {
@@ -46,6 +50,13 @@ struct WorkerContext {
   // Reused views of header lists in the cache library's type (no allocation per request).
   std::vector<cache::Header> request_headers, response_headers;
 
+  // Where services are served across the mesh (null: the mesh is off), and this node's id in it.
+  const RemoteRoutesPublisher* remote = nullptr;
+  // mesh_forwarded_requests_total{service,peer,direction}: looked up once per label set.
+  telemetry::Counter* mesh_forwarded(std::string_view service, std::string_view peer,
+                                     std::string_view direction);
+  std::unordered_map<std::string, telemetry::Counter*> mesh_forwarded_counters;
+
   uint64_t random();
   // 32 hex characters: 16 of worker-random prefix, 16 of a counter.
   void new_request_id(std::string& out);
@@ -56,6 +67,15 @@ struct WorkerContext {
 const std::shared_ptr<EndpointState>* pick_endpoint(WorkerContext& worker,
                                                     const ServiceState& service, EndpointRole role,
                                                     const std::vector<const EndpointState*>& exclude);
+
+// The hop to send a request of `service` to across the mesh when no local endpoint is
+// available: a peer that serves it (chosen at random among those available), else one that
+// relays to such a peer, skipping `exclude` and the nodes in `via`. A request that has made
+// `hops` mesh hops may take a direct hop while hops < kMaxMeshHops, a relay (two more) only
+// when hops == 0. nullptr when there is none.
+const RemoteHop* pick_remote(WorkerContext& worker, const RemoteRoutes& routes,
+                             const std::string& service, int hops, std::string_view via,
+                             const std::vector<const EndpointState*>& exclude);
 
 // The set a request goes to first: the candidate during a release when the request carries the
 // override header, when the release has switched to it, or by weight; otherwise the stable set.

@@ -16,7 +16,6 @@ namespace {
 
 constexpr size_t kClientsPerPeer = 4;
 constexpr size_t kGossipPerMessage = 16;
-constexpr uint64_t kMaxMeshConnections = 256;
 constexpr std::string_view kJson = "application/json";
 
 // "ip:port" with a numeric IPv4 or [IPv6] host only: addresses come from gossip, and a name
@@ -56,27 +55,12 @@ std::string canonical(const std::string& text) {
   return parsed ? parsed->to_string() : std::string();
 }
 
-http::ServerLimits mesh_limits() {
-  http::ServerLimits limits;
-  limits.header_timeout_ms = 5000;  // a peer that proved itself sends its request at once
-  limits.idle_timeout_ms = 30000;
-  limits.send_timeout_ms = 10000;
-  limits.parse.max_body_bytes = 1 << 20;
-  return limits;
-}
-
-// A request whose answer waits on the network (ping-req): told when its connection goes.
-struct Deferred final : http::PendingResponse {
-  bool gone = false;
-  void on_client_gone() override { gone = true; }
-};
-
 }  // namespace
 
 Agent::Agent(AgentOptions options, telemetry::Registry& registry)
     : options_(std::move(options)),
-      limits_(mesh_limits()),
-      budget_("mesh", kMaxMeshConnections),
+      acceptor_(std::make_unique<LinkAcceptor>(options_.contexts, options_.identity, this)),
+      connector_(std::make_shared<LinkConnector>(options_.contexts, options_.identity, this)),
       membership_(options_.identity->node_id, options_.advertise, options_.timers,
                   options_.random_seed),
       tick_timer_(loop_, net::Timer::call<&Agent::tick>(this)),
@@ -100,12 +84,6 @@ Agent::Agent(AgentOptions options, telemetry::Registry& registry)
 Result<std::unique_ptr<Agent>> Agent::start(AgentOptions options, telemetry::Registry& registry) {
   std::unique_ptr<Agent> agent(new Agent(std::move(options), registry));
   Agent& a = *agent;
-  a.acceptor_ = std::make_unique<LinkAcceptor>(a.options_.contexts, a.options_.identity, &a);
-  a.connector_ = std::make_shared<LinkConnector>(a.options_.contexts, a.options_.identity, &a);
-  a.server_ = std::make_unique<http::Server>(a.loop_, a.limits_);
-  if (auto ok = a.server_->listen(a.options_.listen, a, false, a.budget_, a.acceptor_.get()); !ok)
-    return fail(ok.error().code,
-                "mesh listener " + a.options_.listen.to_string() + ": " + ok.error().detail);
   for (const std::string& seed : a.options_.seeds) {
     if (seed == a.options_.advertise) continue;
     Peer* peer = a.peer_at(seed);
@@ -125,7 +103,10 @@ Result<std::unique_ptr<Agent>> Agent::start(AgentOptions options, telemetry::Reg
   }
   a.last_tick_ms_ = a.now_ms();
   a.tick_timer_.arm(0);
-  a.thread_ = std::thread([&a] { a.loop_.run(); });
+  a.thread_ = std::thread([&a] {
+    a.mesh_thread_.store(std::this_thread::get_id());
+    a.loop_.run();
+  });
   return agent;
 }
 
@@ -134,10 +115,8 @@ Agent::~Agent() {
   loop_.stop();
   if (thread_.joinable()) thread_.join();
   stopping_ = true;
-  // The loop has stopped: this thread may now take its objects apart. The server first: its
-  // connections tell their pending ping-reqs they are gone, whose state the links' callbacks
-  // (destroyed with peers_) still hold.
-  server_.reset();
+  // The loop has stopped: this thread may now take its objects apart. Replies still waiting
+  // in the links' callbacks (a ping-req's) go with them; their workers drop the requests.
   peers_.clear();
 }
 
@@ -290,6 +269,7 @@ void Agent::run_probe(const Probe& probe) {
              ack = *std::move(decoded);
          }
          if (!ack) {
+           links_[target].direct = false;
            membership_.on_failed(seq, now);
            log_changes();
            return;
@@ -301,6 +281,7 @@ void Agent::run_probe(const Probe& probe) {
          link.rtt_ms = rtt * 1000.0;
          link.last_seen = unix_seconds();
          link.services = ack->services;
+         link.direct = true;
          membership_.merge(ack->updates, now);
          membership_.on_ack(seq, now);
          log_changes();
@@ -393,6 +374,7 @@ void Agent::send_join(Peer& peer) {
              answer = *std::move(decoded);
          int64_t now = now_ms();
          if (answer) {
+           links_[proven].direct = true;
            membership_.merge_state(answer->members, now);
            p->join_backoff_ms = 0;
            p->next_join_ms = now + options_.timers.probe_interval_ms;
@@ -409,28 +391,33 @@ void Agent::send_join(Peer& peer) {
        });
 }
 
-bool Agent::check_sender(http::ServerConnection& conn, const std::string& from) {
-  if (from == conn.peer_identity()) return true;
+bool Agent::check_sender(const MeshMessage& message, const std::string& from,
+                         const MeshReply& reply) {
+  if (from == message.proven_id) return true;
   log::warn("SECURITY", "mesh request names another sender than its link proved: refused",
-            {{"peer", conn.peer_ip()}, {"proven", conn.peer_identity()}, {"claimed", from}});
-  conn.respond(403, kJson, R"({"error":"forbidden","detail":"sender is not the link's identity"})");
+            {{"peer", message.peer_ip}, {"proven", message.proven_id}, {"claimed", from}});
+  reply(403, R"({"error":"forbidden","detail":"sender is not the link's identity"})");
   return false;
 }
 
-void Agent::handle(http::ServerConnection& conn, const http::Request& request) {
-  std::string_view path = request.head.target;
-  if (request.head.method != http::Method::kPost)
-    return conn.respond(405, kJson, R"({"error":"method_not_allowed"})", "Allow: POST\r\n");
-  if (path == "/mesh/v1/ping") return handle_ping(conn, request);
-  if (path == "/mesh/v1/ping-req") return handle_ping_req(conn, request);
-  if (path == "/mesh/v1/join") return handle_join(conn, request);
-  conn.respond(404, kJson, R"({"error":"not_found"})");
+void Agent::serve(MeshMessage message, MeshReply reply) {
+  if (stopped_.load()) return reply(503, R"({"error":"unavailable","detail":"leaving the mesh"})");
+  loop_.post([this, message = std::move(message), reply = std::move(reply)] {
+    answer(message, reply);
+  });
 }
 
-void Agent::handle_ping(http::ServerConnection& conn, const http::Request& request) {
-  auto ping = decode_ping(request.body);
-  if (!ping) return conn.respond(400, kJson, R"({"error":"bad_request"})");
-  if (!check_sender(conn, ping->from)) return;
+void Agent::answer(const MeshMessage& message, const MeshReply& reply) {
+  if (message.path == "/mesh/v1/ping") return handle_ping(message, reply);
+  if (message.path == "/mesh/v1/ping-req") return handle_ping_req(message, reply);
+  if (message.path == "/mesh/v1/join") return handle_join(message, reply);
+  reply(404, R"({"error":"not_found"})");
+}
+
+void Agent::handle_ping(const MeshMessage& message, const MeshReply& reply) {
+  auto ping = decode_ping(message.body);
+  if (!ping) return reply(400, R"({"error":"bad_request"})");
+  if (!check_sender(message, ping->from, reply)) return;
   membership_.merge(ping->updates, now_ms());
   LinkInfo& link = links_[ping->from];
   link.last_seen = unix_seconds();
@@ -441,55 +428,57 @@ void Agent::handle_ping(http::ServerConnection& conn, const http::Request& reque
   ack.seq = ping->seq;
   ack.updates = membership_.gossip(kGossipPerMessage);
   if (options_.local_services) ack.services = options_.local_services();
-  conn.respond(200, kJson, encode(ack));
+  reply(200, encode(ack));
 }
 
-void Agent::handle_join(http::ServerConnection& conn, const http::Request& request) {
-  auto join = decode_join(request.body);
-  if (!join) return conn.respond(400, kJson, R"({"error":"bad_request"})");
-  if (!check_sender(conn, join->from)) return;
+void Agent::handle_join(const MeshMessage& message, const MeshReply& reply) {
+  auto join = decode_join(message.body);
+  if (!join) return reply(400, R"({"error":"bad_request"})");
+  if (!check_sender(message, join->from, reply)) return;
   membership_.merge_state(join->members, now_ms());
   links_[join->from].last_seen = unix_seconds();
   log_changes();
   Join answer{membership_.self().id, options_.advertise, membership_.full_state()};
-  conn.respond(200, kJson, encode(answer));
+  reply(200, encode(answer));
 }
 
-void Agent::handle_ping_req(http::ServerConnection& conn, const http::Request& request) {
-  auto req = decode_ping_req(request.body);
-  if (!req) return conn.respond(400, kJson, R"({"error":"bad_request"})");
-  if (!check_sender(conn, req->from)) return;
+void Agent::handle_ping_req(const MeshMessage& message, const MeshReply& reply) {
+  auto req = decode_ping_req(message.body);
+  if (!req) return reply(400, R"({"error":"bad_request"})");
+  if (!check_sender(message, req->from, reply)) return;
   membership_.merge(req->updates, now_ms());
   // Only a member we know, at the address we know: a peer must not make us connect anywhere.
   const Member* target = membership_.find(req->target);
   if (target == nullptr || canonical(target->address) != canonical(req->target_address)) {
     PingReqResult nack{membership_.self().id, req->seq, false,
                        membership_.gossip(kGossipPerMessage)};
-    return conn.respond(200, kJson, encode(nack));
+    return reply(200, encode(nack));
   }
   std::string target_address = target->address;
-  auto deferred = std::make_shared<Deferred>();
-  conn.set_pending(deferred.get());
   Ping ping = make_ping(req->seq, membership_.gossip(kGossipPerMessage));
   int64_t timeout = std::clamp<int64_t>(req->timeout_ms, 10, 10000);
   send(target_address, "/mesh/v1/ping", encode(ping), timeout,
-       [this, &conn, deferred, seq = req->seq, target = req->target](
-           Result<http::ClientResponse> result, const std::string& proven) {
+       [this, reply, seq = req->seq, target = req->target](Result<http::ClientResponse> result,
+                                                           const std::string& proven) {
          bool ack = false;
          if (result && result->status == 200 && proven == target)
            if (auto decoded = decode_ack(result->body); decoded && decoded->from == target) {
              ack = true;
              membership_.merge(decoded->updates, now_ms());
            }
-         if (deferred->gone) return;
-         conn.set_pending(nullptr);
          PingReqResult answer{membership_.self().id, seq, ack,
                               membership_.gossip(kGossipPerMessage)};
-         conn.respond(200, kJson, encode(answer));
+         reply(200, encode(answer));
        });
 }
 
 void Agent::on_link(const LinkOutcome& outcome) {
+  if (std::this_thread::get_id() == mesh_thread_.load()) return record_link(outcome);
+  if (stopped_.load()) return;
+  loop_.post([this, outcome] { record_link(outcome); });
+}
+
+void Agent::record_link(const LinkOutcome& outcome) {
   if (stopping_) return;
   double seconds = static_cast<double>(outcome.duration_us) / 1e6;
   if (outcome.ok) {
@@ -584,6 +573,7 @@ void Agent::publish() {
       p.cert_not_after = link.cert_not_after;
       p.rtt_ms = link.rtt_ms;
       p.services = link.services;
+      p.direct = link.direct;
       if (m.state == PeerState::kUp && p.linked && !p.pqc) view->fallback_enabled = true;
     }
     if (m.state == PeerState::kUp) ++view->peers_up;
@@ -595,6 +585,7 @@ void Agent::publish() {
   view->partitioned = membership_.partitioned();
   view->local_health = membership_.local_health();
   view->links = counters_;
+  if (options_.on_view) options_.on_view(*view, connector_);
   view_.store(std::move(view));
 }
 

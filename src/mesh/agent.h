@@ -1,13 +1,17 @@
-// The mesh thread: one event loop that owns this node's mesh listener, its links to peers and
-// the membership (SWIM with Lifeguard's refinements, membership.h), and publishes a MeshView.
-//  - Listener: listeners.mesh, every connection a server LinkTransport (nothing is answered
-//    before the peer proved its identity); HTTP/1.1 under /mesh/v1/ (join, ping, ping-req),
-//    each request's `from` checked against the identity the link proved.
-//  - Links: per peer address a few keep-alive http::Clients over client LinkTransports.
+// The mesh thread: one event loop that owns this node's links to peers and the membership
+// (SWIM with Lifeguard's refinements, membership.h), and publishes a MeshView.
+//  - Listener: listeners.mesh is served by the data-plane workers (app/mesh_ingress.h), each
+//    connection a server LinkTransport made by acceptor() (nothing is answered before the peer
+//    proved its identity). Forwarded service requests stay on the worker; membership requests
+//    (/mesh/v1/join, ping, ping-req) come here through serve(), each request's `from` checked
+//    against the identity its link proved.
+//  - Links: per peer address a few keep-alive http::Clients over client LinkTransports; the
+//    workers' links to peers (forwarded requests) use connector().
 //  - Joins: every seed not yet a live member, and every `down` member's address, is sent a
 //    join (push-pull of the member lists) with exponential backoff and jitter, so a restarted
 //    node, a late seed and a healed partition all come back.
-// Other threads only call view() (an atomic snapshot) and the start/stop functions.
+// Other threads call view() (an atomic snapshot), serve(), on_link() (both post here) and the
+// start/stop functions.
 #pragma once
 
 #include <atomic>
@@ -22,7 +26,6 @@
 
 #include "common/result.h"
 #include "http/client.h"
-#include "http/server.h"
 #include "mesh/link_transport.h"
 #include "mesh/membership.h"
 #include "mesh/mesh_view.h"
@@ -34,7 +37,6 @@
 namespace x0::mesh {
 
 struct AgentOptions {
-  net::SocketAddress listen;       // listeners.mesh
   std::string advertise;           // "ip:port" peers reach us at (gossiped)
   std::vector<std::string> seeds;  // [mesh] peers, "ip:port"
   // This node's services and their health, advertised on every ping and ack; called on the
@@ -44,11 +46,27 @@ struct AgentOptions {
   std::shared_ptr<const LocalIdentity> identity;
   std::shared_ptr<const LinkContexts> contexts;
   uint64_t random_seed = 0;
+  // Called with every view the agent publishes (on the mesh thread, and once in start()),
+  // and the client side of the workers' links to those peers: the node derives its remote
+  // routes from them. May be empty.
+  std::function<void(const MeshView&, const std::shared_ptr<net::ClientTransportFactory>& links)>
+      on_view;
 };
 
-class Agent final : public LinkObserver, public http::RequestHandler, public MeshApi {
+// A membership request that reached the mesh listener (a worker's), as serve() takes it.
+struct MeshMessage {
+  std::string path;  // "/mesh/v1/ping", "/mesh/v1/ping-req" or "/mesh/v1/join"
+  std::string body;
+  std::string proven_id;  // the node id its link proved
+  std::string peer_ip;
+};
+// Its answer: called once, on the mesh thread (or at once, on the caller's, when the mesh
+// thread is gone).
+using MeshReply = std::function<void(int status, std::string body)>;
+
+class Agent final : public LinkObserver, public MeshApi {
  public:
-  // Binds the listener (errors name the address) and starts the mesh thread.
+  // Starts the mesh thread (the workers bind listeners.mesh with acceptor()).
   static Result<std::unique_ptr<Agent>> start(AgentOptions options, telemetry::Registry& registry);
   ~Agent() override;  // stops the thread (without leaving: use leave() first on a drain)
 
@@ -58,8 +76,15 @@ class Agent final : public LinkObserver, public http::RequestHandler, public Mes
   std::shared_ptr<const MeshView> view() const override { return view_.load(); }
   void ping_all(std::function<void(std::vector<PingResult>)> done) override;  // any thread
 
-  void on_link(const LinkOutcome& outcome) override;  // mesh thread
-  void handle(http::ServerConnection& conn, const http::Request& request) override;
+  // Any thread: a link's outcome (the workers' links are counted and logged as the mesh
+  // thread's own).
+  void on_link(const LinkOutcome& outcome) override;
+  // Any thread: answers a membership request on the mesh thread.
+  void serve(MeshMessage message, MeshReply reply);
+  // The server side of the mesh listener's connections, and the client side of the workers'
+  // links; both report here. Thread-safe; they live as long as the agent.
+  net::TransportFactory& acceptor() { return *acceptor_; }
+  std::shared_ptr<net::ClientTransportFactory> connector() const { return connector_; }
 
  private:
   using Reply = std::function<void(Result<http::ClientResponse>, const std::string& peer_id)>;
@@ -82,6 +107,7 @@ class Agent final : public LinkObserver, public http::RequestHandler, public Mes
     std::chrono::sys_seconds last_seen{};
     std::optional<double> rtt_ms;
     std::vector<ServiceHealth> services;
+    bool direct = false;  // our last direct exchange with it (probe, join) was answered
   };
 
   Agent(AgentOptions options, telemetry::Registry& registry);
@@ -93,10 +119,12 @@ class Agent final : public LinkObserver, public http::RequestHandler, public Mes
   void send(const std::string& address, std::string_view target, std::string body,
             int64_t timeout_ms, Reply reply);
   Peer* peer_at(const std::string& address);
-  void handle_ping(http::ServerConnection& conn, const http::Request& request);
-  void handle_ping_req(http::ServerConnection& conn, const http::Request& request);
-  void handle_join(http::ServerConnection& conn, const http::Request& request);
-  bool check_sender(http::ServerConnection& conn, const std::string& from);
+  void record_link(const LinkOutcome& outcome);
+  void answer(const MeshMessage& message, const MeshReply& reply);
+  void handle_ping(const MeshMessage& message, const MeshReply& reply);
+  void handle_ping_req(const MeshMessage& message, const MeshReply& reply);
+  void handle_join(const MeshMessage& message, const MeshReply& reply);
+  bool check_sender(const MeshMessage& message, const std::string& from, const MeshReply& reply);
   void log_changes();
   Ping make_ping(uint64_t seq, std::vector<Update> updates) const;
   void publish();
@@ -106,9 +134,7 @@ class Agent final : public LinkObserver, public http::RequestHandler, public Mes
 
   AgentOptions options_;
   net::EventLoop loop_;
-  http::ServerLimits limits_;
-  http::ConnectionBudget budget_;
-  std::unique_ptr<http::Server> server_;
+  std::atomic<std::thread::id> mesh_thread_{};  // set by the mesh thread as it starts
   std::unique_ptr<LinkAcceptor> acceptor_;
   std::shared_ptr<LinkConnector> connector_;
   std::optional<net::SocketAddress> source_;  // our advertised IP, port 0

@@ -108,9 +108,12 @@ Result<std::vector<Update>> get_updates(const json& obj, const char* key) {
 
 json services_json(const std::vector<ServiceHealth>& services) {
   json a = json::array();
-  for (const ServiceHealth& s : services)
-    a.push_back(
-        {{"name", s.name}, {"healthy", s.healthy}, {"healthy_endpoints", s.healthy_endpoints}});
+  for (const ServiceHealth& s : services) {
+    json j = {{"name", s.name}, {"healthy", s.healthy}, {"healthy_endpoints", s.healthy_endpoints}};
+    if (s.mesh_failover) j["mesh_failover"] = true;
+    if (s.relays) j["relays"] = true;
+    a.push_back(std::move(j));
+  }
   return a;
 }
 
@@ -139,7 +142,15 @@ Result<std::vector<ServiceHealth>> get_services(const json& obj) {
       return bad(where + ".healthy: expected true or false");
     auto endpoints = get_u64(s, "healthy_endpoints", UINT32_MAX);
     if (!endpoints) return bad(where + "." + endpoints.error().detail);
-    out.push_back({*std::move(name), healthy->get<bool>(), static_cast<uint32_t>(*endpoints)});
+    ServiceHealth health{*std::move(name), healthy->get<bool>(), static_cast<uint32_t>(*endpoints)};
+    for (auto [key, flag] : {std::pair{"mesh_failover", &health.mesh_failover},
+                             std::pair{"relays", &health.relays}}) {
+      auto it_flag = s.find(key);
+      if (it_flag == s.end()) continue;
+      if (!it_flag->is_boolean()) return bad(where + "." + key + ": expected true or false");
+      *flag = it_flag->get<bool>();
+    }
+    out.push_back(std::move(health));
   }
   return out;
 }

@@ -27,6 +27,11 @@ struct ServiceHealth {
   std::string name;  // [a-z0-9_-], 1..64
   bool healthy = false;
   uint32_t healthy_endpoints = 0;
+  // The sender takes this service's forwarded requests (its route has mesh_failover = true)...
+  bool mesh_failover = false;
+  // ...and, while not healthy itself, relays them: it has a direct link to a peer that serves
+  // it. Both optional on the wire (false when absent).
+  bool relays = false;
   bool operator==(const ServiceHealth&) const = default;
 };
 

@@ -36,6 +36,9 @@ struct PeerView {
   std::chrono::sys_seconds last_seen{};
   std::chrono::sys_seconds cert_not_after{};
   std::vector<ServiceHealth> services;  // as its last ping or ack said
+  // Our last direct exchange with it (a probe, a join) was answered: requests for its services
+  // can go to it over our own link (else only through a peer that relays).
+  bool direct = false;
 };
 
 struct LinkCounters {

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "gateway/filters/filters.h"
 #include "gateway/head_rewrite.h"
+#include "gateway/mesh_forwarding.h"
 #include "gateway/stream.h"
 #include "http/body_framer.h"
 
@@ -46,6 +47,7 @@ FilterStatus Router::on_request(Stream& stream) {
 void Router::on_done(Stream& /*stream*/, const StreamOutcome& /*outcome*/) {
   timer_.cancel();
   release_upstream(false);  // still held only when the client went away mid-exchange
+  remote_routes_.reset();
   phase_ = Phase::kIdle;
   // stream_ stays set: the stream is not reused before the call that ended it has returned, and
   // that call checks stream_->ended().
@@ -60,6 +62,10 @@ void Router::attempt() {
   const std::shared_ptr<EndpointState>* picked = pick_endpoint(worker_, *service_, side, tried_);
   if (picked == nullptr && service_->in_release)
     picked = pick_endpoint(worker_, *service_, other, tried_);
+  // No local endpoint left: a peer that serves the service live (mesh_failover) comes before
+  // a stale copy, and both before the fallback pool.
+  const RemoteHop* remote = picked == nullptr ? pick_remote_hop() : nullptr;
+  if (remote != nullptr) picked = &remote->endpoint;
   // Every endpoint failed or is down: a filter (the cache's stale copy of the real answer) is
   // better than the fallback pool.
   if (picked == nullptr && stream_->upstream_failure() == FilterStatus::kStop) return;
@@ -88,9 +94,19 @@ void Router::attempt() {
   // Rebuilt per attempt: an HTTP/1.0 request without Host is sent with the chosen endpoint's.
   request_head_.clear();
   std::string_view authority = stream_->authority();
-  write_upstream_head(request_->head, stream_->path(),
-                      authority.empty() ? endpoint->authority : authority, stream_->request_edits(),
-                      request_head_);
+  if (authority.empty()) authority = endpoint->authority;
+  if (remote != nullptr) {
+    // Over the mesh: the peer's forwarding path, and the hop fields it checks.
+    forward_path(service_->config.name, stream_->path(), remote_path_);
+    remote_edits_ = stream_->request_edits();
+    append_mesh_hop(stream_->mesh_hops(), stream_->mesh_via(), remote_routes_->self,
+                    remote_edits_.append);
+    write_upstream_head(request_->head, remote_path_, authority, remote_edits_, request_head_);
+    worker_.mesh_forwarded(service_->config.name, remote->peer, "out")->inc();
+  } else {
+    write_upstream_head(request_->head, stream_->path(), authority, stream_->request_edits(),
+                        request_head_);
+  }
   request_sent_ = 0;
   request_cut_short_ = false;
   interim_seen_ = 0;
@@ -120,6 +136,14 @@ void Router::attempt() {
   timer_.arm(service_->config.connect_timeout_ms);
 }
 
+const RemoteHop* Router::pick_remote_hop() {
+  if (!service_->config.mesh_failover || worker_.remote == nullptr) return nullptr;
+  if (!remote_routes_) remote_routes_ = worker_.remote->current();
+  if (!remote_routes_) return nullptr;
+  return pick_remote(worker_, *remote_routes_, service_->config.name, stream_->mesh_hops(),
+                     stream_->mesh_via(), tried_);
+}
+
 void Router::on_io(uint32_t events) {
   if (!upstream_) return;
   if (phase_ == Phase::kConnecting) {
@@ -137,6 +161,13 @@ void Router::on_io(uint32_t events) {
     }
     if (handshake.status != net::IoStatus::kDone) {
       fail(Failure::kConnect, "TLS handshake: " + upstream_->transport().failure());
+      return;
+    }
+    // A mesh link proves a node of our mesh CA; it must be the node we meant to reach.
+    const std::string& expected = upstream_->endpoint().mesh_peer;
+    if (!expected.empty() && upstream_->transport().peer_identity() != expected) {
+      fail(Failure::kConnect, "mesh peer at " + upstream_->endpoint().name + " proved to be " +
+                                  upstream_->transport().peer_identity() + ", not " + expected);
       return;
     }
     timer_.arm(service_->config.request_timeout_ms);  // from here on, as for a pooled connection

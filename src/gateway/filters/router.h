@@ -1,5 +1,5 @@
-// The terminal filter: picks an endpoint (the chosen side of a release, then the other, then the
-// fallback set), sends the request over a pooled or new upstream connection, streams the
+// The terminal filter: picks an endpoint (the chosen side of a release, then the other, then a
+// mesh peer for a `mesh_failover` service (gateway/mesh_forwarding.h), then the fallback set), sends the request over a pooled or new upstream connection, streams the
 // response back to the client under flow control, retries idempotent requests on connect
 // failure or on a reset before any answer, and maps upstream failures to 502/503/504.
 //
@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "gateway/error_code.h"
+#include "gateway/head_rewrite.h"
+#include "gateway/remote_routes.h"
 #include "gateway/stream_filter.h"
 #include "gateway/upstream_pool.h"
 #include "http/body_framer.h"
@@ -40,6 +42,7 @@ class Router final : public Filter<Router>, public net::IoHandler {
   enum class Failure { kConnect, kTimeout, kReset, kBadResponse };
 
   void attempt();
+  const RemoteHop* pick_remote_hop();  // nullptr: none, or the service stays local
   void send_request();
   void read_response();
   bool handle_response_head();
@@ -74,6 +77,11 @@ class Router final : public Filter<Router>, public net::IoHandler {
   bool retried_stale_ = false;
   int retries_left_ = 0;
   std::vector<const EndpointState*> tried_;
+  // While a request may go across the mesh: the routes it read (they hold the hops' endpoints),
+  // and the forwarded head's path and edits (capacity reused).
+  std::shared_ptr<const RemoteRoutes> remote_routes_;
+  std::string remote_path_;
+  HeaderEdits remote_edits_;
   net::Timer timer_;
   int64_t last_upstream_read_ms_ = 0;  // loop time body bytes last came from the upstream
   int64_t sent_ns_ = 0;
