@@ -1,0 +1,137 @@
+# Services across hosts: a `mesh_failover` service whose local endpoints die on one node is served
+# through a peer where it is healthy, over the post-quantum mesh link, with no failed client
+# request once the node has switched; it comes back local when its endpoints recover. With the
+# direct link cut, the request is relayed through a third node. A client cannot steer any of it
+# with the mesh's own hop fields.
+import threading
+import time
+
+from harness import request, service, wait_until
+from test_mesh import DETECTION_WAIT_S, MeshFixture, iptables, loopback_chain
+
+
+class Traffic:
+    """GETs from a few threads; each answer kept as (time, status, X-Origin)."""
+
+    def __init__(self, port, threads=3, path="/x"):
+        self.port, self.path = port, path
+        self.answers, self.lock, self.stop = [], threading.Lock(), threading.Event()
+        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(threads)]
+        for t in self.threads:
+            t.start()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                r = request(self.port, "GET", self.path, timeout=5)
+                answer = (time.monotonic(), r.status, r.header("X-Origin"))
+            except OSError as e:
+                answer = (time.monotonic(), 0, str(e))
+            with self.lock:
+                self.answers.append(answer)
+
+    def since(self, t):
+        with self.lock:
+            return [a for a in self.answers if a[0] >= t]
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(10)
+
+
+class MeshFailoverTest(MeshFixture):
+    def shop(self, origin_endpoint, **keys):
+        return service("shop", [origin_endpoint], mesh_failover=True, **keys)
+
+    def route(self, node):
+        routes = node.get("/mesh/routes").json()["routes"]
+        return next(r for r in routes if r["service"] == "shop")
+
+    def test_dead_local_endpoints_are_served_through_a_peer_and_come_back_local(self):
+        origin_a = self.start_origin(name="origin-a")
+        origin_b = self.start_origin(name="origin-b")
+        a, a_addr = self.mesh_node(22, services=[self.shop(origin_a.endpoint())])
+        b, _ = self.mesh_node(23, seeds=[a_addr], services=[self.shop(origin_b.endpoint())])
+        self.wait_states(a, {"node-23": "up"})
+        # a learns that b serves shop and takes its forwarded requests.
+        wait_until(lambda: self.route(a)["next_hop"], DETECTION_WAIT_S,
+                   message="b as shop's next hop on a")
+        route = self.route(a)
+        self.assertEqual((route["serving"], route["local_healthy_endpoints"]), ("local", 1))
+        self.assertEqual((route["next_hop"]["peer"], route["next_hop"]["via"]),
+                         ("node-23", "direct"))
+        self.assertEqual(a.get("/x").header("X-Origin"), "origin-a")
+
+        traffic = Traffic(a.data_port)
+        wait_until(lambda: len(traffic.answers) > 20, message="traffic on a")
+        origin_a.kill()
+        wait_until(lambda: self.route(a)["serving"] == "mesh", DETECTION_WAIT_S,
+                   message="a to serve shop through b")
+        switched = time.monotonic()
+        wait_until(lambda: len(traffic.since(switched)) > 100, 20, message="traffic after the switch")
+        after = traffic.since(switched)
+        failed = [x for x in after if x[1] != 200]
+        self.assertEqual(failed, [], f"{len(failed)} of {len(after)} requests failed after the switch")
+        self.assertEqual({x[2] for x in after}, {"origin-b"})
+        self.assertEqual(self.route(a)["next_hop"]["peer"], "node-23")
+        # Counted on both nodes, by service, peer and direction.
+        self.assertGreaterEqual(a.metric_value("mesh_forwarded_requests_total", service="shop",
+                                               peer="node-23", direction="out"), len(after))
+        self.assertGreaterEqual(b.metric_value("mesh_forwarded_requests_total", service="shop",
+                                               peer="node-22", direction="in"), len(after))
+
+        # The origin comes back: a's health check sees it, and a serves shop itself again.
+        self.start_origin(name="origin-a", port=origin_a.port)
+        wait_until(lambda: self.route(a)["serving"] == "local", DETECTION_WAIT_S,
+                   message="shop local again on a")
+        back = time.monotonic()
+        wait_until(lambda: len(traffic.since(back)) > 30, 20, message="traffic after the return")
+        traffic.finish()
+        self.assertEqual({x[2] for x in traffic.since(back)}, {"origin-a"})
+        self.assertEqual([x for x in traffic.since(back) if x[1] != 200], [])
+
+    def test_a_client_cannot_steer_a_request_with_the_mesh_hop_fields(self):
+        origin_b = self.start_origin(name="origin-b")
+        dead = self.start_origin(name="dead")
+        dead.kill()
+        a, a_addr = self.mesh_node(24, services=[self.shop(dead.endpoint())])
+        self.mesh_node(25, seeds=[a_addr], services=[self.shop(origin_b.endpoint())])
+        wait_until(lambda: self.route(a)["serving"] == "mesh", DETECTION_WAIT_S,
+                   message="a to serve shop through b")
+        # Hop fields naming the peer (as if the request had been there) or too many hops are a
+        # client's: dropped, so the request goes through b as any other.
+        for headers in ({"X-X0-Mesh-Via": "node-25", "X-X0-Mesh-Hops": "1"},
+                        {"X-X0-Mesh-Hops": "9"}):
+            r = request(a.data_port, "GET", "/y", headers=headers)
+            self.assertEqual((r.status, r.header("X-Origin")), (200, "origin-b"), headers)
+        self.assertEqual(origin_b.count("/y"), 2)
+
+    def test_with_the_direct_link_cut_requests_are_relayed_through_a_third_node(self):
+        origin_b = self.start_origin(name="origin-b")
+        dead = self.start_origin(name="dead")
+        dead.kill()
+        a, a_addr = self.mesh_node(32, services=[self.shop(dead.endpoint())])
+        b, _ = self.mesh_node(33, seeds=[a_addr], services=[self.shop(origin_b.endpoint())])
+        c, _ = self.mesh_node(34, seeds=[a_addr], services=[self.shop(dead.endpoint())])
+        for node, others in ((a, ["node-33", "node-34"]), (c, ["node-32", "node-33"])):
+            self.wait_states(node, {o: "up" for o in others})
+        wait_until(lambda: self.route(a)["serving"] == "mesh", DETECTION_WAIT_S,
+                   message="a to serve shop through b")
+        chain = loopback_chain(self, "X0MESHRELAY")
+        for x, y in ((32, 33), (33, 32)):
+            rule = ["-s", f"127.0.0.{x}", "-d", f"127.0.0.{y}", "-j", "DROP"]
+            self.assertEqual(iptables("-A", chain, *rule).returncode, 0)
+        # a's own probes of b fail; c still reaches b, so b stays a member and c relays.
+        wait_until(lambda: (self.route(a)["next_hop"] or {}).get("via") == "relay",
+                   DETECTION_WAIT_S, message="c as the relay on a")
+        self.assertEqual(self.route(a)["next_hop"]["peer"], "node-34")
+        for _ in range(5):
+            r = request(a.data_port, "GET", "/r")
+            self.assertEqual((r.status, r.header("X-Origin")), (200, "origin-b"), r.text())
+        self.assertGreaterEqual(c.metric_value("mesh_forwarded_requests_total", service="shop",
+                                               peer="node-32", direction="in"), 5)
+        self.assertGreaterEqual(c.metric_value("mesh_forwarded_requests_total", service="shop",
+                                               peer="node-33", direction="out"), 5)
+        self.assertGreaterEqual(b.metric_value("mesh_forwarded_requests_total", service="shop",
+                                               peer="node-34", direction="in"), 5)
