@@ -3,7 +3,8 @@
 // as exactly one complete message with the same method and body framing, exactly one Host equal
 // to the canonical authority, the normalised path, and the proxy's Via. Normalisation must be
 // idempotent and never leave a dot-segment. The first byte picks trust and the path policy; the
-// same input is also read as a response, whose rewritten head must keep its framing.
+// same input is also read as a response, whose rewritten head must keep its framing, and as a
+// mesh peer's forwarded request, whose hop fields must read back one hop further.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "gateway/head_rewrite.h"
+#include "gateway/mesh_forwarding.h"
 #include "http/authority.h"
 #include "http/message.h"
 #include "http/path_normalize.h"
@@ -34,10 +36,36 @@ http::Limits reparse_limits() {
   return l;
 }
 
+// The same head as a peer's forwarded request (mesh_forwarding.h): what parses is what the
+// receiver may rely on, and the fields the next hop writes parse back as one more hop.
+void fuzz_mesh_hop(const http::RequestHead& head, uint8_t flags) {
+  if (auto target = gateway::parse_forward_path(head.path)) {
+    check(!target->service.empty() && target->service.size() <= 64 && target->path.front() == '/');
+    std::string again;
+    gateway::forward_path(target->service, target->path, again);
+    check(again == head.path || again == std::string(head.path) + "/");
+  }
+  auto hop = gateway::read_mesh_hop(head.headers);
+  if (!hop) return;
+  check(hop->hops >= 1 && hop->hops <= gateway::kMaxMeshHops && !hop->via.empty());
+  check(!gateway::via_contains(hop->via, ""));
+  if (hop->hops == gateway::kMaxMeshHops) return;
+  std::string lines = "GET / HTTP/1.1\r\nHost: x\r\n";
+  std::string self = (flags & 1) ? "node-a" : "n.b_c-9";
+  gateway::append_mesh_hop(hop->hops, hop->via, self, lines);
+  lines += "\r\n";
+  static http::RequestHead next;
+  http::ParseError err{};
+  check(http::parse_request_head(lines, reparse_limits(), &next, &err) == http::ParseStatus::kComplete);
+  auto next_hop = gateway::read_mesh_hop(next.headers);
+  check(next_hop && next_hop->hops == hop->hops + 1 && gateway::via_contains(next_hop->via, self));
+}
+
 void fuzz_request(std::string_view buf, uint8_t flags) {
   static http::RequestHead head, again;  // big: keep them off the stack
   http::ParseError err{};
   if (http::parse_request_head(buf, http::Limits{}, &head, &err) != http::ParseStatus::kComplete) return;
+  fuzz_mesh_hop(head, flags);
   if (head.method == http::Method::kConnect || head.path == "*") return;  // answered locally
   http::PathPolicy policy{(flags & 1) != 0, (flags & 2) != 0};
   std::string path, path2, authority;
@@ -66,6 +94,9 @@ void fuzz_request(std::string_view buf, uint8_t flags) {
   check(again.headers.count_of("Via") == 1 && again.headers.find("Via").ends_with("1.1 x0tta6bl4"));
   check(again.headers.count_of("X-Request-Id") == 1 && again.headers.find("X-Request-Id") == "id");
   check(again.headers.count_of("Connection") == 0 && again.headers.count_of("Expect") == 0);
+  // A client's mesh hop fields never cross (only the router writes them, for a peer).
+  check(again.headers.count_of(gateway::kMeshHopsHeader) == 0 &&
+        again.headers.count_of(gateway::kMeshViaHeader) == 0);
 }
 
 void fuzz_response(std::string_view buf, uint8_t flags) {

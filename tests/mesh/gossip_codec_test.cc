@@ -190,6 +190,20 @@ TEST(GossipCodec, ServicesAreOptionalAndChecked) {
   EXPECT_NE(error_of(with(many + "]")).find("more than"), std::string::npos);
 }
 
+TEST(GossipCodec, MeshFailoverAndRelayFlagsRoundTripAndAreOptional) {
+  Ack ack;
+  ack.from = "b";
+  ack.seq = 7;
+  ack.services = {{"shop", true, 2, true, false}, {"cart", false, 0, true, true}, {"api", true, 1}};
+  auto back = decode_ack(encode(ack));
+  ASSERT_TRUE(back) << back.error().detail;
+  EXPECT_EQ(*back, ack);
+  EXPECT_EQ(encode(ack).find("\"relays\":false"), std::string::npos);  // absent when false
+  auto bad = decode_ack(
+      R"({"from":"a","seq":1,"updates":[],"services":[{"name":"api","healthy":true,"healthy_endpoints":1,"relays":1}]})");
+  EXPECT_NE(error_of(bad).find("relays: expected true or false"), std::string::npos);
+}
+
 TEST(GossipCodec, SurvivesDeepNesting) {
   std::string deep = R"({"from":"a","seq":1,"updates":[],"x":)" + std::string(200'000, '[') +
                      std::string(200'000, ']') + "}";
