@@ -25,13 +25,18 @@ namespace {
 using json = nlohmann::json;
 using telemetry::Status;
 
+std::shared_ptr<const gateway::RemoteRoutes> remote_routes_now(const NodeState& node) {
+  return node.remote_routes != nullptr ? node.remote_routes->current() : nullptr;
+}
+
 void respond_json(http::ServerConnection& conn, int status, const json& body) {
   conn.respond(status, "application/json", body.dump(2) + "\n");
 }
 
-// A service's health from its endpoints: all up healthy, some up (or only the fallback)
-// degraded, nothing to send traffic to unhealthy.
-json service_health(const gateway::ServiceState& service, int64_t now, Status* status) {
+// A service's health from its endpoints: all up healthy, some up (or only the fallback, or a
+// mesh peer serving it) degraded, nothing to send traffic to unhealthy.
+json service_health(const gateway::ServiceState& service, const gateway::RemoteRoutes* remote,
+                    int64_t now, Status* status) {
   json endpoints = json::array();
   int up = 0;
   const auto& active =
@@ -55,10 +60,11 @@ json service_health(const gateway::ServiceState& service, int64_t now, Status* s
     }
   }
   bool fallback_up = service.has_available_fallback(now);
+  bool served_remotely = up == 0 && gateway::has_available_remote(remote, service, now);
   size_t total = active.size();
   if (up == static_cast<int>(total) && total > 0)
     *status = Status::kHealthy;
-  else if (up > 0 || fallback_up)
+  else if (up > 0 || fallback_up || served_remotely)
     *status = Status::kDegraded;
   else
     *status = Status::kUnhealthy;
@@ -67,7 +73,8 @@ json service_health(const gateway::ServiceState& service, int64_t now, Status* s
           {"required", service.config.required},
           {"healthy_endpoints", up},
           {"total_endpoints", total},
-          {"diverted_to_fallback", up == 0 && fallback_up},
+          {"diverted_to_fallback", up == 0 && !served_remotely && fallback_up},
+          {"served_remotely", served_remotely},
           {"release", service.in_release
                           ? json{{"candidate_weight_percent", service.split.weight_bp / 100.0},
                                  {"candidate_only", service.split.candidate_only},
@@ -212,10 +219,11 @@ void OperatorApi::health(http::ServerConnection& conn, const http::Request& /*re
   int64_t now = net::EventLoop::monotonic_ms();
   Status overall = Status::kHealthy;
   json dependencies = json::object();
+  auto remote = remote_routes_now(node_);
   if (auto table = node_.routes->current()) {
     for (const auto& service : table->services()) {
       Status s = Status::kHealthy;
-      dependencies[service->config.name] = service_health(*service, now, &s);
+      dependencies[service->config.name] = service_health(*service, remote.get(), now, &s);
       // An optional service that is down degrades the node; a required one takes it down.
       if (!service->config.required && s == Status::kUnhealthy) s = Status::kDegraded;
       overall = telemetry::worst(overall, s);
@@ -278,10 +286,12 @@ std::vector<std::string> readiness_problems(const NodeState& node, int64_t now_m
   if (node.draining.load()) reasons.push_back("draining");
   if (node.isolated.load()) reasons.push_back("isolated");
   if (node.routes == nullptr) return reasons;
+  auto remote = remote_routes_now(node);
   if (auto table = node.routes->current()) {
     for (const auto& service : table->services()) {
       if (!service->config.required) continue;
-      if (!service->has_available_primary(now_ms) && !service->has_available_fallback(now_ms)) {
+      if (!service->has_available_primary(now_ms) && !service->has_available_fallback(now_ms) &&
+          !gateway::has_available_remote(remote.get(), *service, now_ms)) {
         reasons.push_back("service " + service->config.name +
                           " has no healthy endpoint or fallback");
       }
@@ -322,10 +332,11 @@ void OperatorApi::metrics(http::ServerConnection& conn) {
 void OperatorApi::status(http::ServerConnection& conn) {
   int64_t now = net::EventLoop::monotonic_ms();
   json services = json::array();
+  auto remote = remote_routes_now(node_);
   if (auto table = node_.routes->current()) {
     for (const auto& service : table->services()) {
       Status s = Status::kHealthy;
-      json health = service_health(*service, now, &s);
+      json health = service_health(*service, remote.get(), now, &s);
       services.push_back(
           {{"name", service->config.name},
            {"status", telemetry::to_string(s)},
@@ -455,8 +466,8 @@ void OperatorApi::mesh_status(http::ServerConnection& conn) {
 
 json OperatorApi::remote_routes() const {
   auto table = node_.routes != nullptr ? node_.routes->current() : nullptr;
-  auto remote = node_.remote_routes != nullptr ? node_.remote_routes->current() : nullptr;
-  return mesh_routes_json(table.get(), remote.get(), net::EventLoop::monotonic_ms());
+  return mesh_routes_json(table.get(), remote_routes_now(node_).get(),
+                          net::EventLoop::monotonic_ms());
 }
 
 void OperatorApi::mesh_routes(http::ServerConnection& conn) {

@@ -32,6 +32,7 @@ std::vector<autopilot::ServiceSample> GatewayMetrics::sample_services(int64_t no
   auto table = routes_.current();
   if (!table) return out;
   int64_t mono = net::EventLoop::monotonic_ms();
+  auto remote = node_.remote_routes != nullptr ? node_.remote_routes->current() : nullptr;
   for (const auto& service : table->services()) {
     autopilot::ServiceSample s;
     s.service = service->config.name;
@@ -43,6 +44,8 @@ std::vector<autopilot::ServiceSample> GatewayMetrics::sample_services(int64_t no
     for (const auto& e : active) s.healthy_endpoints += e->available(mono) ? 1 : 0;
     for (const auto& e : service->candidate) s.candidate_healthy += e->available(mono) ? 1 : 0;
     s.has_fallback = service->has_available_fallback(mono);
+    s.served_remotely = s.healthy_endpoints == 0 &&
+                        gateway::has_available_remote(remote.get(), *service, mono);
     // Control thread only (as the autopilot's tick is): the release controller lives there.
     if (s.in_release && node_.releases.controller != nullptr) {
       if (auto release = node_.releases.controller->active(s.service)) {

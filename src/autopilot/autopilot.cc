@@ -71,7 +71,11 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
         continue;
       case Scope::kService: {
         if (rule.signal == Signal::kServiceDown) {
-          m.value = s.healthy_endpoints == 0 ? 1.0 : 0.0;
+          m.value = s.healthy_endpoints == 0 && !s.served_remotely ? 1.0 : 0.0;
+          break;
+        }
+        if (rule.signal == Signal::kServedRemotely) {
+          m.value = s.served_remotely ? 1.0 : 0.0;
           break;
         }
         if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;

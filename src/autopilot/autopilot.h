@@ -28,6 +28,9 @@ struct ServiceSample {
   int healthy_endpoints = 0;  // of the set taking regular traffic
   int candidate_healthy = 0;  // of the candidate set during a release
   bool has_fallback = false;
+  // No local endpoint is up but a mesh peer serves the service's traffic (mesh_failover): it
+  // is degraded, not down (service_down stays 0; served_remotely is 1).
+  bool served_remotely = false;
   // The release's own window for candidate rules (0: the rule's window_s).
   int64_t analysis_window_ms = 0;
 };

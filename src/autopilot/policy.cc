@@ -26,7 +26,8 @@ constexpr Named kSignals[] = {
     {"restarts", static_cast<int>(Signal::kRestarts)},
     {"auth_failures", static_cast<int>(Signal::kAuthFailures)},
     {"mesh_peers_down", static_cast<int>(Signal::kMeshPeersDown)},
-    {"mesh_partitioned", static_cast<int>(Signal::kMeshPartitioned)}};
+    {"mesh_partitioned", static_cast<int>(Signal::kMeshPartitioned)},
+    {"served_remotely", static_cast<int>(Signal::kServedRemotely)}};
 constexpr Named kActions[] = {
     {"none", static_cast<int>(Action::kNone)},
     {"rollback", static_cast<int>(Action::kRollback)},

@@ -35,6 +35,19 @@ struct RemoteRoutes {
   }
 };
 
+// Whether a `mesh_failover` service has a hop across the mesh that takes traffic now: while its
+// local endpoints are down it is then degraded (served remotely), not down. False for a
+// service without mesh_failover and when the mesh is off (null routes).
+inline bool has_available_remote(const RemoteRoutes* routes, const ServiceState& service,
+                                 int64_t now_ms) {
+  if (routes == nullptr || !service.config.mesh_failover) return false;
+  const std::vector<RemoteHop>* hops = routes->find(service.config.name);
+  if (hops == nullptr) return false;
+  for (const RemoteHop& hop : *hops)
+    if (hop.endpoint->available(now_ms)) return true;
+  return false;
+}
+
 class RemoteRoutesPublisher {
  public:
   void publish(std::shared_ptr<const RemoteRoutes> routes) { routes_.store(std::move(routes)); }

@@ -75,6 +75,15 @@ class MeshFailoverTest(MeshFixture):
         self.assertEqual(failed, [], f"{len(failed)} of {len(after)} requests failed after the switch")
         self.assertEqual({x[2] for x in after}, {"origin-b"})
         self.assertEqual(self.route(a)["next_hop"]["peer"], "node-23")
+        # Degraded, not down: /health says so, the node stays ready, and the on-call engineer
+        # gets a SEV-3 rather than the SEV-1 of a service that is down.
+        shop = a.health()["dependencies"]["shop"]
+        self.assertEqual((shop["status"], shop["served_remotely"]), ("degraded", True))
+        self.assertEqual(request(a.health_port, "GET", "/health/ready").status, 200)
+        remote = wait_until(lambda: self.incident(a, "service_served_remotely"),
+                            message="the SEV-3 on a")
+        self.assertEqual(remote["severity"], "SEV-3")
+        self.assertIsNone(self.incident(a, "service_down"))
         # Counted on both nodes, by service, peer and direction.
         self.assertGreaterEqual(a.metric_value("mesh_forwarded_requests_total", service="shop",
                                                peer="node-23", direction="out"), len(after))
@@ -89,6 +98,8 @@ class MeshFailoverTest(MeshFixture):
         wait_until(lambda: len(traffic.since(back)) > 30, 20, message="traffic after the return")
         traffic.finish()
         self.assertEqual({x[2] for x in traffic.since(back)}, {"origin-a"})
+        wait_until(lambda: self.incident(a, "service_served_remotely")["status"] == "mitigated",
+                   message="the SEV-3 mitigated once shop is local again")
         self.assertEqual([x for x in traffic.since(back) if x[1] != 200], [])
 
     def test_a_client_cannot_steer_a_request_with_the_mesh_hop_fields(self):
