@@ -195,8 +195,32 @@ int print_table(const std::string& body, const std::vector<std::string>& keys,
       std::printf("%-*s%s", static_cast<int>(width[i]), line[i].c_str(),
                   i + 1 < line.size() ? "  " : "\n");
   }
-  if (rows.empty()) std::printf("(no peers)\n");
+  if (rows.empty()) std::printf("(none)\n");
   return 0;
+}
+
+// /mesh/routes as rows of print_table: a hop reads "node-3 (direct)".
+std::string flat_routes(const std::string& body) {
+  json answer = json::parse(body, nullptr, false);
+  if (!answer.is_object() || !answer.contains("routes") || !answer["routes"].is_array())
+    return body;  // print_table says what came instead
+  auto hop = [](const json& h) {
+    if (!h.is_object()) return std::string("-");
+    return cell(h.value("peer", json())) + " (" + cell(h.value("via", json())) +
+           (h.value("available", true) ? "" : ", ejected") + ")";
+  };
+  json rows = json::array();
+  for (const json& r : answer["routes"]) {
+    std::string others;
+    for (const json& h : r.value("alternatives", json::array()))
+      others += (others.empty() ? "" : ", ") + hop(h);
+    rows.push_back({{"service", r.value("service", json())},
+                    {"serving", r.value("serving", json())},
+                    {"local", r.value("local_healthy_endpoints", json())},
+                    {"next_hop", hop(r.value("next_hop", json()))},
+                    {"alternatives", others.empty() ? "-" : others}});
+  }
+  return rows.dump();
 }
 
 }  // namespace
@@ -212,8 +236,8 @@ int mesh_command(const std::vector<std::string>& args) {
   if (o.positional.size() != 1) return usage(kUsage);
   const std::string& verb = o.positional[0];
   bool raw = o.flags.count("json") != 0;
-  if (verb == "status" || verb == "routes") return call(o, "GET", "/mesh/" + verb);
-  if (verb != "peers" && verb != "ping") return usage(kUsage);
+  if (verb == "status") return call(o, "GET", "/mesh/" + verb);
+  if (verb != "peers" && verb != "ping" && verb != "routes") return usage(kUsage);
   if (raw) return call(o, "GET", "/mesh/" + verb);
   int status = 0;
   std::string body;
@@ -225,6 +249,10 @@ int mesh_command(const std::vector<std::string>& args) {
   if (verb == "peers")
     return print_table(body, {"id", "address", "state", "rtt_ms", "pqc", "kex_group", "last_seen"},
                        {"ID", "ADDRESS", "STATE", "RTT_MS", "PQC", "KEX", "LAST_SEEN"});
+  if (verb == "routes")
+    return print_table(flat_routes(body),
+                       {"service", "serving", "local", "next_hop", "alternatives"},
+                       {"SERVICE", "SERVING", "LOCAL_UP", "NEXT_HOP", "ALTERNATIVES"});
   int failed = 0;
   for (const json& r : json::parse(body, nullptr, false))
     if (r.is_object() && !r.value("ok", false)) ++failed;

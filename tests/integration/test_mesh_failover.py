@@ -137,6 +137,11 @@ class MeshFailoverTest(MeshFixture):
         wait_until(lambda: (self.route(a)["next_hop"] or {}).get("via") == "relay",
                    DETECTION_WAIT_S, message="c as the relay on a")
         self.assertEqual(self.route(a)["next_hop"]["peer"], "node-34")
+        table = self.run_cli("mesh", "routes", "--node", f"http://127.0.0.1:{a.data_port}")
+        self.assertEqual(table.returncode, 0, table.stdout + table.stderr)
+        lines = table.stdout.splitlines()
+        self.assertEqual(lines[0].split(), ["SERVICE", "SERVING", "LOCAL_UP", "NEXT_HOP", "ALTERNATIVES"])
+        self.assertEqual(lines[1].split()[:5], ["shop", "mesh", "0", "node-34", "(relay)"])
         for _ in range(5):
             r = request(a.data_port, "GET", "/r")
             self.assertEqual((r.status, r.header("X-Origin")), (200, "origin-b"), r.text())
