@@ -7,8 +7,13 @@
 #      signatures and verifications), reported as its mean;
 #  (3) dead-peer detection: `kill -9` of one of three nodes, RUNS times per timer profile, from
 #      the kill to the last survivor showing it `down` (polled every 10 ms on /mesh/peers).
-# (1) one forwarded hop and (4) five minutes of loss are not here: services across hosts are not
-# built yet, and tests/integration/test_mesh_loss.py runs a minute of 5 % loss in `make test`.
+#  (1) one mesh hop: wrk (cpu 1) against node A (cpu 0) for a service A proxies to the origin
+#      itself, then for one whose local endpoint is dead and which A sends over a mesh link to
+#      node B (cpu 0), which proxies it to the same origin (cpu 0); one worker each, small GET,
+#      keep-alive. Reported: req/s and P50/P99 of both, the ratio, and what the hop adds to P50.
+#      All three processes share one core, so the hop's req/s also pays for B's proxying there.
+# (4) five minutes of loss is not here: tests/integration/test_mesh_loss.py runs a minute of 5 %
+# loss in `make test`.
 import argparse
 import os
 import statistics
@@ -35,14 +40,14 @@ class Rig:
         if p.returncode != 0:
             raise SystemExit(f"x0tta6bl4 {' '.join(args)}: {p.stderr}")
 
-    def node(self, index, address=None, seeds=(), mode="required", profile="test"):
+    def node(self, index, address=None, seeds=(), mode="required", profile="test", services=()):
         node_id = f"node-{index}"
         cert_dir = os.path.join(self.workdir, f"{node_id}-certs")
         if not os.path.exists(cert_dir):
             self.cli("pki", "issue", "--ca", self.ca, "--node", node_id, "--out", cert_dir,
                      "--address", f"127.0.0.{index}")
         address = address or f"127.0.0.{index}:{free_port()}"
-        n = Node(self.workdir, services=[], name=node_id, listeners={"mesh": address},
+        n = Node(self.workdir, services=list(services), name=node_id, listeners={"mesh": address},
                  api_gateway={"worker_threads": 1},
                  extra_sections={"mesh": {"enabled": True, "cert_dir": cert_dir,
                                           "profile": profile, "peers": list(seeds)},
@@ -106,6 +111,56 @@ def detection(workdir, profile, runs):
     return out
 
 
+def pin(process, cpu):
+    """Every thread of a started process onto one cpu."""
+    for tid in os.listdir(f"/proc/{process.proc.pid}/task"):
+        os.sched_setaffinity(int(tid), {cpu})
+
+
+def wrk(port, path, seconds, connections):
+    import re
+    import shutil
+    import subprocess
+    if shutil.which("wrk") is None:
+        raise SystemExit("mesh.py: wrk is not installed (scripts/install-deps.sh --bench)")
+    p = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
+                        "--latency", f"http://127.0.0.1:{port}{path}"],
+                       capture_output=True, text=True, timeout=seconds + 30)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", p.stdout).group(1))
+    unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    def latency(label):
+        m = re.search(label + r"\s+([\d.]+)(us|ms|s)", p.stdout)
+        return float(m.group(1)) * unit[m.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", p.stdout)
+    return rps, latency("50%"), latency("99%"), int(errors.group(1)) if errors else 0
+
+
+def one_hop(workdir, seconds, connections):
+    rig = Rig(workdir)
+    try:
+        origin = harness.Origin(workdir, name="bench-origin")
+        dead = harness.free_port()
+        b_services = [harness.service("hop", [origin.endpoint()], path_prefixes=["/hop"],
+                                      mesh_failover=True)]
+        a_services = [harness.service("local", [origin.endpoint()], path_prefixes=["/local"]),
+                      harness.service("hop", [f"127.0.0.1:{dead}"], path_prefixes=["/hop"],
+                                      mesh_failover=True)]
+        a, a_addr = rig.node(51, services=a_services)
+        b, _ = rig.node(52, seeds=[a_addr], services=b_services)
+        wait_until(lambda: any(r["serving"] == "mesh" for r in
+                               a.get("/mesh/routes").json()["routes"]), 30,
+                   message="the hop service served through b")
+        for process in (origin, a, b):
+            pin(process, 0)
+        wrk(a.data_port, "/local", 2, connections)  # warm both paths' pools and links
+        wrk(a.data_port, "/hop", 2, connections)
+        local = wrk(a.data_port, "/local", seconds, connections)
+        hop = wrk(a.data_port, "/hop", seconds, connections)
+        return local, hop
+    finally:
+        rig.close()
+
+
 def pct(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
@@ -116,15 +171,25 @@ def main():
     ap.add_argument("--runs", type=int, default=20, help="kill -9s per profile")
     ap.add_argument("--restarts", type=int, default=10, help="link set-ups per mode")
     ap.add_argument("--profiles", default="test,lan")
+    ap.add_argument("--hop-seconds", type=int, default=10, help="wrk run per path; 0 skips (1)")
+    ap.add_argument("--connections", type=int, default=10)
     args = ap.parse_args()
     print("| measurement | value |\n|---|---|")
+    if args.hop_seconds > 0:
+        with tempfile.TemporaryDirectory(prefix="x0-mesh-bench-") as d:
+            local, hop = one_hop(d, args.hop_seconds, args.connections)
+        for name, (rps, p50, p99, bad) in (("proxied locally", local), ("over one mesh hop", hop)):
+            print(f"| {name}, {args.connections} connections: req/s, P50 / P99 "
+                  f"| {rps:.0f}, {p50:.3f} / {p99:.3f} ms{f' ({bad} non-2xx)' if bad else ''} |")
+        print(f"| one mesh hop / local: req/s ratio, P50 added "
+              f"| {hop[0] / local[0]:.2f}, +{(hop[1] - local[1]) * 1000:.0f} us |")
     for mode in ("required", "disabled"):
         with tempfile.TemporaryDirectory(prefix="x0-mesh-bench-") as d:
             means = [m for m, _ in link_setup(d, mode, args.restarts)]
         group = "X25519MLKEM768" if mode == "required" else "X25519"
         print(f"| link set-up, {group} (TLS + composite identity), mean of {len(means)} "
               f"| {statistics.mean(means):.2f} ms |")
-    for profile in args.profiles.split(","):
+    for profile in filter(None, args.profiles.split(",")):
         with tempfile.TemporaryDirectory(prefix="x0-mesh-bench-") as d:
             t = detection(d, profile, args.runs)
         print(f"| dead-peer detection, {profile} profile, {len(t)} kill -9s: P50 / P99 / max "
