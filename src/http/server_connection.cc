@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 #include <vector>
@@ -56,7 +57,9 @@ void ServerConnection::start() {
   net::set_nodelay(transport_->fd());
   interest_ = EPOLLIN;
   loop_.add(transport_->fd(), interest_, this);
-  deadline_ms_ = loop_.now_ms() + limits_.idle_timeout_ms;
+  int64_t first_wait = limits_.idle_timeout_ms;
+  if (int64_t setup = transport_->setup_timeout_ms(); setup > 0) first_wait = std::min(first_wait, setup);
+  deadline_ms_ = loop_.now_ms() + first_wait;
 }
 
 void ServerConnection::on_io(uint32_t events) {

@@ -62,6 +62,11 @@ class LinkTransport final : public net::Transport {
   bool secure() const override { return true; }
   std::string failure() const override { return failure_; }
   std::string peer_identity() const override { return ready() ? peer_.node_id : std::string(); }
+  // The server side: TLS, the identity exchange and the first request within this, or closed.
+  int64_t setup_timeout_ms() const override {
+    return role_ == LinkRole::kServer ? kServerSetupTimeoutMs : 0;
+  }
+  static constexpr int64_t kServerSetupTimeoutMs = 5000;
 
   bool ready() const { return phase_ == Phase::kReady; }
 

@@ -66,6 +66,10 @@ class Transport {
   // The peer's authenticated node identity (a mesh link, once both identity checks passed);
   // "" for any other transport.
   virtual std::string peer_identity() const { return {}; }
+  // An accepted connection's deadline, from accept to its first request byte, when shorter
+  // than the listener's idle timeout (0: no shorter one). A mesh link's peer proves itself at
+  // once or goes: an unproven connection must not sit on the listener's budget for a minute.
+  virtual int64_t setup_timeout_ms() const { return 0; }
 };
 
 // Wraps an accepted socket into its listener's transport (TLS for an HTTPS listener). Shared by

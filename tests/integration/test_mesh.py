@@ -215,6 +215,12 @@ class MeshTest(MeshFixture):
         wait_until(lambda: "WARN SECURITY mesh link refused" in a.log(), message="SECURITY line")
         self.assertEqual(self.peers(a), {})
 
+        # A connection that proves nothing is closed within the set-up deadline (5 s, not the
+        # minute a data-plane client may sit idle), so it does not hold the listener's budget.
+        with socket.create_connection((host, int(port)), timeout=5) as s:
+            s.settimeout(20)
+            self.assertEqual(s.recv(1024), b"")
+
         # Plain HTTP to the mesh listener: not one byte back.
         with socket.create_connection((host, int(port)), timeout=5) as s:
             s.sendall(b"GET /mesh/v1/join HTTP/1.1\r\nHost: x\r\n\r\n")
