@@ -2,7 +2,8 @@
 # through a peer where it is healthy, over the post-quantum mesh link, with no failed client
 # request once the node has switched; it comes back local when its endpoints recover. With the
 # direct link cut, the request is relayed through a third node. A client cannot steer any of it
-# with the mesh's own hop fields.
+# with the mesh's own hop fields. (Its nodes use 127.0.0.6x and 7x: ctest may run it beside
+# test_mesh.py and test_mesh_loss.py, whose iptables rules name their own addresses.)
 import threading
 import time
 
@@ -51,16 +52,16 @@ class MeshFailoverTest(MeshFixture):
     def test_dead_local_endpoints_are_served_through_a_peer_and_come_back_local(self):
         origin_a = self.start_origin(name="origin-a")
         origin_b = self.start_origin(name="origin-b")
-        a, a_addr = self.mesh_node(22, services=[self.shop(origin_a.endpoint())])
-        b, _ = self.mesh_node(23, seeds=[a_addr], services=[self.shop(origin_b.endpoint())])
-        self.wait_states(a, {"node-23": "up"})
+        a, a_addr = self.mesh_node(62, services=[self.shop(origin_a.endpoint())])
+        b, _ = self.mesh_node(63, seeds=[a_addr], services=[self.shop(origin_b.endpoint())])
+        self.wait_states(a, {"node-63": "up"})
         # a learns that b serves shop and takes its forwarded requests.
         wait_until(lambda: self.route(a)["next_hop"], DETECTION_WAIT_S,
                    message="b as shop's next hop on a")
         route = self.route(a)
         self.assertEqual((route["serving"], route["local_healthy_endpoints"]), ("local", 1))
         self.assertEqual((route["next_hop"]["peer"], route["next_hop"]["via"]),
-                         ("node-23", "direct"))
+                         ("node-63", "direct"))
         self.assertEqual(a.get("/x").header("X-Origin"), "origin-a")
 
         traffic = Traffic(a.data_port)
@@ -74,7 +75,7 @@ class MeshFailoverTest(MeshFixture):
         failed = [x for x in after if x[1] != 200]
         self.assertEqual(failed, [], f"{len(failed)} of {len(after)} requests failed after the switch")
         self.assertEqual({x[2] for x in after}, {"origin-b"})
-        self.assertEqual(self.route(a)["next_hop"]["peer"], "node-23")
+        self.assertEqual(self.route(a)["next_hop"]["peer"], "node-63")
         # Degraded, not down: /health says so, the node stays ready, and the on-call engineer
         # gets a SEV-3 rather than the SEV-1 of a service that is down.
         shop = a.health()["dependencies"]["shop"]
@@ -86,9 +87,9 @@ class MeshFailoverTest(MeshFixture):
         self.assertIsNone(self.incident(a, "service_down"))
         # Counted on both nodes, by service, peer and direction.
         self.assertGreaterEqual(a.metric_value("mesh_forwarded_requests_total", service="shop",
-                                               peer="node-23", direction="out"), len(after))
+                                               peer="node-63", direction="out"), len(after))
         self.assertGreaterEqual(b.metric_value("mesh_forwarded_requests_total", service="shop",
-                                               peer="node-22", direction="in"), len(after))
+                                               peer="node-62", direction="in"), len(after))
 
         # The origin comes back: a's health check sees it, and a serves shop itself again.
         self.start_origin(name="origin-a", port=origin_a.port)
@@ -106,13 +107,13 @@ class MeshFailoverTest(MeshFixture):
         origin_b = self.start_origin(name="origin-b")
         dead = self.start_origin(name="dead")
         dead.kill()
-        a, a_addr = self.mesh_node(24, services=[self.shop(dead.endpoint())])
-        self.mesh_node(25, seeds=[a_addr], services=[self.shop(origin_b.endpoint())])
+        a, a_addr = self.mesh_node(64, services=[self.shop(dead.endpoint())])
+        self.mesh_node(65, seeds=[a_addr], services=[self.shop(origin_b.endpoint())])
         wait_until(lambda: self.route(a)["serving"] == "mesh", DETECTION_WAIT_S,
                    message="a to serve shop through b")
         # Hop fields naming the peer (as if the request had been there) or too many hops are a
         # client's: dropped, so the request goes through b as any other.
-        for headers in ({"X-X0-Mesh-Via": "node-25", "X-X0-Mesh-Hops": "1"},
+        for headers in ({"X-X0-Mesh-Via": "node-65", "X-X0-Mesh-Hops": "1"},
                         {"X-X0-Mesh-Hops": "9"}):
             r = request(a.data_port, "GET", "/y", headers=headers)
             self.assertEqual((r.status, r.header("X-Origin")), (200, "origin-b"), headers)
@@ -122,32 +123,32 @@ class MeshFailoverTest(MeshFixture):
         origin_b = self.start_origin(name="origin-b")
         dead = self.start_origin(name="dead")
         dead.kill()
-        a, a_addr = self.mesh_node(32, services=[self.shop(dead.endpoint())])
-        b, _ = self.mesh_node(33, seeds=[a_addr], services=[self.shop(origin_b.endpoint())])
-        c, _ = self.mesh_node(34, seeds=[a_addr], services=[self.shop(dead.endpoint())])
-        for node, others in ((a, ["node-33", "node-34"]), (c, ["node-32", "node-33"])):
+        a, a_addr = self.mesh_node(72, services=[self.shop(dead.endpoint())])
+        b, _ = self.mesh_node(73, seeds=[a_addr], services=[self.shop(origin_b.endpoint())])
+        c, _ = self.mesh_node(74, seeds=[a_addr], services=[self.shop(dead.endpoint())])
+        for node, others in ((a, ["node-73", "node-74"]), (c, ["node-72", "node-73"])):
             self.wait_states(node, {o: "up" for o in others})
         wait_until(lambda: self.route(a)["serving"] == "mesh", DETECTION_WAIT_S,
                    message="a to serve shop through b")
         chain = loopback_chain(self, "X0MESHRELAY")
-        for x, y in ((32, 33), (33, 32)):
+        for x, y in ((72, 73), (73, 72)):
             rule = ["-s", f"127.0.0.{x}", "-d", f"127.0.0.{y}", "-j", "DROP"]
             self.assertEqual(iptables("-A", chain, *rule).returncode, 0)
         # a's own probes of b fail; c still reaches b, so b stays a member and c relays.
         wait_until(lambda: (self.route(a)["next_hop"] or {}).get("via") == "relay",
                    DETECTION_WAIT_S, message="c as the relay on a")
-        self.assertEqual(self.route(a)["next_hop"]["peer"], "node-34")
+        self.assertEqual(self.route(a)["next_hop"]["peer"], "node-74")
         table = self.run_cli("mesh", "routes", "--node", f"http://127.0.0.1:{a.data_port}")
         self.assertEqual(table.returncode, 0, table.stdout + table.stderr)
         lines = table.stdout.splitlines()
         self.assertEqual(lines[0].split(), ["SERVICE", "SERVING", "LOCAL_UP", "NEXT_HOP", "ALTERNATIVES"])
-        self.assertEqual(lines[1].split()[:5], ["shop", "mesh", "0", "node-34", "(relay)"])
+        self.assertEqual(lines[1].split()[:5], ["shop", "mesh", "0", "node-74", "(relay)"])
         for _ in range(5):
             r = request(a.data_port, "GET", "/r")
             self.assertEqual((r.status, r.header("X-Origin")), (200, "origin-b"), r.text())
         self.assertGreaterEqual(c.metric_value("mesh_forwarded_requests_total", service="shop",
-                                               peer="node-32", direction="in"), 5)
+                                               peer="node-72", direction="in"), 5)
         self.assertGreaterEqual(c.metric_value("mesh_forwarded_requests_total", service="shop",
-                                               peer="node-33", direction="out"), 5)
+                                               peer="node-73", direction="out"), 5)
         self.assertGreaterEqual(b.metric_value("mesh_forwarded_requests_total", service="shop",
-                                               peer="node-34", direction="in"), 5)
+                                               peer="node-74", direction="in"), 5)
