@@ -115,5 +115,34 @@ TEST_F(BalancerTest, CandidateOnlySendsEverythingToTheCandidate) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(choose_side(*worker, *service, none), EndpointRole::kCandidate);
 }
 
+// Across the mesh: peers that serve the service before those that only relay it, never a node
+// the request came through, a relay only for a request that has made no hop yet.
+TEST_F(BalancerTest, RemoteHopsPreferServersAndRespectHopsAndVia) {
+  auto hop = [](std::string peer, bool relay) {
+    auto e = std::make_shared<EndpointState>();
+    e->name = "mesh://" + peer;
+    e->role = EndpointRole::kRemote;
+    e->mesh_peer = peer;
+    return RemoteHop{std::move(peer), std::move(e), relay};
+  };
+  RemoteRoutes routes;
+  routes.self = "a";
+  routes.services["svc"] = {hop("b", false), hop("c", true)};
+  auto pick_peer = [&](int hops, std::string_view via, std::vector<const EndpointState*> skip = {}) {
+    const RemoteHop* h = pick_remote(*worker, routes, "svc", hops, via, skip);
+    return h == nullptr ? std::string("-") : h->peer;
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(pick_peer(0, ""), "b");
+  EXPECT_EQ(pick_peer(0, "", {routes.services["svc"][0].endpoint.get()}), "c");  // b failed
+  routes.services["svc"][0].endpoint->healthy.store(false);
+  EXPECT_EQ(pick_peer(0, ""), "c");
+  EXPECT_EQ(pick_peer(1, "x"), "-");  // a forwarded request is not relayed twice
+  routes.services["svc"][0].endpoint->healthy.store(true);
+  EXPECT_EQ(pick_peer(1, "x"), "b");
+  EXPECT_EQ(pick_peer(1, "b"), "-");  // it came from b: never back
+  EXPECT_EQ(pick_peer(2, "x,y"), "-");  // two hops already
+  EXPECT_EQ(pick_remote(*worker, routes, "other", 0, "", {}), nullptr);
+}
+
 }  // namespace
 }  // namespace x0::gateway
