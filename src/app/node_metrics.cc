@@ -86,7 +86,7 @@ void Node::register_node_metrics() {
                    [this] { return state_.config.load()->api_gateway.enable_dpdk ? 1.0 : 0.0; });
   // The mesh agent counts its handshakes into these (the same series); zero when it is off.
   for (const char* result : {"ok", "failed", "fallback"}) {
-    r.counter("pqc_handshakes_total", mesh::kHandshakesHelp, {{"result", result}});
+    r.counter("pqc_handshake_total", mesh::kHandshakesHelp, {{"result", result}});
   }
   r.gauge_callback("pqc_fallback_enabled", "1 when any mesh link runs without PQC (SEV-1).", {},
                    [this] {

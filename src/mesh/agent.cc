@@ -66,9 +66,9 @@ Agent::Agent(AgentOptions options, telemetry::Registry& registry)
       tick_timer_(loop_, net::Timer::call<&Agent::tick>(this)),
       random_(options_.random_seed) {
   std::string_view help = kHandshakesHelp;
-  handshakes_ok_ = registry.counter("pqc_handshakes_total", help, {{"result", "ok"}});
-  handshakes_failed_ = registry.counter("pqc_handshakes_total", help, {{"result", "failed"}});
-  handshakes_fallback_ = registry.counter("pqc_handshakes_total", help, {{"result", "fallback"}});
+  handshakes_ok_ = registry.counter("pqc_handshake_total", help, {{"result", "ok"}});
+  handshakes_failed_ = registry.counter("pqc_handshake_total", help, {{"result", "failed"}});
+  handshakes_fallback_ = registry.counter("pqc_handshake_total", help, {{"result", "fallback"}});
   static constexpr double kHandshakeBounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
                                                 0.05,  0.1,    0.25,  0.5,  1.0};
   handshake_seconds_ = registry.histogram(

@@ -16,7 +16,7 @@
 
 namespace x0::mesh {
 
-// Help text of pqc_handshakes_total{result}, registered by the node and counted by the agent.
+// Help text of pqc_handshake_total{result}, registered by the node and counted by the agent.
 inline constexpr std::string_view kHandshakesHelp =
     "Mesh link set-ups (TLS handshake and composite identity exchange), by result: ok "
     "(post-quantum), fallback (classical group), failed (refused).";

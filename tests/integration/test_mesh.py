@@ -113,7 +113,7 @@ class MeshTest(MeshFixture):
         self.assertEqual(pqc["handshakes"]["failed"], 0)
         self.assertFalse(pqc["fallback_enabled"])
         wait_until(lambda: a.metric_value("mesh_peers", state="up") == 2, message="the gauge")
-        self.assertGreaterEqual(a.metric_value("pqc_handshakes_total", result="ok"), 2)
+        self.assertGreaterEqual(a.metric_value("pqc_handshake_total", result="ok"), 2)
         wait_until(lambda: a.health()["dependencies"]["mesh"]["status"] == "healthy",
                    message="mesh healthy in /health")
 
