@@ -307,6 +307,8 @@ void Node::apply_node_config(const config::Config& config) {
     probes->set_limit(static_cast<size_t>(config.api_gateway.max_probe_connections));
   }
   https_connections_->set_limit(static_cast<size_t>(config.api_gateway.max_connections));
+  if (mesh_connections_)
+    mesh_connections_->set_limit(static_cast<size_t>(config.api_gateway.max_connections));
   if (https_ && !config.listeners.https.empty()) {
     auto context = tls::ServerContext::build(https_settings(config));
     if (!context) {  // the files changed again since reload() checked them
@@ -473,8 +475,11 @@ bool Node::start_mesh(const config::Config& config) {
   mesh_ = *std::move(agent);
   state_.mesh = mesh_.get();
   state_.remote_routes = &remote_routes_;
-  // Peers' links: the mesh's own budget, so data clients never take a peer's place.
-  mesh_connections_ = std::make_unique<http::ConnectionBudget>("mesh", kMaxMeshConnections);
+  // Peers' links carry forwarded requests, one connection per request in flight: the mesh has
+  // a budget as large as the data listener's, of its own, so data clients never take a peer's
+  // place (and an unproven connection is closed within 5 s, LinkTransport::setup_timeout_ms).
+  mesh_connections_ = std::make_unique<http::ConnectionBudget>(
+      "mesh", static_cast<uint64_t>(config.api_gateway.max_connections));
   std::string seeds;
   for (const std::string& p : m.peers) seeds += (seeds.empty() ? "" : ",") + p;
   log::info("MESH", "mesh started",

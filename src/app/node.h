@@ -58,7 +58,6 @@ class Node {
   static constexpr int64_t kIdentityCheckMs = 3600 * 1000;
   // Peers hear `left` within this, or the drain goes on without it (they then find the node down).
   static constexpr int64_t kMeshLeaveTimeoutMs = 3000;
-  static constexpr uint64_t kMaxMeshConnections = 256;  // open on listeners.mesh, node-wide
   // The HTTPS listener's TLS, when [listeners] https is set (false: logged, the node stops).
   bool start_https(const config::Config& config);
   // The mesh agent, when [mesh] enabled (false: logged, the node stops: the operator asked for
