@@ -66,6 +66,15 @@ void warn_unverified_upstreams(const config::Config& config) {
   }
 }
 
+// mesh_failover asks for peers the node has none of: say so at every load, not at 3 a.m.
+void warn_failover_without_mesh(const config::Config& config) {
+  if (config.mesh.enabled) return;
+  for (const config::Service& service : config.services)
+    if (service.mesh_failover)
+      log::warn("MESH", "mesh_failover = true but [mesh] enabled = false: no peer can take over",
+                {{"service", service.name}});
+}
+
 // The main thread's signals, read from a signalfd on its own loop.
 class SignalWatch final : public net::IoHandler {
  public:
@@ -179,6 +188,7 @@ bool Node::start() {
 
   upstream_tls_ = std::make_unique<tls::UpstreamTls>(telemetry::default_registry());
   warn_unverified_upstreams(*config);
+  warn_failover_without_mesh(*config);
   control_plane_ = std::make_unique<ControlPlane>(
       state_, routes_, [this](const config::Config& c) { apply_node_config(c); },
       [this](const config::Service& service, const config::Endpoint& endpoint) {
@@ -300,6 +310,7 @@ void Node::reload() {
 void Node::apply_node_config(const config::Config& config) {
   apply_logging(config);  // process-wide atomics: safe from this thread
   warn_unverified_upstreams(config);
+  warn_failover_without_mesh(config);
   check_identity(config);
   data_connections_->set_limit(static_cast<size_t>(config.api_gateway.max_connections));
   for (http::ConnectionBudget* probes :

@@ -152,3 +152,10 @@ class MeshFailoverTest(MeshFixture):
                                                peer="node-73", direction="out"), 5)
         self.assertGreaterEqual(b.metric_value("mesh_forwarded_requests_total", service="shop",
                                                peer="node-74", direction="in"), 5)
+
+    def test_failover_without_a_mesh_is_said_at_start(self):
+        origin = self.start_origin()
+        node = self.start_node(services=[self.shop(origin.endpoint())])
+        wait_until(lambda: "WARN MESH mesh_failover = true but [mesh] enabled = false" in node.log(),
+                   message="the warning")
+        self.assertEqual(node.get("/x").status, 200)  # served locally as ever
