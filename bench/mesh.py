@@ -12,8 +12,9 @@
 #      node B (cpu 0), which proxies it to the same origin (cpu 0); one worker each, small GET,
 #      keep-alive. Reported: req/s and P50/P99 of both, the ratio, and what the hop adds to P50.
 #      All three processes share one core, so the hop's req/s also pays for B's proxying there.
-# (4) five minutes of loss is not here: tests/integration/test_mesh_loss.py runs a minute of 5 %
-# loss in `make test`.
+#  (4) false `down` verdicts under 5 % loss on every link: tests/integration/test_mesh_loss.py
+#      (a minute in `make test`) run for --loss-seconds (300 for the five minutes); it
+#      fails on the first `down`, and says how many suspicions were refuted.
 import argparse
 import os
 import statistics
@@ -161,6 +162,22 @@ def one_hop(workdir, seconds, connections):
         rig.close()
 
 
+def loss(seconds):
+    import re
+    import subprocess
+    env = dict(os.environ, X0_MESH_LOSS_SECONDS=str(seconds), X0_BINARY=harness.BINARY)
+    p = subprocess.run([sys.executable, "-m", "unittest", "test_mesh_loss"], env=env,
+                       cwd=os.path.join(ROOT, "tests", "integration"), capture_output=True,
+                       text=True, timeout=seconds + 300)
+    said = re.search(r"(\d+) suspect verdicts, all refuted, 0 down", p.stdout + p.stderr)
+    if "skipped" in p.stderr:
+        return "skipped: " + p.stderr.strip().splitlines()[-1]
+    if p.returncode == 0 and said:
+        return f"0 false downs ({said.group(1)} suspicions, all refuted)"
+    failure = re.search(r"AssertionError: (.*)", p.stdout + p.stderr)
+    return "FAILED: " + (failure.group(1) if failure else (p.stdout + p.stderr)[-300:])
+
+
 def pct(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
@@ -173,6 +190,7 @@ def main():
     ap.add_argument("--profiles", default="test,lan")
     ap.add_argument("--hop-seconds", type=int, default=10, help="wrk run per path; 0 skips (1)")
     ap.add_argument("--connections", type=int, default=10)
+    ap.add_argument("--loss-seconds", type=int, default=0, help="part (4); 0 skips it")
     args = ap.parse_args()
     print("| measurement | value |\n|---|---|")
     if args.hop_seconds > 0:
@@ -189,6 +207,9 @@ def main():
         group = "X25519MLKEM768" if mode == "required" else "X25519"
         print(f"| link set-up, {group} (TLS + composite identity), mean of {len(means)} "
               f"| {statistics.mean(means):.2f} ms |")
+    if args.loss_seconds > 0:
+        print(f"| 5 % loss on every link for {args.loss_seconds} s, test profile, 500 ms probe "
+              f"timeout | {loss(args.loss_seconds)} |")
     for profile in filter(None, args.profiles.split(",")):
         with tempfile.TemporaryDirectory(prefix="x0-mesh-bench-") as d:
             t = detection(d, profile, args.runs)
