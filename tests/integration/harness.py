@@ -1,10 +1,13 @@
 # Integration-test harness: starts the real x0tta6bl4 binary (nodes and test origins) on loopback,
+# or a node inside a network namespace on that namespace's address (netns.py makes them),
 # each in its own process group and always killed at tearDown, and gives tests small helpers:
 # free ports, generated TOML configs, bounded wait-until helpers, http.client requests, and a raw
 # socket client for byte-exact requests. Python standard library only.
 import http.client
+import ipaddress
 import json
 import os
+import secrets
 import signal
 import socket
 import ssl
@@ -58,7 +61,8 @@ def tls_client_context():
 
 
 def free_port():
-    """A loopback TCP port nobody listens on now (never the same one twice in a run)."""
+    """A loopback TCP port nobody listens on now (never the same one twice in a run). Also fine
+    for a listener in a fresh network namespace, where every port is free."""
     for _ in range(50):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind(("127.0.0.1", 0))
@@ -120,9 +124,9 @@ def first_report(text, limit=6000):
     return text[start:start + limit]
 
 
-def port_open(port):
+def port_open(port, host="127.0.0.1"):
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with socket.create_connection((host, port), timeout=0.5):
             return True
     except OSError:
         return False
@@ -145,13 +149,14 @@ class Response:
         return self.body.decode("utf-8", "replace")
 
 
-def request(port, method="GET", path="/", headers=None, body=None, timeout=5.0):
+def request(port, method="GET", path="/", headers=None, body=None, timeout=5.0,
+            host="127.0.0.1"):
     """One request on a fresh connection (http.client); returns a Response."""
     if port in TLS_PORTS:
-        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+        conn = http.client.HTTPSConnection(host, port, timeout=timeout,
                                            context=tls_client_context())
     else:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
         r = conn.getresponse()
@@ -280,40 +285,50 @@ def render_config(node_sections, services):
 
 
 class Node(Process):
-    """A node on a generated config (services given) or on the embedded defaults (services=None)."""
+    """A node on a generated config (services given) or on the embedded defaults (services=None).
+    exec_prefix runs it inside something, e.g. `ip netns exec NAME` (netns.py); then host, the
+    namespace's address, is where all its listeners bind and where the harness reaches it."""
 
     def __init__(self, workdir, services=None, api_gateway=None, extra_sections=None, env=None,
-                 name="node", listeners=None):
+                 name="node", listeners=None, host="127.0.0.1", exec_prefix=()):
         self.workdir = workdir
         self.config_path = None
+        self.host = host
+        self.admin_token = None
         full_env = dict(os.environ)
         full_env.update(env or {})
         if services is None:
             self.data_port, self.health_port, self.metrics_port = 8080, 8081, 9090
-            args = [BINARY, "run"]
+            args = [*exec_prefix, BINARY, "run"]
         else:
             self.data_port, self.health_port, self.metrics_port = free_port(), free_port(), free_port()
             self.sections = {
                 "node": {"id": name, "data_dir": os.path.join(workdir, f"{name}-data")},
-                "listeners": {"data": f"127.0.0.1:{self.data_port}",
-                              "health": f"127.0.0.1:{self.health_port}",
-                              "metrics": f"127.0.0.1:{self.metrics_port}",
-                              "mesh": f"127.0.0.1:{free_port()}",
+                "listeners": {"data": f"{host}:{self.data_port}",
+                              "health": f"{host}:{self.health_port}",
+                              "metrics": f"{host}:{self.metrics_port}",
+                              "mesh": f"{host}:{free_port()}",
                               **(listeners or {})},
                 "api_gateway": {"worker_threads": 2, **(api_gateway or {})},
                 "logging": {"level": "info"},
             }
             self.sections.update(extra_sections or {})
+            if not ipaddress.ip_address(host).is_loopback:
+                # The harness is no loopback client of a node on another address: its operator
+                # calls (post) need a token (the test's own, if its sections set one).
+                self.sections["security"] = {"admin_token": secrets.token_hex(16),
+                                             **self.sections.get("security", {})}
+                self.admin_token = self.sections["security"]["admin_token"]
             if DATA_OVER_TLS and "https" not in self.sections["listeners"]:
                 https_port = free_port()
-                self.sections["listeners"]["https"] = f"127.0.0.1:{https_port}"
+                self.sections["listeners"]["https"] = f"{host}:{https_port}"
                 cert, key = tls_certificate()
                 self.sections.setdefault("tls", {"cert_file": cert, "key_file": key})
                 self.data_port = https_port
                 TLS_PORTS.add(https_port)
             self.config_path = os.path.join(workdir, f"{name}.toml")
             self.write_config(services)
-            args = [BINARY, "run", "--config", self.config_path]
+            args = [*exec_prefix, BINARY, "run", "--config", self.config_path]
         super().__init__(args, os.path.join(workdir, f"{name}.log"), env=full_env)
 
     def write_config(self, services, sections=None):
@@ -326,7 +341,8 @@ class Node(Process):
             if not self.alive():
                 raise AssertionError(f"node exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                return request(self.health_port, "GET", "/health/startup", timeout=1).status == 200
+                return request(self.health_port, "GET", "/health/startup", timeout=1,
+                               host=self.host).status == 200
             except OSError:
                 return False
         try:
@@ -336,19 +352,23 @@ class Node(Process):
         return self
 
     def get(self, path, port=None, **kw):
-        return request(port or self.data_port, "GET", path, **kw)
+        return request(port or self.data_port, "GET", path, host=self.host, **kw)
 
     def health(self):
-        return request(self.health_port, "GET", "/health").json()
+        return request(self.health_port, "GET", "/health", host=self.host).json()
 
     def post(self, path, body=None, timeout=30.0):
-        """POST on the data listener (operator API; loopback needs no token); body: JSON-able."""
+        """POST on the data listener (operator API; loopback needs no token, another address
+        the node's admin_token); body: JSON-able."""
         data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data else {}
+        if self.admin_token:
+            headers["Authorization"] = f"Bearer {self.admin_token}"
         return request(self.data_port, "POST", path, body=data, timeout=timeout,
-                       headers={"Content-Type": "application/json"} if data else None)
+                       headers=headers or None, host=self.host)
 
     def metrics(self, port=None):
-        return request(port or self.metrics_port, "GET", "/metrics").text()
+        return request(port or self.metrics_port, "GET", "/metrics", host=self.host).text()
 
     def metric_value(self, name, **labels):
         """Sum of the samples of `name` whose labels include `labels` (0 if none)."""
