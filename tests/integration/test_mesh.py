@@ -1,4 +1,5 @@
-# The mesh on real processes: nodes on 127.0.0.2, .3, ... with identities `pki` issued at test
+# The mesh on real processes: nodes on 127.0.0.2, .3, ... (or, for the partition, each in a
+# network namespace of its own on 10.77.0.x: netns.py) with identities `pki` issued at test
 # time, linked over post-quantum mutual TLS. A node joins through one seed and learns everyone;
 # `kill -9` makes it suspect, then down everywhere, and a restart brings it back; a drain says
 # `left`; a node of another CA, a classical-only peer under `required` and a client that never
@@ -13,6 +14,7 @@ import time
 import unittest
 
 from harness import IntegrationTest, free_port, service, wait_until
+from netns import NetnsLab
 
 # The test profile's detection bound for a few nodes is about 3 s (docs/MESH.md); sanitizer
 # builds run slower, so wait well past it.
@@ -53,17 +55,20 @@ class MeshFixture(IntegrationTest):
         return p
 
     def mesh_node(self, index, seeds=(), mode="required", ca=None, node_id=None, wait=True,
-                  services=(), **mesh_keys):
-        """Node `node-<index>` whose mesh listens on 127.0.0.<index>, issued by `ca`."""
+                  services=(), lab=None, **mesh_keys):
+        """Node `node-<index>` whose mesh listens on 127.0.0.<index>, issued by `ca`; with a
+        NetnsLab, inside its namespace `index` with every listener on 10.77.0.<index>."""
         node_id = node_id or f"node-{index}"
-        ip = f"127.0.0.{index}"
+        ip = lab.address(index) if lab else f"127.0.0.{index}"
+        where = ({"host": ip, "exec_prefix": lab.exec_prefix(lab.namespace(index))}
+                 if lab else {})
         cert_dir = os.path.join(self.workdir, f"{node_id}-certs")
         if not os.path.exists(cert_dir):
             self.pki("issue", "--ca", ca or self.ca, "--node", node_id, "--out", cert_dir,
                      "--address", ip)
         address = self.nodes[node_id][1] if node_id in self.nodes else f"{ip}:{free_port()}"
         node = self.start_node(
-            services=list(services), name=node_id, wait=wait, listeners={"mesh": address},
+            services=list(services), name=node_id, wait=wait, listeners={"mesh": address}, **where,
             extra_sections={"mesh": {"enabled": True, "cert_dir": cert_dir, "profile": "test",
                                      "peers": list(seeds), **mesh_keys},
                             "pqc": {"mode": mode}})
@@ -155,18 +160,17 @@ class MeshTest(MeshFixture):
         self.assertIsNone(self.incident(a, "mesh_partition"))
 
     def test_a_partitioned_node_opens_the_sev1_alone_and_mitigates_it_when_healed(self):
-        a, a_addr = self.mesh_node(12)
-        b, _ = self.mesh_node(13, seeds=[a_addr])
-        c, _ = self.mesh_node(14, seeds=[a_addr])
+        lab = NetnsLab(self, [12, 13, 14])
+        a, a_addr = self.mesh_node(12, lab=lab)
+        b, _ = self.mesh_node(13, seeds=[a_addr], lab=lab)
+        c, _ = self.mesh_node(14, seeds=[a_addr], lab=lab)
         for node, others in ((a, ["node-13", "node-14"]), (c, ["node-12", "node-13"])):
             self.wait_states(node, {o: "up" for o in others})
-        # Every packet between c and the others is dropped, both ways (on loopback: the nodes
-        # link from their own addresses).
-        rules = [["-s", f"127.0.0.{x}", "-d", f"127.0.0.{y}"]
-                 for x, y in ((14, 12), (12, 14), (14, 13), (13, 14))]
-        chain = loopback_chain(self, "X0MESHTEST")
-        for r in rules:
-            self.assertEqual(iptables("-A", chain, *r, "-j", "DROP").returncode, 0)
+        # Every packet between c and the others is dropped, both ways: each side's namespace
+        # drops what comes from the other, as firewalls between hosts would. The test's own
+        # requests come from the bridge (10.77.0.1) and still reach all three.
+        for x, y in ((14, 12), (14, 13), (12, 14), (13, 14)):
+            lab.drop(lab.namespace(x), lab.address(y))
 
         wait_until(lambda: c.get("/mesh/status").json()["partitioned"], DETECTION_WAIT_S,
                    message="c partitioned")
@@ -179,7 +183,8 @@ class MeshTest(MeshFixture):
         self.assertEqual(c.metric_value("mesh_partitioned"), 1)
         self.assertEqual(c.get("/health").status, 200)  # keeps serving its own services
 
-        iptables("-F", chain)
+        for index in (12, 13, 14):
+            lab.heal(lab.namespace(index))
         self.wait_states(a, {"node-14": "up"})
         wait_until(lambda: not c.get("/mesh/status").json()["partitioned"], DETECTION_WAIT_S,
                    message="c healed")
