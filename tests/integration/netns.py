@@ -1,20 +1,28 @@
 # Network namespaces for the mesh tests that cut or thin links: each node gets a namespace of its
 # own (its own stack, its own iptables), joined to the others by a veth pair whose other end is
 # on a bridge in the root namespace. A rule inside a node's namespace then acts on that node's
-# traffic alone, as a firewall between hosts would, and never on the host's loopback. The bridge
-# has an address too, so the test reaches every node from the root namespace.
+# traffic alone, as a firewall between hosts would, and never on the host's loopback (which
+# other tests, and other checkouts' test runs on the same host, keep using). The bridge has an
+# address too, so the test reaches every node from the root namespace.
 #
 # Needs Linux, `ip` (iproute2), `iptables` and root (CAP_NET_ADMIN, and CAP_SYS_ADMIN for the
 # mounts `ip netns add` makes); where a namespace cannot be made the test is skipped with what
-# failed. Everything is named after this process's id and removed at the test's cleanup, also
-# when the test fails; what a crashed earlier run of the same id left is removed first.
+# failed. Everything is named after the test process's id and removed at the test's cleanup,
+# also when the test fails; what a run that died before its cleanup (a ctest timeout's SIGKILL)
+# left is removed by the next lab made on the host.
+import fcntl
 import os
+import re
 import shutil
 import subprocess
 
-SUBNET = "10.77.0"  # a /24: .1 is the bridge in the root namespace, .<index> the node <index>
-BRIDGE_ADDRESS = f"{SUBNET}.1"
+# Each lab takes the first 10.77.N.0/24 no interface of the root namespace is in, so labs of
+# test runs side by side never share a route. .1 is the bridge, .<index> the node <index>.
+SUBNET_PREFIX = "10.77"
+SUBNET_LOCK = "/run/x0tta6bl4-netns.lock"  # held from choosing a subnet until the bridge has it
 NAMESPACE_INTERFACE = "eth0"  # the namespace's end of its veth pair
+# Names carry the owner's process id; a veth's name is at most 15 characters (x0v + 7 + - + 3).
+LAB_NAME = re.compile(r"x0(?:br|ns|v)(\d+)(?:-\d+)?")
 
 
 def run(*args):
@@ -33,22 +41,71 @@ def link_names():
             for line in run("ip", "-o", "link", "show").stdout.splitlines() if ":" in line]
 
 
+def process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class LabNames:
+    """What one lab, of the process `owner`, makes: its names and how to remove them all."""
+
+    def __init__(self, owner):
+        self.bridge = f"x0br{owner}"
+        self.namespace_prefix = f"x0ns{owner}-"
+        self.veth_prefix = f"x0v{owner}-"  # the root namespace's end of each pair
+        self.forward_rule = ["FORWARD", "-i", self.bridge, "-o", self.bridge, "-j", "ACCEPT"]
+
+    def existing(self):
+        return ([n for n in netns_names() if n.startswith(self.namespace_prefix)]
+                + [l for l in link_names()
+                   if l == self.bridge or l.startswith(self.veth_prefix)])
+
+    def remove(self):
+        """Deletes the namespaces, veths, bridge and FORWARD rule, whichever exist."""
+        for name in netns_names():
+            if name.startswith(self.namespace_prefix):
+                run("ip", "netns", "del", name)
+        # A namespace that a still running node holds outlives its name, and its veth pair with
+        # it; deleting the root namespace's end removes both ends now. (The harness kills the
+        # nodes right after the lab's cleanup: cleanups run last registered first.)
+        for link in link_names():
+            if link.startswith(self.veth_prefix) or link == self.bridge:
+                run("ip", "link", "del", link)
+        while run("iptables", "-w", "-D", *self.forward_rule).returncode == 0:
+            pass
+
+
+def remove_dead_labs():
+    """Removes the labs of processes that no longer exist (and of this one: a pid is reused)."""
+    owners = {int(m.group(1)) for m in map(LAB_NAME.fullmatch, netns_names() + link_names()) if m}
+    for owner in owners:
+        if owner == os.getpid() or not process_alive(owner):
+            LabNames(owner).remove()
+
+
 class NetnsLab:
-    """One namespace per node index, all on one bridge; removed at `test`'s cleanup."""
+    """One namespace per node index, all on one bridge; removed at `test`'s cleanup. One lab
+    at a time in a process (the names are the process's)."""
 
     def __init__(self, test, indices):
         self.test = test
-        tag = str(os.getpid())
-        self.bridge = f"x0br{tag}"
-        self._namespace_prefix = f"x0ns{tag}-"
-        self._veth_prefix = f"x0v{tag}-"  # the root namespace's end; at most 15 characters
-        self._forward_rule = ["FORWARD", "-i", self.bridge, "-o", self.bridge, "-j", "ACCEPT"]
+        self.names = LabNames(os.getpid())
+        self.bridge = self.names.bridge
+        self.subnet = None
         for tool in ("ip", "iptables"):
             if shutil.which(tool) is None:
                 test.skipTest(f"`{tool}` is not installed (scripts/install-deps.sh installs it): "
                               "the mesh's partition and packet-loss tests run in network "
                               "namespaces and need it")
-        self.remove()  # a crashed run of this process id may have left them
+        for index in indices:
+            if not 2 <= index <= 254:  # .1 is the bridge's
+                raise ValueError(f"node index {index}: a lab's nodes are 2 to 254")
+        remove_dead_labs()
         # Registered before anything is made, so a failure half-way through leaves nothing.
         test.addCleanup(self._remove_and_check)
         for index in indices:
@@ -58,11 +115,10 @@ class NetnsLab:
             self._link_namespace(index)
 
     def namespace(self, index):
-        return f"{self._namespace_prefix}{index}"
+        return f"{self.names.namespace_prefix}{index}"
 
-    @staticmethod
-    def address(index):
-        return f"{SUBNET}.{index}"
+    def address(self, index):
+        return f"{self.subnet}.{index}"
 
     @staticmethod
     def exec_prefix(name):
@@ -114,18 +170,25 @@ class NetnsLab:
             self.test.skipTest(f"cannot create a bridge here (the mesh's namespace tests need "
                                f"one): `ip link add {self.bridge} type bridge`: "
                                f"{made.stderr.strip()}")
-        in_use = run("ip", "-o", "-4", "addr", "show", "to", f"{SUBNET}.0/24").stdout.strip()
-        if in_use:
-            self.test.skipTest(f"{SUBNET}.0/24, the namespace tests' subnet, is in use here: "
-                               f"{in_use}")
-        self._setup("ip", "addr", "add", f"{BRIDGE_ADDRESS}/24", "dev", self.bridge)
+        with open(SUBNET_LOCK, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.subnet = self._free_subnet()
+            self._setup("ip", "addr", "add", f"{self.address(1)}/24", "dev", self.bridge)
         self._setup("ip", "link", "set", self.bridge, "up")
         # With br_netfilter loaded, frames crossing a bridge go through the root namespace's
         # FORWARD chain, which Docker hosts set to DROP: let this bridge's own traffic through.
-        self._setup("iptables", "-w", "-I", *self._forward_rule)
+        self._setup("iptables", "-w", "-I", *self.names.forward_rule)
+
+    def _free_subnet(self):
+        in_use = run("ip", "-o", "-4", "addr", "show").stdout
+        for n in range(256):
+            subnet = f"{SUBNET_PREFIX}.{n}"
+            if f" {subnet}." not in in_use:
+                return subnet
+        self.test.skipTest(f"no free {SUBNET_PREFIX}.N.0/24 for a namespace lab here")
 
     def _link_namespace(self, index):
-        name, veth = self.namespace(index), f"{self._veth_prefix}{index}"
+        name, veth = self.namespace(index), f"{self.names.veth_prefix}{index}"
         made = run("ip", "link", "add", veth, "type", "veth", "peer", "name", NAMESPACE_INTERFACE,
                    "netns", name)
         if made.returncode != 0:
@@ -141,29 +204,8 @@ class NetnsLab:
         done = run(*args)
         self.test.assertEqual(done.returncode, 0, f"{' '.join(args)}: {done.stderr.strip()}")
 
-    def leftovers(self):
-        """This lab's namespaces and root-namespace interfaces that exist now."""
-        return ([n for n in netns_names() if n.startswith(self._namespace_prefix)]
-                + [l for l in link_names()
-                   if l == self.bridge or l.startswith(self._veth_prefix)])
-
-    def remove(self):
-        """Deletes this lab's namespaces, veths, bridge and FORWARD rule, whichever exist."""
-        for name in netns_names():
-            if name.startswith(self._namespace_prefix):
-                run("ip", "netns", "del", name)
-        # A namespace that a still running node holds outlives its name, and its veth pair with
-        # it; deleting the root namespace's end removes both ends now. (The harness kills the
-        # nodes after this cleanup: cleanups run last registered first.)
-        for link in link_names():
-            if link.startswith(self._veth_prefix) or link == self.bridge:
-                run("ip", "link", "del", link)
-        while run("iptables", "-w", "-D", *self._forward_rule).returncode == 0:
-            pass
-
     def _remove_and_check(self):
-        self.remove()
-        left = self.leftovers()
+        self.names.remove()
+        left = self.names.existing()
         if left:
             raise AssertionError(f"network namespace lab not removed: {left}")
-
