@@ -2,8 +2,8 @@
 # through a peer where it is healthy, over the post-quantum mesh link, with no failed client
 # request once the node has switched; it comes back local when its endpoints recover. With the
 # direct link cut, the request is relayed through a third node. A client cannot steer any of it
-# with the mesh's own hop fields. (Its nodes use 127.0.0.6x and 7x: ctest may run it beside
-# test_mesh.py and test_mesh_loss.py, whose iptables rules name their own addresses.)
+# with the mesh's own hop fields. (Its nodes use 127.0.0.6x and 7x, apart from test_mesh.py's:
+# ctest may run the two side by side, and the relay test's iptables rules name addresses.)
 import threading
 import time
 
