@@ -1,6 +1,7 @@
 // Asynchronous operator replies (see control_thread.h).
 #include "admin/control_thread.h"
 
+#include <atomic>
 #include <exception>
 
 #include "common/log.h"
@@ -30,12 +31,11 @@ void answer_async_via(http::ServerConnection& conn, const PostFn& post,
   conn.set_pending(waiter.get());
   net::EventLoop* worker = &conn.loop();
   http::ServerConnection* client = &conn;
-  // One-shot: only the first call answers. The flag is touched only on the thread `post` runs the
-  // work on (the control thread; the mesh thread for a mesh ping), where every reply is called.
-  auto replied = std::make_shared<bool>(false);
+  // One-shot: only the first call answers, whichever thread makes it (the control thread, the
+  // mesh thread, or the worker itself when the mesh is gone).
+  auto replied = std::make_shared<std::atomic<bool>>(false);
   ReplyFn reply = [waiter, worker, client, replied](Reply r) {
-    if (*replied) return;
-    *replied = true;
+    if (replied->exchange(true)) return;
     worker->post([waiter, client, r = std::move(r)] {
       if (waiter->gone) return;
       client->set_pending(nullptr);

@@ -54,7 +54,7 @@ void answer_async_later(http::ServerConnection& conn, ControlThread& control,
                         std::function<void(ReplyFn reply)> work);
 
 // The same on another thread: `post` hands `work`'s start to it (the mesh thread, for a ping
-// of every peer), and `reply` may be called there, once.
+// of every peer), and `reply` may be called on any one thread, once (later calls are ignored).
 using PostFn = std::function<void(std::function<void()>)>;
 void answer_async_via(http::ServerConnection& conn, const PostFn& post,
                       std::function<void(ReplyFn reply)> work);

@@ -8,47 +8,60 @@
 #include "net/resolver.h"
 
 namespace x0::app {
+namespace {
+
+// "ip:port" from gossip (numeric only: the agent refuses names), without a lookup.
+std::optional<net::SocketAddress> numeric(const std::string& text,
+                                          std::optional<uint16_t> port = {}) {
+  auto hp = config::parse_host_port(text);
+  if (!hp) return std::nullopt;
+  return net::numeric_address(hp->first, port.value_or(hp->second));
+}
+
+}  // namespace
 
 void MeshRoutes::update(const mesh::MeshView& view,
                         const std::shared_ptr<net::ClientTransportFactory>& links) {
   auto routes = std::make_shared<gateway::RemoteRoutes>();
   routes->self = view.node_id;
+  std::optional<net::SocketAddress> source = numeric(view.address, 0);
   std::set<std::string> present;
   for (const mesh::PeerView& peer : view.peers) {
-    present.insert(peer.id);
-    bool routable = peer.state == "up" && peer.direct;
-    Known& known = peers_[peer.id];
-    if (!known.endpoint || known.endpoint->authority != peer.address) {
-      // Gossip gives numeric "ip:port" addresses only (the agent refuses names): no lookup.
-      auto hp = config::parse_host_port(peer.address);
-      std::optional<net::SocketAddress> address;
-      if (hp) address = net::numeric_address(hp->first, hp->second);
-      if (!address) {
-        peers_.erase(peer.id);
-        continue;
-      }
-      auto endpoint = std::make_shared<gateway::EndpointState>();
-      endpoint->name = "mesh://" + peer.id + "@" + peer.address;
-      endpoint->authority = peer.address;
-      endpoint->address = *address;
-      endpoint->role = gateway::EndpointRole::kRemote;
-      endpoint->mesh_peer = peer.id;
-      endpoint->transports.store(links);
-      known = Known{std::move(endpoint), false};
-    }
-    if (routable && !known.was_routable) {
-      // Back (or new): what failed while it was away says nothing about it now.
-      known.endpoint->ejected_until_ms.store(0, std::memory_order_relaxed);
-      known.endpoint->consecutive_failures.store(0, std::memory_order_relaxed);
-    }
-    known.was_routable = routable;
-    if (!routable) continue;
+    bool up = peer.state == "up";
+    bool came_up = up && !was_up_[peer.id];
+    was_up_[peer.id] = up;
+    if (!up || !peer.direct) continue;
+    std::optional<net::SocketAddress> address = numeric(peer.address);
+    if (!address) continue;
     for (const mesh::ServiceHealth& service : peer.services) {
       if (!service.mesh_failover || !(service.healthy || service.relays)) continue;
-      routes->services[service.name].push_back({peer.id, known.endpoint, !service.healthy});
+      // One endpoint per peer and service: a peer failing one service's requests is ejected
+      // for that service only.
+      std::string key = peer.id + "\n" + service.name;
+      present.insert(key);
+      auto& endpoint = endpoints_[key];
+      if (!endpoint || endpoint->authority != peer.address) {
+        endpoint = std::make_shared<gateway::EndpointState>();
+        endpoint->name = "mesh://" + peer.id + "@" + peer.address;
+        endpoint->authority = peer.address;
+        endpoint->address = *address;
+        endpoint->source = source;
+        endpoint->role = gateway::EndpointRole::kRemote;
+        endpoint->mesh_peer = peer.id;
+        endpoint->transports.store(links);
+      } else if (came_up) {
+        // Back after it was down: what failed while it was away says nothing about it now.
+        endpoint->ejected_until_ms.store(0, std::memory_order_relaxed);
+        endpoint->consecutive_failures.store(0, std::memory_order_relaxed);
+      }
+      routes->services[service.name].push_back({peer.id, endpoint, !service.healthy});
     }
   }
-  std::erase_if(peers_, [&](const auto& entry) { return !present.contains(entry.first); });
+  std::erase_if(endpoints_, [&](const auto& entry) { return !present.contains(entry.first); });
+  std::erase_if(was_up_, [&](const auto& entry) {
+    return std::none_of(view.peers.begin(), view.peers.end(),
+                        [&](const mesh::PeerView& p) { return p.id == entry.first; });
+  });
   for (auto& [name, hops] : routes->services)
     std::stable_sort(hops.begin(), hops.end(),
                      [](const auto& a, const auto& b) { return !a.relay && b.relay; });

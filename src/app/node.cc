@@ -35,10 +35,13 @@ Node::Node(std::string config_path) : config_path_(std::move(config_path)) {}
 
 Node::~Node() {
   // The control thread first, then the workers: both read what the control plane owns, which
-  // goes only with the members, after them.
+  // goes only with the members, after them. Then the mesh thread, whose pending replies write
+  // to the workers' connections; then the workers, whose mesh links report to the agent.
   if (control_plane_) control_plane_->stop();
   if (workers_) workers_->stop();
   if (health_checker_) health_checker_->stop();
+  if (mesh_) mesh_->stop();
+  workers_.reset();
 }
 
 void Node::apply_logging(const config::Config& config) {
@@ -420,12 +423,14 @@ std::vector<mesh::ServiceHealth> Node::advertised_services() const {
     uint32_t up = 0;
     for (const auto& e : active) up += e->available(now) ? 1 : 0;
     mesh::ServiceHealth health{service->config.name, up > 0, up};
-    health.mesh_failover = service->config.mesh_failover;
+    // Isolated: no peer may send this node its clients (nor count on it to relay them).
+    health.mesh_failover = service->config.mesh_failover && !state_.isolated.load();
     // Not served here but by a peer we reach directly: we relay for those that cannot.
     if (health.mesh_failover && up == 0 && remote)
       if (const auto* hops = remote->find(service->config.name))
-        health.relays = std::any_of(hops->begin(), hops->end(),
-                                    [](const gateway::RemoteHop& h) { return !h.relay; });
+        health.relays = std::any_of(hops->begin(), hops->end(), [&](const gateway::RemoteHop& h) {
+          return !h.relay && h.endpoint->available(now);
+        });
     out.push_back(std::move(health));
   }
   return out;

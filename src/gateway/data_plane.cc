@@ -15,7 +15,8 @@ namespace {
 
 telemetry::Counter* bad_requests(int status) {
   return telemetry::default_registry().counter(
-      "http_bad_requests_total", "Requests refused before routing (malformed, too large, smuggling).",
+      "http_bad_requests_total",
+      "Requests refused before routing (malformed, too large, smuggling).",
       {{"code", std::to_string(status)}});
 }
 
@@ -61,9 +62,9 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
   if (!admit(conn, head, head.path, table)) return;
   // Only the exact operator paths are the node's (gateway/reserved_paths.h); a release path is
   // one only for a configured service, so "/releases/2024" reaches the site behind the node.
-  if (operator_api_ != nullptr &&
-      reserved_endpoint(path_, [&table](std::string_view name) { return table.find(name) != nullptr; }) !=
-          OperatorEndpoint::kNone) {
+  if (operator_api_ != nullptr && reserved_endpoint(path_, [&table](std::string_view name) {
+                                    return table.find(name) != nullptr;
+                                  }) != OperatorEndpoint::kNone) {
     // Operator endpoints are matched on the exact path: one that is only reserved once
     // normalised ("/x/../admin/cache/clear") is a probe, not an operator.
     if (path_ != head.path) {
@@ -121,13 +122,25 @@ void DataPlane::handle_forwarded(http::ServerConnection& conn, const http::Reque
     return;
   }
   if (!admit(conn, head, forwarded->path, table) || !admit_method(conn, head, table)) return;
+  // An isolated node takes no one's clients (the security runbook): it advertises nothing
+  // healthy meanwhile, so this only meets a peer with an older view.
+  if (worker_.isolated != nullptr && worker_.isolated->load(std::memory_order_relaxed)) {
+    respond_error(conn, ErrorCode::kIsolated, "this node is isolated: no mesh traffic");
+    return;
+  }
   const ServiceState* service = table.find(forwarded->service);
   if (service == nullptr || !service->config.mesh_failover) {
     respond_error(conn, ErrorCode::kNoRoute, "no service of that name takes mesh traffic here");
     return;
   }
-  worker_.mesh_forwarded(service->config.name, peer, "in")->inc();
+  // The service's own host and path rules hold for a peer too: a mesh identity is no licence
+  // to reach what this node never routes to that origin.
   http::canonical_authority(head.host, head.default_port, authority_);
+  if (table.route(authority_, path_) != service) {
+    respond_error(conn, ErrorCode::kNoRoute, "this host and path are not that service's here");
+    return;
+  }
+  worker_.mesh_forwarded(service->config.name, peer, "in")->inc();
   // The peer proved itself: its X-Forwarded-For names the client, as a trusted proxy's would.
   RequestTarget target{path_, authority_, true, hop->hops, hop->via};
   EndpointRole side = choose_side(worker_, *service, request.head.headers);
@@ -147,7 +160,8 @@ void DataPlane::on_bad_request(http::ServerConnection& conn, int status, const c
   // A malformed or ambiguous request (400) is what smuggling and Host/path probes look like:
   // the runbooks grep SECURITY. One line a second per worker, with what it left out.
   if (status != 400) {
-    log::debug("HTTP", "request refused", {{"status", status}, {"reason", reason}, {"peer", conn.peer_ip()}});
+    log::debug("HTTP", "request refused",
+               {{"status", status}, {"reason", reason}, {"peer", conn.peer_ip()}});
     return;
   }
   int64_t now = conn.loop().now_ms();
@@ -156,7 +170,9 @@ void DataPlane::on_bad_request(http::ServerConnection& conn, int status, const c
     return;
   }
   log::warn("SECURITY", "request refused",
-            {{"status", status}, {"reason", reason}, {"peer", conn.peer_ip()},
+            {{"status", status},
+             {"reason", reason},
+             {"peer", conn.peer_ip()},
              {"not_logged_since_last", refusals_not_logged_}});
   last_refusal_log_ms_ = now;
   refusals_not_logged_ = 0;

@@ -25,7 +25,8 @@ class DataPlane final : public http::RequestHandler {
   // A request a mesh peer forwarded (POST/GET/... /mesh/v1/forward/<service><path>, with the
   // hop fields; gateway/mesh_forwarding.h), from the mesh listener: `peer` is the node id its
   // link proved. Served by the named service as this node's own request (its endpoints, its
-  // release, its cache), or relayed once more; never by the operator API, never isolated.
+  // release, its cache), or relayed once more; never by the operator API; only when this
+  // node's routes send that host and path to that service; refused while the node is isolated.
   void handle_forwarded(http::ServerConnection& conn, const http::Request& request,
                         std::string_view peer);
   void on_bad_request(http::ServerConnection& conn, int status, const char* reason) override;

@@ -8,13 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cache/cache_policy.h"
 #include "common/address_ranges.h"
 #include "common/result.h"
-#include "cache/cache_policy.h"
 #include "config/config.h"
 #include "gateway/service_stats.h"
 #include "gateway/traffic_split.h"
@@ -40,14 +41,18 @@ struct EndpointState {
   EndpointRole role = EndpointRole::kStable;
   bool fallback = false;  // role == kFallback
   std::string mesh_peer;  // role == kRemote: the node id its link must prove
-  std::atomic<bool> healthy{true};           // active health check verdict
-  std::atomic<int64_t> ejected_until_ms{0};  // passive ejection (monotonic ms); a passing check ends it
+  // role == kRemote: the address links leave from (the node's advertised IP), as the mesh
+  // agent's own do, so peers' firewalls and logs see one address per node.
+  std::optional<net::SocketAddress> source;
+  std::atomic<bool> healthy{true};  // active health check verdict
+  std::atomic<int64_t> ejected_until_ms{
+      0};  // passive ejection (monotonic ms); a passing check ends it
   // Ejected by an autopilot rule (monotonic ms). Health checks leave it alone: the rule fired
   // because the endpoint fails real requests while its health check may well pass.
   std::atomic<int64_t> policy_ejected_until_ms{0};
   std::atomic<int> consecutive_failures{0};
   std::atomic<int64_t> last_check_ms{0};
-  std::atomic<int> last_check_status{0};     // HTTP status, or 0 when the check could not connect
+  std::atomic<int> last_check_status{0};  // HTTP status, or 0 when the check could not connect
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> failures{0};
 
@@ -69,13 +74,14 @@ struct ServiceState {
   std::vector<std::shared_ptr<EndpointState>> candidate;  // during a release
   std::vector<std::shared_ptr<EndpointState>> fallback;
   bool in_release = false;
-  TrafficSplit split;  // meaningful when in_release
-  ServiceStats* stats = nullptr;  // process-lifetime, see service_stats.h
+  TrafficSplit split;                  // meaningful when in_release
+  ServiceStats* stats = nullptr;       // process-lifetime, see service_stats.h
   cache::RouteCacheRules cache_rules;  // [cache] + the service's cache / cache_ttl_s
 
   const std::vector<std::shared_ptr<EndpointState>>& set(EndpointRole role) const {
-    return role == EndpointRole::kStable ? primary
-           : role == EndpointRole::kCandidate ? candidate : fallback;
+    return role == EndpointRole::kStable      ? primary
+           : role == EndpointRole::kCandidate ? candidate
+                                              : fallback;
   }
   // Endpoints that take regular traffic now: the candidate set alone once the release has
   // switched to it, else the stable set.
@@ -94,8 +100,8 @@ struct ProxyPolicy {
 // Where a request goes, computed once by the data plane and used by routing, the cache key and
 // the forwarded head alike (docs/SECURITY.md).
 struct RequestTarget {
-  std::string_view path;       // normalised (http/path_normalize.h)
-  std::string_view authority;  // canonical (http/authority.h); empty for HTTP/1.0 without Host
+  std::string_view path;        // normalised (http/path_normalize.h)
+  std::string_view authority;   // canonical (http/authority.h); empty for HTTP/1.0 without Host
   bool client_trusted = false;  // the peer is one of [api_gateway] trusted_proxies
   // A request a mesh peer forwarded (0: a client's): the mesh hops it has made so far and the
   // node ids it went through, comma-separated (gateway/mesh_forwarding.h).
@@ -118,12 +124,9 @@ class RouteTable {
   // resolved with net::resolve, which blocks: start-up (before the other threads run) and tests
   // only. The control thread looks names up ahead on its net::Resolver (names_to_resolve) and
   // passes what it found (gateway/route_builds.h).
-  static Result<std::shared_ptr<const RouteTable>> build(const config::Config& config,
-                                                         const TrafficSplits& splits,
-                                                         const RouteTable* previous,
-                                                         uint64_t version,
-                                                         const AddressLookup& lookup = {},
-                                                         const UpstreamTls& upstream_tls = {});
+  static Result<std::shared_ptr<const RouteTable>> build(
+      const config::Config& config, const TrafficSplits& splits, const RouteTable* previous,
+      uint64_t version, const AddressLookup& lookup = {}, const UpstreamTls& upstream_tls = {});
   // The endpoints a build from these inputs would hand to its lookup: named by host name and
   // not carried over from `previous`, each "host:port" once. Empty: the build needs no DNS.
   static std::vector<config::Endpoint> names_to_resolve(const config::Config& config,

@@ -72,7 +72,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(const EndpointState* endp
 
 Result<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(
     const std::shared_ptr<EndpointState>& endpoint) {
-  auto fd = net::connect_tcp(endpoint->address);
+  auto fd = net::connect_tcp(endpoint->address, endpoint->source ? &*endpoint->source : nullptr);
   if (!fd) return std::unexpected(fd.error());
   std::unique_ptr<net::Transport> transport;
   if (std::shared_ptr<net::ClientTransportFactory> tls = endpoint->transports.load()) {

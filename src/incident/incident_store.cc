@@ -226,6 +226,18 @@ Result<OpenOutcome> IncidentStore::open_incident(const OpenRequest& req) {
       inc.severity = req.severity;
       if (auto r = insert_entry(db, inc.id, esc); !r) return logged(r.error(), "join");
     }
+    if (inc.status == Status::kMitigated) {
+      // The condition is back: "mitigated" would tell the on-call engineer it is over.
+      inc.status =
+          inc.first_time(TimelineKind::kAcknowledged) ? Status::kAcknowledged : Status::kOpen;
+      TimelineEntry back{t_now,
+                         TimelineKind::kUpdate,
+                         req.actor,
+                         "re-opened: the condition is back after it was mitigated",
+                         nlohmann::json::object(),
+                         0};
+      if (auto r = insert_entry(db, inc.id, back); !r) return logged(r.error(), "join");
+    }
     inc.updated_ms = t_now;
     if (auto r = update_row(db, inc); !r) return logged(r.error(), "join");
   } else {

@@ -110,10 +110,14 @@ Result<std::unique_ptr<Agent>> Agent::start(AgentOptions options, telemetry::Reg
   return agent;
 }
 
-Agent::~Agent() {
+void Agent::stop() {
   stopped_.store(true);
   loop_.stop();
   if (thread_.joinable()) thread_.join();
+}
+
+Agent::~Agent() {
+  stop();
   stopping_ = true;
   // The loop has stopped: this thread may now take its objects apart. Replies still waiting
   // in the links' callbacks (a ping-req's) go with them; their workers drop the requests.
@@ -402,9 +406,8 @@ bool Agent::check_sender(const MeshMessage& message, const std::string& from,
 
 void Agent::serve(MeshMessage message, MeshReply reply) {
   if (stopped_.load()) return reply(503, R"({"error":"unavailable","detail":"leaving the mesh"})");
-  loop_.post([this, message = std::move(message), reply = std::move(reply)] {
-    answer(message, reply);
-  });
+  loop_.post(
+      [this, message = std::move(message), reply = std::move(reply)] { answer(message, reply); });
 }
 
 void Agent::answer(const MeshMessage& message, const MeshReply& reply) {
@@ -520,7 +523,8 @@ void Agent::record_link(const LinkOutcome& outcome) {
     logged.suspicious = is_suspicious(outcome.reason);
     refusals_.record(logged, outcome.peer_address);
   }
-  publish();
+  // Published with the next tick (at most a quarter probe interval away): a burst of link
+  // outcomes, refused ones included, costs no view rebuild each.
 }
 
 Ping Agent::make_ping(uint64_t seq, std::vector<Update> updates) const {

@@ -73,6 +73,10 @@ class Agent final : public LinkObserver, public MeshApi {
   // Any thread: gossips `left` to the live members and waits up to timeout_ms for them to take
   // it, then stops the mesh thread.
   void leave(int64_t timeout_ms);
+  // Any thread (not the mesh thread): stops the mesh thread without leaving; replies still
+  // waiting are never called. The node stops it before it destroys the workers, whose
+  // connections such replies would write to.
+  void stop();
   std::shared_ptr<const MeshView> view() const override { return view_.load(); }
   void ping_all(std::function<void(std::vector<PingResult>)> done) override;  // any thread
 
@@ -129,7 +133,7 @@ class Agent final : public LinkObserver, public MeshApi {
   Ping make_ping(uint64_t seq, std::vector<Update> updates) const;
   void publish();
   int64_t now_ms() const { return net::EventLoop::monotonic_ms(); }
-  bool stopping_ = false;  // the destructor runs: transports closing report to no one
+  bool stopping_ = false;             // the destructor runs: transports closing report to no one
   std::atomic<bool> stopped_{false};  // the mesh thread no longer runs (drained or destroyed)
 
   AgentOptions options_;

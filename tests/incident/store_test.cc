@@ -84,6 +84,24 @@ TEST_F(StoreTest, SameRuleAndTargetJoinsTheUnresolvedIncident) {
   EXPECT_EQ(store_->list()->size(), 4u);
 }
 
+TEST_F(StoreTest, ADetectionJoiningAMitigatedIncidentReopensIt) {
+  auto first = open_new(rule_request("mesh_peer_down", "node", Severity::kSev3));
+  ASSERT_TRUE(store_->set_mitigated(first.id, {"autopilot", "the condition cleared", kT0, {}}));
+  clock_.now += 1000;
+  auto again = store_->open_incident(rule_request("mesh_peer_down", "node", Severity::kSev3));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->joined);
+  EXPECT_EQ(again->incident.status, Status::kOpen);
+  EXPECT_EQ(again->incident.timeline.back().text,
+            "re-opened: the condition is back after it was mitigated");
+  // Acknowledged before it was mitigated: it goes back to acknowledged, not to open.
+  ASSERT_TRUE(store_->acknowledge(first.id, {"on-call", "looking", clock_.now, {}}));
+  ASSERT_TRUE(store_->set_mitigated(first.id, {"autopilot", "the condition cleared", clock_.now, {}}));
+  again = store_->open_incident(rule_request("mesh_peer_down", "node", Severity::kSev3));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->incident.status, Status::kAcknowledged);
+}
+
 TEST_F(StoreTest, AResolvedIncidentIsNotJoined) {
   auto first = open_new(rule_request("svc_down", "checkout", Severity::kSev1));
   ASSERT_TRUE(store_->resolve(first.id, {"bad deploy", "rolled back", "", {}, "op", {}}));

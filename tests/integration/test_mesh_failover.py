@@ -12,7 +12,7 @@ from test_mesh import DETECTION_WAIT_S, MeshFixture, iptables, loopback_chain
 
 
 class Traffic:
-    """GETs from a few threads; each answer kept as (time, status, X-Origin)."""
+    """GETs from a few threads; each kept as (time it was sent, status, X-Origin)."""
 
     def __init__(self, port, threads=3, path="/x"):
         self.port, self.path = port, path
@@ -23,11 +23,12 @@ class Traffic:
 
     def run(self):
         while not self.stop.is_set():
+            sent = time.monotonic()  # a request sent before a switch may be answered after it
             try:
                 r = request(self.port, "GET", self.path, timeout=5)
-                answer = (time.monotonic(), r.status, r.header("X-Origin"))
+                answer = (sent, r.status, r.header("X-Origin"))
             except OSError as e:
-                answer = (time.monotonic(), 0, str(e))
+                answer = (sent, 0, str(e))
             with self.lock:
                 self.answers.append(answer)
 
@@ -118,6 +119,23 @@ class MeshFailoverTest(MeshFixture):
             r = request(a.data_port, "GET", "/y", headers=headers)
             self.assertEqual((r.status, r.header("X-Origin")), (200, "origin-b"), headers)
         self.assertEqual(origin_b.count("/y"), 2)
+
+    def test_a_peer_serves_only_what_its_own_routes_send_to_the_service(self):
+        # b routes shop for /public only: a forwarded /internal (which a's own shop route takes)
+        # is refused there, not handed to b's origin.
+        origin_b = self.start_origin(name="origin-b")
+        dead = self.start_origin(name="dead")
+        dead.kill()
+        a, a_addr = self.mesh_node(66, services=[self.shop(dead.endpoint())])
+        self.mesh_node(67, seeds=[a_addr],
+                       services=[self.shop(origin_b.endpoint(), path_prefixes=["/public"])])
+        wait_until(lambda: self.route(a)["serving"] == "mesh", DETECTION_WAIT_S,
+                   message="a to serve shop through b")
+        r = request(a.data_port, "GET", "/public/x")
+        self.assertEqual((r.status, r.header("X-Origin")), (200, "origin-b"))
+        r = request(a.data_port, "GET", "/internal")
+        self.assertEqual((r.status, r.json()["error"]), (404, "no_route"), r.text())
+        self.assertEqual(origin_b.count("/internal"), 0)
 
     def test_with_the_direct_link_cut_requests_are_relayed_through_a_third_node(self):
         origin_b = self.start_origin(name="origin-b")
