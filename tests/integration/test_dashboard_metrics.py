@@ -30,7 +30,10 @@ class DashboardMetricsTest(IntegrationTest):
         self.assertGreaterEqual(len(used), 20, used)  # the parse found the queries
         node = self.start_node()  # embedded defaults
         node.get("/")
-        start = {"strategy": "canary", "candidate": ["127.0.0.1:9"], "steps": [100]}
+        # A live candidate: a dead one would be rolled back by the autopilot (canary_down)
+        # before the operator's own rollback below.
+        candidate = self.start_origin(name="candidate")
+        start = {"strategy": "canary", "candidate": [candidate.endpoint()], "steps": [100]}
         for path, body in (("/releases/demo/start", start), ("/releases/demo/promote", None),
                            ("/releases/demo/rollback", {"reason": "test"})):
             r = node.post(path, body)
