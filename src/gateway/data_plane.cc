@@ -20,6 +20,9 @@ telemetry::Counter* bad_requests(int status) {
       {{"code", std::to_string(status)}});
 }
 
+// The sender may try elsewhere: nothing of the request reached an origin here.
+constexpr std::string_view kUnserved = "X-X0-Mesh-Unserved: 1\r\n";
+
 }  // namespace
 
 bool DataPlane::admit(http::ServerConnection& conn, const http::RequestHead& head,
@@ -118,26 +121,29 @@ void DataPlane::handle_forwarded(http::ServerConnection& conn, const http::Reque
     return;
   }
   if (routes && via_contains(via, routes->self)) {
-    respond_error(conn, ErrorCode::kMeshLoop, "this request already went through this node");
+    respond_error(conn, ErrorCode::kMeshLoop, "this request already went through this node",
+                  kUnserved);
     return;
   }
   if (!admit(conn, head, forwarded->path, table) || !admit_method(conn, head, table)) return;
   // An isolated node takes no one's clients (the security runbook): it advertises nothing
   // healthy meanwhile, so this only meets a peer with an older view.
   if (worker_.isolated != nullptr && worker_.isolated->load(std::memory_order_relaxed)) {
-    respond_error(conn, ErrorCode::kIsolated, "this node is isolated: no mesh traffic");
+    respond_error(conn, ErrorCode::kIsolated, "this node is isolated: no mesh traffic", kUnserved);
     return;
   }
   const ServiceState* service = table.find(forwarded->service);
   if (service == nullptr || !service->config.mesh_failover) {
-    respond_error(conn, ErrorCode::kNoRoute, "no service of that name takes mesh traffic here");
+    respond_error(conn, ErrorCode::kNoRoute, "no service of that name takes mesh traffic here",
+                  kUnserved);
     return;
   }
   // The service's own host and path rules hold for a peer too: a mesh identity is no licence
   // to reach what this node never routes to that origin.
   http::canonical_authority(head.host, head.default_port, authority_);
   if (table.route(authority_, path_) != service) {
-    respond_error(conn, ErrorCode::kNoRoute, "this host and path are not that service's here");
+    respond_error(conn, ErrorCode::kNoRoute, "this host and path are not that service's here",
+                  kUnserved);
     return;
   }
   worker_.mesh_forwarded(service->config.name, peer, "in")->inc();

@@ -129,6 +129,7 @@ void add_response_forwarding(const http::ResponseHead& head, std::string_view re
     if (iequals(h.name, "X-Request-Id")) has_request_id = true;
   }
   edits.drop.push_back("Via");
+  edits.drop.push_back(kMeshUnservedHeader);  // the node's own (mesh_forwarding.h)
   append_list_value(edits.append, "Via", via, kVia);
   if (!has_request_id) edits.add("X-Request-Id", request_id);
 }

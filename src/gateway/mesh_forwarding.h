@@ -20,6 +20,12 @@ namespace x0::gateway {
 inline constexpr std::string_view kMeshForwardPrefix = "/mesh/v1/forward/";
 inline constexpr std::string_view kMeshHopsHeader = "X-X0-Mesh-Hops";
 inline constexpr std::string_view kMeshViaHeader = "X-X0-Mesh-Via";
+// On a node's own answer to a forwarded request that reached no origin there (no healthy
+// endpoint, no route, a loop, isolated): the sender goes on to its next hop, a stale copy or its
+// fallback instead of handing the refusal to its client. Only the node writes it: an origin's
+// is dropped from every response (head_rewrite.cc), so an origin cannot make a request that it
+// did receive be sent again elsewhere.
+inline constexpr std::string_view kMeshUnservedHeader = "X-X0-Mesh-Unserved";
 inline constexpr int kMaxMeshHops = 2;
 inline constexpr size_t kMaxMeshViaBytes = 512;
 

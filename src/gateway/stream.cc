@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "gateway/mesh_forwarding.h"
 
 namespace x0::gateway {
 namespace {
@@ -196,6 +197,9 @@ void Stream::respond(ErrorCode code, std::string_view detail) {
   }
   body.append("\",\"request_id\":\"").append(request_id_).append("\"}");
   std::string extra = "X-Request-Id: " + request_id_ + "\r\n";
+  // A peer's request that found nothing to send it to here: the peer tries elsewhere.
+  if (mesh_hops_ > 0 && code == ErrorCode::kNoHealthyUpstream)
+    extra.append(kMeshUnservedHeader).append(": 1\r\n");
   http::ServerConnection* client = end({info.status, StreamOutcome::Source::kLocal, nullptr});
   client->respond(info.status, "application/json", body, extra);
 }

@@ -287,6 +287,15 @@ bool Router::handle_response_head() {
     fail(Failure::kBadResponse, std::string("invalid response from upstream: ") + error.reason);
     return false;
   }
+  if (upstream_->endpoint().role == EndpointRole::kRemote &&
+      response_.headers.count_of(kMeshUnservedHeader) != 0) {
+    // The peer sent it nowhere (its view changed since it advertised the service): not its
+    // failure, not the client's answer; on to the next hop, a stale copy or the fallback.
+    timer_.cancel();
+    release_upstream(false);
+    attempt();
+    return false;
+  }
   service_->stats->upstream_time->observe(static_cast<double>(monotonic_ns() - sent_ns_) / 1e9);
   if (const char* refused = refuse_client_response(response_)) {
     fail(Failure::kBadResponse, std::string("invalid response from upstream: ") + refused);
