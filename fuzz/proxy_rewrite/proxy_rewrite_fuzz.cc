@@ -120,6 +120,7 @@ void fuzz_response(std::string_view buf, uint8_t flags) {
   if (dechunk) check(again.body_kind == http::BodyKind::kUntilClose);
   check(again.headers.count_of("Via") == 1 && again.headers.count_of("X-Request-Id") >= 1);
   check(head.status != 204 || again.headers.count_of("Content-Length") == 0);
+  check(again.headers.count_of(gateway::kMeshUnservedHeader) == 0);  // only a node writes it
 }
 
 }  // namespace
