@@ -30,13 +30,13 @@ void MeshRoutes::update(const mesh::MeshView& view,
     bool up = peer.state == "up";
     bool came_up = up && !was_up_[peer.id];
     was_up_[peer.id] = up;
-    if (!up || !peer.direct) continue;
     std::optional<net::SocketAddress> address = numeric(peer.address);
     if (!address) continue;
     for (const mesh::ServiceHealth& service : peer.services) {
-      if (!service.mesh_failover || !(service.healthy || service.relays)) continue;
-      // One endpoint per peer and service: a peer failing one service's requests is ejected
-      // for that service only.
+      if (!service.mesh_failover) continue;
+      // One endpoint per peer and service, kept while the peer advertises it (routable or
+      // not), so a link flap keeps the pool and the ejection; a peer failing one service's
+      // requests is ejected for that service only.
       std::string key = peer.id + "\n" + service.name;
       present.insert(key);
       auto& endpoint = endpoints_[key];
@@ -54,7 +54,8 @@ void MeshRoutes::update(const mesh::MeshView& view,
         endpoint->ejected_until_ms.store(0, std::memory_order_relaxed);
         endpoint->consecutive_failures.store(0, std::memory_order_relaxed);
       }
-      routes->services[service.name].push_back({peer.id, endpoint, !service.healthy});
+      if (up && peer.direct && (service.healthy || service.relays))
+        routes->services[service.name].push_back({peer.id, endpoint, !service.healthy});
     }
   }
   std::erase_if(endpoints_, [&](const auto& entry) { return !present.contains(entry.first); });
