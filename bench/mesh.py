@@ -6,7 +6,9 @@
 #      pqc_handshake_duration_seconds (TLS handshake + composite identity exchange, both
 #      signatures and verifications), reported as its mean;
 #  (3) dead-peer detection: `kill -9` of one of three nodes, RUNS times per timer profile, from
-#      the kill to the last survivor showing it `down` (polled every 10 ms on /mesh/peers).
+#      the kill to the last survivor showing it `down` (polled every 10 ms on /mesh/peers);
+#      and the same with SIGSTOP instead: a frozen process (or a host that vanished) closes no
+#      connection, so only the probes can find it.
 #  (1) one mesh hop: wrk (cpu 1) against node A (cpu 0) for a service A proxies to the origin
 #      itself, then for one whose local endpoint is dead and which A sends over a mesh link to
 #      node B (cpu 0), which proxies it to the same origin (cpu 0); one worker each, small GET,
@@ -17,6 +19,7 @@
 #      fails on the first `down`, and says how many suspicions were refuted.
 import argparse
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -85,7 +88,7 @@ def link_setup(workdir, mode, restarts):
         rig.close()
 
 
-def detection(workdir, profile, runs):
+def detection(workdir, profile, runs, death):
     rig = Rig(workdir)
     out = []
     try:
@@ -99,7 +102,10 @@ def detection(workdir, profile, runs):
                            and len(states(n)) == 2, 30, message="c up")
             time.sleep(0.5)
             killed = time.monotonic()
-            c.kill()
+            if death == "stop":
+                c.signal(signal.SIGSTOP)
+            else:
+                c.kill()
             seen = set()
             while len(seen) < 2:
                 for name, n in (("a", a), ("b", b)):
@@ -107,6 +113,8 @@ def detection(workdir, profile, runs):
                         seen.add(name)
                 time.sleep(0.01)
             out.append(time.monotonic() - killed)
+            if death == "stop":
+                c.kill()
     finally:
         rig.close()
     return out
@@ -188,6 +196,7 @@ def main():
     ap.add_argument("--runs", type=int, default=20, help="kill -9s per profile")
     ap.add_argument("--restarts", type=int, default=10, help="link set-ups per mode")
     ap.add_argument("--profiles", default="test,lan")
+    ap.add_argument("--deaths", default="kill,stop", help="kill: kill -9; stop: SIGSTOP")
     ap.add_argument("--hop-seconds", type=int, default=10, help="wrk run per path; 0 skips (1)")
     ap.add_argument("--connections", type=int, default=10)
     ap.add_argument("--loss-seconds", type=int, default=0, help="part (4); 0 skips it")
@@ -210,11 +219,13 @@ def main():
     if args.loss_seconds > 0:
         print(f"| 5 % loss on every link for {args.loss_seconds} s, test profile, 500 ms probe "
               f"timeout | {loss(args.loss_seconds)} |")
+    deaths = {"kill": "kill -9s", "stop": "SIGSTOPs"}
     for profile in filter(None, args.profiles.split(",")):
-        with tempfile.TemporaryDirectory(prefix="x0-mesh-bench-") as d:
-            t = detection(d, profile, args.runs)
-        print(f"| dead-peer detection, {profile} profile, {len(t)} kill -9s: P50 / P99 / max "
-              f"| {pct(t, 50):.2f} / {pct(t, 99):.2f} / {max(t):.2f} s |")
+        for death in filter(None, args.deaths.split(",")):
+            with tempfile.TemporaryDirectory(prefix="x0-mesh-bench-") as d:
+                t = detection(d, profile, args.runs, death)
+            print(f"| dead-peer detection, {profile} profile, {len(t)} {deaths[death]}: "
+                  f"P50 / P99 / max | {pct(t, 50):.2f} / {pct(t, 99):.2f} / {max(t):.2f} s |")
 
 
 if __name__ == "__main__":

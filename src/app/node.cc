@@ -475,6 +475,7 @@ bool Node::start_mesh(const config::Config& config) {
   if (m.probe_timeout_ms > 0) options.timers.probe_timeout_ms = m.probe_timeout_ms;
   if (m.indirect_probes > 0) options.timers.indirect_probes = m.indirect_probes;
   if (m.suspicion_mult > 0) options.timers.suspicion_mult = m.suspicion_mult;
+  if (m.gossip_interval_ms > 0) options.timers.gossip_interval_ms = m.gossip_interval_ms;
   options.identity = *identity;
   options.contexts = *contexts;
   options.local_services = [this] { return advertised_services(); };

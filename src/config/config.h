@@ -168,6 +168,7 @@ struct Mesh {
   int probe_timeout_ms = 0;
   int indirect_probes = 0;
   int suspicion_mult = 0;
+  int gossip_interval_ms = 0;
 };
 
 struct Pqc {

@@ -264,7 +264,8 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
             i("probe_interval_ms", &c.mesh.probe_interval_ms, 0, 60000),
             i("probe_timeout_ms", &c.mesh.probe_timeout_ms, 0, 60000),
             i("indirect_probes", &c.mesh.indirect_probes, 0, 16),
-            i("suspicion_mult", &c.mesh.suspicion_mult, 0, 100)};
+            i("suspicion_mult", &c.mesh.suspicion_mult, 0, 100),
+            i("gossip_interval_ms", &c.mesh.gossip_interval_ms, 0, 60000)};
   if (section == "pqc") return {s("mode", &c.pqc.mode, Shape::kPqcMode)};
   if (section == "autopilot")
     return {b("enabled", &c.autopilot.enabled), b("dry_run", &c.autopilot.dry_run),

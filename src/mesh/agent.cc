@@ -249,6 +249,7 @@ void Agent::tick() {
       run_indirect_probe(probe);
     }
   }
+  push_gossip(now);
   send_joins();
   // Anti-entropy: a full exchange of member lists with a random live member now and then
   // repairs what gossip's bounded retransmits missed.
@@ -257,7 +258,49 @@ void Agent::tick() {
       send_join(*peer);
   log_changes();
   publish();
-  tick_timer_.arm(period);
+  int64_t due = membership_.next_due_ms(now);
+  if (membership_.queued() > 0) due = std::min(due, next_gossip_ms_);
+  tick_timer_.arm_at(std::clamp(due, now + 1, now + period));
+}
+
+// memberlist's gossip: what is queued also goes out on its own, every gossip interval, to a
+// few random live members, so a `down` verdict or a suspicion reaches every member within an
+// interval or two instead of waiting for the probes it would ride on (up to n - 1 intervals).
+void Agent::push_gossip(int64_t now) {
+  if (membership_.queued() == 0 || now < next_gossip_ms_) return;
+  next_gossip_ms_ = now + options_.timers.gossip_interval_ms;
+  std::vector<Member> live;
+  for (const Member& m : membership_.members()) {
+    if (m.state != PeerState::kUp && m.state != PeerState::kSuspect) continue;
+    // Not to a member we are already talking to: under loss, pushes must never take the last
+    // free link a probe needs (a probe with no link fails, and would start a suspicion).
+    if (Peer* peer = peer_at(m.address);
+        peer == nullptr || std::any_of(peer->clients.begin(), peer->clients.end(),
+                                       [](const auto& c) { return c->busy(); }))
+      continue;
+    live.push_back(m);
+  }
+  std::shuffle(live.begin(), live.end(), random_);
+  if (live.size() > static_cast<size_t>(options_.timers.gossip_nodes))
+    live.resize(static_cast<size_t>(options_.timers.gossip_nodes));
+  for (const Member& m : live) {
+    Ping ping = make_ping(0, membership_.gossip(kGossipPerMessage, m.id));
+    send(m.address, "/mesh/v1/ping", encode(ping), options_.timers.probe_timeout_ms,
+         [this, id = m.id](Result<http::ClientResponse> result, const std::string& proven) {
+           if (!result || result->status != 200 || proven != id) return;  // probes judge
+           if (auto ack = decode_ack(result->body); ack && ack->from == id) {
+             membership_.merge(ack->updates, now_ms());
+             log_changes();
+             retick();
+           }
+         });
+  }
+}
+
+void Agent::retick() {
+  int64_t now = now_ms();
+  int64_t due = std::max(membership_.next_due_ms(now), now + 1);
+  if (!tick_timer_.armed() || due < tick_timer_.deadline_ms()) tick_timer_.arm_at(due);
 }
 
 void Agent::run_probe(const Probe& probe) {
@@ -274,8 +317,9 @@ void Agent::run_probe(const Probe& probe) {
          }
          if (!ack) {
            links_[target].direct = false;
-           membership_.on_failed(seq, now);
+           membership_.on_failed(seq, now);  // the indirect probe goes out at once
            log_changes();
+           retick();
            return;
          }
          double rtt =
@@ -289,6 +333,7 @@ void Agent::run_probe(const Probe& probe) {
          membership_.merge(ack->updates, now);
          membership_.on_ack(seq, now);
          log_changes();
+         retick();
        });
 }
 
@@ -330,6 +375,7 @@ void Agent::run_indirect_probe(const Probe& probe) {
              indirect_.erase(it);
            }
            log_changes();
+           retick();
          });
   }
 }
@@ -479,6 +525,17 @@ void Agent::on_link(const LinkOutcome& outcome) {
   if (std::this_thread::get_id() == mesh_thread_.load()) return record_link(outcome);
   if (stopped_.load()) return;
   loop_.post([this, outcome] { record_link(outcome); });
+}
+
+void Agent::on_link_closed(const std::string& peer_id) {
+  auto probe = [this, peer_id] {
+    if (stopping_) return;
+    membership_.probe_soon(peer_id, now_ms());
+    retick();
+  };
+  if (std::this_thread::get_id() == mesh_thread_.load()) return probe();
+  if (stopped_.load()) return;
+  loop_.post(std::move(probe));
 }
 
 void Agent::record_link(const LinkOutcome& outcome) {

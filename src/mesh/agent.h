@@ -83,6 +83,8 @@ class Agent final : public LinkObserver, public MeshApi {
   // Any thread: a link's outcome (the workers' links are counted and logged as the mesh
   // thread's own).
   void on_link(const LinkOutcome& outcome) override;
+  // Any thread: a peer's link closed under us; membership probes it out of turn.
+  void on_link_closed(const std::string& peer_id) override;
   // Any thread: answers a membership request on the mesh thread.
   void serve(MeshMessage message, MeshReply reply);
   // The server side of the mesh listener's connections, and the client side of the workers'
@@ -116,6 +118,10 @@ class Agent final : public LinkObserver, public MeshApi {
 
   Agent(AgentOptions options, telemetry::Registry& registry);
   void tick();
+  // Moves the tick earlier when membership has something due before it (a pending indirect
+  // probe, an out-of-turn probe, a suspicion's expiry).
+  void retick();
+  void push_gossip(int64_t now);
   void run_probe(const Probe& probe);
   void run_indirect_probe(const Probe& probe);
   void send_joins();
@@ -145,6 +151,7 @@ class Agent final : public LinkObserver, public MeshApi {
   Membership membership_;
   net::Timer tick_timer_;
   int64_t last_tick_ms_ = 0;
+  int64_t next_gossip_ms_ = 0;
   std::mt19937_64 random_;
   std::map<std::string, std::unique_ptr<Peer>> peers_;  // by address
   std::unordered_map<std::string, LinkInfo> links_;     // by peer id

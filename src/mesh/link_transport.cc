@@ -188,7 +188,12 @@ net::IoResult LinkTransport::read(char* into, size_t capacity) {
     net::IoResult r = advance();
     if (r.status != net::IoStatus::kDone) return r;
   }
-  return tls_.read(into, capacity);
+  net::IoResult r = tls_.read(into, capacity);
+  if ((r.status == net::IoStatus::kEof || r.status == net::IoStatus::kError) && !closed_reported_) {
+    closed_reported_ = true;
+    observer_->on_link_closed(peer_.node_id);
+  }
+  return r;
 }
 
 net::IoResult LinkTransport::write(std::string_view bytes) {

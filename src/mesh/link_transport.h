@@ -40,6 +40,10 @@ class LinkObserver {
   virtual ~LinkObserver() = default;
   // On the link's thread, once per transport that began its handshake.
   virtual void on_link(const LinkOutcome& outcome) = 0;
+  // On the link's thread, once per transport that was up, when a read found it closed by the
+  // peer or broken: a process that dies closes all its links at once, which is a hint to
+  // probe that peer now (membership decides; a benign close costs one probe).
+  virtual void on_link_closed(const std::string& peer_id) = 0;
 };
 
 class LinkTransport final : public net::Transport {
@@ -96,6 +100,7 @@ class LinkTransport final : public net::Transport {
   std::string failure_;
   bool started_ = false;  // TLS began: the socket is connected
   bool reported_ = false;
+  bool closed_reported_ = false;
 };
 
 // The mesh listener's side: each accepted socket becomes a server LinkTransport.

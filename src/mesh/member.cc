@@ -91,6 +91,7 @@ Timers Timers::test() {
   t.probe_timeout_ms = 100;
   t.push_pull_interval_ms = 2000;
   t.reconnect_interval_ms = 1000;
+  t.gossip_interval_ms = 50;
   // suspicion_mult stays 4: Lifeguard expects mult - 2 confirmations, and a smaller mult would
   // switch confirmations off (k = 0), leaving that path untested.
   return t;

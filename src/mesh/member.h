@@ -78,7 +78,11 @@ struct Timers {  // defaults close to hashicorp/memberlist's DefaultLANConfig (c
   int max_local_health = 8;                // Lifeguard local health multiplier cap
   int64_t push_pull_interval_ms = 30'000;  // anti-entropy joins (memberlist's PushPullInterval)
   int64_t reconnect_interval_ms = 10'000;  // joins to down members (serf reconnects at 30 s)
-  static Timers lan();                     // the defaults above
+  // memberlist's GossipInterval and GossipNodes: queued updates also go out on their own this
+  // often, to this many random live members, not only riding on probes.
+  int64_t gossip_interval_ms = 200;
+  int gossip_nodes = 3;
+  static Timers lan();   // the defaults above
   static Timers test();  // short timers for tests (200 ms interval, 100 ms timeout)
 
   // Suspicion timeouts in a cluster of n members (self included), not scaled by local health

@@ -23,6 +23,8 @@ Timers sane(Timers t) {
   t.max_local_health = std::max(1, t.max_local_health);
   t.push_pull_interval_ms = std::max<int64_t>(1, t.push_pull_interval_ms);
   t.reconnect_interval_ms = std::max<int64_t>(1, t.reconnect_interval_ms);
+  t.gossip_interval_ms = std::max<int64_t>(1, t.gossip_interval_ms);
+  t.gossip_nodes = std::max(0, t.gossip_nodes);
   return t;
 }
 
@@ -49,6 +51,10 @@ std::vector<Probe> Membership::tick(int64_t now_ms) {
     out.push_back(std::move(*pending_));
     pending_.reset();
   }
+  if (urgent_ && !in_flight_) {
+    if (auto probe = direct(*urgent_, now_ms)) out.push_back(*std::move(probe));
+    urgent_.reset();
+  }
   // The interval is scaled by the local health of now, so a failure that raised it also
   // delays the probe already scheduled.
   const int64_t interval = scaled(timers_.probe_interval_ms);
@@ -65,12 +71,7 @@ std::vector<Probe> Membership::tick(int64_t now_ms) {
 std::optional<Probe> Membership::next_direct(int64_t now_ms) {
   for (int pass = 0; pass < 2; ++pass) {
     while (probe_index_ < probe_order_.size()) {
-      const std::string& id = probe_order_[probe_index_++];
-      auto it = table_.find(id);
-      if (it == table_.end() || !probed(it->second.m.state)) continue;
-      Probe p{next_seq_++, id, it->second.m.address, {}, scaled(timers_.probe_timeout_ms)};
-      in_flight_ = InFlight{p.seq, id, {}, 0, now_ms + 3 * p.timeout_ms};
-      return p;
+      if (auto probe = direct(probe_order_[probe_index_++], now_ms)) return probe;
     }
     // End of a round: a fresh shuffle, so every member is probed once per round in an order no
     // peer can predict or starve.
@@ -81,6 +82,35 @@ std::optional<Probe> Membership::next_direct(int64_t now_ms) {
     std::shuffle(probe_order_.begin(), probe_order_.end(), rng_);
   }
   return std::nullopt;
+}
+
+std::optional<Probe> Membership::direct(const std::string& id, int64_t now_ms) {
+  auto it = table_.find(id);
+  if (it == table_.end() || !probed(it->second.m.state)) return std::nullopt;
+  Probe p{next_seq_++, id, it->second.m.address, {}, scaled(timers_.probe_timeout_ms)};
+  in_flight_ = InFlight{p.seq, id, {}, 0, now_ms + 3 * p.timeout_ms};
+  return p;
+}
+
+void Membership::probe_soon(const std::string& id, int64_t now_ms) {
+  auto it = table_.find(id);
+  if (it == table_.end() || it->second.m.state != PeerState::kUp) return;
+  if (self_.state == PeerState::kLeft || (in_flight_ && in_flight_->target == id)) return;
+  Entry& e = it->second;
+  if (e.last_urgent_ms && now_ms < *e.last_urgent_ms + timers_.probe_interval_ms) return;
+  e.last_urgent_ms = now_ms;
+  urgent_ = id;
+}
+
+int64_t Membership::next_due_ms(int64_t now_ms) const {
+  if (self_.state == PeerState::kLeft) return now_ms + timers_.probe_interval_ms;
+  if (pending_ || (urgent_ && !in_flight_)) return now_ms;
+  int64_t due =
+      in_flight_ ? in_flight_->deadline_ms
+                 : (last_probe_ms_ ? *last_probe_ms_ + scaled(timers_.probe_interval_ms) : now_ms);
+  for (const auto& [id, e] : table_)
+    if (e.m.state == PeerState::kSuspect) due = std::min(due, e.suspect_deadline_ms);
+  return std::max(due, now_ms);
 }
 
 void Membership::schedule_probe(const std::string& id) {

@@ -77,6 +77,15 @@ class Membership {
   // Lifeguard nack: `via` is alive but could not reach the target. Once every via has nacked,
   // the indirect probe has failed (no need for on_failed).
   void on_nack(uint64_t seq, const std::string& via, int64_t now_ms);
+  // A link with `id` closed under us (its process died, restarted or closed a connection): the
+  // next tick() probes it out of its round-robin turn, as soon as no other probe is in flight,
+  // so a crashed node is suspected within a round trip instead of within (2n-3) intervals. At
+  // most once per probe interval per member, and only for an `up` one (a suspect is already
+  // being probed; a down one is not probed). The regular cadence is not moved.
+  void probe_soon(const std::string& id, int64_t now_ms);
+  // When tick() next has something to do (a probe due, a pending indirect probe, a suspicion or
+  // an in-flight probe's deadline), so the agent can tick then rather than a period later.
+  int64_t next_due_ms(int64_t now_ms) const;
 
   // SWIM precedence (member.h, apply_rank()); a claim that *self* is suspect/down/left at an
   // incarnation >= ours is refuted (incarnation = claim + 1, an `up` queued); unknown members
@@ -134,6 +143,7 @@ class Membership {
     size_t n = 1;  // cluster size when the suspicion started
     int64_t suspect_start_ms = 0;
     int64_t suspect_deadline_ms = 0;
+    std::optional<int64_t> last_urgent_ms;  // the last probe_soon() that was taken
   };
   struct InFlight {
     uint64_t seq = 0;
@@ -155,6 +165,7 @@ class Membership {
   void schedule_probe(const std::string& id);
   void expire_suspicions(int64_t now_ms);
   std::optional<Probe> next_direct(int64_t now_ms);
+  std::optional<Probe> direct(const std::string& id, int64_t now_ms);
   void start_indirect(int64_t now_ms);
   void finish(bool acked, size_t expected_nacks, size_t nacks, int64_t now_ms);
   void adjust_health(int delta);
@@ -178,7 +189,8 @@ class Membership {
   std::vector<std::string> probe_order_;  // this round's shuffled ids
   size_t probe_index_ = 0;
   std::optional<InFlight> in_flight_;
-  std::optional<Probe> pending_;  // indirect probe to hand out on the next tick()
+  std::optional<Probe> pending_;       // indirect probe to hand out on the next tick()
+  std::optional<std::string> urgent_;  // probe_soon(): probed before the next one in turn
 };
 
 }  // namespace x0::mesh

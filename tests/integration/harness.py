@@ -4,6 +4,7 @@
 # free ports, generated TOML configs, bounded wait-until helpers, http.client requests, and a raw
 # socket client for byte-exact requests. Python standard library only.
 import http.client
+import fcntl
 import ipaddress
 import json
 import os
@@ -550,6 +551,13 @@ class HoldingServer:
             c.close()
 
 
+# ctest runs integration tests side by side; the few that need the embedded defaults' fixed
+# ports (a node on 8080/8081/9090, origins on 9001/9002) take this lock for the whole test,
+# from the first such process until every process of the test is dead.
+DEFAULT_PORTS_LOCK = "/tmp/x0tta6bl4-default-ports.lock"
+DEFAULT_ORIGIN_PORTS = (9001, 9002)
+
+
 class IntegrationTest(unittest.TestCase):
     """Base class: a temp dir per test and processes that are always killed at cleanup."""
 
@@ -559,8 +567,21 @@ class IntegrationTest(unittest.TestCase):
         self._tmp = tempfile.TemporaryDirectory(prefix="x0-integ-")
         self.workdir = self._tmp.name
         self._processes = []
+        self._ports_lock = None
         self.addCleanup(self._tmp.cleanup)
+        self.addCleanup(self._release_default_ports)  # cleanups run last first: after the kills
         self.addCleanup(self._kill_all)
+
+    def hold_default_ports(self):
+        """Waits until no other test holds the default ports, then holds them to the end."""
+        if self._ports_lock is None:
+            self._ports_lock = open(DEFAULT_PORTS_LOCK, "a")
+            fcntl.flock(self._ports_lock, fcntl.LOCK_EX)
+
+    def _release_default_ports(self):
+        if self._ports_lock is not None:
+            self._ports_lock.close()  # closing drops the flock
+            self._ports_lock = None
 
     def _kill_all(self):
         # (a cleanup runs with _outcome.success reset, so look the test up in the result)
@@ -581,6 +602,8 @@ class IntegrationTest(unittest.TestCase):
                       + "\n".join(first_report(p.log()) for p in reported))
 
     def start_origin(self, **kw):
+        if kw.get("port") in DEFAULT_ORIGIN_PORTS:
+            self.hold_default_ports()
         o = Origin(self.workdir, wait=False, **kw)
         self._processes.append(o)  # before the wait: an origin that never listens is checked too
         return o.wait_listening()
@@ -592,6 +615,8 @@ class IntegrationTest(unittest.TestCase):
         return p
 
     def start_node(self, services=None, wait=True, **kw):
+        if services is None:
+            self.hold_default_ports()
         n = Node(self.workdir, services, **kw)
         self._processes.append(n)
         if wait:

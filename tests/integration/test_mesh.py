@@ -22,7 +22,8 @@ DETECTION_WAIT_S = 20
 
 
 def iptables(*args):
-    return subprocess.run(["iptables", *args], capture_output=True, text=True)
+    # -w: tests side by side take the xtables lock in turn instead of failing on it
+    return subprocess.run(["iptables", "-w", *args], capture_output=True, text=True)
 
 
 def loopback_chain(test, chain):

@@ -26,7 +26,9 @@ std::chrono::sys_seconds now() {
 
 struct Recorder final : LinkObserver {
   std::vector<LinkOutcome> outcomes;
+  std::vector<std::string> closed;
   void on_link(const LinkOutcome& outcome) override { outcomes.push_back(outcome); }
+  void on_link_closed(const std::string& peer_id) override { closed.push_back(peer_id); }
 };
 
 class MeshLink : public ::testing::Test {
@@ -119,6 +121,13 @@ TEST_F(MeshLink, TwoNodesOfOneCaLinkPostQuantumAndEachKnowsTheOther) {
     r = server_->read(buf.data(), buf.size());
   ASSERT_EQ(r.status, net::IoStatus::kDone);
   EXPECT_EQ(std::string(buf.data(), r.bytes), "GET /mesh/v1/ping");
+  EXPECT_TRUE(server_seen_.closed.empty());
+
+  // The client's process dies: the server's next read reports the peer's link closed, once.
+  client_.reset();
+  for (int i = 0; i < 3; ++i) r = server_->read(buf.data(), buf.size());
+  EXPECT_NE(r.status, net::IoStatus::kDone);
+  EXPECT_EQ(server_seen_.closed, std::vector<std::string>{"node-a"});
 }
 
 TEST_F(MeshLink, APeerFromAnotherCaIsRefusedByTlsEitherWay) {

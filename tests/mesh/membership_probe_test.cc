@@ -65,6 +65,67 @@ TEST(Probing, OneDirectProbePerIntervalEvenWhenTickedOften) {
   EXPECT_GT(second.seq, first.seq);
 }
 
+TEST(Probing, AClosedLinkGetsItsMemberProbedOutOfTurnOncePerInterval) {
+  Membership m = cluster(6);
+  int64_t now = kT0;
+  auto [first, at] = next_probe(m, now);
+  std::string other = first.target == "n3" ? "n4" : "n3";
+  // Asked while a probe is in flight: it waits for that one to end, then goes first.
+  m.probe_soon(other, now);
+  EXPECT_TRUE(m.tick(now + 1).empty());
+  m.on_ack(first.seq, now + 2);
+  EXPECT_EQ(m.next_due_ms(now + 2), now + 2);
+  auto urgent = m.tick(now + 2);
+  ASSERT_EQ(urgent.size(), 1u);
+  EXPECT_EQ(urgent.front().target, other);
+  EXPECT_TRUE(urgent.front().via.empty());
+  m.on_ack(urgent.front().seq, now + 3);
+  // The cadence did not move: the next regular probe is one interval after the first.
+  auto [regular, t2] = next_probe(m, now);
+  EXPECT_EQ(t2 - at, 200);
+  m.on_ack(regular.seq, t2 + 1);
+  // Once per interval: a second close within it is the same event.
+  m.probe_soon(other, t2 + 2);
+  auto second = m.tick(t2 + 2);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second.front().target, other);
+  m.on_ack(second.front().seq, t2 + 3);
+  m.probe_soon(other, t2 + 50);
+  EXPECT_TRUE(m.tick(t2 + 50).empty());
+  m.probe_soon(other, t2 + 202);
+  auto third = m.tick(t2 + 202);
+  ASSERT_FALSE(third.empty());
+  EXPECT_EQ(third.front().target, other);
+}
+
+TEST(Probing, OnlyUpMembersAreProbedOutOfTurn) {
+  Membership m = cluster(4);
+  m.merge({claim("n1", PeerState::kSuspect, 0), claim("n2", PeerState::kDown, 0)}, kT0);
+  int64_t now = kT0;
+  auto [p, at] = next_probe(m, now);
+  m.on_ack(p.seq, at + 1);
+  for (const char* id : {"n1", "n2", "nobody", "self"}) m.probe_soon(id, at + 2);
+  EXPECT_EQ(m.next_due_ms(at + 2), at + 200);
+  EXPECT_TRUE(m.tick(at + 2).empty());
+}
+
+TEST(Probing, NextDueIsTheEarliestSuspicionOrProbe) {
+  Timers timers = Timers::test();
+  timers.suspicion_mult = 1;  // a suspicion shorter than an in-flight probe's backstop
+  Membership m("self", "self:7946", timers, 7);
+  m.merge({claim("n1", PeerState::kUp, 0), claim("n2", PeerState::kUp, 0)}, kT0);
+  int64_t now = kT0;
+  auto [p, at] = next_probe(m, now);
+  m.on_ack(p.seq, at + 1);
+  EXPECT_EQ(m.next_due_ms(at + 1), at + 200);  // the next probe
+  std::string other = p.target == "n1" ? "n2" : "n1";
+  m.merge({Update{other, other + ":7946", PeerState::kSuspect, 0, p.target}}, at + 150);
+  auto probes = m.tick(at + 200);
+  ASSERT_EQ(probes.size(), 1u);  // in flight until at + 500 at the latest
+  EXPECT_EQ(m.next_due_ms(at + 200), at + 150 + timers.suspicion_timeout_ms(3, 0));
+  EXPECT_LT(at + 150 + timers.suspicion_timeout_ms(3, 0), at + 500);
+}
+
 TEST(Probing, PingReqFanoutPicksUpMembersOtherThanTheTarget) {
   Membership m = cluster(6);
   m.merge({Update{"n5", "n5:7946", PeerState::kSuspect, 0, "n1"}}, kT0);
