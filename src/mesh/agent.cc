@@ -59,7 +59,12 @@ std::string canonical(const std::string& text) {
 
 Agent::Agent(AgentOptions options, telemetry::Registry& registry)
     : options_(std::move(options)),
-      acceptor_(std::make_unique<LinkAcceptor>(options_.contexts, options_.identity, this)),
+      acceptor_(std::make_unique<LinkAcceptor>(
+          options_.contexts, options_.identity, this,
+          registry.counter("mesh_connections_refused_total",
+                           "Mesh listener connections closed at once: their address already "
+                           "had the most links allowed still proving themselves.",
+                           {{"reason", "unproven_per_address"}}))),
       connector_(std::make_shared<LinkConnector>(options_.contexts, options_.identity, this)),
       membership_(options_.identity->node_id, options_.advertise, options_.timers,
                   options_.random_seed),

@@ -7,6 +7,8 @@
 #include <cstring>
 
 #include "common/clock.h"
+#include "common/log.h"
+#include "tls/handshake_failures.h"
 
 namespace x0::mesh {
 namespace {
@@ -59,6 +61,7 @@ LinkTransport::~LinkTransport() {
 void LinkTransport::report(bool ok) {
   if (reported_) return;
   reported_ = true;
+  setup_ticket_.reset();
   if (observer_ == nullptr) return;
   LinkOutcome outcome;
   outcome.ok = ok;
@@ -215,14 +218,42 @@ bool LinkTransport::idle_and_open() const { return ready() && tls_.idle_and_open
 bool LinkTransport::peer_sent_data() { return !ready() || tls_.peer_sent_data(); }
 
 LinkAcceptor::LinkAcceptor(std::shared_ptr<const LinkContexts> contexts,
-                           std::shared_ptr<const LocalIdentity> self, LinkObserver* observer)
-    : contexts_(std::move(contexts)), self_(std::move(self)), observer_(observer) {}
+                           std::shared_ptr<const LocalIdentity> self, LinkObserver* observer,
+                           telemetry::Counter* over_cap)
+    : contexts_(std::move(contexts)),
+      self_(std::move(self)),
+      observer_(observer),
+      over_cap_(over_cap) {}
 
 std::unique_ptr<net::Transport> LinkAcceptor::accept(net::Fd fd) {
+  std::string ip = tls::peer_of(fd.get());
+  auto ticket = unproven_->take(ip);
+  if (!ticket) {
+    refused_over_cap(ip);
+    return nullptr;  // closes the socket
+  }
   SSL* ssl = new_ssl(contexts_->server(), true);
   if (ssl == nullptr) return nullptr;
-  return std::make_unique<LinkTransport>(std::move(fd), ssl, LinkRole::kServer, self_,
-                                         contexts_->mode(), observer_);
+  auto link = std::make_unique<LinkTransport>(std::move(fd), ssl, LinkRole::kServer, self_,
+                                              contexts_->mode(), observer_);
+  link->hold_while_unproven(*std::move(ticket));
+  return link;
+}
+
+void LinkAcceptor::refused_over_cap(const std::string& ip) {
+  if (over_cap_ != nullptr) over_cap_->inc();
+  int64_t now = now_us() / 1000;
+  int64_t due = next_log_ms_.load(std::memory_order_relaxed);
+  if (now < due || !next_log_ms_.compare_exchange_strong(due, now + 1000)) {
+    unlogged_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  log::warn("SECURITY",
+            "mesh listener: too many connections from one address still proving themselves; "
+            "closed at once",
+            {{"peer", ip},
+             {"in_setup", UnprovenLinks::kMaxPerAddress},
+             {"also_refused_in_the_last_second", unlogged_.exchange(0)}});
 }
 
 LinkConnector::LinkConnector(std::shared_ptr<const LinkContexts> contexts,

@@ -16,7 +16,9 @@
 
 #include "mesh/link_identity.h"
 #include "mesh/link_tls.h"
+#include "mesh/unproven_links.h"
 #include "net/transport.h"
+#include "telemetry/metrics.h"
 #include "tls/tls_transport.h"
 
 namespace x0::mesh {
@@ -73,6 +75,8 @@ class LinkTransport final : public net::Transport {
   static constexpr int64_t kServerSetupTimeoutMs = 5000;
 
   bool ready() const { return phase_ == Phase::kReady; }
+  // The listener's place for this link while it sets up, given back once it is up or refused.
+  void hold_while_unproven(UnprovenLinks::Ticket ticket) { setup_ticket_ = std::move(ticket); }
 
  private:
   enum class Phase { kTls, kSendFrame, kReadFrame, kReady, kRefused };
@@ -101,19 +105,29 @@ class LinkTransport final : public net::Transport {
   bool started_ = false;  // TLS began: the socket is connected
   bool reported_ = false;
   bool closed_reported_ = false;
+  std::optional<UnprovenLinks::Ticket> setup_ticket_;
 };
 
-// The mesh listener's side: each accepted socket becomes a server LinkTransport.
+// The mesh listener's side: each accepted socket becomes a server LinkTransport, unless its
+// address already has UnprovenLinks::kMaxPerAddress links setting up: then it is closed at
+// once, counted in `over_cap` (may be null) and logged under SECURITY (at most once a second).
+// Any thread.
 class LinkAcceptor final : public net::TransportFactory {
  public:
   LinkAcceptor(std::shared_ptr<const LinkContexts> contexts,
-               std::shared_ptr<const LocalIdentity> self, LinkObserver* observer);
+               std::shared_ptr<const LocalIdentity> self, LinkObserver* observer,
+               telemetry::Counter* over_cap = nullptr);
   std::unique_ptr<net::Transport> accept(net::Fd fd) override;
 
  private:
+  void refused_over_cap(const std::string& ip);
   std::shared_ptr<const LinkContexts> contexts_;
   std::shared_ptr<const LocalIdentity> self_;
   LinkObserver* observer_;
+  telemetry::Counter* over_cap_;
+  std::shared_ptr<UnprovenLinks> unproven_ = std::make_shared<UnprovenLinks>();
+  std::atomic<int64_t> next_log_ms_{0};
+  std::atomic<uint64_t> unlogged_{0};
 };
 
 // Our side of the links we open (http::Client's ClientOptions::tls).

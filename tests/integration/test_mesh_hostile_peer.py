@@ -5,6 +5,7 @@
 # a host its routes do not send there, smuggling attempts and forged senders, each with a clear
 # status, without the origin seeing anything it should not, and go on serving. (127.0.0.8x.)
 import os
+import socket
 import subprocess
 
 from harness import request, service, wait_until
@@ -134,6 +135,23 @@ class HostilePeerTest(MeshFixture):
         self.assertEqual(status, 200, out)
         r = request(self.node.data_port, "GET", "/after", headers={"Host": "shop.example"})
         self.assertEqual(r.status, 200)
+
+    def test_connections_that_never_prove_themselves_cannot_lock_peers_out(self):
+        ip, port = self.address.rsplit(":", 1)
+        flood = []
+        for _ in range(70):  # more than UnprovenLinks::kMaxPerAddress (64), never a byte of TLS
+            s = socket.socket()
+            s.bind(("127.0.0.99", 0))
+            s.connect((ip, int(port)))
+            flood.append(s)
+        self.addCleanup(lambda: [s.close() for s in flood])
+        wait_until(lambda: (self.node.metric_value("mesh_connections_refused_total",
+                                                   reason="unproven_per_address") or 0) >= 6,
+                   5, message="the connections over the cap closed and counted")
+        # a peer at another address links and is served meanwhile
+        status, out = self.status_of(forward("shop/during-flood", *HOP))
+        self.assertEqual(status, 200, out)
+        self.assertIn("too many connections from one address", self.node.log())
 
     def test_a_peer_of_another_ca_gets_no_link(self):
         other_ca = os.path.join(self.workdir, "other-ca")

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <chrono>
+#include <vector>
 
 #include "scratch_dir.h"
 #include "tls/pki/mesh_ca.h"
@@ -263,6 +264,38 @@ TEST_F(MeshLink, TheServerAnswersNothingToAPeerThatHasNotProvedItself) {
   char reply[64];
   EXPECT_LT(::recv(attacker.get(), reply, sizeof reply, MSG_DONTWAIT), 0);  // nothing came back
   EXPECT_EQ(server_outcome().reason, RefusalReason::kTls);
+}
+
+TEST_F(MeshLink, OneAddressCannotHoldMoreThanTheCapOfLinksInSetUp) {
+  make_ca("ca");
+  issue("ca", "b", "node-b");
+  auto b = load("b");
+  telemetry::Counter over_cap;
+  LinkAcceptor acceptor(contexts(*b, PqcMode::kRequired), b, &server_seen_, &over_cap);
+  std::vector<std::unique_ptr<net::Transport>> setting_up;
+  std::vector<net::Fd> clients;
+  auto open = [&] {
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+    clients.emplace_back(fds[0]);
+    return acceptor.accept(net::Fd(fds[1]));
+  };
+  for (int i = 0; i < UnprovenLinks::kMaxPerAddress; ++i) {
+    setting_up.push_back(open());
+    ASSERT_NE(setting_up.back(), nullptr) << i;
+  }
+  EXPECT_EQ(open(), nullptr);  // closed at once, counted
+  EXPECT_EQ(over_cap.value(), 1u);
+  // One that is refused gives its place back, and so does one that goes away.
+  ASSERT_EQ(::send(clients[0].get(), "garbage\r\n\r\n", 11, 0), 11);
+  char buf[64];
+  EXPECT_EQ(setting_up[0]->read(buf, sizeof buf).status, net::IoStatus::kError);
+  auto next = open();
+  EXPECT_NE(next, nullptr);
+  EXPECT_EQ(open(), nullptr);
+  setting_up[1].reset();
+  EXPECT_NE(open(), nullptr);
+  EXPECT_EQ(over_cap.value(), 2u);
 }
 
 }  // namespace
