@@ -18,7 +18,9 @@ json services_json(const std::vector<mesh::ServiceHealth>& services) {
   for (const mesh::ServiceHealth& s : services)
     out.push_back({{"name", s.name},
                    {"healthy", s.healthy},
-                   {"healthy_endpoints", s.healthy_endpoints}});
+                   {"healthy_endpoints", s.healthy_endpoints},
+                   {"mesh_failover", s.mesh_failover},
+                   {"relays", s.relays}});
   return out;
 }
 
@@ -107,10 +109,10 @@ json mesh_routes_json(const gateway::RouteTable* table, const gateway::RemoteRou
           hops.push_back(std::move(entry));
         }
       }
-    std::string serving = local > 0                            ? "local"
-                          : !next.is_null()                    ? "mesh"
+    std::string serving = local > 0                                 ? "local"
+                          : !next.is_null()                         ? "mesh"
                           : service->has_available_fallback(now_ms) ? "fallback"
-                                                               : "none";
+                                                                    : "none";
     out.push_back({{"service", service->config.name},
                    {"local_healthy_endpoints", local},
                    {"serving", serving},

@@ -92,7 +92,8 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
     respond_error(conn, ErrorCode::kNoRoute, "no service matches this host and path");
     return;
   }
-  RequestTarget target{path_, authority_, table.policy().trusted_proxies.contains(conn.peer())};
+  RequestTarget target{
+      path_, authority_, table.policy().trusted_proxies.contains(conn.peer()), 0, {}};
   EndpointRole side = choose_side(worker_, *service, request.head.headers);
   streams_.acquire().start(conn, request, target, worker_.routes.shared(), *service, side);
 }

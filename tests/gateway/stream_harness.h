@@ -64,7 +64,7 @@ class StreamHarness final : public http::RequestHandler {
 
   void handle(http::ServerConnection& conn, const http::Request& request) override {
     if (data_plane_) return data_plane_->handle(conn, request);
-    RequestTarget target{request.head.path, "svc.test", false};
+    RequestTarget target{request.head.path, "svc.test", false, 0, {}};
     pool_.acquire().start(conn, request, target, table_, *table_->services()[0],
                           EndpointRole::kStable);
   }

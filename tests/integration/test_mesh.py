@@ -56,9 +56,10 @@ class MeshFixture(IntegrationTest):
         return p
 
     def mesh_node(self, index, seeds=(), mode="required", ca=None, node_id=None, wait=True,
-                  services=(), lab=None, **mesh_keys):
+                  services=(), lab=None, sections=None, **mesh_keys):
         """Node `node-<index>` whose mesh listens on 127.0.0.<index>, issued by `ca`; with a
-        NetnsLab, inside its namespace `index` with every listener on 10.77.0.<index>."""
+        NetnsLab, inside its namespace `index` with every listener on 10.77.0.<index>.
+        `sections`: more config sections, e.g. {"security": {"isolate": True}}."""
         node_id = node_id or f"node-{index}"
         ip = lab.address(index) if lab else f"127.0.0.{index}"
         where = ({"host": ip, "exec_prefix": lab.exec_prefix(lab.namespace(index))}
@@ -72,7 +73,7 @@ class MeshFixture(IntegrationTest):
             services=list(services), name=node_id, wait=wait, listeners={"mesh": address}, **where,
             extra_sections={"mesh": {"enabled": True, "cert_dir": cert_dir, "profile": "test",
                                      "peers": list(seeds), **mesh_keys},
-                            "pqc": {"mode": mode}})
+                            "pqc": {"mode": mode}, **(sections or {})})
         self.nodes[node_id] = (node, address)
         return node, address
 

@@ -153,6 +153,28 @@ class HostilePeerTest(MeshFixture):
         self.assertEqual(status, 200, out)
         self.assertIn("too many connections from one address", self.node.log())
 
+    def test_an_isolated_node_takes_no_forwarded_requests_and_offers_none(self):
+        origin = self.start_origin(name="origin-84")
+        isolated, isolated_addr = self.mesh_node(
+            84, seeds=[self.address], sections={"security": {"isolate": True}},
+            services=[service("shop", [origin.endpoint()], hosts=["shop.example"],
+                              mesh_failover=True)])
+        self.wait_states(self.node, {"node-84": "up"})
+        # it advertises shop as taking no forwarded requests while isolated
+        wait_until(lambda: any(s["name"] == "shop" for s in
+                               self.peers(self.node)["node-84"].get("services") or []),
+                   5, message="node-84's services on node-82")
+        [shop] = [s for s in self.peers(self.node)["node-84"]["services"] if s["name"] == "shop"]
+        self.assertFalse(shop["mesh_failover"], shop)
+        # and a peer that sends one anyway (an older view) is refused, marked unserved
+        raw = forward("shop/iso", "X-X0-Mesh-Hops: 1", "X-X0-Mesh-Via: node-x")
+        p = subprocess.run([MESH_PEER, "--cert-dir", self.peer_certs, "--connect", isolated_addr],
+                           input=raw, capture_output=True, timeout=30)
+        out = p.stdout.decode("latin-1")
+        self.assertTrue(out.startswith("HTTP/1.1 503"), out + p.stderr.decode())
+        self.assertIn("isolated", out)
+        self.assertIn("X-X0-Mesh-Unserved", out)
+
     def test_a_peer_of_another_ca_gets_no_link(self):
         other_ca = os.path.join(self.workdir, "other-ca")
         self.pki("init", "--dir", other_ca)

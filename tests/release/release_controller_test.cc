@@ -61,7 +61,7 @@ TEST_F(ControllerTest, StartPublishesFirstStepWithHeader) {
 
 TEST_F(ControllerTest, TheNotifierFiresOncePerRoutingChangeAndOnlyThen) {
   int calls = 0;
-  ControllerOptions options{dir_.path(), clock_.fn(), &registry_, 50};
+  ControllerOptions options{dir_.path(), clock_.fn(), &registry_, 50, {}};
   options.routing_changed = [&calls] { ++calls; };
   ReleaseController c(options);
   ASSERT_TRUE(c.start("api", canary_spec(), "op"));
