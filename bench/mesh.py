@@ -13,7 +13,8 @@
 #      itself, then for one whose local endpoint is dead and which A sends over a mesh link to
 #      node B (cpu 0), which proxies it to the same origin (cpu 0); one worker each, small GET,
 #      keep-alive. Reported: req/s and P50/P99 of both, the ratio, and what the hop adds to P50.
-#      All three processes share one core, so the hop's req/s also pays for B's proxying there.
+#      All three processes share one core, so the hop's req/s also pays for B's proxying there;
+#      --b-cpu 1 puts B beside wrk instead, as the core of a second host would be.
 #  (4) false `down` verdicts under 5 % loss on every link: tests/integration/test_mesh_loss.py
 #      (a minute in `make test`) run for --loss-seconds (300 for the issue's five minutes); it
 #      fails on the first `down`, and says how many suspicions were refuted.
@@ -144,7 +145,7 @@ def wrk(port, path, seconds, connections):
     return rps, latency("50%"), latency("99%"), int(errors.group(1)) if errors else 0
 
 
-def one_hop(workdir, seconds, connections):
+def one_hop(workdir, seconds, connections, b_cpu):
     rig = Rig(workdir)
     try:
         origin = harness.Origin(workdir, name="bench-origin")
@@ -159,8 +160,9 @@ def one_hop(workdir, seconds, connections):
         wait_until(lambda: any(r["serving"] == "mesh" for r in
                                a.get("/mesh/routes").json()["routes"]), 30,
                    message="the hop service served through b")
-        for process in (origin, a, b):
+        for process in (origin, a):
             pin(process, 0)
+        pin(b, b_cpu)  # 1: beside wrk, as a second host's core would be
         wrk(a.data_port, "/local", 2, connections)  # warm both paths' pools and links
         wrk(a.data_port, "/hop", 2, connections)
         local = wrk(a.data_port, "/local", seconds, connections)
@@ -199,14 +201,17 @@ def main():
     ap.add_argument("--deaths", default="kill,stop", help="kill: kill -9; stop: SIGSTOP")
     ap.add_argument("--hop-seconds", type=int, default=10, help="wrk run per path; 0 skips (1)")
     ap.add_argument("--connections", type=int, default=10)
+    ap.add_argument("--b-cpu", type=int, default=0,
+                    help="cpu of the hop's node B (0: with A and the origin; 1: beside wrk)")
     ap.add_argument("--loss-seconds", type=int, default=0, help="part (4); 0 skips it")
     args = ap.parse_args()
     print("| measurement | value |\n|---|---|")
     if args.hop_seconds > 0:
         with tempfile.TemporaryDirectory(prefix="x0-mesh-bench-") as d:
-            local, hop = one_hop(d, args.hop_seconds, args.connections)
+            local, hop = one_hop(d, args.hop_seconds, args.connections, args.b_cpu)
         for name, (rps, p50, p99, bad) in (("proxied locally", local), ("over one mesh hop", hop)):
-            print(f"| {name}, {args.connections} connections: req/s, P50 / P99 "
+            print(f"| {name}, {args.connections} connections, B on cpu {args.b_cpu}: "
+                  f"req/s, P50 / P99 "
                   f"| {rps:.0f}, {p50:.3f} / {p99:.3f} ms{f' ({bad} non-2xx)' if bad else ''} |")
         print(f"| one mesh hop / local: req/s ratio, P50 added "
               f"| {hop[0] / local[0]:.2f}, +{(hop[1] - local[1]) * 1000:.0f} us |")

@@ -16,19 +16,19 @@
 #include "gateway/health_checker.h"
 #include "gateway/remote_routes.h"
 #include "gateway/route_table.h"
-#include "telemetry/host_sampler.h"
 #include "mesh/mesh_view.h"
+#include "telemetry/host_sampler.h"
 #include "tls/pki/node_identity.h"
 #include "tls/self_test.h"
 
 namespace x0::release {
 class ReleaseController;
 struct Release;
-}
+}  // namespace x0::release
 namespace x0::incident {
 class IncidentStore;
 class IncidentMetrics;
-}
+}  // namespace x0::incident
 namespace x0::tls {
 class ServerTransports;
 }  // namespace x0::tls
@@ -45,7 +45,7 @@ class CacheAdmin;
 // What /releases and the autopilot's actuator reach.
 struct ReleaseServices {
   release::ReleaseController* controller = nullptr;  // null: its store could not be opened
-  std::string unavailable;                            // why, then (answered with 503)
+  std::string unavailable;                           // why, then (answered with 503)
   // Blue/green pre-switch check against the candidate: called on the control thread, starts an
   // asynchronous task there and returns at once; `done` is called once, on the control thread,
   // with the outcome (app/smoke_check.h). Nothing of it blocks the control thread.
@@ -73,6 +73,18 @@ struct CacheServices {
   std::atomic<bool> restore_done{true};
 };
 
+// Why the node is isolated. Two sources, kept apart so that lifting one does not undo the
+// other: the config ([security] isolate, re-read on reload) and a latch set by an operator
+// (POST /admin/isolate) or the autopilot's isolate action, which only an operator lifts.
+struct Isolation {
+  bool by_config = false;
+  bool latched = false;
+  std::string by;      // "operator" or "autopilot" (with the latch)
+  std::string reason;  // with the latch
+  int64_t since_unix = 0;
+  std::string incident_id;  // the SEV-1 the latch opened, if any
+};
+
 struct NodeState {
   std::string version;
   std::string node_id;
@@ -85,7 +97,10 @@ struct NodeState {
 
   std::atomic<bool> startup_complete{false};
   std::atomic<bool> draining{false};
+  // Isolated (the security runbook): what the data plane and readiness read. Who asked and why
+  // is `isolation` (admin/isolation.h), which only the control thread touches.
   std::atomic<bool> isolated{false};
+  Isolation isolation;
   std::atomic<int> stuck_workers{0};  // set by the watchdog
   std::atomic<uint64_t> reloads_ok{0};
   std::atomic<uint64_t> reloads_failed{0};

@@ -10,6 +10,7 @@
 #include "admin/cache_api.h"
 #include "admin/control_thread.h"
 #include "admin/incident_api.h"
+#include "admin/isolation.h"
 #include "admin/mesh_api.h"
 #include "admin/release_api.h"
 #include "common/log.h"
@@ -134,7 +135,7 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
   // change it only when written to (SPEC section 1).
   bool mutating = endpoint == E::kCacheAdmin || endpoint == E::kDataVerify ||
                   (!read_only && (endpoint == E::kIncidents || endpoint == E::kReleases ||
-                                  endpoint == E::kAlertmanager));
+                                  endpoint == E::kAlertmanager || endpoint == E::kIsolate));
   if (mutating && !authorized(conn, request)) return;
   switch (endpoint) {
     case E::kHealth:
@@ -168,6 +169,8 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
       return handle_cache_admin(node_.cache, conn, request);
     case E::kDataVerify:
       return handle_data_verify(node_.cache, node_.incidents, node_.control, conn, request);
+    case E::kIsolate:
+      return handle_isolate(node_, conn, request);
     case E::kMetrics:  // answered above
     case E::kNone:
       break;
@@ -206,7 +209,7 @@ bool OperatorApi::authorized(http::ServerConnection& conn, const http::Request& 
         "WWW-Authenticate: Bearer\r\n");
     return false;
   }
-  if (security.enable_audit_logging) {
+  if (security.enable_audit_logging || node_.isolated.load(std::memory_order_relaxed)) {
     log::info("AUDIT", "admin call",
               {{"peer", conn.peer_ip()},
                {"method", request.head.method_text},
@@ -358,9 +361,8 @@ void OperatorApi::status(http::ServerConnection& conn) {
        {"services", services},
        {"incidents", open_incidents(node_.incidents)},
        {"cache", cache_status(node_.cache)},
-       {"mesh",
-        mesh_status_json(node_.mesh != nullptr ? node_.mesh->view().get() : nullptr, *config,
-                         remote_routes())}});
+       {"mesh", mesh_status_json(node_.mesh != nullptr ? node_.mesh->view().get() : nullptr,
+                                 *config, remote_routes())}});
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/isolation.h"
 #include "autopilot/ejection.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -58,8 +59,13 @@ bool NodeActuator::act(autopilot::Action action, const autopilot::Target& target
       ok = eject_endpoint(target, rule, outcome);
       break;
     case autopilot::Action::kIsolate:
-      node_.isolated.store(true);
-      *outcome = "node isolated: external clients refused, /health/ready not ready";
+      if (!admin::latch_isolation(node_, "autopilot", "rule " + rule.name + " on " + service)) {
+        *outcome = "node already isolated (by " + node_.isolation.by + ")";
+      } else {
+        *outcome =
+            "node isolated: external clients refused, /health/ready not ready; lift with "
+            "POST /admin/isolate {\"isolate\": false}";
+      }
       break;
     default:
       *outcome = std::string(autopilot::to_string(action)) + " recorded for " + service;

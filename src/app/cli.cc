@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -27,6 +28,16 @@ struct Options {
   std::map<std::string, std::string> flags;
 };
 
+// A token file's first line (as `echo token > file` writes it); "" when it cannot be read.
+std::string read_token(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (!in && line.empty()) std::fprintf(stderr, "x0tta6bl4: cannot read %s\n", path.c_str());
+  return line;
+}
+
 Options parse(const std::vector<std::string>& args) {
   Options o;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -37,6 +48,8 @@ Options parse(const std::vector<std::string>& args) {
         o.node = value;
       else if (a == "--token")
         o.token = value;
+      else if (a == "--token-file")
+        o.token = read_token(value);
       else
         o.flags[a.substr(2)] = value;
     } else {
@@ -290,6 +303,21 @@ int incident_command(const std::vector<std::string>& args) {
     return call(o, "POST", "/incidents/" + id + "/resolve", body.dump());
   }
   return usage(kUsage);
+}
+
+int isolate_command(const std::vector<std::string>& args) {
+  constexpr const char* kUsage =
+      "usage: x0tta6bl4 isolate on [--reason TEXT] [--node URL] [--token-file F]\n"
+      "       x0tta6bl4 isolate off [--reason TEXT]\n"
+      "       x0tta6bl4 isolate status\n";
+  Options o = parse(args);
+  if (o.positional.size() != 1) return usage(kUsage);
+  const std::string& verb = o.positional[0];
+  if (verb == "status") return call(o, "GET", "/admin/isolate");
+  if (verb != "on" && verb != "off") return usage(kUsage);
+  json body = {{"isolate", verb == "on"}};
+  if (o.flags.count("reason")) body["reason"] = o.flags["reason"];
+  return call(o, "POST", "/admin/isolate", body.dump());
 }
 
 }  // namespace x0::app

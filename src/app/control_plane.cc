@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "admin/isolation.h"
 #include "app/escalation_tick.h"
 #include "app/start_log.h"
 #include "common/clock.h"
@@ -216,9 +217,9 @@ void ControlPlane::publish_release_routing() {
 Result<void> ControlPlane::publish_routes(const config::Config& config,
                                           const gateway::RouteTable::AddressLookup& lookup) {
   uint64_t version = releases_->routing_version();
-  auto table = gateway::RouteTable::build(config, to_splits(*releases_->routing()),
-                                          routes_.current().get(), ++table_version_, lookup,
-                                          upstream_tls_);
+  auto table =
+      gateway::RouteTable::build(config, to_splits(*releases_->routing()), routes_.current().get(),
+                                 ++table_version_, lookup, upstream_tls_);
   if (!table) return std::unexpected(table.error());
   routes_.publish(*table);
   routing_seen_ = version;
@@ -249,7 +250,6 @@ void ControlPlane::apply_config(const std::shared_ptr<const config::Config>& con
     return;
   }
   state_.config.store(config);
-  state_.isolated.store(config->security.isolate);
   if (config->listeners.data != old->listeners.data ||
       config->listeners.health != old->listeners.health ||
       config->listeners.metrics != old->listeners.metrics ||
@@ -258,6 +258,9 @@ void ControlPlane::apply_config(const std::shared_ptr<const config::Config>& con
     log::warn("CONFIG", "listener and worker changes take effect at the next restart");
   }
   if (config_applied_) config_applied_(*config);  // the node's own parts: logging, budgets
+  // After the logging: an isolation keeps the request log on whatever the config says.
+  state_.isolation.by_config = config->security.isolate;
+  admin::apply_isolation(state_);
   // A promoted release whose candidate is now the configured stable set is done: its routing
   // goes, and the table is published again from the config just stored.
   releases_->adopt_config(stable_sets(*config), "system");

@@ -19,13 +19,19 @@ constexpr const char* kUsage =
     "usage:\n"
     "  x0tta6bl4 run [--config FILE]        run a node (no --config: embedded defaults)\n"
     "  x0tta6bl4 check-config FILE          validate a configuration file and exit\n"
-    "  x0tta6bl4 origin --port N [--host H] [--error-rate R] [--latency-ms M] [--threads T] [--name S]\n"
+    "  x0tta6bl4 origin --port N [--host H] [--error-rate R] [--latency-ms M] [--threads T] "
+    "[--name S]\n"
     "                                       run the fault-injectable test origin\n"
-    "  x0tta6bl4 release list|start|promote|rollback|pause|resume|abort ...   (see: x0tta6bl4 release)\n"
-    "  x0tta6bl4 incident list|show|ack|resolve|report ...                      (see: x0tta6bl4 incident)\n"
+    "  x0tta6bl4 release list|start|promote|rollback|pause|resume|abort ...   (see: x0tta6bl4 "
+    "release)\n"
+    "  x0tta6bl4 incident list|show|ack|resolve|report ...                      (see: x0tta6bl4 "
+    "incident)\n"
     "  x0tta6bl4 pqc selftest [--print]    run the post-quantum self-tests (exit 1 on a failure)\n"
     "  x0tta6bl4 pki init|issue|show ...   mesh CA and node certificates    (see: x0tta6bl4 pki)\n"
-    "  x0tta6bl4 mesh peers|status|routes|ping   the mesh as the node sees it (see: x0tta6bl4 mesh)\n"
+    "  x0tta6bl4 mesh peers|status|routes|ping   the mesh as the node sees it (see: x0tta6bl4 "
+    "mesh)\n"
+    "  x0tta6bl4 isolate on|off|status [--reason TEXT]   block external traffic (the security "
+    "runbook)\n"
     "  x0tta6bl4 --version\n";
 
 int usage_error(const std::string& message) {
@@ -90,6 +96,7 @@ int main(int argc, char** argv) {
   if (command == "release") return x0::app::release_command(rest);
   if (command == "incident") return x0::app::incident_command(rest);
   if (command == "mesh") return x0::app::mesh_command(rest);
+  if (command == "isolate") return x0::app::isolate_command(rest);
   if (command == "pqc") return x0::app::pqc_command(rest);
   if (command == "pki") return x0::app::pki_command(rest);
   if (command == "run") {

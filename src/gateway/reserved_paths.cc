@@ -94,6 +94,7 @@ EndpointMatch match_endpoint_shape(std::string_view path) {
   }
   if (first == "admin") {
     if (rest == "/data/verify") return {E::kDataVerify, {}};
+    if (rest == "/isolate") return {E::kIsolate, {}};
     std::string_view cache, action;
     if (take_segment(rest, cache) && cache == "cache" && take_segment(rest, action) &&
         rest.empty() && one_of(action, {"clear", "verify", "snapshot", "restore", "warm"})) {

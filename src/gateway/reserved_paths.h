@@ -25,6 +25,7 @@ enum class OperatorEndpoint : uint8_t {
   kMeshPing,       // /mesh/ping
   kCacheAdmin,     // /admin/cache/{clear,verify,snapshot,restore,warm}
   kDataVerify,     // /admin/data/verify
+  kIsolate,        // /admin/isolate
   kIncidents,      // /incidents, /incidents/{id}, /incidents/{id}/{report,ack,update,resolve}
   kReleases,       // /releases, /releases/{service}, /releases/{service}/{start,promote,...}
   kAlertmanager,   // /alerts/alertmanager

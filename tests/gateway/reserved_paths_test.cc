@@ -33,6 +33,7 @@ TEST(ReservedPaths, EverySpecEndpointIsReserved) {
       {"/admin/cache/restore", E::kCacheAdmin},
       {"/admin/cache/warm", E::kCacheAdmin},
       {"/admin/data/verify", E::kDataVerify},
+      {"/admin/isolate", E::kIsolate},
       {"/incidents", E::kIncidents},
       {"/incidents/INC-20261124-0001", E::kIncidents},
       {"/incidents/INC-20261124-12345", E::kIncidents},

@@ -136,7 +136,8 @@ class MeshTest(MeshFixture):
         self.assertIn("X25519MLKEM768", peers.stdout)
         # Each node advertises its services and their health on its probes.
         wait_until(lambda: self.peers(a)["node-3"]["services"] == [
-            {"name": "api", "healthy": True, "healthy_endpoints": 1}], message="b's services")
+            {"name": "api", "healthy": True, "healthy_endpoints": 1, "mesh_failover": False,
+             "relays": False}], message="b's services")
         routes = a.get("/mesh/routes").json()
         self.assertEqual(routes["routes"], [])
 
