@@ -39,8 +39,7 @@ json service_health(const gateway::ServiceState& service, const gateway::RemoteR
                     int64_t now, Status* status) {
   json endpoints = json::array();
   int up = 0;
-  const auto& active =
-      service.in_release && service.split.candidate_only ? service.candidate : service.primary;
+  const auto& active = service.active();
   for (const auto* set : {&service.primary, &service.candidate, &service.fallback}) {
     for (const auto& e : *set) {
       bool available = e->available(now);
@@ -358,9 +357,8 @@ void OperatorApi::status(http::ServerConnection& conn) {
        {"services", services},
        {"incidents", open_incidents(node_.incidents)},
        {"cache", cache_status(node_.cache)},
-       {"mesh",
-        mesh_status_json(node_.mesh != nullptr ? node_.mesh->view().get() : nullptr, *config,
-                         remote_routes())}});
+       {"mesh", mesh_status_json(node_.mesh != nullptr ? node_.mesh->view().get() : nullptr,
+                                 *config, remote_routes())}});
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include "app/start_log.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "gateway/upstream_gauges.h"
 #include "telemetry/metrics.h"
 
 namespace x0::app {
@@ -216,11 +217,12 @@ void ControlPlane::publish_release_routing() {
 Result<void> ControlPlane::publish_routes(const config::Config& config,
                                           const gateway::RouteTable::AddressLookup& lookup) {
   uint64_t version = releases_->routing_version();
-  auto table = gateway::RouteTable::build(config, to_splits(*releases_->routing()),
-                                          routes_.current().get(), ++table_version_, lookup,
-                                          upstream_tls_);
+  auto table =
+      gateway::RouteTable::build(config, to_splits(*releases_->routing()), routes_.current().get(),
+                                 ++table_version_, lookup, upstream_tls_);
   if (!table) return std::unexpected(table.error());
   routes_.publish(*table);
+  gateway::register_upstream_gauges(routes_, **table, telemetry::default_registry());
   routing_seen_ = version;
   return {};
 }
