@@ -40,8 +40,7 @@ json service_health(const gateway::ServiceState& service, const gateway::RemoteR
                     int64_t now, Status* status) {
   json endpoints = json::array();
   int up = 0;
-  const auto& active =
-      service.in_release && service.split.candidate_only ? service.candidate : service.primary;
+  const auto& active = service.active();
   for (const auto* set : {&service.primary, &service.candidate, &service.fallback}) {
     for (const auto& e : *set) {
       bool available = e->available(now);

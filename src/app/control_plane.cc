@@ -8,6 +8,7 @@
 #include "app/start_log.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "gateway/upstream_gauges.h"
 #include "telemetry/metrics.h"
 
 namespace x0::app {
@@ -222,6 +223,7 @@ Result<void> ControlPlane::publish_routes(const config::Config& config,
                                  ++table_version_, lookup, upstream_tls_);
   if (!table) return std::unexpected(table.error());
   routes_.publish(*table);
+  gateway::register_upstream_gauges(routes_, **table, telemetry::default_registry());
   routing_seen_ = version;
   return {};
 }

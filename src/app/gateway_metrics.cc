@@ -39,13 +39,11 @@ std::vector<autopilot::ServiceSample> GatewayMetrics::sample_services(int64_t no
     s.stable = side_sample(service->stats->sides[0], now_ms);
     s.candidate = side_sample(service->stats->sides[1], now_ms);
     s.in_release = service->in_release;
-    const auto& active = service->in_release && service->split.candidate_only ? service->candidate
-                                                                              : service->primary;
-    for (const auto& e : active) s.healthy_endpoints += e->available(mono) ? 1 : 0;
+    s.healthy_endpoints = static_cast<int>(service->available_in_active(mono));
     for (const auto& e : service->candidate) s.candidate_healthy += e->available(mono) ? 1 : 0;
     s.has_fallback = service->has_available_fallback(mono);
-    s.served_remotely = s.healthy_endpoints == 0 &&
-                        gateway::has_available_remote(remote.get(), *service, mono);
+    s.served_remotely =
+        s.healthy_endpoints == 0 && gateway::has_available_remote(remote.get(), *service, mono);
     // Control thread only (as the autopilot's tick is): the release controller lives there.
     if (s.in_release && node_.releases.controller != nullptr) {
       if (auto release = node_.releases.controller->active(s.service)) {

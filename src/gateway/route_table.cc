@@ -128,9 +128,13 @@ void for_each_set(const config::Config& config, const TrafficSplits& splits, Fn&
 }  // namespace
 
 bool ServiceState::has_available_primary(int64_t now_ms) const {
-  const auto& active = in_release && split.candidate_only ? candidate : primary;
-  return std::any_of(active.begin(), active.end(),
+  return std::any_of(active().begin(), active().end(),
                      [&](const auto& e) { return e->available(now_ms); });
+}
+
+size_t ServiceState::available_in_active(int64_t now_ms) const {
+  return static_cast<size_t>(std::count_if(active().begin(), active().end(),
+                                           [&](const auto& e) { return e->available(now_ms); }));
 }
 
 bool ServiceState::has_available_fallback(int64_t now_ms) const {

@@ -85,7 +85,12 @@ struct ServiceState {
   }
   // Endpoints that take regular traffic now: the candidate set alone once the release has
   // switched to it, else the stable set.
+  const std::vector<std::shared_ptr<EndpointState>>& active() const {
+    return in_release && split.candidate_only ? candidate : primary;
+  }
   bool has_available_primary(int64_t now_ms) const;
+  // How many of active() are available (healthy and not ejected) now.
+  size_t available_in_active(int64_t now_ms) const;
   bool has_available_fallback(int64_t now_ms) const;
 };
 

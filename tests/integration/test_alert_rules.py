@@ -1,8 +1,11 @@
 # deploy/prometheus/alerts.yml as Prometheus reads it: `promtool check rules`, its unit tests
 # (deploy/prometheus/alerts_test.yml: each alert fires at its threshold after its `for:`, not
-# before, and resolves), and every metric the rules use is one a node on its default config
-# exports (up is Prometheus's own; metrics another issue is adding are in promql_names.PENDING).
+# before, resolves, and stays quiet just under its threshold), checks that those tests can fail
+# (each rule with its `for:` removed, or its threshold lowered by 2 %, must fail them), and every
+# metric the rules use is one a node on its default config exports (up is Prometheus's own;
+# metrics another issue is adding are in promql_names.PENDING).
 import os
+import re
 import shutil
 import subprocess
 import unittest
@@ -14,10 +17,42 @@ RULES_DIR = os.path.join(SOURCE_DIR, "deploy", "prometheus")
 RULES = os.path.join(RULES_DIR, "alerts.yml")
 
 
-def metrics_in_rules():
+def load_rules():
     import yaml  # python3-yaml, which promtool's tests and yamllint bring along
     with open(RULES) as f:
-        rules = yaml.safe_load(f)
+        return yaml.safe_load(f)
+
+
+# "> 0.05" in an expression; a zero threshold ("> 0") has nothing below it to nudge to.
+THRESHOLD = re.compile(r">\s*([0-9][0-9.e+]*)")
+
+
+def lowered(expr):
+    def nudge(m):
+        value = float(m.group(1))
+        return m.group(0) if value == 0 else f"> {value * 0.98!r}"
+    return THRESHOLD.sub(nudge, expr)
+
+
+def mutants():
+    """(name, rules) for each rule with its `for:` removed and each with its threshold lowered."""
+    import copy
+    rules = load_rules()
+    for g, group in enumerate(rules["groups"]):
+        for r, rule in enumerate(group["rules"]):
+            name = f"{rule['alert']} ({rule['labels']['severity']})"
+            if "for" in rule:
+                mutant = copy.deepcopy(rules)
+                del mutant["groups"][g]["rules"][r]["for"]
+                yield f"{name} without for: {rule['for']}", mutant
+            if lowered(rule["expr"]) != rule["expr"]:
+                mutant = copy.deepcopy(rules)
+                mutant["groups"][g]["rules"][r]["expr"] = lowered(rule["expr"])
+                yield f"{name} with its threshold 2 % lower", mutant
+
+
+def metrics_in_rules():
+    rules = load_rules()
     names = set()
     for group in rules["groups"]:
         for rule in group["rules"]:
@@ -36,6 +71,21 @@ class AlertRulesTest(IntegrationTest):
         self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
         tested = self.promtool("test", "rules", "alerts_test.yml")
         self.assertEqual(tested.returncode, 0, tested.stdout + tested.stderr)
+
+    def test_the_unit_tests_fail_without_a_for_or_with_a_lower_threshold(self):
+        import yaml
+        shutil.copy(os.path.join(RULES_DIR, "alerts_test.yml"), self.workdir)
+        count = 0
+        for name, mutant in mutants():
+            count += 1
+            with self.subTest(name):
+                with open(os.path.join(self.workdir, "alerts.yml"), "w") as f:
+                    yaml.safe_dump(mutant, f)
+                tested = subprocess.run(["promtool", "test", "rules", "alerts_test.yml"],
+                                        capture_output=True, text=True, timeout=60,
+                                        cwd=self.workdir)
+                self.assertNotEqual(tested.returncode, 0, "the unit tests still pass")
+        self.assertEqual(count, 19, "10 rules with a for:, 9 with a threshold above 0")
 
     def test_every_metric_the_rules_use_is_exported_by_a_default_node(self):
         used = metrics_in_rules()

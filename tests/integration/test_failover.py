@@ -1,6 +1,6 @@
-# Upstream failures: an endpoint dies and comes back (retries, health checks, /health), fallback
-# diversion when every primary is down, 503 without a fallback, 504 on a slow upstream, and an
-# origin's own 500s passed through and counted.
+# Upstream failures: an endpoint dies and comes back (retries, health checks, /health and the
+# upstream_healthy_endpoints gauge), fallback diversion when every primary is down, 503 without
+# a fallback, 504 on a slow upstream, and an origin's own 500s passed through and counted.
 import collections
 import unittest
 
@@ -15,6 +15,11 @@ def endpoint_state(health, service_name, address):
 
 
 class FailoverTest(IntegrationTest):
+    def upstream_gauges(self, node, service_name="app"):
+        """(upstream_healthy_endpoints, upstream_endpoints) of a service, from /metrics."""
+        return (node.metric_value("upstream_healthy_endpoints", service=service_name),
+                node.metric_value("upstream_endpoints", service=service_name))
+
     def origins_seen(self, node, count, path="/x"):
         seen = collections.Counter()
         for _ in range(count):
@@ -28,6 +33,7 @@ class FailoverTest(IntegrationTest):
         b = self.start_origin(name="beta")
         node = self.start_node([service("app", [a.endpoint(), b.endpoint()], retries=1)])
         self.assertEqual(set(self.origins_seen(node, 10)), {"alpha", "beta"}, "round robin")
+        self.assertEqual(self.upstream_gauges(node), (2, 2))
 
         a.kill()
         # Every request succeeds while alpha is down: retried on connect failure, then avoided.
@@ -46,6 +52,7 @@ class FailoverTest(IntegrationTest):
             print("note: node unhealthy; components:", [(c["name"], c["status"]) for c in h["components"]],
                   "dependencies:", {k: v["status"] for k, v in h["dependencies"].items()})
         self.assertEqual(h["dependencies"]["app"]["healthy_endpoints"], 1)
+        self.assertEqual(self.upstream_gauges(node), (1, 2), "/metrics agrees with /health")
         self.assertGreaterEqual(node.metric_value("upstream_retries_total", service="app")
                                 + node.metric_value("http_errors_total", service="app", kind="connect"), 1)
 
@@ -56,6 +63,7 @@ class FailoverTest(IntegrationTest):
         wait_until(lambda: self.origins_seen(node, 4)["alpha"] > 0, 5,
                    message="alpha to receive traffic again")
         self.assertGreater(a.stats()["requests"], 1)
+        self.assertEqual(self.upstream_gauges(node), (2, 2))
 
     def test_failing_health_check_takes_a_live_endpoint_out_and_back(self):
         a = self.start_origin(name="alpha")
