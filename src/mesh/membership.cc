@@ -51,9 +51,10 @@ std::vector<Probe> Membership::tick(int64_t now_ms) {
     out.push_back(std::move(*pending_));
     pending_.reset();
   }
-  if (urgent_ && !in_flight_) {
-    if (auto probe = direct(*urgent_, now_ms)) out.push_back(*std::move(probe));
-    urgent_.reset();
+  while (!in_flight_ && !urgent_.empty()) {  // one at a time, as every probe
+    std::string id = std::move(urgent_.front());
+    urgent_.pop_front();
+    if (auto probe = direct(id, now_ms)) out.push_back(*std::move(probe));
   }
   // The interval is scaled by the local health of now, so a failure that raised it also
   // delays the probe already scheduled.
@@ -99,12 +100,12 @@ void Membership::probe_soon(const std::string& id, int64_t now_ms) {
   Entry& e = it->second;
   if (e.last_urgent_ms && now_ms < *e.last_urgent_ms + timers_.probe_interval_ms) return;
   e.last_urgent_ms = now_ms;
-  urgent_ = id;
+  if (std::find(urgent_.begin(), urgent_.end(), id) == urgent_.end()) urgent_.push_back(id);
 }
 
 int64_t Membership::next_due_ms(int64_t now_ms) const {
   if (self_.state == PeerState::kLeft) return now_ms + timers_.probe_interval_ms;
-  if (pending_ || (urgent_ && !in_flight_)) return now_ms;
+  if (pending_ || (!urgent_.empty() && !in_flight_)) return now_ms;
   int64_t due =
       in_flight_ ? in_flight_->deadline_ms
                  : (last_probe_ms_ ? *last_probe_ms_ + scaled(timers_.probe_interval_ms) : now_ms);

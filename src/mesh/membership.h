@@ -189,8 +189,10 @@ class Membership {
   std::vector<std::string> probe_order_;  // this round's shuffled ids
   size_t probe_index_ = 0;
   std::optional<InFlight> in_flight_;
-  std::optional<Probe> pending_;       // indirect probe to hand out on the next tick()
-  std::optional<std::string> urgent_;  // probe_soon(): probed before the next one in turn
+  std::optional<Probe> pending_;  // indirect probe to hand out on the next tick()
+  // probe_soon()'s members, probed in this order before the next one in turn (several links
+  // close at once when a host with several peers' processes goes; at most one entry each).
+  std::deque<std::string> urgent_;
 };
 
 }  // namespace x0::mesh

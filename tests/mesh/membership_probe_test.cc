@@ -98,6 +98,24 @@ TEST(Probing, AClosedLinkGetsItsMemberProbedOutOfTurnOncePerInterval) {
   EXPECT_EQ(third.front().target, other);
 }
 
+TEST(Probing, SeveralClosedLinksAreEachProbedOutOfTurnOneAtATime) {
+  Membership m = cluster(6);
+  int64_t now = kT0;
+  auto [first, at] = next_probe(m, now);
+  m.on_ack(first.seq, at + 1);
+  std::vector<std::string> closed;
+  for (const char* id : {"n1", "n2", "n3", "n4", "n5"})
+    if (first.target != id && closed.size() < 2) closed.push_back(id);
+  for (const std::string& id : closed) m.probe_soon(id, at + 2);
+  auto one = m.tick(at + 2);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one.front().target, closed[0]);
+  m.on_ack(one.front().seq, at + 3);
+  auto two = m.tick(at + 3);
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(two.front().target, closed[1]);
+}
+
 TEST(Probing, OnlyUpMembersAreProbedOutOfTurn) {
   Membership m = cluster(4);
   m.merge({claim("n1", PeerState::kSuspect, 0), claim("n2", PeerState::kDown, 0)}, kT0);
