@@ -103,6 +103,8 @@ class HelmChartTest(unittest.TestCase):
         self.assertEqual(env["X0TTA6BL4_MESH_ADVERTISE_ADDRESS"]["value"], "$(POD_IP):7946")
         self.assertEqual(env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"], "status.podIP")
         self.assertIn("x0tta6bl4-mesh", self.of(self.full, "Service"))
+        strategy = self.of(self.full, "Deployment")["x0tta6bl4-blue"]["spec"]["strategy"]
+        self.assertEqual(strategy, {"type": "Recreate"}, "no surge pod under the same identity")
         shared = run([self.helm, "template", "x0tta6bl4", CHART, "--set", "mesh.enabled=true"])
         self.assertNotEqual(shared.returncode, 0, "3 replicas cannot share one mesh identity")
         self.assertIn("one replica per Deployment", shared.stderr)
