@@ -66,7 +66,7 @@ Reply lift(NodeState& node, const std::string& reason, const std::string& peer) 
             {{"peer", peer},
              {"reason", reason},
              {"isolated_by", by},
-             {"still_isolated_by_config", iso.by_config}});
+             {"still_isolated_by_config", iso.by_config ? "true" : "false"}});
   if (!incident_id.empty() && node.incidents.store != nullptr) {
     incident::Note note{"operator",
                         "isolation lifted" + (reason.empty() ? "" : ": " + reason),
