@@ -1,11 +1,13 @@
-// Fuzzes the incident request-body parsers, the list query parser and incident_from_json: any input
-// gives a value or a bad_request error, never a crash or an exception; what is accepted holds the
-// documented limits, converts to JSON and renders into a report.
+// Fuzzes the incident request-body parsers, the list query parser, incident_from_json and the
+// RFC 3339 reader of Alertmanager's times: any input gives a value or a bad_request error (or
+// none), never a crash or an exception; what is accepted holds the documented limits, converts to
+// JSON and renders into a report.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include "common/rfc3339.h"
 #include "incident/incident_json.h"
 #include "incident/report.h"
 
@@ -56,6 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (resolve.has_value()) check(!resolve->root_cause.empty() && !resolve->resolution.empty());
 
   expect_value_or_bad_request(parse_list_filter(body, body, body));
+
+  // Alertmanager's startsAt/endsAt: a value only for a full date-time (20 bytes at least) of the
+  // years 0000-9999, whatever the offset, so in [0000-01-01 - 24 h, 10000-01-01 + 24 h).
+  if (auto ms = x0::parse_rfc3339_ms(body)) {
+    check(body.size() >= 20);
+    check(*ms >= -62'167'219'200'000 - 86'400'000 && *ms < 253'402'300'800'000 + 86'400'000);
+  }
 
   if (size <= kMaxBodyBytes) {
     auto j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);

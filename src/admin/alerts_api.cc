@@ -1,10 +1,12 @@
 // Alertmanager webhook receiver (see alerts_api.h).
 #include "admin/alerts_api.h"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "admin/control_thread.h"
 #include "common/log.h"
+#include "common/rfc3339.h"
 #include "incident/incident_store.h"
 
 namespace x0::admin {
@@ -26,23 +28,46 @@ incident::Severity severity_of(const std::string& s) {
   return incident::Severity::kSev3;
 }
 
+// An alert's startsAt or endsAt in unix ms when it is a time the incident can use: parsed, not
+// in the future, and no older than a week (Alertmanager's "unset" is year 1). Else nullopt.
+std::optional<int64_t> alert_time(const json& alert, const char* key, int64_t now_ms) {
+  auto it = alert.find(key);
+  if (it == alert.end() || !it->is_string()) return std::nullopt;
+  auto ms = parse_rfc3339_ms(it->get<std::string>());
+  constexpr int64_t kWeekMs = 7LL * 24 * 3600 * 1000;
+  if (!ms || *ms > now_ms || *ms < now_ms - kWeekMs) return std::nullopt;
+  return ms;
+}
+
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
-void handle_alertmanager(const IncidentServices& api, ControlThread* control, http::ServerConnection& conn,
-                        const http::Request& request) {
+void handle_alertmanager(const IncidentServices& api, ControlThread* control,
+                         http::ServerConnection& conn, const http::Request& request) {
   if (request.head.method != http::Method::kPost || request.head.path != "/alerts/alertmanager") {
-    conn.respond(404, "application/json", R"({"error":"not_found","detail":"POST /alerts/alertmanager"})" "\n");
+    conn.respond(404, "application/json",
+                 R"({"error":"not_found","detail":"POST /alerts/alertmanager"})"
+                 "\n");
     return;
   }
   json payload = json::parse(request.body, nullptr, false);
   if (payload.is_discarded() || !payload.is_object() || !payload.contains("alerts") ||
       !payload["alerts"].is_array()) {
-    conn.respond(400, "application/json",
-                 R"({"error":"bad_request","detail":"expected Alertmanager's webhook JSON with an alerts array"})" "\n");
+    conn.respond(
+        400, "application/json",
+        R"({"error":"bad_request","detail":"expected Alertmanager's webhook JSON with an alerts array"})"
+        "\n");
     return;
   }
   if (api.store == nullptr || control == nullptr) {
-    conn.respond(503, "application/json", R"({"error":"unavailable","detail":"incident store not open"})" "\n");
+    conn.respond(503, "application/json",
+                 R"({"error":"unavailable","detail":"incident store not open"})"
+                 "\n");
     return;
   }
   incident::IncidentStore* store = api.store;
@@ -57,6 +82,7 @@ void handle_alertmanager(const IncidentServices& api, ControlThread* control, ht
       if (target.empty()) target = label(alert, "job");
       if (target.empty()) target = "node";
       std::string summary = alert.value("annotations", json::object()).value("summary", "");
+      const int64_t now = unix_now_ms();
       if (alert.value("status", "firing") == "resolved") {
         incident::ListFilter open;
         open.unresolved_only = true;
@@ -69,6 +95,10 @@ void handle_alertmanager(const IncidentServices& api, ControlThread* control, ht
           // already mitigated only gets the note.
           incident::Note note{
               "alertmanager", "alert " + name + " resolved in Alertmanager", {}, {}};
+          // Recovered when Alertmanager says it did (endsAt), so MTTR ends there, not at the
+          // delivery of the notification.
+          if (auto ends = alert_time(alert, "endsAt", now); ends && *ends >= i.start_ms())
+            note.time_ms = *ends;
           if (!store->set_mitigated(i.id, note)) store->add_update(i.id, note);
           ids.push_back(i.id);
         }
@@ -82,10 +112,14 @@ void handle_alertmanager(const IncidentServices& api, ControlThread* control, ht
       open.target = target;
       if (target != "node") open.affected_services = {target};
       open.actor = "alertmanager";
+      // The alert's own start (startsAt): MTTD counts from there, not from the arrival of the
+      // notification, which Alertmanager's group_wait and the rule's `for:` delay.
+      open.first_anomalous_ms = alert_time(alert, "startsAt", now);
       open.fields = {{"labels", alert.value("labels", json::object())}};
       auto opened = store->open_incident(open);
       if (!opened) {
-        log::error("INCIDENT", "cannot record an Alertmanager alert", {{"detail", opened.error().detail}});
+        log::error("INCIDENT", "cannot record an Alertmanager alert",
+                   {{"detail", opened.error().detail}});
         continue;
       }
       ids.push_back(opened->incident.id);

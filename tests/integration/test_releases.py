@@ -471,5 +471,30 @@ class ReleaseTest(IntegrationTest):
         self.assertEqual(self.post(node, "/alerts/alertmanager", {"nope": 1}).status, 400)
 
 
+    def test_an_alerts_startsat_and_endsat_set_mttd_and_mttr(self):
+        node = self.start_release_node()
+
+        def stamp(offset_s):
+            t = time.time() + offset_s
+            return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".250Z"
+
+        alert = {"status": "firing", "labels": {"alertname": "X0TTA6BL4HighLatency",
+                                                "severity": "warning", "service": "shop"},
+                 "annotations": {"summary": "P95 above 200 ms"}, "startsAt": stamp(-90),
+                 "endsAt": "0001-01-01T00:00:00Z"}
+        [opened] = self.post(node, "/alerts/alertmanager", {"alerts": [alert]}).json()["incidents"]
+        incident = node.get("/incidents/" + opened).json()
+        self.assertAlmostEqual(incident["mttd_seconds"], 90, delta=5)  # from startsAt, not arrival
+        alert.update(status="resolved", endsAt=stamp(-10))
+        self.post(node, "/alerts/alertmanager", {"alerts": [alert]})
+        incident = node.get("/incidents/" + opened).json()
+        self.assertEqual(incident["status"], "mitigated")
+        self.assertAlmostEqual(incident["mttr_seconds"], 80, delta=5)  # ends at endsAt
+        # a startsAt in the future (a skewed clock) is not believed
+        future = dict(alert, status="firing", startsAt=stamp(3600),
+                      labels=dict(alert["labels"], service="other"))
+        [later] = self.post(node, "/alerts/alertmanager", {"alerts": [future]}).json()["incidents"]
+        self.assertLess(node.get("/incidents/" + later).json()["mttd_seconds"] or 0, 5)
+
 if __name__ == "__main__":
     unittest.main()
