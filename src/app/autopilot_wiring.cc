@@ -157,10 +157,9 @@ void IncidentLog::cleared(const autopilot::Rule& rule, const autopilot::Target& 
   }
 }
 
-void IncidentLog::record(const autopilot::Decision& d) {
-  if (node_.incidents.store == nullptr) return;
+std::string IncidentLog::open(const autopilot::Decision& d) {
   const autopilot::Rule& rule = *d.firing.rule;
-  const std::string target = d.firing.target.to_string();  // the incident's and the hook's form
+  const std::string target = d.firing.target.to_string();
   incident::OpenRequest open;
   open.title = rule.name + " on " + target;
   open.severity = rule.severity;
@@ -182,9 +181,40 @@ void IncidentLog::record(const autopilot::Decision& d) {
   if (!opened) {
     log::error("INCIDENT", "could not record an autopilot decision",
                {{"detail", opened.error().detail}});
-    return;
+    return "";
   }
-  const std::string& id = opened->incident.id;
+  log::warn("INCIDENT",
+            opened->joined ? "autopilot decision joined incident" : "incident opened by autopilot",
+            {{"id", opened->incident.id},
+             {"severity", to_string(rule.severity)},
+             {"rule", rule.name},
+             {"target", target}});
+  return opened->incident.id;
+}
+
+std::string IncidentLog::intend(const autopilot::Decision& d) {
+  if (node_.incidents.store == nullptr) return "";
+  std::string id = open(d);
+  if (id.empty()) return id;
+  incident::TimelineEntry entry;
+  entry.time_ms = unix_ms();
+  entry.kind = incident::TimelineKind::kUpdate;
+  entry.actor = "autopilot";
+  entry.text = "acting: " + std::string(autopilot::to_string(d.action)) + " (authority " +
+               std::string(autopilot::to_string(d.authority)) + ")";
+  entry.fields = {{"action", autopilot::to_string(d.action)}, {"phase", "intent"}};
+  if (!node_.incidents.store->append(id, entry))
+    log::error("INCIDENT", "could not record the autopilot's intent", {{"id", id}});
+  return id;
+}
+
+void IncidentLog::record(const autopilot::Decision& d) {
+  if (node_.incidents.store == nullptr) return;
+  const autopilot::Rule& rule = *d.firing.rule;
+  const std::string target = d.firing.target.to_string();  // the incident's and the hook's form
+  // Acted on: intend() wrote the incident before the action; otherwise it is opened now.
+  const std::string id = d.incident_id.empty() ? open(d) : d.incident_id;
+  if (id.empty()) return;
   int64_t now = unix_ms();
   incident::TimelineEntry entry;
   entry.time_ms = now;
@@ -197,12 +227,6 @@ void IncidentLog::record(const autopilot::Decision& d) {
     node_.incidents.store->set_mitigated(
         id, incident::Note{"autopilot", "traffic back on the stable set", now, {}});
   }
-  log::warn("INCIDENT",
-            opened->joined ? "autopilot decision joined incident" : "incident opened by autopilot",
-            {{"id", id},
-             {"severity", to_string(rule.severity)},
-             {"rule", rule.name},
-             {"target", target}});
   // The rule's hook (e.g. `kubectl rollout undo`) runs once per firing the node acted on, off
   // this thread; its exit code and output join the timeline when it ends.
   if (d.attempted && !rule.exec.empty() && hooks_ != nullptr) {

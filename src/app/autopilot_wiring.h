@@ -40,11 +40,14 @@ class IncidentLog final : public autopilot::IncidentRecorder {
  public:
   // hooks may be null (then `exec` hooks do not run).
   IncidentLog(admin::NodeState& node, HookRunner* hooks) : node_(node), hooks_(hooks) {}
+  std::string intend(const autopilot::Decision& decision) override;
   void record(const autopilot::Decision& decision) override;
   // The rule's open incident on `target` becomes mitigated: the condition is gone.
   void cleared(const autopilot::Rule& rule, const autopilot::Target& target, double value) override;
 
  private:
+  // Opens (or joins) the decision's incident; "" when the store refuses.
+  std::string open(const autopilot::Decision& decision);
   admin::NodeState& node_;
   HookRunner* hooks_;
 };

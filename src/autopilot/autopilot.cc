@@ -9,7 +9,10 @@ namespace x0::autopilot {
 
 Autopilot::Autopilot(Policy policy, MetricSource& source, Actuator& actuator,
                      IncidentRecorder& recorder, bool dry_run)
-    : policy_(std::move(policy)), source_(source), actuator_(actuator), recorder_(recorder),
+    : policy_(std::move(policy)),
+      source_(source),
+      actuator_(actuator),
+      recorder_(recorder),
       dry_run_(dry_run) {}
 
 void Autopilot::set_policy(Policy policy) {
@@ -82,17 +85,22 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
         // Service rules look at all its traffic: stable plus candidate.
         BadTick bad;
         if (rule.above) {
-          (rule.signal == Signal::kErrorRate ? bad.error_rate_above : bad.p95_ms_above) = *rule.above;
+          (rule.signal == Signal::kErrorRate ? bad.error_rate_above : bad.p95_ms_above) =
+              *rule.above;
         }
         WindowStats st = w.stable->over(rule.window_ms, bad);
         WindowStats ca = s.in_release ? w.candidate->over(rule.window_ms, bad) : WindowStats{};
         m.samples = st.requests + ca.requests;
         m.events = st.errors + ca.errors;
-        m.value = rule.signal == Signal::kErrorRate
-                      ? (m.samples == 0 ? 0 : static_cast<double>(m.events) / static_cast<double>(m.samples))
-                      : std::max(st.p95_ms, ca.requests > 0 ? ca.p95_ms : 0.0);
-        m.first_bad_ms = st.first_bad_ms != 0 && (ca.first_bad_ms == 0 || st.first_bad_ms < ca.first_bad_ms)
-                             ? st.first_bad_ms : ca.first_bad_ms;
+        m.value =
+            rule.signal == Signal::kErrorRate
+                ? (m.samples == 0 ? 0
+                                  : static_cast<double>(m.events) / static_cast<double>(m.samples))
+                : std::max(st.p95_ms, ca.requests > 0 ? ca.p95_ms : 0.0);
+        m.first_bad_ms =
+            st.first_bad_ms != 0 && (ca.first_bad_ms == 0 || st.first_bad_ms < ca.first_bad_ms)
+                ? st.first_bad_ms
+                : ca.first_bad_ms;
         break;
       }
       case Scope::kCandidate: {
@@ -111,7 +119,8 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
         BadTick bad;
         double stable_value = errors ? st.error_rate : st.p95_ms;
         double limit = stable_value + rule.above_stable_by.value_or(0.0);
-        if (rule.above_stable_ratio) limit = std::max(limit, stable_value * *rule.above_stable_ratio);
+        if (rule.above_stable_ratio)
+          limit = std::max(limit, stable_value * *rule.above_stable_ratio);
         (errors ? bad.error_rate_above : bad.p95_ms_above) = limit;
         WindowStats ca = w.candidate->over(window, bad);
         m.value = errors ? ca.error_rate : ca.p95_ms;
@@ -169,26 +178,43 @@ void Autopilot::evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<D
       return static_cast<double>(n.*field - start->*field);
     };
     switch (rule.signal) {
-      case Signal::kMemoryRatio: m.value = n.memory_ratio; break;
-      case Signal::kCpuRatio: m.value = n.cpu_ratio; break;
-      case Signal::kPqcFallback: m.value = n.pqc_fallback ? 1.0 : 0.0; break;
-      case Signal::kRestarts:
-        m.value = n.restarts_ms == nullptr ? 0.0 : static_cast<double>(std::count_if(
-            n.restarts_ms->begin(), n.restarts_ms->end(),
-            [&](int64_t t) { return n.t_ms - t < rule.window_ms; }));
+      case Signal::kMemoryRatio:
+        m.value = n.memory_ratio;
         break;
-      case Signal::kAuthFailures: m.value = counted(&NodeSample::auth_failures); break;
-      case Signal::kPqcHandshakeFailures: m.value = counted(&NodeSample::pqc_handshake_failures); break;
-      case Signal::kMeshPeersDown: m.value = static_cast<double>(n.mesh_peers_down); break;
-      case Signal::kMeshPartitioned: m.value = n.mesh_partitioned ? 1.0 : 0.0; break;
-      default: continue;
+      case Signal::kCpuRatio:
+        m.value = n.cpu_ratio;
+        break;
+      case Signal::kPqcFallback:
+        m.value = n.pqc_fallback ? 1.0 : 0.0;
+        break;
+      case Signal::kRestarts:
+        m.value = n.restarts_ms == nullptr
+                      ? 0.0
+                      : static_cast<double>(
+                            std::count_if(n.restarts_ms->begin(), n.restarts_ms->end(),
+                                          [&](int64_t t) { return n.t_ms - t < rule.window_ms; }));
+        break;
+      case Signal::kAuthFailures:
+        m.value = counted(&NodeSample::auth_failures);
+        break;
+      case Signal::kPqcHandshakeFailures:
+        m.value = counted(&NodeSample::pqc_handshake_failures);
+        break;
+      case Signal::kMeshPeersDown:
+        m.value = static_cast<double>(n.mesh_peers_down);
+        break;
+      case Signal::kMeshPartitioned:
+        m.value = n.mesh_partitioned ? 1.0 : 0.0;
+        break;
+      default:
+        continue;
     }
     decide(rule, Target::node(), m, now_ms, out);
   }
 }
 
-void Autopilot::decide(const Rule& rule, const Target& target, const Measurement& m,
-                       int64_t now_ms, std::vector<Decision>& out) {
+void Autopilot::decide(const Rule& rule, const Target& target, const Measurement& m, int64_t now_ms,
+                       std::vector<Decision>& out) {
   bool cleared = false;
   auto firing = detector_.observe(rule, target, m, now_ms, &cleared);
   if (cleared) recorder_.cleared(rule, target, m.value);
@@ -204,6 +230,7 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
     d.outcome = "dry run: would " + std::string(to_string(rule.action));
   } else if (may_act) {
     d.attempted = true;
+    d.incident_id = recorder_.intend(d);
     d.executed = actuator_.act(rule.action, target, rule, &d.outcome);
     if (d.executed && rule.then != Action::kNone) {
       std::string more;
@@ -217,9 +244,14 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
   }
   decisions_.fetch_add(1, std::memory_order_relaxed);
   log::warn("AUTOPILOT", "rule fired",
-            {{"rule", rule.name}, {"target", target.to_string()}, {"severity", to_string(rule.severity)},
-             {"value", m.value}, {"baseline", m.stable_value}, {"action", to_string(d.action)},
-             {"executed", d.executed ? "true" : "false"}, {"outcome", d.outcome}});
+            {{"rule", rule.name},
+             {"target", target.to_string()},
+             {"severity", to_string(rule.severity)},
+             {"value", m.value},
+             {"baseline", m.stable_value},
+             {"action", to_string(d.action)},
+             {"executed", d.executed ? "true" : "false"},
+             {"outcome", d.outcome}});
   recorder_.record(d);
   out.push_back(std::move(d));
 }

@@ -43,7 +43,7 @@ struct NodeSample {
   // Unix ms of the node's restarts (starts that followed an earlier one), oldest first; owned by
   // the caller and valid during tick(). The `restarts` signal counts those inside the window.
   const std::vector<int64_t>* restarts_ms = nullptr;
-  uint64_t auth_failures = 0;  // cumulative
+  uint64_t auth_failures = 0;           // cumulative
   uint64_t pqc_handshake_failures = 0;  // cumulative
   bool pqc_fallback = false;
   uint64_t mesh_peers_down = 0;  // members the mesh has `down` now
@@ -64,9 +64,10 @@ struct Decision {
   Action action = Action::kNone;
   Action then = Action::kNone;
   Authority authority = Authority::kOnCall;
-  bool attempted = false;  // the node tried to act (system authority, not dry run): hooks run
-  bool executed = false;   // the node acted (system authority, not dry run, action succeeded)
-  std::string outcome;    // what happened, for the timeline
+  bool attempted = false;   // the node tried to act (system authority, not dry run): hooks run
+  bool executed = false;    // the node acted (system authority, not dry run, action succeeded)
+  std::string outcome;      // what happened, for the timeline
+  std::string incident_id;  // what intend() answered, for record(); "" when nothing was intended
 };
 
 class Actuator {
@@ -77,9 +78,16 @@ class Actuator {
   virtual bool act(Action action, const Target& target, const Rule& rule, std::string* outcome) = 0;
 };
 
+// Intent, action, outcome: a decision the node acts on is recorded durably before the action runs
+// (intend), and its outcome after (record), so a crash in between leaves an incident that says
+// what the node was doing. Decisions it does not act on (recommendations, dry runs) only record.
 class IncidentRecorder {
  public:
   virtual ~IncidentRecorder() = default;
+  // Before the action: open (or join) the incident and say what is about to be done. Returns its
+  // id, or "" when it could not be written (the action runs anyway: traffic comes first).
+  virtual std::string intend(const Decision& decision) = 0;
+  // After it (or instead of it): the outcome, with decision.incident_id from intend() if any.
   virtual void record(const Decision& decision) = 0;
   // A rule with mitigate_when_clear that fired for `target` is back within bounds.
   virtual void cleared(const Rule& /*rule*/, const Target& /*target*/, double /*value*/) {}
@@ -94,9 +102,10 @@ class Autopilot {
   // Replaces the policy between two ticks, on the ticking thread (a SIGHUP reload). What carries
   // over: the windows (their samples do not depend on the rules; from now on they keep what the
   // new longest window needs), and the detector state of rules that keep their name (all of it
-  // for an unchanged rule; the cooldowns of a changed one, see Detector::hand_over). Rules that are gone lose their state; the
-  // incidents they opened stay open in the incident store. Firing::rule pointers in decisions
-  // returned by earlier ticks point into the old policy and must not be used afterwards.
+  // for an unchanged rule; the cooldowns of a changed one, see Detector::hand_over). Rules that are
+  // gone lose their state; the incidents they opened stay open in the incident store. Firing::rule
+  // pointers in decisions returned by earlier ticks point into the old policy and must not be used
+  // afterwards.
   void set_policy(Policy policy);
   const Policy& policy() const { return policy_; }
   // The canary analysis for the release controller: breached if any candidate rule's condition
@@ -115,7 +124,8 @@ class Autopilot {
   };
   Windows& windows_for(const std::string& service);
   static int64_t candidate_window(const Rule& rule, const Windows& w);
-  void evaluate_service(const ServiceSample& s, Windows& w, int64_t now_ms, std::vector<Decision>& out);
+  void evaluate_service(const ServiceSample& s, Windows& w, int64_t now_ms,
+                        std::vector<Decision>& out);
   void evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<Decision>& out);
   void decide(const Rule& rule, const Target& target, const Measurement& m, int64_t now_ms,
               std::vector<Decision>& out);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 namespace x0::autopilot {
 namespace {
 
@@ -67,7 +69,9 @@ class RecordingActuator : public Actuator {
   ScriptedSource* source = nullptr;
   std::vector<std::pair<Action, std::string>> acted;  // (action, service)
   std::vector<Target> targets;
+  std::function<void()> on_act;  // runs first: what the test checks at the moment of acting
   bool act(Action action, const Target& target, const Rule&, std::string* outcome) override {
+    if (on_act) on_act();
     acted.emplace_back(action, target.service);
     targets.push_back(target);
     if (action == Action::kRollback && source != nullptr) source->in_release = false;
@@ -79,6 +83,11 @@ class RecordingActuator : public Actuator {
 class RecordingIncidents : public IncidentRecorder {
  public:
   std::vector<Decision> decisions;
+  std::vector<Decision> intents;  // what intend() saw: before the action, so no outcome yet
+  std::string intend(const Decision& d) override {
+    intents.push_back(d);
+    return "INC-" + std::to_string(intents.size());
+  }
   void record(const Decision& d) override { decisions.push_back(d); }
 };
 
@@ -133,7 +142,8 @@ above_stable_by = 100
 severity = "SEV-2"
 action = "rollback"
 authority = "system"
-)", "test.toml");
+)",
+                             "test.toml");
   EXPECT_TRUE(parsed.has_value()) << (parsed ? "" : parsed.error().detail);
   return *parsed;
 }
@@ -168,16 +178,46 @@ TEST(Autopilot, CanaryFailingHalfItsRequestsIsRolledBackWithinASecond) {
   r.source.candidate.error_rate = 0.5;
   int64_t rolled_back = r.run(3100, 3000);
   ASSERT_GE(rolled_back, 0);
-  EXPECT_LE(rolled_back - 3100, 1000);  // MTTD within the 1 s window
+  EXPECT_LE(rolled_back - 3100, 1000);     // MTTD within the 1 s window
   ASSERT_EQ(r.actuator.acted.size(), 1u);  // once: the release is gone afterwards
   EXPECT_EQ(r.actuator.acted.front(), std::make_pair(Action::kRollback, std::string("shop")));
-  EXPECT_EQ(r.actuator.targets.front(), Target::candidate("shop")) << "a candidate rule acts on the candidate";
+  EXPECT_EQ(r.actuator.targets.front(), Target::candidate("shop"))
+      << "a candidate rule acts on the candidate";
   ASSERT_FALSE(r.incidents.decisions.empty());
   const Decision& d = r.incidents.decisions.front();
   EXPECT_EQ(d.firing.rule->name, "canary_error_rate");
   EXPECT_EQ(d.firing.target.to_string(), "shop/candidate");
   EXPECT_LE(d.firing.first_anomalous_ms, d.firing.detected_ms);
   EXPECT_GE(d.firing.first_anomalous_ms, 3000);
+}
+
+TEST(Autopilot, TheIntentIsRecordedBeforeTheActionAndTheOutcomeAfter) {
+  Scenario r;
+  size_t intents_when_acting = 0;
+  r.actuator.on_act = [&] { intents_when_acting = r.incidents.intents.size(); };
+  r.run(0, 3000);
+  r.source.candidate.error_rate = 0.5;
+  ASSERT_GE(r.run(3100, 3000), 0);
+  EXPECT_EQ(intents_when_acting, 1u) << "a crash during the rollback leaves its incident";
+  ASSERT_EQ(r.incidents.intents.size(), 1u);
+  const Decision& intent = r.incidents.intents.front();
+  EXPECT_EQ(intent.action, Action::kRollback);
+  EXPECT_TRUE(intent.attempted);
+  EXPECT_FALSE(intent.executed);
+  EXPECT_TRUE(intent.outcome.empty());
+  ASSERT_EQ(r.incidents.decisions.size(), 1u);
+  EXPECT_EQ(r.incidents.decisions.front().incident_id, "INC-1");
+  EXPECT_TRUE(r.incidents.decisions.front().executed);
+}
+
+TEST(Autopilot, ARecommendationIsOnlyRecorded) {
+  Scenario r(/*dry_run=*/true);
+  r.run(0, 3000);
+  r.source.candidate.error_rate = 0.5;
+  r.run(3100, 3000);
+  EXPECT_TRUE(r.incidents.intents.empty());
+  ASSERT_FALSE(r.incidents.decisions.empty());
+  EXPECT_TRUE(r.incidents.decisions.front().incident_id.empty());
 }
 
 TEST(Autopilot, SlowCanaryIsRolledBack) {
@@ -207,7 +247,8 @@ min_samples = 20
 severity = "SEV-2"
 action = "rollback"
 authority = "system"
-)", "slow.toml");
+)",
+                             "slow.toml");
   ASSERT_TRUE(policy.has_value()) << policy.error().detail;
   for (int64_t own_window : {0, 1000}) {
     ScriptedSource source;
@@ -236,7 +277,8 @@ min_samples = 0
 severity = "SEV-2"
 action = "escalate"
 authority = "on_call"
-)", "restarts.toml");
+)",
+                             "restarts.toml");
   ASSERT_TRUE(policy.has_value()) << policy.error().detail;
   ScriptedSource source;
   RecordingActuator actuator;
@@ -328,7 +370,8 @@ for_s = 0
 severity = "SEV-2"
 action = "rollback"
 authority = "system"
-)", "strict.toml");
+)",
+                             "strict.toml");
   EXPECT_TRUE(parsed.has_value()) << (parsed ? "" : parsed.error().detail);
   return *parsed;
 }
@@ -351,7 +394,8 @@ TEST(AutopilotPolicySwap, TheNewRulesDecideFromTheNextTick) {
   EXPECT_EQ(first.front().firing.rule->name, "error_rate_strict");
   EXPECT_TRUE(first.front().executed);
   r.run(3200, 3000);
-  for (const Decision& d : r.incidents.decisions) EXPECT_EQ(d.firing.rule->name, "error_rate_strict");
+  for (const Decision& d : r.incidents.decisions)
+    EXPECT_EQ(d.firing.rule->name, "error_rate_strict");
 }
 
 TEST(AutopilotPolicySwap, ARuleThatKeepsItsNameKeepsItsCooldown) {

@@ -158,6 +158,10 @@ class ReleaseTest(IntegrationTest):
         kinds = [e["kind"] for e in incident["timeline"]]
         for kind in ("first_anomalous_sample", "detected", "action_taken", "mitigated"):
             self.assertIn(kind, kinds)
+        # intent, action, outcome: what the node was about to do was written before it did it
+        texts = [e["text"] for e in incident["timeline"]]
+        intent = next(i for i, t in enumerate(texts) if t.startswith("acting: rollback"))
+        self.assertLess(intent, kinds.index("action_taken"), texts)
         report = node.get(f"/incidents/{incident['id']}/report").text()
         for field in TEMPLATE_FIELDS:
             self.assertIn(field, report)
