@@ -23,7 +23,9 @@ bool NodeActuator::act(autopilot::Action action, const autopilot::Target& target
   switch (action) {
     case autopilot::Action::kRollback: {
       if (node_.releases.controller == nullptr || !node_.releases.controller->active(service)) {
+        // Not taken: an incident must not read "mitigated" while the failure goes on.
         *outcome = "no release in progress for " + service + ": nothing to roll back";
+        ok = false;
         break;
       }
       auto rolled =

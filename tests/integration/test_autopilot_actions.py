@@ -122,6 +122,17 @@ class AutopilotActionsTest(IntegrationTest):
         time.sleep(0.5)  # several passing health checks of the bad endpoint
         self.assertTrue(self.endpoint_health(node)[bad.endpoint()]["ejected"])
 
+    def test_a_rollback_with_no_release_is_not_taken_and_mitigates_nothing(self):
+        bad = self.start_origin(name="bad", error_rate=1.0)
+        node = self.start("errors_no_release", 'action = "rollback"', [bad])
+        incident = self.incident_for(node, "errors_no_release")
+        self.assertIn("nothing to roll back", self.timeline_text(incident))
+        kinds = [e["kind"] for e in incident["timeline"]]
+        self.assertNotIn("action_taken", kinds)
+        self.assertNotIn("mitigated", kinds, "the failure goes on: nothing was mitigated")
+        self.assertEqual(incident["status"], "open")
+        self.assertIsNone(incident["mttr_seconds"])
+
     def test_frequent_restarts_open_an_incident(self):
         # The default policy's frequent_restarts: more than 3 restarts in 15 minutes, SEV-2,
         # escalate (on-call authority: recommended). The count survives the restarts it counts.
