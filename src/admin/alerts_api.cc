@@ -1,10 +1,11 @@
 // Alertmanager webhook receiver (see alerts_api.h).
 #include "admin/alerts_api.h"
 
-#include <chrono>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "admin/control_thread.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/rfc3339.h"
 #include "incident/incident_store.h"
@@ -28,21 +29,17 @@ incident::Severity severity_of(const std::string& s) {
   return incident::Severity::kSev3;
 }
 
-// An alert's startsAt or endsAt in unix ms when it is a time the incident can use: parsed, not
-// in the future, and no older than a week (Alertmanager's "unset" is year 1). Else nullopt.
+// An alert's startsAt or endsAt in unix ms when it is a time the incident can use: parsed, no
+// older than a week (Alertmanager's "unset" is year 1), and not in the future beyond a minute of
+// clock skew between Prometheus and this node (clamped to now). Else nullopt.
 std::optional<int64_t> alert_time(const json& alert, const char* key, int64_t now_ms) {
   auto it = alert.find(key);
   if (it == alert.end() || !it->is_string()) return std::nullopt;
   auto ms = parse_rfc3339_ms(it->get<std::string>());
   constexpr int64_t kWeekMs = 7LL * 24 * 3600 * 1000;
-  if (!ms || *ms > now_ms || *ms < now_ms - kWeekMs) return std::nullopt;
-  return ms;
-}
-
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  constexpr int64_t kSkewMs = 60'000;
+  if (!ms || *ms > now_ms + kSkewMs || *ms < now_ms - kWeekMs) return std::nullopt;
+  return std::min(*ms, now_ms);
 }
 
 }  // namespace
@@ -82,7 +79,7 @@ void handle_alertmanager(const IncidentServices& api, ControlThread* control,
       if (target.empty()) target = label(alert, "job");
       if (target.empty()) target = "node";
       std::string summary = alert.value("annotations", json::object()).value("summary", "");
-      const int64_t now = unix_now_ms();
+      const int64_t now = unix_ms();
       if (alert.value("status", "firing") == "resolved") {
         incident::ListFilter open;
         open.unresolved_only = true;

@@ -1,9 +1,8 @@
 // Isolation by config, operator and autopilot (see isolation.h).
 #include "admin/isolation.h"
 
-#include <chrono>
-
 #include "admin/control_thread.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "gateway/access_log.h"
 #include "incident/incident_store.h"
@@ -14,12 +13,6 @@ namespace {
 using json = nlohmann::json;
 
 constexpr size_t kMaxReasonBytes = 512;
-
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Reply answer(int status, const json& body) { return Reply{status, body.dump() + "\n"}; }
 
@@ -102,7 +95,7 @@ bool latch_isolation(NodeState& node, std::string by, std::string reason) {
   iso.latched = true;
   iso.by = std::move(by);
   iso.reason = std::move(reason);
-  iso.since_unix = unix_now();
+  iso.since_unix = unix_ms() / 1000;
   iso.incident_id.clear();
   apply_isolation(node);
   return true;

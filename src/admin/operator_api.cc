@@ -135,7 +135,12 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
   bool mutating = endpoint == E::kCacheAdmin || endpoint == E::kDataVerify ||
                   (!read_only && (endpoint == E::kIncidents || endpoint == E::kReleases ||
                                   endpoint == E::kAlertmanager || endpoint == E::kIsolate));
-  if (mutating && !authorized(conn, request)) return;
+  // Isolated: an outside client learns nothing of the node either (its incidents, releases,
+  // mesh) without the admin token, and every such call is audited; the probes stay open for
+  // orchestrators (and /metrics, answered above, for Prometheus).
+  bool outsider_while_isolated =
+      node_.isolated.load(std::memory_order_relaxed) && !conn.peer_is_loopback() && !probe;
+  if ((mutating || outsider_while_isolated) && !authorized(conn, request)) return;
   switch (endpoint) {
     case E::kHealth:
       return health(conn, request);

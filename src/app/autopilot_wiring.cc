@@ -225,6 +225,10 @@ void IncidentLog::record(const autopilot::Decision& d) {
   entry.text = d.outcome;
   entry.fields = {{"action", autopilot::to_string(d.action)}, {"executed", d.executed}};
   node_.incidents.store->append(id, entry);
+  // The autopilot's isolation belongs to this incident: an operator's lift notes and mitigates it.
+  if (d.executed && d.action == autopilot::Action::kIsolate && node_.isolation.latched &&
+      node_.isolation.by == "autopilot" && node_.isolation.incident_id.empty())
+    node_.isolation.incident_id = id;
   if (d.executed && d.action == autopilot::Action::kRollback) {
     node_.incidents.store->set_mitigated(
         id, incident::Note{"autopilot", "traffic back on the stable set", now, {}});

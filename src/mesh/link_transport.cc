@@ -1,6 +1,8 @@
 // Mesh link transport (see link_transport.h).
 #include "mesh/link_transport.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 
 #include <cerrno>
@@ -22,6 +24,25 @@ std::string address_of(int fd) {
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address.storage), &address.length) != 0)
     return "unknown";
   return address.to_string();
+}
+
+// What the per-address cap counts a connection under: its IPv4 address, or its IPv6 /64 (one
+// host commonly holds a whole /64, so single IPv6 addresses would be no cap at all).
+std::string cap_key(int fd) {
+  sockaddr_storage peer{};
+  socklen_t length = sizeof peer;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) return "unknown";
+  if (peer.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr;
+    if (!IN6_IS_ADDR_V4MAPPED(&in6)) {
+      in6_addr prefix{};
+      std::memcpy(&prefix, &in6, 8);
+      char text[INET6_ADDRSTRLEN] = {};
+      ::inet_ntop(AF_INET6, &prefix, text, sizeof text);
+      return std::string(text) + "/64";
+    }
+  }
+  return tls::peer_of(fd);
 }
 
 SSL* new_ssl(SSL_CTX* ctx, bool server) {
@@ -194,7 +215,7 @@ net::IoResult LinkTransport::read(char* into, size_t capacity) {
   net::IoResult r = tls_.read(into, capacity);
   if ((r.status == net::IoStatus::kEof || r.status == net::IoStatus::kError) && !closed_reported_) {
     closed_reported_ = true;
-    observer_->on_link_closed(peer_.node_id);
+    if (observer_ != nullptr) observer_->on_link_closed(peer_.node_id);
   }
   return r;
 }
@@ -226,7 +247,7 @@ LinkAcceptor::LinkAcceptor(std::shared_ptr<const LinkContexts> contexts,
       over_cap_(over_cap) {}
 
 std::unique_ptr<net::Transport> LinkAcceptor::accept(net::Fd fd) {
-  std::string ip = tls::peer_of(fd.get());
+  std::string ip = cap_key(fd.get());
   auto ticket = unproven_->take(ip);
   if (!ticket) {
     refused_over_cap(ip);
@@ -253,7 +274,7 @@ void LinkAcceptor::refused_over_cap(const std::string& ip) {
             "closed at once",
             {{"peer", ip},
              {"in_setup", UnprovenLinks::kMaxPerAddress},
-             {"also_refused_in_the_last_second", unlogged_.exchange(0)}});
+             {"refused_since_last_line", unlogged_.exchange(0)}});
 }
 
 LinkConnector::LinkConnector(std::shared_ptr<const LinkContexts> contexts,

@@ -2,9 +2,10 @@
 // A server link spends up to LinkTransport::kServerSetupTimeoutMs in TLS and the identity
 // exchange; a client that opens connections and never finishes them would hold each that long
 // and, unchecked, take the listener's whole budget from the mesh's real peers. So at most
-// kMaxPerAddress links from one IP address may be setting up at once; a proven link stops
-// counting (a peer keeps as many links as its traffic needs). Shared by every worker's
-// acceptor: thread-safe.
+// kMaxPerAddress links from one IPv4 address or IPv6 /64 may be setting up at once; a proven link
+// stops counting (a peer keeps as many links as its traffic needs). Shared by every worker's
+// acceptor: thread-safe. Tickets hold it by shared_ptr because the transports holding them live
+// in the workers' connections, which may outlast the mesh agent and its acceptor at shutdown.
 #pragma once
 
 #include <atomic>

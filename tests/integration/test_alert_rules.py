@@ -75,6 +75,13 @@ class AlertRulesTest(IntegrationTest):
     def test_the_unit_tests_fail_without_a_for_or_with_a_lower_threshold(self):
         import yaml
         shutil.copy(os.path.join(RULES_DIR, "alerts_test.yml"), self.workdir)
+        # Control: the rules as they are, dumped the same way, pass; so a mutant's failure is
+        # its tests failing, not a file promtool cannot load.
+        with open(os.path.join(self.workdir, "alerts.yml"), "w") as f:
+            yaml.safe_dump(load_rules(), f)
+        control = subprocess.run(["promtool", "test", "rules", "alerts_test.yml"],
+                                 capture_output=True, text=True, timeout=60, cwd=self.workdir)
+        self.assertEqual(control.returncode, 0, control.stdout + control.stderr)
         count = 0
         for name, mutant in mutants():
             count += 1
@@ -85,6 +92,7 @@ class AlertRulesTest(IntegrationTest):
                                         capture_output=True, text=True, timeout=60,
                                         cwd=self.workdir)
                 self.assertNotEqual(tested.returncode, 0, "the unit tests still pass")
+                self.assertIn("FAILED", tested.stdout + tested.stderr, "a test failed, not the load")
         self.assertEqual(count, 19, "10 rules with a for:, 9 with a threshold above 0")
 
     def test_every_metric_the_rules_use_is_exported_by_a_default_node(self):

@@ -6,6 +6,7 @@
 # opens a SEV-1 security incident with the reason, survives a SIGHUP reload, and `isolate off`
 # lifts it, audited, and marks the incident mitigated.
 import json
+import shutil
 import signal
 import subprocess
 import time
@@ -19,6 +20,9 @@ TOKEN = "isolation-test-token"
 class IsolationTest(IntegrationTest):
     def setUp(self):
         super().setUp()
+        if shutil.which("curl") is None:
+            self.skipTest("curl is not installed (scripts/install-deps.sh installs it): the "
+                          "loopback client inside the node's namespace is curl")
         self.lab = NetnsLab(self, [2])
         ip = self.lab.address(2)
         bridge = f"{self.lab.subnet}.1"
@@ -62,7 +66,9 @@ class IsolationTest(IntegrationTest):
         return int(p.stdout or 0)
 
     def incident(self, rule):
-        found = [i for i in self.node.get("/incidents").json() if i.get("rule") == rule]
+        # from outside, with the token: while isolated an outsider needs it even to read
+        found = [i for i in self.node.get("/incidents", headers={"Authorization": f"Bearer {TOKEN}"})
+                 .json() if i.get("rule") == rule]
         return found[0] if found else None
 
     def test_isolate_blocks_external_clients_keeps_operators_and_lifts_audited(self):
@@ -83,17 +89,20 @@ class IsolationTest(IntegrationTest):
         ready = request(self.node.health_port, "GET", "/health/ready", host=self.node.host)
         self.assertEqual(ready.status, 503, "out of rotation")
         self.assertIn("isolated", ready.text())
-        # the operator keeps access from outside with the token
+        # an outsider learns nothing of the node without the token; the operator keeps access
+        r = self.node.get("/incidents")
+        self.assertEqual(r.status, 401, "no incidents (with the isolation's reason) for outsiders")
         code, out, err = self.cli("status")
         self.assertEqual(code, 0, out + err)
         self.assertTrue(json.loads(out)["isolated"])
 
         sev1 = wait_until(lambda: self.incident("operator_isolation"), 5, message="the SEV-1")
+        self.assertIn("AUDIT admin call", self.node.log(), "an outsider's call while isolated")
         self.assertEqual(sev1["severity"], "SEV-1")
         self.assertIn("breach drill", sev1["title"])
         log = self.node.log()
-        self.assertIn("node isolated by an operator", log)  # AUDIT
-        self.assertIn("SECURITY", log)
+        self.assertIn("AUDIT node isolated by an operator", log)
+        self.assertIn("SECURITY node isolated: external clients refused", log)
         wait_until(lambda: "/x-from-loopback" in self.node.log(), 5,
                    message="an ACCESS line for a request while isolated")
 
@@ -114,6 +123,7 @@ class IsolationTest(IntegrationTest):
         self.assertEqual(ready.status, 200)
         self.assertIn("isolation lifted by an operator", self.node.log())
         self.assertEqual(self.node.get(f"/incidents/{sev1['id']}").json()["status"], "mitigated")
+        self.assertEqual(self.node.get("/incidents").status, 200, "lifted: readable again")
 
     def test_isolating_needs_the_admin_token_from_outside(self):
         r = request(self.node.data_port, "POST", "/admin/isolate", host=self.node.host,

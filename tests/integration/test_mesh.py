@@ -165,6 +165,21 @@ class MeshTest(MeshFixture):
                    message="the SEV-3 mitigated once the peer is back")
         self.assertIsNone(self.incident(a, "mesh_partition"))
 
+    def test_a_killed_nodes_closed_links_get_it_probed_at_once(self):
+        # Probes every 20 s: in its turn, a dead member of three would be probed within up to
+        # 40 s. A killed process's kernel closes its links, and a closed link gets its peer
+        # probed out of turn, so it is suspect long before that (and stays suspect: the
+        # suspicion lasts 4 x 20 s).
+        slow = {"probe_interval_ms": 20000}
+        a, a_addr = self.mesh_node(32, **slow)
+        b, _ = self.mesh_node(33, seeds=[a_addr], **slow)
+        c, _ = self.mesh_node(34, seeds=[a_addr], **slow)
+        for node, others in ((a, ["node-33", "node-34"]), (b, ["node-32", "node-34"])):
+            self.wait_states(node, {o: "up" for o in others})
+        c.kill()
+        for node in (a, b):
+            self.wait_states(node, {"node-34": "suspect"}, timeout=10)
+
     def test_a_partitioned_node_opens_the_sev1_alone_and_mitigates_it_when_healed(self):
         lab = NetnsLab(self, [12, 13, 14])
         a, a_addr = self.mesh_node(12, lab=lab)

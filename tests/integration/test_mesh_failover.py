@@ -4,6 +4,7 @@
 # direct link cut, the request is relayed through a third node. A client cannot steer any of it
 # with the mesh's own hop fields. (Its nodes use 127.0.0.6x and 7x, apart from test_mesh.py's:
 # ctest may run the two side by side, and the relay test's iptables rules name addresses.)
+import os
 import threading
 import time
 
@@ -152,7 +153,7 @@ class MeshFailoverTest(MeshFixture):
             self.wait_states(node, {o: "up" for o in others})
         wait_until(lambda: self.route(a)["serving"] == "mesh", DETECTION_WAIT_S,
                    message="a to serve shop through b")
-        chain = loopback_chain(self, "X0MESHRELAY")
+        chain = loopback_chain(self, f"X0RELAY{os.getpid()}")  # per run: checkouts side by side
         for x, y in ((72, 73), (73, 72)):
             rule = ["-s", f"127.0.0.{x}", "-d", f"127.0.0.{y}", "-j", "DROP"]
             self.assertEqual(iptables("-A", chain, *rule).returncode, 0)

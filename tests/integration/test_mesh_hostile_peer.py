@@ -25,6 +25,7 @@ def forward(path, *headers, method="GET", body=b""):
 
 
 HOP = ("X-X0-Mesh-Hops: 1", "X-X0-Mesh-Via: node-x")
+BUDGET = 70  # connections of the mesh listener; above UnprovenLinks::kMaxPerAddress (64)
 
 
 class HostilePeerTest(MeshFixture):
@@ -35,9 +36,12 @@ class HostilePeerTest(MeshFixture):
         self.origin = RecordingOrigin()
         self.addCleanup(self.origin.stop)
         endpoint = self.origin.endpoint()
+        # A small connection budget (the mesh listener's is max_connections too), so a flood can
+        # fill it: see the per-address cap's test.
         self.node, self.address = self.mesh_node(82, services=[
             service("shop", [endpoint], hosts=["shop.example"], mesh_failover=True),
-            service("internal", [endpoint], hosts=["internal.example"])])
+            service("internal", [endpoint], hosts=["internal.example"])],
+            sections={"api_gateway": {"worker_threads": 2, "max_connections": BUDGET}})
         self.peer_certs = os.path.join(self.workdir, "node-x-certs")
         self.pki("issue", "--ca", self.ca, "--node", "node-x", "--out", self.peer_certs,
                  "--address", "127.0.0.83")
@@ -139,7 +143,7 @@ class HostilePeerTest(MeshFixture):
     def test_connections_that_never_prove_themselves_cannot_lock_peers_out(self):
         ip, port = self.address.rsplit(":", 1)
         flood = []
-        for _ in range(70):  # more than UnprovenLinks::kMaxPerAddress (64), never a byte of TLS
+        for _ in range(BUDGET + 30):  # enough to fill the whole budget, never a byte of TLS
             s = socket.socket()
             s.bind(("127.0.0.99", 0))
             s.connect((ip, int(port)))
@@ -148,7 +152,8 @@ class HostilePeerTest(MeshFixture):
         wait_until(lambda: (self.node.metric_value("mesh_connections_refused_total",
                                                    reason="unproven_per_address") or 0) >= 6,
                    5, message="the connections over the cap closed and counted")
-        # a peer at another address links and is served meanwhile
+        # Without the cap the flood would hold all BUDGET places for 5 s each; with it, 64 of
+        # them, and a peer at another address links and is served meanwhile.
         status, out = self.status_of(forward("shop/during-flood", *HOP))
         self.assertEqual(status, 200, out)
         self.assertIn("too many connections from one address", self.node.log())

@@ -19,6 +19,7 @@ COMPONENTS = {"memory", "cpu", "disk", "network", "dpdk", "gpu"}
 class DefaultConfigTest(IntegrationTest):
     def setUp(self):
         super().setUp()
+        self.hold_default_ports()  # first: another test of this run may hold them right now
         busy = [p for p in DEFAULT_PORTS if port_open(p)]
         if busy:
             self.fail(f"default ports {busy} are in use by another process; these tests need "
