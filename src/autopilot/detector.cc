@@ -79,7 +79,13 @@ std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
   if (verdict == Verdict::kClean) {
     s.in_breach = false;
     s.alerted = false;
-    if (s.fired && rule.mitigate_when_clear && cleared != nullptr) *cleared = true;
+    if (s.fired && rule.mitigate_when_clear) {
+      if (cleared != nullptr) *cleared = true;
+      // Its incident is mitigated now: if the condition comes back, say so at once (the
+      // incident re-opens) rather than after the cooldown. The cooldown stays for rules that
+      // act: it is what spaces their actions.
+      if (!rule.acts()) s.last_fired_ms = -1;
+    }
     s.fired = false;
     return std::nullopt;
   }

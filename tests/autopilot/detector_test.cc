@@ -52,8 +52,31 @@ TEST(Detector, TooFewSamplesSayNothing) {
   Rule rule = error_rule();
   rule.for_ms = 0;
   Detector d;
-  EXPECT_FALSE(d.observe(rule, Target::whole("svc"), rate(1.0, 5), 0));  // 5 of 5 failed, but 5 < 20
+  EXPECT_FALSE(
+      d.observe(rule, Target::whole("svc"), rate(1.0, 5), 0));  // 5 of 5 failed, but 5 < 20
   EXPECT_TRUE(d.observe(rule, Target::whole("svc"), rate(1.0, 20), 100));
+}
+
+TEST(Detector, AnAlertRuleThatClearedFiresAgainAtOnceWhenItComesBack) {
+  Rule rule = error_rule();
+  rule.for_ms = 0;
+  rule.mitigate_when_clear = true;
+  rule.authority = Authority::kOnCall;  // recommends: nothing to space out
+  rule.action = Action::kAlert;
+  Detector d;
+  const Target t = Target::whole("svc");
+  ASSERT_TRUE(d.observe(rule, t, rate(0.5, 100), 0));
+  bool cleared = false;
+  EXPECT_FALSE(d.observe(rule, t, rate(0.0, 100), 500, &cleared));
+  EXPECT_TRUE(cleared);
+  EXPECT_TRUE(d.observe(rule, t, rate(0.5, 100), 1000)) << "back within the cooldown: said at once";
+
+  rule.authority = Authority::kSystem;  // one that acts keeps its cooldown
+  rule.action = Action::kRollback;
+  Detector acting;
+  ASSERT_TRUE(acting.observe(rule, t, rate(0.5, 100), 0));
+  acting.observe(rule, t, rate(0.0, 100), 500, &cleared);
+  EXPECT_FALSE(acting.observe(rule, t, rate(0.5, 100), 1000));
 }
 
 TEST(Detector, CooldownPreventsFlapping) {
