@@ -212,22 +212,27 @@ net::IoResult LinkTransport::read(char* into, size_t capacity) {
     net::IoResult r = advance();
     if (r.status != net::IoStatus::kDone) return r;
   }
-  net::IoResult r = tls_.read(into, capacity);
+  return closed_if(tls_.read(into, capacity));
+}
+
+net::IoResult LinkTransport::write(std::string_view bytes) {
+  if (!ready()) return {net::IoStatus::kError, 0, EPERM};  // nothing for an unproven peer
+  return closed_if(tls_.write(bytes));
+}
+
+net::IoResult LinkTransport::writev(const iovec* parts, int count) {
+  if (!ready()) return {net::IoStatus::kError, 0, EPERM};
+  return closed_if(tls_.writev(parts, count));
+}
+
+// A proven link found closed by its peer or broken, by a read (end of file, an error) or by a
+// write (a reset: the peer died while we answered it, and no read will come): reported once.
+net::IoResult LinkTransport::closed_if(net::IoResult r) {
   if ((r.status == net::IoStatus::kEof || r.status == net::IoStatus::kError) && !closed_reported_) {
     closed_reported_ = true;
     if (observer_ != nullptr) observer_->on_link_closed(peer_.node_id);
   }
   return r;
-}
-
-net::IoResult LinkTransport::write(std::string_view bytes) {
-  if (!ready()) return {net::IoStatus::kError, 0, EPERM};  // nothing for an unproven peer
-  return tls_.write(bytes);
-}
-
-net::IoResult LinkTransport::writev(const iovec* parts, int count) {
-  if (!ready()) return {net::IoStatus::kError, 0, EPERM};
-  return tls_.writev(parts, count);
 }
 
 void LinkTransport::shutdown_write() { tls_.shutdown_write(); }

@@ -43,8 +43,9 @@ class LinkObserver {
   // On the link's thread, once per transport that began its handshake.
   virtual void on_link(const LinkOutcome& outcome) = 0;
   // On the link's thread, once per transport that was up, when a read found it closed by the
-  // peer or broken: a process that dies closes all its links at once, which is a hint to
-  // probe that peer now (membership decides; a benign close costs one probe).
+  // peer or broken, or a write found it reset: a process that dies closes all its links at
+  // once, which is a hint to probe that peer now (membership decides; a benign close costs one
+  // probe).
   virtual void on_link_closed(const std::string& peer_id) = 0;
 };
 
@@ -85,6 +86,7 @@ class LinkTransport final : public net::Transport {
   net::IoResult send_frame();
   net::IoResult read_frame();
   net::IoResult refuse(RefusalReason reason, std::string detail);
+  net::IoResult closed_if(net::IoResult r);
   void report(bool ok);
 
   tls::TlsTransport tls_;

@@ -98,7 +98,10 @@ void Membership::probe_soon(const std::string& id, int64_t now_ms) {
   if (it == table_.end() || it->second.m.state != PeerState::kUp) return;
   if (self_.state == PeerState::kLeft || (in_flight_ && in_flight_->target == id)) return;
   Entry& e = it->second;
-  if (e.last_urgent_ms && now_ms < *e.last_urgent_ms + timers_.probe_interval_ms) return;
+  // At most once per probe interval, and at least once a second: with long intervals a benign
+  // close (a peer replacing a link) must not hide a real one for that long.
+  const int64_t spacing = std::min<int64_t>(timers_.probe_interval_ms, 1000);
+  if (e.last_urgent_ms && now_ms < *e.last_urgent_ms + spacing) return;
   e.last_urgent_ms = now_ms;
   if (std::find(urgent_.begin(), urgent_.end(), id) == urgent_.end()) urgent_.push_back(id);
 }
