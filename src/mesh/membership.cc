@@ -97,10 +97,13 @@ void Membership::probe_soon(const std::string& id, int64_t now_ms) {
   auto it = table_.find(id);
   if (it == table_.end() || it->second.m.state != PeerState::kUp) return;
   if (self_.state == PeerState::kLeft || (in_flight_ && in_flight_->target == id)) return;
+  // Lifeguard: a node that runs slow (its probes time out, its loop lags) closes and sees closed
+  // many links that say nothing of the peers; chasing them would only add probes that time out.
+  if (local_health_ > 0) return;
   Entry& e = it->second;
-  // At most once per probe interval, and at least once a second: with long intervals a benign
-  // close (a peer replacing a link) must not hide a real one for that long.
-  const int64_t spacing = std::min<int64_t>(timers_.probe_interval_ms, 1000);
+  // Spaced by two probe timeouts (at most an interval): enough to bound the probes a churn of
+  // links can cause, short enough that a benign close does not hide a real one for long.
+  const int64_t spacing = std::min(timers_.probe_interval_ms, 2 * timers_.probe_timeout_ms);
   if (e.last_urgent_ms && now_ms < *e.last_urgent_ms + spacing) return;
   e.last_urgent_ms = now_ms;
   if (std::find(urgent_.begin(), urgent_.end(), id) == urgent_.end()) urgent_.push_back(id);

@@ -80,9 +80,10 @@ class Membership {
   // A link with `id` closed under us (its process died, restarted or closed a connection): the
   // next tick() probes it out of its round-robin turn, as soon as no other probe is in flight,
   // so a crashed node is suspected within a round trip instead of within (2n-3) intervals. At
-  // most once per probe interval (or per second, if that is shorter) per member, and only for an
-  // `up` one (a suspect is already being probed; a down one is not probed). The regular cadence is
-  // not moved.
+  // most once per two probe timeouts (or per interval, if shorter) per member, never while this
+  // node's local health is degraded (a slow node's links close for its own reasons), and only
+  // for an `up` one (a suspect is already being probed; a down one is not probed). The regular
+  // cadence is not moved.
   void probe_soon(const std::string& id, int64_t now_ms);
   // When tick() next has something to do (a probe due, a pending indirect probe, a suspicion or
   // an in-flight probe's deadline), so the agent can tick then rather than a period later.

@@ -116,6 +116,19 @@ TEST(Probing, SeveralClosedLinksAreEachProbedOutOfTurnOneAtATime) {
   EXPECT_EQ(two.front().target, closed[1]);
 }
 
+TEST(Probing, ADegradedNodeDoesNotChaseClosedLinks) {
+  Membership m = cluster(4);
+  m.note_degraded(kT0);  // Lifeguard: our own loop ran late
+  ASSERT_GT(m.local_health(), 0);
+  int64_t now = kT0;
+  auto [p, at] = next_probe(m, now);
+  m.on_ack(p.seq, at + 1);  // a success lowers it again...
+  m.note_degraded(at + 1);  // ...and another lag raises it
+  std::string other = p.target == "n1" ? "n2" : "n1";
+  m.probe_soon(other, at + 2);
+  EXPECT_TRUE(m.tick(at + 2).empty());
+}
+
 TEST(Probing, OnlyUpMembersAreProbedOutOfTurn) {
   Membership m = cluster(4);
   m.merge({claim("n1", PeerState::kSuspect, 0), claim("n2", PeerState::kDown, 0)}, kT0);
