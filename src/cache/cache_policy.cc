@@ -5,6 +5,8 @@
 #include <array>
 #include <cstring>
 
+#include "common/civil_date.h"
+
 namespace x0::cache {
 namespace {
 
@@ -109,16 +111,6 @@ CacheControl cache_control_of(Headers headers) {
 }
 
 namespace {
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
 
 int month_index(std::string_view m) {
   static constexpr std::array<std::string_view, 12> kMonths = {

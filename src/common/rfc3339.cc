@@ -1,6 +1,8 @@
 // RFC 3339 date-time to unix milliseconds (see rfc3339.h).
 #include "common/rfc3339.h"
 
+#include "common/civil_date.h"
+
 namespace x0 {
 namespace {
 
@@ -21,16 +23,6 @@ bool leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 ==
 int days_in_month(int year, int month) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return month == 2 && leap(year) ? 29 : kDays[month - 1];
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
 }
 
 }  // namespace
