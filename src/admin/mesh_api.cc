@@ -102,6 +102,7 @@ json mesh_routes_json(const gateway::RouteTable* table, const gateway::RemoteRou
         json entry = {{"peer", hop.peer},
                       {"address", hop.endpoint->authority},
                       {"via", hop.relay ? "relay" : "direct"},
+                      {"suspect", hop.suspect},
                       {"available", available}};
         if (next.is_null() && available) {
           next = std::move(entry);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "config/config.h"
 #include "net/resolver.h"
@@ -27,9 +28,11 @@ void MeshRoutes::update(const mesh::MeshView& view,
   std::optional<net::SocketAddress> source = numeric(view.address, 0);
   std::set<std::string> present;
   for (const mesh::PeerView& peer : view.peers) {
-    bool up = peer.state == "up";
-    bool came_up = up && !was_up_[peer.id];
-    was_up_[peer.id] = up;
+    // A suspect peer still takes traffic, after the up ones: see RemoteHop::suspect.
+    bool suspect = peer.state == "suspect";
+    bool alive = peer.state == "up" || suspect;
+    bool came_back = alive && !was_alive_[peer.id];
+    was_alive_[peer.id] = alive;
     std::optional<net::SocketAddress> address = numeric(peer.address);
     if (!address) continue;
     for (const mesh::ServiceHealth& service : peer.services) {
@@ -49,23 +52,24 @@ void MeshRoutes::update(const mesh::MeshView& view,
         endpoint->role = gateway::EndpointRole::kRemote;
         endpoint->mesh_peer = peer.id;
         endpoint->transports.store(links);
-      } else if (came_up) {
+      } else if (came_back) {
         // Back after it was down: what failed while it was away says nothing about it now.
         endpoint->ejected_until_ms.store(0, std::memory_order_relaxed);
         endpoint->consecutive_failures.store(0, std::memory_order_relaxed);
       }
-      if (up && peer.direct && (service.healthy || service.relays))
-        routes->services[service.name].push_back({peer.id, endpoint, !service.healthy});
+      if (alive && peer.direct && (service.healthy || service.relays))
+        routes->services[service.name].push_back({peer.id, endpoint, !service.healthy, suspect});
     }
   }
   std::erase_if(endpoints_, [&](const auto& entry) { return !present.contains(entry.first); });
-  std::erase_if(was_up_, [&](const auto& entry) {
+  std::erase_if(was_alive_, [&](const auto& entry) {
     return std::none_of(view.peers.begin(), view.peers.end(),
                         [&](const mesh::PeerView& p) { return p.id == entry.first; });
   });
   for (auto& [name, hops] : routes->services)
-    std::stable_sort(hops.begin(), hops.end(),
-                     [](const auto& a, const auto& b) { return !a.relay && b.relay; });
+    std::stable_sort(hops.begin(), hops.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.suspect, a.relay) < std::tie(b.suspect, b.relay);
+    });
   out_.publish(std::move(routes));
 }
 

@@ -27,7 +27,7 @@ class MeshRoutes {
   gateway::RemoteRoutesPublisher& out_;
   // By "peer\nservice": kept while the peer routes the service.
   std::unordered_map<std::string, std::shared_ptr<gateway::EndpointState>> endpoints_;
-  std::unordered_map<std::string, bool> was_up_;  // by peer id
+  std::unordered_map<std::string, bool> was_alive_;  // up or suspect, by peer id
 };
 
 }  // namespace x0::app

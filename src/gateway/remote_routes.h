@@ -23,6 +23,10 @@ struct RemoteHop {
   // The peer does not serve the service itself but has a direct link to one that does (it
   // relays); direct hops come first.
   bool relay = false;
+  // The peer missed a probe and is suspect, not yet down: still a hop (SWIM's suspicion is
+  // how a slow peer is told from a dead one, and it is usually refuted), after every up one,
+  // relays included; a dead one fails its connects and the router moves on.
+  bool suspect = false;
 };
 
 struct RemoteRoutes {

@@ -1,12 +1,12 @@
 // Per-worker proxy state and endpoint selection (see worker_context.h).
 #include "gateway/worker_context.h"
 
-#include "gateway/mesh_forwarding.h"
-
 #include <sys/random.h>
 
 #include <algorithm>
 #include <cstdio>
+
+#include "gateway/mesh_forwarding.h"
 
 namespace x0::gateway {
 
@@ -41,9 +41,9 @@ void WorkerContext::new_request_id(std::string& out) {
   out.append(digits, 16);
 }
 
-const std::shared_ptr<EndpointState>* pick_endpoint(WorkerContext& worker,
-                                                    const ServiceState& service, EndpointRole role,
-                                                    const std::vector<const EndpointState*>& exclude) {
+const std::shared_ptr<EndpointState>* pick_endpoint(
+    WorkerContext& worker, const ServiceState& service, EndpointRole role,
+    const std::vector<const EndpointState*>& exclude) {
   const auto& set = service.set(role);
   if (set.empty()) return nullptr;
   int64_t now = worker.loop.now_ms();
@@ -91,7 +91,7 @@ EndpointRole choose_side(WorkerContext& worker, const ServiceState& service,
   }
   if (split.weight_bp <= 0) return EndpointRole::kStable;
   return static_cast<int>(worker.random() % 10000) < split.weight_bp ? EndpointRole::kCandidate
-                                                                       : EndpointRole::kStable;
+                                                                     : EndpointRole::kStable;
 }
 
 const RemoteHop* pick_remote(WorkerContext& worker, const RemoteRoutes& routes,
@@ -104,14 +104,20 @@ const RemoteHop* pick_remote(WorkerContext& worker, const RemoteRoutes& routes,
     return hop.endpoint->available(now) && !via_contains(via, hop.peer) &&
            std::find(exclude.begin(), exclude.end(), hop.endpoint.get()) == exclude.end();
   };
-  for (bool relay : {false, true}) {
-    if (relay && hops != 0) break;
-    size_t usable_count = 0;
-    for (const RemoteHop& hop : *hops_of) usable_count += hop.relay == relay && usable(hop);
-    if (usable_count == 0) continue;
-    size_t chosen = worker.random() % usable_count;
-    for (const RemoteHop& hop : *hops_of)
-      if (hop.relay == relay && usable(hop) && chosen-- == 0) return &hop;
+  // Tiers in the order mesh_routes sorts them: up before suspect, then direct before relay.
+  for (bool suspect : {false, true}) {
+    for (bool relay : {false, true}) {
+      if (relay && hops != 0) continue;
+      auto in_tier = [&](const RemoteHop& hop) {
+        return hop.suspect == suspect && hop.relay == relay && usable(hop);
+      };
+      size_t usable_count = 0;
+      for (const RemoteHop& hop : *hops_of) usable_count += in_tier(hop);
+      if (usable_count == 0) continue;
+      size_t chosen = worker.random() % usable_count;
+      for (const RemoteHop& hop : *hops_of)
+        if (in_tier(hop) && chosen-- == 0) return &hop;
+    }
   }
   return nullptr;
 }
@@ -126,7 +132,8 @@ telemetry::Counter* WorkerContext::mesh_forwarded(std::string_view service, std:
       "mesh_forwarded_requests_total",
       "Requests forwarded over mesh links: out (this node sent them to the peer) or in (the peer "
       "sent them here).",
-      {{"service", std::string(service)}, {"peer", std::string(peer)},
+      {{"service", std::string(service)},
+       {"peer", std::string(peer)},
        {"direction", std::string(direction)}});
   return mesh_forwarded_counters.emplace(std::move(key), counter).first->second;
 }

@@ -321,7 +321,8 @@ void Agent::run_probe(const Probe& probe) {
              ack = *std::move(decoded);
          }
          if (!ack) {
-           links_[target].direct = false;
+           // `direct` stays: one missed probe may be our slowness; the indirect probe tells
+           // (a peer others reach and we do not is reached through them).
            membership_.on_failed(seq, now);  // the indirect probe goes out at once
            log_changes();
            retick();
@@ -356,7 +357,8 @@ void Agent::run_indirect_probe(const Probe& probe) {
   int64_t timeout = probe.timeout_ms + std::max<int64_t>(probe.timeout_ms / 2, 50);
   for (const std::string& address : addresses) {
     send(address, "/mesh/v1/ping-req", body, timeout,
-         [this, seq = probe.seq](Result<http::ClientResponse> result, const std::string& proven) {
+         [this, seq = probe.seq, target = probe.target](Result<http::ClientResponse> result,
+                                                        const std::string& proven) {
            auto it = indirect_.find(seq);
            if (it == indirect_.end()) return;
            int64_t now = now_ms();
@@ -369,6 +371,7 @@ void Agent::run_indirect_probe(const Probe& probe) {
            Indirect& probe_state = it->second;
            if (answer && answer->ack && !probe_state.acked) {
              probe_state.acked = true;
+             links_[target].direct = false;  // alive, but our own probe did not get through
              membership_.on_ack(seq, now);
            } else if (answer && !answer->ack) {
              ++probe_state.nacks;

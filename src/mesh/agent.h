@@ -113,7 +113,10 @@ class Agent final : public LinkObserver, public MeshApi {
     std::chrono::sys_seconds last_seen{};
     std::optional<double> rtt_ms;
     std::vector<ServiceHealth> services;
-    bool direct = false;  // our last direct exchange with it (probe, join) was answered
+    // Our last direct exchange with it (probe, join) was answered, or it failed but nobody
+    // else reached the peer either (then it is suspect, and our slowness as likely a cause):
+    // false only when another member's probe got through where ours did not.
+    bool direct = false;
   };
 
   Agent(AgentOptions options, telemetry::Registry& registry);

@@ -1,5 +1,6 @@
-// The node's remote routes from the mesh's view: who may take a service's requests, servers
-// before relays, one endpoint per peer and service kept across views, links from our own IP.
+// The node's remote routes from the mesh's view: who may take a service's requests, up peers
+// before suspect ones and servers before relays, one endpoint per peer and service kept across
+// views, links from our own IP.
 #include "app/mesh_routes.h"
 
 #include <gtest/gtest.h>
@@ -26,7 +27,8 @@ class MeshRoutesTest : public ::testing::Test {
   std::vector<std::string> hops(const std::string& service) {
     std::vector<std::string> out;
     if (const auto* list = out_.current()->find(service))
-      for (const auto& h : *list) out.push_back(h.peer + (h.relay ? " (relay)" : ""));
+      for (const auto& h : *list)
+        out.push_back(h.peer + (h.relay ? " (relay)" : "") + (h.suspect ? " (suspect)" : ""));
     return out;
   }
   void update(std::vector<mesh::PeerView> peers) {
@@ -47,15 +49,17 @@ class MeshRoutesTest : public ::testing::Test {
   }();
 };
 
-TEST_F(MeshRoutesTest, OnlyUpPeersWithADirectLinkThatTakeTheServiceAndServeOrRelayIt) {
+TEST_F(MeshRoutesTest, OnlyLivePeersWithADirectLinkThatTakeTheServiceAndServeOrRelayIt) {
   mesh::ServiceHealth not_failover{"shop", true, 1, false, false};
   mesh::ServiceHealth unhealthy{"shop", false, 0, true, false};
   update({peer("r", "10.0.0.5:7946", {relays("shop")}),
           peer("b", "10.0.0.2:7946", {serves("shop"), serves("cart")}),
           peer("c", "10.0.0.3:7946", {serves("shop")}, "suspect"),
           peer("d", "10.0.0.4:7946", {serves("shop")}, "up", /*direct=*/false),
-          peer("e", "10.0.0.6:7946", {not_failover}), peer("f", "10.0.0.7:7946", {unhealthy})});
-  EXPECT_EQ(hops("shop"), (std::vector<std::string>{"b", "r (relay)"}));
+          peer("e", "10.0.0.6:7946", {not_failover}), peer("f", "10.0.0.7:7946", {unhealthy}),
+          peer("g", "10.0.0.8:7946", {serves("shop")}, "down"),
+          peer("h", "10.0.0.9:7946", {serves("shop")}, "left")});
+  EXPECT_EQ(hops("shop"), (std::vector<std::string>{"b", "r (relay)", "c (suspect)"}));
   EXPECT_EQ(hops("cart"), (std::vector<std::string>{"b"}));
   EXPECT_EQ(out_.current()->self, "a");
   auto e = endpoint("shop");
@@ -77,6 +81,9 @@ TEST_F(MeshRoutesTest, EndpointsLastAcrossViewsAndAPeerBackUpStartsUnejected) {
   update({peer("b", "10.0.0.2:7946", {serves("shop")}, "up", /*direct=*/false)});
   update({peer("b", "10.0.0.2:7946", {serves("shop")})});
   EXPECT_EQ(endpoint("shop")->ejected_until_ms.load(), 1'000'000'000);  // a link flap: kept
+  update({peer("b", "10.0.0.2:7946", {serves("shop")}, "suspect")});
+  update({peer("b", "10.0.0.2:7946", {serves("shop")})});
+  EXPECT_EQ(endpoint("shop")->ejected_until_ms.load(), 1'000'000'000);  // refuted: not "back"
   update({peer("b", "10.0.0.2:7946", {serves("shop")}, "down")});
   EXPECT_TRUE(hops("shop").empty());
   update({peer("b", "10.0.0.2:7946", {serves("shop")})});

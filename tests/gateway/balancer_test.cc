@@ -19,7 +19,8 @@ class BalancerTest : public ::testing::Test {
     s.fallback = {{"127.0.0.1", 9100}};
     c.services = {s};
     TrafficSplits splits;
-    splits["svc"] = TrafficSplit{{config::Endpoint{"127.0.0.1", 9200}}, 2500, "X-Canary", "always", false};
+    splits["svc"] =
+        TrafficSplit{{config::Endpoint{"127.0.0.1", 9200}}, 2500, "X-Canary", "always", false};
     auto table = RouteTable::build(c, splits, nullptr, 1);
     ASSERT_TRUE(table.has_value());
     publisher.publish(*table);
@@ -27,8 +28,8 @@ class BalancerTest : public ::testing::Test {
     service = worker->routes.get().find("svc");
   }
   std::string pick(bool fallback = false, std::vector<const EndpointState*> exclude = {}) {
-    const auto* e = pick_endpoint(*worker, *service,
-                                  fallback ? EndpointRole::kFallback : EndpointRole::kStable, exclude);
+    const auto* e = pick_endpoint(
+        *worker, *service, fallback ? EndpointRole::kFallback : EndpointRole::kStable, exclude);
     return e == nullptr ? "-" : (*e)->name;
   }
   EndpointState& endpoint(size_t i) { return *service->primary[i]; }
@@ -42,8 +43,9 @@ class BalancerTest : public ::testing::Test {
 TEST_F(BalancerTest, RoundRobinVisitsEveryEndpointInTurn) {
   std::vector<std::string> order;
   for (int i = 0; i < 6; ++i) order.push_back(pick());
-  EXPECT_EQ(order, (std::vector<std::string>{"127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003",
-                                             "127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003"}));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003",
+                                      "127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003"}));
 }
 
 TEST_F(BalancerTest, SkipsUnhealthyAndEjectedEndpoints) {
@@ -112,23 +114,26 @@ TEST_F(BalancerTest, OverrideHeaderAlwaysReachesTheCandidate) {
 TEST_F(BalancerTest, CandidateOnlySendsEverythingToTheCandidate) {
   const_cast<ServiceState*>(service)->split.candidate_only = true;
   http::HeaderList none;
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(choose_side(*worker, *service, none), EndpointRole::kCandidate);
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(choose_side(*worker, *service, none), EndpointRole::kCandidate);
 }
 
-// Across the mesh: peers that serve the service before those that only relay it, never a node
-// the request came through, a relay only for a request that has made no hop yet.
+// Across the mesh: peers that serve the service before those that only relay it, up peers
+// before suspect ones, never a node the request came through, a relay only for a request that
+// has made no hop yet.
 TEST_F(BalancerTest, RemoteHopsPreferServersAndRespectHopsAndVia) {
-  auto hop = [](std::string peer, bool relay) {
+  auto hop = [](std::string peer, bool relay, bool suspect = false) {
     auto e = std::make_shared<EndpointState>();
     e->name = "mesh://" + peer;
     e->role = EndpointRole::kRemote;
     e->mesh_peer = peer;
-    return RemoteHop{std::move(peer), std::move(e), relay};
+    return RemoteHop{std::move(peer), std::move(e), relay, suspect};
   };
   RemoteRoutes routes;
   routes.self = "a";
   routes.services["svc"] = {hop("b", false), hop("c", true)};
-  auto pick_peer = [&](int hops, std::string_view via, std::vector<const EndpointState*> skip = {}) {
+  auto pick_peer = [&](int hops, std::string_view via,
+                       std::vector<const EndpointState*> skip = {}) {
     const RemoteHop* h = pick_remote(*worker, routes, "svc", hops, via, skip);
     return h == nullptr ? std::string("-") : h->peer;
   };
@@ -139,9 +144,19 @@ TEST_F(BalancerTest, RemoteHopsPreferServersAndRespectHopsAndVia) {
   EXPECT_EQ(pick_peer(1, "x"), "-");  // a forwarded request is not relayed twice
   routes.services["svc"][0].endpoint->healthy.store(true);
   EXPECT_EQ(pick_peer(1, "x"), "b");
-  EXPECT_EQ(pick_peer(1, "b"), "-");  // it came from b: never back
+  EXPECT_EQ(pick_peer(1, "b"), "-");    // it came from b: never back
   EXPECT_EQ(pick_peer(2, "x,y"), "-");  // two hops already
   EXPECT_EQ(pick_remote(*worker, routes, "other", 0, "", {}), nullptr);
+
+  // A suspect server comes after an up relay; it is still taken when nothing up is left.
+  routes.services["svc"] = {hop("s", false, true), hop("c", true), hop("t", true, true)};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(pick_peer(0, ""), "c");
+  EXPECT_EQ(pick_peer(0, "", {routes.services["svc"][1].endpoint.get()}), "s");
+  EXPECT_EQ(pick_peer(1, "x"), "s");  // a forwarded request: no relay, the suspect server
+  EXPECT_EQ(pick_peer(0, "",
+                      {routes.services["svc"][0].endpoint.get(),
+                       routes.services["svc"][1].endpoint.get()}),
+            "t");
 }
 
 }  // namespace
