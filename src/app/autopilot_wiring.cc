@@ -40,6 +40,29 @@ bool NodeActuator::act(autopilot::Action action, const autopilot::Target& target
       *outcome = "rolled back release " + rolled->id + ": all traffic on the stable set";
       break;
     }
+    case autopilot::Action::kHoldRelease: {
+      // The stable side fails, not the candidate: the release stays at its weight (no step,
+      // no rollback) until an operator resumes, promotes or rolls it back.
+      auto* controller = node_.releases.controller;
+      auto active = controller == nullptr ? std::nullopt : controller->active(service);
+      if (!active) {
+        *outcome = "no release in progress for " + service + " to hold";
+        ok = false;
+      } else if (active->state == release::State::kPaused) {
+        *outcome = "release " + active->id + " already held";
+      } else if (auto paused = controller->pause(service,
+                                                 "autopilot: rule " + rule.name +
+                                                     " (the "
+                                                     "stable set fails, not the candidate)",
+                                                 "autopilot");
+                 !paused) {
+        *outcome = "could not hold release " + active->id + ": " + paused.error().detail;
+        ok = false;
+      } else {
+        *outcome = "release " + paused->id + " held at its weight";
+      }
+      break;
+    }
     case autopilot::Action::kDivertToFallback: {
       // The data plane sends traffic to the fallback pool by itself as soon as no primary
       // endpoint is available; report what it is doing.

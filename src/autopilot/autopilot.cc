@@ -2,6 +2,7 @@
 #include "autopilot/autopilot.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/log.h"
 
@@ -75,6 +76,13 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
       case Scope::kService: {
         if (rule.signal == Signal::kServiceDown) {
           m.value = s.healthy_endpoints == 0 && !s.served_remotely ? 1.0 : 0.0;
+          // The stable set is dead but the release's candidate is up and takes its traffic:
+          // rolling the candidate back would send everything to the dead side.
+          if (m.value > 0 && s.in_release && s.candidate_healthy > 0) {
+            m.stable_to_blame = true;
+            m.attribution = "the stable set has no healthy endpoint; the candidate has " +
+                            std::to_string(s.candidate_healthy) + " and serves the traffic";
+          }
           break;
         }
         if (rule.signal == Signal::kServedRemotely) {
@@ -101,6 +109,7 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
             st.first_bad_ms != 0 && (ca.first_bad_ms == 0 || st.first_bad_ms < ca.first_bad_ms)
                 ? st.first_bad_ms
                 : ca.first_bad_ms;
+        if (s.in_release) attribute(rule, st, ca, m);
         break;
       }
       case Scope::kCandidate: {
@@ -136,6 +145,38 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
     }
     decide(rule, target, m, now_ms, out);
   }
+}
+
+// A service rule sees both sides of a release together; which side breaches it decides what may
+// be done. The stable side is to blame when it breaches the rule's threshold by itself and the
+// candidate is not worse: for errors, not significantly (the canary rules' test), for latency,
+// not slower at all.
+void Autopilot::attribute(const Rule& rule, const WindowStats& st, const WindowStats& ca,
+                          Measurement& m) {
+  if (!rule.above || st.requests == 0) return;
+  bool errors = rule.signal == Signal::kErrorRate;
+  double stable_value = errors ? st.error_rate : st.p95_ms;
+  double candidate_value = errors ? ca.error_rate : ca.p95_ms;
+  if (!(stable_value > *rule.above)) return;
+  bool candidate_worse = errors
+                             ? significantly_worse(ca.errors, ca.requests, st.errors, st.requests)
+                             : ca.requests > 0 && candidate_value > stable_value;
+  if (candidate_worse) return;
+  char text[256];
+  if (errors) {
+    std::snprintf(text, sizeof text,
+                  "the stable set fails %.1f %% of %llu requests, the candidate %.1f %% of %llu",
+                  stable_value * 100, static_cast<unsigned long long>(st.requests),
+                  candidate_value * 100, static_cast<unsigned long long>(ca.requests));
+  } else {
+    std::snprintf(text, sizeof text,
+                  "the stable set's P95 is %.0f ms over %llu requests, the candidate's %.0f ms "
+                  "over %llu",
+                  stable_value, static_cast<unsigned long long>(st.requests), candidate_value,
+                  static_cast<unsigned long long>(ca.requests));
+  }
+  m.stable_to_blame = true;
+  m.attribution = text;
 }
 
 Verdict Autopilot::candidate_verdict(const std::string& service) const {
@@ -217,35 +258,56 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
                        std::vector<Decision>& out) {
   bool cleared = false;
   auto firing = detector_.observe(rule, target, m, now_ms, &cleared);
-  if (cleared) recorder_.cleared(rule, target, m.value);
+  if (cleared) {
+    recorder_.cleared(rule, target, m.value);
+    // Its incident may have been opened against the stable side (see below).
+    if (target.kind == Target::Kind::kService)
+      recorder_.cleared(rule, Target::stable(target.service), m.value);
+  }
   if (!firing) return;
+  // What the rule says to do, unless the stable side is the failing one: then the candidate is
+  // not rolled back (that would move all traffic onto the failing side) but the release is held
+  // and the stable set's worst endpoint ejected (a dead stable set has none left to eject; its
+  // traffic already goes to the candidate, so the rule's fallback step is not needed either).
+  Action action = rule.action;
+  Action then = rule.then;
+  Target acted_on = target;
+  std::string preface;
+  if (m.stable_to_blame && rule.action == Action::kRollback) {
+    action = Action::kHoldRelease;
+    then = rule.signal == Signal::kServiceDown ? Action::kNone : Action::kEjectEndpoint;
+    acted_on = Target::stable(target.service);
+    preface = m.attribution + ": not rolled back; ";
+  }
   Decision d;
   d.firing = *firing;
+  d.firing.target = acted_on;  // the incident names the side that fails
   d.severity = rule.severity;
-  d.action = firing->alert_only ? Action::kAlert : rule.action;
-  d.then = firing->alert_only ? Action::kNone : rule.then;
+  d.action = firing->alert_only ? Action::kAlert : action;
+  d.then = firing->alert_only ? Action::kNone : then;
   d.authority = rule.authority;
   bool may_act = rule.acts() && !firing->alert_only;
   if (may_act && dry_run_) {
-    d.outcome = "dry run: would " + std::string(to_string(rule.action));
+    d.outcome = preface + "dry run: would " + std::string(to_string(action));
   } else if (may_act) {
     d.attempted = true;
     d.incident_id = recorder_.intend(d);
-    d.executed = actuator_.act(rule.action, target, rule, &d.outcome);
-    if (d.executed && rule.then != Action::kNone) {
+    d.executed = actuator_.act(action, acted_on, rule, &d.outcome);
+    if (d.executed && then != Action::kNone) {
       std::string more;
-      actuator_.act(rule.then, target, rule, &more);
+      actuator_.act(then, acted_on, rule, &more);
       if (!more.empty()) d.outcome += "; " + more;
     }
+    d.outcome = preface + d.outcome;
     if (d.executed) detector_.reset(target);
   } else {
-    d.outcome = "recommended: " + std::string(to_string(rule.action)) + " (authority " +
+    d.outcome = preface + "recommended: " + std::string(to_string(action)) + " (authority " +
                 std::string(to_string(rule.authority)) + ")";
   }
   decisions_.fetch_add(1, std::memory_order_relaxed);
   log::warn("AUTOPILOT", "rule fired",
             {{"rule", rule.name},
-             {"target", target.to_string()},
+             {"target", acted_on.to_string()},
              {"severity", to_string(rule.severity)},
              {"value", m.value},
              {"baseline", m.stable_value},

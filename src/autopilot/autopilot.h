@@ -129,6 +129,8 @@ class Autopilot {
   void evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<Decision>& out);
   void decide(const Rule& rule, const Target& target, const Measurement& m, int64_t now_ms,
               std::vector<Decision>& out);
+  static void attribute(const Rule& rule, const WindowStats& st, const WindowStats& ca,
+                        Measurement& m);
   int64_t longest_window_ms() const;
 
   Policy policy_;

@@ -62,6 +62,10 @@ double proportion_z(uint64_t a_events, uint64_t a_n, uint64_t b_events, uint64_t
   return corrected / se;
 }
 
+bool significantly_worse(uint64_t a_events, uint64_t a_n, uint64_t b_events, uint64_t b_n) {
+  return proportion_z(a_events, a_n, b_events, b_n) >= kZCritical;
+}
+
 Verdict evaluate(const Rule& rule, const Measurement& m) {
   if (rule.scope == Scope::kCandidate && rule.signal != Signal::kServiceDown) {
     return against_stable(rule, m);

@@ -24,6 +24,12 @@ struct Measurement {
   uint64_t stable_samples = 0;
   uint64_t stable_events = 0;
   int64_t first_bad_ms = 0;  // earliest tick in the window where the signal was bad (0: unknown)
+  // Service rules during a release: the stable side breaches the rule by itself and the
+  // candidate is no worse, so the release is not the cause (Autopilot::decide then holds it and
+  // acts on the stable set instead of rolling the candidate back). `attribution` says why, with
+  // both sides' figures, for the incident.
+  bool stable_to_blame = false;
+  std::string attribution;
 };
 
 enum class Verdict { kInsufficientData, kClean, kBreached };
@@ -33,6 +39,8 @@ Verdict evaluate(const Rule& rule, const Measurement& m);
 
 // One-sided two-proportion z statistic of (a_events/a_n) > (b_events/b_n).
 double proportion_z(uint64_t a_events, uint64_t a_n, uint64_t b_events, uint64_t b_n);
+// Whether a's error rate is worse than b's with the significance the canary rules use.
+bool significantly_worse(uint64_t a_events, uint64_t a_n, uint64_t b_events, uint64_t b_n);
 
 struct Firing {
   const Rule* rule = nullptr;

@@ -37,6 +37,7 @@ class ScriptedSource : public MetricSource {
   Side stable, candidate;
   bool in_release = true;
   int healthy = 2;
+  int candidate_healthy = 0;
   int64_t analysis_window_ms = 0;
   int64_t last_ms = 0;
 
@@ -51,6 +52,7 @@ class ScriptedSource : public MetricSource {
     s.candidate = CounterSample{now_ms, candidate.requests, candidate.errors, candidate.buckets};
     s.in_release = in_release;
     s.healthy_endpoints = healthy;
+    s.candidate_healthy = candidate_healthy;
     s.analysis_window_ms = analysis_window_ms;
     return {s};
   }
@@ -353,6 +355,107 @@ TEST(Autopilot, ServiceDownRollsBackThenDivertsToFallback) {
   EXPECT_EQ(r.actuator.targets[1], Target::whole("shop"));
   EXPECT_EQ(r.actuator.acted[0].first, Action::kRollback);
   EXPECT_EQ(r.actuator.acted[1].first, Action::kDivertToFallback);
+}
+
+// Attribution: a service rule that fires during a release rolls the candidate back only when the
+// candidate is the worse side. When the stable set is the failing one, rolling back would move
+// every request onto it: the release is held, the incident names the stable set, and the stable
+// set's worst endpoint is ejected.
+std::vector<Decision> fired(Scenario& r, int64_t from_ms, int64_t ms) {
+  std::vector<Decision> out;
+  for (int64_t t = from_ms; t <= from_ms + ms; t += 100)
+    for (Decision& d : r.autopilot->tick(t)) out.push_back(std::move(d));
+  return out;
+}
+
+TEST(Autopilot, AFailingStableSideHoldsTheReleaseInsteadOfRollingBackAHealthyCanary) {
+  Scenario r;
+  r.source.stable.error_rate = 0.5;  // the issue's case: stable at 50 %, a healthy canary
+  auto decisions = fired(r, 0, 3000);
+  ASSERT_FALSE(decisions.empty());
+  const Decision& d = decisions.front();
+  EXPECT_EQ(d.firing.rule->name, "error_rate_critical");
+  EXPECT_EQ(d.action, Action::kHoldRelease);
+  EXPECT_EQ(d.then, Action::kEjectEndpoint);
+  EXPECT_EQ(d.firing.target, Target::stable("shop"));
+  EXPECT_NE(d.outcome.find("the stable set fails 50.0 % of"), std::string::npos) << d.outcome;
+  EXPECT_NE(d.outcome.find("not rolled back"), std::string::npos) << d.outcome;
+  for (const auto& [action, service] : r.actuator.acted) EXPECT_NE(action, Action::kRollback);
+  ASSERT_GE(r.actuator.acted.size(), 2u);
+  EXPECT_EQ(r.actuator.acted[0].first, Action::kHoldRelease);
+  EXPECT_EQ(r.actuator.acted[1].first, Action::kEjectEndpoint);
+  EXPECT_EQ(r.actuator.targets[1], Target::stable("shop"));
+  EXPECT_TRUE(r.source.in_release);
+}
+
+TEST(Autopilot, BothSidesFailingAlikeIsNotTheReleasesFault) {
+  Scenario r;
+  r.source.stable.error_rate = 0.5;
+  r.source.candidate.error_rate = 0.5;  // a shared dependency: rolling back would not help
+  auto decisions = fired(r, 0, 3000);
+  ASSERT_FALSE(decisions.empty());
+  EXPECT_EQ(decisions.front().action, Action::kHoldRelease);
+  EXPECT_TRUE(r.source.in_release);
+}
+
+TEST(Autopilot, ACandidateWorseThanAFailingStableSideIsStillRolledBack) {
+  Scenario r;
+  r.source.stable.error_rate = 0.15;
+  r.source.candidate.error_rate = 0.6;
+  EXPECT_GE(r.run(0, 3000), 0);
+  EXPECT_EQ(r.actuator.acted.front().first, Action::kRollback);
+}
+
+Policy latency_policy() {
+  auto parsed = parse_policy(R"(
+[[rules]]
+name = "latency_p95_critical"
+signal = "latency_p95_ms"
+above = 500
+for_s = 1
+window_s = 1
+min_samples = 20
+severity = "SEV-2"
+action = "rollback"
+authority = "system"
+)",
+                             "latency.toml");
+  EXPECT_TRUE(parsed.has_value());
+  return *parsed;
+}
+
+TEST(Autopilot, ASlowStableSideIsNotBlamedOnAFastCanary) {
+  Scenario r;
+  r.autopilot =
+      std::make_unique<Autopilot>(latency_policy(), r.source, r.actuator, r.incidents, false);
+  r.source.stable.bucket = 3;     // beyond 1 s
+  r.source.candidate.bucket = 1;  // 10-100 ms
+  auto decisions = fired(r, 0, 3000);
+  ASSERT_FALSE(decisions.empty());
+  EXPECT_EQ(decisions.front().action, Action::kHoldRelease);
+  EXPECT_NE(decisions.front().outcome.find("the stable set's P95"), std::string::npos);
+}
+
+TEST(Autopilot, ACanarySlowerThanASlowStableSideIsStillRolledBack) {
+  Scenario r;
+  r.autopilot =
+      std::make_unique<Autopilot>(latency_policy(), r.source, r.actuator, r.incidents, false);
+  r.source.stable.bucket = 2;     // 100 ms - 1 s: a P95 near 1 s
+  r.source.candidate.bucket = 3;  // beyond 1 s
+  EXPECT_GE(r.run(0, 3000), 0);
+}
+
+TEST(Autopilot, ADeadStableSetWithALiveCanaryIsHeldNotRolledBackNorDiverted) {
+  Scenario r;
+  r.run(0, 1000);
+  r.source.healthy = 0;
+  r.source.candidate_healthy = 1;
+  auto decisions = fired(r, 1100, 2000);
+  ASSERT_FALSE(decisions.empty());
+  EXPECT_EQ(decisions.front().firing.rule->name, "service_down");
+  EXPECT_EQ(decisions.front().firing.target, Target::stable("shop"));
+  ASSERT_EQ(r.actuator.acted.size(), 1u);
+  EXPECT_EQ(r.actuator.acted[0].first, Action::kHoldRelease);  // no fallback: the canary serves
 }
 
 // A SIGHUP reload hands the autopilot a new policy between two ticks (Autopilot::set_policy).

@@ -97,8 +97,9 @@ class ReleaseTest(IntegrationTest):
         with open(self.policy, "w") as f:
             f.write(TEST_POLICY)
 
-    def start_release_node(self, name="node", extra=None, **service_keys):
-        self.stable = [self.start_origin(name="stable-a"), self.start_origin(name="stable-b")]
+    def start_release_node(self, name="node", extra=None, stable_error_rate=0.0, **service_keys):
+        self.stable = [self.start_origin(name=n, error_rate=stable_error_rate)
+                       for n in ("stable-a", "stable-b")]
         sections = {"autopilot": {"policy_file": self.policy}}
         sections.update(extra or {})
         return self.start_node([service("shop", [o.endpoint() for o in self.stable], **service_keys)],
@@ -166,6 +167,32 @@ class ReleaseTest(IntegrationTest):
         for field in TEMPLATE_FIELDS:
             self.assertIn(field, report)
         self.assertGreaterEqual(node.metric_value("rollbacks_total"), 1)
+
+    def test_a_failing_stable_set_holds_a_healthy_canary_instead_of_rolling_it_back(self):
+        # The stable origins fail half their requests, the canary none: rolling the canary back
+        # would put every request on the failing side. The node holds the release, opens the
+        # incident against the stable set and ejects its worse endpoint. (Passive ejection off:
+        # only the policy ejects here.)
+        node = self.start_release_node(stable_error_rate=0.5, passive_eject_failures=0)
+        canary = self.start_origin(name="canary")
+        load = Load(node.data_port)
+        self.start_canary(node, canary)
+        wait_until(lambda: (self.release_state(node) or {}).get("state") == "paused", 10,
+                   message="the release to be held")
+        time.sleep(1.5)  # further ticks must not roll it back either
+        load.finish()
+        release = self.release_state(node)
+        self.assertEqual(release["state"], "paused", release)
+        self.assertIn("the stable set fails, not the candidate", json.dumps(release))
+        incident = self.incident_for(node, "error_rate_critical")
+        self.assertEqual((incident["target"], incident["severity"]), ("shop/stable", "SEV-1"))
+        text = "\n".join(e.get("text", "") for e in incident["timeline"])
+        self.assertRegex(text, r"the stable set fails \d+\.\d % of \d+ requests, the candidate "
+                               r"\d+\.\d % of \d+: not rolled back")
+        self.assertRegex(text, r"ejected endpoint 127\.0\.0\.1:\d+ of shop")
+        self.assertNotEqual(incident["status"], "mitigated", "half the stable requests still fail")
+        self.assertEqual(node.metric_value("rollbacks_total"), 0)
+        self.assertGreater(load.origins.get("canary", 0), 0)
 
     def test_slow_canary_is_rolled_back(self):
         node = self.start_release_node()
