@@ -22,7 +22,7 @@ void Autopilot::set_policy(Policy policy) {
   int64_t keep = longest_window_ms();
   for (auto& [service, w] : windows_) {
     w.stable->set_keep_ms(keep);
-    w.candidate->set_keep_ms(keep);
+    w.candidate->set_keep_ms(candidate_keep_ms());
   }
 }
 
@@ -32,11 +32,29 @@ int64_t Autopilot::longest_window_ms() const {
   return longest;
 }
 
+int64_t Autopilot::candidate_keep_ms() const {
+  return std::max(longest_window_ms(), kThinTrafficMaxWindowMs);
+}
+
+// Thin traffic: a candidate window with fewer than min_samples requests proves nothing either
+// way, so the window doubles until it holds enough (or reaches kThinTrafficMaxWindowMs, or the
+// release's whole history). A candidate failing every request is then caught after min_samples
+// of its requests whatever the rate, instead of never (2 req/s against 1 s windows).
+int64_t Autopilot::evidence_window(const Rule& rule, const Windows& w) {
+  int64_t window = candidate_window(rule, w);
+  while (window < kThinTrafficMaxWindowMs) {
+    WindowStats ca = w.candidate->over(window);
+    if (ca.requests >= rule.min_samples || ca.span_ms < window) break;  // enough, or all there is
+    window = std::min(window * 2, kThinTrafficMaxWindowMs);
+  }
+  return window;
+}
+
 Autopilot::Windows& Autopilot::windows_for(const std::string& service) {
   Windows& w = windows_[service];
   if (!w.stable) {
     w.stable = std::make_unique<SignalWindow>(source_.latency_bounds_s(), longest_window_ms());
-    w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), longest_window_ms());
+    w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), candidate_keep_ms());
   }
   return w;
 }
@@ -47,7 +65,7 @@ std::vector<Decision> Autopilot::tick(int64_t now_ms) {
     Windows& w = windows_for(s.service);
     if (w.was_in_release && !s.in_release) {
       // The release ended (promoted or rolled back): its candidate history is meaningless now.
-      w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), longest_window_ms());
+      w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), candidate_keep_ms());
       detector_.reset(Target::candidate(s.service));
     }
     w.was_in_release = s.in_release;
@@ -121,7 +139,7 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
         }
         if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
         bool errors = rule.signal == Signal::kErrorRate;
-        int64_t window = candidate_window(rule, w);
+        int64_t window = evidence_window(rule, w);
         WindowStats st = w.stable->over(window);
         // A candidate tick is anomalous when it alone would breach the rule against stable's
         // whole window: the incident's first anomalous sample.
@@ -187,8 +205,9 @@ Verdict Autopilot::candidate_verdict(const std::string& service) const {
   for (const Rule& rule : policy_.rules) {
     if (rule.scope != Scope::kCandidate) continue;
     if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
-    WindowStats ca = w.candidate->over(candidate_window(rule, w));
-    WindowStats st = w.stable->over(candidate_window(rule, w));
+    int64_t window = evidence_window(rule, w);
+    WindowStats ca = w.candidate->over(window);
+    WindowStats st = w.stable->over(window);
     bool errors = rule.signal == Signal::kErrorRate;
     Measurement m;
     m.value = errors ? ca.error_rate : ca.p95_ms;

@@ -124,6 +124,11 @@ class Autopilot {
   };
   Windows& windows_for(const std::string& service);
   static int64_t candidate_window(const Rule& rule, const Windows& w);
+  static int64_t evidence_window(const Rule& rule, const Windows& w);
+  int64_t candidate_keep_ms() const;
+  // How far a thin candidate window may grow (see evidence_window), and so how much candidate
+  // history is kept during a release.
+  static constexpr int64_t kThinTrafficMaxWindowMs = 15 * 60 * 1000;
   void evaluate_service(const ServiceSample& s, Windows& w, int64_t now_ms,
                         std::vector<Decision>& out);
   void evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<Decision>& out);

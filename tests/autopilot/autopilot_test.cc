@@ -458,6 +458,32 @@ TEST(Autopilot, ADeadStableSetWithALiveCanaryIsHeldNotRolledBackNorDiverted) {
   EXPECT_EQ(r.actuator.acted[0].first, Action::kHoldRelease);  // no fallback: the canary serves
 }
 
+// Thin traffic: 2 req/s in all, a quarter of it on a canary that fails every request, against
+// 1 s windows that never hold min_samples (20) requests. The window grows until it does, so the
+// canary is rolled back after about 20 of its requests instead of never.
+TEST(Autopilot, ADeadCanaryAtTwoRequestsASecondIsCaughtWithinTwentyOfItsRequests) {
+  Scenario r;
+  r.source.stable.rps = 1.5;
+  r.source.candidate.rps = 0.5;
+  r.source.candidate.error_rate = 1.0;
+  r.source.candidate_healthy = 1;
+  uint64_t requests_at_rollback = 0;
+  r.actuator.on_act = [&] { requests_at_rollback = r.source.candidate.requests; };
+  int64_t rolled_back = r.run(0, 120'000);
+  ASSERT_GE(rolled_back, 0) << "never caught";
+  EXPECT_LE(requests_at_rollback, 21u);
+  EXPECT_EQ(r.actuator.acted.front().first, Action::kRollback);
+}
+
+TEST(Autopilot, AHealthyCanaryAtThinTrafficIsNotRolledBack) {
+  Scenario r;
+  r.source.stable.rps = 1.5;
+  r.source.stable.error_rate = 0.02;
+  r.source.candidate.rps = 0.5;
+  r.source.candidate.error_rate = 0.02;
+  EXPECT_EQ(r.run(0, 300'000), -1);
+}
+
 // A SIGHUP reload hands the autopilot a new policy between two ticks (Autopilot::set_policy).
 Policy strict_policy() {
   auto parsed = parse_policy(R"(
