@@ -182,6 +182,31 @@ void IncidentLog::cleared(const autopilot::Rule& rule, const autopilot::Target& 
   }
 }
 
+namespace {
+
+// What was measured against what the rule asks, in the rule's own terms: "error_rate 0.123 over
+// 60 s (rule: above 0.1)", "latency_p95_ms 262 over 60 s (rule: above 200, at most 500)".
+std::string measured_text(const autopilot::Rule& rule, const autopilot::Firing& firing) {
+  auto number = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4g", v);
+    return std::string(text);
+  };
+  std::string text = std::string(autopilot::to_string(rule.signal)) + " " + number(firing.value);
+  if (rule.window_ms > 0)
+    text += " over " + number(static_cast<double>(rule.window_ms) / 1000) + " s";
+  std::string limits;
+  auto add = [&](const std::string& part) { limits += (limits.empty() ? "" : ", ") + part; };
+  if (rule.scope == autopilot::Scope::kCandidate) add("stable " + number(firing.baseline));
+  if (rule.above) add("above " + number(*rule.above));
+  if (rule.at_most) add("at most " + number(*rule.at_most));
+  if (rule.above_stable_by) add("above stable by " + number(*rule.above_stable_by));
+  if (rule.above_stable_ratio) add("above stable x " + number(*rule.above_stable_ratio));
+  return limits.empty() ? text : text + " (rule: " + limits + ")";
+}
+
+}  // namespace
+
 std::string IncidentLog::open(const autopilot::Decision& d) {
   const autopilot::Rule& rule = *d.firing.rule;
   const std::string target = d.firing.target.to_string();
@@ -195,10 +220,7 @@ std::string IncidentLog::open(const autopilot::Decision& d) {
   open.first_anomalous_ms = d.firing.first_anomalous_ms;
   open.detected_ms = d.firing.detected_ms;
   open.actor = "autopilot";
-  open.text = "value " + std::to_string(d.firing.value) +
-              (rule.scope == autopilot::Scope::kCandidate
-                   ? " (stable " + std::to_string(d.firing.baseline) + ")"
-                   : "");
+  open.text = measured_text(rule, d.firing);
   open.fields = {{"value", d.firing.value},
                  {"baseline", d.firing.baseline},
                  {"authority", autopilot::to_string(d.authority)}};

@@ -16,6 +16,11 @@ constexpr double kZCritical = 3.090;
 
 bool needs_samples(Signal s) { return s == Signal::kErrorRate || s == Signal::kLatencyP95Ms; }
 
+// Hysteresis: a breach in progress ends only once the value is this fraction below `above`, so
+// a signal hovering at the threshold (a window's average of 12 % and 8 % is about 10 %) keeps
+// one breach running instead of restarting its for_s at every crossing.
+constexpr double kHysteresis = 0.10;
+
 Verdict absolute(const Rule& rule, double value) {
   if (rule.above && !(value > *rule.above)) return Verdict::kClean;
   if (rule.at_most && value > *rule.at_most) return Verdict::kClean;  // a stricter rule's band
@@ -80,6 +85,21 @@ std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
   Verdict verdict = evaluate(rule, m);
   if (verdict == Verdict::kInsufficientData)
     return std::nullopt;  // neither starts nor ends a breach
+  // A band rule (`at_most`) whose value went above its band: the stricter rule's business, so it
+  // does not fire, but its breach goes on: the signal is at least as bad as the band says, and
+  // a value alternating across the band's top must not restart both rules' timers (no gap
+  // between bands). Likewise a value just below `above` within the hysteresis keeps the breach
+  // but does not fire: a firing always reports a value inside the rule's band.
+  bool hold_only = false;
+  bool absolute_rule = rule.scope != Scope::kCandidate || rule.signal == Signal::kServiceDown;
+  if (verdict == Verdict::kClean && absolute_rule && rule.above) {
+    bool breaching = s.in_breach || (s.fired && s.last_fired_ms >= 0);
+    bool above_band = rule.at_most && m.value > *rule.at_most;
+    bool within_hysteresis =
+        breaching && m.value > *rule.above - kHysteresis * std::abs(*rule.above);
+    hold_only = above_band || within_hysteresis;
+    if (hold_only) verdict = Verdict::kBreached;
+  }
   if (verdict == Verdict::kClean) {
     s.in_breach = false;
     s.alerted = false;
@@ -101,6 +121,7 @@ std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
   if (s.last_fired_ms >= 0 && now_ms - s.last_fired_ms < rule.cooldown_ms) return std::nullopt;
   int64_t held = now_ms - s.breach_since_ms;
   Firing firing{&rule, target, s.first_bad_ms, now_ms, m.value, m.stable_value, false};
+  if (hold_only) return std::nullopt;
   if (held >= rule.for_ms) {
     s.last_fired_ms = now_ms;
     s.fired = true;

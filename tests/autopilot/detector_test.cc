@@ -48,6 +48,54 @@ TEST(Detector, ACleanMeasurementRestartsTheClock) {
   EXPECT_TRUE(d.observe(rule, Target::whole("svc"), rate(0.5, 100), 2000));
 }
 
+// Band edges (issue 17, item 3). A window average hovering at the threshold keeps one breach
+// (hysteresis: it ends 10 % below `above`) and fires when the value is above it again.
+TEST(Detector, ASignalHoveringAtTheThresholdKeepsOneBreach) {
+  Rule rule = error_rule();
+  rule.for_ms = 5000;
+  Detector d;
+  std::optional<Firing> fired;
+  int64_t t = 0;
+  for (; t <= 20000 && !fired; t += 1000) {
+    double value = (t / 3000) % 2 == 0 ? 0.105 : 0.095;  // across 10 % every 3 s
+    fired = d.observe(rule, Target::whole("svc"), rate(value, 100), t);
+  }
+  ASSERT_TRUE(fired.has_value()) << "restarted at every crossing";
+  EXPECT_EQ(fired->first_anomalous_ms, 0);
+  EXPECT_GT(fired->value, 0.10) << "a firing reports a value inside the rule's band";
+  EXPECT_LE(t, 8000);
+  // Clearly below (past the hysteresis) ends the breach.
+  Detector e;
+  e.observe(rule, Target::whole("svc"), rate(0.2, 100), 0);
+  e.observe(rule, Target::whole("svc"), rate(0.085, 100), 1000);
+  EXPECT_FALSE(e.observe(rule, Target::whole("svc"), rate(0.2, 100), 5000));  // a new breach
+  EXPECT_FALSE(e.observe(rule, Target::whole("svc"), rate(0.2, 100), 9000));
+  EXPECT_TRUE(e.observe(rule, Target::whole("svc"), rate(0.2, 100), 10000));
+}
+
+// A band rule's breach goes on while the value is above its band (at least as bad), so a value
+// alternating 12 % / 8 % fires the 5-10 % rule; it fires only at a value inside the band.
+TEST(Detector, NoGapBetweenBands) {
+  Rule elevated = error_rule();
+  elevated.above = 0.05;
+  elevated.at_most = 0.10;
+  elevated.for_ms = 10000;
+  Detector d;
+  std::optional<Firing> fired;
+  int64_t t = 0;
+  for (; t <= 30000 && !fired; t += 1000) {
+    double value = (t / 3000) % 2 == 0 ? 0.12 : 0.08;
+    fired = d.observe(elevated, Target::whole("svc"), rate(value, 100), t);
+  }
+  ASSERT_TRUE(fired.has_value());
+  EXPECT_DOUBLE_EQ(fired->value, 0.08);
+  EXPECT_EQ(fired->first_anomalous_ms, 0);
+  // Above the band all along: the stricter rule's business, never this one's.
+  Detector above;
+  for (int64_t u = 0; u <= 30000; u += 1000)
+    EXPECT_FALSE(above.observe(elevated, Target::whole("svc"), rate(0.5, 100), u));
+}
+
 TEST(Detector, TooFewSamplesSayNothing) {
   Rule rule = error_rule();
   rule.for_ms = 0;

@@ -190,6 +190,8 @@ class ReleaseTest(IntegrationTest):
         self.assertRegex(text, r"the stable set fails \d+\.\d % of \d+ requests, the candidate "
                                r"\d+\.\d % of \d+: not rolled back")
         self.assertRegex(text, r"ejected endpoint 127\.0\.0\.1:\d+ of shop")
+        # What was measured, against what the rule asks.
+        self.assertRegex(text, r"error_rate 0\.\d+ over 1 s \(rule: above 0\.1\)")
         self.assertNotEqual(incident["status"], "mitigated", "half the stable requests still fail")
         self.assertEqual(node.metric_value("rollbacks_total"), 0)
         self.assertGreater(load.origins.get("canary", 0), 0)
