@@ -17,8 +17,8 @@ EjectionChoice choose_endpoint_to_eject(const std::vector<EndpointCounts>& endpo
       if (j != i && endpoints[j].set == e.set && endpoints[j].available) ++others_up;
     }
     if (others_up == 0) continue;
-    double ratio =
-        static_cast<double>(std::min(e.failures, e.requests)) / static_cast<double>(e.requests);
+    double ratio = static_cast<double>(std::min(e.failures, e.requests)) /
+                   static_cast<double>(e.requests);
     bool better = !choice.index || ratio > choice.failure_ratio ||
                   (ratio == choice.failure_ratio && e.requests > choice.requests);
     if (better) {
@@ -29,9 +29,8 @@ EjectionChoice choose_endpoint_to_eject(const std::vector<EndpointCounts>& endpo
   }
   if (!choice.index) {
     choice.reason = endpoints.empty() ? "no endpoints"
-                    : any_failing
-                        ? "the only failing endpoints are the last available ones of their set"
-                        : "no available endpoint failed since the last look";
+                    : any_failing     ? "the only failing endpoints are the last available ones of their set"
+                                      : "no available endpoint failed since the last look";
   }
   return choice;
 }

@@ -11,11 +11,11 @@
 namespace x0::autopilot {
 
 struct EndpointCounts {
-  std::string name;       // "host:port"
-  int set = 0;            // endpoints in the same set (stable, candidate) share a number
-  uint64_t requests = 0;  // since the last look (the first time: lifetime)
+  std::string name;        // "host:port"
+  int set = 0;             // endpoints in the same set (stable, candidate) share a number
+  uint64_t requests = 0;   // since the last look (the first time: lifetime)
   uint64_t failures = 0;
-  bool available = true;  // healthy and not ejected now
+  bool available = true;   // healthy and not ejected now
 };
 
 struct EjectionChoice {

@@ -1,10 +1,9 @@
 // Policy file parsing and validation (see policy.h).
 #include "autopilot/policy.h"
 
-#include <toml++/toml.h>
-
 #include <fstream>
 #include <sstream>
+#include <toml++/toml.h>
 
 namespace x0::autopilot {
 namespace {
@@ -117,26 +116,10 @@ std::optional<double> read_number(Reader& r, const toml::table& t, std::string_v
 }
 
 bool known_key(std::string_view key) {
-  static constexpr std::string_view kKeys[] = {"name",
-                                               "scope",
-                                               "signal",
-                                               "above",
-                                               "at_most",
-                                               "above_stable_by",
-                                               "above_stable_ratio",
-                                               "window_s",
-                                               "for_s",
-                                               "alert_after_s",
-                                               "cooldown_s",
-                                               "min_samples",
-                                               "severity",
-                                               "action",
-                                               "then",
-                                               "authority",
-                                               "exec",
-                                               "exec_timeout_s",
-                                               "eject_for_s",
-                                               "mitigate_when_clear"};
+  static constexpr std::string_view kKeys[] = {
+      "name", "scope", "signal", "above", "at_most", "above_stable_by", "above_stable_ratio",
+      "window_s", "for_s", "alert_after_s", "cooldown_s", "min_samples", "severity", "action",
+      "then", "authority", "exec", "exec_timeout_s", "eject_for_s", "mitigate_when_clear"};
   for (auto k : kKeys) {
     if (k == key) return true;
   }
@@ -181,8 +164,7 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
   if (auto v = seconds("cooldown_s")) rule.cooldown_ms = *v;
   if (auto v = seconds("exec_timeout_s")) rule.exec_timeout_ms = *v;
   if (auto v = seconds("eject_for_s")) rule.eject_for_ms = *v;
-  if (auto v = read_number(r, t, where, "min_samples"))
-    rule.min_samples = static_cast<uint64_t>(*v);
+  if (auto v = read_number(r, t, where, "min_samples")) rule.min_samples = static_cast<uint64_t>(*v);
   if (auto s = t["severity"].value<std::string>()) {
     if (auto sev = parse_severity_strict(*s)) {
       rule.severity = *sev;
@@ -203,12 +185,10 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
   if (rule.exec_timeout_ms <= 0) {
     r.error(t.get("exec_timeout_s"), where, "exec_timeout_s", "must be positive");
   }
-  if (rule.eject_for_ms <= 0)
-    r.error(t.get("eject_for_s"), where, "eject_for_s", "must be positive");
+  if (rule.eject_for_ms <= 0) r.error(t.get("eject_for_s"), where, "eject_for_s", "must be positive");
   if (rule.scope == Scope::kCandidate && rule.signal != Signal::kServiceDown) {
     if (!rule.above_stable_by && !rule.above_stable_ratio) {
-      r.error(&t, where, "above_stable_by",
-              "a candidate rule needs above_stable_by or above_stable_ratio");
+      r.error(&t, where, "above_stable_by", "a candidate rule needs above_stable_by or above_stable_ratio");
     }
   } else if (!rule.above) {
     r.error(&t, where, "above", "required (the threshold)");
@@ -223,8 +203,8 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
 EscalationSettings read_escalation(Reader& r, const toml::table& t) {
   constexpr std::string_view kWhere = "escalation";
   static constexpr std::string_view kKeys[] = {
-      "response_s",       "resolution_s",           "sev1_team_lead_after_s",
-      "sev1_cto_after_s", "sev2_team_lead_after_s", "update_every_s"};
+      "response_s", "resolution_s", "sev1_team_lead_after_s", "sev1_cto_after_s",
+      "sev2_team_lead_after_s", "update_every_s"};
   EscalationSettings e;
   for (const auto& [key, node] : t) {
     bool known = false;
@@ -311,12 +291,9 @@ Result<Policy> parse_policy(std::string_view toml_text, std::string_view name) {
         r.error(&node, "defaults", k, "unknown key");
       }
     }
-    if (auto v = read_number(r, *d, "defaults", "min_samples"))
-      defaults.min_samples = static_cast<uint64_t>(*v);
-    if (auto v = read_number(r, *d, "defaults", "cooldown_s"))
-      defaults.cooldown_ms = static_cast<int64_t>(*v * 1000);
-    if (auto v = read_number(r, *d, "defaults", "window_s"))
-      defaults.window_ms = static_cast<int64_t>(*v * 1000);
+    if (auto v = read_number(r, *d, "defaults", "min_samples")) defaults.min_samples = static_cast<uint64_t>(*v);
+    if (auto v = read_number(r, *d, "defaults", "cooldown_s")) defaults.cooldown_ms = static_cast<int64_t>(*v * 1000);
+    if (auto v = read_number(r, *d, "defaults", "window_s")) defaults.window_ms = static_cast<int64_t>(*v * 1000);
   }
   Policy policy;
   policy.source = std::string(name);
@@ -333,8 +310,7 @@ Result<Policy> parse_policy(std::string_view toml_text, std::string_view name) {
       if (const toml::table* t = node.as_table()) {
         Rule rule = read_rule(r, *t, index, defaults);
         if (policy.find(rule.name) != nullptr) {
-          r.error(t->get("name"), "rules." + std::to_string(index), "name",
-                  "duplicate rule name \"" + rule.name + "\"");
+          r.error(t->get("name"), "rules." + std::to_string(index), "name", "duplicate rule name \"" + rule.name + "\"");
         }
         policy.rules.push_back(std::move(rule));
       }

@@ -15,30 +15,13 @@
 namespace x0::autopilot {
 
 enum class Signal {
-  kErrorRate,
-  kLatencyP95Ms,
-  kServiceDown,
-  kPqcFallback,
-  kPqcHandshakeFailures,
-  kMemoryRatio,
-  kCpuRatio,
-  kRestarts,
-  kAuthFailures,
-  kMeshPeersDown,
-  kMeshPartitioned,
+  kErrorRate, kLatencyP95Ms, kServiceDown, kPqcFallback, kPqcHandshakeFailures,
+  kMemoryRatio, kCpuRatio, kRestarts, kAuthFailures, kMeshPeersDown, kMeshPartitioned,
   kServedRemotely
 };
 enum class Action {
-  kNone,
-  kRollback,
-  kDivertToFallback,
-  kEjectEndpoint,
-  kIsolate,
-  kAlert,
-  kEscalate,
-  kScaleRecommendation,
-  kRestart,
-  kHoldRelease
+  kNone, kRollback, kDivertToFallback, kEjectEndpoint, kIsolate, kAlert, kEscalate,
+  kScaleRecommendation, kRestart, kHoldRelease
 };
 enum class Authority { kSystem, kOnCall, kTeamLead, kCto };
 enum class Scope { kService, kCandidate, kNode };
@@ -58,8 +41,8 @@ struct Rule {
   // candidate > stable * above_stable_ratio; see docs/AUTOPILOT.md for the statistics.
   std::optional<double> above_stable_by;
   std::optional<double> above_stable_ratio;
-  int64_t window_ms = 60000;              // the sliding window a value is measured over
-  int64_t for_ms = 0;                     // how long the condition must hold before the rule fires
+  int64_t window_ms = 60000;  // the sliding window a value is measured over
+  int64_t for_ms = 0;         // how long the condition must hold before the rule fires
   std::optional<int64_t> alert_after_ms;  // an earlier alert (no action) while for_ms runs
   int64_t cooldown_ms = 60000;
   uint64_t min_samples = 20;  // requests in the window; below it the rule says nothing
@@ -70,7 +53,7 @@ struct Rule {
   // The incident it opened is mitigated once the signal is back within bounds (a healed
   // partition, a peer back up): for conditions the node cannot act on, only wait out.
   bool mitigate_when_clear = false;
-  std::string exec;  // optional hook command run on action
+  std::string exec;              // optional hook command run on action
   int64_t exec_timeout_ms = 30000;
   // eject_endpoint: how long the chosen endpoint stays out of rotation (a passing active
   // health check ends the ejection earlier, like a passive one).

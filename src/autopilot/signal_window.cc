@@ -5,8 +5,7 @@
 
 namespace x0::autopilot {
 
-double quantile_ms(std::span<const double> upper_bounds_s, std::span<const uint64_t> counts,
-                   double q) {
+double quantile_ms(std::span<const double> upper_bounds_s, std::span<const uint64_t> counts, double q) {
   uint64_t total = 0;
   for (uint64_t c : counts) total += c;
   if (total == 0) return 0;
@@ -26,8 +25,8 @@ double quantile_ms(std::span<const double> upper_bounds_s, std::span<const uint6
 }
 
 void SignalWindow::add(CounterSample sample) {
-  if (!samples_.empty() &&
-      (sample.requests < samples_.back().requests || sample.errors < samples_.back().errors)) {
+  if (!samples_.empty() && (sample.requests < samples_.back().requests ||
+                            sample.errors < samples_.back().errors)) {
     samples_.clear();  // counters went backwards: not the same series any more
   }
   samples_.push_back(std::move(sample));
@@ -52,9 +51,8 @@ WindowStats SignalWindow::over(int64_t window_ms, BadTick bad) const {
   stats.span_ms = last.t_ms - first.t_ms;
   stats.requests = last.requests - first.requests;
   stats.errors = last.errors - first.errors;
-  stats.error_rate = stats.requests == 0
-                         ? 0
-                         : static_cast<double>(stats.errors) / static_cast<double>(stats.requests);
+  stats.error_rate = stats.requests == 0 ? 0 : static_cast<double>(stats.errors) /
+                                                   static_cast<double>(stats.requests);
   std::vector<uint64_t> counts(last.buckets.size(), 0);
   for (size_t b = 0; b < counts.size() && b < first.buckets.size(); ++b) {
     counts[b] = last.buckets[b] - first.buckets[b];
@@ -66,8 +64,7 @@ WindowStats SignalWindow::over(int64_t window_ms, BadTick bad) const {
     const CounterSample& b = samples_[i];
     uint64_t n = b.requests - a.requests;
     if (n == 0) continue;
-    bool is_bad =
-        static_cast<double>(b.errors - a.errors) / static_cast<double>(n) > bad.error_rate_above;
+    bool is_bad = static_cast<double>(b.errors - a.errors) / static_cast<double>(n) > bad.error_rate_above;
     if (!is_bad && check_latency) {
       for (size_t k = 0; k < counts.size() && k < a.buckets.size() && k < b.buckets.size(); ++k) {
         counts[k] = b.buckets[k] - a.buckets[k];

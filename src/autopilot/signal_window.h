@@ -39,8 +39,7 @@ struct BadTick {
 
 // Quantile q of a histogram given per-bucket counts and upper bounds (seconds); linear
 // interpolation inside the bucket; the +Inf bucket reports its lower bound. Milliseconds.
-double quantile_ms(std::span<const double> upper_bounds_s, std::span<const uint64_t> counts,
-                   double q);
+double quantile_ms(std::span<const double> upper_bounds_s, std::span<const uint64_t> counts, double q);
 
 class SignalWindow {
  public:

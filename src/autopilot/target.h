@@ -25,14 +25,10 @@ struct Target {
   bool is_node() const { return kind == Kind::kNode; }
   std::string to_string() const {
     switch (kind) {
-      case Kind::kNode:
-        return "node";
-      case Kind::kService:
-        return service;
-      case Kind::kCandidate:
-        return service + "/candidate";
-      case Kind::kStable:
-        return service + "/stable";
+      case Kind::kNode: return "node";
+      case Kind::kService: return service;
+      case Kind::kCandidate: return service + "/candidate";
+      case Kind::kStable: return service + "/stable";
     }
     return service;
   }
