@@ -19,10 +19,9 @@ Autopilot::Autopilot(Policy policy, MetricSource& source, Actuator& actuator,
 void Autopilot::set_policy(Policy policy) {
   detector_.hand_over(policy_, policy);
   policy_ = std::move(policy);
-  int64_t keep = longest_window_ms();
   for (auto& [service, w] : windows_) {
-    w.stable->set_keep_ms(keep);
-    w.candidate->set_keep_ms(candidate_keep_ms());
+    w.stable->set_keep_ms(history_keep_ms());
+    w.candidate->set_keep_ms(history_keep_ms());
   }
 }
 
@@ -32,29 +31,34 @@ int64_t Autopilot::longest_window_ms() const {
   return longest;
 }
 
-int64_t Autopilot::candidate_keep_ms() const {
+int64_t Autopilot::history_keep_ms() const {
   return std::max(longest_window_ms(), kThinTrafficMaxWindowMs);
 }
 
-// Thin traffic: a candidate window with fewer than min_samples requests proves nothing either
-// way, so the window doubles until it holds enough (or reaches kThinTrafficMaxWindowMs, or the
-// release's whole history). A candidate failing every request is then caught after min_samples
-// of its requests whatever the rate, instead of never (2 req/s against 1 s windows).
-int64_t Autopilot::evidence_window(const Rule& rule, const Windows& w) {
-  int64_t window = candidate_window(rule, w);
+// Thin traffic: a window with fewer than min_samples requests proves nothing either way, so it
+// doubles until it holds enough (or reaches kThinTrafficMaxWindowMs, or all the history kept).
+// A side failing every request is then caught after min_samples of its requests whatever the
+// rate, instead of never (2 req/s against 1 s windows). `also`: a second side counted with it.
+int64_t Autopilot::evidence_window(int64_t window, uint64_t min_samples, const SignalWindow& side,
+                                   const SignalWindow* also) {
   while (window < kThinTrafficMaxWindowMs) {
-    WindowStats ca = w.candidate->over(window);
-    if (ca.requests >= rule.min_samples || ca.span_ms < window) break;  // enough, or all there is
+    WindowStats a = side.over(window);
+    uint64_t requests = a.requests + (also != nullptr ? also->over(window).requests : 0);
+    if (requests >= min_samples || a.span_ms < window) break;  // enough, or all there is
     window = std::min(window * 2, kThinTrafficMaxWindowMs);
   }
   return window;
 }
 
+int64_t Autopilot::candidate_evidence_window(const Rule& rule, const Windows& w) {
+  return evidence_window(candidate_window(rule, w), rule.min_samples, *w.candidate, nullptr);
+}
+
 Autopilot::Windows& Autopilot::windows_for(const std::string& service) {
   Windows& w = windows_[service];
   if (!w.stable) {
-    w.stable = std::make_unique<SignalWindow>(source_.latency_bounds_s(), longest_window_ms());
-    w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), candidate_keep_ms());
+    w.stable = std::make_unique<SignalWindow>(source_.latency_bounds_s(), history_keep_ms());
+    w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), history_keep_ms());
   }
   return w;
 }
@@ -65,7 +69,7 @@ std::vector<Decision> Autopilot::tick(int64_t now_ms) {
     Windows& w = windows_for(s.service);
     if (w.was_in_release && !s.in_release) {
       // The release ended (promoted or rolled back): its candidate history is meaningless now.
-      w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), candidate_keep_ms());
+      w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), history_keep_ms());
       detector_.reset(Target::candidate(s.service));
     }
     w.was_in_release = s.in_release;
@@ -114,8 +118,10 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
           (rule.signal == Signal::kErrorRate ? bad.error_rate_above : bad.p95_ms_above) =
               *rule.above;
         }
-        WindowStats st = w.stable->over(rule.window_ms, bad);
-        WindowStats ca = s.in_release ? w.candidate->over(rule.window_ms, bad) : WindowStats{};
+        int64_t window = evidence_window(rule.window_ms, rule.min_samples, *w.stable,
+                                         s.in_release ? w.candidate.get() : nullptr);
+        WindowStats st = w.stable->over(window, bad);
+        WindowStats ca = s.in_release ? w.candidate->over(window, bad) : WindowStats{};
         m.samples = st.requests + ca.requests;
         m.events = st.errors + ca.errors;
         m.value =
@@ -139,7 +145,7 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
         }
         if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
         bool errors = rule.signal == Signal::kErrorRate;
-        int64_t window = evidence_window(rule, w);
+        int64_t window = candidate_evidence_window(rule, w);
         WindowStats st = w.stable->over(window);
         // A candidate tick is anomalous when it alone would breach the rule against stable's
         // whole window: the incident's first anomalous sample.
@@ -205,7 +211,7 @@ Verdict Autopilot::candidate_verdict(const std::string& service) const {
   for (const Rule& rule : policy_.rules) {
     if (rule.scope != Scope::kCandidate) continue;
     if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
-    int64_t window = evidence_window(rule, w);
+    int64_t window = candidate_evidence_window(rule, w);
     WindowStats ca = w.candidate->over(window);
     WindowStats st = w.stable->over(window);
     bool errors = rule.signal == Signal::kErrorRate;

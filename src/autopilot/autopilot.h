@@ -124,10 +124,12 @@ class Autopilot {
   };
   Windows& windows_for(const std::string& service);
   static int64_t candidate_window(const Rule& rule, const Windows& w);
-  static int64_t evidence_window(const Rule& rule, const Windows& w);
-  int64_t candidate_keep_ms() const;
-  // How far a thin candidate window may grow (see evidence_window), and so how much candidate
-  // history is kept during a release.
+  static int64_t evidence_window(int64_t window, uint64_t min_samples, const SignalWindow& side,
+                                 const SignalWindow* also);
+  static int64_t candidate_evidence_window(const Rule& rule, const Windows& w);
+  int64_t history_keep_ms() const;
+  // How far a thin window may grow (see evidence_window), and so how much history each side
+  // keeps (or the policy's longest window, if longer): one sample per tick, 15 min at 1 s ticks.
   static constexpr int64_t kThinTrafficMaxWindowMs = 15 * 60 * 1000;
   void evaluate_service(const ServiceSample& s, Windows& w, int64_t now_ms,
                         std::vector<Decision>& out);

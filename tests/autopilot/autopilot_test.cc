@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <optional>
 
 namespace x0::autopilot {
 namespace {
@@ -473,6 +474,20 @@ TEST(Autopilot, ADeadCanaryAtTwoRequestsASecondIsCaughtWithinTwentyOfItsRequests
   ASSERT_GE(rolled_back, 0) << "never caught";
   EXPECT_LE(requests_at_rollback, 21u);
   EXPECT_EQ(r.actuator.acted.front().first, Action::kRollback);
+}
+
+TEST(Autopilot, AServiceFailingEveryRequestAtThinTrafficIsSeenWithinTwentyRequests) {
+  Scenario r;
+  r.source.in_release = false;
+  r.source.stable.rps = 0.5;
+  r.source.stable.error_rate = 1.0;
+  std::optional<uint64_t> requests_at_firing;
+  for (int64_t t = 0; t <= 120'000 && !requests_at_firing; t += 100)
+    for (const Decision& d : r.autopilot->tick(t))
+      if (d.firing.rule->name == "error_rate_critical")
+        requests_at_firing = r.source.stable.requests;
+  ASSERT_TRUE(requests_at_firing.has_value()) << "never seen";
+  EXPECT_LE(*requests_at_firing, 22u);  // 20 to decide, plus the rule's for_s of 1 s
 }
 
 TEST(Autopilot, AHealthyCanaryAtThinTrafficIsNotRolledBack) {
