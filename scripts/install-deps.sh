@@ -19,7 +19,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev valgrind
   python3 curl jq procps prometheus nodejs nginx-light openssl chromium
-  prometheus-alertmanager docker-compose yamllint shellcheck python3-yaml iptables iproute2
+  prometheus-alertmanager docker-compose yamllint shellcheck python3-yaml python3-jwt python3-cryptography
+  iptables iproute2
 )
 # npm: a separate Debian package unless nodejs already brings it
 command -v npm >/dev/null || packages+=(npm)

@@ -79,13 +79,9 @@ void warn_failover_without_mesh(const config::Config& config) {
                 {{"service", service.name}});
 }
 
-// Keys the config accepts whose filters do not exist yet (issue 15): said at every load, so no
+// Keys the config accepts whose filters do not exist yet (issue 15: rate limiting): said at every load, so no
 // operator believes requests are checked or limited.
 void warn_unbuilt_filters(const config::Config& config) {
-  if (config.security.enable_jwt_validation)
-    log::warn("SECURITY",
-              "enable_jwt_validation = true, but JWT validation is not built yet: requests are "
-              "NOT checked for a token");
   if (config.security.rate_limit_requests_per_second > 0)
     log::warn("SECURITY",
               "rate_limit_requests_per_second is set, but rate limiting is not built yet: "

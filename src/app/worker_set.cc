@@ -34,6 +34,7 @@ bool WorkerSet::start_worker(Worker& worker, const config::Config& config) {
   worker.context =
       std::make_unique<gateway::WorkerContext>(worker.loop, shared_.routes, worker.index);
   worker.context->isolated = &state.isolated;
+  worker.context->auth_failures = &state.auth_failures;
   worker.context->cache = shared_.cache;
   worker.server = std::make_unique<http::Server>(worker.loop, shared_.limits);
   worker.api_data = std::make_unique<admin::OperatorApi>(state, admin::Scope::kDataPlane);

@@ -54,6 +54,7 @@ x0::Result<Config> run(std::string_view text, std::string_view name,
     if (!problems.empty()) return finish(std::move(cfg), problems);
     detail::resolve(cfg);
     detail::validate(cfg, origins, problems);
+    if (problems.empty()) detail::load_jwt(cfg, origins, problems);
     return finish(std::move(cfg), problems);
   } catch (const std::exception& e) {
     return x0::fail(Errc::kConfigInvalid, std::string(name) + ": " + e.what());
@@ -91,6 +92,7 @@ x0::Result<void> apply_env(Config& cfg,
     Config updated = cfg;  // all or nothing: a bad variable leaves cfg untouched
     detail::read_env(env, updated, origins, problems);
     if (problems.empty()) detail::validate(updated, origins, problems);
+    if (problems.empty()) detail::load_jwt(updated, origins, problems);
     auto done = finish(std::move(updated), problems);
     if (!done) return std::unexpected(done.error());
     cfg = std::move(*done);

@@ -6,12 +6,18 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/result.h"
+
+namespace x0::jwt {
+class KeySet;
+}
 
 namespace x0::config {
 
@@ -63,6 +69,10 @@ struct Service {
   // No healthy local endpoint: requests go over a mesh link to a peer where the service is
   // healthy (before the fallback set), and this node relays such requests for its peers.
   bool mesh_failover = false;
+  // TOML `jwt`: true (the default provider), false, or a [[jwt.providers]] name; unset follows
+  // [security] enable_jwt_validation. jwt_provider() (below) says what a request meets.
+  std::optional<bool> jwt;
+  std::string jwt_provider_name;
 };
 
 struct Listeners {
@@ -154,6 +164,31 @@ struct Security {
   int rate_limit_requests_per_second = 0;
 };
 
+// One issuer of bearer tokens the jwt filter accepts (docs/SECURITY.md, "JWT validation").
+struct JwtProvider {
+  std::string name;                    // [a-z0-9_-]+; "default" is what `jwt = true` means
+  std::string issuer;                  // "" = iss not checked
+  std::vector<std::string> audiences;  // empty: a token carrying aud is refused
+  // Exactly one key source; read at load and on every reload (SIGHUP).
+  std::string jwks_file, secret_file, public_key_file;
+  std::vector<std::string> algorithms;  // empty: every algorithm the keys are for
+  int clock_skew_seconds = 60;
+  // The request header the token is in: "Authorization" (the Bearer scheme) or another field
+  // holding the bare token.
+  std::string from_header = "Authorization";
+  // claim -> request header set from it (a client's own copy of such a header is dropped).
+  std::vector<std::pair<std::string, std::string>> forward_claims;
+  bool forward_token = false;  // false: the token's header is not passed to the upstream
+  // After load: the keys, and the allowed algorithms as jwt::AlgSet bits.
+  std::shared_ptr<const jwt::KeySet> keys;
+  uint32_t allowed_algorithms = 0;
+  bool implicit = false;  // made from [security] jwt_secret_file, not written in [[jwt.providers]]
+};
+
+struct Jwt {
+  std::vector<JwtProvider> providers;
+};
+
 struct Mesh {
   bool enabled = false;
   std::vector<std::string> peers;  // seeds, each "ip:port" of a peer's listeners.mesh
@@ -204,9 +239,14 @@ struct Config {
   Autopilot autopilot;
   Incidents incidents;
   Notify notify;
+  Jwt jwt;
   std::vector<Service> services;
   std::string source;  // path it was loaded from, or "<embedded defaults>"
 };
+
+// The provider a request of `service` must present a token of; nullptr: the route is open.
+// (Load has checked that every named provider exists.)
+const JwtProvider* jwt_provider(const Config& config, const Service& service);
 
 // Parse + validate + resolve derived defaults (node.id, incidents.store, cache.backing_file,
 // legacy keys). `name` is used in error messages. Every problem is one line:

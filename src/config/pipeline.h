@@ -34,6 +34,10 @@ void read_env(const std::vector<std::pair<std::string, std::string>>& env, Confi
 void resolve(Config& cfg);
 // Checks that span keys: required service keys, unique names, distinct listener addresses.
 void validate(const Config& cfg, const Origins& origins, Problems& out);
+// JWT providers (jwt_config.cc): adds the implicit "default" provider of [security]
+// jwt_secret_file, reads every provider's key file, checks algorithms against the keys' types
+// and that every service's provider exists. Mutates: the keys are part of the loaded config.
+void load_jwt(Config& cfg, const Origins& origins, Problems& out);
 // A close known key, for "unknown key" messages ("" when nothing is close).
 std::string closest(std::string_view key, const std::vector<std::string_view>& known);
 

@@ -3,13 +3,14 @@
 // reported as "file:line: [section] key: message" and reading goes on to find the next one.
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <string>
 
 #include "config/fields.h"
 #include "config/pipeline.h"
+#include "config/toml_reading.h"
 
 namespace x0::config::detail {
-namespace {
 
 std::string at(const Origins& o, const toml::source_region& src) {
   return o.name + ":" + std::to_string(src.begin.line);
@@ -54,6 +55,8 @@ std::optional<std::string> set_from_node(const Field& f, const toml::node& n) {
   return "expected " + expected(f) + ", got " + describe(n);
 }
 
+namespace {
+
 std::vector<std::string_view> keys_of(const std::vector<Field>& fields) {
   std::vector<std::string_view> out;
   for (const Field& f : fields) out.push_back(f.key);
@@ -68,12 +71,14 @@ std::string unknown(std::string_view key, const std::vector<std::string_view>& k
 // Reads the keys of one table into `fields`. `prefix` is the Origins path prefix ("cache.",
 // "services.0."), `label` the section shown in messages, `key_prefix` is put before key names
 // ("health_check.").
+}  // namespace
+
 void read_table(const toml::table& t, const std::vector<Field>& fields, const std::string& prefix,
                 const std::string& label, const std::string& key_prefix, Origins& o, Problems& out,
-                std::string_view skip = {}) {
+                std::initializer_list<std::string_view> skip) {
   for (auto&& [k, node] : t) {
     std::string key(k.str());
-    if (!skip.empty() && key == skip) continue;
+    if (std::find(skip.begin(), skip.end(), key) != skip.end()) continue;
     const Field* field = nullptr;
     for (const Field& f : fields)
       if (f.key == key) field = &f;
@@ -89,6 +94,8 @@ void read_table(const toml::table& t, const std::vector<Field>& fields, const st
   }
 }
 
+namespace {
+
 void read_service(const toml::table& t, size_t index, Service& svc, Origins& o, Problems& out) {
   std::string prefix = "services." + std::to_string(index) + ".";
   o.where["services." + std::to_string(index)] = at(o, t.source());
@@ -99,7 +106,8 @@ void read_service(const toml::table& t, size_t index, Service& svc, Origins& o, 
         v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") == std::string::npos)
       label = "services." + v;
   }
-  read_table(t, service_fields(svc), prefix, label, "", o, out, "health_check");
+  read_table(t, service_fields(svc), prefix, label, "", o, out, {"health_check", "jwt"});
+  if (const toml::node* jwt = t.get("jwt")) read_service_jwt(*jwt, prefix, label, svc, o, out);
   if (const toml::node* hc_node = t.get("health_check")) {
     if (const auto* hc = hc_node->as_table()) {
       read_table(*hc, health_check_fields(svc.health_check), prefix + "health_check.", label,
@@ -143,10 +151,15 @@ void read_toml(std::string_view text, Config& cfg, Origins& o, Problems& out) {
   }
   std::vector<std::string_view> known = section_names();
   known.push_back("services");
+  known.push_back("jwt");
   for (auto&& [k, node] : root) {
     std::string section(k.str());
     if (section == "services") {
       read_services(node, cfg, o, out);
+      continue;
+    }
+    if (section == "jwt") {
+      read_jwt(node, cfg, o, out);
       continue;
     }
     std::vector<Field> fields = section_fields(cfg, section);

@@ -8,6 +8,7 @@ namespace x0::gateway {
 
 enum class ErrorCode {
   kBadRequest,         // 400 bad_request
+  kUnauthorized,       // 401 unauthorized: no valid bearer token (filters/jwt_filter.cc)
   kBadPath,            // 400 bad_path
   kNoRoute,            // 404 no_route
   kMethodNotAllowed,   // 405 method_not_allowed
@@ -30,6 +31,8 @@ constexpr ErrorInfo error_info(ErrorCode code) {
       return {400, "bad_request"};
     case ErrorCode::kBadPath:
       return {400, "bad_path"};
+    case ErrorCode::kUnauthorized:
+      return {401, "unauthorized"};
     case ErrorCode::kNoRoute:
       return {404, "no_route"};
     case ErrorCode::kMethodNotAllowed:

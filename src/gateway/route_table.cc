@@ -159,6 +159,10 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(
     state->config = svc;
     state->index = table->services_.size();
     state->cache_rules = cache_rules(config.cache, svc);
+    state->jwt = make_jwt_route(config, svc);
+    if (!state->jwt && svc.jwt.value_or(config.security.enable_jwt_validation))
+      return fail(Errc::kConfigInvalid, svc.name + ": JWT validation is on but no provider "
+                                                   "applies");  // fail closed, never open
     auto primary = make_endpoints(previous, svc, svc.endpoints, EndpointRole::kStable, lookup,
                                   upstream_tls, pending);
     if (!primary) return std::unexpected(primary.error());

@@ -18,6 +18,7 @@
 #include "common/result.h"
 #include "config/config.h"
 #include "gateway/service_stats.h"
+#include "gateway/jwt_route.h"
 #include "gateway/traffic_split.h"
 #include "http/path_normalize.h"
 #include "net/socket.h"
@@ -77,6 +78,7 @@ struct ServiceState {
   TrafficSplit split;                  // meaningful when in_release
   ServiceStats* stats = nullptr;       // process-lifetime, see service_stats.h
   cache::RouteCacheRules cache_rules;  // [cache] + the service's cache / cache_ttl_s
+  std::shared_ptr<const JwtRoute> jwt;  // the route's token check; null: open
 
   const std::vector<std::shared_ptr<EndpointState>>& set(EndpointRole role) const {
     return role == EndpointRole::kStable      ? primary

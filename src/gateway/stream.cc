@@ -76,6 +76,7 @@ void Stream::start(http::ServerConnection& client, const http::Request& request,
   response_edits_.clear();
   payload_wanted_ = 0;
   ended_ = false;
+  credentialed_ = false;
   std::string_view incoming_id = request.head.headers.find("X-Request-Id");
   if (valid_request_id(incoming_id)) {
     request_id_.assign(incoming_id);
@@ -186,7 +187,7 @@ void Stream::abort(const StreamOutcome& outcome) {
   end(outcome)->close();
 }
 
-void Stream::respond(ErrorCode code, std::string_view detail) {
+void Stream::respond(ErrorCode code, std::string_view detail, std::string_view extra_headers) {
   if (ended_) return;
   ErrorInfo info = error_info(code);
   std::string body = "{\"error\":\"";
@@ -197,6 +198,7 @@ void Stream::respond(ErrorCode code, std::string_view detail) {
   }
   body.append("\",\"request_id\":\"").append(request_id_).append("\"}");
   std::string extra = "X-Request-Id: " + request_id_ + "\r\n";
+  extra.append(extra_headers);
   // A peer's request that found nothing to send it to here: the peer tries elsewhere.
   if (mesh_hops_ > 0 && code == ErrorCode::kNoHealthyUpstream)
     extra.append(kMeshUnservedHeader).append(": 1\r\n");

@@ -91,7 +91,12 @@ class Stream final : public http::PendingResponse {
   // The client has part of a response that cannot be completed: it is cut off.
   void abort(const StreamOutcome& outcome);
   // A JSON error of the data plane's own, with the request id.
-  void respond(ErrorCode code, std::string_view detail);
+  // `extra_headers`: complete "Name: value\r\n" lines (e.g. WWW-Authenticate).
+  void respond(ErrorCode code, std::string_view detail, std::string_view extra_headers = {});
+  // The request carries credentials a filter checked (a bearer token, wherever it was read
+  // from): the cache treats it as it treats one with Authorization (RFC 9111 section 3.5).
+  void mark_credentialed() { credentialed_ = true; }
+  bool credentialed() const { return credentialed_; }
 
   // http::PendingResponse (the client connection).
   void on_client_gone() override;
@@ -127,6 +132,7 @@ class Stream final : public http::PendingResponse {
   int64_t start_ns_ = 0;
   const EndpointState* upstream_ = nullptr;
   HeaderEdits request_edits_, response_edits_;
+  bool credentialed_ = false;
   int payload_wanted_ = 0;  // filters that asked for the payload and are not done with it
   bool ended_ = true;
   bool starting_ = false;             // start() is running

@@ -38,6 +38,9 @@ struct WorkerContext {
   // While set, only loopback clients are served (the security runbook's "isolate"). Owned by
   // the node; may be null in tests.
   const std::atomic<bool>* isolated = nullptr;
+  // Refused credentials, node-wide (the policy's auth_failures signal); the jwt filter adds its
+  // 401s. Owned by the node; may be null in tests.
+  std::atomic<uint64_t>* auth_failures = nullptr;
   // The node's response cache, shared by all workers (null: [cache] enabled = false), and this
   // worker's coalescing of concurrent misses (single-threaded, no locks).
   cache::ResponseStore* cache = nullptr;

@@ -252,6 +252,8 @@ def toml_value(v):
         return str(v)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):  # an inline table
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {toml_value(x)}" for k, x in v.items()) + " }"
     return json.dumps(str(v))
 
 
@@ -271,6 +273,12 @@ def render_config(node_sections, services):
     """TOML text from {section: {key: value}} and a list of service() dicts."""
     lines = []
     for section, keys in node_sections.items():
+        if isinstance(keys, list):  # an array of tables, e.g. "jwt.providers": [{...}, ...]
+            for table in keys:
+                lines.append(f"[[{section}]]")
+                lines += [f"{k} = {toml_value(v)}" for k, v in table.items()]
+                lines.append("")
+            continue
         lines.append(f"[{section}]")
         lines += [f"{k} = {toml_value(v)}" for k, v in keys.items()]
         lines.append("")

@@ -49,6 +49,9 @@ class CacheFilter final : public Filter<CacheFilter> {
     start_unix_ms_ = unix_ms();
     cache::Headers headers = cache_headers(head.headers, worker_.request_headers);
     cache::RequestRules rules = cache::request_rules(headers, stream.service().cache_rules);
+    // A token the jwt filter checked (in any header) is a credential like Authorization: the
+    // request gets its own answer, never a stored one (RFC 9111 section 3.5).
+    if (stream.credentialed()) rules.may_use_stored = false;
     may_store_ = rules.may_store;
     key_target_.assign(stream.path());
     if (!head.query.empty()) key_target_.append("?").append(head.query);
@@ -177,6 +180,12 @@ class CacheFilter final : public Filter<CacheFilter> {
     if (!may_store_) return;
     const http::Request& request = stream_->request();
     cache::Headers request_headers = cache_headers(request.head.headers, worker_.request_headers);
+    if (stream_->credentialed() && !request.head.headers.count_of("Authorization")) {
+      // Stored only as a response to an authorised request may be (public or s-maxage): the
+      // token was in another header, so the cache is told it as Authorization.
+      worker_.request_headers.push_back({"authorization", "-"});
+      request_headers = cache::Headers(worker_.request_headers);
+    }
     cache_headers(head.headers, worker_.response_headers);
     response_unix_ms_ = unix_ms();
     decision_ = cache::decide_storable({request.head.method_text, request_headers, start_unix_ms_},

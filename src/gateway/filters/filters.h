@@ -14,6 +14,9 @@ std::unique_ptr<StreamFilter> make_stats_filter(WorkerContext& worker);
 std::unique_ptr<StreamFilter> make_outlier_filter(WorkerContext& worker);
 // Via, X-Forwarded-For, X-Real-IP, X-Request-Id and the front-proxy fields, both directions.
 std::unique_ptr<StreamFilter> make_forwarding_filter(WorkerContext& worker);
+// Bearer JWT validation (issue 15): a route's requests without a valid token get a 401; the
+// verified claims may be forwarded as headers and the token is stripped.
+std::unique_ptr<StreamFilter> make_jwt_filter(WorkerContext& worker);
 // The response cache: answers fresh hits, coalesces concurrent misses, stores cacheable
 // responses as they stream, serves stale-if-error.
 std::unique_ptr<StreamFilter> make_cache_filter(WorkerContext& worker);
