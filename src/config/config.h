@@ -63,6 +63,10 @@ struct Service {
   // No healthy local endpoint: requests go over a mesh link to a peer where the service is
   // healthy (before the fallback set), and this node relays such requests for its peers.
   bool mesh_failover = false;
+  // Rate limiting of this route: -1 = [security]'s, 0 = off here; burst 0 = this route's rate
+  // when it sets one, else [security]'s burst.
+  int rate_limit_requests_per_second = -1;
+  int rate_limit_burst = 0;
 };
 
 struct Listeners {
@@ -151,7 +155,11 @@ struct Security {
   bool isolate = false;
   bool enable_jwt_validation = false;
   std::string jwt_secret_file;
+  // The rate_limit filter (docs/RATE_LIMIT.md): each route's default; 0 = off. Burst 0 = the rate.
   int rate_limit_requests_per_second = 0;
+  int rate_limit_burst = 0;
+  std::string rate_limit_key = "client_address";  // or "header:<Name>", e.g. "header:X-Api-Key"
+  int rate_limit_max_clients = 100000;            // buckets held at most (read at start)
 };
 
 struct Mesh {

@@ -159,6 +159,7 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(
     state->config = svc;
     state->index = table->services_.size();
     state->cache_rules = cache_rules(config.cache, svc);
+    state->rate_limit = rate_limit_rule(config.security, svc);
     auto primary = make_endpoints(previous, svc, svc.endpoints, EndpointRole::kStable, lookup,
                                   upstream_tls, pending);
     if (!primary) return std::unexpected(primary.error());

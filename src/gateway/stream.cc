@@ -186,7 +186,7 @@ void Stream::abort(const StreamOutcome& outcome) {
   end(outcome)->close();
 }
 
-void Stream::respond(ErrorCode code, std::string_view detail) {
+void Stream::respond(ErrorCode code, std::string_view detail, std::string_view extra_headers) {
   if (ended_) return;
   ErrorInfo info = error_info(code);
   std::string body = "{\"error\":\"";
@@ -200,6 +200,7 @@ void Stream::respond(ErrorCode code, std::string_view detail) {
   // A peer's request that found nothing to send it to here: the peer tries elsewhere.
   if (mesh_hops_ > 0 && code == ErrorCode::kNoHealthyUpstream)
     extra.append(kMeshUnservedHeader).append(": 1\r\n");
+  extra.append(extra_headers);
   http::ServerConnection* client = end({info.status, StreamOutcome::Source::kLocal, nullptr});
   client->respond(info.status, "application/json", body, extra);
 }

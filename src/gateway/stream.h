@@ -90,8 +90,9 @@ class Stream final : public http::PendingResponse {
   void finish(const StreamOutcome& outcome, bool keep_alive);
   // The client has part of a response that cannot be completed: it is cut off.
   void abort(const StreamOutcome& outcome);
-  // A JSON error of the data plane's own, with the request id.
-  void respond(ErrorCode code, std::string_view detail);
+  // A JSON error of the data plane's own, with the request id; extra_headers are complete
+  // "Name: value\r\n" lines (e.g. a 429's Retry-After).
+  void respond(ErrorCode code, std::string_view detail, std::string_view extra_headers = {});
 
   // http::PendingResponse (the client connection).
   void on_client_gone() override;
