@@ -33,6 +33,7 @@ struct KeyEqual {
 // never moves, and extract/insert (eviction) keeps the node itself.
 struct Entry {
   int64_t tat_ns = 0;
+  int64_t interval_ns = 0;  // the rate tat was counted in (a reload may change it)
   Entry* newer = nullptr;  // towards the most recently used
   Entry* older = nullptr;
   const std::string* key = nullptr;  // the map node's key
@@ -95,6 +96,22 @@ struct alignas(64) RateLimiter::Stripe {
     return e;
   }
 };
+
+namespace {
+
+// A reload changed the key's rate: it keeps the tokens it has used (not the time they take to
+// come back at the old rate), at most a full bucket, so a raised limit applies at once and a
+// lowered one does not forgive what was taken.
+void rescale(Entry& e, int64_t interval_ns, int burst, int64_t now_ns) {
+  if (e.interval_ns != 0 && e.tat_ns > now_ns) {
+    __int128 debt = static_cast<__int128>(e.tat_ns - now_ns) * interval_ns / e.interval_ns;
+    __int128 full = static_cast<__int128>(interval_ns) * std::max(burst, 1);
+    e.tat_ns = now_ns + static_cast<int64_t>(std::min(debt, full));
+  }
+  e.interval_ns = interval_ns;
+}
+
+}  // namespace
 
 RateLimitRule rate_limit_rule(const config::Security& security, const config::Service& service) {
   RateLimitRule rule;
@@ -200,6 +217,7 @@ RateLimitDecision RateLimiter::take(std::string_view key, int64_t interval_ns, i
   {
     std::lock_guard lock(stripe.mu);
     Entry* e = stripe.find_or_insert(key, now_ns, stripe_capacity_, d.evicted);
+    if (e->interval_ns != interval_ns) rescale(*e, interval_ns, burst, now_ns);
     int64_t tat = std::max(e->tat_ns, now_ns);
     int64_t debt = tat - now_ns;  // ns of refill the bucket is short of full
     if (debt > tolerance) {

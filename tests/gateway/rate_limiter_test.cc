@@ -64,6 +64,20 @@ TEST(RateLimiter, RefillsOneTokenPerIntervalAndNeverAboveTheBurst) {
   EXPECT_EQ(allowed, static_cast<int>((now - start) / interval));  // bucket was empty at start
 }
 
+TEST(RateLimiter, ANewRateKeepsTheTokensUsedNotTheTimeTheyTake) {
+  RateLimiter limiter(100, 1);
+  const int64_t now = kSecond;
+  EXPECT_EQ(allowed_of(limiter, "k", kSecond, 2, now, 3), 2);  // 1/s, burst 2: empty
+  // Raised to 1000/s, burst 10 (a reload): 2 of 10 tokens used, so 8 more at once, not a
+  // 2-second wait for the old debt.
+  EXPECT_EQ(allowed_of(limiter, "k", kSecond / 1000, 10, now, 20), 8);
+  // Lowered to 1/s, burst 3: the 10 used are at most a full bucket of the new size.
+  RateLimitDecision d = limiter.take("k", kSecond, 3, now);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reset_ns, 3 * kSecond);
+  EXPECT_TRUE(limiter.take("k", kSecond, 3, now + kSecond).allowed);
+}
+
 TEST(RateLimiter, KeysHaveBucketsOfTheirOwn) {
   RateLimiter limiter(100, 1);
   EXPECT_EQ(allowed_of(limiter, "a", kSecond, 2, kSecond, 5), 2);
