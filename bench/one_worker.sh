@@ -1,10 +1,16 @@
 # Sourced by the per-request benchmarks (alloc_per_request.sh, instructions_per_request.sh): a
 # one-worker node proxying to the test origin, and a client sending keep-alive GETs to it.
 # one_worker_config <dir> <port base>: writes <dir>/cfg.toml (data on base+80, health +81,
-# metrics +90, the origin on base+1) with the autopilot and the cache off.
+# metrics +90, the origin on base+1) with the autopilot and the cache off. RATE_LIMIT=<n> turns
+# the rate_limit filter on at n requests per second (and burst), for its cost per request.
 one_worker_config() {
   local dir=$1 base=$2
-  cat > "$dir/cfg.toml" <<TOML
+  : > "$dir/cfg.toml"
+  if [[ -n "${RATE_LIMIT:-}" ]]; then
+    printf '[security]\nrate_limit_requests_per_second = %s\nrate_limit_burst = %s\n' \
+      "$RATE_LIMIT" "$RATE_LIMIT" > "$dir/cfg.toml"
+  fi
+  cat >> "$dir/cfg.toml" <<TOML
 [listeners]
 data = "127.0.0.1:$((base + 80))"
 health = "127.0.0.1:$((base + 81))"

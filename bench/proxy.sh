@@ -6,6 +6,9 @@
 # (noise detection, quiet-wait, ratios), with x0tta6bl4 as its candidate.
 #   bench/proxy.sh                 full run (about 3 minutes)
 #   DURATION=5 bench/proxy.sh      shorter runs
+#   bench/proxy.sh --rate-limit    the rate_limit filter's cost (issue 15): x0tta6bl4 alone, the
+#                                  filter off, on with a limit never reached, off, on (same
+#                                  pinning), then the on/off ratio of the means
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${X0_BINARY:-$root/build/x0tta6bl4}
@@ -32,11 +35,35 @@ endpoints = ["127.0.0.1:$BASE_PORT"]
 path = "/"
 TOML
 "$bin" check-config "$work/node.toml" >/dev/null
+# The same node with the rate_limit filter on every request: one client address, so every
+# request takes the same bucket (the most contended case), a limit wrk never reaches.
+{ echo "[security]"; echo "rate_limit_requests_per_second = 1000000"
+  echo "rate_limit_burst = 1000000"; cat "$work/node.toml"; } > "$work/node-rl.toml"
+"$bin" check-config "$work/node-rl.toml" >/dev/null
 
 export CANDIDATE_NAME=x0tta6bl4
 export CANDIDATE_CMD="exec $bin run --config $work/node.toml"
 export CANDIDATE_URL=http://127.0.0.1:28090/
 export CANDIDATE_EXPECT_BODY=1
+
+if [[ "${1:-}" == "--rate-limit" ]]; then
+  export RESULTS_TSV="$work/results.tsv" SCENARIOS=" " WRK_CONNS=${WRK_CONNS:-50}
+  for round in 1 2; do
+    for mode in off on; do
+      config="$work/node.toml"
+      [[ $mode == on ]] && config="$work/node-rl.toml"
+      echo "## rate_limit $mode, round $round"
+      CANDIDATE_NAME="rate_limit_$mode" CANDIDATE_CMD="exec $bin run --config $config" \
+        bash "$peers"
+    done
+  done
+  awk -F'\t' '{ n[$2]++; s[$2] += $3 } END {
+    off = s["rate_limit_off"] / n["rate_limit_off"]; on = s["rate_limit_on"] / n["rate_limit_on"]
+    printf "rate_limit off: %.0f req/s, on: %.0f req/s (means of %d runs each): on/off = %.3f\n",
+      off, on, n["rate_limit_on"], on / off }' "$RESULTS_TSV"
+  exit 0
+fi
+
 export SCENARIOS=${SCENARIOS:-"direct nginx-proxy haproxy-proxy"}
 
 echo "## 50 connections"

@@ -79,16 +79,6 @@ void warn_failover_without_mesh(const config::Config& config) {
                 {{"service", service.name}});
 }
 
-// Keys the config accepts whose filters do not exist yet (issue 15: rate limiting): said at every load, so no
-// operator believes requests are checked or limited.
-void warn_unbuilt_filters(const config::Config& config) {
-  if (config.security.rate_limit_requests_per_second > 0)
-    log::warn("SECURITY",
-              "rate_limit_requests_per_second is set, but rate limiting is not built yet: "
-              "requests are NOT limited",
-              {{"rate_limit_requests_per_second", config.security.rate_limit_requests_per_second}});
-}
-
 // The main thread's signals, read from a signalfd on its own loop.
 class SignalWatch final : public net::IoHandler {
  public:
@@ -204,7 +194,6 @@ bool Node::start() {
   upstream_tls_ = std::make_unique<tls::UpstreamTls>(telemetry::default_registry());
   warn_unverified_upstreams(*config);
   warn_failover_without_mesh(*config);
-  warn_unbuilt_filters(*config);
   control_plane_ = std::make_unique<ControlPlane>(
       state_, routes_, [this](const config::Config& c) { apply_node_config(c); },
       [this](const config::Service& service, const config::Endpoint& endpoint) {
@@ -243,6 +232,10 @@ bool Node::start() {
 
   if (!start_mesh(*config)) return false;
 
+  // Made even with every limit off, so a reload can turn limits on.
+  rate_limit_max_clients_ = static_cast<size_t>(config->security.rate_limit_max_clients);
+  rate_limiter_ = std::make_unique<gateway::RateLimiter>(rate_limit_max_clients_);
+  rate_limiter_->register_metrics(telemetry::default_registry());
   health_checker_ = std::make_unique<gateway::HealthChecker>(routes_);
   state_.health_checker = health_checker_.get();
   register_node_metrics();
@@ -260,7 +253,8 @@ bool Node::start() {
       https_.get(),
       mesh_.get(),
       mesh_connections_.get(),
-      &remote_routes_});
+      &remote_routes_,
+      rate_limiter_.get()});
   if (!workers_->start(*config, threads)) return false;
   workers_->run();
   health_checker_->start();
@@ -327,7 +321,11 @@ void Node::apply_node_config(const config::Config& config) {
   apply_logging(config);  // process-wide atomics: safe from this thread
   warn_unverified_upstreams(config);
   warn_failover_without_mesh(config);
-  warn_unbuilt_filters(config);
+  // The bucket table's size is fixed at start (its memory is reserved then); limits reload.
+  if (static_cast<size_t>(config.security.rate_limit_max_clients) != rate_limit_max_clients_)
+    log::warn("CONFIG", "rate_limit_max_clients changed: it applies at the next restart",
+              {{"running", rate_limit_max_clients_},
+               {"configured", config.security.rate_limit_max_clients}});
   check_identity(config);
   data_connections_->set_limit(static_cast<size_t>(config.api_gateway.max_connections));
   for (http::ConnectionBudget* probes :

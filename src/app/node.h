@@ -91,6 +91,10 @@ class Node {
   MeshRoutes mesh_routes_{remote_routes_};
   std::unique_ptr<http::ConnectionBudget> mesh_connections_;  // listeners.mesh, node-wide
   std::unique_ptr<mesh::Agent> mesh_;  // the mesh thread; null when [mesh] enabled = false
+  // The rate_limit filter's buckets, shared by the workers (which it outlives); its size is
+  // [security] rate_limit_max_clients as read at start.
+  std::unique_ptr<gateway::RateLimiter> rate_limiter_;
+  size_t rate_limit_max_clients_ = 0;
   std::unique_ptr<WorkerSet> workers_;
 };
 

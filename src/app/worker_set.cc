@@ -36,6 +36,7 @@ bool WorkerSet::start_worker(Worker& worker, const config::Config& config) {
   worker.context->isolated = &state.isolated;
   worker.context->auth_failures = &state.auth_failures;
   worker.context->cache = shared_.cache;
+  worker.context->rate_limiter = shared_.rate_limiter;
   worker.server = std::make_unique<http::Server>(worker.loop, shared_.limits);
   worker.api_data = std::make_unique<admin::OperatorApi>(state, admin::Scope::kDataPlane);
   worker.api_health = std::make_unique<admin::OperatorApi>(state, admin::Scope::kHealthPort);

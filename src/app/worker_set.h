@@ -49,6 +49,7 @@ class WorkerSet {
     mesh::Agent* mesh = nullptr;
     http::ConnectionBudget* mesh_budget = nullptr;
     const gateway::RemoteRoutesPublisher* remote_routes = nullptr;
+    gateway::RateLimiter* rate_limiter = nullptr;  // the rate_limit filter's shared buckets
   };
 
   explicit WorkerSet(Shared shared) : shared_(shared) {}

@@ -73,6 +73,10 @@ struct Service {
   // [security] enable_jwt_validation. jwt_provider() (below) says what a request meets.
   std::optional<bool> jwt;
   std::string jwt_provider_name;
+  // Rate limiting of this route: -1 = [security]'s, 0 = off here; burst 0 = this route's rate
+  // when it sets one, else [security]'s burst.
+  int rate_limit_requests_per_second = -1;
+  int rate_limit_burst = 0;
 };
 
 struct Listeners {
@@ -161,7 +165,11 @@ struct Security {
   bool isolate = false;
   bool enable_jwt_validation = false;
   std::string jwt_secret_file;
+  // The rate_limit filter (docs/RATE_LIMIT.md): each route's default; 0 = off. Burst 0 = the rate.
   int rate_limit_requests_per_second = 0;
+  int rate_limit_burst = 0;
+  std::string rate_limit_key = "client_address";  // or "header:<Name>", e.g. "header:X-Api-Key"
+  int rate_limit_max_clients = 100000;            // buckets held at most (read at start)
 };
 
 // One issuer of bearer tokens the jwt filter accepts (docs/SECURITY.md, "JWT validation").

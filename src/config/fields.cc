@@ -134,6 +134,17 @@ std::optional<std::string> shape_ok(Shape shape, std::string& v) {
         return std::nullopt;
       return "expected a host name or \"*.domain\"";
     }
+    case Shape::kRateLimitKey: {
+      // A header name is an RFC 9110 token; "header:" alone would key every request alike.
+      auto token = [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+      };
+      if (v == "client_address") return std::nullopt;
+      if (v.starts_with("header:") && v.size() > 7 && all_of(std::string_view(v).substr(7), token))
+        return std::nullopt;
+      return "expected \"client_address\" or \"header:<Name>\" (e.g. \"header:X-Api-Key\")";
+    }
     case Shape::kCidr:
       if (AddressRanges::parse({v})) return std::nullopt;
       return "expected an IP address or CIDR range such as \"10.0.0.0/8\"";
@@ -252,7 +263,10 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
             b("isolate", &g.isolate),
             b("enable_jwt_validation", &g.enable_jwt_validation),
             s("jwt_secret_file", &g.jwt_secret_file),
-            i("rate_limit_requests_per_second", &g.rate_limit_requests_per_second, 0)};
+            i("rate_limit_requests_per_second", &g.rate_limit_requests_per_second, 0, 1000000),
+            i("rate_limit_burst", &g.rate_limit_burst, 0, 1000000),
+            s("rate_limit_key", &g.rate_limit_key, Shape::kRateLimitKey),
+            i("rate_limit_max_clients", &g.rate_limit_max_clients, 1, 10000000)};
   }
   if (section == "mesh")
     return {b("enabled", &c.mesh.enabled),
@@ -297,7 +311,9 @@ std::vector<Field> service_fields(Service& v) {
           s("tls_ca_file", &v.tls_ca_file),
           b("tls_verify", &v.tls_verify),
           s("tls_server_name", &v.tls_server_name),
-          b("mesh_failover", &v.mesh_failover)};
+          b("mesh_failover", &v.mesh_failover),
+          i("rate_limit_requests_per_second", &v.rate_limit_requests_per_second, 0, 1000000),
+          i("rate_limit_burst", &v.rate_limit_burst, 0, 1000000)};
 }
 
 std::vector<Field> health_check_fields(HealthCheck& h) {

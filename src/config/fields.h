@@ -29,6 +29,8 @@ enum class Shape {
   kNodeId,       // empty or [A-Za-z0-9._-]+
   kHostPattern,  // exact host or "*.example.com", stored lower case
   kCidr,         // IPv4/IPv6 literal with an optional "/prefix"
+  // "client_address" or "header:<Name>"
+  kRateLimitKey,
 };
 
 using Target = std::variant<int*, int64_t*, uint16_t*, double*, bool*, std::string*,

@@ -187,6 +187,9 @@ void validate(const Config& cfg, const Origins& o, Problems& out) {
     if (s.path_prefixes.empty())
       out.push_back(problem(o.locate(at + ".path_prefixes"), label, "path_prefixes",
                             "at least one prefix is required (\"/\" matches everything)"));
+    if (s.rate_limit_requests_per_second == 0 && s.rate_limit_burst > 0)
+      out.push_back(problem(o.locate(at + ".rate_limit_burst"), label, "rate_limit_burst",
+                            "set on a route whose rate_limit_requests_per_second = 0 (off)"));
   }
   // A body the parser allows must fit in the budget of buffered bodies, or it can never be
   // taken and its client is told to retry forever.

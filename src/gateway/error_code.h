@@ -12,6 +12,7 @@ enum class ErrorCode {
   kBadPath,            // 400 bad_path
   kNoRoute,            // 404 no_route
   kMethodNotAllowed,   // 405 method_not_allowed
+  kRateLimited,        // 429 rate_limited
   kNotImplemented,     // 501 not_implemented
   kBadGateway,         // 502 bad_gateway
   kNoHealthyUpstream,  // 503 no_healthy_upstream
@@ -37,6 +38,8 @@ constexpr ErrorInfo error_info(ErrorCode code) {
       return {404, "no_route"};
     case ErrorCode::kMethodNotAllowed:
       return {405, "method_not_allowed"};
+    case ErrorCode::kRateLimited:
+      return {429, "rate_limited"};
     case ErrorCode::kNotImplemented:
       return {501, "not_implemented"};
     case ErrorCode::kBadGateway:

@@ -163,6 +163,7 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(
     if (!state->jwt && svc.jwt.value_or(config.security.enable_jwt_validation))
       return fail(Errc::kConfigInvalid, svc.name + ": JWT validation is on but no provider "
                                                    "applies");  // fail closed, never open
+    state->rate_limit = rate_limit_rule(config.security, svc);
     auto primary = make_endpoints(previous, svc, svc.endpoints, EndpointRole::kStable, lookup,
                                   upstream_tls, pending);
     if (!primary) return std::unexpected(primary.error());

@@ -17,6 +17,7 @@
 #include "common/address_ranges.h"
 #include "common/result.h"
 #include "config/config.h"
+#include "gateway/rate_limiter.h"
 #include "gateway/service_stats.h"
 #include "gateway/jwt_route.h"
 #include "gateway/traffic_split.h"
@@ -79,6 +80,7 @@ struct ServiceState {
   ServiceStats* stats = nullptr;       // process-lifetime, see service_stats.h
   cache::RouteCacheRules cache_rules;  // [cache] + the service's cache / cache_ttl_s
   std::shared_ptr<const JwtRoute> jwt;  // the route's token check; null: open
+  RateLimitRule rate_limit;            // [security] + the service's rate_limit_* keys
 
   const std::vector<std::shared_ptr<EndpointState>>& set(EndpointRole role) const {
     return role == EndpointRole::kStable      ? primary

@@ -90,8 +90,8 @@ class Stream final : public http::PendingResponse {
   void finish(const StreamOutcome& outcome, bool keep_alive);
   // The client has part of a response that cannot be completed: it is cut off.
   void abort(const StreamOutcome& outcome);
-  // A JSON error of the data plane's own, with the request id.
-  // `extra_headers`: complete "Name: value\r\n" lines (e.g. WWW-Authenticate).
+  // A JSON error of the data plane's own, with the request id; extra_headers are complete
+  // "Name: value\r\n" lines (e.g. WWW-Authenticate, a 429's Retry-After).
   void respond(ErrorCode code, std::string_view detail, std::string_view extra_headers = {});
   // The request carries credentials a filter checked (a bearer token, wherever it was read
   // from): the cache treats it as it treats one with Authorization (RFC 9111 section 3.5).

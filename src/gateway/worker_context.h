@@ -12,6 +12,7 @@
 #include "cache/cache_key.h"
 #include "cache/coalescer.h"
 #include "cache/response_store.h"
+#include "gateway/rate_limiter.h"
 #include "gateway/route_table.h"
 #include "gateway/upstream_pool.h"
 #include "gateway/remote_routes.h"
@@ -45,6 +46,8 @@ struct WorkerContext {
   // worker's coalescing of concurrent misses (single-threaded, no locks).
   cache::ResponseStore* cache = nullptr;
   cache::Coalescer coalescer;
+  // The node's rate-limit buckets, shared by all workers (thread-safe; null in tests without).
+  RateLimiter* rate_limiter = nullptr;
   // Bytes of response bodies being copied for the cache right now, and the most this worker may
   // hold (the node sets [cache] max_bytes / 4 / workers): many large cacheable downloads at once
   // must not multiply into gigabytes of copies. Beyond it, responses pass through uncopied.

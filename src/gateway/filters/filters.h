@@ -12,6 +12,8 @@ namespace x0::gateway {
 std::unique_ptr<StreamFilter> make_stats_filter(WorkerContext& worker);
 // Passive outlier detection: consecutive failures eject an endpoint for a while.
 std::unique_ptr<StreamFilter> make_outlier_filter(WorkerContext& worker);
+// Token buckets per client (address or a header) and route, exact per node: 429 past the limit.
+std::unique_ptr<StreamFilter> make_rate_limit_filter(WorkerContext& worker);
 // Via, X-Forwarded-For, X-Real-IP, X-Request-Id and the front-proxy fields, both directions.
 std::unique_ptr<StreamFilter> make_forwarding_filter(WorkerContext& worker);
 // Bearer JWT validation (issue 15): a route's requests without a valid token get a 401; the
