@@ -40,8 +40,9 @@ void GatewayMetrics::publish_measured(const autopilot::Autopilot& autopilot) {
   }
   for (const auto& service : table->services()) {
     for (int side = 0; side < 2; ++side) {
-      auto stats = window_ms > 0 ? autopilot.window_stats(service->config.name, side == 1, window_ms)
-                                 : std::nullopt;
+      auto stats = window_ms > 0
+                       ? autopilot.window_stats(service->config.name, side == 1, window_ms)
+                       : std::nullopt;
       service->stats->sides[side].autopilot_p95_ms.store(stats ? stats->p95_ms : 0.0,
                                                          std::memory_order_relaxed);
     }

@@ -338,7 +338,7 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
 }
 
 std::optional<WindowStats> Autopilot::window_stats(const std::string& service, bool candidate,
-                                                  int64_t window_ms) const {
+                                                   int64_t window_ms) const {
   auto it = windows_.find(service);
   if (it == windows_.end() || (candidate && !it->second.was_in_release)) return std::nullopt;
   return (candidate ? it->second.candidate : it->second.stable)->over(window_ms);

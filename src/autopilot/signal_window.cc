@@ -34,6 +34,7 @@ std::vector<BucketCount> merged(const std::vector<BucketCount>& a,
     for (; j < b.size() && b[j].bucket == bucket; ++j) n += b[j].count;
     push_count(out, bucket, n);
   }
+  out.shrink_to_fit();  // kept for minutes: no slack from the reserve above
   return out;
 }
 
@@ -57,6 +58,7 @@ void SignalWindow::add(const CounterSample& sample) {
     ticks_.clear();  // counters went backwards: not the same series any more
     tick.delta.clear();
   }
+  tick.delta.shrink_to_fit();
   newest_ = sample.buckets;
   ticks_.push_back(std::move(tick));
   while (ticks_.size() > 2 && ticks_.back().t_ms - ticks_[1].t_ms >= keep_ms_) {

@@ -73,8 +73,8 @@ class SignalWindow {
   // Two neighbouring samples merge once their span is at most 1/kThinning of their age (the
   // newest sample's time minus the later one's): a tick's resolution is kept for the last
   // kThinning ticks, and a window's start is within 1/kThinning of its length of the asked one.
-  // 15 min of 100 ms ticks keep about 400 samples instead of 9000.
-  static constexpr int64_t kThinning = 64;
+  // 15 min of 100 ms ticks keep about 260 samples instead of 9000.
+  static constexpr int64_t kThinning = 32;
 
  private:
   // A sample: cumulative requests and errors at t_ms, and the bucket counts that grew since the

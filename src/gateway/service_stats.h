@@ -25,8 +25,8 @@ struct ServiceStats {
   // Per release side (0 stable, 1 candidate): cumulative, so the autopilot can difference
   // snapshots taken off the hot path into windows of any length.
   struct Side {
-    telemetry::Counter* requests = nullptr;  // release_requests_total{service, side}
-    telemetry::Counter* errors = nullptr;    // release_errors_total{service, side}: 5xx answered
+    telemetry::Counter* requests = nullptr;    // release_requests_total{service, side}
+    telemetry::Counter* errors = nullptr;      // release_errors_total{service, side}: 5xx answered
     telemetry::Histogram* duration = nullptr;  // release_request_duration_seconds (/metrics)
     // The same durations, fine enough for the autopilot's latency rules (the histogram's
     // buckets are not: docs/AUTOPILOT.md, "How P95 is measured").
