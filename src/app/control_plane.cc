@@ -182,7 +182,10 @@ bool ControlPlane::start(const config::Config& config) {
 void ControlPlane::tick() {
   ticks_.fetch_add(1, std::memory_order_relaxed);
   int64_t now = unix_ms();
-  if (state_.config.load()->autopilot.enabled) autopilot_->tick(now);
+  if (state_.config.load()->autopilot.enabled) {
+    autopilot_->tick(now);
+    metric_source_->publish_measured(*autopilot_);
+  }
   releases_->tick(now, [this](const std::string& service) {
     switch (autopilot_->candidate_verdict(service)) {
       case autopilot::Verdict::kClean:

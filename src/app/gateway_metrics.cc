@@ -1,6 +1,8 @@
 // Sampling the data plane for the autopilot (see gateway_metrics.h).
 #include "app/gateway_metrics.h"
 
+#include <algorithm>
+
 #include "release/release_controller.h"
 #include "telemetry/metrics.h"
 
@@ -8,8 +10,9 @@ namespace x0::app {
 namespace {
 
 autopilot::CounterSample side_sample(const gateway::ServiceStats::Side& side, int64_t now_ms) {
+  // The latency sketch, not the /metrics histogram: its buckets are what makes P95 accurate.
   return autopilot::CounterSample{now_ms, side.requests->value(), side.errors->value(),
-                                  side.duration->bucket_counts()};
+                                  side.latency.bucket_counts()};
 }
 
 }  // namespace
@@ -23,8 +26,27 @@ GatewayMetrics::GatewayMetrics(const gateway::RouteTablePublisher& routes, admin
 }
 
 std::vector<double> GatewayMetrics::latency_bounds_s() const {
-  auto b = telemetry::latency_buckets();
-  return {b.begin(), b.end()};
+  return telemetry::LatencyLayout::upper_bounds_s();
+}
+
+void GatewayMetrics::publish_measured(const autopilot::Autopilot& autopilot) {
+  auto table = routes_.current();
+  if (!table) return;
+  // The window the service latency rules compare over (the longest, if several).
+  int64_t window_ms = 0;
+  for (const autopilot::Rule& r : autopilot.policy().rules) {
+    if (r.scope == autopilot::Scope::kService && r.signal == autopilot::Signal::kLatencyP95Ms)
+      window_ms = std::max(window_ms, r.window_ms);
+  }
+  for (const auto& service : table->services()) {
+    for (int side = 0; side < 2; ++side) {
+      auto stats = window_ms > 0
+                       ? autopilot.window_stats(service->config.name, side == 1, window_ms)
+                       : std::nullopt;
+      service->stats->sides[side].autopilot_p95_ms.store(stats ? stats->p95_ms : 0.0,
+                                                         std::memory_order_relaxed);
+    }
+  }
 }
 
 std::vector<autopilot::ServiceSample> GatewayMetrics::sample_services(int64_t now_ms) {

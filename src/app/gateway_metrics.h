@@ -21,6 +21,9 @@ class GatewayMetrics final : public autopilot::MetricSource {
   std::vector<autopilot::ServiceSample> sample_services(int64_t now_ms) override;
   autopilot::NodeSample sample_node(int64_t now_ms) override;
   std::vector<double> latency_bounds_s() const override;
+  // After a tick: what the autopilot measured, for the autopilot_latency_p95_seconds gauges
+  // (the P95 of each side over the service latency rules' window). Control thread.
+  void publish_measured(const autopilot::Autopilot& autopilot);
 
  private:
   const gateway::RouteTablePublisher& routes_;

@@ -343,4 +343,11 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
   out.push_back(std::move(d));
 }
 
+std::optional<WindowStats> Autopilot::window_stats(const std::string& service, bool candidate,
+                                                   int64_t window_ms) const {
+  auto it = windows_.find(service);
+  if (it == windows_.end() || (candidate && !it->second.was_in_release)) return std::nullopt;
+  return (candidate ? it->second.candidate : it->second.stable)->over(window_ms);
+}
+
 }  // namespace x0::autopilot

@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,11 @@ class Autopilot {
   // holds now, clean if none does with enough samples, insufficient otherwise.
   Verdict candidate_verdict(const std::string& service) const;
   void set_dry_run(bool dry_run) { dry_run_ = dry_run; }
+  // What a service's side holds now over window_ms (operator views: what the rules see);
+  // nullopt for a service not sampled yet, or the candidate side outside a release. Ticking
+  // thread only.
+  std::optional<WindowStats> window_stats(const std::string& service, bool candidate,
+                                          int64_t window_ms) const;
   // Readable from any thread (the metrics scrape runs on a worker); bumped on the ticking thread.
   uint64_t decisions() const { return decisions_.load(std::memory_order_relaxed); }
 

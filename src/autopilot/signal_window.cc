@@ -1,75 +1,135 @@
-// Window arithmetic over cumulative samples (see signal_window.h).
+// Window arithmetic over cumulative samples (see signal_window.h): each sample keeps only the
+// buckets that grew since the one before, and old samples are merged with their neighbours, so
+// a window over ~700 latency buckets and 15 minutes of 100 ms ticks stays in the kilobytes.
 #include "autopilot/signal_window.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace x0::autopilot {
+namespace {
 
-double quantile_ms(std::span<const double> upper_bounds_s, std::span<const uint64_t> counts, double q) {
-  uint64_t total = 0;
-  for (uint64_t c : counts) total += c;
-  if (total == 0) return 0;
-  double rank = q * static_cast<double>(total);
-  double seen = 0;
-  for (size_t i = 0; i < counts.size(); ++i) {
-    double lower = i == 0 ? 0.0 : upper_bounds_s[i - 1];
-    if (i >= upper_bounds_s.size()) return lower * 1000.0;  // +Inf bucket: its lower bound
-    double next = seen + static_cast<double>(counts[i]);
-    if (next >= rank && counts[i] > 0) {
-      double inside = (rank - seen) / static_cast<double>(counts[i]);
-      return (lower + inside * (upper_bounds_s[i] - lower)) * 1000.0;
-    }
-    seen = next;
+using telemetry::BucketCount;
+
+void push_count(std::vector<BucketCount>& out, size_t bucket, uint64_t n) {
+  while (n > 0) {  // a count above 2^32 takes several entries (sparse_bucket_quantile adds them)
+    auto part = static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX));
+    out.push_back({static_cast<uint32_t>(bucket), part});
+    n -= part;
   }
-  return upper_bounds_s.empty() ? 0 : upper_bounds_s.back() * 1000.0;
 }
 
-void SignalWindow::add(CounterSample sample) {
-  if (!samples_.empty() && (sample.requests < samples_.back().requests ||
-                            sample.errors < samples_.back().errors)) {
-    samples_.clear();  // counters went backwards: not the same series any more
+// a + b, both in bucket order.
+std::vector<BucketCount> merged(const std::vector<BucketCount>& a,
+                                const std::vector<BucketCount>& b) {
+  std::vector<BucketCount> out;
+  out.reserve(a.size() + b.size());
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    uint32_t bucket =
+        j == b.size() || (i < a.size() && a[i].bucket < b[j].bucket) ? a[i].bucket : b[j].bucket;
+    uint64_t n = 0;
+    for (; i < a.size() && a[i].bucket == bucket; ++i) n += a[i].count;
+    for (; j < b.size() && b[j].bucket == bucket; ++j) n += b[j].count;
+    push_count(out, bucket, n);
   }
-  samples_.push_back(std::move(sample));
-  while (samples_.size() > 2 && samples_.back().t_ms - samples_[1].t_ms >= keep_ms_) {
-    samples_.pop_front();
+  out.shrink_to_fit();  // kept for minutes: no slack from the reserve above
+  return out;
+}
+
+}  // namespace
+
+double quantile_ms(std::span<const double> upper_bounds_s, std::span<const uint64_t> counts,
+                   double q) {
+  return telemetry::bucket_quantile(upper_bounds_s, counts, q) * 1000.0;
+}
+
+void SignalWindow::add(const CounterSample& sample) {
+  bool reset = !ticks_.empty() &&
+               (sample.requests < ticks_.back().requests || sample.errors < ticks_.back().errors ||
+                sample.buckets.size() != newest_.size());
+  Tick tick{sample.t_ms, sample.requests, sample.errors, {}};
+  for (size_t b = 0; !reset && !ticks_.empty() && b < sample.buckets.size(); ++b) {
+    if (sample.buckets[b] < newest_[b]) reset = true;
+    if (sample.buckets[b] > newest_[b]) push_count(tick.delta, b, sample.buckets[b] - newest_[b]);
   }
+  if (reset) {
+    ticks_.clear();  // counters went backwards: not the same series any more
+    tick.delta.clear();
+  }
+  tick.delta.shrink_to_fit();
+  newest_ = sample.buckets;
+  ticks_.push_back(std::move(tick));
+  while (ticks_.size() > 2 && ticks_.back().t_ms - ticks_[1].t_ms >= keep_ms_) {
+    ticks_.pop_front();
+  }
+  // The oldest sample is only a window's starting point: what grew before it is not needed.
+  std::vector<BucketCount>().swap(ticks_.front().delta);
+  thin();
+  sums_.clear();
+}
+
+// A sample i whose neighbours are close enough for their age is merged into the next one (its
+// delta added to the next one's), which then spans from sample i-1. The first and the newest
+// samples stay.
+void SignalWindow::thin() {
+  int64_t now = ticks_.back().t_ms;
+  for (size_t i = 1; i + 1 < ticks_.size();) {
+    Tick& next = ticks_[i + 1];
+    if ((next.t_ms - ticks_[i - 1].t_ms) * kThinning <= now - next.t_ms) {
+      next.delta = merged(ticks_[i].delta, next.delta);
+      ticks_.erase(ticks_.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      ++i;
+    }
+  }
+}
+
+// The bucket counts of the window (start, newest]: the sum of the deltas after `start`.
+const std::vector<uint64_t>& SignalWindow::window_counts(size_t start) const {
+  for (const auto& [from, counts] : sums_) {
+    if (from == start) return counts;
+  }
+  std::vector<uint64_t> counts(newest_.size(), 0);
+  for (size_t i = start + 1; i < ticks_.size(); ++i) {
+    for (const BucketCount& c : ticks_[i].delta) counts[c.bucket] += c.count;
+  }
+  sums_.emplace_back(start, std::move(counts));
+  return sums_.back().second;
 }
 
 WindowStats SignalWindow::over(int64_t window_ms, BadTick bad) const {
   WindowStats stats;
-  if (samples_.size() < 2) return stats;
-  const CounterSample& last = samples_.back();
+  if (ticks_.size() < 2) return stats;
+  const Tick& last = ticks_.back();
   // The newest sample at or before (now - window): the window's starting point.
   size_t start = 0;
-  for (size_t i = samples_.size() - 1; i-- > 0;) {
-    if (last.t_ms - samples_[i].t_ms >= window_ms) {
+  for (size_t i = ticks_.size() - 1; i-- > 0;) {
+    if (last.t_ms - ticks_[i].t_ms >= window_ms) {
       start = i;
       break;
     }
   }
-  const CounterSample& first = samples_[start];
+  const Tick& first = ticks_[start];
   stats.span_ms = last.t_ms - first.t_ms;
   stats.requests = last.requests - first.requests;
   stats.errors = last.errors - first.errors;
-  stats.error_rate = stats.requests == 0 ? 0 : static_cast<double>(stats.errors) /
-                                                   static_cast<double>(stats.requests);
-  std::vector<uint64_t> counts(last.buckets.size(), 0);
-  for (size_t b = 0; b < counts.size() && b < first.buckets.size(); ++b) {
-    counts[b] = last.buckets[b] - first.buckets[b];
-  }
-  stats.p95_ms = quantile_ms(bounds_, counts, 0.95);
+  stats.error_rate = stats.requests == 0
+                         ? 0
+                         : static_cast<double>(stats.errors) / static_cast<double>(stats.requests);
+  stats.p95_ms = quantile_ms(bounds_, window_counts(start), 0.95);
   bool check_latency = std::isfinite(bad.p95_ms_above);
-  for (size_t i = start + 1; i < samples_.size(); ++i) {
-    const CounterSample& a = samples_[i - 1];
-    const CounterSample& b = samples_[i];
+  for (size_t i = start + 1; i < ticks_.size(); ++i) {
+    const Tick& a = ticks_[i - 1];
+    const Tick& b = ticks_[i];
     uint64_t n = b.requests - a.requests;
     if (n == 0) continue;
-    bool is_bad = static_cast<double>(b.errors - a.errors) / static_cast<double>(n) > bad.error_rate_above;
+    bool is_bad =
+        static_cast<double>(b.errors - a.errors) / static_cast<double>(n) > bad.error_rate_above;
     if (!is_bad && check_latency) {
-      for (size_t k = 0; k < counts.size() && k < a.buckets.size() && k < b.buckets.size(); ++k) {
-        counts[k] = b.buckets[k] - a.buckets[k];
-      }
-      is_bad = quantile_ms(bounds_, counts, 0.95) > bad.p95_ms_above;
+      is_bad =
+          telemetry::sparse_bucket_quantile(bounds_, b.delta, 0.95) * 1000.0 > bad.p95_ms_above;
     }
     if (is_bad) {
       stats.first_bad_ms = a.t_ms;  // the bad tick began after the previous sample
@@ -77,6 +137,13 @@ WindowStats SignalWindow::over(int64_t window_ms, BadTick bad) const {
     }
   }
   return stats;
+}
+
+size_t SignalWindow::memory_bytes() const {
+  size_t bytes = sizeof(*this) + ticks_.size() * sizeof(Tick) +
+                 (bounds_.capacity() + newest_.capacity()) * sizeof(double);
+  for (const Tick& t : ticks_) bytes += t.delta.capacity() * sizeof(BucketCount);
+  return bytes;
 }
 
 }  // namespace x0::autopilot

@@ -13,23 +13,7 @@ namespace {
 // A quantile of everything a histogram observed since start, interpolated linearly inside its
 // bucket as Prometheus' histogram_quantile() does; 0 while empty. Read at scrape time only.
 double histogram_quantile(const telemetry::Histogram& h, double q) {
-  std::vector<uint64_t> counts = h.bucket_counts();
-  const std::vector<double>& bounds = h.upper_bounds();
-  uint64_t total = 0;
-  for (uint64_t c : counts) total += c;
-  if (total == 0 || bounds.empty()) return 0;
-  double rank = q * static_cast<double>(total);
-  uint64_t below = 0;
-  for (size_t i = 0; i < counts.size(); ++i) {
-    if (counts[i] > 0 && static_cast<double>(below + counts[i]) >= rank) {
-      if (i == bounds.size()) return bounds.back();  // +Inf bucket: the highest finite bound
-      double lower = i == 0 ? 0 : bounds[i - 1];
-      double within = (rank - static_cast<double>(below)) / static_cast<double>(counts[i]);
-      return lower + (bounds[i] - lower) * within;
-    }
-    below += counts[i];
-  }
-  return bounds.back();
+  return telemetry::bucket_quantile(h.upper_bounds(), h.bucket_counts(), q);
 }
 
 }  // namespace
@@ -55,6 +39,7 @@ void ServiceStats::record(int status, double seconds, bool candidate) {
   Side& side = sides[candidate ? 1 : 0];
   side.requests->inc();
   side.duration->observe(seconds);
+  side.latency.observe(seconds);
   if (status >= 500) {
     errors_5xx->inc();
     errors_window.record();
@@ -112,6 +97,11 @@ ServiceStats& stats_for(std::string_view service) {
     s->sides[i].duration = r.histogram("release_request_duration_seconds",
                                        "Request duration by release side.",
                                        telemetry::latency_buckets(), side);
+    ServiceStats::Side* measured = &s->sides[i];
+    r.gauge_callback("autopilot_latency_p95_seconds",
+                     "P95 the autopilot's service latency rules measured over their window, by "
+                     "release side (0 without requests in it).",
+                     side, [measured] { return measured->autopilot_p95_ms.load() / 1000.0; });
   }
   s->retries = r.counter("upstream_retries_total", "Requests retried on another endpoint.", labels);
   s->fallback_requests = r.counter("fallback_requests_total",

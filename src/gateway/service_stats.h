@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "telemetry/latency_sketch.h"
 #include "telemetry/metrics.h"
 
 namespace x0::gateway {
@@ -24,9 +25,15 @@ struct ServiceStats {
   // Per release side (0 stable, 1 candidate): cumulative, so the autopilot can difference
   // snapshots taken off the hot path into windows of any length.
   struct Side {
-    telemetry::Counter* requests = nullptr;  // release_requests_total{service, side}
-    telemetry::Counter* errors = nullptr;    // release_errors_total{service, side}: 5xx answered
-    telemetry::Histogram* duration = nullptr;
+    telemetry::Counter* requests = nullptr;    // release_requests_total{service, side}
+    telemetry::Counter* errors = nullptr;      // release_errors_total{service, side}: 5xx answered
+    telemetry::Histogram* duration = nullptr;  // release_request_duration_seconds (/metrics)
+    // The same durations, fine enough for the autopilot's latency rules (the histogram's
+    // buckets are not: docs/AUTOPILOT.md, "How P95 is measured").
+    telemetry::LatencySketch latency;
+    // The P95 the autopilot measured over its service latency rules' window, in ms, written by
+    // the control thread every tick (autopilot_latency_p95_seconds).
+    std::atomic<double> autopilot_p95_ms{0};
   };
   Side sides[2];
   telemetry::SlidingWindow requests_window{10};

@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
+
+#include "telemetry/latency_sketch.h"
+
 namespace x0::autopilot {
 namespace {
 
@@ -61,7 +66,7 @@ TEST(SignalWindow, FindsTheTickWhereTheFaultBegan) {
 TEST(SignalWindow, FindsTheTickWhereLatencyJumped) {
   SignalWindow w(kBounds, 60000);
   w.add(at(0, 0, 0, {0, 0, 0, 0}));
-  w.add(at(100, 50, 0, {50, 0, 0, 0}));    // all in the fastest bucket
+  w.add(at(100, 50, 0, {50, 0, 0, 0}));  // all in the fastest bucket
   w.add(at(200, 100, 0, {100, 0, 0, 0}));
   w.add(at(300, 150, 0, {100, 0, 0, 50}));  // this tick: all in the slowest bucket
   w.add(at(400, 200, 0, {150, 0, 0, 50}));
@@ -87,6 +92,106 @@ TEST(SignalWindow, KeepsOnlyWhatTheLongestWindowNeeds) {
     w.add(at(t, static_cast<uint64_t>(t), 0, {static_cast<uint64_t>(t), 0, 0, 0}));
   }
   EXPECT_EQ(w.over(60000).span_ms, 1000);  // older samples were dropped
+}
+
+// ---- Over the latency sketch's ~700 buckets, as the node samples them ----
+
+using telemetry::LatencyLayout;
+using telemetry::LatencySketch;
+
+// A side of a service answering `latency_ms()` at `rps`, sampled every 100 ms.
+struct SketchedSide {
+  LatencySketch sketch;
+  uint64_t requests = 0;
+  CounterSample sample(int64_t t_ms) const {
+    return CounterSample{t_ms, requests, 0, sketch.bucket_counts()};
+  }
+  template <typename Latency>
+  void serve(int n, Latency latency_ms) {
+    for (int k = 0; k < n; ++k, ++requests) sketch.observe(latency_ms() / 1000.0);
+  }
+};
+
+TEST(SignalWindow, SteadyLatencyReadsWithinThreePercentNotAtTheBucketEdge) {
+  // The coarse histogram read 150 ms as 242.5 and anything in 250-500 ms as 487.5.
+  for (double ms : {150.0, 199.0, 201.0, 260.0, 480.0, 520.0}) {
+    SignalWindow w(LatencyLayout::upper_bounds_s(), 60000);
+    SketchedSide side;
+    std::mt19937_64 rng(1);
+    std::normal_distribution<> jitter(ms, ms * 0.01);
+    for (int64_t t = 0; t <= 70000; t += 100) {
+      side.serve(10, [&] { return jitter(rng); });
+      w.add(side.sample(t));
+    }
+    WindowStats s = w.over(60000);
+    EXPECT_NEAR(s.p95_ms, ms * 1.016, ms * 0.03) << ms;  // the true P95 is ~1.6 % above
+    // Ticks older than kThinning are merged: the window may start up to 1/kThinning early.
+    EXPECT_GE(s.requests, 6000u);
+    EXPECT_LE(s.requests, 6000u + 6000u / SignalWindow::kThinning + 10);
+  }
+}
+
+TEST(SignalWindow, ThinnedHistoryGivesExactDifferencesOverASlightlyLongerSpan) {
+  // Every window equals the exact difference between the newest sample and the one at its
+  // start; old samples are merged, so a long window may start up to 1/kThinning of its
+  // length early, while the last kThinning ticks keep their resolution.
+  SignalWindow w(LatencyLayout::upper_bounds_s(), 15 * 60 * 1000);
+  SketchedSide side;
+  std::map<int64_t, CounterSample> all;
+  std::mt19937_64 rng(7);
+  std::lognormal_distribution<> spread(std::log(150), 0.5);
+  for (int64_t t = 0; t <= 20 * 60 * 1000; t += 100) {
+    side.serve(static_cast<int>(rng() % 20), [&] { return spread(rng); });
+    all[t] = side.sample(t);
+    w.add(all[t]);
+  }
+  EXPECT_LT(w.samples_kept(), 300u);  // instead of 9000
+  const CounterSample& last = all.rbegin()->second;
+  for (int64_t window : {100, 1000, 6000, 30000, 60000, 120000, 600000, 900000}) {
+    WindowStats s = w.over(window);
+    ASSERT_GE(s.span_ms, window);
+    if (window <= SignalWindow::kThinning * 100) EXPECT_EQ(s.span_ms, window);
+    EXPECT_LE(s.span_ms, window + window / SignalWindow::kThinning + 100) << window;
+    const CounterSample& first = all.at(last.t_ms - s.span_ms);
+    EXPECT_EQ(s.requests, last.requests - first.requests);
+    std::vector<uint64_t> counts(last.buckets.size());
+    for (size_t b = 0; b < counts.size(); ++b) counts[b] = last.buckets[b] - first.buckets[b];
+    EXPECT_DOUBLE_EQ(s.p95_ms, quantile_ms(LatencyLayout::upper_bounds_s(), counts, 0.95));
+  }
+}
+
+TEST(SignalWindow, FifteenMinutesOfABusySpreadServiceStayInTheHundredsOfKilobytes) {
+  // The memory the docs state: 15 minutes of 100 ms ticks, 1000 req/s with a wide log-normal
+  // spread (the worst case: every tick touches many buckets), and a steady service.
+  auto kept = [](double sigma) {
+    SignalWindow w(LatencyLayout::upper_bounds_s(), 15 * 60 * 1000);
+    SketchedSide side;
+    std::mt19937_64 rng(3);
+    std::lognormal_distribution<> d(std::log(150), sigma);
+    for (int64_t t = 0; t <= 16 * 60 * 1000; t += 100) {
+      side.serve(100, [&] { return d(rng); });
+      w.add(side.sample(t));
+    }
+    return w.memory_bytes();
+  };
+  size_t spread = kept(0.5);
+  size_t steady = kept(0.005);
+  std::printf("15 min of samples: spread (sigma 0.5) %zu bytes, steady %zu bytes\n", spread,
+              steady);
+  EXPECT_LT(spread, 400u * 1024);
+  EXPECT_LT(steady, 64u * 1024);
+}
+
+TEST(SignalWindow, FindsTheSlowTickInSketchBuckets) {
+  SignalWindow w(LatencyLayout::upper_bounds_s(), 60000);
+  SketchedSide side;
+  for (int64_t t = 0; t <= 3000; t += 100) {
+    side.serve(10, [&] { return t >= 2000 ? 260.0 : 150.0; });
+    w.add(side.sample(t));
+  }
+  // The first tick served at 260 ms is the one that ends at 2000.
+  EXPECT_EQ(w.over(3000, BadTick{.p95_ms_above = 200}).first_bad_ms, 1900);
+  EXPECT_EQ(w.over(3000, BadTick{.p95_ms_above = 300}).first_bad_ms, 0);
 }
 
 }  // namespace
