@@ -51,6 +51,15 @@ struct NodeSample {
   bool mesh_partitioned = false;
 };
 
+// What a recovered firing cost, from the service's own counters (the incident's Impact).
+struct Impact {
+  int64_t recovered_ms = 0;          // where the recovery began: the mitigation's time
+  int64_t first_anomalous_ms = 0;    // 0: unknown (it fired before a restart)
+  bool counted = false;              // a service's traffic between the two was kept: `traffic`
+  SpanCounts traffic;                // both release sides together
+  double slower_than_ms = INFINITY;  // latency rules: the threshold `traffic.slower` counts
+};
+
 class MetricSource {
  public:
   virtual ~MetricSource() = default;
@@ -90,8 +99,10 @@ class IncidentRecorder {
   virtual std::string intend(const Decision& decision) = 0;
   // After it (or instead of it): the outcome, with decision.incident_id from intend() if any.
   virtual void record(const Decision& decision) = 0;
-  // A rule with mitigate_when_clear that fired for `target` is back within bounds.
-  virtual void cleared(const Rule& /*rule*/, const Target& /*target*/, double /*value*/) {}
+  // A rule with mitigate_when_clear that fired for `target` has been back within bounds for its
+  // recovery hold, since impact.recovered_ms (when MTTR ends); `value` is its signal now.
+  virtual void cleared(const Rule& /*rule*/, const Target& /*target*/, double /*value*/,
+                       const Impact& /*impact*/) {}
 };
 
 class Autopilot {
@@ -127,7 +138,13 @@ class Autopilot {
     std::unique_ptr<SignalWindow> candidate;
     bool was_in_release = false;
     int64_t analysis_window_ms = 0;  // from the last sample (see ServiceSample)
+    int64_t release_ended_ms = 0;    // when the last release ended (after_release's window)
+    // All the service's traffic, both sides, across releases (impacts): the sides' growth summed.
+    std::unique_ptr<SignalWindow> all;
+    CounterSample all_total, last_stable, last_candidate;
   };
+  void add_to_all(const ServiceSample& s, Windows& w);
+  Impact impact_of(const Rule& rule, const Target& target, const Recovery& r) const;
   Windows& windows_for(const std::string& service);
   static int64_t candidate_window(const Rule& rule, const Windows& w);
   static int64_t evidence_window(int64_t window, uint64_t min_samples, const SignalWindow& side,
@@ -142,6 +159,8 @@ class Autopilot {
   void evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<Decision>& out);
   void decide(const Rule& rule, const Target& target, const Measurement& m, int64_t now_ms,
               std::vector<Decision>& out);
+  bool after_release(const Rule& rule, const ServiceSample& s, const Windows& w,
+                     const Target& target, int64_t now_ms, Measurement& m) const;
   static void attribute(const Rule& rule, const WindowStats& st, const WindowStats& ca,
                         Measurement& m);
   int64_t longest_window_ms() const;
