@@ -25,7 +25,14 @@ import harness  # noqa: E402
 from harness import Node, Origin, request, service, wait_until  # noqa: E402
 from test_releases import TEST_POLICY  # noqa: E402  (the same 1 s-window policy as the tests)
 
-SCENARIOS = ("errors", "latency", "killed", "degrading", "healthy")
+SCENARIOS = ("errors", "latency", "killed", "degrading", "healthy", "stable_failing", "thin_dead")
+# What the decision matrix asks of each scenario (issue 17): roll the canary back; hold the
+# release (the stable side fails, the canary is fine: rolling it back would move everything onto
+# the failing side); or leave it alone.
+EXPECTED = {"errors": "rollback", "latency": "rollback", "killed": "rollback",
+            "degrading": "rollback", "healthy": "none", "stable_failing": "hold",
+            "thin_dead": "rollback"}
+THIN_RATE = 2.0  # thin_dead: req/s in total, a quarter of them to the canary
 CANARY_STEPS = [25, 50, 100]  # as in test_releases.py
 STEP_INTERVAL_S = 30
 
@@ -173,7 +180,9 @@ def run_once(scenario, index, args, policy_path):
             rng = random.Random(index)
             helpers.append(Periodic(0.5, lambda _s: [o.fault(latency_ms=rng.randint(0, 50))
                                                      for o in (stable, canary)]))
-        load = LoadGen(node.data_port, args.rate, args.workers).start()
+        thin = scenario == "thin_dead"
+        load = LoadGen(node.data_port, THIN_RATE if thin else args.rate,
+                       2 if thin else args.workers).start()
         time.sleep(args.warmup)
         r = post(node.data_port, "/releases/shop/start",
                  {"strategy": "canary", "candidate": [canary.endpoint()], "steps": CANARY_STEPS,
@@ -185,14 +194,18 @@ def run_once(scenario, index, args, policy_path):
         time.sleep(args.healthy_s if scenario == "healthy" else args.clean)
         t0 = time.time()
         result["clean_s"] = t0 - load.started  # fault-free time observed before T0
-        inject(scenario, canary, helpers)
+        inject(scenario, canary, stable, helpers)
         rolled_at, final = None, None
-        deadline = t0 + (0 if scenario == "healthy" else args.fault_timeout)
+        # A dead canary at 2 req/s sees half a request a second: 20 of them take 40 s.
+        timeout = args.fault_timeout * (6 if thin else 1)
+        deadline = t0 + (0 if scenario == "healthy" else timeout)
         while True:
             final = release_state(node)
             if final and final["state"] == "rolled_back":
                 rolled_at = time.time()
                 break
+            if scenario == "stable_failing" and time.time() >= t0 + 5:
+                break  # held or not by now: the rules' 1 s windows have seen it five times
             if time.time() >= deadline:
                 break
             time.sleep(0.05)
@@ -231,8 +244,12 @@ def run_once(scenario, index, args, policy_path):
     return result
 
 
-def inject(scenario, canary, helpers):
-    if scenario == "errors":
+def inject(scenario, canary, stable, helpers):
+    if scenario == "stable_failing":
+        stable.fault(error_rate=0.5)
+    elif scenario == "thin_dead":
+        canary.fault(error_rate=1.0)
+    elif scenario == "errors":
         canary.fault(error_rate=0.5)
     elif scenario == "latency":
         canary.fault(latency_ms=800)
@@ -292,6 +309,14 @@ def measure(scenario, node, load, t0, rolled_at, tail_end, final, release_starte
             "detected_after_t0_s": rel(first_time(cause, "detected"), t0),
             "mitigated_after_t0_s": rel(first_time(cause, "mitigated"), t0),
         })
+    expected = EXPECTED[scenario]
+    out["correct"] = (out["rolled_back"] if expected == "rollback" else
+                      not out["rolled_back"] and out["state"] == "paused" if expected == "hold"
+                      else not out["rolled_back"])
+    out["wrong_side_rollback"] = expected == "hold" and out["rolled_back"]
+    # Requests the canary answered from T0 to the rollback (the thin scenario's goal: <= 20).
+    out["canary_requests_to_action"] = sum(
+        1 for r in load.records if r[5] == "canary" and t0 <= r[1] <= (rolled_at or tail_end))
     # After the rollback (plus a settle margin), traffic should be on the stable origin only.
     if rolled_at:
         out["canary_after_rollback"] = sum(1 for r in load.records
@@ -325,10 +350,12 @@ def p50_max(values, unit="s"):
 
 def report(results, args, header):
     lines = [header, ""]
-    lines.append("| scenario | runs | rolled back | own clock T0→rolled back P50 / max | "
+    lines.append("| scenario | runs | matrix asks | correct | rolled back | "
+                 "own clock T0→rolled back P50 / max | "
                  "node MTTD P50 / max | node MTTR P50 / max | T0→detected P50 / max | "
-                 "T0→mitigated P50 / max | failed req mean / max | rules |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+                 "T0→mitigated P50 / max | failed req mean / max | canary req to action max | "
+                 "rules |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for sc in args.scenarios:
         rs = [r for r in results if r["scenario"] == sc and "error" not in r]
         if not rs:
@@ -336,15 +363,18 @@ def report(results, args, header):
         failed = [r["failed"] for r in rs]
         rules = sorted({r.get("rule") or ",".join(r["false_alarm_rules"]) or "-" for r in rs})
         lines.append(
-            f"| {sc} | {len(rs)} | {sum(r['rolled_back'] for r in rs)}/{len(rs)} | "
+            f"| {sc} | {len(rs)} | {EXPECTED[sc]} | {sum(r['correct'] for r in rs)}/{len(rs)} | "
+            f"{sum(r['rolled_back'] for r in rs)}/{len(rs)} | "
             f"{p50_max([r['own_detect_s'] for r in rs])} | "
             f"{p50_max([r.get('mttd_s') for r in rs])} | {p50_max([r.get('mttr_s') for r in rs])} | "
             f"{p50_max([r.get('detected_after_t0_s') for r in rs])} | "
             f"{p50_max([r.get('mitigated_after_t0_s') for r in rs])} | "
-            f"{statistics.mean(failed):.1f} / {max(failed)} | {', '.join(rules)} |")
+            f"{statistics.mean(failed):.1f} / {max(failed)} | "
+            f"{max(r['canary_requests_to_action'] for r in rs)} | {', '.join(rules)} |")
     ok = [r for r in results if "error" not in r]
-    fault_runs = [r for r in ok if r["scenario"] != "healthy"]
+    fault_runs = [r for r in ok if EXPECTED[r["scenario"]] == "rollback"]
     healthy_runs = [r for r in ok if r["scenario"] == "healthy"]
+    held_runs = [r for r in ok if EXPECTED[r["scenario"]] == "hold"]
     recalled = sum(r["rolled_back"] for r in fault_runs)
     false_rollbacks = sum(r["rolled_back"] for r in healthy_runs)
     alarm_s = sum(r["healthy_s"] for r in healthy_runs) + sum(r["clean_s"] for r in fault_runs)
@@ -357,6 +387,14 @@ def report(results, args, header):
         lines.append(f"| event-level recall (fault runs rolled back) | {recalled}/{len(fault_runs)} = "
                      f"{recalled / len(fault_runs):.2f} | >= 0.96 |")
     lines.append(f"| false rollbacks on healthy runs | {false_rollbacks}/{len(healthy_runs)} | 0 |")
+    if held_runs:
+        wrong = sum(r["wrong_side_rollback"] for r in held_runs)
+        lines.append(f"| wrong-side rollbacks (the stable side failing) | {wrong}/{len(held_runs)} "
+                     f"| 0 |")
+    thin = [r for r in ok if r["scenario"] == "thin_dead"]
+    if thin:
+        lines.append(f"| dead canary at {THIN_RATE:g} req/s: its requests before the rollback, max "
+                     f"| {max(r['canary_requests_to_action'] for r in thin)} | <= 20 |")
     lines.append(f"| false alarms (incidents in healthy runs and clean pre-fault periods) | "
                  f"{alarms} in {alarm_s:.0f} s = {alarms / max(alarm_s, 1e-9) * 3600:.1f}/h | - |")
     lines.append(f"| node MTTD max over fault runs | {fmt(max(mttd)) if mttd else 'n/a'} | <= 1 s |")
