@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "autopilot/canary_judgement.h"
 #include "common/log.h"
 
 namespace x0::autopilot {
@@ -71,6 +72,7 @@ std::vector<Decision> Autopilot::tick(int64_t now_ms) {
       // The release ended (promoted or rolled back): its candidate history is meaningless now.
       w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), history_keep_ms());
       detector_.reset(Target::candidate(s.service));
+      std::erase_if(recommended_, [&](const auto& e) { return e.second.service == s.service; });
     }
     w.was_in_release = s.in_release;
     w.stable->add(s.stable);
@@ -84,6 +86,32 @@ std::vector<Decision> Autopilot::tick(int64_t now_ms) {
 // A release may bring its own (usually shorter) analysis window for the candidate rules.
 int64_t Autopilot::candidate_window(const Rule& rule, const Windows& w) {
   return w.analysis_window_ms > 0 ? w.analysis_window_ms : rule.window_ms;
+}
+
+Measurement Autopilot::compare_sides(const Rule& rule, const Windows& w, bool with_first_bad) {
+  bool errors = rule.signal == Signal::kErrorRate;
+  int64_t window = candidate_evidence_window(rule, w);
+  WindowStats st = w.stable->over(window);
+  // A candidate tick is anomalous when it alone would breach the rule against stable's whole
+  // window: the incident's first anomalous sample.
+  BadTick bad;
+  double stable_value = errors ? st.error_rate : st.p95_ms;
+  if (with_first_bad) {
+    double limit = stable_value + rule.above_stable_by.value_or(0.0);
+    if (rule.above_stable_ratio) limit = std::max(limit, stable_value * *rule.above_stable_ratio);
+    (errors ? bad.error_rate_above : bad.p95_ms_above) = limit;
+  }
+  WindowStats ca = w.candidate->over(window, bad);
+  Measurement m;
+  m.value = errors ? ca.error_rate : ca.p95_ms;
+  m.samples = ca.requests;
+  m.events = ca.errors;
+  m.stable_value = stable_value;
+  m.stable_samples = st.requests;
+  m.stable_events = st.errors;
+  m.first_bad_ms = ca.first_bad_ms;
+  m.window_ms = window;
+  return m;
 }
 
 void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now_ms,
@@ -144,25 +172,7 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
           break;
         }
         if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
-        bool errors = rule.signal == Signal::kErrorRate;
-        int64_t window = candidate_evidence_window(rule, w);
-        WindowStats st = w.stable->over(window);
-        // A candidate tick is anomalous when it alone would breach the rule against stable's
-        // whole window: the incident's first anomalous sample.
-        BadTick bad;
-        double stable_value = errors ? st.error_rate : st.p95_ms;
-        double limit = stable_value + rule.above_stable_by.value_or(0.0);
-        if (rule.above_stable_ratio)
-          limit = std::max(limit, stable_value * *rule.above_stable_ratio);
-        (errors ? bad.error_rate_above : bad.p95_ms_above) = limit;
-        WindowStats ca = w.candidate->over(window, bad);
-        m.value = errors ? ca.error_rate : ca.p95_ms;
-        m.samples = ca.requests;
-        m.events = ca.errors;
-        m.stable_value = errors ? st.error_rate : st.p95_ms;
-        m.stable_samples = st.requests;
-        m.stable_events = st.errors;
-        m.first_bad_ms = ca.first_bad_ms;
+        m = compare_sides(rule, w, true);
         target = Target::candidate(s.service);
         break;
       }
@@ -211,17 +221,7 @@ Verdict Autopilot::candidate_verdict(const std::string& service) const {
   for (const Rule& rule : policy_.rules) {
     if (rule.scope != Scope::kCandidate) continue;
     if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
-    int64_t window = candidate_evidence_window(rule, w);
-    WindowStats ca = w.candidate->over(window);
-    WindowStats st = w.stable->over(window);
-    bool errors = rule.signal == Signal::kErrorRate;
-    Measurement m;
-    m.value = errors ? ca.error_rate : ca.p95_ms;
-    m.samples = ca.requests;
-    m.events = ca.errors;
-    m.stable_value = errors ? st.error_rate : st.p95_ms;
-    m.stable_samples = st.requests;
-    m.stable_events = st.errors;
+    Measurement m = compare_sides(rule, w, false);
     Verdict v = evaluate(rule, m);
     if (v == Verdict::kBreached) return v;
     if (v == Verdict::kClean) overall = Verdict::kClean;
@@ -289,6 +289,8 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
     if (target.kind == Target::Kind::kService)
       recorder_.cleared(rule, Target::stable(target.service), m.value);
   }
+  bool compared = rule.scope == Scope::kCandidate && rule.signal != Signal::kServiceDown;
+  if (!firing && compared) firing = escalation(rule, target, m, now_ms);
   if (!firing) return;
   // What the rule says to do, unless the stable side is the failing one: then the candidate is
   // not rolled back (that would move all traffic onto the failing side) but the release is held
@@ -296,8 +298,20 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
   // traffic already goes to the candidate, so the rule's fallback step is not needed either).
   Action action = rule.action;
   Action then = rule.then;
+  Severity severity = rule.severity;
+  Authority authority = rule.authority;
   Target acted_on = target;
   std::string preface;
+  if (compared) {
+    // canary_compare_action (policy.h): roll back as written, or do what the matrix's band for
+    // the candidate's own value says.
+    CanaryJudgement j = judge_candidate(policy_, rule, m);
+    action = j.action;
+    then = j.then;
+    severity = j.severity;
+    authority = j.authority;
+    if (!j.text.empty()) preface = j.text + "; ";
+  }
   if (m.stable_to_blame && rule.action == Action::kRollback) {
     action = Action::kHoldRelease;
     then = rule.signal == Signal::kServiceDown ? Action::kNone : Action::kEjectEndpoint;
@@ -307,11 +321,12 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
   Decision d;
   d.firing = *firing;
   d.firing.target = acted_on;  // the incident names the side that fails
-  d.severity = rule.severity;
+  d.severity = severity;
   d.action = firing->alert_only ? Action::kAlert : action;
   d.then = firing->alert_only ? Action::kNone : then;
-  d.authority = rule.authority;
-  bool may_act = rule.acts() && !firing->alert_only;
+  d.authority = authority;
+  if (compared) d.statistic = explain(rule, m);
+  bool may_act = authority == Authority::kSystem && !firing->alert_only;
   if (may_act && dry_run_) {
     d.outcome = preface + "dry run: would " + std::string(to_string(action));
   } else if (may_act) {
@@ -327,20 +342,35 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
     if (d.executed) detector_.reset(target);
   } else {
     d.outcome = preface + "recommended: " + std::string(to_string(action)) + " (authority " +
-                std::string(to_string(rule.authority)) + ")";
+                std::string(to_string(authority)) + ")";
+  }
+  if (compared && !may_act && !firing->alert_only) {
+    recommended_.insert({rule.name, target});
+  } else if (compared) {
+    recommended_.erase({rule.name, target});
   }
   decisions_.fetch_add(1, std::memory_order_relaxed);
   log::warn("AUTOPILOT", "rule fired",
             {{"rule", rule.name},
              {"target", acted_on.to_string()},
-             {"severity", to_string(rule.severity)},
+             {"severity", to_string(severity)},
              {"value", m.value},
              {"baseline", m.stable_value},
              {"action", to_string(d.action)},
              {"executed", d.executed ? "true" : "false"},
+             {"statistic", d.statistic},
              {"outcome", d.outcome}});
   recorder_.record(d);
   out.push_back(std::move(d));
+}
+
+std::optional<Firing> Autopilot::escalation(const Rule& rule, const Target& target,
+                                            const Measurement& m, int64_t now_ms) const {
+  if (!recommended_.contains({rule.name, target}) || evaluate(rule, m) != Verdict::kBreached)
+    return std::nullopt;
+  if (judge_candidate(policy_, rule, m).authority != Authority::kSystem) return std::nullopt;
+  int64_t first = m.first_bad_ms != 0 && m.first_bad_ms < now_ms ? m.first_bad_ms : now_ms;
+  return Firing{&rule, target, first, now_ms, m.value, m.stable_value, false};
 }
 
 std::optional<WindowStats> Autopilot::window_stats(const std::string& service, bool candidate,

@@ -43,6 +43,9 @@ constexpr Named kAuthorities[] = {{"system", static_cast<int>(Authority::kSystem
                                   {"on_call", static_cast<int>(Authority::kOnCall)},
                                   {"team_lead", static_cast<int>(Authority::kTeamLead)},
                                   {"cto", static_cast<int>(Authority::kCto)}};
+constexpr Named kCanaryCompareActions[] = {
+    {"rollback", static_cast<int>(CanaryCompareAction::kRollback)},
+    {"recommend", static_cast<int>(CanaryCompareAction::kRecommend)}};
 constexpr Named kScopes[] = {{"service", static_cast<int>(Scope::kService)},
                              {"candidate", static_cast<int>(Scope::kCandidate)},
                              {"node", static_cast<int>(Scope::kNode)}};
@@ -260,6 +263,9 @@ EscalationSettings read_escalation(Reader& r, const toml::table& t) {
 std::string_view to_string(Signal s) { return name_of(kSignals, static_cast<int>(s)); }
 std::string_view to_string(Action a) { return name_of(kActions, static_cast<int>(a)); }
 std::string_view to_string(Authority a) { return name_of(kAuthorities, static_cast<int>(a)); }
+std::string_view to_string(CanaryCompareAction a) {
+  return name_of(kCanaryCompareActions, static_cast<int>(a));
+}
 
 const Rule* Policy::find(std::string_view name) const {
   for (const Rule& r : rules) {
@@ -280,9 +286,15 @@ Result<Policy> parse_policy(std::string_view toml_text, std::string_view name) {
   Reader r(name);
   Rule defaults;
   for (const auto& [key, node] : root) {
-    if (key.str() != "defaults" && key.str() != "rules" && key.str() != "escalation") {
-      r.error(&node, "", key.str(), "unknown section");
+    std::string_view k = key.str();
+    if (k != "defaults" && k != "rules" && k != "escalation" && k != "canary_compare_action") {
+      r.error(&node, "", k, "unknown section");
     }
+  }
+  Policy policy;
+  int compare = 0;
+  if (read_enum(r, root, "", "canary_compare_action", kCanaryCompareActions, &compare)) {
+    policy.canary_compare_action = static_cast<CanaryCompareAction>(compare);
   }
   if (const toml::table* d = root["defaults"].as_table()) {
     for (const auto& [key, node] : *d) {
@@ -295,7 +307,6 @@ Result<Policy> parse_policy(std::string_view toml_text, std::string_view name) {
     if (auto v = read_number(r, *d, "defaults", "cooldown_s")) defaults.cooldown_ms = static_cast<int64_t>(*v * 1000);
     if (auto v = read_number(r, *d, "defaults", "window_s")) defaults.window_ms = static_cast<int64_t>(*v * 1000);
   }
-  Policy policy;
   policy.source = std::string(name);
   if (const toml::node* e = root.get("escalation")) {
     if (const toml::table* t = e->as_table()) {

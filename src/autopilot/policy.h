@@ -76,9 +76,21 @@ struct EscalationSettings {
   std::array<int64_t, 4> update_every_ms{30 * kMinuteMs, kHourMs, 0, 0};  // 0: no reminders
 };
 
+// What a candidate rule that says "rollback" does (the top-level `canary_compare_action` key).
+// kRollback: the node rolls the canary back itself, as Flagger and Argo Rollouts abort a canary
+// that is significantly worse than its baseline. kRecommend: the candidate's own value is placed
+// in the matrix's bands (the service rules of the same signal, SPEC section 6): a value in a band
+// whose rule acts (error rate > 10 %) is still rolled back, one in a band left to a person (5-10 %)
+// opens the incident with that band's severity and authority and recommends the rollback; the
+// release's steps stay held meanwhile (its analysis is dirty). docs/AUTOPILOT.md, "Canary
+// analysis".
+enum class CanaryCompareAction { kRollback, kRecommend };
+std::string_view to_string(CanaryCompareAction a);
+
 struct Policy {
   std::vector<Rule> rules;
   EscalationSettings escalation;
+  CanaryCompareAction canary_compare_action = CanaryCompareAction::kRollback;
   std::string source;
   const Rule* find(std::string_view name) const;
 };

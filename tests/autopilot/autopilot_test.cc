@@ -337,6 +337,79 @@ TEST(Autopilot, OnCallRulesOnlyRecommend) {
   EXPECT_NE(r.incidents.decisions.front().outcome.find("recommended"), std::string::npos);
 }
 
+// Issue 17 item 7: the matrix calls 5-10 % errors the on-call's rollback; the candidate rules
+// roll back by themselves unless the policy says canary_compare_action = "recommend".
+Policy recommending_policy() {
+  Policy p = test_policy();
+  p.canary_compare_action = CanaryCompareAction::kRecommend;
+  return p;
+}
+
+TEST(Autopilot, ASevenPercentCanaryIsRolledBackByDefaultSayingWhichStatisticDecided) {
+  Scenario r;
+  r.run(0, 3000);
+  r.source.candidate.error_rate = 0.07;  // stable 0 %
+  ASSERT_GE(r.run(3100, 3000), 0);
+  const Decision& d = r.incidents.decisions.front();
+  EXPECT_EQ(d.firing.rule->name, "canary_error_rate");
+  EXPECT_EQ(d.severity, Severity::kSev2);
+  EXPECT_TRUE(d.executed);
+  // Which rule, which statistic, both sides and the threshold, for the incident's text.
+  // (The first window where the difference is significant holds 6 of the canary's errors.)
+  EXPECT_EQ(d.statistic,
+            "candidate error_rate 0.06 (6 of 100 requests) vs stable 0 (0 of 900 requests) over "
+            "1 s; rule canary_error_rate: above stable by 0.05, z 6.688 >= 3.09");
+}
+
+TEST(Autopilot, WithRecommendASevenPercentCanaryIsTheOnCallsDecisionAtTheBandsSeverity) {
+  Scenario r;
+  r.autopilot->set_policy(recommending_policy());
+  r.run(0, 3000);
+  r.source.candidate.error_rate = 0.07;
+  EXPECT_LT(r.run(3100, 5000), 0) << "not rolled back";
+  EXPECT_TRUE(r.actuator.acted.empty());
+  EXPECT_TRUE(r.incidents.intents.empty());
+  ASSERT_FALSE(r.incidents.decisions.empty());
+  const Decision& d = r.incidents.decisions.front();
+  EXPECT_EQ(d.firing.rule->name, "canary_error_rate");  // the rule that decided
+  EXPECT_EQ(d.firing.target, Target::candidate("shop"));
+  EXPECT_EQ(d.action, Action::kRollback);
+  EXPECT_EQ(d.authority, Authority::kOnCall);
+  EXPECT_EQ(d.severity, Severity::kSev2);  // the 5-10 % band's
+  EXPECT_FALSE(d.attempted);
+  EXPECT_NE(d.outcome.find("band error_rate_elevated (above 0.05, at most 0.1)"), std::string::npos)
+      << d.outcome;
+  EXPECT_NE(d.outcome.find("recommended: rollback (authority on_call)"), std::string::npos)
+      << d.outcome;
+  EXPECT_NE(d.statistic.find("candidate error_rate 0.06 (6 of 100 requests) vs stable 0"),
+            std::string::npos)
+      << d.statistic;
+  // Meanwhile the release does not advance: its analysis stays dirty.
+  EXPECT_EQ(r.autopilot->candidate_verdict("shop"), Verdict::kBreached);
+}
+
+TEST(Autopilot, WithRecommendACanaryFailingHalfItsRequestsIsStillRolledBack) {
+  Scenario r;
+  r.autopilot->set_policy(recommending_policy());
+  r.run(0, 3000);
+  r.source.candidate.error_rate = 0.5;  // the > 10 % band: the matrix's automatic rollback
+  int64_t rolled_back = r.run(3100, 3000);
+  ASSERT_GE(rolled_back, 0);
+  EXPECT_LE(rolled_back - 3100, 1000);
+  // The first significant window still held healthy ticks (10 %: the on-call's band); as the
+  // window fills with the failure the rule escalates within its cooldown, to the rollback.
+  ASSERT_EQ(r.incidents.decisions.size(), 2u);
+  EXPECT_FALSE(r.incidents.decisions.front().attempted);
+  const Decision& d = r.incidents.decisions.back();
+  EXPECT_EQ(d.firing.rule->name, "canary_error_rate");
+  EXPECT_EQ(d.severity, Severity::kSev1);
+  EXPECT_EQ(d.authority, Authority::kSystem);
+  EXPECT_TRUE(d.executed);
+  EXPECT_NE(d.outcome.find("band error_rate_critical (above 0.1), which the node acts on"),
+            std::string::npos)
+      << d.outcome;
+}
+
 TEST(Autopilot, CooldownHoldsAcrossActions) {
   Scenario r;
   r.source.in_release = false;

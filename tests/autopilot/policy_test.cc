@@ -82,6 +82,31 @@ TEST(Policy, StructuralMistakes) {
   EXPECT_NE(syntax.error().detail.find("p.toml:1"), std::string::npos);
 }
 
+TEST(Policy, CanaryCompareActionDefaultsToRollbackAndIsValidated) {
+  auto shipped = load_policy(X0_POLICY_DIR "/default.toml");
+  ASSERT_TRUE(shipped.has_value()) << shipped.error().detail;
+  EXPECT_EQ(shipped->canary_compare_action, CanaryCompareAction::kRollback);
+  auto unset =
+      parse_policy("[[rules]]\nname = \"x\"\nsignal = \"cpu_ratio\"\nabove = 0.8\n", "p.toml");
+  ASSERT_TRUE(unset.has_value());
+  EXPECT_EQ(unset->canary_compare_action, CanaryCompareAction::kRollback);
+  auto recommend = parse_policy("canary_compare_action = \"recommend\"\n", "p.toml");
+  ASSERT_TRUE(recommend.has_value()) << recommend.error().detail;
+  EXPECT_EQ(recommend->canary_compare_action, CanaryCompareAction::kRecommend);
+  EXPECT_EQ(to_string(recommend->canary_compare_action), "recommend");
+  auto unknown = parse_policy("\ncanary_compare_action = \"abort\"\n", "p.toml");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_NE(unknown.error().detail.find(
+                "p.toml:2: [] canary_compare_action: unknown value \"abort\" (one of: rollback, "
+                "recommend)"),
+            std::string::npos)
+      << unknown.error().detail;
+  auto not_text = parse_policy("canary_compare_action = 1\n", "p.toml");
+  ASSERT_FALSE(not_text.has_value());
+  EXPECT_NE(not_text.error().detail.find("canary_compare_action: expected a string"),
+            std::string::npos);
+}
+
 TEST(Policy, DefaultsApplyToRulesThatDoNotSetThem) {
   auto policy = parse_policy(
       "[defaults]\nmin_samples = 7\ncooldown_s = 5\nwindow_s = 2\n"
