@@ -88,27 +88,72 @@ int64_t Autopilot::candidate_window(const Rule& rule, const Windows& w) {
   return w.analysis_window_ms > 0 ? w.analysis_window_ms : rule.window_ms;
 }
 
+namespace {
+
+// What a candidate rule compares: a side's value of the rule's signal over the window, and the
+// events behind it for the proportions (errors, empty answers).
+bool compared_signal(Signal s) {
+  return s == Signal::kErrorRate || s == Signal::kLatencyP95Ms || s == Signal::kEmptyResponseRate ||
+         s == Signal::kResponseBytes;
+}
+
+double side_value(Signal s, const WindowStats& w) {
+  switch (s) {
+    case Signal::kErrorRate:
+      return w.error_rate;
+    case Signal::kEmptyResponseRate:
+      return w.empty_rate;
+    case Signal::kResponseBytes:
+      return w.mean_response_bytes;
+    default:
+      return w.p95_ms;
+  }
+}
+
+uint64_t side_events(Signal s, const WindowStats& w) {
+  return s == Signal::kEmptyResponseRate ? w.empty_responses : w.errors;
+}
+
+// A candidate tick is anomalous when it alone would breach the rule against stable's whole
+// window: the incident's first anomalous sample.
+BadTick bad_candidate_tick(const Rule& rule, double stable_value) {
+  BadTick bad;
+  if (rule.signal == Signal::kResponseBytes) {
+    if (rule.below_stable_ratio)
+      bad.mean_response_bytes_below = stable_value * *rule.below_stable_ratio;
+    return bad;
+  }
+  double limit = stable_value + rule.above_stable_by.value_or(0.0);
+  if (rule.above_stable_ratio) limit = std::max(limit, stable_value * *rule.above_stable_ratio);
+  switch (rule.signal) {
+    case Signal::kErrorRate:
+      bad.error_rate_above = limit;
+      break;
+    case Signal::kEmptyResponseRate:
+      bad.empty_rate_above = limit;
+      break;
+    default:
+      bad.p95_ms_above = limit;
+      break;
+  }
+  return bad;
+}
+
+}  // namespace
+
 Measurement Autopilot::compare_sides(const Rule& rule, const Windows& w, bool with_first_bad) {
-  bool errors = rule.signal == Signal::kErrorRate;
   int64_t window = candidate_evidence_window(rule, w);
   WindowStats st = w.stable->over(window);
-  // A candidate tick is anomalous when it alone would breach the rule against stable's whole
-  // window: the incident's first anomalous sample.
-  BadTick bad;
-  double stable_value = errors ? st.error_rate : st.p95_ms;
-  if (with_first_bad) {
-    double limit = stable_value + rule.above_stable_by.value_or(0.0);
-    if (rule.above_stable_ratio) limit = std::max(limit, stable_value * *rule.above_stable_ratio);
-    (errors ? bad.error_rate_above : bad.p95_ms_above) = limit;
-  }
-  WindowStats ca = w.candidate->over(window, bad);
+  double stable_value = side_value(rule.signal, st);
+  WindowStats ca = w.candidate->over(
+      window, with_first_bad ? bad_candidate_tick(rule, stable_value) : BadTick{});
   Measurement m;
-  m.value = errors ? ca.error_rate : ca.p95_ms;
+  m.value = side_value(rule.signal, ca);
   m.samples = ca.requests;
-  m.events = ca.errors;
+  m.events = side_events(rule.signal, ca);
   m.stable_value = stable_value;
   m.stable_samples = st.requests;
-  m.stable_events = st.errors;
+  m.stable_events = side_events(rule.signal, st);
   m.first_bad_ms = ca.first_bad_ms;
   m.window_ms = window;
   return m;
@@ -171,7 +216,7 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
           target = Target::candidate(s.service);
           break;
         }
-        if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
+        if (!compared_signal(rule.signal)) continue;
         m = compare_sides(rule, w, true);
         target = Target::candidate(s.service);
         break;
@@ -219,8 +264,7 @@ Verdict Autopilot::candidate_verdict(const std::string& service) const {
   const Windows& w = it->second;
   Verdict overall = Verdict::kInsufficientData;
   for (const Rule& rule : policy_.rules) {
-    if (rule.scope != Scope::kCandidate) continue;
-    if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
+    if (rule.scope != Scope::kCandidate || !compared_signal(rule.signal)) continue;
     Measurement m = compare_sides(rule, w, false);
     Verdict v = evaluate(rule, m);
     if (v == Verdict::kBreached) return v;

@@ -8,7 +8,13 @@
 namespace x0::autopilot {
 namespace {
 
-bool needs_samples(Signal s) { return s == Signal::kErrorRate || s == Signal::kLatencyP95Ms; }
+bool needs_samples(Signal s) {
+  return s == Signal::kErrorRate || s == Signal::kLatencyP95Ms || s == Signal::kEmptyResponseRate ||
+         s == Signal::kResponseBytes;
+}
+
+// Signals that are a share of the requests (events / samples): compared with the z-test.
+bool is_proportion(Signal s) { return s == Signal::kErrorRate || s == Signal::kEmptyResponseRate; }
 
 // Hysteresis: a breach in progress ends only once the value is this fraction below `above`, so
 // a signal hovering at the threshold (a window's average of 12 % and 8 % is about 10 %) keeps
@@ -36,7 +42,10 @@ Verdict against_stable(const Rule& rule, const Measurement& m) {
   if (rule.above_stable_ratio && !(m.value > m.stable_value * *rule.above_stable_ratio)) {
     return Verdict::kClean;
   }
-  if (rule.signal == Signal::kErrorRate &&
+  if (rule.below_stable_ratio && !(m.value < m.stable_value * *rule.below_stable_ratio)) {
+    return Verdict::kClean;
+  }
+  if (is_proportion(rule.signal) &&
       proportion_z(m.events, m.samples, m.stable_events, m.stable_samples) < kZCritical) {
     return Verdict::kClean;  // the difference could be noise at these sample sizes
   }
@@ -71,10 +80,11 @@ std::string explain(const Rule& rule, const Measurement& m) {
     std::snprintf(text, sizeof text, "%.4g", v);
     return std::string(text);
   };
-  bool errors = rule.signal == Signal::kErrorRate;
+  bool proportion = is_proportion(rule.signal);
   auto side = [&](double value, uint64_t events, uint64_t samples) {
     std::string text = number(value) + " (";
-    if (errors) text += std::to_string(events) + " of ";
+    if (proportion) text += std::to_string(events) + " of ";
+    if (rule.signal == Signal::kResponseBytes) text += "mean of ";
     return text + std::to_string(samples) + " requests)";
   };
   std::string text = "candidate " + std::string(to_string(rule.signal)) + " " +
@@ -89,7 +99,8 @@ std::string explain(const Rule& rule, const Measurement& m) {
   } else {
     if (rule.above_stable_by) add("above stable by " + number(*rule.above_stable_by));
     if (rule.above_stable_ratio) add("above stable x " + number(*rule.above_stable_ratio));
-    if (errors) {
+    if (rule.below_stable_ratio) add("below stable x " + number(*rule.below_stable_ratio));
+    if (proportion) {
       add("z " + number(proportion_z(m.events, m.samples, m.stable_events, m.stable_samples)) +
           " >= " + number(kZCritical));
     }

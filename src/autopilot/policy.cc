@@ -27,7 +27,9 @@ constexpr Named kSignals[] = {
     {"auth_failures", static_cast<int>(Signal::kAuthFailures)},
     {"mesh_peers_down", static_cast<int>(Signal::kMeshPeersDown)},
     {"mesh_partitioned", static_cast<int>(Signal::kMeshPartitioned)},
-    {"served_remotely", static_cast<int>(Signal::kServedRemotely)}};
+    {"served_remotely", static_cast<int>(Signal::kServedRemotely)},
+    {"empty_response_rate", static_cast<int>(Signal::kEmptyResponseRate)},
+    {"response_bytes", static_cast<int>(Signal::kResponseBytes)}};
 constexpr Named kActions[] = {
     {"none", static_cast<int>(Action::kNone)},
     {"rollback", static_cast<int>(Action::kRollback)},
@@ -121,8 +123,9 @@ std::optional<double> read_number(Reader& r, const toml::table& t, std::string_v
 bool known_key(std::string_view key) {
   static constexpr std::string_view kKeys[] = {
       "name", "scope", "signal", "above", "at_most", "above_stable_by", "above_stable_ratio",
-      "window_s", "for_s", "alert_after_s", "cooldown_s", "min_samples", "severity", "action",
-      "then", "authority", "exec", "exec_timeout_s", "eject_for_s", "mitigate_when_clear"};
+      "below_stable_ratio", "window_s", "for_s", "alert_after_s", "cooldown_s", "min_samples",
+      "severity", "action", "then", "authority", "exec", "exec_timeout_s", "eject_for_s",
+      "mitigate_when_clear"};
   for (auto k : kKeys) {
     if (k == key) return true;
   }
@@ -156,6 +159,7 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
   rule.at_most = read_number(r, t, where, "at_most");
   rule.above_stable_by = read_number(r, t, where, "above_stable_by");
   rule.above_stable_ratio = read_number(r, t, where, "above_stable_ratio");
+  rule.below_stable_ratio = read_number(r, t, where, "below_stable_ratio");
   auto seconds = [&](std::string_view key) -> std::optional<int64_t> {
     auto v = read_number(r, t, where, key);
     if (!v) return std::nullopt;
@@ -189,11 +193,25 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
     r.error(t.get("exec_timeout_s"), where, "exec_timeout_s", "must be positive");
   }
   if (rule.eject_for_ms <= 0) r.error(t.get("eject_for_s"), where, "eject_for_s", "must be positive");
+  bool sides_only =
+      rule.signal == Signal::kEmptyResponseRate || rule.signal == Signal::kResponseBytes;
+  if (sides_only && rule.scope != Scope::kCandidate) {
+    r.error(t.get("signal"), where, "signal",
+            "compares a release's two sides: needs scope = \"candidate\"");
+  }
+  if (rule.below_stable_ratio && rule.signal != Signal::kResponseBytes) {
+    r.error(t.get("below_stable_ratio"), where, "below_stable_ratio",
+            "only for signal = \"response_bytes\"");
+  } else if (rule.below_stable_ratio &&
+             !(*rule.below_stable_ratio > 0 && *rule.below_stable_ratio < 1)) {
+    r.error(t.get("below_stable_ratio"), where, "below_stable_ratio", "must be between 0 and 1");
+  }
   if (rule.scope == Scope::kCandidate && rule.signal != Signal::kServiceDown) {
-    if (!rule.above_stable_by && !rule.above_stable_ratio) {
-      r.error(&t, where, "above_stable_by", "a candidate rule needs above_stable_by or above_stable_ratio");
+    if (!rule.above_stable_by && !rule.above_stable_ratio && !rule.below_stable_ratio) {
+      r.error(&t, where, "above_stable_by",
+              "a candidate rule needs above_stable_by, above_stable_ratio or below_stable_ratio");
     }
-  } else if (!rule.above) {
+  } else if (!rule.above && !sides_only) {
     r.error(&t, where, "above", "required (the threshold)");
   }
   if (rule.above && rule.at_most && *rule.at_most <= *rule.above) {

@@ -17,7 +17,7 @@ namespace x0::autopilot {
 enum class Signal {
   kErrorRate, kLatencyP95Ms, kServiceDown, kPqcFallback, kPqcHandshakeFailures,
   kMemoryRatio, kCpuRatio, kRestarts, kAuthFailures, kMeshPeersDown, kMeshPartitioned,
-  kServedRemotely
+  kServedRemotely, kEmptyResponseRate, kResponseBytes
 };
 enum class Action {
   kNone, kRollback, kDivertToFallback, kEjectEndpoint, kIsolate, kAlert, kEscalate,
@@ -41,6 +41,8 @@ struct Rule {
   // candidate > stable * above_stable_ratio; see docs/AUTOPILOT.md for the statistics.
   std::optional<double> above_stable_by;
   std::optional<double> above_stable_ratio;
+  // response_bytes only: fires while candidate < stable * below_stable_ratio (0 < ratio < 1).
+  std::optional<double> below_stable_ratio;
   int64_t window_ms = 60000;  // the sliding window a value is measured over
   int64_t for_ms = 0;         // how long the condition must hold before the rule fires
   std::optional<int64_t> alert_after_ms;  // an earlier alert (no action) while for_ms runs

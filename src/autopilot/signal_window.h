@@ -22,6 +22,10 @@ struct CounterSample {
   // Cumulative bucket counts (each bucket's own count, not Prometheus' running sum per le):
   // upper_bounds_s.size() + 1 entries, the last the overflow bucket.
   std::vector<uint64_t> buckets;
+  // Answers with a body (not HEAD, 204, 304): their payload bytes, and how many were 2xx with an
+  // empty one (the silent failures the canary rules compare: docs/AUTOPILOT.md).
+  uint64_t response_bytes = 0;
+  uint64_t empty_responses = 0;
 };
 
 struct WindowStats {
@@ -29,6 +33,10 @@ struct WindowStats {
   uint64_t errors = 0;
   double error_rate = 0;     // errors / requests (0 without requests)
   double p95_ms = 0;         // bucket-interpolated (telemetry::bucket_quantile)
+  uint64_t response_bytes = 0;
+  uint64_t empty_responses = 0;
+  double mean_response_bytes = 0;  // response_bytes / requests (0 without requests)
+  double empty_rate = 0;           // empty_responses / requests (0 without requests)
   int64_t span_ms = 0;       // actual span covered (shorter than asked right after start)
   int64_t first_bad_ms = 0;  // start of the first tick in the window that was bad by the
                              // BadTick given to over(), 0 if none (the incident's "first
@@ -40,6 +48,8 @@ struct WindowStats {
 struct BadTick {
   double error_rate_above = 1.0;
   double p95_ms_above = INFINITY;
+  double empty_rate_above = 1.0;
+  double mean_response_bytes_below = 0;
 };
 
 // Quantile q of a histogram given per-bucket counts and upper bounds (seconds); linear
@@ -83,6 +93,8 @@ class SignalWindow {
     int64_t t_ms = 0;
     uint64_t requests = 0;
     uint64_t errors = 0;
+    uint64_t response_bytes = 0;
+    uint64_t empty_responses = 0;
     std::vector<telemetry::BucketCount> delta;
   };
   void thin();

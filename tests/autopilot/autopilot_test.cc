@@ -20,9 +20,10 @@ class ScriptedSource : public MetricSource {
     double rps = 0;
     double error_rate = 0;
     int bucket = 0;  // which latency bucket every request lands in
-    uint64_t requests = 0, errors = 0;
+    double empty_share = 0;  // answers with an empty body; the others carry 100 bytes
+    uint64_t requests = 0, errors = 0, bytes = 0, empty = 0;
     std::vector<uint64_t> buckets = std::vector<uint64_t>(4, 0);
-    double carry = 0, error_carry = 0;
+    double carry = 0, error_carry = 0, empty_carry = 0;
     void advance(double seconds) {
       carry += rps * seconds;
       auto n = static_cast<uint64_t>(carry);
@@ -30,8 +31,13 @@ class ScriptedSource : public MetricSource {
       error_carry += static_cast<double>(n) * error_rate;
       auto e = static_cast<uint64_t>(error_carry);
       error_carry -= static_cast<double>(e);
+      empty_carry += static_cast<double>(n) * empty_share;
+      auto z = static_cast<uint64_t>(empty_carry);
+      empty_carry -= static_cast<double>(z);
       requests += n;
       errors += e;
+      empty += z;
+      bytes += 100 * (n - z);
       buckets[static_cast<size_t>(bucket)] += n;
     }
   };
@@ -51,6 +57,11 @@ class ScriptedSource : public MetricSource {
     s.service = "shop";
     s.stable = CounterSample{now_ms, stable.requests, stable.errors, stable.buckets};
     s.candidate = CounterSample{now_ms, candidate.requests, candidate.errors, candidate.buckets};
+    for (auto [sample, side] :
+         {std::pair{&s.stable, &stable}, std::pair{&s.candidate, &candidate}}) {
+      sample->response_bytes = side->bytes;
+      sample->empty_responses = side->empty;
+    }
     s.in_release = in_release;
     s.healthy_endpoints = healthy;
     s.candidate_healthy = candidate_healthy;
@@ -142,6 +153,14 @@ scope = "candidate"
 signal = "latency_p95_ms"
 above_stable_ratio = 1.5
 above_stable_by = 100
+severity = "SEV-2"
+action = "rollback"
+authority = "system"
+[[rules]]
+name = "canary_empty_responses"
+scope = "candidate"
+signal = "empty_response_rate"
+above_stable_by = 0.05
 severity = "SEV-2"
 action = "rollback"
 authority = "system"
@@ -408,6 +427,37 @@ TEST(Autopilot, WithRecommendACanaryFailingHalfItsRequestsIsStillRolledBack) {
   EXPECT_NE(d.outcome.find("band error_rate_critical (above 0.1), which the node acts on"),
             std::string::npos)
       << d.outcome;
+}
+
+// Issue 17 item 8: a canary answering 200 with an empty body is no longer promoted.
+TEST(Autopilot, ACanaryAnsweringEmptyBodiesIsRolledBackAndItsReleaseNotAdvanced) {
+  Scenario r;
+  r.run(0, 3000);
+  ASSERT_EQ(r.autopilot->candidate_verdict("shop"), Verdict::kClean);
+  r.source.candidate.empty_share = 1.0;  // every answer 200, no body; no error anywhere
+  int64_t rolled_back = r.run(3100, 3000);
+  ASSERT_GE(rolled_back, 0);
+  EXPECT_LE(rolled_back - 3100, 1000);
+  const Decision& d = r.incidents.decisions.front();
+  EXPECT_EQ(d.firing.rule->name, "canary_empty_responses");
+  EXPECT_EQ(d.firing.target, Target::candidate("shop"));
+  EXPECT_GE(d.firing.first_anomalous_ms, 3000);
+  EXPECT_NE(d.statistic.find("candidate empty_response_rate"), std::string::npos) << d.statistic;
+  // Not acted on (a dry run here), the release's step analysis is dirty: it does not advance.
+  Scenario dry(/*dry_run=*/true);
+  dry.run(0, 3000);
+  dry.source.candidate.empty_share = 1.0;
+  dry.run(3100, 2000);
+  EXPECT_EQ(dry.autopilot->candidate_verdict("shop"), Verdict::kBreached);
+}
+
+TEST(Autopilot, EmptyAnswersNormalOnBothSidesAreNotTheCanarysFault) {
+  Scenario r;
+  r.source.stable.empty_share = 0.3;  // e.g. a ping endpoint answering 200 with no body
+  r.source.candidate.empty_share = 0.3;
+  EXPECT_LT(r.run(0, 20000), 0);
+  EXPECT_TRUE(r.incidents.decisions.empty());
+  EXPECT_EQ(r.autopilot->candidate_verdict("shop"), Verdict::kClean);
 }
 
 TEST(Autopilot, CooldownHoldsAcrossActions) {

@@ -9,7 +9,7 @@ import time
 import unittest
 
 import test_releases as releases  # the module, not its TestCase: its tests run in their own file
-from harness import IntegrationTest, wait_until
+from harness import IntegrationTest, request, wait_until
 from test_releases import Load
 
 # The shipped canary rules and the error-rate bands they are placed in, windows scaled to
@@ -56,6 +56,30 @@ for_s = 30
 severity = "SEV-2"
 action = "rollback"
 authority = "on_call"
+{extra}
+"""
+
+# Item 8: the shipped silent-failure rule, and the opt-in size comparison.
+EMPTY_RULE = """
+[[rules]]
+name = "canary_empty_responses"
+scope = "candidate"
+signal = "empty_response_rate"
+above_stable_by = 0.05
+severity = "SEV-2"
+action = "rollback"
+authority = "system"
+"""
+SIZE_RULE = """
+[[rules]]
+name = "canary_response_size"
+scope = "candidate"
+signal = "response_bytes"
+below_stable_ratio = 0.5
+min_samples = 50
+severity = "SEV-2"
+action = "rollback"
+authority = "system"
 """
 
 
@@ -67,14 +91,15 @@ class CanaryJudgementTest(IntegrationTest):
     start_canary = releases.ReleaseTest.start_canary
     wait_rolled_back = releases.ReleaseTest.wait_rolled_back
     incident_for = releases.ReleaseTest.incident_for
+    only_stable_now = releases.ReleaseTest.only_stable_now
 
     def setUp(self):
         super().setUp()
         self.policy = os.path.join(self.workdir, "policy.toml")
 
-    def use_policy(self, action):
+    def use_policy(self, action, extra=EMPTY_RULE):
         with open(self.policy, "w") as f:
-            f.write(POLICY.format(action=action))
+            f.write(POLICY.format(action=action, extra=extra))
 
     def timeline(self, incident):
         return "\n".join(e.get("text", "") for e in incident["timeline"])
@@ -131,6 +156,85 @@ class CanaryJudgementTest(IntegrationTest):
         self.assertRegex(text, r"candidate error_rate 0\.\d+ \(\d+ of \d+ requests\) vs stable 0")
         kinds = [e["kind"] for e in still["timeline"]]
         self.assertNotIn("action_taken", kinds)
+
+    def start_empty_canary(self, node):
+        canary = self.start_origin(name="canary")
+        canary.fault(empty_body=1)  # 200 with no body; its health check still answers "ok"
+        self.assertEqual(request(canary.port, "GET", "/x").body, b"")
+        return canary
+
+    def test_canary_answering_empty_bodies_is_rolled_back(self):
+        self.use_policy("rollback")
+        node = self.start_release_node()
+        canary = self.start_empty_canary(node)
+        load = Load(node.data_port)
+        try:
+            self.start_canary(node, canary)
+            release = self.wait_rolled_back(node, timeout=20)
+        finally:
+            load.finish()
+        self.assertEqual(load.statuses.keys(), {200})  # nothing a status code would have shown
+        self.assertIn("canary_empty_responses", release["reason"])
+        self.only_stable_now(node)
+        incident = self.incident_for(node, "canary_empty_responses")
+        self.assertEqual(incident["status"], "mitigated")
+        self.assertRegex(self.timeline(incident),
+                         r"candidate empty_response_rate 1 \((\d+) of \1 requests\) vs stable 0 "
+                         r"\(0 of \d+ requests\) over [\d.]+ s; rule canary_empty_responses: "
+                         r"above stable by 0\.05, z [\d.]+ >= 3\.09")
+        sides = {s: node.metric_value("release_empty_responses_total", service="shop", side=s)
+                 for s in ("stable", "candidate")}
+        self.assertEqual(sides["stable"], 0)
+        self.assertGreater(sides["candidate"], 0)
+
+    def test_canary_answering_empty_bodies_is_recommended_with_recommend(self):
+        self.use_policy("recommend")
+        node = self.start_release_node()
+        canary = self.start_empty_canary(node)
+        load = Load(node.data_port)
+        try:
+            self.start_canary(node, canary)
+            incident = self.wait_incident(node, "canary_empty_responses", timeout=20)
+            time.sleep(2)
+            state = self.release_state(node)
+        finally:
+            load.finish()
+        self.assertEqual(state["state"], "running", state)
+        self.assertEqual(state["step"], 0, state)
+        text = self.timeline(node.get("/incidents/" + incident["id"]).json())
+        self.assertIn("has no band in the matrix", text)
+        self.assertIn("recommended: rollback (authority on_call)", text)
+
+    def test_opt_in_response_size_rule_rolls_back_an_empty_canary(self):
+        self.use_policy("rollback", extra=SIZE_RULE)
+        node = self.start_release_node()
+        canary = self.start_empty_canary(node)
+        load = Load(node.data_port)
+        try:
+            self.start_canary(node, canary)
+            release = self.wait_rolled_back(node, timeout=20)
+        finally:
+            load.finish()
+        self.assertIn("canary_response_size", release["reason"])
+        incident = self.incident_for(node, "canary_response_size")
+        self.assertRegex(self.timeline(incident),
+                         r"candidate response_bytes 0 \(mean of \d+ requests\) vs stable 100 "
+                         r"\(mean of \d+ requests\) over [\d.]+ s; rule canary_response_size: "
+                         r"below stable x 0\.5")
+
+    def test_healthy_canary_is_promoted_with_the_response_rules_on(self):
+        self.use_policy("rollback", extra=EMPTY_RULE + SIZE_RULE)
+        node = self.start_release_node()
+        canary = self.start_origin(name="canary")
+        load = Load(node.data_port)
+        try:
+            self.start_canary(node, canary, steps=(50, 100), interval_s=1)
+            wait_until(lambda: (self.release_state(node) or {}).get("state") == "promoted", 20,
+                       message="the canary to be promoted")
+        finally:
+            load.finish()
+        self.assertEqual(node.get("/incidents").json(), [])
+        self.assertGreater(load.origins.get("canary", 0), 10)
 
 
 if __name__ == "__main__":
