@@ -1,7 +1,7 @@
-# Issue 17 items 7 and 8 on a real node. Item 7: a canary at 7 % errors (stable 0 %) is rolled
-# back by the candidate rule by default, and with canary_compare_action = "recommend" it gets the
-# matrix's 5-10 % treatment instead: an incident at SEV-2 recommending the rollback to the
-# on-call, the release left in place; either way the incident says which rule and which
+# Issue 17 items 7 and 8 on a real node. Item 7: a canary at 7 % errors (stable 0 %) or +300 ms
+# is rolled back by the candidate rule by default, and with canary_compare_action = "recommend" it
+# gets the matrix's 5-10 % (200-500 ms) treatment instead: an incident at SEV-2 (SEV-3)
+# recommending the rollback to the on-call, the release left in place; either way the incident says which rule and which
 # statistic decided. Item 8: a canary answering 200 with an empty body is caught by the
 # response-size comparison, and a healthy canary is still promoted.
 import os
@@ -81,6 +81,36 @@ severity = "SEV-2"
 action = "rollback"
 authority = "system"
 """
+# Item 7's other case: the shipped latency comparison and the matrix's latency bands.
+LATENCY_RULES = """
+[[rules]]
+name = "canary_latency"
+scope = "candidate"
+signal = "latency_p95_ms"
+above_stable_ratio = 1.5
+above_stable_by = 100
+min_samples = 20
+severity = "SEV-2"
+action = "rollback"
+authority = "system"
+[[rules]]
+name = "latency_p95_critical"
+signal = "latency_p95_ms"
+above = 500
+for_s = 1
+severity = "SEV-2"
+action = "rollback"
+authority = "system"
+[[rules]]
+name = "latency_p95_elevated"
+signal = "latency_p95_ms"
+above = 200
+at_most = 500
+for_s = 60
+severity = "SEV-3"
+action = "rollback"
+authority = "on_call"
+"""
 
 
 class CanaryJudgementTest(IntegrationTest):
@@ -157,6 +187,41 @@ class CanaryJudgementTest(IntegrationTest):
         kinds = [e["kind"] for e in still["timeline"]]
         self.assertNotIn("action_taken", kinds)
 
+    def test_canary_300_ms_slower_is_rolled_back_by_default(self):
+        self.use_policy("rollback", extra=LATENCY_RULES)
+        node = self.start_release_node()
+        canary = self.start_origin(name="canary", latency_ms=300)
+        load = Load(node.data_port)
+        try:
+            self.start_canary(node, canary)
+            release = self.wait_rolled_back(node, timeout=20)
+        finally:
+            load.finish()
+        self.assertIn("canary_latency", release["reason"])
+        self.assertEqual(self.incident_for(node, "canary_latency")["severity"], "SEV-2")
+
+    def test_canary_300_ms_slower_is_a_sev3_recommendation_with_recommend(self):
+        self.use_policy("recommend", extra=LATENCY_RULES)
+        node = self.start_release_node()
+        canary = self.start_origin(name="canary", latency_ms=300)
+        load = Load(node.data_port)
+        try:
+            self.start_canary(node, canary)
+            incident = self.wait_incident(node, "canary_latency", timeout=20)
+            time.sleep(2)
+            state = self.release_state(node)
+            incident = node.get("/incidents/" + incident["id"]).json()
+        finally:
+            load.finish()
+        self.assertEqual(state["state"], "running", state)
+        self.assertEqual(incident["severity"], "SEV-3")  # the matrix's 200-500 ms band
+        text = self.timeline(incident)
+        self.assertIn("band latency_p95_elevated (above 200, at most 500)", text)
+        self.assertIn("recommended: rollback (authority on_call)", text)
+        self.assertRegex(text, r"candidate latency_p95_ms 3\d\d(\.\d+)? \(\d+ requests\) vs "
+                               r"stable [\d.]+ \(\d+ requests\) over [\d.]+ s; rule canary_latency: "
+                               r"above stable by 100, above stable x 1\.5")
+
     def start_empty_canary(self, node):
         canary = self.start_origin(name="canary")
         canary.fault(empty_body=1)  # 200 with no body; its health check still answers "ok"
@@ -218,7 +283,7 @@ class CanaryJudgementTest(IntegrationTest):
         self.assertIn("canary_response_size", release["reason"])
         incident = self.incident_for(node, "canary_response_size")
         self.assertRegex(self.timeline(incident),
-                         r"candidate response_bytes 0 \(mean of \d+ requests\) vs stable 100 "
+                         r"candidate response_bytes 0 \(mean of \d+ requests\) vs stable 10\d(\.\d+)? "
                          r"\(mean of \d+ requests\) over [\d.]+ s; rule canary_response_size: "
                          r"below stable x 0\.5")
 
