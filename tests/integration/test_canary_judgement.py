@@ -15,8 +15,7 @@ from test_releases import Load
 # The shipped canary rules and the error-rate bands they are placed in, windows scaled to
 # seconds. min_samples 100: the rate the first significant window reads is what "recommend"
 # places in a band, so it must rest on more than a handful of requests.
-POLICY = """
-canary_compare_action = "{action}"
+POLICY = """{choice}
 [defaults]
 min_samples = 10
 cooldown_s = 60
@@ -127,9 +126,11 @@ class CanaryJudgementTest(IntegrationTest):
         super().setUp()
         self.policy = os.path.join(self.workdir, "policy.toml")
 
-    def use_policy(self, action, extra=EMPTY_RULE):
+    def use_policy(self, action=None, extra=EMPTY_RULE):
+        """action: canary_compare_action, or None to leave the key out (the default)."""
+        choice = f'canary_compare_action = "{action}"' if action else ""
         with open(self.policy, "w") as f:
-            f.write(POLICY.format(action=action, extra=extra))
+            f.write(POLICY.format(choice=choice, extra=extra))
 
     def timeline(self, incident):
         return "\n".join(e.get("text", "") for e in incident["timeline"])
@@ -142,7 +143,7 @@ class CanaryJudgementTest(IntegrationTest):
         return node.get("/incidents/" + first["id"]).json()
 
     def test_seven_percent_canary_is_rolled_back_by_default(self):
-        self.use_policy("rollback")
+        self.use_policy(extra="")
         node = self.start_release_node()
         canary = self.start_origin(name="canary", error_rate=0.07)
         load = Load(node.data_port)
@@ -163,7 +164,7 @@ class CanaryJudgementTest(IntegrationTest):
         self.assertIn("rolled back release", text)
 
     def test_seven_percent_canary_is_recommended_not_rolled_back_with_recommend(self):
-        self.use_policy("recommend")
+        self.use_policy("recommend", extra="")
         node = self.start_release_node()
         canary = self.start_origin(name="canary", error_rate=0.07)
         load = Load(node.data_port)
@@ -188,7 +189,7 @@ class CanaryJudgementTest(IntegrationTest):
         self.assertNotIn("action_taken", kinds)
 
     def test_canary_300_ms_slower_is_rolled_back_by_default(self):
-        self.use_policy("rollback", extra=LATENCY_RULES)
+        self.use_policy(extra=LATENCY_RULES)
         node = self.start_release_node()
         canary = self.start_origin(name="canary", latency_ms=300)
         load = Load(node.data_port)
@@ -229,7 +230,7 @@ class CanaryJudgementTest(IntegrationTest):
         return canary
 
     def test_canary_answering_empty_bodies_is_rolled_back(self):
-        self.use_policy("rollback")
+        self.use_policy()
         node = self.start_release_node()
         canary = self.start_empty_canary(node)
         load = Load(node.data_port)
@@ -271,7 +272,7 @@ class CanaryJudgementTest(IntegrationTest):
         self.assertIn("recommended: rollback (authority on_call)", text)
 
     def test_opt_in_response_size_rule_rolls_back_an_empty_canary(self):
-        self.use_policy("rollback", extra=SIZE_RULE)
+        self.use_policy(extra=SIZE_RULE)
         node = self.start_release_node()
         canary = self.start_empty_canary(node)
         load = Load(node.data_port)
@@ -288,7 +289,7 @@ class CanaryJudgementTest(IntegrationTest):
                          r"below stable x 0\.5")
 
     def test_healthy_canary_is_promoted_with_the_response_rules_on(self):
-        self.use_policy("rollback", extra=EMPTY_RULE + SIZE_RULE)
+        self.use_policy(extra=EMPTY_RULE + SIZE_RULE)
         node = self.start_release_node()
         canary = self.start_origin(name="canary")
         load = Load(node.data_port)
