@@ -119,7 +119,10 @@ WindowStats SignalWindow::over(int64_t window_ms, BadTick bad) const {
   stats.requests = last.requests - first.requests;
   stats.errors = last.errors - first.errors;
   stats.response_bytes = last.response_bytes - first.response_bytes;
-  stats.empty_responses = last.empty_responses - first.empty_responses;
+  // The data plane's counters are read one after the other, not at one instant: an empty answer
+  // may be counted in a sample before its request is (a difference of the requests in flight).
+  // A share above 1 would make the z-test's pooled rate meaningless, so it is capped.
+  stats.empty_responses = std::min(last.empty_responses - first.empty_responses, stats.requests);
   auto per_request = [&](uint64_t n) {
     return stats.requests == 0 ? 0 : static_cast<double>(n) / static_cast<double>(stats.requests);
   };

@@ -218,6 +218,9 @@ TEST(SignalWindow, ResponseBytesAndEmptyAnswersPerRequest) {
   BadTick small;
   small.mean_response_bytes_below = 50;
   EXPECT_EQ(w.over(2000, small).first_bad_ms, 1000);
+  // Counters sampled one after the other: an empty answer counted before its request.
+  w.add(sample(2500, 250, 10000, 151));
+  EXPECT_DOUBLE_EQ(w.over(500).empty_rate, 1.0);
   // Counters going backwards (a reload recreated them) start the window over.
   w.add(sample(3000, 300, 5, 100));
   EXPECT_EQ(w.over(5000).requests, 0u);
