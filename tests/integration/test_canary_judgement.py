@@ -188,6 +188,29 @@ class CanaryJudgementTest(IntegrationTest):
         kinds = [e["kind"] for e in still["timeline"]]
         self.assertNotIn("action_taken", kinds)
 
+    def test_with_recommend_a_canary_that_gets_worse_is_rolled_back_inside_the_cooldown(self):
+        self.use_policy("recommend", extra="")  # cooldown_s = 60
+        # No passive ejection: at 50 % five 5xx in a row would eject the canary's only endpoint
+        # and canary_down (not the comparison under test) would roll it back.
+        node = self.start_release_node(passive_eject_failures=0)
+        canary = self.start_origin(name="canary", error_rate=0.07)
+        load = Load(node.data_port)
+        try:
+            self.start_canary(node, canary)
+            self.wait_incident(node, "canary_error_rate", timeout=20)
+            self.assertEqual(self.release_state(node)["state"], "running")
+            canary.fault(error_rate=0.5)  # now in the > 10 % band the matrix acts on
+            release = self.wait_rolled_back(node, timeout=15)
+        finally:
+            load.finish()
+        self.assertIn("canary_error_rate", release["reason"])
+        incident = self.incident_for(node, "canary_error_rate")
+        self.assertEqual(incident["severity"], "SEV-1")  # raised from the 5-10 % band's SEV-2
+        text = self.timeline(incident)
+        self.assertIn("recommended: rollback (authority on_call)", text)
+        self.assertIn("band error_rate_critical (above 0.1), which the node acts on", text)
+        self.assertIn("rolled back release", text)
+
     def test_canary_300_ms_slower_is_rolled_back_by_default(self):
         self.use_policy(extra=LATENCY_RULES)
         node = self.start_release_node()
