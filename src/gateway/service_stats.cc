@@ -39,7 +39,7 @@ void ServiceStats::record(int status, double seconds, bool candidate,
   requests_window.record();
   Side& side = sides[candidate ? 1 : 0];
   side.requests->inc();
-  if (body_bytes) {  // two sharded adds at most: nothing measurable next to the rest
+  if (body_bytes) {  // two sharded adds: +24 instructions a request (docs/BENCHMARKS.md)
     side.response_bytes->inc(*body_bytes);
     if (*body_bytes == 0 && status >= 200 && status < 300) side.empty_responses->inc();
   }
