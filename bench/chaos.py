@@ -201,6 +201,16 @@ def run_once(scenario, index, args, policy_path):
         for h in helpers:
             h.finish()
         tail_end = (rolled_at or time.time()) + 1.0
+        if rolled_at:
+            # Mitigated means recovered: the rolled-back traffic has to stay fine on the stable
+            # set for the policy's hold (1 s) first, so the load runs on until the incident the
+            # rollback came from says so (or 5 s).
+            rule = (final or {}).get("reason", "").removeprefix("autopilot: rule ").strip()
+            give_up = rolled_at + 5.0
+            while time.time() < give_up and not any(
+                    i["rule"] == rule and i["status"] == "mitigated" for i in incidents(node)):
+                time.sleep(0.1)
+            tail_end = max(tail_end, time.time())
         time.sleep(max(0.0, tail_end - time.time()) + 0.2)
         load.finish()
         # (GET /releases/{service} answers only while the release is active: use the list)

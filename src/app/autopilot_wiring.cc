@@ -1,6 +1,7 @@
 // Autopilot actions and incident records for this node (see autopilot_wiring.h).
 #include "app/autopilot_wiring.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -10,6 +11,7 @@
 #include "autopilot/ejection.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "incident/impact.h"
 #include "incident/incident_store.h"
 #include "net/event_loop.h"
 #include "release/release_controller.h"
@@ -157,7 +159,7 @@ bool NodeActuator::eject_endpoint(const autopilot::Target& target, const autopil
 }
 
 void IncidentLog::cleared(const autopilot::Rule& rule, const autopilot::Target& target,
-                          double value) {
+                          double value, const autopilot::Impact& impact) {
   if (node_.incidents.store == nullptr) return;
   incident::ListFilter filter;
   filter.unresolved_only = true;
@@ -165,20 +167,36 @@ void IncidentLog::cleared(const autopilot::Rule& rule, const autopilot::Target& 
   auto open = node_.incidents.store->list(filter);
   if (!open) return;
   const std::string where = target.to_string();
-  for (const incident::Incident& i : *open) {
-    if (i.rule != rule.name || i.target != where || i.status == incident::Status::kMitigated)
+  for (const incident::Incident& listed : *open) {
+    if (listed.rule != rule.name || listed.target != where ||
+        listed.status == incident::Status::kMitigated)
       continue;
-    char shown[32];
-    std::snprintf(shown, sizeof shown, "%g", value);
-    auto done = node_.incidents.store->set_mitigated(
-        i.id, incident::Note{"autopilot",
-                             std::string(autopilot::to_string(rule.signal)) +
-                                 " back within bounds (now " + shown + ")",
-                             unix_ms(),
-                             {}});
+    auto inc = node_.incidents.store->get(listed.id);  // with its timeline: start and actions
+    if (!inc) continue;
+    char text[160];
+    std::snprintf(text, sizeof text, "%s back within bounds (now %g), and stayed so for %g s",
+                  std::string(autopilot::to_string(rule.signal)).c_str(), value,
+                  static_cast<double>(rule.recovery_hold_ms) / 1000);
+    // Dated where the recovery began, never before the incident was opened: MTTR ends there.
+    int64_t at = std::max(impact.recovered_ms, inc->created_ms);
+    incident::MeasuredImpact measured;
+    measured.service = target.is_node() ? "" : target.service;
+    measured.from_ms = std::min(inc->start_ms(), at);
+    measured.to_ms = at;
+    // The counts are the firing's own (from its first anomalous sample); an incident that an
+    // earlier firing opened (joined, or from before a restart) started earlier than they reach.
+    measured.counted = impact.counted && impact.first_anomalous_ms <= inc->start_ms() + 1000;
+    measured.requests = impact.traffic.requests;
+    measured.failed = impact.traffic.errors;
+    measured.slower = impact.traffic.slower;
+    measured.slower_than_ms = impact.slower_than_ms;
+    incident::Note note{"autopilot", text, at, {{"recovered_ms", impact.recovered_ms}}};
+    note.impact = incident::measured_impact_text(measured, *inc);
+    auto done = node_.incidents.store->set_mitigated(inc->id, note);
     if (done)
-      log::info("INCIDENT", "mitigated: the condition cleared",
-                {{"id", i.id}, {"rule", rule.name}, {"target", where}});
+      log::info(
+          "INCIDENT", "mitigated: the condition cleared and held",
+          {{"id", inc->id}, {"rule", rule.name}, {"target", where}, {"impact", *note.impact}});
   }
 }
 
@@ -275,10 +293,8 @@ void IncidentLog::record(const autopilot::Decision& d) {
   if (d.executed && d.action == autopilot::Action::kIsolate && node_.isolation.latched &&
       node_.isolation.by == "autopilot" && node_.isolation.incident_id.empty())
     node_.isolation.incident_id = id;
-  if (d.executed && d.action == autopilot::Action::kRollback) {
-    node_.incidents.store->set_mitigated(
-        id, incident::Note{"autopilot", "traffic back on the stable set", now, {}});
-  }
+  // A rollback is not yet a mitigation: the rule watches the traffic back on the stable set,
+  // and mitigates the incident once it has recovered (Autopilot::after_release).
   // The rule's hook (e.g. `kubectl rollout undo`) runs once per firing the node acted on, off
   // this thread; its exit code and output join the timeline when it ends.
   if (d.attempted && !rule.exec.empty() && hooks_ != nullptr) {

@@ -42,8 +42,10 @@ class IncidentLog final : public autopilot::IncidentRecorder {
   IncidentLog(admin::NodeState& node, HookRunner* hooks) : node_(node), hooks_(hooks) {}
   std::string intend(const autopilot::Decision& decision) override;
   void record(const autopilot::Decision& decision) override;
-  // The rule's open incident on `target` becomes mitigated: the condition is gone.
-  void cleared(const autopilot::Rule& rule, const autopilot::Target& target, double value) override;
+  // The rule's open incident on `target` becomes mitigated, dated where the recovery began (the
+  // condition has been gone for the rule's recovery hold), with the impact the node measured.
+  void cleared(const autopilot::Rule& rule, const autopilot::Target& target, double value,
+               const autopilot::Impact& impact) override;
 
  private:
   // Opens (or joins) the decision's incident; "" when the store refuses.

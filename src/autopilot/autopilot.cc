@@ -23,6 +23,7 @@ void Autopilot::set_policy(Policy policy) {
   for (auto& [service, w] : windows_) {
     w.stable->set_keep_ms(history_keep_ms());
     w.candidate->set_keep_ms(history_keep_ms());
+    w.all->set_keep_ms(history_keep_ms());
   }
 }
 
@@ -60,8 +61,54 @@ Autopilot::Windows& Autopilot::windows_for(const std::string& service) {
   if (!w.stable) {
     w.stable = std::make_unique<SignalWindow>(source_.latency_bounds_s(), history_keep_ms());
     w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), history_keep_ms());
+    w.all = std::make_unique<SignalWindow>(source_.latency_bounds_s(), history_keep_ms());
   }
   return w;
+}
+
+namespace {
+
+// What a side's cumulative counters grew by since `last` (all of `now` when they restarted:
+// a new release's candidate, a reload's fresh counters), added to `total`.
+void add_growth(const CounterSample& now, CounterSample& last, CounterSample& total) {
+  bool restarted = now.requests < last.requests || now.errors < last.errors ||
+                   now.buckets.size() != last.buckets.size();
+  for (size_t b = 0; !restarted && b < now.buckets.size(); ++b)
+    restarted = now.buckets[b] < last.buckets[b];
+  if (total.buckets.size() != now.buckets.size()) total.buckets.assign(now.buckets.size(), 0);
+  total.requests += now.requests - (restarted ? 0 : last.requests);
+  total.errors += now.errors - (restarted ? 0 : last.errors);
+  for (size_t b = 0; b < now.buckets.size(); ++b)
+    total.buckets[b] += now.buckets[b] - (restarted ? 0 : last.buckets[b]);
+  last = now;
+}
+
+}  // namespace
+
+void Autopilot::add_to_all(const ServiceSample& s, Windows& w) {
+  add_growth(s.stable, w.last_stable, w.all_total);
+  if (s.in_release)
+    add_growth(s.candidate, w.last_candidate, w.all_total);
+  else
+    w.last_candidate = CounterSample{};
+  w.all_total.t_ms = s.stable.t_ms;
+  w.all->add(w.all_total);
+}
+
+Impact Autopilot::impact_of(const Rule& rule, const Target& target, const Recovery& r) const {
+  Impact impact{r.recovered_ms, r.first_anomalous_ms, false, {}, INFINITY};
+  if (target.is_node() || r.first_anomalous_ms <= 0) return impact;
+  auto it = windows_.find(target.service);
+  if (it == windows_.end()) return impact;
+  if (rule.signal == Signal::kLatencyP95Ms) {
+    impact.slower_than_ms =
+        rule.above ? *rule.above
+                   : detector_.fired_baseline(rule, target) + rule.above_stable_by.value_or(0.0);
+  }
+  impact.traffic =
+      it->second.all->between(r.first_anomalous_ms, r.recovered_ms, impact.slower_than_ms);
+  impact.counted = impact.traffic.to_ms > impact.traffic.from_ms;
+  return impact;
 }
 
 std::vector<Decision> Autopilot::tick(int64_t now_ms) {
@@ -73,10 +120,12 @@ std::vector<Decision> Autopilot::tick(int64_t now_ms) {
       w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), history_keep_ms());
       detector_.reset(Target::candidate(s.service));
       std::erase_if(recommended_, [&](const auto& e) { return e.second.service == s.service; });
+      w.release_ended_ms = now_ms;
     }
     w.was_in_release = s.in_release;
     w.stable->add(s.stable);
     if (s.in_release) w.candidate->add(s.candidate);
+    add_to_all(s, w);
     evaluate_service(s, w, now_ms, out);
   }
   evaluate_node(source_.sample_node(now_ms), now_ms, out);
@@ -141,7 +190,8 @@ BadTick bad_candidate_tick(const Rule& rule, double stable_value) {
 
 }  // namespace
 
-Measurement Autopilot::compare_sides(const Rule& rule, const Windows& w, bool with_first_bad) {
+Measurement Autopilot::compare_sides(const Rule& rule, const Windows& w, bool with_first_bad,
+                                     int64_t now_ms) {
   int64_t window = candidate_evidence_window(rule, w);
   WindowStats st = w.stable->over(window);
   double stable_value = side_value(rule.signal, st);
@@ -155,6 +205,8 @@ Measurement Autopilot::compare_sides(const Rule& rule, const Windows& w, bool wi
   m.stable_samples = st.requests;
   m.stable_events = side_events(rule.signal, st);
   m.first_bad_ms = ca.first_bad_ms;
+  m.last_bad_end_ms = ca.last_bad_end_ms;
+  m.window_start_ms = now_ms - ca.span_ms;
   m.window_ms = window;
   return m;
 }
@@ -206,24 +258,52 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
             st.first_bad_ms != 0 && (ca.first_bad_ms == 0 || st.first_bad_ms < ca.first_bad_ms)
                 ? st.first_bad_ms
                 : ca.first_bad_ms;
+        m.last_bad_end_ms = std::max(st.last_bad_end_ms, ca.last_bad_end_ms);
+        m.window_start_ms = now_ms - std::max(st.span_ms, ca.span_ms);
         if (s.in_release) attribute(rule, st, ca, m);
         break;
       }
       case Scope::kCandidate: {
-        if (!s.in_release) continue;
+        target = Target::candidate(s.service);
+        if (!s.in_release) {
+          if (!detector_.awaiting_recovery(rule, target)) continue;
+          if (!after_release(rule, s, w, target, now_ms, m)) continue;
+          break;
+        }
         if (rule.signal == Signal::kServiceDown) {  // e.g. the candidate's process was killed
           m.value = s.candidate_healthy == 0 ? 1.0 : 0.0;
-          target = Target::candidate(s.service);
           break;
         }
         if (!compared_signal(rule.signal)) continue;
-        m = compare_sides(rule, w, true);
-        target = Target::candidate(s.service);
+        m = compare_sides(rule, w, true, now_ms);
         break;
       }
     }
     decide(rule, target, m, now_ms, out);
   }
+}
+
+// A candidate rule that rolled its release back watches the traffic the candidate had, now on
+// the stable set, until it has recovered (Measurement::after_release): over the time since the
+// release ended, against the stable set's value when the rule fired. False while there is no
+// sample since the end yet.
+bool Autopilot::after_release(const Rule& rule, const ServiceSample& s, const Windows& w,
+                              const Target& target, int64_t now_ms, Measurement& m) const {
+  m.after_release = true;
+  m.window_start_ms = w.release_ended_ms;
+  if (rule.signal == Signal::kServiceDown) {
+    m.value = s.healthy_endpoints == 0 ? 1.0 : 0.0;
+    return true;
+  }
+  if (!compared_signal(rule.signal)) return false;
+  int64_t since_end = now_ms - w.release_ended_ms;
+  if (w.release_ended_ms <= 0 || since_end <= 0) return false;
+  WindowStats st = w.stable->over(std::min(since_end, candidate_window(rule, w)));
+  m.value = side_value(rule.signal, st);
+  m.samples = st.requests;
+  m.events = side_events(rule.signal, st);
+  m.stable_value = detector_.fired_baseline(rule, target);
+  return true;
 }
 
 // A service rule sees both sides of a release together; which side breaches it decides what may
@@ -265,7 +345,7 @@ Verdict Autopilot::candidate_verdict(const std::string& service) const {
   Verdict overall = Verdict::kInsufficientData;
   for (const Rule& rule : policy_.rules) {
     if (rule.scope != Scope::kCandidate || !compared_signal(rule.signal)) continue;
-    Measurement m = compare_sides(rule, w, false);
+    Measurement m = compare_sides(rule, w, false, 0);
     Verdict v = evaluate(rule, m);
     if (v == Verdict::kBreached) return v;
     if (v == Verdict::kClean) overall = Verdict::kClean;
@@ -325,13 +405,14 @@ void Autopilot::evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<D
 
 void Autopilot::decide(const Rule& rule, const Target& target, const Measurement& m, int64_t now_ms,
                        std::vector<Decision>& out) {
-  bool cleared = false;
-  auto firing = detector_.observe(rule, target, m, now_ms, &cleared);
-  if (cleared) {
-    recorder_.cleared(rule, target, m.value);
+  Recovery recovery;
+  auto firing = detector_.observe(rule, target, m, now_ms, &recovery);
+  if (recovery.recovered_ms > 0) {
+    Impact impact = impact_of(rule, target, recovery);
+    recorder_.cleared(rule, target, m.value, impact);
     // Its incident may have been opened against the stable side (see below).
     if (target.kind == Target::Kind::kService)
-      recorder_.cleared(rule, Target::stable(target.service), m.value);
+      recorder_.cleared(rule, Target::stable(target.service), m.value, impact);
   }
   bool compared = rule.scope == Scope::kCandidate && rule.signal != Signal::kServiceDown;
   if (!firing && compared) firing = escalation(rule, target, m, now_ms);

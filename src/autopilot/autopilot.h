@@ -52,6 +52,15 @@ struct NodeSample {
   bool mesh_partitioned = false;
 };
 
+// What a recovered firing cost, from the service's own counters (the incident's Impact).
+struct Impact {
+  int64_t recovered_ms = 0;          // where the recovery began: the mitigation's time
+  int64_t first_anomalous_ms = 0;    // 0: unknown (it fired before a restart)
+  bool counted = false;              // a service's traffic between the two was kept: `traffic`
+  SpanCounts traffic;                // both release sides together
+  double slower_than_ms = INFINITY;  // latency rules: the threshold `traffic.slower` counts
+};
+
 class MetricSource {
  public:
   virtual ~MetricSource() = default;
@@ -94,8 +103,10 @@ class IncidentRecorder {
   virtual std::string intend(const Decision& decision) = 0;
   // After it (or instead of it): the outcome, with decision.incident_id from intend() if any.
   virtual void record(const Decision& decision) = 0;
-  // A rule with mitigate_when_clear that fired for `target` is back within bounds.
-  virtual void cleared(const Rule& /*rule*/, const Target& /*target*/, double /*value*/) {}
+  // A rule with mitigate_when_clear that fired for `target` has been back within bounds for its
+  // recovery hold, since impact.recovered_ms (when MTTR ends); `value` is its signal now.
+  virtual void cleared(const Rule& /*rule*/, const Target& /*target*/, double /*value*/,
+                       const Impact& /*impact*/) {}
 };
 
 class Autopilot {
@@ -131,7 +142,13 @@ class Autopilot {
     std::unique_ptr<SignalWindow> candidate;
     bool was_in_release = false;
     int64_t analysis_window_ms = 0;  // from the last sample (see ServiceSample)
+    int64_t release_ended_ms = 0;    // when the last release ended (after_release's window)
+    // All the service's traffic, both sides, across releases (impacts): the sides' growth summed.
+    std::unique_ptr<SignalWindow> all;
+    CounterSample all_total, last_stable, last_candidate;
   };
+  void add_to_all(const ServiceSample& s, Windows& w);
+  Impact impact_of(const Rule& rule, const Target& target, const Recovery& r) const;
   Windows& windows_for(const std::string& service);
   static int64_t candidate_window(const Rule& rule, const Windows& w);
   static int64_t evidence_window(int64_t window, uint64_t min_samples, const SignalWindow& side,
@@ -139,7 +156,9 @@ class Autopilot {
   static int64_t candidate_evidence_window(const Rule& rule, const Windows& w);
   // A candidate rule's view of both sides over the candidate's evidence window; with_first_bad:
   // also find the first candidate tick that alone would breach the rule (the incident's start).
-  static Measurement compare_sides(const Rule& rule, const Windows& w, bool with_first_bad);
+  // now_ms dates the window's start (recovery); 0 where only the verdict matters.
+  static Measurement compare_sides(const Rule& rule, const Windows& w, bool with_first_bad,
+                                   int64_t now_ms);
   int64_t history_keep_ms() const;
   // How far a thin window may grow (see evidence_window), and so how much history each side
   // keeps (or the policy's longest window, if longer): one sample per tick, 15 min at 1 s ticks.
@@ -149,6 +168,8 @@ class Autopilot {
   void evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<Decision>& out);
   void decide(const Rule& rule, const Target& target, const Measurement& m, int64_t now_ms,
               std::vector<Decision>& out);
+  bool after_release(const Rule& rule, const ServiceSample& s, const Windows& w,
+                     const Target& target, int64_t now_ms, Measurement& m) const;
   static void attribute(const Rule& rule, const WindowStats& st, const WindowStats& ca,
                         Measurement& m);
   // canary_compare_action = recommend: a candidate rule whose firing was left to the on-call

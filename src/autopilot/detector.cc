@@ -108,7 +108,29 @@ std::string explain(const Rule& rule, const Measurement& m) {
   return text + "; rule " + rule.name + ": " + limits;
 }
 
+namespace {
+
+// A rolled-back candidate's traffic, now on the stable set: recovered when it is within the
+// rule's margins of what the stable set did when the rule fired (no significance test: the
+// question is whether it still fails, not whether it differs).
+Verdict after_release(const Rule& rule, const Measurement& m) {
+  if (rule.signal == Signal::kServiceDown)
+    return m.value > 0 ? Verdict::kBreached : Verdict::kClean;  // the stable set is up
+  if (m.samples < rule.min_samples || m.samples == 0) return Verdict::kInsufficientData;
+  if (rule.above_stable_by && m.value > m.stable_value + *rule.above_stable_by)
+    return Verdict::kBreached;
+  if (rule.above_stable_ratio && !rule.above_stable_by &&
+      m.value > m.stable_value * *rule.above_stable_ratio)
+    return Verdict::kBreached;
+  if (rule.below_stable_ratio && m.value < m.stable_value * *rule.below_stable_ratio)
+    return Verdict::kBreached;
+  return Verdict::kClean;
+}
+
+}  // namespace
+
 Verdict evaluate(const Rule& rule, const Measurement& m) {
+  if (m.after_release) return after_release(rule, m);
   if (rule.scope == Scope::kCandidate && rule.signal != Signal::kServiceDown) {
     return against_stable(rule, m);
   }
@@ -117,11 +139,11 @@ Verdict evaluate(const Rule& rule, const Measurement& m) {
 }
 
 std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
-                                        const Measurement& m, int64_t now_ms, bool* cleared) {
+                                        const Measurement& m, int64_t now_ms, Recovery* recovery) {
   State& s = states_[{rule.name, target}];
   Verdict verdict = evaluate(rule, m);
   if (verdict == Verdict::kInsufficientData)
-    return std::nullopt;  // neither starts nor ends a breach
+    return std::nullopt;  // neither starts nor ends a breach, nor a recovery
   // A band rule (`at_most`) whose value went above its band: the stricter rule's business, so it
   // does not fire, but its breach goes on: the signal is at least as bad as the band says, and
   // a value alternating across the band's top must not restart both rules' timers (no gap
@@ -129,7 +151,7 @@ std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
   // but does not fire: a firing always reports a value inside the rule's band.
   bool hold_only = false;
   bool absolute_rule = rule.scope != Scope::kCandidate || rule.signal == Signal::kServiceDown;
-  if (verdict == Verdict::kClean && absolute_rule && rule.above) {
+  if (verdict == Verdict::kClean && absolute_rule && rule.above && !m.after_release) {
     bool breaching = s.in_breach || (s.fired && s.last_fired_ms >= 0);
     bool above_band = rule.at_most && m.value > *rule.at_most;
     bool within_hysteresis =
@@ -140,16 +162,33 @@ std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
   if (verdict == Verdict::kClean) {
     s.in_breach = false;
     s.alerted = false;
-    if (s.fired && rule.mitigate_when_clear) {
-      if (cleared != nullptr) *cleared = true;
-      // Its incident is mitigated now: if the condition comes back, say so at once (the
-      // incident re-opens) rather than after the cooldown. The cooldown stays for rules that
-      // act: it is what spaces their actions.
-      if (!rule.acts()) s.last_fired_ms = -1;
+    if (!s.fired) return std::nullopt;
+    if (!rule.mitigate_when_clear) {
+      s.fired = false;
+      return std::nullopt;
     }
+    // Recovered only once the signal has stayed clean for the hold: a dip between two bad
+    // stretches is not a mitigation. The recovery is dated from where the clean run began.
+    if (s.clean_since_ms < 0) {
+      s.clean_since_ms = m.last_bad_end_ms > 0   ? m.last_bad_end_ms
+                         : m.window_start_ms > 0 ? m.window_start_ms
+                                                 : now_ms;
+    } else if (m.last_bad_end_ms > s.clean_since_ms) {
+      s.clean_since_ms = m.last_bad_end_ms;  // a bad tick since: the clean run starts after it
+    }
+    s.clean_since_ms = std::min(s.clean_since_ms, now_ms);
+    if (now_ms - s.clean_since_ms < rule.recovery_hold_ms) return std::nullopt;
+    if (recovery != nullptr) *recovery = {s.clean_since_ms, s.fired_first_bad_ms};
+    // Its incident is mitigated now: if the condition comes back, say so at once (the incident
+    // re-opens) rather than after the cooldown. The cooldown stays for rules that act: it is
+    // what spaces their actions.
+    if (!rule.acts()) s.last_fired_ms = -1;
     s.fired = false;
+    s.clean_since_ms = -1;
     return std::nullopt;
   }
+  s.clean_since_ms = -1;  // failing (again): a recovery starts over
+  if (m.after_release) return std::nullopt;
   if (!s.in_breach) {
     s.in_breach = true;
     s.breach_since_ms = now_ms;
@@ -162,6 +201,8 @@ std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
   if (held >= rule.for_ms) {
     s.last_fired_ms = now_ms;
     s.fired = true;
+    s.fired_baseline = m.stable_value;
+    s.fired_first_bad_ms = s.first_bad_ms;
     s.in_breach = false;
     s.alerted = false;
     return firing;
@@ -172,6 +213,17 @@ std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
     return firing;
   }
   return std::nullopt;
+}
+
+bool Detector::awaiting_recovery(const Rule& rule, const Target& target) const {
+  auto it = states_.find({rule.name, target});
+  return it != states_.end() && it->second.fired && it->second.last_fired_ms >= 0 &&
+         rule.mitigate_when_clear;
+}
+
+double Detector::fired_baseline(const Rule& rule, const Target& target) const {
+  auto it = states_.find({rule.name, target});
+  return it == states_.end() ? 0.0 : it->second.fired_baseline;
 }
 
 void Detector::reset(const Target& target) {

@@ -25,6 +25,14 @@ struct Measurement {
   uint64_t stable_events = 0;
   int64_t first_bad_ms = 0;  // earliest tick in the window where the signal was bad (0: unknown)
   int64_t window_ms = 0;     // candidate rules: the window both sides were measured over
+  // Where a recovery began, for signals kept in windows (0: unknown, "now"): the end of the
+  // window's last bad tick, else (the whole window good) the window's start.
+  int64_t last_bad_end_ms = 0;
+  int64_t window_start_ms = 0;
+  // A candidate rule after its release ended (rolled back): `value` is the stable set's since
+  // the end, compared with the rule's margins over `stable_value`, the stable set's when the
+  // rule fired; it says whether the traffic the candidate had recovered, never fires.
+  bool after_release = false;
   // Service rules during a release: the stable side breaches the rule by itself and the
   // candidate is no worse, so the release is not the cause (Autopilot::decide then holds it and
   // acts on the stable set instead of rolling the candidate back). `attribution` says why, with
@@ -65,13 +73,25 @@ struct Firing {
   bool alert_only = false;  // alert_after reached, for_ms not yet: warn, do not act
 };
 
+// A fired rule's target that has recovered (Detector::observe).
+struct Recovery {
+  int64_t recovered_ms = 0;  // where the clean run began: the mitigation's time; 0: none
+  int64_t first_anomalous_ms =
+      0;  // of the firing it ends (0: unknown, e.g. fired before a restart)
+};
+
 class Detector {
  public:
   // Feeds the measurement taken at now_ms; returns a firing when the rule fires (or reaches
-  // its early alert) for this target. `cleared` (optional) is set when a rule with
-  // mitigate_when_clear that fired for this target is clean again, once per firing.
+  // its early alert) for this target. `recovery` (optional) is set, once per firing, when a
+  // rule with mitigate_when_clear that fired for this target has been clean for its
+  // recovery_hold_ms.
   std::optional<Firing> observe(const Rule& rule, const Target& target, const Measurement& m,
-                                int64_t now_ms, bool* cleared = nullptr);
+                                int64_t now_ms, Recovery* recovery = nullptr);
+  // Whether the rule fired for the target and its recovery has not been seen yet.
+  bool awaiting_recovery(const Rule& rule, const Target& target) const;
+  // The stable value the rule's last firing for the target compared with (candidate rules).
+  double fired_baseline(const Rule& rule, const Target& target) const;
   // After an action the target's breaches start over (cooldowns are kept).
   void reset(const Target& target);
   // A new policy takes over (SIGHUP): a rule that is unchanged (same name, every field equal)
@@ -88,10 +108,13 @@ class Detector {
     int64_t first_bad_ms = 0;
     int64_t last_fired_ms = -1;
     bool alerted = false;
-    // Fired since the last clean measurement (mitigate_when_clear). Starts true: after a restart
-    // or a reload the incident it opened may still be open, and the first clean measurement
-    // looks (IncidentRecorder::cleared finds none when there is none).
+    // Fired and not recovered yet (mitigate_when_clear). Starts true: after a restart or a
+    // reload the incident it opened may still be open, and the first recovery looks
+    // (IncidentRecorder::cleared finds none when there is none).
     bool fired = true;
+    int64_t clean_since_ms = -1;  // while fired: where the clean run that may end it began
+    double fired_baseline = 0;
+    int64_t fired_first_bad_ms = 0;
   };
   std::map<std::pair<std::string, Target>, State> states_;  // (rule name, target)
 };

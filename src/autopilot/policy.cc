@@ -125,7 +125,7 @@ bool known_key(std::string_view key) {
       "name", "scope", "signal", "above", "at_most", "above_stable_by", "above_stable_ratio",
       "below_stable_ratio", "window_s", "for_s", "alert_after_s", "cooldown_s", "min_samples",
       "severity", "action", "then", "authority", "exec", "exec_timeout_s", "eject_for_s",
-      "mitigate_when_clear"};
+      "mitigate_when_clear", "recovery_hold_s"};
   for (auto k : kKeys) {
     if (k == key) return true;
   }
@@ -180,6 +180,8 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
     }
   }
   if (auto e = t["exec"].value<std::string>()) rule.exec = *e;
+  if (auto v = seconds("recovery_hold_s")) rule.recovery_hold_ms = *v;
+  rule.mitigate_when_clear = rule.action != Action::kIsolate;
   if (const toml::node* m = t.get("mitigate_when_clear")) {
     if (auto b = m->value<bool>()) {
       rule.mitigate_when_clear = *b;
@@ -193,6 +195,9 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
     r.error(t.get("exec_timeout_s"), where, "exec_timeout_s", "must be positive");
   }
   if (rule.eject_for_ms <= 0) r.error(t.get("eject_for_s"), where, "eject_for_s", "must be positive");
+  if (rule.recovery_hold_ms < 0) {
+    r.error(t.get("recovery_hold_s"), where, "recovery_hold_s", "must not be negative");
+  }
   bool sides_only =
       rule.signal == Signal::kEmptyResponseRate || rule.signal == Signal::kResponseBytes;
   if (sides_only && rule.scope != Scope::kCandidate) {
@@ -317,13 +322,15 @@ Result<Policy> parse_policy(std::string_view toml_text, std::string_view name) {
   if (const toml::table* d = root["defaults"].as_table()) {
     for (const auto& [key, node] : *d) {
       std::string_view k = key.str();
-      if (k != "min_samples" && k != "cooldown_s" && k != "window_s") {
+      if (k != "min_samples" && k != "cooldown_s" && k != "window_s" && k != "recovery_hold_s") {
         r.error(&node, "defaults", k, "unknown key");
       }
     }
     if (auto v = read_number(r, *d, "defaults", "min_samples")) defaults.min_samples = static_cast<uint64_t>(*v);
     if (auto v = read_number(r, *d, "defaults", "cooldown_s")) defaults.cooldown_ms = static_cast<int64_t>(*v * 1000);
     if (auto v = read_number(r, *d, "defaults", "window_s")) defaults.window_ms = static_cast<int64_t>(*v * 1000);
+    if (auto v = read_number(r, *d, "defaults", "recovery_hold_s"))
+      defaults.recovery_hold_ms = static_cast<int64_t>(*v * 1000);
   }
   policy.source = std::string(name);
   if (const toml::node* e = root.get("escalation")) {

@@ -52,9 +52,12 @@ struct Rule {
   Action action = Action::kAlert;
   Action then = Action::kNone;  // a follow-up action, e.g. divert after rollback
   Authority authority = Authority::kOnCall;
-  // The incident it opened is mitigated once the signal is back within bounds (a healed
-  // partition, a peer back up): for conditions the node cannot act on, only wait out.
-  bool mitigate_when_clear = false;
+  // The incident it opened is mitigated once the signal has been back within bounds for
+  // recovery_hold_ms (a rolled-back canary: the service's traffic back on the stable set and
+  // not failing), and MTTR ends where the recovery began. false: only an operator mitigates
+  // (the default for isolate rules: the node stays isolated until an operator lifts it).
+  bool mitigate_when_clear = true;
+  int64_t recovery_hold_ms = 10000;
   std::string exec;              // optional hook command run on action
   int64_t exec_timeout_ms = 30000;
   // eject_endpoint: how long the chosen endpoint stays out of rotation (a passing active

@@ -130,28 +130,67 @@ WindowStats SignalWindow::over(int64_t window_ms, BadTick bad) const {
   stats.mean_response_bytes = per_request(stats.response_bytes);
   stats.empty_rate = per_request(stats.empty_responses);
   stats.p95_ms = quantile_ms(bounds_, window_counts(start), 0.95);
-  bool check_latency = std::isfinite(bad.p95_ms_above);
+  // First anomalous sample: the first bad tick in the window, and from there back past the
+  // window's start through the run of bad (or empty) ticks it belongs to, so a failure that grew
+  // for longer than the window is dated from where it began (MTTD), not from the window's edge.
+  // Recovery: the end of the last bad tick, where the run of good ticks up to now began (MTTR).
+  size_t first_bad = 0;
   for (size_t i = start + 1; i < ticks_.size(); ++i) {
-    const Tick& a = ticks_[i - 1];
-    const Tick& b = ticks_[i];
-    uint64_t n = b.requests - a.requests;
-    if (n == 0) continue;
-    auto share = [&](uint64_t Tick::*field) {
-      return static_cast<double>(b.*field - a.*field) / static_cast<double>(n);
-    };
-    bool is_bad = share(&Tick::errors) > bad.error_rate_above ||
-                  share(&Tick::empty_responses) > bad.empty_rate_above ||
-                  share(&Tick::response_bytes) < bad.mean_response_bytes_below;
-    if (!is_bad && check_latency) {
-      is_bad =
-          telemetry::sparse_bucket_quantile(bounds_, b.delta, 0.95) * 1000.0 > bad.p95_ms_above;
-    }
-    if (is_bad) {
-      stats.first_bad_ms = a.t_ms;  // the bad tick began after the previous sample
-      break;
-    }
+    if (tick_is_bad(i, bad) != Badness::kBad) continue;
+    if (first_bad == 0) first_bad = i;
+    stats.last_bad_end_ms = ticks_[i].t_ms;
+  }
+  if (first_bad != 0) {
+    size_t run = first_bad;
+    while (run > 1 && tick_is_bad(run - 1, bad) != Badness::kGood) --run;
+    while (run < first_bad && tick_is_bad(run, bad) == Badness::kEmpty) ++run;  // no empty head
+    stats.first_bad_ms = ticks_[run - 1].t_ms;  // the bad tick began after the previous sample
   }
   return stats;
+}
+
+SpanCounts SignalWindow::between(int64_t from_ms, int64_t to_ms, double slower_than_ms) const {
+  SpanCounts out;
+  if (ticks_.size() < 2 || to_ms < from_ms) return out;
+  auto at_or_before = [&](int64_t t) {
+    size_t i = 0;
+    while (i + 1 < ticks_.size() && ticks_[i + 1].t_ms <= t) ++i;
+    return i;
+  };
+  size_t from = at_or_before(from_ms);
+  size_t to = std::max(from, at_or_before(to_ms));
+  out.from_ms = ticks_[from].t_ms;
+  out.to_ms = ticks_[to].t_ms;
+  out.requests = ticks_[to].requests - ticks_[from].requests;
+  out.errors = ticks_[to].errors - ticks_[from].errors;
+  if (!std::isfinite(slower_than_ms)) return out;
+  // Bucket b holds (bounds_[b-1], bounds_[b]]: it counts when its lower bound is at the threshold
+  // or above (the sketch's buckets are 1/32 wide, so the one straddling it is a small error).
+  for (size_t i = from + 1; i <= to; ++i) {
+    for (const BucketCount& c : ticks_[i].delta) {
+      double lower_ms = c.bucket == 0 ? 0.0 : bounds_[c.bucket - 1] * 1000.0;
+      if (lower_ms >= slower_than_ms) out.slower += c.count;
+    }
+  }
+  return out;
+}
+
+SignalWindow::Badness SignalWindow::tick_is_bad(size_t i, const BadTick& bad) const {
+  const Tick& a = ticks_[i - 1];
+  const Tick& b = ticks_[i];
+  uint64_t n = b.requests - a.requests;
+  if (n == 0) return Badness::kEmpty;
+  auto share = [&](uint64_t Tick::*field) {
+    return static_cast<double>(b.*field - a.*field) / static_cast<double>(n);
+  };
+  if (share(&Tick::errors) > bad.error_rate_above ||
+      share(&Tick::empty_responses) > bad.empty_rate_above ||
+      share(&Tick::response_bytes) < bad.mean_response_bytes_below)
+    return Badness::kBad;
+  if (std::isfinite(bad.p95_ms_above) &&
+      telemetry::sparse_bucket_quantile(bounds_, b.delta, 0.95) * 1000.0 > bad.p95_ms_above)
+    return Badness::kBad;
+  return Badness::kGood;
 }
 
 size_t SignalWindow::memory_bytes() const {

@@ -31,16 +31,27 @@ struct CounterSample {
 struct WindowStats {
   uint64_t requests = 0;
   uint64_t errors = 0;
-  double error_rate = 0;     // errors / requests (0 without requests)
-  double p95_ms = 0;         // bucket-interpolated (telemetry::bucket_quantile)
+  double error_rate = 0;  // errors / requests (0 without requests)
+  double p95_ms = 0;      // bucket-interpolated (telemetry::bucket_quantile)
+  int64_t span_ms = 0;    // actual span covered (shorter than asked right after start)
   uint64_t response_bytes = 0;
   uint64_t empty_responses = 0;
   double mean_response_bytes = 0;  // response_bytes / requests (0 without requests)
   double empty_rate = 0;           // empty_responses / requests (0 without requests)
-  int64_t span_ms = 0;       // actual span covered (shorter than asked right after start)
-  int64_t first_bad_ms = 0;  // start of the first tick in the window that was bad by the
-                             // BadTick given to over(), 0 if none (the incident's "first
-                             // anomalous sample")
+  // By the BadTick given to over(), 0 if no tick in the window was bad:
+  int64_t first_bad_ms = 0;     // start of the run of bad ticks that holds the window's first
+                                // one, looked for past the window's start (the incident's
+                                // "first anomalous sample")
+  int64_t last_bad_end_ms = 0;  // end of the window's last bad tick: good ticks since (recovery)
+};
+
+// Requests between two times (the samples at or before each), for an incident's impact.
+struct SpanCounts {
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  uint64_t slower = 0;  // requests in buckets at or above between()'s threshold
+  int64_t from_ms = 0;  // the samples the counts are between (later than asked when the
+  int64_t to_ms = 0;    // history kept does not reach back that far)
 };
 
 // What makes one tick (the interval between two samples) anomalous: its own error rate or its
@@ -72,6 +83,9 @@ class SignalWindow {
   // kThinning), so a window that reaches back further than kThinning ticks may start up to
   // 1/kThinning of its length early; span_ms says what it covers.
   WindowStats over(int64_t window_ms, BadTick bad = {}) const;
+  // Counts from from_ms to to_ms; `slower_than_ms` (INFINITY: none) counts the requests whose
+  // bucket lies wholly at or above it.
+  SpanCounts between(int64_t from_ms, int64_t to_ms, double slower_than_ms = INFINITY) const;
   bool empty() const { return ticks_.size() < 2; }
   // How much history to keep from now on (a new policy's longest window): a longer one keeps
   // every sample held now and grows, a shorter one trims at the next add().
@@ -99,6 +113,9 @@ class SignalWindow {
   };
   void thin();
   const std::vector<uint64_t>& window_counts(size_t start) const;
+  // The tick from sample i-1 to sample i (i >= 1): no requests, or its own figures against `bad`.
+  enum class Badness { kEmpty, kGood, kBad };
+  Badness tick_is_bad(size_t i, const BadTick& bad) const;
 
   std::vector<double> bounds_;
   int64_t keep_ms_;

@@ -100,7 +100,13 @@ struct Note {
   std::string text;
   std::optional<int64_t> time_ms;  // default: now
   nlohmann::json fields = nlohmann::json::object();
+  // Sets the incident's Impact with the entry. One the node measured (kMeasuredImpact prefix)
+  // never replaces an operator's own words; an operator's replaces anything.
+  std::optional<std::string> impact = std::nullopt;
 };
+
+// How the impact the node measured from its counters begins (see Note::impact).
+inline constexpr std::string_view kMeasuredImpact = "measured by the node: ";
 
 struct ResolveRequest {
   std::string root_cause;
@@ -109,6 +115,8 @@ struct ResolveRequest {
   std::vector<std::string> action_items;
   std::string actor = "operator";
   std::optional<int64_t> time_ms;  // default: now
+  // The operator's account of the impact; unset: the incident's stays.
+  std::optional<std::string> impact = std::nullopt;
 };
 
 // MTTD: first anomalous sample -> detected. nullopt when either is missing.

@@ -268,9 +268,14 @@ Result<Note> parse_note(std::string_view body, bool text_required) {
   if (!j) return std::unexpected(j.error());
   Fields f(*j);
   Note n;
-  f.only({"actor", "text"});
+  f.only({"actor", "text", "impact"});
   f.text("actor", &n.actor, false, kMaxTitleBytes);
   f.text("text", &n.text, text_required);
+  if (f.has("impact")) {
+    std::string impact;
+    f.text("impact", &impact, false);
+    n.impact = impact;
+  }
   if (f.error()) return bad(*f.error());
   if (n.actor.empty()) n.actor = "operator";
   return n;
@@ -285,10 +290,15 @@ Result<ResolveRequest> parse_resolve_request(std::string_view body) {
   if (!j) return std::unexpected(j.error());
   Fields f(*j);
   ResolveRequest r;
-  f.only({"root_cause", "resolution", "lessons_learned", "action_items", "actor"});
+  f.only({"root_cause", "resolution", "lessons_learned", "action_items", "impact", "actor"});
   f.text("root_cause", &r.root_cause, true);
   f.text("resolution", &r.resolution, true);
   f.text("lessons_learned", &r.lessons_learned, false);
+  if (f.has("impact")) {
+    std::string impact;
+    f.text("impact", &impact, false);
+    r.impact = impact;
+  }
   f.strings("action_items", &r.action_items);
   f.text("actor", &r.actor, false, kMaxTitleBytes);
   if (f.error()) return bad(*f.error());

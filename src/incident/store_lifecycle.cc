@@ -113,6 +113,11 @@ Result<Incident> IncidentStore::transition(std::string_view id, TimelineKind kin
                       0};
   if (auto r = insert_entry(db, inc->id, entry); !r) return logged(r.error(), "transition");
   inc->status = status_after(inc->status, kind);
+  if (note.impact) {
+    bool measured = note.impact->starts_with(kMeasuredImpact);
+    bool operators = !inc->impact.empty() && !inc->impact.starts_with(kMeasuredImpact);
+    if (!measured || !operators) inc->impact = *note.impact;
+  }
   inc->updated_ms = t_now;
   if (auto r = update_row(db, *inc); !r) return logged(r.error(), "transition");
   if (auto r = txn->commit(); !r) return logged(r.error(), "transition");
@@ -149,6 +154,7 @@ Result<Incident> IncidentStore::resolve(std::string_view id, const ResolveReques
   inc->resolution = req.resolution;
   inc->lessons_learned = req.lessons_learned;
   inc->action_items = req.action_items;
+  if (req.impact) inc->impact = *req.impact;
   inc->updated_ms = t_now;
   if (auto r = update_row(db, *inc); !r) return logged(r.error(), "resolve");
   if (auto r = txn->commit(); !r) return logged(r.error(), "resolve");

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 
@@ -103,6 +104,15 @@ class RecordingIncidents : public IncidentRecorder {
     return "INC-" + std::to_string(intents.size());
   }
   void record(const Decision& d) override { decisions.push_back(d); }
+  struct Clear {
+    std::string rule;
+    Target target;
+    Impact impact;
+  };
+  std::vector<Clear> clears;  // of rules that fired in this test (at start, every rule looks once)
+  void cleared(const Rule& rule, const Target& target, double, const Impact& impact) override {
+    if (impact.first_anomalous_ms > 0) clears.push_back({rule.name, target, impact});
+  }
 };
 
 Policy test_policy() {
@@ -211,6 +221,92 @@ TEST(Autopilot, CanaryFailingHalfItsRequestsIsRolledBackWithinASecond) {
   EXPECT_EQ(d.firing.target.to_string(), "shop/candidate");
   EXPECT_LE(d.firing.first_anomalous_ms, d.firing.detected_ms);
   EXPECT_GE(d.firing.first_anomalous_ms, 3000);
+}
+
+// Mitigated means recovered (issue 17 item 4): not at the rollback, but once the traffic the
+// candidate had has been fine on the stable set for the hold; dated from the rollback, with the
+// failed requests counted from the first anomalous sample (item 11).
+TEST(Autopilot, ARolledBackCanaryRecoversAfterTheHoldDatedFromTheRollback) {
+  Scenario r;
+  r.run(0, 3000);
+  r.source.candidate.error_rate = 0.5;
+  int64_t rolled_back = r.run(3100, 3000);
+  ASSERT_GE(rolled_back, 0);
+  r.run(6200, 5000);
+  EXPECT_TRUE(r.incidents.clears.empty()) << "the hold (10 s) has not passed";
+  r.run(11300, 8000);
+  ASSERT_EQ(r.incidents.clears.size(), 1u);
+  const auto& c = r.incidents.clears.front();
+  EXPECT_EQ(c.rule, "canary_error_rate");
+  EXPECT_EQ(c.target, Target::candidate("shop"));
+  EXPECT_GE(c.impact.recovered_ms, rolled_back);
+  EXPECT_LE(c.impact.recovered_ms, rolled_back + 100) << "the next tick saw the release gone";
+  EXPECT_GE(c.impact.first_anomalous_ms, 3000);
+  ASSERT_TRUE(c.impact.counted);
+  // The candidate took 100 req/s at 50 % errors from ~3.1 s to the rollback; the stable set
+  // 900 req/s without errors.
+  double seconds = static_cast<double>(c.impact.recovered_ms - c.impact.first_anomalous_ms) / 1000;
+  EXPECT_NEAR(static_cast<double>(c.impact.traffic.errors), 50 * seconds, 15);
+  EXPECT_NEAR(static_cast<double>(c.impact.traffic.requests), 1000 * seconds, 150);
+}
+
+TEST(Autopilot, AServiceFailureIsMitigatedWhereItStoppedFailingNotAtItsAction) {
+  Scenario r;
+  r.source.in_release = false;
+  r.run(0, 2000);
+  r.source.stable.error_rate = 0.5;
+  r.run(2100, 3000);
+  ASSERT_FALSE(r.incidents.decisions.empty());
+  EXPECT_EQ(r.incidents.decisions.front().firing.rule->name, "error_rate_critical");
+  EXPECT_TRUE(r.incidents.clears.empty()) << "still failing";
+  r.source.stable.error_rate = 0;  // fixed at 5.1 s
+  r.run(5200, 9000);
+  EXPECT_TRUE(r.incidents.clears.empty()) << "clean for less than the hold";
+  r.run(14300, 2000);
+  // Both rules that fired (the band rule on the way up) recover, each for the service and for
+  // its stable side (where a release's incident would name it).
+  auto c = std::find_if(r.incidents.clears.begin(), r.incidents.clears.end(), [](const auto& c) {
+    return c.rule == "error_rate_critical" && c.target == Target::whole("shop");
+  });
+  ASSERT_NE(c, r.incidents.clears.end());
+  EXPECT_EQ(r.incidents.clears.size(), 4u);
+  EXPECT_GE(c->impact.recovered_ms, 5100);
+  EXPECT_LE(c->impact.recovered_ms, 5300) << "the end of the last failing tick";
+  ASSERT_TRUE(c->impact.counted);
+  EXPECT_NEAR(static_cast<double>(c->impact.traffic.errors), 450 * 3.0, 150);
+}
+
+// A failure that began longer than the rule's window before its breach did (here: the rule
+// was made stricter by a reload while the service already failed) is dated from where it began.
+TEST(Autopilot, TheFirstAnomalousSampleIsFoundPastTheRulesWindow) {
+  auto rule_above = [](double above) {
+    auto policy = parse_policy(
+        "[[rules]]\nname = \"errors\"\nsignal = \"error_rate\"\n"
+        "above = " +
+            std::to_string(above) +
+            "\nwindow_s = 1\n"
+            "for_s = 0.5\nmin_samples = 20\nseverity = \"SEV-2\"\n"
+            "action = \"alert\"\nauthority = \"on_call\"\n",
+        "errors.toml");
+    EXPECT_TRUE(policy.has_value()) << policy.error().detail;
+    return *policy;
+  };
+  ScriptedSource source;
+  source.in_release = false;
+  source.stable.rps = 1000;
+  RecordingActuator actuator;
+  RecordingIncidents incidents;
+  Autopilot autopilot(rule_above(0.5), source, actuator, incidents, false);
+  for (int64_t t = 0; t <= 2000; t += 100) autopilot.tick(t);
+  source.stable.error_rate = 0.3;  // from 2 s on: below this policy's 50 %
+  for (int64_t t = 2100; t <= 8000; t += 100) autopilot.tick(t);
+  ASSERT_TRUE(incidents.decisions.empty());
+  autopilot.set_policy(rule_above(0.1));
+  for (int64_t t = 8100; t <= 10000 && incidents.decisions.empty(); t += 100) autopilot.tick(t);
+  ASSERT_FALSE(incidents.decisions.empty());
+  const Firing& f = incidents.decisions.front().firing;
+  EXPECT_GE(f.detected_ms, 8500);
+  EXPECT_EQ(f.first_anomalous_ms, 2000) << "the run of failing ticks began at 2 s, not at 7.1 s";
 }
 
 TEST(Autopilot, TheIntentIsRecordedBeforeTheActionAndTheOutcomeAfter) {

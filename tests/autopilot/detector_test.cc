@@ -111,12 +111,14 @@ TEST(Detector, AnAlertRuleThatClearedFiresAgainAtOnceWhenItComesBack) {
   rule.mitigate_when_clear = true;
   rule.authority = Authority::kOnCall;  // recommends: nothing to space out
   rule.action = Action::kAlert;
+  rule.recovery_hold_ms = 0;
   Detector d;
   const Target t = Target::whole("svc");
   ASSERT_TRUE(d.observe(rule, t, rate(0.5, 100), 0));
-  bool cleared = false;
+  Recovery cleared;
   EXPECT_FALSE(d.observe(rule, t, rate(0.0, 100), 500, &cleared));
-  EXPECT_TRUE(cleared);
+  EXPECT_EQ(cleared.recovered_ms, 500);
+  EXPECT_EQ(cleared.first_anomalous_ms, 0) << "the breach began at 0";
   EXPECT_TRUE(d.observe(rule, t, rate(0.5, 100), 1000)) << "back within the cooldown: said at once";
 
   rule.authority = Authority::kSystem;  // one that acts keeps its cooldown
@@ -125,6 +127,97 @@ TEST(Detector, AnAlertRuleThatClearedFiresAgainAtOnceWhenItComesBack) {
   ASSERT_TRUE(acting.observe(rule, t, rate(0.5, 100), 0));
   acting.observe(rule, t, rate(0.0, 100), 500, &cleared);
   EXPECT_FALSE(acting.observe(rule, t, rate(0.5, 100), 1000));
+}
+
+// Mitigated means recovered: clean for the hold, dated where the clean run began.
+TEST(Detector, ARecoveryCountsOnlyOnceTheSignalStayedCleanForTheHold) {
+  Rule rule = error_rule();
+  rule.for_ms = 0;
+  rule.recovery_hold_ms = 3000;
+  Detector d;
+  const Target t = Target::whole("svc");
+  ASSERT_TRUE(d.observe(rule, t, rate(0.5, 100), 0));
+  Recovery recovered;
+  Measurement clean = rate(0.0, 100);
+  clean.last_bad_end_ms = 800;  // the window's last bad tick ended there
+  d.observe(rule, t, clean, 1000, &recovered);
+  d.observe(rule, t, rate(0.0, 100), 3000, &recovered);
+  EXPECT_EQ(recovered.recovered_ms, 0) << "clean for 2.2 s of a 3 s hold";
+  d.observe(rule, t, rate(0.5, 100), 3500, &recovered);  // a dip, not a recovery
+  d.observe(rule, t, rate(0.0, 100), 4000, &recovered);
+  d.observe(rule, t, rate(0.0, 100), 6500, &recovered);
+  EXPECT_EQ(recovered.recovered_ms, 0) << "the clean run began again at 4 s";
+  EXPECT_TRUE(d.awaiting_recovery(rule, t));
+  d.observe(rule, t, rate(0.0, 100), 7000, &recovered);
+  EXPECT_EQ(recovered.recovered_ms, 4000);
+  EXPECT_FALSE(d.awaiting_recovery(rule, t));
+  recovered = {};
+  d.observe(rule, t, rate(0.0, 100), 20000, &recovered);
+  EXPECT_EQ(recovered.recovered_ms, 0) << "once per firing";
+}
+
+TEST(Detector, AWindowThatWasAllGoodDatesTheRecoveryFromItsStart) {
+  Rule rule = error_rule();
+  rule.for_ms = 0;
+  rule.recovery_hold_ms = 1000;
+  Detector d;
+  const Target t = Target::whole("svc");
+  ASSERT_TRUE(d.observe(rule, t, rate(0.5, 100), 0));
+  Measurement clean = rate(0.0, 100);
+  clean.window_start_ms = 2000;  // no bad tick in the window: it was over before its start
+  Recovery recovered;
+  d.observe(rule, t, clean, 5000, &recovered);
+  EXPECT_EQ(recovered.recovered_ms, 2000);
+}
+
+TEST(Detector, AnIsolatingRuleOrOneThatSaysSoIsNeverMitigatedByTheNode) {
+  Rule rule = error_rule();
+  rule.for_ms = 0;
+  rule.recovery_hold_ms = 0;
+  rule.mitigate_when_clear = false;
+  Detector d;
+  const Target t = Target::whole("svc");
+  ASSERT_TRUE(d.observe(rule, t, rate(0.5, 100), 0));
+  Recovery recovered;
+  d.observe(rule, t, rate(0.0, 100), 5000, &recovered);
+  EXPECT_EQ(recovered.recovered_ms, 0);
+}
+
+// After a rollback the candidate rule watches the stable set's traffic against its margins over
+// the stable value it fired against; it never fires from there.
+TEST(Detector, AfterTheReleaseTheRuleOnlyWatchesForRecovery) {
+  Rule rule;
+  rule.name = "canary";
+  rule.scope = Scope::kCandidate;
+  rule.signal = Signal::kErrorRate;
+  rule.above_stable_by = 0.05;
+  rule.min_samples = 10;
+  rule.recovery_hold_ms = 1000;
+  rule.authority = Authority::kSystem;
+  rule.action = Action::kRollback;
+  Detector d;
+  const Target t = Target::candidate("svc");
+  Measurement bad = rate(0.5, 100);
+  bad.stable_value = 0.01;
+  bad.stable_samples = 100;
+  bad.stable_events = 1;
+  ASSERT_TRUE(d.observe(rule, t, bad, 0));
+  EXPECT_DOUBLE_EQ(d.fired_baseline(rule, t), 0.01);
+  Measurement after = rate(0.2, 50);  // the stable set fails too: not recovered, no new firing
+  after.after_release = true;
+  after.stable_value = 0.01;
+  after.window_start_ms = 100;
+  Recovery recovered;
+  EXPECT_FALSE(d.observe(rule, t, after, 100000, &recovered));
+  EXPECT_EQ(recovered.recovered_ms, 0);
+  after = rate(0.02, 50);
+  after.after_release = true;
+  after.stable_value = 0.01;
+  after.window_start_ms = 100500;
+  d.observe(rule, t, after, 101000, &recovered);
+  EXPECT_EQ(recovered.recovered_ms, 0) << "held 0.5 s of 1 s";
+  d.observe(rule, t, after, 101600, &recovered);
+  EXPECT_EQ(recovered.recovered_ms, 100500);
 }
 
 TEST(Detector, CooldownPreventsFlapping) {

@@ -77,6 +77,36 @@ TEST(SignalWindow, FindsTheTickWhereLatencyJumped) {
   EXPECT_EQ(w.over(100, BadTick{.p95_ms_above = slow_ms}).first_bad_ms, 0);
 }
 
+// MTTD: a failure that began before the window is dated from where its run of bad ticks began,
+// not from the window's edge; empty ticks inside the run do not break it.
+TEST(SignalWindow, TheFirstAnomalousSampleIsLookedForPastTheWindowStart) {
+  SignalWindow w(kBounds, 60000);
+  w.add(at(0, 0, 0, {0, 0, 0, 0}));
+  w.add(at(100, 50, 0, {50, 0, 0, 0}));     // good
+  w.add(at(200, 100, 25, {100, 0, 0, 0}));  // bad from here on
+  w.add(at(300, 100, 25, {100, 0, 0, 0}));  // no requests
+  w.add(at(400, 150, 50, {150, 0, 0, 0}));
+  w.add(at(500, 200, 75, {200, 0, 0, 0}));
+  WindowStats s = w.over(100, BadTick{.error_rate_above = 0.10});
+  EXPECT_EQ(s.span_ms, 100);
+  EXPECT_EQ(s.first_bad_ms, 100);
+  EXPECT_EQ(s.last_bad_end_ms, 500);
+}
+
+// MTTR: the end of the last bad tick is where the clean run up to now began.
+TEST(SignalWindow, TheLastBadTickEndsWhereTheRecoveryBegan) {
+  SignalWindow w(kBounds, 60000);
+  w.add(at(1000, 0, 0, {0, 0, 0, 0}));
+  w.add(at(1100, 50, 25, {50, 0, 0, 0}));    // bad
+  w.add(at(1200, 100, 50, {100, 0, 0, 0}));  // bad
+  w.add(at(1300, 150, 50, {150, 0, 0, 0}));  // good
+  w.add(at(1400, 200, 50, {200, 0, 0, 0}));  // good
+  WindowStats s = w.over(1000, BadTick{.error_rate_above = 0.10});
+  EXPECT_EQ(s.first_bad_ms, 1000);
+  EXPECT_EQ(s.last_bad_end_ms, 1200);
+  EXPECT_EQ(w.over(150, BadTick{.error_rate_above = 0.10}).last_bad_end_ms, 0);
+}
+
 TEST(SignalWindow, CounterResetStartsOver) {
   SignalWindow w(kBounds, 60000);
   w.add(at(0, 1000, 10, {1000, 0, 0, 0}));

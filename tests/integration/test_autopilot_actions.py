@@ -133,6 +133,35 @@ class AutopilotActionsTest(IntegrationTest):
         self.assertEqual(incident["status"], "open")
         self.assertIsNone(incident["mttr_seconds"])
 
+    def test_mitigated_means_recovered_for_the_hold_and_is_dated_where_the_recovery_began(self):
+        # Issue 17 items 4 and 11: an alert-only rule on a half-failing service. Nothing the node
+        # does fixes it, so the incident stays open while it fails; fixed, it is mitigated once
+        # the service stayed fine for the hold (2 s), dated at the fix, with the impact counted.
+        bad = self.start_origin(name="bad", error_rate=0.5)
+        node = self.start("errors_alert", 'action = "alert"\nrecovery_hold_s = 2', [bad])
+        incident = self.incident_for(node, "errors_alert")
+        self.fire(node, 60)
+        incident = node.get("/incidents/" + incident["id"]).json()
+        self.assertEqual(incident["status"], "open", "still failing: not mitigated")
+        fixed_at = time.time()
+        bad.fault(error_rate=0)
+
+        def mitigated():
+            self.fire(node, 10)  # recovery needs evidence: requests that succeed
+            return node.get("/incidents/" + incident["id"]).json()["status"] == "mitigated"
+        wait_until(mitigated, 15, message="the incident mitigated after the hold")
+        seen_at = time.time()
+        incident = node.get("/incidents/" + incident["id"]).json()
+        entry = next(e for e in incident["timeline"] if e["kind"] == "mitigated")
+        recovered_at = entry["time_ms"] / 1000
+        self.assertGreater(recovered_at, fixed_at - 0.5, entry)
+        self.assertLess(recovered_at, fixed_at + 1.0, entry)  # the fix, not the end of the hold
+        self.assertGreater(seen_at - recovered_at, 1.9, "the status changed only after the hold")
+        self.assertIn("stayed so for 2 s", entry["text"])
+        report = node.get(f"/incidents/{incident['id']}/report").text()
+        self.assertRegex(report, r"\| Impact \| measured by the node: [1-9]\d* of \d+ requests "
+                                 r"to demo failed \(\d+\.\d %\), over ")
+
     def test_frequent_restarts_open_an_incident(self):
         # The default policy's frequent_restarts: more than 3 restarts in 15 minutes, SEV-2,
         # escalate (on-call authority: recommended). The count survives the restarts it counts.

@@ -162,7 +162,7 @@ class MeshTest(MeshFixture):
         for node in (a, b):
             self.wait_states(node, {"node-4": "up"})
         wait_until(lambda: (self.incident(a, "mesh_peer_down") or {}).get("status") == "mitigated",
-                   message="the SEV-3 mitigated once the peer is back")
+                   message="the SEV-3 mitigated once the peer is back", timeout=25)
         self.assertIsNone(self.incident(a, "mesh_partition"))
 
     def test_a_killed_nodes_closed_links_get_it_probed_at_once(self):
@@ -221,7 +221,7 @@ class MeshTest(MeshFixture):
         wait_until(lambda: not c.get("/mesh/status").json()["partitioned"], DETECTION_WAIT_S,
                    message="c healed")
         wait_until(lambda: (self.incident(c, "mesh_partition") or {}).get("status") == "mitigated",
-                   message="the SEV-1 mitigated when healed")
+                   message="the SEV-1 mitigated when healed", timeout=25)
 
     def test_a_drain_says_left(self):
         a, a_addr = self.mesh_node(2)

@@ -102,7 +102,7 @@ class MeshFailoverTest(MeshFixture):
         traffic.finish()
         self.assertEqual({x[2] for x in traffic.since(back)}, {"origin-a"})
         wait_until(lambda: self.incident(a, "service_served_remotely")["status"] == "mitigated",
-                   message="the SEV-3 mitigated once shop is local again")
+                   message="the SEV-3 mitigated once shop is local again", timeout=25)
         self.assertEqual([x for x in traffic.since(back) if x[1] != 200], [])
 
     def test_a_client_cannot_steer_a_request_with_the_mesh_hop_fields(self):

@@ -5,6 +5,7 @@
 # kill -9 of the node; a reload during a release's steps routes by the new config.
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -18,6 +19,7 @@ TEST_POLICY = """
 min_samples = 10
 cooldown_s = 5
 window_s = 1
+recovery_hold_s = 1
 [[rules]]
 name = "canary_error_rate"
 scope = "candidate"
@@ -136,6 +138,13 @@ class ReleaseTest(IntegrationTest):
         self.assertTrue(matching, f"no incident for {rule}: {incidents}")
         return node.get("/incidents/" + matching[0]["id"]).json()
 
+    def wait_mitigated(self, node, rule):
+        """Mitigated means recovered: the traffic back on the stable set has been fine for the
+        policy's hold (1 s here), which needs requests, so callers keep their load running."""
+        wait_until(lambda: self.incident_for(node, rule)["status"] == "mitigated", 10,
+                   message=f"the {rule} incident mitigated once the traffic recovered")
+        return self.incident_for(node, rule)
+
     def test_canary_failing_half_its_requests_is_rolled_back(self):
         node = self.start_release_node()
         canary = self.start_origin(name="canary", error_rate=0.5)
@@ -143,16 +152,17 @@ class ReleaseTest(IntegrationTest):
         self.start_canary(node, canary)
         started = time.time()
         release = self.wait_rolled_back(node)
-        load.finish()
         self.assertLess(time.time() - started, 5)
         # Usually the error-rate comparison fires; sometimes five 5xx in a row eject the canary's
         # only endpoint first (passive ejection) and the candidate-down rule fires: both are right.
         rule = "canary_error_rate" if "canary_error_rate" in release["reason"] else "canary_down"
         self.assertIn(rule, release["reason"])
+        self.assertNotEqual(self.incident_for(node, rule)["status"], "mitigated",
+                            "a rollback is an action, not yet a recovery")
+        incident = self.wait_mitigated(node, rule)
+        load.finish()
         self.only_stable_now(node)
-        incident = self.incident_for(node, rule)
         self.assertEqual(incident["severity"], "SEV-2")
-        self.assertEqual(incident["status"], "mitigated")
         self.assertEqual(incident["detection_method"], "Monitoring")
         self.assertLessEqual(incident["mttd_seconds"], 1.5)
         self.assertLessEqual(incident["mttr_seconds"], 1.5)
@@ -167,6 +177,17 @@ class ReleaseTest(IntegrationTest):
         for field in TEMPLATE_FIELDS:
             self.assertIn(field, report)
         self.assertGreaterEqual(node.metric_value("rollbacks_total"), 1)
+        # The impact, from the node's own counters: the failed requests the clients saw, of all
+        # the service's, and what the node did (issue 17 item 11).
+        impact = re.search(r"\| Impact \| measured by the node: (\d+) of (\d+) requests to shop "
+                           r"failed \(([\d.]+) %\).*actions: rolled back release", report)
+        self.assertIsNotNone(impact, report)
+        failed, total = int(impact.group(1)), int(impact.group(2))
+        if rule == "canary_error_rate":  # canary_down dates from the ejection, after the 5xx
+            self.assertGreater(failed, 0)
+        self.assertLessEqual(failed, load.statuses.get(500, 0) + load.statuses.get(502, 0) + 5,
+                             (impact.group(0), load.statuses))
+        self.assertLess(failed, total)
 
     def test_a_failing_stable_set_holds_a_healthy_canary_instead_of_rolling_it_back(self):
         # The stable origins fail half their requests, the canary none: rolling the canary back
@@ -240,6 +261,8 @@ class ReleaseTest(IntegrationTest):
         release = self.wait_rolled_back(node, timeout=15)
         stop.set()
         ramper.join(5)
+        rule = "canary_error_rate" if "canary_error_rate" in release["reason"] else "canary_down"
+        self.wait_mitigated(node, rule)
         load.finish()
         self.assertGreater(load.statuses.get(500, 0), 0, load.statuses)  # clients saw the 500s
         # As with the half-failing canary, passive ejection may win the race against the comparison.
