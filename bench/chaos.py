@@ -24,13 +24,16 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import harness  # noqa: E402
 from harness import Node, Origin, request, service, wait_until  # noqa: E402
 from test_releases import TEST_POLICY  # noqa: E402  (the same 1 s-window policy as the tests)
+from test_canary_judgement import EMPTY_RULE  # noqa: E402  (policy/default.toml's silent-failure rule)
 
-SCENARIOS = ("errors", "latency", "killed", "degrading", "healthy", "stable_failing", "thin_dead")
+SCENARIOS = ("errors", "latency", "killed", "degrading", "silent", "healthy", "stable_failing",
+             "thin_dead")
 # What the decision matrix asks of each scenario (issue 17): roll the canary back; hold the
 # release (the stable side fails, the canary is fine: rolling it back would move everything onto
 # the failing side); or leave it alone.
 EXPECTED = {"errors": "rollback", "latency": "rollback", "killed": "rollback",
-            "degrading": "rollback", "healthy": "none", "stable_failing": "hold",
+            "degrading": "rollback", "silent": "rollback", "healthy": "none",
+            "stable_failing": "hold",
             "thin_dead": "rollback"}
 THIN_RATE = 2.0  # thin_dead: req/s in total, a quarter of them to the canary
 CANARY_STEPS = [25, 50, 100]  # as in test_releases.py
@@ -40,7 +43,7 @@ STEP_INTERVAL_S = 30
 class LoadGen:
     """Open-loop GET load at a fixed offered rate: a scheduler thread queues one slot per request,
     worker threads (each with its own keep-alive http.client connection) send them. Every request
-    is recorded as (scheduled, sent, done, status or None, error or None, X-Origin)."""
+    is recorded as (scheduled, sent, done, status or None, error or None, X-Origin, body bytes)."""
 
     def __init__(self, port, rate, workers, path="/x", timeout=5.0):
         self.port, self.rate, self.path, self.timeout = port, rate, path, timeout
@@ -76,12 +79,13 @@ class LoadGen:
                 break
             sent = time.time()
             status = error = origin = None
+            size = 0
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
                 conn.request("GET", self.path)
                 r = conn.getresponse()
-                r.read()
+                size = len(r.read())
                 status, origin = r.status, r.getheader("X-Origin")
                 if r.will_close:
                     conn.close()
@@ -91,7 +95,7 @@ class LoadGen:
                 if conn is not None:
                     conn.close()
                 conn = None
-            self.records.append((slot, sent, time.time(), status, error, origin))
+            self.records.append((slot, sent, time.time(), status, error, origin, size))
         if conn is not None:
             conn.close()
 
@@ -255,6 +259,8 @@ def inject(scenario, canary, stable, helpers):
         canary.fault(latency_ms=800)
     elif scenario == "killed":
         os.kill(canary.proc.pid, signal.SIGKILL)
+    elif scenario == "silent":
+        canary.fault(empty_body=1)  # 200 with no body: every status-code comparison passes
     elif scenario == "degrading":
         # 2 % at T0, +2 % every 500 ms, held at 40 %; stopped once the release is rolled back.
         helpers.append(Periodic(0.5, lambda s: canary.fault(error_rate=min(0.40, 0.02 * (s + 1)))))
@@ -265,7 +271,8 @@ def measure(scenario, node, load, t0, rolled_at, tail_end, final, release_starte
     fault = scenario != "healthy"
     # Healthy runs: every request from the canary's start; fault runs: from T0.
     window = [r for r in load.records if (t0 if fault else release_started) <= r[1] <= tail_end]
-    failed = [r for r in window if r[4] is not None or not 200 <= r[3] < 300]
+    # A 200 without a body counts as failed: the origins always send one (the silent scenario).
+    failed = [r for r in window if r[4] is not None or not 200 <= r[3] < 300 or r[6] == 0]
     all_incidents = incidents(node)
     # Alarms before T0 (fault runs) or at any time (healthy runs) are false alarms.
     false_alarms = [i for i in all_incidents
@@ -438,7 +445,8 @@ def header_text(args):
             f"`{' '.join(sys.argv)}` on {time.strftime('%Y-%m-%d %H:%M:%S')}, binary "
             f"`{harness.BINARY}`, {args.runs} runs per scenario, offered load {args.rate} req/s "
             f"({args.workers} keep-alive client threads), worker_threads=1, policy = "
-            f"tests/integration/test_releases.py TEST_POLICY (1 s windows), canary steps "
+            f"tests/integration/test_releases.py TEST_POLICY (1 s windows) and "
+            f"test_canary_judgement.py EMPTY_RULE, canary steps "
             f"{CANARY_STEPS} every {STEP_INTERVAL_S} s (fault runs) or {args.healthy_step_s} s (healthy "
             f"runs, {args.healthy_s} s long: at the defaults the canary walks every step and is "
             f"promoted), "
@@ -446,7 +454,7 @@ def header_text(args):
             f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.{note}\n\n"
             f"T0 = fault injected on the canary origin. *Own clock* = T0 → GET /releases shows "
             f"rolled_back (50 ms polling). Node MTTD/MTTR = the incident's own fields (first "
-            f"anomalous sample → detected / mitigated). Failed = non-2xx or connection errors among "
+            f"anomalous sample → detected / mitigated). Failed = non-2xx, 2xx without a body or connection errors among "
             f"requests sent from T0 to rollback + 1 s.")
 
 
@@ -476,7 +484,7 @@ def main():
     policy_dir = tempfile.mkdtemp(prefix="x0-chaos-policy-")
     policy_path = os.path.join(policy_dir, "policy.toml")
     with open(policy_path, "w") as f:
-        f.write(TEST_POLICY)
+        f.write(TEST_POLICY + EMPTY_RULE)
     results, started = [], time.time()
     try:
         for sc in args.scenarios:

@@ -230,7 +230,7 @@ std::string IncidentLog::open(const autopilot::Decision& d) {
   const std::string target = d.firing.target.to_string();
   incident::OpenRequest open;
   open.title = rule.name + " on " + target;
-  open.severity = rule.severity;
+  open.severity = d.severity;  // a candidate rule's may be its matrix band's (canary_judgement.h)
   open.detection = incident::DetectionMethod::kMonitoring;
   open.rule = rule.name;
   open.target = target;
@@ -238,7 +238,8 @@ std::string IncidentLog::open(const autopilot::Decision& d) {
   open.first_anomalous_ms = d.firing.first_anomalous_ms;
   open.detected_ms = d.firing.detected_ms;
   open.actor = "autopilot";
-  open.text = measured_text(rule, d.firing);
+  // Which rule and which statistic decided: a candidate rule says both sides' figures.
+  open.text = d.statistic.empty() ? measured_text(rule, d.firing) : d.statistic;
   open.fields = {{"value", d.firing.value},
                  {"baseline", d.firing.baseline},
                  {"authority", autopilot::to_string(d.authority)}};
@@ -251,7 +252,7 @@ std::string IncidentLog::open(const autopilot::Decision& d) {
   log::warn("INCIDENT",
             opened->joined ? "autopilot decision joined incident" : "incident opened by autopilot",
             {{"id", opened->incident.id},
-             {"severity", to_string(rule.severity)},
+             {"severity", to_string(d.severity)},
              {"rule", rule.name},
              {"target", target}});
   return opened->incident.id;
@@ -299,7 +300,7 @@ void IncidentLog::record(const autopilot::Decision& d) {
   if (d.attempted && !rule.exec.empty() && hooks_ != nullptr) {
     hooks_->run(id, rule.exec, rule.exec_timeout_ms,
                 {rule.name, target, std::string(autopilot::to_string(d.action)),
-                 std::string(to_string(rule.severity))});
+                 std::string(to_string(d.severity))});
   }
 }
 

@@ -282,12 +282,14 @@ void ControlPlane::apply_config(const std::shared_ptr<const config::Config>& con
 void ControlPlane::adopt_policy(autopilot::Policy policy, const config::Config& config) {
   size_t rules = policy.rules.size();
   std::string source = policy.source;
+  std::string_view canary = autopilot::to_string(policy.canary_compare_action);
   escalation_policy_ = escalation_policy_from(policy.escalation);
   autopilot_->set_policy(std::move(policy));
   autopilot_->set_dry_run(config.autopilot.dry_run);
   log::info("AUTOPILOT", "policy reloaded",
             {{"source", source},
              {"rules", rules},
+             {"canary_compare_action", canary},
              {"dry_run", config.autopilot.dry_run ? "true" : "false"}});
 }
 

@@ -11,8 +11,12 @@ namespace {
 
 autopilot::CounterSample side_sample(const gateway::ServiceStats::Side& side, int64_t now_ms) {
   // The latency sketch, not the /metrics histogram: its buckets are what makes P95 accurate.
-  return autopilot::CounterSample{now_ms, side.requests->value(), side.errors->value(),
-                                  side.latency.bucket_counts()};
+  return autopilot::CounterSample{now_ms,
+                                  side.requests->value(),
+                                  side.errors->value(),
+                                  side.latency.bucket_counts(),
+                                  side.response_bytes->value(),
+                                  side.empty_responses->value()};
 }
 
 }  // namespace

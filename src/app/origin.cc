@@ -31,6 +31,8 @@ struct Faults {
   std::atomic<double> error_rate{0.0};
   std::atomic<int> latency_ms{0};
   std::atomic<bool> health_failing{false};
+  // A silent failure: regular answers are 200 with an empty body (the health check still "ok").
+  std::atomic<bool> empty_body{false};
   std::atomic<uint64_t> requests{0};
   std::vector<http::Server*> servers;
   // Requests per exact target, shared by the origin's threads (a test tool: one short lock per
@@ -198,6 +200,9 @@ class OriginHandler final : public http::RequestHandler {
       return conn.respond(500, "application/json",
                           R"({"error":"injected_fault","detail":"error_rate"})", extra);
     }
+    if (faults_.empty_body.load(std::memory_order_relaxed)) {
+      return conn.respond(200, "text/plain", "", extra);
+    }
     std::string_view query = request.head.query;
     append_cache_headers(extra, query);
     std::string_view path = request.head.path;
@@ -261,19 +266,25 @@ class OriginHandler final : public http::RequestHandler {
       std::string rate(http::query_param(q, "error_rate").value_or(""));
       std::string latency(http::query_param(q, "latency_ms").value_or(""));
       std::string health(http::query_param(q, "health").value_or(""));
+      std::string empty(http::query_param(q, "empty_body").value_or(""));
       if (!rate.empty()) {
         double r = std::atof(rate.c_str());
         faults_.error_rate.store(r < 0 ? 0 : (r > 1 ? 1 : r));
       }
       if (!latency.empty()) faults_.latency_ms.store(std::max(0, std::atoi(latency.c_str())));
       if (!health.empty()) faults_.health_failing.store(health == "fail");
-      log::info("ORIGIN", "faults changed", {{"name", name_}, {"error_rate", faults_.error_rate.load()},
-                                              {"latency_ms", faults_.latency_ms.load()},
-                                              {"health", faults_.health_failing.load() ? "fail" : "ok"}});
+      if (!empty.empty()) faults_.empty_body.store(empty == "1" || empty == "true");
+      log::info("ORIGIN", "faults changed",
+                {{"name", name_},
+                 {"error_rate", faults_.error_rate.load()},
+                 {"latency_ms", faults_.latency_ms.load()},
+                 {"empty_body", faults_.empty_body.load()},
+                 {"health", faults_.health_failing.load() ? "fail" : "ok"}});
     }
     conn.respond(200, "application/json",
                  json{{"error_rate", faults_.error_rate.load()},
                       {"latency_ms", faults_.latency_ms.load()},
+                      {"empty_body", faults_.empty_body.load()},
                       {"health", faults_.health_failing.load() ? "fail" : "ok"}}
                      .dump());
   }

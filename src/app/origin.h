@@ -1,7 +1,8 @@
 // `x0tta6bl4 origin`: a small HTTP origin for the demo, the tests and the benchmarks, whose
 // faults (error rate, added latency, failing health) can be changed while it runs:
 //   GET  /__fault                      current faults
-//   POST /__fault?error_rate=0.5&latency_ms=800&health=fail|ok
+//   POST /__fault?error_rate=0.5&latency_ms=800&health=fail|ok&empty_body=1|0
+//                                      (empty_body: every regular answer 200 with no body)
 //   GET  /__stats[?target=T]           requests served, per-target counts (T percent-encoded)
 //   GET  /echo                         the request as JSON (headers, body)
 //   GET  /chunked                      a chunked response

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "autopilot/canary_judgement.h"
 #include "common/log.h"
 
 namespace x0::autopilot {
@@ -118,6 +119,7 @@ std::vector<Decision> Autopilot::tick(int64_t now_ms) {
       // The release ended (promoted or rolled back): its candidate history is meaningless now.
       w.candidate = std::make_unique<SignalWindow>(source_.latency_bounds_s(), history_keep_ms());
       detector_.reset(Target::candidate(s.service));
+      std::erase_if(recommended_, [&](const auto& e) { return e.second.service == s.service; });
       w.release_ended_ms = now_ms;
     }
     w.was_in_release = s.in_release;
@@ -133,6 +135,80 @@ std::vector<Decision> Autopilot::tick(int64_t now_ms) {
 // A release may bring its own (usually shorter) analysis window for the candidate rules.
 int64_t Autopilot::candidate_window(const Rule& rule, const Windows& w) {
   return w.analysis_window_ms > 0 ? w.analysis_window_ms : rule.window_ms;
+}
+
+namespace {
+
+// What a candidate rule compares: a side's value of the rule's signal over the window, and the
+// events behind it for the proportions (errors, empty answers).
+bool compared_signal(Signal s) {
+  return s == Signal::kErrorRate || s == Signal::kLatencyP95Ms || s == Signal::kEmptyResponseRate ||
+         s == Signal::kResponseBytes;
+}
+
+double side_value(Signal s, const WindowStats& w) {
+  switch (s) {
+    case Signal::kErrorRate:
+      return w.error_rate;
+    case Signal::kEmptyResponseRate:
+      return w.empty_rate;
+    case Signal::kResponseBytes:
+      return w.mean_response_bytes;
+    default:
+      return w.p95_ms;
+  }
+}
+
+uint64_t side_events(Signal s, const WindowStats& w) {
+  return s == Signal::kEmptyResponseRate ? w.empty_responses : w.errors;
+}
+
+// A candidate tick is anomalous when it alone would breach the rule against stable's whole
+// window: the incident's first anomalous sample.
+BadTick bad_candidate_tick(const Rule& rule, double stable_value) {
+  BadTick bad;
+  if (rule.signal == Signal::kResponseBytes) {
+    if (rule.below_stable_ratio)
+      bad.mean_response_bytes_below = stable_value * *rule.below_stable_ratio;
+    return bad;
+  }
+  double limit = stable_value + rule.above_stable_by.value_or(0.0);
+  if (rule.above_stable_ratio) limit = std::max(limit, stable_value * *rule.above_stable_ratio);
+  switch (rule.signal) {
+    case Signal::kErrorRate:
+      bad.error_rate_above = limit;
+      break;
+    case Signal::kEmptyResponseRate:
+      bad.empty_rate_above = limit;
+      break;
+    default:
+      bad.p95_ms_above = limit;
+      break;
+  }
+  return bad;
+}
+
+}  // namespace
+
+Measurement Autopilot::compare_sides(const Rule& rule, const Windows& w, bool with_first_bad,
+                                     int64_t now_ms) {
+  int64_t window = candidate_evidence_window(rule, w);
+  WindowStats st = w.stable->over(window);
+  double stable_value = side_value(rule.signal, st);
+  WindowStats ca = w.candidate->over(
+      window, with_first_bad ? bad_candidate_tick(rule, stable_value) : BadTick{});
+  Measurement m;
+  m.value = side_value(rule.signal, ca);
+  m.samples = ca.requests;
+  m.events = side_events(rule.signal, ca);
+  m.stable_value = stable_value;
+  m.stable_samples = st.requests;
+  m.stable_events = side_events(rule.signal, st);
+  m.first_bad_ms = ca.first_bad_ms;
+  m.last_bad_end_ms = ca.last_bad_end_ms;
+  m.window_start_ms = now_ms - ca.span_ms;
+  m.window_ms = window;
+  return m;
 }
 
 void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now_ms,
@@ -198,28 +274,8 @@ void Autopilot::evaluate_service(const ServiceSample& s, Windows& w, int64_t now
           m.value = s.candidate_healthy == 0 ? 1.0 : 0.0;
           break;
         }
-        if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
-        bool errors = rule.signal == Signal::kErrorRate;
-        int64_t window = candidate_evidence_window(rule, w);
-        WindowStats st = w.stable->over(window);
-        // A candidate tick is anomalous when it alone would breach the rule against stable's
-        // whole window: the incident's first anomalous sample.
-        BadTick bad;
-        double stable_value = errors ? st.error_rate : st.p95_ms;
-        double limit = stable_value + rule.above_stable_by.value_or(0.0);
-        if (rule.above_stable_ratio)
-          limit = std::max(limit, stable_value * *rule.above_stable_ratio);
-        (errors ? bad.error_rate_above : bad.p95_ms_above) = limit;
-        WindowStats ca = w.candidate->over(window, bad);
-        m.value = errors ? ca.error_rate : ca.p95_ms;
-        m.samples = ca.requests;
-        m.events = ca.errors;
-        m.stable_value = errors ? st.error_rate : st.p95_ms;
-        m.stable_samples = st.requests;
-        m.stable_events = st.errors;
-        m.first_bad_ms = ca.first_bad_ms;
-        m.last_bad_end_ms = ca.last_bad_end_ms;
-        m.window_start_ms = now_ms - ca.span_ms;
+        if (!compared_signal(rule.signal)) continue;
+        m = compare_sides(rule, w, true, now_ms);
         break;
       }
     }
@@ -239,14 +295,13 @@ bool Autopilot::after_release(const Rule& rule, const ServiceSample& s, const Wi
     m.value = s.healthy_endpoints == 0 ? 1.0 : 0.0;
     return true;
   }
-  if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) return false;
+  if (!compared_signal(rule.signal)) return false;
   int64_t since_end = now_ms - w.release_ended_ms;
   if (w.release_ended_ms <= 0 || since_end <= 0) return false;
   WindowStats st = w.stable->over(std::min(since_end, candidate_window(rule, w)));
-  bool errors = rule.signal == Signal::kErrorRate;
-  m.value = errors ? st.error_rate : st.p95_ms;
+  m.value = side_value(rule.signal, st);
   m.samples = st.requests;
-  m.events = st.errors;
+  m.events = side_events(rule.signal, st);
   m.stable_value = detector_.fired_baseline(rule, target);
   return true;
 }
@@ -289,19 +344,8 @@ Verdict Autopilot::candidate_verdict(const std::string& service) const {
   const Windows& w = it->second;
   Verdict overall = Verdict::kInsufficientData;
   for (const Rule& rule : policy_.rules) {
-    if (rule.scope != Scope::kCandidate) continue;
-    if (rule.signal != Signal::kErrorRate && rule.signal != Signal::kLatencyP95Ms) continue;
-    int64_t window = candidate_evidence_window(rule, w);
-    WindowStats ca = w.candidate->over(window);
-    WindowStats st = w.stable->over(window);
-    bool errors = rule.signal == Signal::kErrorRate;
-    Measurement m;
-    m.value = errors ? ca.error_rate : ca.p95_ms;
-    m.samples = ca.requests;
-    m.events = ca.errors;
-    m.stable_value = errors ? st.error_rate : st.p95_ms;
-    m.stable_samples = st.requests;
-    m.stable_events = st.errors;
+    if (rule.scope != Scope::kCandidate || !compared_signal(rule.signal)) continue;
+    Measurement m = compare_sides(rule, w, false, 0);
     Verdict v = evaluate(rule, m);
     if (v == Verdict::kBreached) return v;
     if (v == Verdict::kClean) overall = Verdict::kClean;
@@ -370,6 +414,8 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
     if (target.kind == Target::Kind::kService)
       recorder_.cleared(rule, Target::stable(target.service), m.value, impact);
   }
+  bool compared = rule.scope == Scope::kCandidate && rule.signal != Signal::kServiceDown;
+  if (!firing && compared) firing = escalation(rule, target, m, now_ms);
   if (!firing) return;
   // What the rule says to do, unless the stable side is the failing one: then the candidate is
   // not rolled back (that would move all traffic onto the failing side) but the release is held
@@ -377,8 +423,20 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
   // traffic already goes to the candidate, so the rule's fallback step is not needed either).
   Action action = rule.action;
   Action then = rule.then;
+  Severity severity = rule.severity;
+  Authority authority = rule.authority;
   Target acted_on = target;
   std::string preface;
+  if (compared) {
+    // canary_compare_action (policy.h): roll back as written, or do what the matrix's band for
+    // the candidate's own value says.
+    CanaryJudgement j = judge_candidate(policy_, rule, m);
+    action = j.action;
+    then = j.then;
+    severity = j.severity;
+    authority = j.authority;
+    if (!j.text.empty()) preface = j.text + "; ";
+  }
   if (m.stable_to_blame && rule.action == Action::kRollback) {
     action = Action::kHoldRelease;
     then = rule.signal == Signal::kServiceDown ? Action::kNone : Action::kEjectEndpoint;
@@ -388,11 +446,12 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
   Decision d;
   d.firing = *firing;
   d.firing.target = acted_on;  // the incident names the side that fails
-  d.severity = rule.severity;
+  d.severity = severity;
   d.action = firing->alert_only ? Action::kAlert : action;
   d.then = firing->alert_only ? Action::kNone : then;
-  d.authority = rule.authority;
-  bool may_act = rule.acts() && !firing->alert_only;
+  d.authority = authority;
+  if (compared) d.statistic = explain(rule, m);
+  bool may_act = authority == Authority::kSystem && !firing->alert_only;
   if (may_act && dry_run_) {
     d.outcome = preface + "dry run: would " + std::string(to_string(action));
   } else if (may_act) {
@@ -408,20 +467,35 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
     if (d.executed) detector_.reset(target);
   } else {
     d.outcome = preface + "recommended: " + std::string(to_string(action)) + " (authority " +
-                std::string(to_string(rule.authority)) + ")";
+                std::string(to_string(authority)) + ")";
+  }
+  if (compared && !may_act && !firing->alert_only) {
+    recommended_.insert({rule.name, target});
+  } else if (compared) {
+    recommended_.erase({rule.name, target});
   }
   decisions_.fetch_add(1, std::memory_order_relaxed);
   log::warn("AUTOPILOT", "rule fired",
             {{"rule", rule.name},
              {"target", acted_on.to_string()},
-             {"severity", to_string(rule.severity)},
+             {"severity", to_string(severity)},
              {"value", m.value},
              {"baseline", m.stable_value},
              {"action", to_string(d.action)},
              {"executed", d.executed ? "true" : "false"},
+             {"statistic", d.statistic},
              {"outcome", d.outcome}});
   recorder_.record(d);
   out.push_back(std::move(d));
+}
+
+std::optional<Firing> Autopilot::escalation(const Rule& rule, const Target& target,
+                                            const Measurement& m, int64_t now_ms) const {
+  if (!recommended_.contains({rule.name, target}) || evaluate(rule, m) != Verdict::kBreached)
+    return std::nullopt;
+  if (judge_candidate(policy_, rule, m).authority != Authority::kSystem) return std::nullopt;
+  int64_t first = m.first_bad_ms != 0 && m.first_bad_ms < now_ms ? m.first_bad_ms : now_ms;
+  return Firing{&rule, target, first, now_ms, m.value, m.stable_value, false};
 }
 
 std::optional<WindowStats> Autopilot::window_stats(const std::string& service, bool candidate,

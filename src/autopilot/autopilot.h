@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,9 @@ struct Decision {
   bool attempted = false;   // the node tried to act (system authority, not dry run): hooks run
   bool executed = false;    // the node acted (system authority, not dry run, action succeeded)
   std::string outcome;      // what happened, for the timeline
+  // Candidate rules: the comparison that decided, both sides' figures and the rule's thresholds
+  // (detector.h: explain); "" for the other rules (the incident then says value and threshold).
+  std::string statistic;
   std::string incident_id;  // what intend() answered, for record(); "" when nothing was intended
 };
 
@@ -150,6 +154,11 @@ class Autopilot {
   static int64_t evidence_window(int64_t window, uint64_t min_samples, const SignalWindow& side,
                                  const SignalWindow* also);
   static int64_t candidate_evidence_window(const Rule& rule, const Windows& w);
+  // A candidate rule's view of both sides over the candidate's evidence window; with_first_bad:
+  // also find the first candidate tick that alone would breach the rule (the incident's start).
+  // now_ms dates the window's start (recovery); 0 where only the verdict matters.
+  static Measurement compare_sides(const Rule& rule, const Windows& w, bool with_first_bad,
+                                   int64_t now_ms);
   int64_t history_keep_ms() const;
   // How far a thin window may grow (see evidence_window), and so how much history each side
   // keeps (or the policy's longest window, if longer): one sample per tick, 15 min at 1 s ticks.
@@ -163,6 +172,11 @@ class Autopilot {
                      const Target& target, int64_t now_ms, Measurement& m) const;
   static void attribute(const Rule& rule, const WindowStats& st, const WindowStats& ca,
                         Measurement& m);
+  // canary_compare_action = recommend: a candidate rule whose firing was left to the on-call
+  // fires again, inside its cooldown, once the candidate's value reaches a band the node acts
+  // on (a canary going from 7 % to 50 % errors is rolled back, not left to wait out a cooldown).
+  std::optional<Firing> escalation(const Rule& rule, const Target& target, const Measurement& m,
+                                   int64_t now_ms) const;
   int64_t longest_window_ms() const;
 
   Policy policy_;
@@ -172,6 +186,9 @@ class Autopilot {
   bool dry_run_;
   Detector detector_;
   std::map<std::string, Windows> windows_;
+  // (rule, candidate target) whose last firing was only a recommendation (see escalation);
+  // forgotten when the release ends.
+  std::set<std::pair<std::string, Target>> recommended_;
   std::deque<NodeSample> node_history_;
   std::atomic<uint64_t> decisions_{0};
 };

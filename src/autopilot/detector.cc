@@ -3,18 +3,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace x0::autopilot {
 namespace {
 
-// One-sided 99.9 %: the candidate must be worse with p < 0.001, not merely look worse. The
-// test is repeated every tick over sliding windows, so a single test's 1 % false-positive rate
-// would add up to several false rollbacks an hour (bench/chaos.sh measured 1 in 5 healthy
-// canaries at 99 % with 1 s windows); 99.9 % with a continuity correction keeps real faults
-// (a 50 % error canary: z > 10) caught at once.
-constexpr double kZCritical = 3.090;
+bool needs_samples(Signal s) {
+  return s == Signal::kErrorRate || s == Signal::kLatencyP95Ms || s == Signal::kEmptyResponseRate ||
+         s == Signal::kResponseBytes;
+}
 
-bool needs_samples(Signal s) { return s == Signal::kErrorRate || s == Signal::kLatencyP95Ms; }
+// Signals that are a share of the requests (events / samples): compared with the z-test.
+bool is_proportion(Signal s) { return s == Signal::kErrorRate || s == Signal::kEmptyResponseRate; }
 
 // Hysteresis: a breach in progress ends only once the value is this fraction below `above`, so
 // a signal hovering at the threshold (a window's average of 12 % and 8 % is about 10 %) keeps
@@ -42,7 +42,10 @@ Verdict against_stable(const Rule& rule, const Measurement& m) {
   if (rule.above_stable_ratio && !(m.value > m.stable_value * *rule.above_stable_ratio)) {
     return Verdict::kClean;
   }
-  if (rule.signal == Signal::kErrorRate &&
+  if (rule.below_stable_ratio && !(m.value < m.stable_value * *rule.below_stable_ratio)) {
+    return Verdict::kClean;
+  }
+  if (is_proportion(rule.signal) &&
       proportion_z(m.events, m.samples, m.stable_events, m.stable_samples) < kZCritical) {
     return Verdict::kClean;  // the difference could be noise at these sample sizes
   }
@@ -71,6 +74,40 @@ bool significantly_worse(uint64_t a_events, uint64_t a_n, uint64_t b_events, uin
   return proportion_z(a_events, a_n, b_events, b_n) >= kZCritical;
 }
 
+std::string explain(const Rule& rule, const Measurement& m) {
+  auto number = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4g", v);
+    return std::string(text);
+  };
+  bool proportion = is_proportion(rule.signal);
+  auto side = [&](double value, uint64_t events, uint64_t samples) {
+    std::string text = number(value) + " (";
+    if (proportion) text += std::to_string(events) + " of ";
+    if (rule.signal == Signal::kResponseBytes) text += "mean of ";
+    return text + std::to_string(samples) + " requests)";
+  };
+  std::string text = "candidate " + std::string(to_string(rule.signal)) + " " +
+                     side(m.value, m.events, m.samples) + " vs stable " +
+                     side(m.stable_value, m.stable_events, m.stable_samples);
+  if (m.window_ms > 0) text += " over " + number(static_cast<double>(m.window_ms) / 1000) + " s";
+  std::string limits;
+  auto add = [&](const std::string& part) { limits += (limits.empty() ? "" : ", ") + part; };
+  if (m.stable_samples < rule.min_samples) {
+    add("stable below min_samples " + std::to_string(rule.min_samples) + ": candidate above " +
+        number(rule.above_stable_by.value_or(0)));
+  } else {
+    if (rule.above_stable_by) add("above stable by " + number(*rule.above_stable_by));
+    if (rule.above_stable_ratio) add("above stable x " + number(*rule.above_stable_ratio));
+    if (rule.below_stable_ratio) add("below stable x " + number(*rule.below_stable_ratio));
+    if (proportion) {
+      add("z " + number(proportion_z(m.events, m.samples, m.stable_events, m.stable_samples)) +
+          " >= " + number(kZCritical));
+    }
+  }
+  return text + "; rule " + rule.name + ": " + limits;
+}
+
 namespace {
 
 // A rolled-back candidate's traffic, now on the stable set: recovered when it is within the
@@ -84,6 +121,8 @@ Verdict after_release(const Rule& rule, const Measurement& m) {
     return Verdict::kBreached;
   if (rule.above_stable_ratio && !rule.above_stable_by &&
       m.value > m.stable_value * *rule.above_stable_ratio)
+    return Verdict::kBreached;
+  if (rule.below_stable_ratio && m.value < m.stable_value * *rule.below_stable_ratio)
     return Verdict::kBreached;
   return Verdict::kClean;
 }

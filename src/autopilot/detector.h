@@ -24,6 +24,7 @@ struct Measurement {
   uint64_t stable_samples = 0;
   uint64_t stable_events = 0;
   int64_t first_bad_ms = 0;  // earliest tick in the window where the signal was bad (0: unknown)
+  int64_t window_ms = 0;     // candidate rules: the window both sides were measured over
   // Where a recovery began, for signals kept in windows (0: unknown, "now"): the end of the
   // window's last bad tick, else (the whole window good) the window's start.
   int64_t last_bad_end_ms = 0;
@@ -44,6 +45,18 @@ enum class Verdict { kInsufficientData, kClean, kBreached };
 
 // The rule's condition alone, no timing.
 Verdict evaluate(const Rule& rule, const Measurement& m);
+
+// A candidate rule's comparison in words, both sides' figures and the rule's thresholds: what
+// the incident says decided ("candidate error_rate 0.07 (28 of 400) vs stable 0 (0 of 1200)
+// over 3 s; rule canary_error_rate: above stable by 0.05, z 6.9 >= 3.09").
+std::string explain(const Rule& rule, const Measurement& m);
+
+// One-sided 99.9 %: the candidate must be worse with p < 0.001, not merely look worse. The
+// test is repeated every tick over sliding windows, so a single test's 1 % false-positive rate
+// would add up to several false rollbacks an hour (bench/chaos.sh measured 1 in 5 healthy
+// canaries at 99 % with 1 s windows); 99.9 % with a continuity correction keeps real faults
+// (a 50 % error canary: z > 10) caught at once.
+inline constexpr double kZCritical = 3.090;
 
 // One-sided two-proportion z statistic of (a_events/a_n) > (b_events/b_n).
 double proportion_z(uint64_t a_events, uint64_t a_n, uint64_t b_events, uint64_t b_n);

@@ -27,7 +27,9 @@ constexpr Named kSignals[] = {
     {"auth_failures", static_cast<int>(Signal::kAuthFailures)},
     {"mesh_peers_down", static_cast<int>(Signal::kMeshPeersDown)},
     {"mesh_partitioned", static_cast<int>(Signal::kMeshPartitioned)},
-    {"served_remotely", static_cast<int>(Signal::kServedRemotely)}};
+    {"served_remotely", static_cast<int>(Signal::kServedRemotely)},
+    {"empty_response_rate", static_cast<int>(Signal::kEmptyResponseRate)},
+    {"response_bytes", static_cast<int>(Signal::kResponseBytes)}};
 constexpr Named kActions[] = {
     {"none", static_cast<int>(Action::kNone)},
     {"rollback", static_cast<int>(Action::kRollback)},
@@ -43,6 +45,9 @@ constexpr Named kAuthorities[] = {{"system", static_cast<int>(Authority::kSystem
                                   {"on_call", static_cast<int>(Authority::kOnCall)},
                                   {"team_lead", static_cast<int>(Authority::kTeamLead)},
                                   {"cto", static_cast<int>(Authority::kCto)}};
+constexpr Named kCanaryCompareActions[] = {
+    {"rollback", static_cast<int>(CanaryCompareAction::kRollback)},
+    {"recommend", static_cast<int>(CanaryCompareAction::kRecommend)}};
 constexpr Named kScopes[] = {{"service", static_cast<int>(Scope::kService)},
                              {"candidate", static_cast<int>(Scope::kCandidate)},
                              {"node", static_cast<int>(Scope::kNode)}};
@@ -118,9 +123,9 @@ std::optional<double> read_number(Reader& r, const toml::table& t, std::string_v
 bool known_key(std::string_view key) {
   static constexpr std::string_view kKeys[] = {
       "name", "scope", "signal", "above", "at_most", "above_stable_by", "above_stable_ratio",
-      "window_s", "for_s", "alert_after_s", "cooldown_s", "min_samples", "severity", "action",
-      "then", "authority", "exec", "exec_timeout_s", "eject_for_s", "mitigate_when_clear",
-      "recovery_hold_s"};
+      "below_stable_ratio", "window_s", "for_s", "alert_after_s", "cooldown_s", "min_samples",
+      "severity", "action", "then", "authority", "exec", "exec_timeout_s", "eject_for_s",
+      "mitigate_when_clear", "recovery_hold_s"};
   for (auto k : kKeys) {
     if (k == key) return true;
   }
@@ -154,6 +159,7 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
   rule.at_most = read_number(r, t, where, "at_most");
   rule.above_stable_by = read_number(r, t, where, "above_stable_by");
   rule.above_stable_ratio = read_number(r, t, where, "above_stable_ratio");
+  rule.below_stable_ratio = read_number(r, t, where, "below_stable_ratio");
   auto seconds = [&](std::string_view key) -> std::optional<int64_t> {
     auto v = read_number(r, t, where, key);
     if (!v) return std::nullopt;
@@ -192,11 +198,25 @@ Rule read_rule(Reader& r, const toml::table& t, size_t index, const Rule& defaul
   if (rule.recovery_hold_ms < 0) {
     r.error(t.get("recovery_hold_s"), where, "recovery_hold_s", "must not be negative");
   }
+  bool sides_only =
+      rule.signal == Signal::kEmptyResponseRate || rule.signal == Signal::kResponseBytes;
+  if (sides_only && rule.scope != Scope::kCandidate) {
+    r.error(t.get("signal"), where, "signal",
+            "compares a release's two sides: needs scope = \"candidate\"");
+  }
+  if (rule.below_stable_ratio && rule.signal != Signal::kResponseBytes) {
+    r.error(t.get("below_stable_ratio"), where, "below_stable_ratio",
+            "only for signal = \"response_bytes\"");
+  } else if (rule.below_stable_ratio &&
+             !(*rule.below_stable_ratio > 0 && *rule.below_stable_ratio < 1)) {
+    r.error(t.get("below_stable_ratio"), where, "below_stable_ratio", "must be between 0 and 1");
+  }
   if (rule.scope == Scope::kCandidate && rule.signal != Signal::kServiceDown) {
-    if (!rule.above_stable_by && !rule.above_stable_ratio) {
-      r.error(&t, where, "above_stable_by", "a candidate rule needs above_stable_by or above_stable_ratio");
+    if (!rule.above_stable_by && !rule.above_stable_ratio && !rule.below_stable_ratio) {
+      r.error(&t, where, "above_stable_by",
+              "a candidate rule needs above_stable_by, above_stable_ratio or below_stable_ratio");
     }
-  } else if (!rule.above) {
+  } else if (!rule.above && !sides_only) {
     r.error(&t, where, "above", "required (the threshold)");
   }
   if (rule.above && rule.at_most && *rule.at_most <= *rule.above) {
@@ -266,6 +286,9 @@ EscalationSettings read_escalation(Reader& r, const toml::table& t) {
 std::string_view to_string(Signal s) { return name_of(kSignals, static_cast<int>(s)); }
 std::string_view to_string(Action a) { return name_of(kActions, static_cast<int>(a)); }
 std::string_view to_string(Authority a) { return name_of(kAuthorities, static_cast<int>(a)); }
+std::string_view to_string(CanaryCompareAction a) {
+  return name_of(kCanaryCompareActions, static_cast<int>(a));
+}
 
 const Rule* Policy::find(std::string_view name) const {
   for (const Rule& r : rules) {
@@ -286,9 +309,15 @@ Result<Policy> parse_policy(std::string_view toml_text, std::string_view name) {
   Reader r(name);
   Rule defaults;
   for (const auto& [key, node] : root) {
-    if (key.str() != "defaults" && key.str() != "rules" && key.str() != "escalation") {
-      r.error(&node, "", key.str(), "unknown section");
+    std::string_view k = key.str();
+    if (k != "defaults" && k != "rules" && k != "escalation" && k != "canary_compare_action") {
+      r.error(&node, "", k, "unknown section");
     }
+  }
+  Policy policy;
+  int compare = 0;
+  if (read_enum(r, root, "", "canary_compare_action", kCanaryCompareActions, &compare)) {
+    policy.canary_compare_action = static_cast<CanaryCompareAction>(compare);
   }
   if (const toml::table* d = root["defaults"].as_table()) {
     for (const auto& [key, node] : *d) {
@@ -303,7 +332,6 @@ Result<Policy> parse_policy(std::string_view toml_text, std::string_view name) {
     if (auto v = read_number(r, *d, "defaults", "recovery_hold_s"))
       defaults.recovery_hold_ms = static_cast<int64_t>(*v * 1000);
   }
-  Policy policy;
   policy.source = std::string(name);
   if (const toml::node* e = root.get("escalation")) {
     if (const toml::table* t = e->as_table()) {

@@ -17,7 +17,7 @@ namespace x0::autopilot {
 enum class Signal {
   kErrorRate, kLatencyP95Ms, kServiceDown, kPqcFallback, kPqcHandshakeFailures,
   kMemoryRatio, kCpuRatio, kRestarts, kAuthFailures, kMeshPeersDown, kMeshPartitioned,
-  kServedRemotely
+  kServedRemotely, kEmptyResponseRate, kResponseBytes
 };
 enum class Action {
   kNone, kRollback, kDivertToFallback, kEjectEndpoint, kIsolate, kAlert, kEscalate,
@@ -41,6 +41,8 @@ struct Rule {
   // candidate > stable * above_stable_ratio; see docs/AUTOPILOT.md for the statistics.
   std::optional<double> above_stable_by;
   std::optional<double> above_stable_ratio;
+  // response_bytes only: fires while candidate < stable * below_stable_ratio (0 < ratio < 1).
+  std::optional<double> below_stable_ratio;
   int64_t window_ms = 60000;  // the sliding window a value is measured over
   int64_t for_ms = 0;         // how long the condition must hold before the rule fires
   std::optional<int64_t> alert_after_ms;  // an earlier alert (no action) while for_ms runs
@@ -79,9 +81,21 @@ struct EscalationSettings {
   std::array<int64_t, 4> update_every_ms{30 * kMinuteMs, kHourMs, 0, 0};  // 0: no reminders
 };
 
+// What a candidate rule that says "rollback" does (the top-level `canary_compare_action` key).
+// kRollback: the node rolls the canary back itself, as Flagger and Argo Rollouts abort a canary
+// that is significantly worse than its baseline. kRecommend: the candidate's own value is placed
+// in the matrix's bands (the service rules of the same signal, SPEC section 6): a value in a band
+// whose rule acts (error rate > 10 %) is still rolled back, one in a band left to a person (5-10 %)
+// opens the incident with that band's severity and authority and recommends the rollback; the
+// release's steps stay held meanwhile (its analysis is dirty). docs/AUTOPILOT.md, "Canary
+// analysis".
+enum class CanaryCompareAction { kRollback, kRecommend };
+std::string_view to_string(CanaryCompareAction a);
+
 struct Policy {
   std::vector<Rule> rules;
   EscalationSettings escalation;
+  CanaryCompareAction canary_compare_action = CanaryCompareAction::kRollback;
   std::string source;
   const Rule* find(std::string_view name) const;
 };

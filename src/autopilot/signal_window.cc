@@ -48,8 +48,11 @@ double quantile_ms(std::span<const double> upper_bounds_s, std::span<const uint6
 void SignalWindow::add(const CounterSample& sample) {
   bool reset = !ticks_.empty() &&
                (sample.requests < ticks_.back().requests || sample.errors < ticks_.back().errors ||
+                sample.response_bytes < ticks_.back().response_bytes ||
+                sample.empty_responses < ticks_.back().empty_responses ||
                 sample.buckets.size() != newest_.size());
-  Tick tick{sample.t_ms, sample.requests, sample.errors, {}};
+  Tick tick{sample.t_ms,           sample.requests,        sample.errors,
+            sample.response_bytes, sample.empty_responses, {}};
   for (size_t b = 0; !reset && !ticks_.empty() && b < sample.buckets.size(); ++b) {
     if (sample.buckets[b] < newest_[b]) reset = true;
     if (sample.buckets[b] > newest_[b]) push_count(tick.delta, b, sample.buckets[b] - newest_[b]);
@@ -115,9 +118,17 @@ WindowStats SignalWindow::over(int64_t window_ms, BadTick bad) const {
   stats.span_ms = last.t_ms - first.t_ms;
   stats.requests = last.requests - first.requests;
   stats.errors = last.errors - first.errors;
-  stats.error_rate = stats.requests == 0
-                         ? 0
-                         : static_cast<double>(stats.errors) / static_cast<double>(stats.requests);
+  stats.response_bytes = last.response_bytes - first.response_bytes;
+  // The data plane's counters are read one after the other, not at one instant: an empty answer
+  // may be counted in a sample before its request is (a difference of the requests in flight).
+  // A share above 1 would make the z-test's pooled rate meaningless, so it is capped.
+  stats.empty_responses = std::min(last.empty_responses - first.empty_responses, stats.requests);
+  auto per_request = [&](uint64_t n) {
+    return stats.requests == 0 ? 0 : static_cast<double>(n) / static_cast<double>(stats.requests);
+  };
+  stats.error_rate = per_request(stats.errors);
+  stats.mean_response_bytes = per_request(stats.response_bytes);
+  stats.empty_rate = per_request(stats.empty_responses);
   stats.p95_ms = quantile_ms(bounds_, window_counts(start), 0.95);
   // First anomalous sample: the first bad tick in the window, and from there back past the
   // window's start through the run of bad (or empty) ticks it belongs to, so a failure that grew
@@ -169,7 +180,12 @@ SignalWindow::Badness SignalWindow::tick_is_bad(size_t i, const BadTick& bad) co
   const Tick& b = ticks_[i];
   uint64_t n = b.requests - a.requests;
   if (n == 0) return Badness::kEmpty;
-  if (static_cast<double>(b.errors - a.errors) / static_cast<double>(n) > bad.error_rate_above)
+  auto share = [&](uint64_t Tick::*field) {
+    return static_cast<double>(b.*field - a.*field) / static_cast<double>(n);
+  };
+  if (share(&Tick::errors) > bad.error_rate_above ||
+      share(&Tick::empty_responses) > bad.empty_rate_above ||
+      share(&Tick::response_bytes) < bad.mean_response_bytes_below)
     return Badness::kBad;
   if (std::isfinite(bad.p95_ms_above) &&
       telemetry::sparse_bucket_quantile(bounds_, b.delta, 0.95) * 1000.0 > bad.p95_ms_above)

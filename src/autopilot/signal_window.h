@@ -22,6 +22,10 @@ struct CounterSample {
   // Cumulative bucket counts (each bucket's own count, not Prometheus' running sum per le):
   // upper_bounds_s.size() + 1 entries, the last the overflow bucket.
   std::vector<uint64_t> buckets;
+  // Answers with a body (not HEAD, 204, 304): their payload bytes, and how many were 2xx with an
+  // empty one (the silent failures the canary rules compare: docs/AUTOPILOT.md).
+  uint64_t response_bytes = 0;
+  uint64_t empty_responses = 0;
 };
 
 struct WindowStats {
@@ -30,6 +34,10 @@ struct WindowStats {
   double error_rate = 0;  // errors / requests (0 without requests)
   double p95_ms = 0;      // bucket-interpolated (telemetry::bucket_quantile)
   int64_t span_ms = 0;    // actual span covered (shorter than asked right after start)
+  uint64_t response_bytes = 0;
+  uint64_t empty_responses = 0;
+  double mean_response_bytes = 0;  // response_bytes / requests (0 without requests)
+  double empty_rate = 0;           // empty_responses / requests (0 without requests)
   // By the BadTick given to over(), 0 if no tick in the window was bad:
   int64_t first_bad_ms = 0;     // start of the run of bad ticks that holds the window's first
                                 // one, looked for past the window's start (the incident's
@@ -51,6 +59,8 @@ struct SpanCounts {
 struct BadTick {
   double error_rate_above = 1.0;
   double p95_ms_above = INFINITY;
+  double empty_rate_above = 1.0;
+  double mean_response_bytes_below = 0;
 };
 
 // Quantile q of a histogram given per-bucket counts and upper bounds (seconds); linear
@@ -97,6 +107,8 @@ class SignalWindow {
     int64_t t_ms = 0;
     uint64_t requests = 0;
     uint64_t errors = 0;
+    uint64_t response_bytes = 0;
+    uint64_t empty_responses = 0;
     std::vector<telemetry::BucketCount> delta;
   };
   void thin();

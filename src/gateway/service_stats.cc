@@ -33,11 +33,16 @@ telemetry::Counter* ServiceStats::requests_counter(int code) {
   return c;
 }
 
-void ServiceStats::record(int status, double seconds, bool candidate) {
+void ServiceStats::record(int status, double seconds, bool candidate,
+                          std::optional<uint64_t> body_bytes) {
   requests_counter(status)->inc();
   requests_window.record();
   Side& side = sides[candidate ? 1 : 0];
   side.requests->inc();
+  if (body_bytes) {  // two sharded adds: +24 instructions a request (docs/BENCHMARKS.md)
+    side.response_bytes->inc(*body_bytes);
+    if (*body_bytes == 0 && status >= 200 && status < 300) side.empty_responses->inc();
+  }
   side.duration->observe(seconds);
   side.latency.observe(seconds);
   if (status >= 500) {
@@ -94,6 +99,13 @@ ServiceStats& stats_for(std::string_view service) {
                                      "Requests answered, by release side (stable, candidate).", side);
     s->sides[i].errors = r.counter("release_errors_total",
                                    "Requests answered 5xx, by release side.", side);
+    s->sides[i].response_bytes = r.counter("release_response_bytes_total",
+                                           "Response payload bytes from the endpoints, by release "
+                                           "side (bodies only: not HEAD, 204, 304).",
+                                           side);
+    s->sides[i].empty_responses = r.counter(
+        "release_empty_responses_total",
+        "2xx answers whose body was empty though their status allows one, by release side.", side);
     s->sides[i].duration = r.histogram("release_request_duration_seconds",
                                        "Request duration by release side.",
                                        telemetry::latency_buckets(), side);

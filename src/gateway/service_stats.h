@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,10 @@ struct ServiceStats {
     telemetry::Counter* requests = nullptr;    // release_requests_total{service, side}
     telemetry::Counter* errors = nullptr;      // release_errors_total{service, side}: 5xx answered
     telemetry::Histogram* duration = nullptr;  // release_request_duration_seconds (/metrics)
+    // Upstream answers that carry a body (not HEAD, 204, 304): their payload bytes, and those
+    // that were 2xx with an empty one: the canary's silent failures (docs/AUTOPILOT.md).
+    telemetry::Counter* response_bytes = nullptr;   // release_response_bytes_total
+    telemetry::Counter* empty_responses = nullptr;  // release_empty_responses_total
     // The same durations, fine enough for the autopilot's latency rules (the histogram's
     // buckets are not: docs/AUTOPILOT.md, "How P95 is measured").
     telemetry::LatencySketch latency;
@@ -44,8 +49,9 @@ struct ServiceStats {
 
   telemetry::Counter* requests_counter(int code);
   // One call per finished request: counts, windows and latency. candidate: served by the
-  // candidate set of a release.
-  void record(int status, double seconds, bool candidate = false);
+  // candidate set of a release. body_bytes: the response's payload bytes (StreamOutcome).
+  void record(int status, double seconds, bool candidate = false,
+              std::optional<uint64_t> body_bytes = std::nullopt);
   // An answer from the cache (hit, coalesced or stale): counted for the client (requests by
   // code, rate, duration) but not on a release side, so the autopilot's stable-vs-candidate
   // comparison sees only what the endpoints answered.

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -39,6 +40,10 @@ struct StreamOutcome {
   int status = 0;
   Source source = Source::kLocal;
   const EndpointState* endpoint = nullptr;  // the upstream that answered or was cut off
+  // The upstream response's payload bytes (chunk framing not counted); nullopt when it has no
+  // body by its status or the request's method (HEAD, 204, 304) or nobody answered. The release
+  // sides' response-size signals (docs/AUTOPILOT.md, "Silent failures").
+  std::optional<uint64_t> body_bytes;
 };
 
 // The hooks a filter may override, as bits (StreamFilter::hooks).

@@ -6,6 +6,7 @@ namespace x0::http {
 void BodyFramer::start(const ResponseHead& head, uint64_t max_chunked_payload) {
   kind_ = head.body_kind;
   remaining_ = head.content_length;
+  payload_bytes_ = 0;
   if (kind_ == BodyKind::kChunked) chunked_ = ChunkedDecoder(max_chunked_payload);
 }
 
@@ -18,6 +19,7 @@ BodyFramer::Piece BodyFramer::feed(std::string_view in, bool decode, ParseError*
     case BodyKind::kContentLength: {
       size_t take = in.size() < remaining_ ? in.size() : static_cast<size_t>(remaining_);
       remaining_ -= take;
+      payload_bytes_ += take;
       piece.consumed = take;
       piece.payload = in.substr(0, take);
       piece.status = remaining_ == 0 ? ParseStatus::kComplete : ParseStatus::kIncomplete;
@@ -31,6 +33,7 @@ BodyFramer::Piece BodyFramer::feed(std::string_view in, bool decode, ParseError*
     case BodyKind::kUntilClose:
       piece.consumed = in.size();
       piece.payload = in;
+      payload_bytes_ += in.size();
       break;
   }
   return piece;

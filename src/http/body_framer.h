@@ -30,10 +30,15 @@ class BodyFramer {
   // The peer closing the connection ends this body (rather than cutting it short).
   bool ends_at_close() const { return kind_ == BodyKind::kUntilClose; }
   BodyKind kind() const { return kind_; }
+  // The body's payload bytes fed so far (chunk framing not counted), decoded or not.
+  uint64_t payload_bytes() const {
+    return kind_ == BodyKind::kChunked ? chunked_.body_bytes() : payload_bytes_;
+  }
 
  private:
   BodyKind kind_ = BodyKind::kNone;
   uint64_t remaining_ = 0;  // Content-Length bytes still to come
+  uint64_t payload_bytes_ = 0;  // Content-Length and until-close bodies
   ChunkedDecoder chunked_{0};
   std::string decoded_;  // capacity reused
 };

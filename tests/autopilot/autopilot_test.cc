@@ -21,9 +21,10 @@ class ScriptedSource : public MetricSource {
     double rps = 0;
     double error_rate = 0;
     int bucket = 0;  // which latency bucket every request lands in
-    uint64_t requests = 0, errors = 0;
+    double empty_share = 0;  // answers with an empty body; the others carry 100 bytes
+    uint64_t requests = 0, errors = 0, bytes = 0, empty = 0;
     std::vector<uint64_t> buckets = std::vector<uint64_t>(4, 0);
-    double carry = 0, error_carry = 0;
+    double carry = 0, error_carry = 0, empty_carry = 0;
     void advance(double seconds) {
       carry += rps * seconds;
       auto n = static_cast<uint64_t>(carry);
@@ -31,8 +32,13 @@ class ScriptedSource : public MetricSource {
       error_carry += static_cast<double>(n) * error_rate;
       auto e = static_cast<uint64_t>(error_carry);
       error_carry -= static_cast<double>(e);
+      empty_carry += static_cast<double>(n) * empty_share;
+      auto z = static_cast<uint64_t>(empty_carry);
+      empty_carry -= static_cast<double>(z);
       requests += n;
       errors += e;
+      empty += z;
+      bytes += 100 * (n - z);
       buckets[static_cast<size_t>(bucket)] += n;
     }
   };
@@ -52,6 +58,11 @@ class ScriptedSource : public MetricSource {
     s.service = "shop";
     s.stable = CounterSample{now_ms, stable.requests, stable.errors, stable.buckets};
     s.candidate = CounterSample{now_ms, candidate.requests, candidate.errors, candidate.buckets};
+    for (auto [sample, side] :
+         {std::pair{&s.stable, &stable}, std::pair{&s.candidate, &candidate}}) {
+      sample->response_bytes = side->bytes;
+      sample->empty_responses = side->empty;
+    }
     s.in_release = in_release;
     s.healthy_endpoints = healthy;
     s.candidate_healthy = candidate_healthy;
@@ -152,6 +163,14 @@ scope = "candidate"
 signal = "latency_p95_ms"
 above_stable_ratio = 1.5
 above_stable_by = 100
+severity = "SEV-2"
+action = "rollback"
+authority = "system"
+[[rules]]
+name = "canary_empty_responses"
+scope = "candidate"
+signal = "empty_response_rate"
+above_stable_by = 0.05
 severity = "SEV-2"
 action = "rollback"
 authority = "system"
@@ -431,6 +450,110 @@ TEST(Autopilot, OnCallRulesOnlyRecommend) {
   EXPECT_EQ(r.incidents.decisions.front().firing.rule->name, "error_rate_elevated");
   EXPECT_EQ(r.incidents.decisions.front().authority, Authority::kOnCall);
   EXPECT_NE(r.incidents.decisions.front().outcome.find("recommended"), std::string::npos);
+}
+
+// Issue 17 item 7: the matrix calls 5-10 % errors the on-call's rollback; the candidate rules
+// roll back by themselves unless the policy says canary_compare_action = "recommend".
+Policy recommending_policy() {
+  Policy p = test_policy();
+  p.canary_compare_action = CanaryCompareAction::kRecommend;
+  return p;
+}
+
+TEST(Autopilot, ASevenPercentCanaryIsRolledBackByDefaultSayingWhichStatisticDecided) {
+  Scenario r;
+  r.run(0, 3000);
+  r.source.candidate.error_rate = 0.07;  // stable 0 %
+  ASSERT_GE(r.run(3100, 3000), 0);
+  const Decision& d = r.incidents.decisions.front();
+  EXPECT_EQ(d.firing.rule->name, "canary_error_rate");
+  EXPECT_EQ(d.severity, Severity::kSev2);
+  EXPECT_TRUE(d.executed);
+  // Which rule, which statistic, both sides and the threshold, for the incident's text.
+  // (The first window where the difference is significant holds 6 of the canary's errors.)
+  EXPECT_EQ(d.statistic,
+            "candidate error_rate 0.06 (6 of 100 requests) vs stable 0 (0 of 900 requests) over "
+            "1 s; rule canary_error_rate: above stable by 0.05, z 6.688 >= 3.09");
+}
+
+TEST(Autopilot, WithRecommendASevenPercentCanaryIsTheOnCallsDecisionAtTheBandsSeverity) {
+  Scenario r;
+  r.autopilot->set_policy(recommending_policy());
+  r.run(0, 3000);
+  r.source.candidate.error_rate = 0.07;
+  EXPECT_LT(r.run(3100, 5000), 0) << "not rolled back";
+  EXPECT_TRUE(r.actuator.acted.empty());
+  EXPECT_TRUE(r.incidents.intents.empty());
+  ASSERT_FALSE(r.incidents.decisions.empty());
+  const Decision& d = r.incidents.decisions.front();
+  EXPECT_EQ(d.firing.rule->name, "canary_error_rate");  // the rule that decided
+  EXPECT_EQ(d.firing.target, Target::candidate("shop"));
+  EXPECT_EQ(d.action, Action::kRollback);
+  EXPECT_EQ(d.authority, Authority::kOnCall);
+  EXPECT_EQ(d.severity, Severity::kSev2);  // the 5-10 % band's
+  EXPECT_FALSE(d.attempted);
+  EXPECT_NE(d.outcome.find("band error_rate_elevated (above 0.05, at most 0.1)"), std::string::npos)
+      << d.outcome;
+  EXPECT_NE(d.outcome.find("recommended: rollback (authority on_call)"), std::string::npos)
+      << d.outcome;
+  EXPECT_NE(d.statistic.find("candidate error_rate 0.06 (6 of 100 requests) vs stable 0"),
+            std::string::npos)
+      << d.statistic;
+  // Meanwhile the release does not advance: its analysis stays dirty.
+  EXPECT_EQ(r.autopilot->candidate_verdict("shop"), Verdict::kBreached);
+}
+
+TEST(Autopilot, WithRecommendACanaryFailingHalfItsRequestsIsStillRolledBack) {
+  Scenario r;
+  r.autopilot->set_policy(recommending_policy());
+  r.run(0, 3000);
+  r.source.candidate.error_rate = 0.5;  // the > 10 % band: the matrix's automatic rollback
+  int64_t rolled_back = r.run(3100, 3000);
+  ASSERT_GE(rolled_back, 0);
+  EXPECT_LE(rolled_back - 3100, 1000);
+  // The first significant window still held healthy ticks (10 %: the on-call's band); as the
+  // window fills with the failure the rule escalates within its cooldown, to the rollback.
+  ASSERT_EQ(r.incidents.decisions.size(), 2u);
+  EXPECT_FALSE(r.incidents.decisions.front().attempted);
+  const Decision& d = r.incidents.decisions.back();
+  EXPECT_EQ(d.firing.rule->name, "canary_error_rate");
+  EXPECT_EQ(d.severity, Severity::kSev1);
+  EXPECT_EQ(d.authority, Authority::kSystem);
+  EXPECT_TRUE(d.executed);
+  EXPECT_NE(d.outcome.find("band error_rate_critical (above 0.1), which the node acts on"),
+            std::string::npos)
+      << d.outcome;
+}
+
+// Issue 17 item 8: a canary answering 200 with an empty body is no longer promoted.
+TEST(Autopilot, ACanaryAnsweringEmptyBodiesIsRolledBackAndItsReleaseNotAdvanced) {
+  Scenario r;
+  r.run(0, 3000);
+  ASSERT_EQ(r.autopilot->candidate_verdict("shop"), Verdict::kClean);
+  r.source.candidate.empty_share = 1.0;  // every answer 200, no body; no error anywhere
+  int64_t rolled_back = r.run(3100, 3000);
+  ASSERT_GE(rolled_back, 0);
+  EXPECT_LE(rolled_back - 3100, 1000);
+  const Decision& d = r.incidents.decisions.front();
+  EXPECT_EQ(d.firing.rule->name, "canary_empty_responses");
+  EXPECT_EQ(d.firing.target, Target::candidate("shop"));
+  EXPECT_GE(d.firing.first_anomalous_ms, 3000);
+  EXPECT_NE(d.statistic.find("candidate empty_response_rate"), std::string::npos) << d.statistic;
+  // Not acted on (a dry run here), the release's step analysis is dirty: it does not advance.
+  Scenario dry(/*dry_run=*/true);
+  dry.run(0, 3000);
+  dry.source.candidate.empty_share = 1.0;
+  dry.run(3100, 2000);
+  EXPECT_EQ(dry.autopilot->candidate_verdict("shop"), Verdict::kBreached);
+}
+
+TEST(Autopilot, EmptyAnswersNormalOnBothSidesAreNotTheCanarysFault) {
+  Scenario r;
+  r.source.stable.empty_share = 0.3;  // e.g. a ping endpoint answering 200 with no body
+  r.source.candidate.empty_share = 0.3;
+  EXPECT_LT(r.run(0, 20000), 0);
+  EXPECT_TRUE(r.incidents.decisions.empty());
+  EXPECT_EQ(r.autopilot->candidate_verdict("shop"), Verdict::kClean);
 }
 
 TEST(Autopilot, CooldownHoldsAcrossActions) {

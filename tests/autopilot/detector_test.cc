@@ -402,5 +402,58 @@ TEST(CanaryAnalysis, RareNoiseErrorsAreNotSignificant) {
   EXPECT_GT(proportion_z(30, 60, 2, 180), 6.0);
 }
 
+// Issue 17 item 8: silent failures, a candidate answering 200 with an empty body.
+Rule canary_empty() {
+  Rule r;
+  r.name = "canary_empty_responses";
+  r.scope = Scope::kCandidate;
+  r.signal = Signal::kEmptyResponseRate;
+  r.above_stable_by = 0.05;
+  r.min_samples = 20;
+  return r;
+}
+
+Measurement shares(uint64_t ce, uint64_t cn, uint64_t se, uint64_t sn) {
+  Measurement x = compare(static_cast<double>(ce) / static_cast<double>(cn), cn,
+                          sn == 0 ? 0 : static_cast<double>(se) / static_cast<double>(sn), sn);
+  x.events = ce;
+  x.stable_events = se;
+  return x;
+}
+
+TEST(CanaryAnalysis, ACandidateAnsweringEmptyBodiesIsCaught) {
+  EXPECT_EQ(evaluate(canary_empty(), shares(100, 100, 0, 300)), Verdict::kBreached);
+  // Empty answers that are normal on both sides (a ping endpoint) are not the candidate's.
+  EXPECT_EQ(evaluate(canary_empty(), shares(30, 100, 90, 300)), Verdict::kClean);
+  // Beyond the margin but not significant yet: 3 of 20 against 1 of 60.
+  EXPECT_EQ(evaluate(canary_empty(), shares(3, 20, 1, 60)), Verdict::kClean);
+  // Unlike the error rate, nothing to compare with says nothing: the stable set may answer
+  // empty bodies too.
+  EXPECT_EQ(evaluate(canary_empty(), shares(100, 100, 0, 0)), Verdict::kInsufficientData);
+  EXPECT_NE(explain(canary_empty(), shares(100, 100, 0, 300))
+                .find("candidate empty_response_rate 1 (100 of 100 requests) vs stable 0 (0 of "
+                      "300 requests); rule canary_empty_responses: above stable by 0.05, z "),
+            std::string::npos)
+      << explain(canary_empty(), shares(100, 100, 0, 300));
+}
+
+TEST(CanaryAnalysis, ResponseSizeBelowARatioOfStableIsCaught) {
+  Rule r;
+  r.name = "canary_response_size";
+  r.scope = Scope::kCandidate;
+  r.signal = Signal::kResponseBytes;
+  r.below_stable_ratio = 0.5;
+  r.min_samples = 20;
+  EXPECT_EQ(evaluate(r, compare(12, 100, 100, 300)), Verdict::kBreached);  // mean bytes
+  EXPECT_EQ(evaluate(r, compare(80, 100, 100, 300)), Verdict::kClean);
+  EXPECT_EQ(evaluate(r, compare(0, 10, 100, 300)), Verdict::kInsufficientData);
+  EXPECT_EQ(evaluate(r, compare(0, 100, 100, 5)), Verdict::kInsufficientData);
+  Measurement m = compare(12, 100, 100, 300);
+  m.window_ms = 30000;
+  EXPECT_EQ(explain(r, m),
+            "candidate response_bytes 12 (mean of 100 requests) vs stable 100 (mean of 300 "
+            "requests) over 30 s; rule canary_response_size: below stable x 0.5");
+}
+
 }  // namespace
 }  // namespace x0::autopilot

@@ -82,6 +82,71 @@ TEST(Policy, StructuralMistakes) {
   EXPECT_NE(syntax.error().detail.find("p.toml:1"), std::string::npos);
 }
 
+TEST(Policy, CanaryCompareActionDefaultsToRollbackAndIsValidated) {
+  auto shipped = load_policy(X0_POLICY_DIR "/default.toml");
+  ASSERT_TRUE(shipped.has_value()) << shipped.error().detail;
+  EXPECT_EQ(shipped->canary_compare_action, CanaryCompareAction::kRollback);
+  auto unset =
+      parse_policy("[[rules]]\nname = \"x\"\nsignal = \"cpu_ratio\"\nabove = 0.8\n", "p.toml");
+  ASSERT_TRUE(unset.has_value());
+  EXPECT_EQ(unset->canary_compare_action, CanaryCompareAction::kRollback);
+  auto recommend = parse_policy("canary_compare_action = \"recommend\"\n", "p.toml");
+  ASSERT_TRUE(recommend.has_value()) << recommend.error().detail;
+  EXPECT_EQ(recommend->canary_compare_action, CanaryCompareAction::kRecommend);
+  EXPECT_EQ(to_string(recommend->canary_compare_action), "recommend");
+  auto unknown = parse_policy("\ncanary_compare_action = \"abort\"\n", "p.toml");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_NE(unknown.error().detail.find(
+                "p.toml:2: [] canary_compare_action: unknown value \"abort\" (one of: rollback, "
+                "recommend)"),
+            std::string::npos)
+      << unknown.error().detail;
+  auto not_text = parse_policy("canary_compare_action = 1\n", "p.toml");
+  ASSERT_FALSE(not_text.has_value());
+  EXPECT_NE(not_text.error().detail.find("canary_compare_action: expected a string"),
+            std::string::npos);
+}
+
+TEST(Policy, ResponseSignalsCompareTheSidesOnly) {
+  auto shipped = load_policy(X0_POLICY_DIR "/default.toml");
+  ASSERT_TRUE(shipped.has_value());
+  const Rule* empty = shipped->find("canary_empty_responses");
+  ASSERT_NE(empty, nullptr);
+  EXPECT_EQ(empty->signal, Signal::kEmptyResponseRate);
+  EXPECT_EQ(empty->scope, Scope::kCandidate);
+  EXPECT_TRUE(empty->acts());
+  auto size = parse_policy(
+      "[[rules]]\nname = \"s\"\nscope = \"candidate\"\nsignal = \"response_bytes\"\n"
+      "below_stable_ratio = 0.5\n",
+      "p.toml");
+  ASSERT_TRUE(size.has_value()) << size.error().detail;
+  EXPECT_DOUBLE_EQ(*size->rules[0].below_stable_ratio, 0.5);
+  auto service =
+      parse_policy("[[rules]]\nname = \"s\"\nsignal = \"response_bytes\"\nabove = 10\n", "p.toml");
+  ASSERT_FALSE(service.has_value());
+  EXPECT_NE(service.error().detail.find(
+                "p.toml:3: [rules.0] signal: compares a release's two sides: needs scope = "
+                "\"candidate\""),
+            std::string::npos)
+      << service.error().detail;
+  auto wrong_signal = parse_policy(
+      "[[rules]]\nname = \"s\"\nscope = \"candidate\"\nsignal = \"error_rate\"\n"
+      "below_stable_ratio = 0.5\n",
+      "p.toml");
+  ASSERT_FALSE(wrong_signal.has_value());
+  EXPECT_NE(wrong_signal.error().detail.find(
+                "p.toml:5: [rules.0] below_stable_ratio: only for signal = \"response_bytes\""),
+            std::string::npos)
+      << wrong_signal.error().detail;
+  auto ratio = parse_policy(
+      "[[rules]]\nname = \"s\"\nscope = \"candidate\"\nsignal = \"response_bytes\"\n"
+      "below_stable_ratio = 1.5\n",
+      "p.toml");
+  ASSERT_FALSE(ratio.has_value());
+  EXPECT_NE(ratio.error().detail.find("below_stable_ratio: must be between 0 and 1"),
+            std::string::npos);
+}
+
 TEST(Policy, DefaultsApplyToRulesThatDoNotSetThem) {
   auto policy = parse_policy(
       "[defaults]\nmin_samples = 7\ncooldown_s = 5\nwindow_s = 2\n"

@@ -224,5 +224,37 @@ TEST(SignalWindow, FindsTheSlowTickInSketchBuckets) {
   EXPECT_EQ(w.over(3000, BadTick{.p95_ms_above = 300}).first_bad_ms, 0);
 }
 
+TEST(SignalWindow, ResponseBytesAndEmptyAnswersPerRequest) {
+  SignalWindow w(kBounds, 60000);
+  auto sample = [](int64_t t, uint64_t requests, uint64_t bytes, uint64_t empty) {
+    CounterSample s{t, requests, 0, {requests, 0, 0, 0}};
+    s.response_bytes = bytes;
+    s.empty_responses = empty;
+    return s;
+  };
+  w.add(sample(0, 0, 0, 0));
+  w.add(sample(1000, 100, 10000, 0));    // 100 answers of 100 bytes
+  w.add(sample(2000, 200, 10000, 100));  // then 100 empty ones
+  WindowStats last = w.over(1000);
+  EXPECT_EQ(last.response_bytes, 0u);
+  EXPECT_DOUBLE_EQ(last.mean_response_bytes, 0);
+  EXPECT_DOUBLE_EQ(last.empty_rate, 1.0);
+  WindowStats both = w.over(2000);
+  EXPECT_DOUBLE_EQ(both.mean_response_bytes, 50);
+  EXPECT_DOUBLE_EQ(both.empty_rate, 0.5);
+  BadTick empty;
+  empty.empty_rate_above = 0.05;
+  EXPECT_EQ(w.over(2000, empty).first_bad_ms, 1000);  // the empty answers began after 1 s
+  BadTick small;
+  small.mean_response_bytes_below = 50;
+  EXPECT_EQ(w.over(2000, small).first_bad_ms, 1000);
+  // Counters sampled one after the other: an empty answer counted before its request.
+  w.add(sample(2500, 250, 10000, 151));
+  EXPECT_DOUBLE_EQ(w.over(500).empty_rate, 1.0);
+  // Counters going backwards (a reload recreated them) start the window over.
+  w.add(sample(3000, 300, 5, 100));
+  EXPECT_EQ(w.over(5000).requests, 0u);
+}
+
 }  // namespace
 }  // namespace x0::autopilot

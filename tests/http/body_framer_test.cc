@@ -77,6 +77,30 @@ TEST(BodyFramer, ABodyWithoutFramingEndsAtCloseAndOneWithNoneIsEmpty) {
   EXPECT_EQ(none.consumed, 0u);
 }
 
+TEST(BodyFramer, CountsPayloadBytesWithoutChunkFraming) {
+  // The release sides' response-size signals (gateway/service_stats.h) read this.
+  ParseError err{};
+  BodyFramer chunked;
+  chunked.start(head_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  chunked.feed("3\r\nabc\r\n2\r\nd", false, &err);  // not decoded: counted all the same
+  chunked.feed("e\r\n0\r\n\r\n", false, &err);
+  EXPECT_EQ(chunked.payload_bytes(), 5u);
+  chunked.start(head_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  chunked.feed("0\r\n\r\n", false, &err);
+  EXPECT_EQ(chunked.payload_bytes(), 0u) << "an empty chunked body is empty";
+  BodyFramer sized;
+  sized.start(head_of("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"));
+  sized.feed("hel", false, &err);
+  sized.feed("loHTTP", false, &err);
+  EXPECT_EQ(sized.payload_bytes(), 5u);
+  sized.start(head_of("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+  EXPECT_EQ(sized.payload_bytes(), 0u) << "start() begins a new count";
+  BodyFramer until_close;
+  until_close.start(head_of("HTTP/1.1 200 OK\r\n\r\n"));
+  until_close.feed("abcd", false, &err);
+  EXPECT_EQ(until_close.payload_bytes(), 4u);
+}
+
 TEST(FinalResponseHead, InterimAnswersAreSkippedButA101IsFinal) {
   size_t interim = 0;
   ResponseHead head = head_of(

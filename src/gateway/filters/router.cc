@@ -391,7 +391,9 @@ void Router::complete(bool upstream_reusable) {
   EndpointState* endpoint = &upstream_->endpoint();
   if (!result_reported_) stream_->upstream_result(*endpoint, false);
   release_upstream(upstream_reusable && response_.keep_alive && !request_cut_short_);
-  stream_->finish({response_.status, StreamOutcome::Source::kUpstream, endpoint},
+  std::optional<uint64_t> body_bytes;
+  if (response_.body_kind != http::BodyKind::kNone) body_bytes = framer_.payload_bytes();
+  stream_->finish({response_.status, StreamOutcome::Source::kUpstream, endpoint, body_bytes},
                   client_keep_alive_);
 }
 

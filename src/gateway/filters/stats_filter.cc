@@ -1,5 +1,6 @@
-// Every request that reaches its service is counted there (status, latency, candidate or
-// stable, answered by the cache or not) and written to the access log, once, when it ends.
+// Every request that reaches its service is counted there (status, latency, response size,
+// candidate or stable, answered by the cache or not) and written to the access log, once, when it
+// ends.
 
 #include "common/clock.h"
 #include "gateway/access_log.h"
@@ -19,7 +20,8 @@ class StatsFilter final : public Filter<StatsFilter> {
       service.stats->record_cached(outcome.status, seconds);
     } else {
       EndpointRole role = outcome.endpoint != nullptr ? outcome.endpoint->role : stream.side();
-      service.stats->record(outcome.status, seconds, role == EndpointRole::kCandidate);
+      service.stats->record(outcome.status, seconds, role == EndpointRole::kCandidate,
+                            outcome.body_bytes);
     }
     if (!access_log_enabled()) return;
     std::string_view upstream = cached ? std::string_view("cache")
