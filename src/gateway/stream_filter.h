@@ -43,7 +43,7 @@ struct StreamOutcome {
   // The upstream response's payload bytes (chunk framing not counted); nullopt when it has no
   // body by its status or the request's method (HEAD, 204, 304) or nobody answered. The release
   // sides' response-size signals (docs/AUTOPILOT.md, "Silent failures").
-  std::optional<uint64_t> body_bytes;
+  std::optional<uint64_t> body_bytes = std::nullopt;
 };
 
 // The hooks a filter may override, as bits (StreamFilter::hooks).
