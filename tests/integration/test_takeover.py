@@ -1,0 +1,226 @@
+# Restart hand-over (`x0tta6bl4 run --takeover`, src/app/takeover.h): under a continuous client
+# load (fresh connections, and keep-alive), a second process on the same config takes the
+# listening sockets over, the old one drains and exits, and not one request is refused or fails.
+# Also: --takeover with no node running starts normally; the hand-over socket is 0600, refuses
+# other users (SO_PEERCRED) and garbage, and a new process that dies half-way leaves the old
+# node serving with its control plane running again.
+import http.client
+import os
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+from harness import BINARY, IntegrationTest, Process, request, service, wait_until
+
+HELLO = b"x0tta6bl4 takeover 1"
+
+
+class ClientLoop:
+    """Requests one after another until stop(), on fresh connections (keep_alive False) or on one
+    reused connection. A reused connection that the server closed while it was idle may fail the
+    next request before any byte of answer: a client then retries it once on a new connection
+    (RFC 9112 9.3.1: GET is idempotent; browsers, curl and Go do so). Those are counted apart;
+    a refused connect, a failure on a fresh connection or a non-200 answer is a failure."""
+
+    def __init__(self, port, keep_alive):
+        self.port, self.keep_alive = port, keep_alive
+        self.ok, self.failures, self.stale_retries, self.origins = 0, [], 0, set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(30)
+
+    def _one(self, conn):
+        conn.request("GET", "/x", headers={} if self.keep_alive else {"Connection": "close"})
+        r = conn.getresponse()
+        r.read()
+        return r
+
+    def _run(self):
+        conn = None
+        while not self._stop.is_set():
+            reused = conn is not None and conn.sock is not None
+            if conn is None or not self.keep_alive:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            try:
+                r = self._one(conn)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as e:
+                conn.close()
+                if not reused:
+                    self.failures.append(repr(e))
+                    continue
+                self.stale_retries += 1
+                try:
+                    r = self._one(conn)
+                except (OSError, http.client.HTTPException) as e2:
+                    self.failures.append("retry: " + repr(e2))
+                    conn.close()
+                    continue
+            except (OSError, http.client.HTTPException) as e:
+                self.failures.append(repr(e))
+                conn.close()
+                continue
+            if r.status == 200:
+                self.ok += 1
+                self.origins.add(r.getheader("X-Origin"))
+            else:
+                self.failures.append(f"status {r.status}")
+            if not self.keep_alive:
+                conn.close()
+
+
+class TakeoverTest(IntegrationTest):
+    def start_pair_node(self, api_gateway=None, **kw):
+        self.origin = self.start_origin(name="alpha")
+        return self.start_node([service("app", [self.origin.endpoint()])],
+                               api_gateway={"drain_timeout_ms": 5000, **(api_gateway or {})}, **kw)
+
+    def start_takeover(self, node, name="node-new"):
+        p = Process([BINARY, "run", "--config", node.config_path, "--takeover"],
+                    os.path.join(self.workdir, f"{name}.log"))
+        self._processes.append(p)
+        return p
+
+    def socket_path(self, node):
+        return os.path.join(self.workdir, "node-data", "takeover.sock")
+
+    def test_takeover_under_load_refuses_nothing(self):
+        node = self.start_pair_node()
+        loops = [ClientLoop(node.data_port, keep_alive=False).start(),
+                 ClientLoop(node.data_port, keep_alive=False).start(),
+                 ClientLoop(node.data_port, keep_alive=True).start(),
+                 ClientLoop(node.data_port, keep_alive=True).start()]
+        time.sleep(1.0)
+        before = sum(l.ok for l in loops)
+        new = self.start_takeover(node)
+        self.assertEqual(node.wait(15), 0, "the old node drains and exits 0")
+        self.assertTrue(new.alive(), new.log())
+        served_by_new_from = sum(l.ok for l in loops)
+        time.sleep(1.0)
+        for l in loops:
+            l.stop()
+        after = sum(l.ok for l in loops)
+        failures = [f for l in loops for f in l.failures]
+        self.assertEqual(failures, [], f"refused or failed requests across the takeover\n"
+                                       f"--- old ---\n{node.log()[-3000:]}\n--- new ---\n{new.log()[-3000:]}")
+        self.assertGreater(before, 20, "the load ran before the takeover")
+        self.assertGreater(after - served_by_new_from, 20, "the new process serves")
+        self.assertIn("handed over to the new process: draining", node.log())
+        self.assertIn("stopped: handed over", node.log())
+        self.assertIn("takeover complete", new.log())
+        self.assertNotIn(" ERROR ", new.log())
+        # The new process has a hand-over socket of its own, for the next restart.
+        self.assertEqual(request(node.health_port, "GET", "/health/live").status, 200)
+        stale = sum(l.stale_retries for l in loops)
+        print(f"\ntakeover under load: {after} requests, 0 failed, {stale} keep-alive retries")
+
+    def test_takeover_without_a_running_node_starts_normally(self):
+        self.origin = self.start_origin(name="alpha")
+        node = self.start_node([service("app", [self.origin.endpoint()])],
+                               run_args=("--takeover",))
+        self.assertEqual(node.get("/x").status, 200)
+        self.assertIn("takeover: no running node handed its listeners over", node.log())
+        self.assertTrue(os.path.exists(self.socket_path(node)))
+
+    def test_hand_over_socket_is_0600_and_the_owners(self):
+        node = self.start_pair_node()
+        st = os.stat(self.socket_path(node))
+        self.assertEqual(st.st_mode & 0o777, 0o600)
+        self.assertEqual(st.st_uid, os.geteuid())
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to connect as another user")
+    def test_another_user_is_refused(self):
+        node = self.start_pair_node()
+        path = self.socket_path(node)
+        script = ("import socket,sys\n"
+                  "s=socket.socket(socket.AF_UNIX,socket.SOCK_SEQPACKET)\n"
+                  "try:\n s.connect(sys.argv[1])\nexcept PermissionError:\n print('denied');sys.exit(0)\n"
+                  "s.send(b'x0tta6bl4 takeover 1');s.settimeout(3)\n"
+                  "print('answer', s.recv(100))\n")
+
+        def as_nobody(argv):
+            return subprocess.run(["python3", "-c", script, *argv], capture_output=True, text=True,
+                                  timeout=10, user=65534, group=65534).stdout
+        os.chmod(self.workdir, 0o755)  # (the test's own directory is 0700)
+        os.chmod(os.path.dirname(path), 0o755)
+        self.assertIn("denied", as_nobody([path]), "mode 0600 keeps other users out")
+        # Even with the mode opened up (root could connect anyway), SO_PEERCRED refuses.
+        os.chmod(path, 0o666)
+        out = as_nobody([path])
+        self.assertNotIn("listener", out)
+        wait_until(lambda: "takeover refused: the peer is not this node's user" in node.log(), 5,
+                   message="the refusal logged")
+        self.assertEqual(node.get("/x").status, 200)
+
+    def test_garbage_and_silence_are_refused_and_the_node_serves(self):
+        node = self.start_pair_node()
+        path = self.socket_path(node)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+            s.connect(path)
+            s.send(b"GET / HTTP/1.1\r\n\r\n" + b"\xff" * 500)
+            s.settimeout(5)
+            self.assertTrue(s.recv(200).startswith(b"refused"))
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+            s.connect(path)
+            s.settimeout(5)
+            t0 = time.monotonic()
+            self.assertTrue(s.recv(200).startswith(b"refused"), "a silent peer is dropped")
+            self.assertLess(time.monotonic() - t0, 4)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:  # the wrong kind of socket
+            with self.assertRaises(OSError):
+                s.connect(path)
+        self.assertEqual(node.get("/x").status, 200)
+        self.assertIn("takeover refused: not a hand-over request", node.log())
+        self.assertEqual(node.post("/admin/data/verify", timeout=5).status, 200)
+
+    def test_new_process_dying_half_way_leaves_the_old_node_running(self):
+        node = self.start_pair_node()
+        path = self.socket_path(node)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+            s.connect(path)
+            s.send(HELLO)
+            s.settimeout(10)
+            fds = []
+            while True:
+                msg, received, _, _ = socket.recv_fds(s, 1024, 64)
+                fds += received
+                if msg.startswith(b"ready") or not msg:
+                    break
+            self.assertTrue(msg.startswith(b"ready"), msg)
+            self.assertGreaterEqual(len(fds), 6, "2 workers x data, health, metrics")
+            for fd in fds:
+                os.close(fd)
+            # ... and the "new process" goes away without saying drain.
+        wait_until(lambda: "takeover abandoned: the control plane runs again" in node.log(), 5,
+                   message="the old node to resume")
+        self.assertIn("takeover failed: the new process did not take over", node.log())
+        self.assertTrue(node.alive())
+        self.assertEqual(node.get("/x").status, 200)
+        self.assertEqual(node.post("/admin/data/verify", timeout=5).status, 200,
+                         "the control and disk threads answer again")
+        # And a real takeover still works afterwards.
+        new = self.start_takeover(node)
+        self.assertEqual(node.wait(15), 0)
+        self.assertEqual(node.get("/x").status, 200)
+        self.assertIn("takeover complete", new.log())
+
+    def test_second_node_on_the_same_data_dir_without_takeover_fails_clearly(self):
+        node = self.start_pair_node(api_gateway={"drain_timeout_ms": 100})
+        p = Process([BINARY, "run", "--config", node.config_path],
+                    os.path.join(self.workdir, "second.log"))
+        self._processes.append(p)
+        self.assertNotEqual(p.wait(15), 0)
+        self.assertIn("the data dir is in use", p.log())
+        self.assertEqual(node.get("/x").status, 200)
+
+
+if __name__ == "__main__":
+    unittest.main()
