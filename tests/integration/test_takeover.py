@@ -12,21 +12,24 @@ import threading
 import time
 import unittest
 
-from harness import BINARY, IntegrationTest, Process, request, service, wait_until
+from harness import (BINARY, TLS_PORTS, IntegrationTest, Process, request, service,
+                     tls_client_context, wait_until)
 
 HELLO = b"x0tta6bl4 takeover 1"
 
 
 class ClientLoop:
-    """Requests one after another until stop(), on fresh connections (keep_alive False) or on one
-    reused connection. A reused connection that the server closed while it was idle may fail the
-    next request before any byte of answer: a client then retries it once on a new connection
-    (RFC 9112 9.3.1: GET is idempotent; browsers, curl and Go do so). Those are counted apart;
-    a refused connect, a failure on a fresh connection or a non-200 answer is a failure."""
+    """Requests one after another until stop() (`interval` s apart), on fresh connections
+    (keep_alive False) or on one reused connection. A reused connection that the server closed
+    while it was idle may fail the next request before any byte of answer: a client then retries
+    it once on a new connection (RFC 9112 9.3.1: GET is idempotent; browsers, curl and Go do so).
+    Those are counted apart; a refused connect, a failure on a fresh connection or a non-200
+    answer is a failure."""
 
-    def __init__(self, port, keep_alive):
-        self.port, self.keep_alive = port, keep_alive
+    def __init__(self, port, keep_alive, interval=0.0):
+        self.port, self.keep_alive, self.interval = port, keep_alive, interval
         self.ok, self.failures, self.stale_retries, self.origins = 0, [], 0, set()
+        self.failure_times = []  # time.monotonic() of each failure
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -38,41 +41,53 @@ class ClientLoop:
         self._stop.set()
         self._thread.join(30)
 
+    def _connect(self):
+        if self.port in TLS_PORTS:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10,
+                                               context=tls_client_context())
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+
     def _one(self, conn):
         conn.request("GET", "/x", headers={} if self.keep_alive else {"Connection": "close"})
         r = conn.getresponse()
         r.read()
         return r
 
+    def _fail(self, what):
+        self.failures.append(what)
+        self.failure_times.append(time.monotonic())
+
     def _run(self):
         conn = None
         while not self._stop.is_set():
+            if self.interval:
+                time.sleep(self.interval)
             reused = conn is not None and conn.sock is not None
             if conn is None or not self.keep_alive:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                conn = self._connect()
             try:
                 r = self._one(conn)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as e:
                 conn.close()
                 if not reused:
-                    self.failures.append(repr(e))
+                    self._fail(repr(e))
                     continue
                 self.stale_retries += 1
                 try:
                     r = self._one(conn)
                 except (OSError, http.client.HTTPException) as e2:
-                    self.failures.append("retry: " + repr(e2))
+                    self._fail("retry: " + repr(e2))
                     conn.close()
                     continue
             except (OSError, http.client.HTTPException) as e:
-                self.failures.append(repr(e))
+                self._fail(repr(e))
                 conn.close()
                 continue
             if r.status == 200:
                 self.ok += 1
                 self.origins.add(r.getheader("X-Origin"))
             else:
-                self.failures.append(f"status {r.status}")
+                self._fail(f"status {r.status}")
             if not self.keep_alive:
                 conn.close()
 
