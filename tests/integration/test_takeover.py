@@ -12,8 +12,8 @@ import threading
 import time
 import unittest
 
-from harness import (BINARY, TLS_PORTS, IntegrationTest, Process, request, service,
-                     tls_client_context, wait_until)
+from harness import (BINARY, TLS_PORTS, IntegrationTest, Process, free_port, port_open, request,
+                     service, tls_client_context, wait_until)
 
 HELLO = b"x0tta6bl4 takeover 1"
 
@@ -136,6 +136,36 @@ class TakeoverTest(IntegrationTest):
         self.assertEqual(request(node.health_port, "GET", "/health/live").status, 200)
         stale = sum(l.stale_retries for l in loops)
         print(f"\ntakeover under load: {after} requests, 0 failed, {stale} keep-alive retries")
+
+    def test_other_workers_and_a_moved_listener_with_a_release_in_progress(self):
+        node = self.start_pair_node()
+        canary = self.start_origin(name="beta")
+        r = node.post("/releases/app/start", {"strategy": "canary", "candidate": [canary.endpoint()],
+                                              "steps": [25, 50, 100], "step_interval_s": 60})
+        self.assertEqual(r.status, 200, r.text())
+        release = node.get("/releases").json()["releases"][0]
+        loop = ClientLoop(node.data_port, keep_alive=True).start()
+        old_metrics = node.metrics_port
+        # 3 workers where the old node had 2, and the metrics listener on another port.
+        node.sections["api_gateway"]["worker_threads"] = 3
+        node.metrics_port = free_port()
+        node.sections["listeners"]["metrics"] = f"127.0.0.1:{node.metrics_port}"
+        node.write_config([service("app", [self.origin.endpoint()])])
+        new = self.start_takeover(node)
+        self.assertEqual(node.wait(15), 0, new.log())
+        time.sleep(0.5)
+        loop.stop()
+        self.assertEqual(loop.failures, [], new.log())
+        self.assertIn("not configured here", new.log())
+        self.assertIn(f"127.0.0.1:{old_metrics}", new.log())
+        self.assertFalse(port_open(old_metrics), "the old metrics socket is closed with the old node")
+        self.assertIn("requests_total", node.metrics())
+        self.assertEqual(request(node.health_port, "GET", "/health/live").status, 200)
+        after = node.get("/releases").json()["releases"][0]
+        self.assertEqual((after["id"], after["state"], after.get("weight_percent")),
+                         (release["id"], release["state"], release.get("weight_percent")),
+                         "the new process runs the release the old one had")
+        self.assertEqual(loop.origins - {"alpha", "beta"}, set())
 
     def test_takeover_without_a_running_node_starts_normally(self):
         self.origin = self.start_origin(name="alpha")
