@@ -55,8 +55,9 @@ std::vector<net::Fd> InheritedListeners::share(const std::string& address, int i
   std::vector<net::Fd> out;
   int position = 0;
   for (Socket& s : sockets_) {
-    if (s.address != address || !s.fd.valid()) continue;
-    if (position++ % count == index) {
+    if (s.address != address) continue;
+    // Positions count taken sockets too: every worker sees the same numbering.
+    if (position++ % count == index && s.fd.valid()) {
       out.push_back(std::move(s.fd));
       ++taken_;
     }
