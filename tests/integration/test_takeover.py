@@ -168,6 +168,20 @@ class TakeoverTest(IntegrationTest):
                          "the new process runs the release the old one had")
         self.assertEqual(loop.origins - {"alpha", "beta"}, set())
 
+    def test_the_cache_carries_over_in_the_last_snapshot(self):
+        self.origin = self.start_origin(name="alpha")
+        node = self.start_node([service("app", [self.origin.endpoint()])],
+                               extra_sections={"cache": {"enable_preloading": True}})
+        path = "/keep?cc=max-age%3D600"
+        self.assertEqual(node.get(path).header("X-Cache"), "MISS")
+        new = self.start_takeover(node)
+        self.assertEqual(node.wait(15), 0, new.log())
+        self.assertIn("takeover complete", new.log())
+        wait_until(lambda: "start-up restore finished" in new.log(), 10, message="the restore")
+        r = node.get(path)
+        self.assertEqual((r.status, r.header("X-Cache")), (200, "HIT"), new.log())
+        self.assertEqual(self.origin.count(path), 1, "served from the old node's last snapshot")
+
     def test_takeover_without_a_running_node_starts_normally(self):
         self.origin = self.start_origin(name="alpha")
         node = self.start_node([service("app", [self.origin.endpoint()])],
