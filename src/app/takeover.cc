@@ -82,6 +82,12 @@ Result<Takeover> Takeover::request(const std::string& socket_path, int64_t timeo
   auto peer = net::connect_unix_seqpacket(socket_path, deadline);
   if (!peer) return std::unexpected(peer.error());
   t.peer_ = std::move(*peer);
+  // Both ways: sockets from a process of another user are not served (nor is it told anything).
+  auto cred = net::peer_credentials(t.peer_.get());
+  if (!cred) return std::unexpected(cred.error());
+  if (cred->uid != ::geteuid())
+    return fail(Errc::kConflict, "the hand-over socket " + socket_path + " is served by uid " +
+                                     std::to_string(cred->uid) + ", not this user");
   if (auto sent = net::send_message(t.peer_.get(), kHello, {}, deadline); !sent)
     return std::unexpected(sent.error());
   std::vector<InheritedListeners::Socket> sockets;
