@@ -12,6 +12,7 @@ import threading
 import time
 import unittest
 
+from test_mesh import MeshFixture
 from harness import (BINARY, TLS_PORTS, IntegrationTest, Process, free_port, port_open, request,
                      service, tls_client_context, wait_until)
 
@@ -280,6 +281,28 @@ class TakeoverTest(IntegrationTest):
         self.assertNotEqual(p.wait(15), 0)
         self.assertIn("the data dir is in use", p.log())
         self.assertEqual(node.get("/x").status, 200)
+
+
+class MeshTakeoverTest(MeshFixture):
+    def test_a_mesh_node_takes_over_and_its_peer_keeps_it_up(self):
+        a, a_addr = self.mesh_node(2)
+        b, b_addr = self.mesh_node(3, seeds=[a_addr])
+        self.wait_states(a, {"node-3": "up"})
+        self.wait_states(b, {"node-2": "up"})
+        new = Process([BINARY, "run", "--config", b.config_path, "--takeover"],
+                      os.path.join(self.workdir, "node-3-new.log"))
+        self._processes.append(new)
+        self.assertEqual(b.wait(15), 0, new.log())
+        self.assertIn("takeover complete", new.log())
+        self.assertIn("mesh started", new.log())
+        # The mesh listener is the old one's socket: the peer reaches the new process there.
+        wait_until(lambda: self.peers(a)["node-3"]["state"] == "up"
+                   and self.peers(a)["node-3"]["pq_identity_verified"], 20,
+                   message="node-3 up and linked again on node-2")
+        self.assertNotIn("peer is left", a.log(), "the old process did not gossip `left`")
+        ping = a.get("/mesh/ping").json()
+        self.assertTrue(all(p["ok"] for p in ping if p["id"] == "node-3"), ping)
+        self.assertEqual(a.get("/mesh/peers").status, 200)
 
 
 if __name__ == "__main__":
