@@ -19,6 +19,7 @@ namespace {
 
 constexpr std::string_view kHello = "x0tta6bl4 takeover 1";
 constexpr std::string_view kListener = "listener ";
+constexpr std::string_view kAccepted = "accepted";
 constexpr std::string_view kReady = "ready ";
 constexpr std::string_view kRefused = "refused ";
 constexpr std::string_view kDrain = "drain";
@@ -90,6 +91,16 @@ Result<Takeover> Takeover::request(const std::string& socket_path, int64_t timeo
                                      std::to_string(cred->uid) + ", not this user");
   if (auto sent = net::send_message(t.peer_.get(), kHello, {}, deadline); !sent)
     return std::unexpected(sent.error());
+  // A node that takes the request says so at once; only then is the longer wait (for its
+  // control thread and its last snapshot) worth it.
+  auto accepted = net::receive_message(t.peer_.get(), std::min(deadline, now_ms() + kAnswerMs));
+  if (!accepted) return std::unexpected(accepted.error());
+  if (accepted->text.starts_with(kRefused))
+    return fail(Errc::kConflict,
+                "the running node refused: " + accepted->text.substr(kRefused.size()));
+  if (accepted->text != kAccepted || !accepted->fds.empty())
+    return fail(Errc::kBadResponse,
+                "unexpected answer to the hand-over request: " + accepted->text.substr(0, 80));
   std::vector<InheritedListeners::Socket> sockets;
   for (;;) {
     auto message = net::receive_message(t.peer_.get(), deadline);
@@ -192,6 +203,8 @@ bool TakeoverSocket::handle(net::Fd peer) {
     return false;
   }
   log::info("NODE", "takeover requested: handing the listeners over", {{"peer_pid", cred->pid}});
+  if (auto said = net::send_message(peer.get(), kAccepted, {}, now_ms() + 1000); !said)
+    return false;
   auto sockets = hooks_.prepare();
   if (!sockets) {
     log::warn("NODE", "takeover refused",

@@ -4,8 +4,10 @@
 //
 //   new                                     old (serves all along)
 //   connect <data_dir>/takeover.sock  --->  SO_PEERCRED: same user, or refused
-//   "x0tta6bl4 takeover 1"            --->  parks its control and disk threads, releases the
-//                                           data dir lock (app/data_dir_lock.h)
+//   "x0tta6bl4 takeover 1"            --->
+//                                     <---  "accepted" (within kAnswerMs, or the new one goes on
+//                                           alone); parks its control and disk threads, releases
+//                                           the data dir lock (app/data_dir_lock.h)
 //                                     <---  "listener NAME" + its fds, ..., "ready PID"
 //   takes the data dir lock, starts, accepts on the fds (and on fresh ones for new addresses)
 //   "drain"                           --->  stops accepting (closes its copies only), finishes
@@ -67,6 +69,8 @@ class Takeover {
   // keeps accepting meanwhile). kConnectFailed: no node listens there (start normally);
   // kConflict: the node refused (its reason in the detail); kTimedOut, kBadResponse.
   static Result<Takeover> request(const std::string& socket_path, int64_t timeout_ms);
+  // How long a running node may take to answer the request at all (kTimedOut after).
+  static constexpr int64_t kAnswerMs = 2000;
   // Once this process accepts on the sockets: asks the old node to drain, waits for its ack.
   Result<void> finish(int64_t timeout_ms);
   InheritedListeners& listeners() { return listeners_; }

@@ -1,9 +1,12 @@
 # Restart hand-over (`x0tta6bl4 run --takeover`, src/app/takeover.h): under a continuous client
 # load (fresh connections, and keep-alive), a second process on the same config takes the
-# listening sockets over, the old one drains and exits, and not one request is refused or fails.
-# Also: --takeover with no node running starts normally; the hand-over socket is 0600, refuses
-# other users (SO_PEERCRED) and garbage, and a new process that dies half-way leaves the old
-# node serving with its control plane running again.
+# listening sockets over, the old one drains and exits, and not one request is refused or fails;
+# also with another worker count and a moved listener, a canary in progress (the release carries
+# over), the cache (its last snapshot carries over) and the mesh listener (the peer sees the node
+# up, never `left`). --takeover with no node running, or a socket that never answers, starts
+# normally; the hand-over socket is 0600, refuses other users (SO_PEERCRED) and garbage; a new
+# process that dies half-way leaves the old node serving with its control plane running again;
+# a second node on the same data dir without --takeover fails clearly.
 import http.client
 import os
 import socket
@@ -190,6 +193,21 @@ class TakeoverTest(IntegrationTest):
         self.assertEqual(node.get("/x").status, 200)
         self.assertIn("takeover: no running node handed its listeners over", node.log())
         self.assertTrue(os.path.exists(self.socket_path(node)))
+
+    def test_a_hand_over_socket_that_never_answers_is_given_up_in_seconds(self):
+        self.origin = self.start_origin(name="alpha")
+        os.makedirs(os.path.join(self.workdir, "node-data"))
+        mute = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.addCleanup(mute.close)
+        mute.bind(os.path.join(self.workdir, "node-data", "takeover.sock"))
+        mute.listen(4)  # and never accepts
+        t0 = time.monotonic()
+        node = self.start_node([service("app", [self.origin.endpoint()])],
+                               run_args=("--takeover",))
+        self.assertLess(time.monotonic() - t0, 6, "the fallback comes within a few seconds")
+        self.assertEqual(node.get("/x").status, 200)
+        self.assertIn("takeover: no running node handed its listeners over", node.log())
+        self.assertIn("timed out", node.log())
 
     def test_hand_over_socket_is_0600_and_the_owners(self):
         node = self.start_pair_node()
