@@ -157,9 +157,11 @@ TakeoverSocket::TakeoverSocket(std::string path, net::Fd listener, Hooks hooks)
 TakeoverSocket::~TakeoverSocket() {
   stop_.store(true);
   if (thread_.joinable()) thread_.join();
-  // After a hand-over the path is the new process's socket: leave it.
+  // Once the sockets are on their way the path is the new process's (it binds its own there,
+  // at a moment this process cannot know): leave it. Otherwise remove it if it is still ours.
   struct stat st {};
-  if (::stat(path_.c_str(), &st) == 0 && st.st_ino == inode_) ::unlink(path_.c_str());
+  if (!handing_over_ && ::stat(path_.c_str(), &st) == 0 && st.st_ino == inode_)
+    ::unlink(path_.c_str());
 }
 
 void TakeoverSocket::serve() {
@@ -213,6 +215,7 @@ bool TakeoverSocket::handle(net::Fd peer) {
                             now_ms() + 1000);
     return false;
   }
+  handing_over_ = true;
   // One record per listener and per kMaxFdsPerMessage of its sockets.
   int64_t deadline = now_ms() + kHelloTimeoutMs;
   Result<void> sent;
@@ -234,6 +237,7 @@ bool TakeoverSocket::handle(net::Fd peer) {
     log::error("NODE", "takeover failed: the new process did not take over; this node serves on",
                {{"peer_pid", cred->pid},
                 {"detail", reply ? "unexpected: " + reply->substr(0, 80) : reply.error().detail}});
+    handing_over_ = false;
     hooks_.resume();
     return false;
   }

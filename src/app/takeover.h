@@ -119,6 +119,7 @@ class TakeoverSocket {
   net::Fd listener_;
   Hooks hooks_;
   ino_t inode_ = 0;  // of the socket file we bound (the path is ours while it still has it)
+  bool handing_over_ = false;  // the hand-over thread's; read by the destructor after the join
   std::atomic_bool stop_{false};
   std::thread thread_;
 };

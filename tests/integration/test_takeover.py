@@ -138,6 +138,11 @@ class TakeoverTest(IntegrationTest):
         self.assertNotIn(" ERROR ", new.log())
         # The new process has a hand-over socket of its own, for the next restart.
         self.assertEqual(request(node.health_port, "GET", "/health/live").status, 200)
+        wait_until(lambda: "takeover complete" in new.log() and os.path.exists(self.socket_path(node)),
+                   5, message="the new process's hand-over socket")
+        newer = self.start_takeover(node, name="node-newer")
+        self.assertEqual(new.wait(15), 0, newer.log())
+        self.assertEqual(node.get("/x").status, 200)
         stale = sum(l.stale_retries for l in loops)
         print(f"\ntakeover under load: {after} requests, 0 failed, {stale} keep-alive retries")
 
