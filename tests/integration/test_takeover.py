@@ -94,6 +94,8 @@ class ClientLoop:
                 self._fail(f"status {r.status}")
             if not self.keep_alive:
                 conn.close()
+        if conn is not None:
+            conn.close()
 
 
 class TakeoverTest(IntegrationTest):
