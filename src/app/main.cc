@@ -17,7 +17,11 @@ namespace {
 
 constexpr const char* kUsage =
     "usage:\n"
-    "  x0tta6bl4 run [--config FILE]        run a node (no --config: embedded defaults)\n"
+    "  x0tta6bl4 run [--config FILE] [--takeover]\n"
+    "                                       run a node (no --config: embedded defaults);\n"
+    "                                       --takeover: restart without refusing a connection,\n"
+    "                                       taking the listening sockets over from the node\n"
+    "                                       running on the same data dir ([node] takeover_socket)\n"
     "  x0tta6bl4 check-config FILE          validate a configuration file and exit\n"
     "  x0tta6bl4 origin --port N [--host H] [--error-rate R] [--latency-ms M] [--threads T] "
     "[--name S]\n"
@@ -101,15 +105,23 @@ int main(int argc, char** argv) {
   if (command == "pki") return x0::app::pki_command(rest);
   if (command == "run") {
     std::string config_path;
+    x0::app::RunOptions options;
     for (size_t i = 0; i < rest.size(); ++i) {
       if (rest[i] == "--config" && i + 1 < rest.size()) {
         config_path = rest[++i];
+      } else if (rest[i] == "--takeover") {
+        options.takeover = true;
       } else {
         return usage_error("unknown option for run: " + rest[i]);
       }
     }
-    x0::app::Node node(config_path);
-    return node.run();
+    x0::app::Node node(config_path, options);
+    int code = node.run();
+    // A node that handed over ends here, without destructors: its control and disk threads
+    // are parked on purpose (what they have queued is the new process's to do), and joining
+    // them would wait forever. Everything it had to finish (in-flight requests) is finished.
+    if (node.handed_over()) std::_Exit(code);
+    return code;
   }
   return usage_error("unknown command: " + command);
 }

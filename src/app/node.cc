@@ -32,7 +32,8 @@ Result<config::Config> load(const std::string& path) {
 
 }  // namespace
 
-Node::Node(std::string config_path) : config_path_(std::move(config_path)) {}
+Node::Node(std::string config_path, RunOptions options)
+    : config_path_(std::move(config_path)), options_(options) {}
 
 Node::~Node() {
   // The control thread first, then the workers: both read what the control plane owns, which
@@ -132,6 +133,7 @@ int Node::run() {
   if (!start()) return 1;
 
   net::EventLoop main_loop;
+  start_takeover_socket(main_loop);
   SignalWatch watch(sfd.get(), [this, &main_loop](int sig) {
     if (sig == SIGHUP) {
       reload();
@@ -146,7 +148,7 @@ int Node::run() {
   Every housekeeping(main_loop, 50, [this] { this->housekeeping(); });
   main_loop.run();
   main_loop.remove(sfd.get(), &watch);
-  log::info("NODE", "stopped");
+  log::info("NODE", handed_over_ ? "stopped: handed over to the new process" : "stopped");
   return 0;
 }
 
@@ -174,6 +176,16 @@ bool Node::start() {
     log::warn("NET", "enable_dpdk = true but this build has no DPDK: running on kernel networking");
   }
   ::mkdir(config->node.data_dir.c_str(), 0750);
+  // The hand-over order: the old node parks its control and disk threads (releases, incidents,
+  // the autopilot; the cache, after one last snapshot) and releases the data dir lock *before*
+  // it passes its sockets, and this process takes the lock only after receiving them, so the
+  // incident store, releases.json and the snapshots have one writer at any time, and what this
+  // process loads is the old node's final state. Meanwhile the old workers serve on with the
+  // route table they have (an immutable snapshot). The other order (this process starts first
+  // and takes the store once the old one has exited) would route its first requests on a release
+  // state that the old node's next canary step may still change.
+  if (options_.takeover) request_takeover(*config);
+  if (!lock_data_dir(*config)) return false;
 
   state_.version = X0_VERSION;
   state_.node_id = config->node.id;
@@ -255,8 +267,10 @@ bool Node::start() {
       mesh_connections_.get(),
       &remote_routes_,
       rate_limiter_.get()});
-  if (!workers_->start(*config, threads)) return false;
+  if (!workers_->start(*config, threads, takeover_ ? &takeover_->listeners() : nullptr))
+    return false;
   workers_->run();
+  finish_takeover();
   health_checker_->start();
   control_plane_->run();
   log::info("NODE", "started",
@@ -524,10 +538,21 @@ bool Node::start_mesh(const config::Config& config) {
 
 void Node::drain() {
   state_.draining.store(true);
-  // Peers hear `left` first, so none declares this node down or keeps sending it traffic.
-  if (mesh_) mesh_->leave(kMeshLeaveTimeoutMs);
+  // The hand-over thread first (a hand-over in progress ends where it stands). A node whose
+  // control thread it holds has handed over, or was handing over when told to stop: either way
+  // the data dir may be another process's now, and nothing here writes to it again.
+  takeover_socket_.reset();
+  if (control_pause_.held()) {
+    handed_over_ = true;
+    control_pause_.park_for_good();
+    cache_.park_disk_for_good();
+  }
+  // Peers hear `left` first, so none declares this node down or keeps sending it traffic; after
+  // a hand-over the new process answers for this node id, so peers hear nothing.
+  if (mesh_ && !handed_over_) mesh_->leave(kMeshLeaveTimeoutMs);
   workers_->drain(state_.config.load()->api_gateway.drain_timeout_ms);
   health_checker_->stop();
+  if (handed_over_) return;  // the control and disk threads stay parked: see handed_over()
   control_plane_->stop();
   cache_.stop();
 }

@@ -3,10 +3,13 @@
 // incidents, autopilot, route builds on the control thread), the health checker and the
 // watchdog. The main thread runs a loop of its own for signals (a signalfd: SIGHUP reloads,
 // SIGTERM/SIGINT drain) and the watchdog; node metrics are registered in node_metrics.cc.
+// A node owns its data dir (app/data_dir_lock.h) and serves a restart hand-over socket
+// (app/takeover.h); `run --takeover` starts on the running node's listening sockets.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,9 +17,12 @@
 #include "admin/node_state.h"
 #include "admin/operator_api.h"
 #include "app/control_plane.h"
+#include "app/data_dir_lock.h"
 #include "app/identity_watch.h"
+#include "app/loop_pause.h"
 #include "app/mesh_routes.h"
 #include "app/node_cache.h"
+#include "app/takeover.h"
 #include "app/worker_set.h"
 #include "config/config.h"
 #include "gateway/data_plane.h"
@@ -32,16 +38,40 @@
 
 namespace x0::app {
 
+struct RunOptions {
+  // Take the listening sockets over from the node running on the same data dir (its
+  // [node] takeover_socket); without one answering, start with fresh sockets.
+  bool takeover = false;
+};
+
 class Node {
  public:
   // config_path empty: embedded defaults.
-  explicit Node(std::string config_path);
+  explicit Node(std::string config_path, RunOptions options = {});
   ~Node();
   // Runs until a drain finishes. Returns the process exit code.
   int run();
+  // After run(): this node handed its sockets and its data dir to a new process. Its control
+  // and disk threads are then parked for good (what they have queued belongs to the new
+  // process), so the Node must not be destroyed: the caller ends the process (std::_Exit).
+  bool handed_over() const { return handed_over_; }
 
  private:
   bool start();
+  // The new process's side of a hand-over (app/takeover.h), around start().
+  void request_takeover(const config::Config& config);
+  bool lock_data_dir(const config::Config& config);
+  void finish_takeover();
+  // The running node's side, on the hand-over thread.
+  void start_takeover_socket(net::EventLoop& main_loop);
+  Result<std::vector<ListeningSocket>> prepare_handover();
+  void resume_after_handover();
+  // A hand-over socket's wait for the control thread to stop between two tasks, and for the
+  // last cache snapshot; a new process waits for both and its own connect, within kRequestMs.
+  static constexpr int64_t kHoldControlMs = 2000;
+  static constexpr int64_t kHoldDiskMs = 5000;
+  static constexpr int64_t kTakeoverRequestMs = 8000;
+  static constexpr int64_t kTakeoverFinishMs = 3000;
   void register_node_metrics();
   void reload();
   void drain();
@@ -67,7 +97,12 @@ class Node {
   config::Tls https_settings(const config::Config& config) const;
 
   std::string config_path_;
+  RunOptions options_;
   admin::NodeState state_;
+  DataDirLock data_dir_lock_;
+  std::optional<Takeover> takeover_;  // the new process's, from start() to finish_takeover()
+  LoopPause control_pause_;           // the control thread, while handing over
+  bool handed_over_ = false;
   // https:// endpoints' TLS; declared before routes_, whose endpoints keep its transports.
   std::unique_ptr<tls::UpstreamTls> upstream_tls_;
   gateway::RouteTablePublisher routes_;          // published by the control plane only
@@ -96,6 +131,8 @@ class Node {
   std::unique_ptr<gateway::RateLimiter> rate_limiter_;
   size_t rate_limit_max_clients_ = 0;
   std::unique_ptr<WorkerSet> workers_;
+  // Declared last: destroyed first, so its thread never sees the node half torn down.
+  std::unique_ptr<TakeoverSocket> takeover_socket_;
 };
 
 }  // namespace x0::app

@@ -79,8 +79,22 @@ void NodeCache::write_snapshot(const char* why) {
   }
 }
 
+bool NodeCache::hold_disk(int64_t deadline_ms) {
+  if (!admin_) return true;  // no cache, no disk thread, no snapshot
+  bool snapshots = preloading_ || config_.snapshot_interval_s > 0;
+  return disk_pause_.hold([this](std::function<void()> fn) { io_.post(std::move(fn)); },
+                          deadline_ms,
+                          [this, snapshots] {
+                            if (snapshots) write_snapshot("takeover");
+                          });
+}
+
+void NodeCache::resume_disk() { disk_pause_.resume(); }
+
+void NodeCache::park_disk_for_good() { disk_pause_.park_for_good(); }
+
 void NodeCache::stop() {
-  if (!admin_) return;
+  if (!admin_ || disk_pause_.parked_for_good()) return;
   io_.stop();  // finishes the operation in progress; nothing else writes snapshots after this
   if (preloading_ || config_.snapshot_interval_s > 0) write_snapshot("shutdown");
 }

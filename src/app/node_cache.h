@@ -8,6 +8,7 @@
 
 #include "admin/control_thread.h"
 #include "admin/node_state.h"
+#include "app/loop_pause.h"
 #include "cache/response_store.h"
 #include "config/config.h"
 
@@ -29,6 +30,13 @@ class NodeCache {
   // At drain: a last snapshot when snapshots are in use (preloading or periodic), then stop.
   void stop();
   cache::ResponseStore* store() { return store_.get(); }
+  // Restart hand-over (app/takeover.h): a last snapshot on the disk thread (when snapshots are
+  // in use), so the new process restores what this one holds; then the thread is held until
+  // resume_disk() or, after a hand-over, for good (stop() then writes nothing and joins nothing:
+  // the directory is the new process's). False: not held by the monotonic deadline.
+  bool hold_disk(int64_t deadline_ms);
+  void resume_disk();
+  void park_disk_for_good();
 
  private:
   void schedule_snapshot();
@@ -39,6 +47,7 @@ class NodeCache {
   admin::ControlThread io_;
   std::unique_ptr<admin::CacheAdmin> admin_;
   bool preloading_ = false;
+  LoopPause disk_pause_;
 };
 
 }  // namespace x0::app

@@ -1,6 +1,7 @@
 // The worker threads (see worker_set.h).
 #include "app/worker_set.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/log.h"
@@ -17,11 +18,11 @@ Result<net::SocketAddress> listener_address(const std::string& text) {
 
 }  // namespace
 
-bool WorkerSet::start(const config::Config& config, int count) {
+bool WorkerSet::start(const config::Config& config, int count, InheritedListeners* inherited) {
   for (int i = 0; i < count; ++i) {
     auto worker = std::make_unique<Worker>();
     worker->index = i;
-    if (!start_worker(*worker, config)) return false;
+    if (!start_worker(*worker, config, inherited, count)) return false;
     worker->context->capture_budget =
         static_cast<size_t>(config.cache.max_bytes) / 4 / static_cast<size_t>(count);
     workers_.push_back(std::move(worker));
@@ -29,7 +30,21 @@ bool WorkerSet::start(const config::Config& config, int count) {
   return true;
 }
 
-bool WorkerSet::start_worker(Worker& worker, const config::Config& config) {
+std::vector<ListeningSocket> WorkerSet::listening_sockets() const {
+  std::vector<ListeningSocket> out;
+  for (const auto& w : workers_) {
+    std::vector<int> fds = w->server->listener_fds();
+    for (size_t i = 0; i < fds.size() && i < w->listener_names.size(); ++i)
+      out.push_back({w->listener_names[i], fds[i]});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const ListeningSocket& a, const ListeningSocket& b) {
+    return a.listener < b.listener;
+  });
+  return out;
+}
+
+bool WorkerSet::start_worker(Worker& worker, const config::Config& config,
+                             InheritedListeners* inherited, int count) {
   admin::NodeState& state = shared_.state;
   worker.context =
       std::make_unique<gateway::WorkerContext>(worker.loop, shared_.routes, worker.index);
@@ -76,10 +91,21 @@ bool WorkerSet::start_worker(Worker& worker, const config::Config& config) {
                  {{"listener", l.name}, {"detail", address.error().detail}});
       return false;
     }
+    // This worker's share of the old node's sockets on this address: their accept queues,
+    // and the connections waiting in them, carry over. The share may be several sockets (the
+    // old node ran more workers) or none (fewer, or a new address): then one is bound here.
+    std::vector<net::Fd> mine;
+    if (inherited != nullptr) mine = inherited->share(address->to_string(), worker.index, count);
+    for (net::Fd& fd : mine) {
+      worker.server->adopt_listener(std::move(fd), l.handler, *l.budget, l.transports);
+      worker.listener_names.push_back(l.name);
+    }
+    if (!mine.empty()) continue;
     if (auto ok = worker.server->listen(*address, l.handler, true, *l.budget, l.transports); !ok) {
       log::error("NET", "cannot listen", {{"listener", l.name}, {"detail", ok.error().detail}});
       return false;
     }
+    worker.listener_names.push_back(l.name);
   }
   return true;
 }

@@ -12,6 +12,7 @@
 #include "admin/node_state.h"
 #include "admin/operator_api.h"
 #include "app/mesh_ingress.h"
+#include "app/takeover.h"
 #include "cache/response_store.h"
 #include "config/config.h"
 #include "gateway/data_plane.h"
@@ -58,8 +59,13 @@ class WorkerSet {
   WorkerSet& operator=(const WorkerSet&) = delete;
 
   // Builds `count` workers and binds their listeners, on this thread (false: logged). Their
-  // threads start with run().
-  bool start(const config::Config& config, int count);
+  // threads start with run(). `inherited` (a restart hand-over): sockets already bound to a
+  // configured address are served instead of binding new ones; addresses without one (changed
+  // since the old node started, or more workers than it had) are bound fresh.
+  bool start(const config::Config& config, int count, InheritedListeners* inherited = nullptr);
+  // Every listening socket of every worker, grouped by listener, for a hand-over (the fds stay
+  // the workers'; valid until drain()).
+  std::vector<ListeningSocket> listening_sockets() const;
   void run();
   // Stops accepting, closes idle connections, and waits (this thread) until no connection is
   // left or the timeout passes; then stops and joins the workers.
@@ -90,12 +96,14 @@ class WorkerSet {
     std::unique_ptr<gateway::DataPlane> data_plane;
     std::unique_ptr<MeshIngress> mesh_ingress;  // listeners.mesh, when the mesh is on
     std::unique_ptr<http::Server> server;
+    std::vector<std::string> listener_names;  // of server->listener_fds(), in that order
     std::thread thread;
     // The watchdog's view (main thread only).
     uint64_t seen_iterations = 0;
     int64_t seen_change_ms = 0;
   };
-  bool start_worker(Worker& worker, const config::Config& config);
+  bool start_worker(Worker& worker, const config::Config& config, InheritedListeners* inherited,
+                    int count);
 
   Shared shared_;
   std::vector<std::unique_ptr<Worker>> workers_;

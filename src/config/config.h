@@ -106,6 +106,8 @@ struct Tls {
 struct Node {
   std::string id;  // after load: the host name when not configured
   std::string data_dir = "./data";
+  // The restart hand-over socket (app/takeover.h); after load: <data_dir>/takeover.sock if empty.
+  std::string takeover_socket = "";
 };
 
 struct ApiGateway {

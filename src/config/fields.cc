@@ -188,7 +188,8 @@ const std::vector<std::string_view>& section_names() {
 
 std::vector<Field> section_fields(Config& c, std::string_view section) {
   if (section == "node")
-    return {s("id", &c.node.id, Shape::kNodeId), s("data_dir", &c.node.data_dir)};
+    return {s("id", &c.node.id, Shape::kNodeId), s("data_dir", &c.node.data_dir),
+            s("takeover_socket", &c.node.takeover_socket)};
   if (section == "tls") {
     auto& t = c.tls;
     return {s("cert_file", &t.cert_file),

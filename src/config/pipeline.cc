@@ -92,11 +92,11 @@ void resolve(Config& cfg) {
   if (cfg.node.id.empty()) cfg.node.id = hostname();
   if (cfg.mesh.node_id.empty()) cfg.mesh.node_id = cfg.node.id;
   if (cfg.mesh.advertise_address.empty()) cfg.mesh.advertise_address = cfg.listeners.mesh;
-  if (cfg.incidents.store.empty()) {
-    std::string dir = cfg.node.data_dir.empty() ? "." : cfg.node.data_dir;
-    if (!dir.ends_with('/')) dir += '/';
-    cfg.incidents.store = dir + "incidents.db";
-  }
+  // Files in the data dir when not configured elsewhere.
+  std::string dir = cfg.node.data_dir.empty() ? "." : cfg.node.data_dir;
+  if (!dir.ends_with('/')) dir += '/';
+  if (cfg.incidents.store.empty()) cfg.incidents.store = dir + "incidents.db";
+  if (cfg.node.takeover_socket.empty()) cfg.node.takeover_socket = dir + "takeover.sock";
   // The snapshot directory; the cache code can then always use backing_file as it is.
   if (cfg.cache.backing_file.empty())
     cfg.cache.backing_file = cfg.node.data_dir.empty() ? "." : cfg.node.data_dir;

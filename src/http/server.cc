@@ -156,6 +156,20 @@ Result<void> Server::add_listener(const net::SocketAddress& address, RequestHand
   return {};
 }
 
+void Server::adopt_listener(net::Fd listening, RequestHandler& handler, ConnectionBudget& budget,
+                            net::TransportFactory* transports) {
+  auto acceptor =
+      std::make_unique<Acceptor>(*this, std::move(listening), handler, &budget, transports);
+  loop_.add(acceptor->fd(), EPOLLIN, acceptor.get());
+  acceptors_.push_back(std::move(acceptor));
+}
+
+std::vector<int> Server::listener_fds() const {
+  std::vector<int> out;
+  for (const auto& acceptor : acceptors_) out.push_back(acceptor->fd());
+  return out;
+}
+
 // `budget` (when not null) has already been taken for this connection; it is given back when
 // the connection closes.
 void Server::adopt(net::Fd fd, const sockaddr_storage& peer, RequestHandler& handler,

@@ -43,9 +43,18 @@ class Server {
   // `transports` (HTTPS: TLS) wraps each accepted socket; nullptr: plain TCP.
   Result<void> listen(const net::SocketAddress& address, RequestHandler& handler, bool reuse_port,
                       ConnectionBudget& budget, net::TransportFactory* transports = nullptr);
+  // A listening socket bound elsewhere (a restart hand-over, app/takeover.h): served as
+  // listen() serves the one it binds.
+  void adopt_listener(net::Fd listening, RequestHandler& handler, ConnectionBudget& budget,
+                      net::TransportFactory* transports = nullptr);
   // No cap (the test origin): only file descriptors limit the connections.
   Result<void> listen(const net::SocketAddress& address, RequestHandler& handler, bool reuse_port);
-  // Drain: stop accepting, close idle keep-alive connections, let busy ones finish.
+  // The listening sockets, in the order listen() and adopt_listener() added them (valid until
+  // stop_accepting(); the node hands them over from another thread before that).
+  std::vector<int> listener_fds() const;
+  // Drain: stop accepting, close idle keep-alive connections, let busy ones finish. Closing a
+  // listening socket here never shuts it down: after a hand-over the new process holds the
+  // same socket, and its accept queue lives on there.
   void stop_accepting();
   void close_idle_connections();
   // Readable from any thread (scrapes).

@@ -60,6 +60,7 @@ void ServerConnection::start() {
   int64_t first_wait = limits_.idle_timeout_ms;
   if (int64_t setup = transport_->setup_timeout_ms(); setup > 0) first_wait = std::min(first_wait, setup);
   deadline_ms_ = loop_.now_ms() + first_wait;
+  idle_since_ms_ = loop_.now_ms();
 }
 
 void ServerConnection::on_io(uint32_t events) {
@@ -312,6 +313,7 @@ void ServerConnection::finish_response(bool keep_alive) {
   if (!keep_alive || !keep_alive_ || closing_when_idle_ || rejected_) close_after_write_ = true;
   state_ = State::kReadingHead;
   deadline_ms_ = loop_.now_ms() + limits_.idle_timeout_ms;
+  idle_since_ms_ = loop_.now_ms();
   flush();
   if (state_ == State::kClosed) return;
   if (close_after_write_) {
@@ -396,9 +398,15 @@ void ServerConnection::update_interest() {
   }
 }
 
+// A drain closes an idle connection once it has been idle for kDrainIdleGraceMs, not at once: a
+// client whose request is already on its way (on a connection just accepted, or on a keep-alive
+// one whose last answer it has just read) would get a reset instead of an answer. Until then
+// the sweep looks again (check_deadline); a request that comes is answered with
+// Connection: close. The race that is left is a client idle for the whole grace that sends
+// just as the connection closes, which no HTTP/1.1 server can tell apart (RFC 9112 9.3.1).
 void ServerConnection::close_when_idle() {
   closing_when_idle_ = true;
-  if (state_ == State::kReadingHead && in_.empty() && out_.empty()) close();
+  if (idle() && loop_.now_ms() - idle_since_ms_ >= kDrainIdleGraceMs) close();
 }
 
 void ServerConnection::close() {
@@ -440,6 +448,10 @@ void ServerConnection::check_deadline(int64_t now_ms) {
     return;
   }
   if (state_ == State::kHandling) return;
+  if (closing_when_idle_ && idle() && now_ms - idle_since_ms_ >= kDrainIdleGraceMs) {
+    close();
+    return;
+  }
   if (deadline_ms_ == 0 || now_ms < deadline_ms_) return;
   if (state_ == State::kReadingHead && in_.empty()) {
     close();  // idle keep-alive connection timed out: close silently, as nginx and HAProxy do

@@ -109,8 +109,11 @@ class ServerConnection final : public net::IoHandler {
   net::EventLoop& loop() { return loop_; }
   bool in_request() const { return state_ == State::kHandling; }
 
-  // Closes after the current response (drain), or now if idle.
+  // Closes after the current response (drain), or once idle for kDrainIdleGraceMs (see .cc).
   void close_when_idle();
+  static constexpr int64_t kDrainIdleGraceMs = 500;
+  // Waiting for a request with nothing read and nothing left to send.
+  bool idle() const { return state_ == State::kReadingHead && in_.empty() && out_.empty(); }
   // Closes at once (timeouts, errors); in-flight work is told via PendingResponse.
   void close();
   // Called by the owner's periodic sweep: closes the connection if its deadline passed.
@@ -165,6 +168,7 @@ class ServerConnection final : public net::IoHandler {
   uint32_t interest_ = 0;
   int64_t deadline_ms_ = 0;    // reading: the head's or the next body bytes' deadline
   int64_t last_write_ms_ = 0;  // loop time output last moved (or was first queued)
+  int64_t idle_since_ms_ = 0;  // loop time the connection last started waiting for a request
 };
 
 }  // namespace x0::http

@@ -52,6 +52,7 @@ TEST(ConfigDefaults, ParseAndDefineTheDemoService) {
   EXPECT_EQ(cfg->source, "<embedded defaults>");
   EXPECT_FALSE(cfg->node.id.empty());  // resolved to the host name
   EXPECT_EQ(cfg->incidents.store, "./data/incidents.db");
+  EXPECT_EQ(cfg->node.takeover_socket, "./data/takeover.sock");
 }
 
 // The file and the struct initialisers state the same defaults; a drift between them would make

@@ -212,5 +212,47 @@ TEST_F(TwoWorkers, ProbeBudgetRefusesBeyondItsOwnLimit) {
   EXPECT_EQ(data_.used(), 0u) << "probes take nothing from the data budget";
 }
 
+// A drain: a connection accepted just before it, whose request is still on its way, is answered
+// (with Connection: close) instead of closed as idle; one that stays idle is closed after the
+// grace (ServerConnection::kDrainIdleGraceMs).
+TEST_F(TwoWorkers, DrainAnswersARequestOnItsWayAndClosesTheIdleAfterTheGrace) {
+  Client early(data_port_), idle(data_port_);
+  ASSERT_TRUE(eventually([&] { return data_.used() == 2; }));
+  for (int i = 0; i < 2; ++i)
+    loops_[i].post([this, i] {
+      servers_[i]->stop_accepting();
+      servers_[i]->close_idle_connections();
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::string answer = early.get();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200 ", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Connection: close\r\n"), std::string::npos) << answer;
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(idle.read_to_eof(), "") << "closed without an answer";
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(waited, std::chrono::seconds(2));
+  ASSERT_TRUE(eventually([&] { return data_.used() == 0; }));
+}
+
+// A listening socket bound elsewhere (a restart hand-over) is served like one listen() binds.
+TEST(Server, AdoptsAListeningSocket) {
+  uint16_t port = unused_port();
+  auto fd = net::listen_tcp(loopback(port), true);
+  ASSERT_TRUE(fd);
+  ServerLimits limits;
+  Answer200 handler;
+  ConnectionBudget budget("data", 10);
+  net::EventLoop loop;
+  Server server(loop, limits);
+  int raw = fd->get();
+  server.adopt_listener(std::move(*fd), handler, budget);
+  EXPECT_EQ(server.listener_fds(), std::vector<int>{raw});
+  std::thread runner([&] { loop.run(); });
+  Client c(port);
+  EXPECT_EQ(c.get().rfind("HTTP/1.1 200 ", 0), 0u);
+  loop.stop();
+  runner.join();
+}
+
 }  // namespace
 }  // namespace x0::http

@@ -299,7 +299,7 @@ class Node(Process):
     namespace's address, is where all its listeners bind and where the harness reaches it."""
 
     def __init__(self, workdir, services=None, api_gateway=None, extra_sections=None, env=None,
-                 name="node", listeners=None, host="127.0.0.1", exec_prefix=()):
+                 name="node", listeners=None, host="127.0.0.1", exec_prefix=(), run_args=()):
         self.workdir = workdir
         self.config_path = None
         self.host = host
@@ -337,7 +337,7 @@ class Node(Process):
                 TLS_PORTS.add(https_port)
             self.config_path = os.path.join(workdir, f"{name}.toml")
             self.write_config(services)
-            args = [*exec_prefix, BINARY, "run", "--config", self.config_path]
+            args = [*exec_prefix, BINARY, "run", "--config", self.config_path, *run_args]
         super().__init__(args, os.path.join(workdir, f"{name}.log"), env=full_env)
 
     def write_config(self, services, sections=None):
