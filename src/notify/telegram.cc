@@ -27,13 +27,19 @@ OutboundRequest format_telegram(const Channel& c, const Event& e, const FormatCo
   const std::string link = report_link(x, e);
   // The limit counts what the user sees; counting the markup too (and cutting the plain text
   // before escaping, never inside an entity or a UTF-8 sequence) stays under it in every case.
-  std::string detail = e.text;
-  std::string text = compose(e, detail, link);
-  while (code_points(text) > kMaxText && !detail.empty()) {
-    size_t over = code_points(text) - kMaxText;
-    size_t keep = code_points(detail) > over + 1 ? code_points(detail) - over - 1 : 0;
-    detail = truncate_utf8(detail, keep);
-    text = compose(e, keep == 0 ? std::string() : detail + "…", link);
+  std::string text = compose(e, e.text, link);
+  if (code_points(text) > kMaxText) {
+    // The longest prefix of the detail that fits with its ellipsis (binary search: escaping
+    // makes the cost of a character vary).
+    size_t lo = 0, hi = code_points(e.text);
+    while (lo < hi) {
+      const size_t mid = (lo + hi + 1) / 2;
+      if (code_points(compose(e, truncate_utf8(e.text, mid) + "…", link)) <= kMaxText)
+        lo = mid;
+      else
+        hi = mid - 1;
+    }
+    text = compose(e, lo == 0 ? std::string() : truncate_utf8(e.text, lo) + "…", link);
   }
   if (code_points(text) > kMaxText) text = truncate_utf8(html_escape(headline(e)), kMaxText);
   nlohmann::json body = {{"chat_id", c.chat_id},
