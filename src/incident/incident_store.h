@@ -105,8 +105,10 @@ class IncidentStore final : public notify::Outbox {
   const std::string& path() const { return path_; }
 
   // notify::Outbox (store_outbox.cc); any thread, the delivery thread in practice.
-  Result<std::vector<notify::OutboxRow>> due(int64_t now_ms, int limit) override;
-  Result<std::optional<int64_t>> next_due_ms() override;
+  Result<std::vector<notify::OutboxRow>> due(const std::string& channel, int64_t now_ms,
+                                              int limit) override;
+  Result<std::optional<int64_t>> next_due_ms(const std::string& channel) override;
+  Result<std::vector<std::string>> pending_channels() override;
   Result<int64_t> pending_count() override;
   Result<void> finish(const notify::OutboxRow& row, const notify::DeliveryRecord& record) override;
   Result<void> retry_at(int64_t id, int attempts, int64_t next_ms,

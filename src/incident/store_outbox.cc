@@ -50,16 +50,17 @@ void IncidentStore::queued(int queued_rows) const {
   if (queued_rows > 0 && options_.notifications_queued) options_.notifications_queued();
 }
 
-Result<std::vector<notify::OutboxRow>> IncidentStore::due(int64_t now_ms, int limit) {
+Result<std::vector<notify::OutboxRow>> IncidentStore::due(const std::string& channel,
+                                                          int64_t now_ms, int limit) {
   std::lock_guard lock(mu_);
   auto st = Stmt::prepare(db_->get(),
                           "SELECT o.id, o.channel, o.incident_id, o.dedup_key, o.event, "
                           "o.attempts, o.created_ms FROM outbox o WHERE o.state = 'pending' AND "
-                          "o.next_attempt_ms <= ? AND NOT EXISTS (SELECT 1 FROM outbox p WHERE "
-                          "p.state = 'pending' AND p.channel = o.channel AND p.incident_id = "
-                          "o.incident_id AND p.id < o.id) ORDER BY o.id LIMIT ?");
+                          "o.channel = ? AND o.next_attempt_ms <= ? AND NOT EXISTS (SELECT 1 "
+                          "FROM outbox p WHERE p.state = 'pending' AND p.channel = o.channel AND "
+                          "p.incident_id = o.incident_id AND p.id < o.id) ORDER BY o.id LIMIT ?");
   if (!st) return logged(st.error(), "outbox due");
-  st->bind(1, now_ms).bind(2, static_cast<int64_t>(limit));
+  st->bind(1, channel).bind(2, now_ms).bind(3, static_cast<int64_t>(limit));
   std::vector<notify::OutboxRow> out;
   for (;;) {
     auto row = st->step("read outbox");
@@ -78,15 +79,32 @@ Result<std::vector<notify::OutboxRow>> IncidentStore::due(int64_t now_ms, int li
   return out;
 }
 
-Result<std::optional<int64_t>> IncidentStore::next_due_ms() {
+Result<std::optional<int64_t>> IncidentStore::next_due_ms(const std::string& channel) {
   std::lock_guard lock(mu_);
   auto st = Stmt::prepare(db_->get(),
-                          "SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending'");
+                          "SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending' AND "
+                          "channel = ?");
   if (!st) return logged(st.error(), "outbox next");
+  st->bind(1, channel);
   auto row = st->step("read outbox");
   if (!row) return logged(row.error(), "outbox next");
   if (!*row || st->null_at(0)) return std::optional<int64_t>();
   return std::optional<int64_t>(st->int_at(0));
+}
+
+Result<std::vector<std::string>> IncidentStore::pending_channels() {
+  std::lock_guard lock(mu_);
+  auto st = Stmt::prepare(db_->get(),
+                          "SELECT DISTINCT channel FROM outbox WHERE state = 'pending' ORDER BY 1");
+  if (!st) return logged(st.error(), "outbox channels");
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = st->step("read outbox");
+    if (!row) return logged(row.error(), "outbox channels");
+    if (!*row) break;
+    out.push_back(st->text_at(0));
+  }
+  return out;
 }
 
 Result<int64_t> IncidentStore::pending_count() {

@@ -1,11 +1,13 @@
-// The delivery loop (see delivery.h). One pass: ask the outbox for due rows, deliver them one
-// after the other, sleep until the next row is due (or a wake, or idle_wait_ms). Every wait has
-// a deadline: the sleep its own, a send the channel's timeout_ms.
+// The delivery lanes (see delivery.h). A lane's pass: ask the outbox for its channel's due rows,
+// deliver them one after the other, sleep until its next row is due (or a wake, or
+// idle_wait_ms). Every wait has a deadline: the sleep its own, a send the channel's timeout_ms.
 #include "notify/delivery.h"
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
+#include <algorithm>
 
 #include "common/log.h"
 #include "notify/wire.h"
@@ -34,6 +36,29 @@ int64_t backoff_ms(const DeliveryOptions& o, int attempts, std::optional<int64_t
   return jitter(rng);
 }
 
+// One channel's thread, transport and wake-up. `config` is guarded by Delivery::mu_; nullopt
+// makes an orphan lane, which fails the rows of a channel no longer configured and ends.
+struct Delivery::Lane {
+  std::string channel;
+  std::optional<Channel> config;
+  bool woken = false;  // guarded by Delivery::mu_
+  std::condition_variable cv;  // waits on Delivery::mu_
+  std::atomic<bool> stop{false};
+  std::atomic<std::thread::id> owner{};
+  std::thread thread;
+  // The lane's own thread only:
+  std::unique_ptr<Transport> transport;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::map<std::string, telemetry::Counter*> counters;  // "event\0result"
+
+  void assert_owner(const char* what) const {
+    if (owner.load() == std::this_thread::get_id()) return;
+    std::fprintf(stderr, "FATAL: %s called off the delivery thread of channel %s\n", what,
+                 channel.c_str());
+    std::abort();
+  }
+};
+
 Delivery::Delivery(Outbox& outbox, std::vector<Channel> channels, DeliveryOptions options,
                    telemetry::Registry& registry,
                    std::function<std::unique_ptr<Transport>(const std::atomic<bool>*)> make)
@@ -41,8 +66,7 @@ Delivery::Delivery(Outbox& outbox, std::vector<Channel> channels, DeliveryOption
       options_(std::move(options)),
       registry_(registry),
       make_transport_(std::move(make)),
-      channels_(std::move(channels)),
-      rng_(std::random_device{}()) {
+      channels_(std::move(channels)) {
   if (!options_.clock_ms) options_.clock_ms = system_ms;
   depth_gauge_ = registry_.gauge("notification_queue_depth",
                                  "Notifications in the durable outbox waiting for delivery.");
@@ -55,37 +79,94 @@ Delivery::Delivery(Outbox& outbox, std::vector<Channel> channels, DeliveryOption
 Delivery::~Delivery() { stop(); }
 
 void Delivery::start() {
-  transport_ = make_transport_(&stop_);
-  thread_ = std::thread([this] { run(); });
+  // Read before taking mu_: the store has its own lock, and a lane never holds mu_ across it.
+  auto pending = outbox_.pending_channels();
+  std::lock_guard lock(mu_);
+  if (started_) return;
+  started_ = true;
+  sync_lanes(pending ? *pending : std::vector<std::string>());
+  log::info("NOTIFY", "delivery started", {{"channels", channels_.size()}});
 }
 
 void Delivery::stop() {
+  std::vector<std::unique_ptr<Lane>> all;
   {
     std::lock_guard lock(mu_);
-    stop_.store(true);
+    stopped_ = true;
+    for (auto& [name, lane] : lanes_) all.push_back(std::move(lane));
+    lanes_.clear();
+    for (auto& lane : retired_) all.push_back(std::move(lane));
+    retired_.clear();
+    for (auto& lane : all) {
+      lane->stop.store(true);
+      lane->cv.notify_all();
+    }
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  // A transfer in flight sees `stop` in its progress callback (libcurl calls it about once a
+  // second), so each join is bounded by that, not by the channel's timeout.
+  for (auto& lane : all)
+    if (lane->thread.joinable()) lane->thread.join();
 }
 
 void Delivery::wake() {
-  {
-    std::lock_guard lock(mu_);
-    woken_ = true;
+  std::lock_guard lock(mu_);
+  for (auto& [name, lane] : lanes_) {
+    lane->woken = true;
+    lane->cv.notify_all();
   }
-  cv_.notify_all();
 }
 
 void Delivery::set_channels(std::vector<Channel> channels) {
-  {
-    std::lock_guard lock(mu_);
-    channels_ = std::move(channels);
-    std::map<std::string, ChannelState> kept;
-    for (const Channel& c : channels_) kept[c.name] = states_[c.name];
-    states_ = std::move(kept);
-    woken_ = true;
+  auto pending = outbox_.pending_channels();
+  std::lock_guard lock(mu_);
+  channels_ = std::move(channels);
+  std::map<std::string, ChannelState> kept;
+  for (const Channel& c : channels_) kept[c.name] = states_[c.name];
+  states_ = std::move(kept);
+  if (started_ && !stopped_) sync_lanes(pending ? *pending : std::vector<std::string>());
+}
+
+void Delivery::sync_lanes(const std::vector<std::string>& pending) {
+  auto retire = [this](std::map<std::string, std::unique_ptr<Lane>>::iterator it) {
+    it->second->stop.store(true);
+    it->second->cv.notify_all();
+    retired_.push_back(std::move(it->second));
+    return lanes_.erase(it);
+  };
+  for (auto it = lanes_.begin(); it != lanes_.end();) {
+    const bool configured = std::any_of(channels_.begin(), channels_.end(),
+                                        [&](const Channel& c) { return c.name == it->first; });
+    // A configured lane that lost its channel, or an orphan whose channel came back.
+    if (configured != it->second->config.has_value()) {
+      it = retire(it);
+    } else {
+      ++it;
+    }
   }
-  cv_.notify_all();
+  for (const Channel& c : channels_) {
+    auto& lane = lanes_[c.name];
+    if (lane) {
+      lane->config = c;  // a reload's new URL, key or timeouts: from its next row on
+      lane->woken = true;
+      lane->cv.notify_all();
+      continue;
+    }
+    lane = std::make_unique<Lane>();
+    lane->channel = c.name;
+    lane->config = c;
+    launch(*lane);
+  }
+  for (const std::string& name : pending) {
+    if (lanes_.contains(name)) continue;
+    auto& lane = lanes_[name];
+    lane = std::make_unique<Lane>();
+    lane->channel = name;
+    launch(*lane);
+  }
+}
+
+void Delivery::launch(Lane& lane) {
+  lane.thread = std::thread([this, &lane] { run_lane(lane); });
 }
 
 bool Delivery::degraded() const {
@@ -116,53 +197,53 @@ nlohmann::json Delivery::health() const {
           {"channels", channels}};
 }
 
-void Delivery::assert_delivery_thread(const char* what) const {
-  if (on_delivery_thread()) return;
-  std::fprintf(stderr, "FATAL: %s called off the notification delivery thread\n", what);
-  std::abort();
-}
-
-void Delivery::run() {
-  thread_id_.store(std::this_thread::get_id());
-  log::info("NOTIFY", "delivery thread started", {{"channels", channels_.size()}});
-  while (!stop_.load()) {
-    const int64_t t = now();
-    pass(t);
+void Delivery::run_lane(Lane& lane) {
+  lane.owner.store(std::this_thread::get_id());
+  lane.transport = make_transport_(&lane.stop);
+  bool orphan = false;
+  {
+    std::lock_guard lock(mu_);
+    orphan = !lane.config.has_value();
+  }
+  while (!lane.stop.load()) {
+    pass(lane);
+    auto next = outbox_.next_due_ms(lane.channel);
+    if (orphan && next && !*next) return;  // every row of the removed channel is recorded
     int64_t wait_ms = options_.idle_wait_ms;
-    if (auto next = outbox_.next_due_ms(); next && *next)
-      wait_ms = std::clamp<int64_t>(**next - now(), 0, options_.idle_wait_ms);
-    auto depth = outbox_.pending_count();
-    if (depth) {
+    if (next && *next) wait_ms = std::clamp<int64_t>(**next - now(), 0, options_.idle_wait_ms);
+    if (auto depth = outbox_.pending_count()) {
       depth_.store(*depth);
       depth_gauge_->set(static_cast<double>(*depth));
     }
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
-                 [this] { return woken_ || stop_.load(); });
-    woken_ = false;
+    lane.cv.wait_for(lock, std::chrono::milliseconds(wait_ms),
+                     [&lane] { return lane.woken || lane.stop.load(); });
+    lane.woken = false;
   }
 }
 
-void Delivery::pass(int64_t now_ms) {
-  assert_delivery_thread("Delivery::pass");
-  auto rows = outbox_.due(now_ms, options_.batch);
-  if (!rows) {
-    // The store logged it (ERROR INCIDENT); the next pass tries again.
-    return;
+void Delivery::pass(Lane& lane) {
+  lane.assert_owner("Delivery::pass");
+  bool orphan = false;
+  {
+    std::lock_guard lock(mu_);
+    orphan = !lane.config.has_value();
   }
+  // An orphan's rows are all due: there is no service to wait for.
+  auto rows = outbox_.due(lane.channel, orphan ? INT64_MAX : now(), options_.batch);
+  if (!rows) return;  // the store logged it (ERROR INCIDENT); the next pass tries again
   for (const OutboxRow& row : *rows) {
-    if (stop_.load()) return;
-    deliver(row, now());
+    if (lane.stop.load()) return;
+    deliver(lane, row, now());
   }
 }
 
-void Delivery::deliver(const OutboxRow& row, int64_t now_ms) {
-  assert_delivery_thread("Delivery::deliver");
+void Delivery::deliver(Lane& lane, const OutboxRow& row, int64_t now_ms) {
+  lane.assert_owner("Delivery::deliver");
   std::optional<Channel> channel;
   {
     std::lock_guard lock(mu_);
-    for (const Channel& c : channels_)
-      if (c.name == row.channel) channel = c;
+    channel = lane.config;
   }
   const std::string event_name = row.event.value("kind", std::string("unknown"));
   DeliveryRecord rec{row.attempts, "failed", "", event_name, now_ms};
@@ -172,7 +253,7 @@ void Delivery::deliver(const OutboxRow& row, int64_t now_ms) {
                           : "the queued event cannot be read";
     log::error("NOTIFY", "notification failed permanently",
                {{"channel", row.channel}, {"incident", row.incident_id}, {"reason", rec.reason}});
-    if (outbox_.finish(row, rec)) record(row.channel, event_name, "failed");
+    if (outbox_.finish(row, rec)) record(lane, event_name, "failed");
     return;
   }
   FormatContext ctx{options_.node_id, options_.public_url, "", row.dedup_key, now_ms};
@@ -183,9 +264,9 @@ void Delivery::deliver(const OutboxRow& row, int64_t now_ms) {
   }
   const OutboundRequest request = format(*channel, *event, ctx);
   const auto t0 = std::chrono::steady_clock::now();
-  const ServiceAnswer answer = transport_->send(request, *channel);
+  const ServiceAnswer answer = lane.transport->send(request, *channel);
   seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  if (stop_.load() && answer.status == 0) return;  // aborted by stop(): not an attempt
+  if (lane.stop.load() && answer.status == 0) return;  // aborted by stop(): not an attempt
   const Outcome outcome = classify(*channel, answer);
   rec.attempts = row.attempts + 1;
   rec.reason = outcome.reason;
@@ -202,7 +283,7 @@ void Delivery::deliver(const OutboxRow& row, int64_t now_ms) {
         (void)outbox_.set_remote_id(channel->name, row.incident_id, outcome.remote_id);
       rec.result = "delivered";
       if (!outbox_.finish(row, rec)) return;  // stays pending: delivered again (at least once)
-      record(channel->name, event_name, "delivered");
+      record(lane, event_name, "delivered");
       note_channel(channel->name, true, "", done_ms);
       log::info("NOTIFY", "notification delivered",
                 {{"channel", channel->name}, {"incident", row.incident_id}, {"event", event_name},
@@ -210,9 +291,9 @@ void Delivery::deliver(const OutboxRow& row, int64_t now_ms) {
       return;
     }
     case Verdict::kRetry: {
-      const int64_t wait = backoff_ms(options_, rec.attempts, outcome.retry_after_ms, rng_);
+      const int64_t wait = backoff_ms(options_, rec.attempts, outcome.retry_after_ms, lane.rng);
       (void)outbox_.retry_at(row.id, rec.attempts, done_ms + wait, rec.reason);
-      record(channel->name, event_name, "retry");
+      record(lane, event_name, "retry");
       note_channel(channel->name, false, rec.reason, done_ms);
       log::warn("NOTIFY", "notification attempt failed, will retry",
                 {{"channel", channel->name}, {"incident", row.incident_id}, {"event", event_name},
@@ -222,7 +303,7 @@ void Delivery::deliver(const OutboxRow& row, int64_t now_ms) {
     case Verdict::kPermanent: {
       rec.result = "failed";
       if (!outbox_.finish(row, rec)) return;
-      record(channel->name, event_name, "failed");
+      record(lane, event_name, "failed");
       note_channel(channel->name, false, rec.reason, done_ms);
       log::error("NOTIFY", "notification failed permanently",
                  {{"channel", channel->name}, {"incident", row.incident_id}, {"event", event_name},
@@ -232,16 +313,16 @@ void Delivery::deliver(const OutboxRow& row, int64_t now_ms) {
   }
 }
 
-void Delivery::record(const std::string& channel, const std::string& event, const char* result) {
-  assert_delivery_thread("Delivery::record");
-  std::string key = channel + '\0' + event + '\0' + result;
-  auto it = counters_.find(key);
-  if (it == counters_.end()) {
+void Delivery::record(Lane& lane, const std::string& event, const char* result) {
+  lane.assert_owner("Delivery::record");
+  std::string key = event + '\0' + result;
+  auto it = lane.counters.find(key);
+  if (it == lane.counters.end()) {
     auto* c = registry_.counter("notifications_total",
                                 "Notification attempts by channel, event and result "
                                 "(delivered, retry, failed).",
-                                {{"channel", channel}, {"event", event}, {"result", result}});
-    it = counters_.emplace(std::move(key), c).first;
+                                {{"channel", lane.channel}, {"event", event}, {"result", result}});
+    it = lane.counters.emplace(std::move(key), c).first;
   }
   it->second->inc();
 }

@@ -1,9 +1,11 @@
-// The delivery thread: takes due rows from the outbox, formats each for its channel, sends it
-// through the transport and records the outcome (delivered, retry later, failed for good) back
-// in the outbox, which also writes the incident's `notified` timeline entry. It is the only
-// thread that waits on a notification service: the control thread and the workers never do.
-// Thread rights: run() and everything it calls own the transport and the per-channel counters
-// (asserted); start/stop/wake/set_channels/health may be called from any thread.
+// Notification delivery: one lane per channel, each a thread of its own with its own libcurl
+// handle, so that a service that hangs or rate-limits delays only its own channel (a Slack
+// outage never holds a PagerDuty page). A lane takes its channel's due rows from the outbox,
+// formats each, sends it through its transport and records the outcome (delivered, retry later,
+// failed for good) back in the outbox, which also writes the incident's `notified` timeline
+// entry. These are the only threads that wait on a notification service: the control thread and
+// the workers never do. Thread rights: a lane's loop owns its transport and counters (asserted);
+// start/stop/wake/set_channels/health may be called from any thread.
 #pragma once
 
 #include <atomic>
@@ -13,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -60,25 +63,26 @@ class Delivery {
   void stop();
   // A row was committed: look now instead of at the next poll.
   void wake();
-  // A reload's channels; rows of a channel that is gone fail for good when their turn comes.
+  // A reload's channels: new lanes start, removed ones stop (joined at stop(), so the caller
+  // never waits on a transfer); rows queued for a channel that is gone fail for good.
   void set_channels(std::vector<Channel> channels);
   // /health dependencies.notify: {"status": healthy|degraded, "channels": {...}, "queue_depth"}.
   nlohmann::json health() const;
   bool degraded() const;
-  bool on_delivery_thread() const { return std::this_thread::get_id() == thread_id_.load(); }
-
  private:
+  struct Lane;
   struct ChannelState {
     bool failing = false;
     int64_t failing_since_ms = 0;
     std::string last_error;
     int64_t delivered = 0;
   };
-  void assert_delivery_thread(const char* what) const;
-  void run();
-  void pass(int64_t now_ms);
-  void deliver(const OutboxRow& row, int64_t now_ms);
-  void record(const std::string& channel, const std::string& event, const char* result);
+  void sync_lanes(const std::vector<std::string>& pending);  // mu_ held
+  void launch(Lane& lane);                                    // mu_ held
+  void run_lane(Lane& lane);
+  void pass(Lane& lane);
+  void deliver(Lane& lane, const OutboxRow& row, int64_t now_ms);
+  void record(Lane& lane, const std::string& event, const char* result);
   void note_channel(const std::string& channel, bool ok, const std::string& error, int64_t now);
   int64_t now() const { return options_.clock_ms(); }
 
@@ -87,20 +91,14 @@ class Delivery {
   telemetry::Registry& registry_;
   std::function<std::unique_ptr<Transport>(const std::atomic<bool>*)> make_transport_;
 
-  mutable std::mutex mu_;  // guards channels_, states_, wake_, the cv
-  std::condition_variable cv_;
+  mutable std::mutex mu_;  // guards everything below but the atomics; the lanes' cvs wait on it
   std::vector<Channel> channels_;
   std::map<std::string, ChannelState> states_;
-  bool woken_ = false;
-  std::atomic<bool> stop_{false};
-  std::atomic<std::thread::id> thread_id_{};
+  std::map<std::string, std::unique_ptr<Lane>> lanes_;  // by channel name
+  std::vector<std::unique_ptr<Lane>> retired_;          // told to stop; joined by stop()
+  bool started_ = false;
+  bool stopped_ = false;
   std::atomic<int64_t> depth_{0};
-  std::thread thread_;
-
-  // Delivery thread only.
-  std::unique_ptr<Transport> transport_;
-  std::mt19937_64 rng_;
-  std::map<std::string, telemetry::Counter*> counters_;  // "channel\0event\0result"
   telemetry::Gauge* depth_gauge_;
   telemetry::Histogram* seconds_;
 };

@@ -43,12 +43,15 @@ struct DeliveryRecord {
 class Outbox {
  public:
   virtual ~Outbox() = default;
-  // Pending rows due at `now_ms`, oldest first, at most one per (channel, incident): a channel
-  // hears an incident's events in the order they happened (PagerDuty's trigger before its
-  // resolve, Statuspage's create before its updates).
-  virtual Result<std::vector<OutboxRow>> due(int64_t now_ms, int limit) = 0;
-  // The earliest next attempt of a pending row; nullopt when none is pending.
-  virtual Result<std::optional<int64_t>> next_due_ms() = 0;
+  // `channel`'s pending rows due at `now_ms`, oldest first, at most one per incident: a
+  // channel hears an incident's events in the order they happened (PagerDuty's trigger before
+  // its resolve, Statuspage's create before its updates).
+  virtual Result<std::vector<OutboxRow>> due(const std::string& channel, int64_t now_ms,
+                                             int limit) = 0;
+  // The earliest next attempt of `channel`'s pending rows; nullopt when none is pending.
+  virtual Result<std::optional<int64_t>> next_due_ms(const std::string& channel) = 0;
+  // Channels with pending rows (a reload may have removed some of them).
+  virtual Result<std::vector<std::string>> pending_channels() = 0;
   virtual Result<int64_t> pending_count() = 0;
   // Delivered or failed for good: the row leaves the queue and a `notified` entry joins the
   // incident's timeline, in one transaction.

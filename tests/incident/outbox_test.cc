@@ -66,14 +66,15 @@ TEST_F(OutboxTest, OpenAckResolveQueueOneRowPerChannelEach) {
   EXPECT_EQ(events_.back().kind, notify::EventKind::kResolved);
   EXPECT_EQ(*store_->pending_count(), 8);  // 4 events x 2 channels
 
-  // Oldest first, one per (channel, incident): the trigger before its acknowledgement.
-  auto due = store_->due(kT0 + 1, 16);
+  EXPECT_EQ(*store_->pending_channels(), (std::vector<std::string>{"pd", "slack"}));
+  // Oldest first, one per incident: the trigger before its acknowledgement.
+  auto due = store_->due("pd", kT0 + 1, 16);
   ASSERT_TRUE(due);
-  ASSERT_EQ(due->size(), 2u);
+  ASSERT_EQ(due->size(), 1u);
   EXPECT_EQ((*due)[0].channel, "pd");
   EXPECT_EQ((*due)[0].event["kind"], "opened");
   EXPECT_EQ((*due)[0].dedup_key.rfind(id + ":opened:", 0), 0u);
-  EXPECT_EQ((*due)[1].channel, "slack");
+  EXPECT_EQ(store_->due("slack", kT0 + 1, 16)->at(0).event["kind"], "opened");
 
   ASSERT_TRUE(store_->finish((*due)[0], {1, "delivered", "", "opened", kT0 + 5}));
   // Finishing twice records once.
@@ -89,36 +90,35 @@ TEST_F(OutboxTest, OpenAckResolveQueueOneRowPerChannelEach) {
     }
   EXPECT_EQ(notified, 1);
   EXPECT_EQ(events_.size(), 4u);  // a notified entry is no event
-  auto next = store_->due(kT0 + 1, 16);
+  auto next = store_->due("pd", kT0 + 1, 16);
   ASSERT_TRUE(next);
-  ASSERT_EQ(next->size(), 2u);
-  EXPECT_EQ((*next)[0].channel, "slack");  // still its opened row
-  EXPECT_EQ((*next)[0].event["kind"], "opened");
-  EXPECT_EQ((*next)[1].channel, "pd");
-  EXPECT_EQ((*next)[1].event["kind"], "acknowledged");
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ((*next)[0].event["kind"], "acknowledged");
+  EXPECT_EQ(store_->due("slack", kT0 + 1, 16)->at(0).event["kind"], "opened");
 }
 
 TEST_F(OutboxTest, RetryMovesTheRowAndReopeningKeepsIt) {
   auto opened = store_->open_incident(rule_request("error_rate", "checkout", Severity::kSev2));
   ASSERT_TRUE(opened);
-  auto due = store_->due(kT0, 16);
+  auto due = store_->due("pd", kT0, 16);
   ASSERT_TRUE(due);
-  ASSERT_EQ(due->size(), 2u);
+  ASSERT_EQ(due->size(), 1u);
   ASSERT_TRUE(store_->retry_at((*due)[0].id, 1, kT0 + 30'000, "answered 500"));
-  EXPECT_EQ(store_->due(kT0 + 1, 16)->size(), 1u);
-  EXPECT_EQ(**store_->next_due_ms(), kT0);
+  EXPECT_EQ(store_->due("pd", kT0 + 1, 16)->size(), 0u);
+  EXPECT_EQ(**store_->next_due_ms("pd"), kT0 + 30'000);
+  EXPECT_EQ(**store_->next_due_ms("slack"), kT0);
   store_.reset();
   store_ = open_store(dir_.file("incidents.db"), &clock_, options());
   EXPECT_EQ(*store_->pending_count(), 2);
-  auto later = store_->due(kT0 + 30'000, 16);
-  ASSERT_EQ(later->size(), 2u);
+  auto later = store_->due("pd", kT0 + 30'000, 16);
+  ASSERT_EQ(later->size(), 1u);
   EXPECT_EQ((*later)[0].attempts, 1);
 }
 
 TEST_F(OutboxTest, PermanentFailureIsATimelineEntryWithTheReason) {
   auto opened = store_->open_incident(rule_request("error_rate", "checkout", Severity::kSev3));
   ASSERT_TRUE(opened);
-  auto due = store_->due(kT0, 16);
+  auto due = store_->due("pd", kT0, 16);
   ASSERT_TRUE(store_->finish((*due)[0], {1, "failed", "answered 400: invalid", "opened", kT0}));
   auto inc = store_->get(opened->incident.id);
   const auto& last = inc->timeline.back();

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "notify/delivery.h"
@@ -19,19 +20,25 @@ struct MemoryOutbox final : Outbox {
   std::vector<std::pair<OutboxRow, DeliveryRecord>> finished;
   std::vector<std::pair<int64_t, int64_t>> retries;  // id, next_ms
 
-  Result<std::vector<OutboxRow>> due(int64_t now_ms, int) override {
+  Result<std::vector<OutboxRow>> due(const std::string& channel, int64_t now_ms, int) override {
     std::lock_guard l(mu);
     std::vector<OutboxRow> out;
     for (const auto& r : pending)
-      if (next[r.id] <= now_ms) out.push_back(r);
+      if (r.channel == channel && next[r.id] <= now_ms) out.push_back(r);
     return out;
   }
-  Result<std::optional<int64_t>> next_due_ms() override {
+  Result<std::optional<int64_t>> next_due_ms(const std::string& channel) override {
     std::lock_guard l(mu);
-    if (pending.empty()) return std::optional<int64_t>();
-    int64_t m = INT64_MAX;
-    for (const auto& r : pending) m = std::min(m, next[r.id]);
-    return std::optional<int64_t>(m);
+    std::optional<int64_t> m;
+    for (const auto& r : pending)
+      if (r.channel == channel && (!m || next[r.id] < *m)) m = next[r.id];
+    return m;
+  }
+  Result<std::vector<std::string>> pending_channels() override {
+    std::lock_guard l(mu);
+    std::set<std::string> names;
+    for (const auto& r : pending) names.insert(r.channel);
+    return std::vector<std::string>(names.begin(), names.end());
   }
   Result<int64_t> pending_count() override {
     std::lock_guard l(mu);
@@ -82,13 +89,13 @@ Channel pagerduty() {
   return c;
 }
 
-OutboxRow row(int64_t id) {
+OutboxRow row(int64_t id, const std::string& channel = "pd") {
   Event e;
-  e.incident_id = "INC-1";
+  e.incident_id = "INC-" + std::to_string(id);
   e.title = "t";
   e.status = "open";
   e.entry_seq = id;
-  return OutboxRow{id, "pd", "INC-1", "INC-1:opened:1", to_json(e), 0, 0};
+  return OutboxRow{id, channel, e.incident_id, e.incident_id + ":opened:1", to_json(e), 0, 0};
 }
 
 // Runs the delivery until `done` holds (or 5 s), with a clock the test moves.
@@ -186,6 +193,82 @@ TEST(Delivery, RateLimitHintSetsTheNextAttempt) {
   ASSERT_EQ(box.retries.size(), 1u);
   EXPECT_EQ(box.retries[0].second, 1'000'000 + 30'000);
   EXPECT_TRUE(box.finished.empty());
+}
+
+// A transport that never answers until the delivery stops (its abort flag), like a receiver
+// that accepts and hangs; every other channel's transport answers at once.
+struct HangingTransport final : Transport {
+  const std::atomic<bool>* abort;
+  std::atomic<int>* hanging;
+  ServiceAnswer send(const OutboundRequest&, const Channel& c) override {
+    if (c.name != "slow") return {202, "", {}, ""};
+    ++*hanging;
+    while (!abort->load()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return {0, "", {}, "aborted"};
+  }
+};
+
+TEST(Delivery, AChannelThatHangsDoesNotDelayTheOthers) {
+  MemoryOutbox box;
+  box.pending.push_back(row(1, "slow"));
+  box.pending.push_back(row(2, "pd"));
+  box.pending.push_back(row(3, "pd"));
+  std::atomic<int> hanging{0};
+  telemetry::Registry reg;
+  Channel slow = pagerduty();
+  slow.name = "slow";
+  DeliveryOptions o;
+  o.idle_wait_ms = 5;
+  Delivery d(box, {slow, pagerduty()}, o, reg, [&](const std::atomic<bool>* abort) {
+    auto t = std::make_unique<HangingTransport>();
+    t->abort = abort;
+    t->hanging = &hanging;
+    return t;
+  });
+  d.start();
+  for (int i = 0; i < 400; ++i) {
+    {
+      std::lock_guard l(box.mu);
+      if (box.finished.size() == 2 && hanging.load() == 1) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  {
+    std::lock_guard l(box.mu);
+    EXPECT_EQ(box.finished.size(), 2u);  // both pd rows, while slow's first still hangs
+    EXPECT_EQ(hanging.load(), 1);
+  }
+  d.stop();  // aborts the hung transfer: not counted as an attempt
+  EXPECT_EQ(box.pending.size(), 1u);
+  EXPECT_EQ(box.pending[0].attempts, 0);
+}
+
+TEST(Delivery, RowsOfARemovedChannelFailForGood) {
+  MemoryOutbox box;
+  box.pending.push_back(row(1, "gone"));
+  telemetry::Registry reg;
+  DeliveryOptions o;
+  o.idle_wait_ms = 5;
+  std::deque<ServiceAnswer> script;
+  std::thread::id sender;
+  Delivery d(box, {pagerduty()}, o, reg, [&](const std::atomic<bool>*) {
+    auto t = std::make_unique<ScriptedTransport>();
+    t->script = &script;
+    t->sender = &sender;
+    return t;
+  });
+  d.start();
+  for (int i = 0; i < 400; ++i) {
+    {
+      std::lock_guard l(box.mu);
+      if (!box.finished.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  d.stop();
+  ASSERT_EQ(box.finished.size(), 1u);
+  EXPECT_EQ(box.finished[0].second.result, "failed");
+  EXPECT_NE(box.finished[0].second.reason.find("no longer configured"), std::string::npos);
 }
 
 TEST(Backoff, ExponentialWithJitterAndCapped) {
