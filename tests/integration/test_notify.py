@@ -196,6 +196,22 @@ class NotifyTest(IntegrationTest):
         self.assertGreaterEqual(max(attempts), 2, attempts)
         self.assertEqual(restarted.metric_value("notification_queue_depth"), 0)
 
+    def test_a_receiver_whose_certificate_does_not_verify_is_refused(self):
+        untrusted = self.channels(only={"pd"})[0]
+        del untrusted["ca_file"]  # the system store does not know the test CA
+        trusted = dict(self.channels(only={"slack"})[0])
+        node = self.node([untrusted, trusted])
+        self.open_incident(node)
+        self.receiver.wait_for(lambda q: q["path"].startswith("/slack/"))
+        wait_until(lambda: "will retry channel=pd" in node.log(), 10,
+                   message="the refused certificate to be logged")
+        line = [l for l in node.log().splitlines() if "will retry channel=pd" in l][0]
+        self.assertIn("certificate", line.lower())
+        self.assertFalse([q for q in self.receiver.requests if q["path"].startswith("/pd/")],
+                         "a request went to a server whose certificate did not verify")
+        self.assertEqual(node.health()["dependencies"]["notify"]["channels"]["pd"]["status"],
+                         "degraded")
+
     def test_a_receiver_that_never_answers_does_not_delay_the_operator_api(self):
         silent = HoldingServer(hold=lambda head: True)
         self.addCleanup(silent.close)
