@@ -10,8 +10,8 @@ namespace x0::app {
 namespace {
 
 void announce(const incident::Incident& i, const std::string& what) {
-  log::warn("INCIDENT", what, {{"id", i.id}, {"severity", incident::to_string(i.severity)},
-                               {"title", i.title}});
+  log::warn("INCIDENT", what,
+            {{"id", i.id}, {"severity", incident::to_string(i.severity)}, {"title", i.title}});
 }
 
 }  // namespace

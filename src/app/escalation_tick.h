@@ -6,7 +6,6 @@
 // the tick never waits on a receiver.
 #pragma once
 
-
 #include "autopilot/policy.h"
 #include "incident/escalation.h"
 #include "incident/incident_store.h"

@@ -232,17 +232,17 @@ struct Incidents {
 // One [[notify.channels]] table as written; load turns it into a notify::Channel.
 struct NotifyChannelSpec {
   std::string name;
-  std::string type;                     // pagerduty | slack | telegram | statuspage | webhook
-  std::vector<std::string> events;      // empty: all
-  std::vector<std::string> severities;  // empty: all
-  std::vector<std::string> levels;      // empty: L1
-  std::string url;                      // webhook
-  std::string base_url;                 // override of the service's API root
-  std::string routing_key_file;         // pagerduty
-  std::string token_file;               // slack, telegram, statuspage
-  std::string secret_file;              // webhook HMAC key (optional)
-  std::string chat_id;                  // telegram
-  std::string page_id;                  // statuspage
+  std::string type;                        // pagerduty | slack | telegram | statuspage | webhook
+  std::vector<std::string> events;         // empty: all
+  std::vector<std::string> severities;     // empty: all
+  std::vector<std::string> levels;         // empty: L1
+  std::string url;                         // webhook
+  std::string base_url;                    // override of the service's API root
+  std::string routing_key_file;            // pagerduty
+  std::string token_file;                  // slack, telegram, statuspage
+  std::string secret_file;                 // webhook HMAC key (optional)
+  std::string chat_id;                     // telegram
+  std::string page_id;                     // statuspage
   std::vector<std::string> component_ids;  // statuspage
   std::string ca_file;
   int connect_timeout_ms = 3000;
@@ -255,7 +255,8 @@ struct Notify {
   std::string public_url;             // links in notifications: <public_url>/incidents/{id}/report
   int give_up_after_s = 86400;        // a notification still failing this long fails for good
   std::vector<NotifyChannelSpec> channel_specs;
-  std::vector<notify::Channel> channels;  // after load: the specs and the legacy webhooks, secrets read
+  // After load: the specs and the legacy webhooks, their secrets read.
+  std::vector<notify::Channel> channels;
 };
 
 struct Config {

@@ -52,8 +52,8 @@ void read_channels(const toml::node& v, Config& cfg, Origins& o, Problems& out) 
     const std::string prefix = "notify.channels." + std::to_string(index);
     o.where[prefix] = at(o, t->source());
     NotifyChannelSpec spec;
-    read_table(*t, channel_fields(spec), prefix + ".", "notify.channels[" + std::to_string(index) + "]",
-               "", o, out);
+    read_table(*t, channel_fields(spec), prefix + ".",
+               "notify.channels[" + std::to_string(index) + "]", "", o, out);
     cfg.notify.channel_specs.push_back(std::move(spec));
   }
 }
@@ -70,7 +70,8 @@ Result<std::string> read_secret(const std::string& path) {
   text << in.rdbuf();
   if (!in || in.bad()) return fail(Errc::kConfigUnreadable, "\"" + path + "\": cannot read");
   std::string s = text.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
+  while (!s.empty() &&
+         (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
     s.pop_back();
   if (s.empty()) return fail(Errc::kConfigInvalid, "\"" + path + "\" is empty");
   return s;
@@ -121,8 +122,9 @@ void load_channel(const NotifyChannelSpec& s, size_t index, const Origins& o, Pr
   if (s.events.empty()) {
     c.events.set();
   } else if (!read_set(s.events, notify::parse_event_kind, 0, &c.events, &which)) {
-    bad("events", "\"" + which + "\" is not an event (opened, acknowledged, escalated, "
-                                 "status_update_due, sla_breached, mitigated, resolved)");
+    bad("events", "\"" + which +
+                      "\" is not an event (opened, acknowledged, escalated, "
+                      "status_update_due, sla_breached, mitigated, resolved)");
   }
   if (s.severities.empty()) {
     c.severities.set();
@@ -192,8 +194,8 @@ void load_channel(const NotifyChannelSpec& s, size_t index, const Origins& o, Pr
 void read_notify(const toml::node& node, Config& cfg, Origins& o, Problems& out) {
   const auto* t = node.as_table();
   if (!t) {
-    out.push_back(
-        problem(at(o, node.source()), "notify", "", "expected a [notify] table, got " + describe(node)));
+    out.push_back(problem(at(o, node.source()), "notify", "",
+                          "expected a [notify] table, got " + describe(node)));
     return;
   }
   read_table(*t, section_fields(cfg, "notify"), "notify.", "notify", "", o, out, {"channels"});

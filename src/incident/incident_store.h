@@ -106,7 +106,7 @@ class IncidentStore final : public notify::Outbox {
 
   // notify::Outbox (store_outbox.cc); any thread, the delivery thread in practice.
   Result<std::vector<notify::OutboxRow>> due(const std::string& channel, int64_t now_ms,
-                                              int limit) override;
+                                             int limit) override;
   Result<std::optional<int64_t>> next_due_ms(const std::string& channel) override;
   Result<std::vector<std::string>> pending_channels() override;
   Result<int64_t> pending_count() override;

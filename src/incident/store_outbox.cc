@@ -27,8 +27,8 @@ Result<int> IncidentStore::queue_notifications(std::string_view id, const Timeli
   const notify::Event event = to_event(*inc, entry, *kind);
   const std::vector<notify::Planned> planned = options_.plan_notifications(event);
   if (planned.empty()) return 0;
-  const std::string event_json = notify::to_json(event).dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string event_json =
+      notify::to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const int64_t t_now = now();
   int queued_rows = 0;
   for (const notify::Planned& p : planned) {
@@ -136,9 +136,8 @@ Result<void> IncidentStore::finish(const notify::OutboxRow& row,
   e.actor = "system";
   e.text = ok ? "notified " + row.channel + " (" + rec.event + ")"
               : "notification to " + row.channel + " (" + rec.event + ") failed: " + rec.reason;
-  e.fields = {{"channel", row.channel},   {"event", rec.event},
-              {"result", rec.result},     {"attempts", rec.attempts},
-              {"dedup_key", row.dedup_key}, {"outbox_id", row.id}};
+  e.fields = {{"channel", row.channel},   {"event", rec.event},         {"result", rec.result},
+              {"attempts", rec.attempts}, {"dedup_key", row.dedup_key}, {"outbox_id", row.id}};
   if (!ok) e.fields["reason"] = rec.reason;
   if (auto r = insert_entry(db, row.incident_id, e); !r) return logged(r.error(), "outbox finish");
   if (auto r = txn->commit(); !r) return logged(r.error(), "outbox finish");

@@ -25,23 +25,23 @@ std::string_view default_base_url(ChannelType type);
 struct Channel {
   std::string name;  // [a-z0-9_-]+, unique; the `channel` label of the metrics
   ChannelType type = ChannelType::kWebhook;
-  std::bitset<kEventKindCount> events;  // by EventKind; config default: all
+  std::bitset<kEventKindCount> events;     // by EventKind; config default: all
   std::bitset<kSeverityCount> severities;  // bit SEV-n - 1; config default: all
   // The escalation levels this audience belongs to; it hears an incident once the incident has
   // reached the lowest of them (an L2 channel from the escalation to the team lead on).
-  std::bitset<3> levels;  // bit Ln - 1; config default: L1 only
-  std::string base_url;   // resolved: the override or default_base_url(type), no trailing '/'
-  std::string url;        // webhook: the receiver's http(s) URL
-  std::string secret;     // routing key (PagerDuty), token (Slack path, Telegram bot, Statuspage
-                          // API key), HMAC key (webhook); empty for an unsigned webhook
+  std::bitset<3> levels;    // bit Ln - 1; config default: L1 only
+  std::string base_url;     // resolved: the override or default_base_url(type), no trailing '/'
+  std::string url;          // webhook: the receiver's http(s) URL
+  std::string secret;       // routing key (PagerDuty), token (Slack path, Telegram bot, Statuspage
+                            // API key), HMAC key (webhook); empty for an unsigned webhook
   std::string secret_file;  // where it came from (for messages; the content is never shown)
   std::string chat_id;      // telegram
   std::string page_id;      // statuspage
   std::vector<std::string> component_ids;  // statuspage
-  std::string ca_file;      // PEM bundle instead of the system store
+  std::string ca_file;                     // PEM bundle instead of the system store
   int connect_timeout_ms = 3000;
-  int timeout_ms = 10000;   // one attempt, end to end: lookup, connect, TLS, request, answer
-  bool legacy = false;      // made from [notify] webhooks, not written as a channel
+  int timeout_ms = 10000;  // one attempt, end to end: lookup, connect, TLS, request, answer
+  bool legacy = false;     // made from [notify] webhooks, not written as a channel
 };
 
 }  // namespace x0::notify

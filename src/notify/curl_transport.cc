@@ -69,7 +69,8 @@ class CurlTransport final : public Transport {
     curl_easy_reset(h);
     Collected got;
     curl_slist* headers = nullptr;
-    for (const auto& [k, v] : r.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
+    for (const auto& [k, v] : r.headers)
+      headers = curl_slist_append(headers, (k + ": " + v).c_str());
     headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
     char error[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
@@ -81,7 +82,8 @@ class CurlTransport final : public Transport {
     curl_easy_setopt(h, CURLOPT_USERAGENT, "x0tta6bl4-notify");
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(c.connect_timeout_ms));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(c.timeout_ms));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: we are one thread of many
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL,
+                     1L);  // timeouts without SIGALRM: we are one thread of many
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!c.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, c.ca_file.c_str());
@@ -101,7 +103,8 @@ class CurlTransport final : public Transport {
     curl_slist_free_all(headers);
     if (rc != CURLE_OK) {
       // The URL may hold the secret (Telegram's bot token): say what failed, never where.
-      a.transport_error = std::string(curl_easy_strerror(rc)) + (error[0] ? std::string(": ") + error : "");
+      a.transport_error =
+          std::string(curl_easy_strerror(rc)) + (error[0] ? std::string(": ") + error : "");
       if (const auto at = a.transport_error.find(r.url); at != std::string::npos)
         a.transport_error.replace(at, r.url.size(), "<url>");
       return a;

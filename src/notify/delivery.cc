@@ -3,11 +3,11 @@
 // idle_wait_ms). Every wait has a deadline: the sleep its own, a send the channel's timeout_ms.
 #include "notify/delivery.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstdint>
-#include <algorithm>
 
 #include "common/log.h"
 #include "notify/wire.h"
@@ -41,7 +41,7 @@ int64_t backoff_ms(const DeliveryOptions& o, int attempts, std::optional<int64_t
 struct Delivery::Lane {
   std::string channel;
   std::optional<Channel> config;
-  bool woken = false;  // guarded by Delivery::mu_
+  bool woken = false;          // guarded by Delivery::mu_
   std::condition_variable cv;  // waits on Delivery::mu_
   std::atomic<bool> stop{false};
   std::atomic<std::thread::id> owner{};
@@ -286,7 +286,9 @@ void Delivery::deliver(Lane& lane, const OutboxRow& row, int64_t now_ms) {
       record(lane, event_name, "delivered");
       note_channel(channel->name, true, "", done_ms);
       log::info("NOTIFY", "notification delivered",
-                {{"channel", channel->name}, {"incident", row.incident_id}, {"event", event_name},
+                {{"channel", channel->name},
+                 {"incident", row.incident_id},
+                 {"event", event_name},
                  {"attempt", rec.attempts}});
       return;
     }
@@ -296,8 +298,12 @@ void Delivery::deliver(Lane& lane, const OutboxRow& row, int64_t now_ms) {
       record(lane, event_name, "retry");
       note_channel(channel->name, false, rec.reason, done_ms);
       log::warn("NOTIFY", "notification attempt failed, will retry",
-                {{"channel", channel->name}, {"incident", row.incident_id}, {"event", event_name},
-                 {"attempt", rec.attempts}, {"reason", rec.reason}, {"retry_in_ms", wait}});
+                {{"channel", channel->name},
+                 {"incident", row.incident_id},
+                 {"event", event_name},
+                 {"attempt", rec.attempts},
+                 {"reason", rec.reason},
+                 {"retry_in_ms", wait}});
       return;
     }
     case Verdict::kPermanent: {
@@ -306,8 +312,11 @@ void Delivery::deliver(Lane& lane, const OutboxRow& row, int64_t now_ms) {
       record(lane, event_name, "failed");
       note_channel(channel->name, false, rec.reason, done_ms);
       log::error("NOTIFY", "notification failed permanently",
-                 {{"channel", channel->name}, {"incident", row.incident_id}, {"event", event_name},
-                  {"attempt", rec.attempts}, {"reason", rec.reason}});
+                 {{"channel", channel->name},
+                  {"incident", row.incident_id},
+                  {"event", event_name},
+                  {"attempt", rec.attempts},
+                  {"reason", rec.reason}});
       return;
     }
   }

@@ -15,13 +15,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "notify/channel.h"
 #include "notify/outbox.h"
@@ -34,10 +33,10 @@ struct DeliveryOptions {
   std::string node_id;
   std::string public_url;
   std::function<int64_t()> clock_ms{};  // unix ms; default: the system clock
-  int batch = 16;                        // rows taken per pass
-  int64_t first_backoff_ms = 1000;       // after the first failed attempt; doubles each time
+  int batch = 16;                       // rows taken per pass
+  int64_t first_backoff_ms = 1000;      // after the first failed attempt; doubles each time
   int64_t max_backoff_ms = 5 * 60'000;
-  int64_t max_hint_ms = 60 * 60'000;     // a service's Retry-After is honoured up to this
+  int64_t max_hint_ms = 60 * 60'000;            // a service's Retry-After is honoured up to this
   int64_t give_up_after_ms = 24 * 60 * 60'000;  // a row this old fails for good
   int64_t idle_wait_ms = 1000;  // longest sleep between passes (a missed wake costs this)
 };
@@ -69,6 +68,7 @@ class Delivery {
   // /health dependencies.notify: {"status": healthy|degraded, "channels": {...}, "queue_depth"}.
   nlohmann::json health() const;
   bool degraded() const;
+
  private:
   struct Lane;
   struct ChannelState {
@@ -78,7 +78,7 @@ class Delivery {
     int64_t delivered = 0;
   };
   void sync_lanes(const std::vector<std::string>& pending);  // mu_ held
-  void launch(Lane& lane);                                    // mu_ held
+  void launch(Lane& lane);                                   // mu_ held
   void run_lane(Lane& lane);
   void pass(Lane& lane);
   void deliver(Lane& lane, const OutboxRow& row, int64_t now_ms);

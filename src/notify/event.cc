@@ -8,8 +8,8 @@ namespace x0::notify {
 namespace {
 
 constexpr std::array<std::string_view, kEventKindCount> kKindNames = {
-    "opened", "acknowledged", "escalated", "status_update_due", "sla_breached", "mitigated",
-    "resolved"};
+    "opened",       "acknowledged", "escalated", "status_update_due",
+    "sla_breached", "mitigated",    "resolved"};
 
 }  // namespace
 
@@ -41,13 +41,20 @@ std::optional<Level> parse_level(std::string_view text) {
 }
 
 nlohmann::json to_json(const Event& e) {
-  return {{"kind", to_string(e.kind)},         {"incident_id", e.incident_id},
-          {"title", e.title},                  {"severity", static_cast<int>(e.severity)},
-          {"status", e.status},                {"detection", e.detection},
-          {"rule", e.rule},                    {"target", e.target},
-          {"services", e.services},            {"level", static_cast<int>(e.level)},
-          {"text", e.text},                    {"details", e.details},
-          {"time_ms", e.time_ms},              {"entry_seq", e.entry_seq}};
+  return {{"kind", to_string(e.kind)},
+          {"incident_id", e.incident_id},
+          {"title", e.title},
+          {"severity", static_cast<int>(e.severity)},
+          {"status", e.status},
+          {"detection", e.detection},
+          {"rule", e.rule},
+          {"target", e.target},
+          {"services", e.services},
+          {"level", static_cast<int>(e.level)},
+          {"text", e.text},
+          {"details", e.details},
+          {"time_ms", e.time_ms},
+          {"entry_seq", e.entry_seq}};
 }
 
 std::optional<Event> event_from_json(const nlohmann::json& j) {

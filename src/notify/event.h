@@ -5,12 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/severity.h"
 #include "notify/event_kind.h"
@@ -29,10 +28,10 @@ struct Event {
   std::vector<std::string> services;
   // The highest escalation level the incident has reached (opened: L1; escalated: the step's).
   Level level = Level::kL1;
-  std::string text;                                // the causing timeline entry's text
+  std::string text;                                   // the causing timeline entry's text
   nlohmann::json details = nlohmann::json::object();  // rule, value, baseline... (entry fields)
-  int64_t time_ms = 0;                             // unix ms of the causing entry
-  int64_t entry_seq = 0;                           // the causing timeline entry (dedup)
+  int64_t time_ms = 0;                                // unix ms of the causing entry
+  int64_t entry_seq = 0;                              // the causing timeline entry (dedup)
 };
 
 nlohmann::json to_json(const Event& event);

@@ -36,7 +36,7 @@ struct DeliveryRecord {
   int attempts = 0;
   std::string result;  // "delivered" or "failed"
   std::string reason;
-  std::string event;   // the event kind, for the entry's fields
+  std::string event;  // the event kind, for the entry's fields
   int64_t time_ms = 0;
 };
 

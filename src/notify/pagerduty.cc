@@ -37,9 +37,9 @@ std::string_view pd_severity(Severity s) {
 }  // namespace
 
 OutboundRequest format_pagerduty(const Channel& c, const Event& e, const FormatContext& x) {
-  nlohmann::json details = {{"event", to_string(e.kind)},   {"status", e.status},
-                            {"level", to_string(e.level)},  {"rule", e.rule},
-                            {"target", e.target},           {"detection", e.detection}};
+  nlohmann::json details = {{"event", to_string(e.kind)},  {"status", e.status},
+                            {"level", to_string(e.level)}, {"rule", e.rule},
+                            {"target", e.target},          {"detection", e.detection}};
   for (const char* key : {"value", "baseline"})
     if (e.details.contains(key)) details[key] = e.details[key];
   if (!e.text.empty()) details["text"] = e.text;
@@ -71,8 +71,8 @@ OutboundRequest format_pagerduty(const Channel& c, const Event& e, const FormatC
 
 Outcome classify_pagerduty(const ServiceAnswer& a) {
   if (a.status == 202) return {Verdict::kDelivered, std::nullopt, "answered 202", ""};
-  if (a.status == 429) return retry(a, a.retry_after_s ? std::optional(*a.retry_after_s * 1000)
-                                                        : std::nullopt);
+  if (a.status == 429)
+    return retry(a, a.retry_after_s ? std::optional(*a.retry_after_s * 1000) : std::nullopt);
   if (a.status == 0 || a.status >= 500) return retry(a);
   return permanent(a);  // 400 invalid event; 401/403/404 wrong key or URL: a retry changes nothing
 }

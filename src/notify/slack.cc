@@ -42,11 +42,12 @@ OutboundRequest format_slack(const Channel& c, const Event& e, const FormatConte
   blocks.push_back({{"type", "section"},
                     {"fields",
                      {field("Severity", to_string(e.severity)),
-                      field("Target", e.target.empty() ? "-" : e.target),
-                      field("State", e.status), field("Level", to_string(e.level))}}});
+                      field("Target", e.target.empty() ? "-" : e.target), field("State", e.status),
+                      field("Level", to_string(e.level))}}});
   if (!e.text.empty())
-    blocks.push_back({{"type", "section"},
-                      {"text", {{"type", "mrkdwn"}, {"text", truncate_utf8(mrkdwn(e.text), 3000)}}}});
+    blocks.push_back(
+        {{"type", "section"},
+         {"text", {{"type", "mrkdwn"}, {"text", truncate_utf8(mrkdwn(e.text), 3000)}}}});
   if (!link.empty()) {
     blocks.push_back({{"type", "section"},
                       {"text", {{"type", "mrkdwn"}, {"text", "<" + link + "|Incident report>"}}}});

@@ -12,10 +12,13 @@
 namespace x0::notify::detail {
 
 OutboundRequest format_webhook(const Channel& c, const Event& e, const FormatContext& x) {
-  nlohmann::json incident = {{"id", e.incident_id},     {"title", e.title},
+  nlohmann::json incident = {{"id", e.incident_id},
+                             {"title", e.title},
                              {"severity", to_string(e.severity)},
-                             {"status", e.status},       {"detection", e.detection},
-                             {"rule", e.rule},           {"target", e.target},
+                             {"status", e.status},
+                             {"detection", e.detection},
+                             {"rule", e.rule},
+                             {"target", e.target},
                              {"affected_services", e.services}};
   if (auto link = report_link(x, e); !link.empty()) incident["report_url"] = link;
   nlohmann::json body = {{"schema", "x0tta6bl4.notification/v1"},

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "notify/channel.h"
-#include "notify/planner.h"
 #include "notify/event.h"
+#include "notify/planner.h"
 
 namespace x0::notify {
 
@@ -39,11 +39,11 @@ struct Outcome {
 };
 
 struct FormatContext {
-  std::string node_id;     // PagerDuty `source`, the webhook's `node_id`
-  std::string public_url;  // [notify] public_url: links to /incidents/{id}/report; may be empty
-  std::string remote_id;   // Statuspage: the incident a create made (empty: create now)
-  std::string delivery_id; // the outbox dedup key (webhook id and Idempotency-Key)
-  int64_t now_ms = 0;      // unix ms (the webhook's signature timestamp)
+  std::string node_id;      // PagerDuty `source`, the webhook's `node_id`
+  std::string public_url;   // [notify] public_url: links to /incidents/{id}/report; may be empty
+  std::string remote_id;    // Statuspage: the incident a create made (empty: create now)
+  std::string delivery_id;  // the outbox dedup key (webhook id and Idempotency-Key)
+  int64_t now_ms = 0;       // unix ms (the webhook's signature timestamp)
 };
 
 OutboundRequest format(const Channel& channel, const Event& event, const FormatContext& context);

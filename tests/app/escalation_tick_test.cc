@@ -1,8 +1,9 @@
 // The escalation tick records each due step once: escalations, status update reminders and,
 // new with issue 14, each SLA breach (the cause of the sla_breached notification).
+#include "app/escalation_tick.h"
+
 #include <gtest/gtest.h>
 
-#include "app/escalation_tick.h"
 #include "incident/notify_events.h"
 #include "scratch_dir.h"
 

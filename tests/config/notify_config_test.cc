@@ -40,14 +40,16 @@ webhooks = ["http://127.0.0.1:9/legacy"]
 [[notify.channels]]
 name = "pd"
 type = "pagerduty"
-routing_key_file = ")" + path("pd.key") + R"("
+routing_key_file = ")" + path("pd.key") +
+                           R"("
 severities = ["SEV-1", "SEV-2"]
 base_url = "https://127.0.0.1:8443/"
 
 [[notify.channels]]
 name = "lead"
 type = "telegram"
-token_file = ")" + path("tg.token") + R"("
+token_file = ")" + path("tg.token") +
+                           R"("
 chat_id = "-100"
 levels = ["L2"]
 events = ["escalated", "resolved"]
@@ -103,7 +105,8 @@ TEST_F(NotifyConfig, ErrorsNameFileLineAndKey) {
                 "bogus = 1\n")
                 .find("x0.toml:5: [notify.channels[0]] bogus: unknown key"),
             std::string::npos)
-      << err("[[notify.channels]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://x\"\nbogus = 1\n");
+      << err("[[notify.channels]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://x\"\nbogus = "
+             "1\n");
   EXPECT_NE(err("[[notify.channels]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://x\"\n"
                 "[[notify.channels]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://y\"\n")
                 .find("x0.toml:6: [notify.channels.a] name: duplicate channel name"),
@@ -111,20 +114,26 @@ TEST_F(NotifyConfig, ErrorsNameFileLineAndKey) {
 }
 
 TEST_F(NotifyConfig, SecretFileProblemsNeverQuoteTheSecret) {
-  const std::string missing = "[[notify.channels]]\nname = \"a\"\ntype = \"pagerduty\"\n"
-                              "routing_key_file = \"" + path("nope") + "\"\n";
+  const std::string missing =
+      "[[notify.channels]]\nname = \"a\"\ntype = \"pagerduty\"\n"
+      "routing_key_file = \"" +
+      path("nope") + "\"\n";
   auto cfg = parse(missing, "x0.toml");
   ASSERT_FALSE(cfg);
   EXPECT_NE(cfg.error().detail.find("x0.toml:4: [notify.channels.a] routing_key_file:"),
             std::string::npos);
-  const std::string empty = "[[notify.channels]]\nname = \"a\"\ntype = \"pagerduty\"\n"
-                            "routing_key_file = \"" + path("empty.key") + "\"\n";
+  const std::string empty =
+      "[[notify.channels]]\nname = \"a\"\ntype = \"pagerduty\"\n"
+      "routing_key_file = \"" +
+      path("empty.key") + "\"\n";
   cfg = parse(empty, "x0.toml");
   ASSERT_FALSE(cfg);
   EXPECT_NE(cfg.error().detail.find("is empty"), std::string::npos);
   // A bad key beside a good secret: the message names the file, never its content.
-  const std::string other = "[[notify.channels]]\nname = \"a\"\ntype = \"pagerduty\"\n"
-                            "routing_key_file = \"" + path("pd.key") + "\"\nchat_id = \"x\"\n";
+  const std::string other =
+      "[[notify.channels]]\nname = \"a\"\ntype = \"pagerduty\"\n"
+      "routing_key_file = \"" +
+      path("pd.key") + "\"\nchat_id = \"x\"\n";
   cfg = parse(other, "x0.toml");
   ASSERT_FALSE(cfg);
   EXPECT_EQ(cfg.error().detail.find("R0UTINGKEY"), std::string::npos);

@@ -1,5 +1,7 @@
 // The delivery loop against an in-memory outbox and a scripted transport: what is recorded for
 // each answer, when the next attempt is due, and that the thread is the only one sending.
+#include "notify/delivery.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -7,8 +9,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include "notify/delivery.h"
 
 namespace x0::notify {
 namespace {
@@ -127,20 +127,21 @@ TEST(Delivery, ServerErrorThenSuccessIsOneDeliveryAfterTwoAttempts) {
   std::atomic<int64_t> clock{1'000'000};
   std::thread::id sender;
   telemetry::Registry reg;
-  run_until(box, script, clock, sender,
-            [&](Delivery&) {
-              std::lock_guard l(box.mu);
-              return !box.finished.empty();
-            },
-            reg);
+  run_until(
+      box, script, clock, sender,
+      [&](Delivery&) {
+        std::lock_guard l(box.mu);
+        return !box.finished.empty();
+      },
+      reg);
   ASSERT_EQ(box.finished.size(), 1u);
   EXPECT_EQ(box.finished[0].second.result, "delivered");
   EXPECT_EQ(box.finished[0].second.attempts, 2);
   EXPECT_EQ(box.retries.size(), 1u);
   EXPECT_NE(sender, std::this_thread::get_id());  // sent on the delivery thread
-  EXPECT_NE(reg.render().find(
-                R"(notifications_total{channel="pd",event="opened",result="retry"} 1)"),
-            std::string::npos);
+  EXPECT_NE(
+      reg.render().find(R"(notifications_total{channel="pd",event="opened",result="retry"} 1)"),
+      std::string::npos);
 }
 
 TEST(Delivery, BadRequestIsPermanentAndDegradesTheChannel) {
@@ -151,13 +152,14 @@ TEST(Delivery, BadRequestIsPermanentAndDegradesTheChannel) {
   std::thread::id sender;
   telemetry::Registry reg;
   bool degraded = false;
-  run_until(box, script, clock, sender,
-            [&](Delivery& d) {
-              std::lock_guard l(box.mu);
-              degraded = d.degraded();
-              return !box.finished.empty();
-            },
-            reg);
+  run_until(
+      box, script, clock, sender,
+      [&](Delivery& d) {
+        std::lock_guard l(box.mu);
+        degraded = d.degraded();
+        return !box.finished.empty();
+      },
+      reg);
   ASSERT_EQ(box.finished.size(), 1u);
   EXPECT_EQ(box.finished[0].second.result, "failed");
   EXPECT_EQ(box.finished[0].second.attempts, 1);

@@ -1,7 +1,7 @@
 // Which channels take which events: by event, severity and escalation level.
-#include <gtest/gtest.h>
-
 #include "notify/planner.h"
+
+#include <gtest/gtest.h>
 
 namespace x0::notify {
 namespace {

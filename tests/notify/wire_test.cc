@@ -1,9 +1,9 @@
 // The wire formats field by field, as each service documents them, and the answers' meaning.
+#include "notify/wire.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-
-#include "notify/wire.h"
 
 namespace x0::notify {
 namespace {
@@ -75,8 +75,8 @@ TEST(PagerDuty, SeverityMappingAndActionsFollowTheIncident) {
                                                   {Severity::kSev3, "warning"},
                                                   {Severity::kSev4, "info"}};
   for (auto [sev, want] : map) {
-    json b = json::parse(format(channel(ChannelType::kPagerDuty), sample(EventKind::kOpened, sev),
-                                context()).body);
+    json b = json::parse(
+        format(channel(ChannelType::kPagerDuty), sample(EventKind::kOpened, sev), context()).body);
     EXPECT_EQ(b["payload"]["severity"], want);
   }
   json ack = json::parse(
@@ -169,10 +169,9 @@ TEST(Telegram, TextStaysWithin4096CharactersWithoutCuttingAnEntityOrACodePoint) 
 
 TEST(Telegram, RetryAfterFromParameters) {
   const Channel c = channel(ChannelType::kTelegram);
-  EXPECT_EQ(classify(c, {200, R"({"ok":true,"result":{}})", {}, ""}).verdict,
-            Verdict::kDelivered);
-  auto limited = classify(
-      c, {429, R"({"ok":false,"error_code":429,"parameters":{"retry_after":5}})", {}, ""});
+  EXPECT_EQ(classify(c, {200, R"({"ok":true,"result":{}})", {}, ""}).verdict, Verdict::kDelivered);
+  auto limited =
+      classify(c, {429, R"({"ok":false,"error_code":429,"parameters":{"retry_after":5}})", {}, ""});
   EXPECT_EQ(limited.verdict, Verdict::kRetry);
   EXPECT_EQ(limited.retry_after_ms, 5000);
   EXPECT_EQ(classify(c, {400, R"({"ok":false,"error_code":400})", {}, ""}).verdict,
@@ -186,7 +185,8 @@ TEST(Statuspage, CreateThenUpdate) {
   EXPECT_EQ(create.method, "POST");
   EXPECT_EQ(create.url, "https://api.statuspage.io/v1/pages/pg1/incidents");
   bool auth = false;
-  for (const auto& [k, v] : create.headers) auth = auth || (k == "Authorization" && v == "OAuth s3cr3t");
+  for (const auto& [k, v] : create.headers)
+    auth = auth || (k == "Authorization" && v == "OAuth s3cr3t");
   EXPECT_TRUE(auth);
   json b = json::parse(create.body);
   EXPECT_EQ(b["incident"]["name"], "checkout error rate 14%");
