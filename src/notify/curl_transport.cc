@@ -2,6 +2,7 @@
 // that connections to the same service stay open; only the delivery thread touches it.
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <mutex>
@@ -40,7 +41,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
       while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
       int64_t secs = 0;
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
-      if (ec == std::errc() && p != v.data() && secs >= 0) c->retry_after_s = secs;
+      if (ec == std::errc() && p != v.data() && secs >= 0)
+        c->retry_after_s = std::min<int64_t>(secs, 86400);  // a day: no overflow in ms
     }
   }
   if (line.starts_with("HTTP/")) c->retry_after_s.reset();  // a new response (after a 100)

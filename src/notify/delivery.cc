@@ -245,7 +245,10 @@ void Delivery::deliver(Lane& lane, const OutboxRow& row, int64_t now_ms) {
     std::lock_guard lock(mu_);
     channel = lane.config;
   }
-  const std::string event_name = row.event.value("kind", std::string("unknown"));
+  const std::string event_name =
+      row.event.is_object() && row.event.contains("kind") && row.event["kind"].is_string()
+          ? row.event["kind"].get<std::string>()
+          : std::string("unknown");
   DeliveryRecord rec{row.attempts, "failed", "", event_name, now_ms};
   auto event = event_from_json(row.event);
   if (!channel || !event) {

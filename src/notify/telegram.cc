@@ -2,6 +2,7 @@
 // {base}/bot<token>/sendMessage with chat_id, text (1-4096 characters after entity parsing) and
 // parse_mode HTML, where only &, <, > (and " in attributes) need escaping. The answer is
 // {"ok":true,...}; a 429 says when to come back in parameters.retry_after (seconds).
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "notify/wire.h"
@@ -54,14 +55,18 @@ OutboundRequest format_telegram(const Channel& c, const Event& e, const FormatCo
 }
 
 Outcome classify_telegram(const ServiceAnswer& a) {
+  // The body is the service's (or whatever answers in its place): look, never assume a type.
   auto j = nlohmann::json::parse(a.body, nullptr, false);
-  const bool ok = j.is_object() && j.value("ok", false);
+  const bool ok = j.is_object() && j.contains("ok") && j["ok"].is_boolean() && j["ok"].get<bool>();
   if (a.status == 200 && ok) return {Verdict::kDelivered, std::nullopt, "ok", ""};
   if (a.status == 429) {
     std::optional<int64_t> after;
     if (j.is_object() && j.contains("parameters") && j["parameters"].is_object() &&
-        j["parameters"].contains("retry_after") && j["parameters"]["retry_after"].is_number())
-      after = j["parameters"]["retry_after"].get<int64_t>() * 1000;
+        j["parameters"].contains("retry_after") &&
+        j["parameters"]["retry_after"].is_number_unsigned())
+      after = static_cast<int64_t>(
+                  std::min<uint64_t>(j["parameters"]["retry_after"].get<uint64_t>(), 86400)) *
+              1000;
     else if (a.retry_after_s)
       after = *a.retry_after_s * 1000;
     return retry(a, after);

@@ -178,6 +178,18 @@ TEST(Telegram, RetryAfterFromParameters) {
             Verdict::kPermanent);
 }
 
+// Found by fuzz/notify: an answer's JSON is the service's, of any shape.
+TEST(Telegram, AnswersOfAnyShapeAreClassifiedNeverThrown) {
+  const Channel c = channel(ChannelType::kTelegram);
+  EXPECT_EQ(classify(c, {200, R"({"ok":6000})", {}, ""}).verdict, Verdict::kPermanent);
+  EXPECT_EQ(classify(c, {200, "[1]", {}, ""}).verdict, Verdict::kPermanent);
+  auto huge = classify(c, {429, R"({"parameters":{"retry_after":1e300}})", {}, ""});
+  EXPECT_EQ(huge.verdict, Verdict::kRetry);
+  EXPECT_FALSE(huge.retry_after_ms);
+  auto big = classify(c, {429, R"({"parameters":{"retry_after":99999999999}})", {}, ""});
+  EXPECT_EQ(big.retry_after_ms, 86400 * 1000);
+}
+
 TEST(Statuspage, CreateThenUpdate) {
   Channel c = channel(ChannelType::kStatuspage);
   c.component_ids = {"cmp1"};
