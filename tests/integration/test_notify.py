@@ -9,10 +9,68 @@ import hashlib
 import hmac
 import os
 import signal
+import socket
+import threading
 import time
 
 from harness import HoldingServer, IntegrationTest, service, wait_until
 from notify_receiver import Receiver, make_ca
+
+
+class ConnectProxy:
+    """An HTTP CONNECT proxy on loopback (what https_proxy names): records each tunnel's target
+    and pipes the bytes both ways."""
+
+    def __init__(self):
+        self.targets = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._tunnel, args=(conn,), daemon=True).start()
+
+    def _tunnel(self, conn):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return conn.close()
+            head += chunk
+        method, target, _ = head.split(b"\r\n")[0].decode().split(" ", 2)
+        if method != "CONNECT":
+            conn.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            return conn.close()
+        self.targets.append(target)
+        host, port = target.rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)))
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        def pipe(a, b):
+            try:
+                while True:
+                    data = a.recv(65536)
+                    if not data:
+                        break
+                    b.sendall(data)
+            except OSError:
+                pass
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        threading.Thread(target=pipe, args=(upstream, conn), daemon=True).start()
+        pipe(conn, upstream)
+
+    def close(self):
+        self.listener.close()
 
 
 class NotifyTest(IntegrationTest):
@@ -45,10 +103,11 @@ class NotifyTest(IntegrationTest):
         ]
         return [c for c in all_channels if only is None or c["name"] in only]
 
-    def node(self, channels, name="node"):
+    def node(self, channels, name="node", env=None):
         origin = self.start_origin(name=f"shop-{name}-{time.monotonic_ns()}")
-        return self.start_node([service("shop", [origin.endpoint()])], name=name, extra_sections={
-            "notify": {"public_url": "https://gw.example"}, "notify.channels": channels})
+        return self.start_node([service("shop", [origin.endpoint()])], name=name, env=env,
+                               extra_sections={"notify": {"public_url": "https://gw.example"},
+                                               "notify.channels": channels})
 
     def open_incident(self, node, severity="SEV-3", title="checkout failing"):
         r = node.post("/incidents", {"title": title, "severity": severity, "services": ["shop"]})
@@ -195,6 +254,17 @@ class NotifyTest(IntegrationTest):
         # Attempts made before the kill count (an answer the kill cut off may not).
         self.assertGreaterEqual(max(attempts), 2, attempts)
         self.assertEqual(restarted.metric_value("notification_queue_depth"), 0)
+
+    def test_the_proxy_environment_is_honoured(self):
+        proxy = ConnectProxy()
+        self.addCleanup(proxy.close)
+        env = {"https_proxy": f"http://127.0.0.1:{proxy.port}", "HTTPS_PROXY": "",
+               "no_proxy": "", "NO_PROXY": "", "all_proxy": "", "ALL_PROXY": ""}
+        node = self.node(self.channels(only={"pd"}), env=env)
+        inc = self.open_incident(node)
+        self.receiver.wait_for(lambda q: q["path"] == "/pd/v2/enqueue")
+        wait_until(lambda: self.notified(node, inc, "pd"), 10, message="the delivery through the proxy")
+        self.assertIn(f"127.0.0.1:{self.receiver.port}", proxy.targets)
 
     def test_a_receiver_whose_certificate_does_not_verify_is_refused(self):
         untrusted = self.channels(only={"pd"})[0]
