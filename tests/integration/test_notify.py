@@ -255,6 +255,24 @@ class NotifyTest(IntegrationTest):
         self.assertGreaterEqual(max(attempts), 2, attempts)
         self.assertEqual(restarted.metric_value("notification_queue_depth"), 0)
 
+    def test_an_l2_channel_hears_an_incident_from_its_escalation_on(self):
+        lead = dict(self.channels(only={"tg"})[0], name="lead", levels=["L2"])
+        node = self.node(self.channels(only={"pd"}) + [lead])
+        inc = self.open_incident(node, severity="SEV-1")  # SEV-1: the team lead at once
+        rx = self.receiver
+        msgs = rx.wait_for(lambda q: q["path"].startswith("/tg/"), timeout=10)
+        self.assertIn("escalated to L2", msgs[0]["json"]["text"])
+        pd = rx.wait_for(lambda q: q["path"] == "/pd/v2/enqueue", count=2)
+        self.assertEqual([q["json"]["payload"]["custom_details"]["event"] for q in pd[:2]],
+                         ["opened", "escalated"])
+        self.assertEqual(node.post(f"/incidents/{inc}/resolve",
+                                   {"root_cause": "drill", "resolution": "done"}).status, 200)
+        msgs = rx.wait_for(lambda q: q["path"].startswith("/tg/"), count=2)
+        self.assertIn("resolved", msgs[1]["json"]["text"])
+        time.sleep(0.5)
+        texts = [q["json"]["text"] for q in rx.requests if q["path"].startswith("/tg/")]
+        self.assertFalse([t for t in texts if " opened:" in t], texts)  # never the L1 page
+
     def test_the_proxy_environment_is_honoured(self):
         proxy = ConnectProxy()
         self.addCleanup(proxy.close)
