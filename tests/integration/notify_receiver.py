@@ -8,6 +8,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 
 
 def make_ca(directory):
@@ -80,7 +81,8 @@ class Receiver:
                 with receiver.lock:
                     receiver.requests.append({"method": self.command, "path": self.path,
                                               "headers": dict(self.headers), "body": body,
-                                              "json": parsed, "status": status})
+                                              "json": parsed, "status": status,
+                                              "at": time.monotonic()})
                     receiver.changed.notify_all()
 
             do_POST = do_PATCH = do_PUT = handle_any

@@ -121,8 +121,13 @@ class NotifyTest(IntegrationTest):
 
     def test_every_channel_type_sends_the_documented_payload(self):
         node = self.node(self.channels())
+        opened_at = time.monotonic()
         inc = self.open_incident(node)
         rx = self.receiver
+        firsts = {c: rx.wait_for(lambda q, c=c: q["path"].startswith(f"/{c}"))[0]["at"]
+                  for c in ("pd", "slack", "tg", "sp", "hook")}
+        print("\nmeasured: incident opened -> request at the receiver: " + ", ".join(
+            f"{c} {(t - opened_at) * 1000:.0f} ms" for c, t in firsts.items()))
 
         pd = rx.wait_for(lambda q: q["path"] == "/pd/v2/enqueue")[0]["json"]
         self.assertEqual(pd["routing_key"], "PDKEY123")
