@@ -282,6 +282,8 @@ void Delivery::deliver(Lane& lane, const OutboxRow& row, int64_t now_ms) {
   }
   switch (verdict) {
     case Verdict::kDelivered: {
+      // A failed write is logged by the store; the next event then creates a second
+      // Statuspage incident rather than losing the update.
       if (!outcome.remote_id.empty() && ctx.remote_id.empty())
         (void)outbox_.set_remote_id(channel->name, row.incident_id, outcome.remote_id);
       rec.result = "delivered";
@@ -297,6 +299,8 @@ void Delivery::deliver(Lane& lane, const OutboxRow& row, int64_t now_ms) {
     }
     case Verdict::kRetry: {
       const int64_t wait = backoff_ms(options_, rec.attempts, outcome.retry_after_ms, lane.rng);
+      // A failed write is logged by the store; the row is then due again at once (its old
+      // next_attempt_ms), which the next pass retries: no loss, one early attempt.
       (void)outbox_.retry_at(row.id, rec.attempts, done_ms + wait, rec.reason);
       record(lane, event_name, "retry");
       note_channel(channel->name, false, rec.reason, done_ms);
