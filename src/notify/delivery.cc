@@ -50,6 +50,7 @@ struct Delivery::Lane {
   std::unique_ptr<Transport> transport;
   std::mt19937_64 rng{std::random_device{}()};
   std::map<std::string, telemetry::Counter*> counters;  // "event\0result"
+  int64_t hold_until_ms = 0;  // no pass before (the outbox could not record a retry time)
 
   void assert_owner(const char* what) const {
     if (owner.load() == std::this_thread::get_id()) return;
@@ -210,7 +211,9 @@ void Delivery::run_lane(Lane& lane) {
     auto next = outbox_.next_due_ms(lane.channel);
     if (orphan && next && !*next) return;  // every row of the removed channel is recorded
     int64_t wait_ms = options_.idle_wait_ms;
-    if (next && *next) wait_ms = std::clamp<int64_t>(**next - now(), 0, options_.idle_wait_ms);
+    if (next && *next)
+      wait_ms = std::clamp<int64_t>(std::max(**next, lane.hold_until_ms) - now(), 0,
+                                    options_.idle_wait_ms);
     if (auto depth = outbox_.pending_count()) {
       depth_.store(*depth);
       depth_gauge_->set(static_cast<double>(*depth));
@@ -229,6 +232,7 @@ void Delivery::pass(Lane& lane) {
     std::lock_guard lock(mu_);
     orphan = !lane.config.has_value();
   }
+  if (now() < lane.hold_until_ms) return;
   // An orphan's rows are all due: there is no service to wait for.
   auto rows = outbox_.due(lane.channel, orphan ? INT64_MAX : now(), options_.batch);
   if (!rows) return;  // the store logged it (ERROR INCIDENT); the next pass tries again
@@ -299,9 +303,10 @@ void Delivery::deliver(Lane& lane, const OutboxRow& row, int64_t now_ms) {
     }
     case Verdict::kRetry: {
       const int64_t wait = backoff_ms(options_, rec.attempts, outcome.retry_after_ms, lane.rng);
-      // A failed write is logged by the store; the row is then due again at once (its old
-      // next_attempt_ms), which the next pass retries: no loss, one early attempt.
-      (void)outbox_.retry_at(row.id, rec.attempts, done_ms + wait, rec.reason);
+      // A failed write is logged by the store; the row would then be due again at once (its
+      // old next_attempt_ms), so the lane itself holds off for the wait instead.
+      if (!outbox_.retry_at(row.id, rec.attempts, done_ms + wait, rec.reason))
+        lane.hold_until_ms = done_ms + wait;
       record(lane, event_name, "retry");
       note_channel(channel->name, false, rec.reason, done_ms);
       log::warn("NOTIFY", "notification attempt failed, will retry",
