@@ -15,7 +15,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build make pkg-config
-  libssl-dev libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev
+  libssl-dev libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev valgrind
   python3 curl jq procps prometheus nodejs nginx-light openssl chromium

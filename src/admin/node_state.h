@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,10 @@ struct NodeState {
   ReleaseServices releases;
   IncidentServices incidents;
   CacheServices cache;
+
+  // /health dependencies.notify: the delivery thread's view of its channels (any thread, takes
+  // the delivery's own small lock, no I/O); empty when the incident store (its outbox) is not.
+  std::function<nlohmann::json()> notify_health;
 
   // Host components, sampled on the sampler's own thread; /health reads its latest snapshot.
   std::unique_ptr<telemetry::HostSampler> host_sampler;

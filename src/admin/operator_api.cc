@@ -252,6 +252,13 @@ void OperatorApi::health(http::ServerConnection& conn, const http::Request& /*re
   dependencies["pqc"] = pqc_health(mesh_view.get(), *config, &pqc_status_value);
   overall = telemetry::worst(overall, mesh_status_value);
   overall = telemetry::worst(overall, pqc_status_value);
+  if (node_.notify_health) {
+    json notify = node_.notify_health();
+    // A channel that keeps failing means pages are not reaching people: degraded, never down.
+    if (notify.value("status", std::string()) != "healthy")
+      overall = telemetry::worst(overall, Status::kDegraded);
+    dependencies["notify"] = std::move(notify);
+  }
 
   // The sampler's latest snapshot: no procfs read and no lock on this worker.
   json components = json::array();

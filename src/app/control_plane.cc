@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "gateway/upstream_gauges.h"
+#include "notify/planner.h"
 #include "telemetry/metrics.h"
 
 namespace x0::app {
@@ -56,7 +57,6 @@ ControlPlane::ControlPlane(admin::NodeState& state, gateway::RouteTablePublisher
 ControlPlane::~ControlPlane() {
   stop();
   smoke_checks_.reset();  // their clients and timers belong to the (stopped) control loop
-  webhooks_.reset();
   route_builds_.reset();
   resolver_.reset();
 }
@@ -70,6 +70,7 @@ void ControlPlane::run() {
 void ControlPlane::stop() {
   if (hooks_) hooks_->stop();
   control_.stop();
+  if (delivery_) delivery_->stop();  // queued rows stay in the outbox for the next start
 }
 
 void ControlPlane::reload(std::shared_ptr<const config::Config> config,
@@ -122,7 +123,6 @@ bool ControlPlane::start(const config::Config& config) {
   state_.releases.controller = releases_.get();
   resolver_ = std::make_unique<net::Resolver>(control_.loop());
   smoke_checks_ = std::make_unique<SmokeChecks>(control_.loop(), *resolver_);
-  webhooks_ = std::make_unique<WebhookNotifier>(control_.loop(), *resolver_);
   gateway::RouteBuilds::Hooks hooks;
   hooks.names_to_resolve = [this](const config::Config& c) {
     return gateway::RouteTable::names_to_resolve(c, to_splits(*releases_->routing()),
@@ -149,10 +149,28 @@ bool ControlPlane::start(const config::Config& config) {
   state_.incidents.metrics = incident_metrics_.get();
   incident::StoreOptions store_options;
   store_options.metrics = incident_metrics_.get();
+  // Inside the store's transactions: decide only (the running config's channels), never wait.
+  store_options.plan_notifications = [this](const notify::Event& event) {
+    return notify::plan(state_.config.load()->notify.channels, event);
+  };
+  store_options.notifications_queued = [this] {
+    if (delivery_) delivery_->wake();
+  };
   auto store = incident::IncidentStore::open(config.incidents.store, store_options);
   if (store) {
     incidents_ = std::move(*store);
     state_.incidents.store = incidents_.get();
+    notify::DeliveryOptions delivery_options;
+    delivery_options.node_id = config.node.id;
+    delivery_options.public_url = config.notify.public_url;
+    delivery_options.give_up_after_ms = int64_t{config.notify.give_up_after_s} * 1000;
+    delivery_ = std::make_unique<notify::Delivery>(
+        *incidents_, config.notify.channels, std::move(delivery_options),
+        telemetry::default_registry(),
+        [](const std::atomic<bool>* abort) { return notify::make_curl_transport(abort); });
+    state_.notify_health = [this] { return delivery_->health(); };
+    // Rows queued before a restart (kill -9 included) go out now.
+    delivery_->start();
   } else {
     state_.incidents.unavailable = store.error().detail;
     log::error("INCIDENT", "incident store unavailable", {{"detail", store.error().detail}});
@@ -198,14 +216,7 @@ void ControlPlane::tick() {
   });
   if (incidents_ && now - last_escalation_ms_ >= 1000) {
     last_escalation_ms_ = now;
-    auto config = state_.config.load();
-    escalate_due(
-        *incidents_, escalation_policy_,
-        [&](const std::string& body) {
-          for (const auto& url : config->notify.webhooks)
-            webhooks_->post(url, body, config->notify.webhook_timeout_ms);
-        },
-        now);
+    escalate_due(*incidents_, escalation_policy_, now);
   }
   control_.loop().add_timer(kControlTickMs, [this] { tick(); });
 }
@@ -255,6 +266,7 @@ void ControlPlane::apply_config(const std::shared_ptr<const config::Config>& con
     return;
   }
   state_.config.store(config);
+  if (delivery_) delivery_->set_channels(config->notify.channels);
   if (config->listeners.data != old->listeners.data ||
       config->listeners.health != old->listeners.health ||
       config->listeners.metrics != old->listeners.metrics ||

@@ -1,6 +1,7 @@
 // The control plane: everything the control thread owns and runs. The release controller (its
 // one notifier rebuilds the routes), the incident store and log, the autopilot with its metric
-// source, actuator and exec hooks, blue/green smoke checks, incident webhooks, the resolver for
+// source, actuator and exec hooks, blue/green smoke checks, incident notifications (queued in
+// the store's outbox, sent by notify's own delivery thread), the resolver for
 // all of their names, and the route builds: every route table after the first is published
 // here. Its 100 ms tick runs detection, release steps and escalations; a reload's config and
 // policy become current here in one step. Nothing on this thread waits on the network.
@@ -18,7 +19,6 @@
 #include "app/gateway_metrics.h"
 #include "app/hook_runner.h"
 #include "app/smoke_check.h"
-#include "app/webhook_notifier.h"
 #include "autopilot/autopilot.h"
 #include "autopilot/policy.h"
 #include "config/config.h"
@@ -28,6 +28,7 @@
 #include "incident/incident_metrics.h"
 #include "incident/incident_store.h"
 #include "net/resolver.h"
+#include "notify/delivery.h"
 #include "release/release_controller.h"
 
 namespace x0::app {
@@ -107,15 +108,16 @@ class ControlPlane {
   std::unique_ptr<release::ReleaseController> releases_;
   std::unique_ptr<incident::IncidentMetrics> incident_metrics_;  // outlives the store
   std::unique_ptr<incident::IncidentStore> incidents_;
+  // Notifications: its thread reads the store's outbox; stopped before the store goes.
+  std::unique_ptr<notify::Delivery> delivery_;
   std::unique_ptr<GatewayMetrics> metric_source_;
   std::unique_ptr<NodeActuator> actuator_;
   std::unique_ptr<HookRunner> hooks_;  // autopilot exec hooks, off the control thread
   // Name lookups for the control loop (its worker thread calls getaddrinfo). Its users below
-  // (smoke checks, webhook posts, route builds) go first; all are touched on the control thread
+  // (smoke checks, route builds) go first; all are touched on the control thread
   // only and destroyed after it stopped, before the loop itself.
   std::unique_ptr<net::Resolver> resolver_;
   std::unique_ptr<SmokeChecks> smoke_checks_;  // blue/green smoke checks: tasks on the control loop
-  std::unique_ptr<WebhookNotifier> webhooks_;
   std::unique_ptr<gateway::RouteBuilds> route_builds_;
   std::unique_ptr<IncidentLog> incident_log_;
   std::unique_ptr<autopilot::Autopilot> autopilot_;

@@ -1,19 +1,17 @@
 // Escalation timers and notifications (see escalation_tick.h).
 #include "app/escalation_tick.h"
 
-#include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/log.h"
-#include "incident/incident_json.h"
+#include "incident/notify_events.h"
 
 namespace x0::app {
 namespace {
 
-void announce(const incident::Incident& i, const std::string& what, const Notify& notify) {
-  log::warn("INCIDENT", what, {{"id", i.id}, {"severity", incident::to_string(i.severity)},
-                               {"title", i.title}});
-  nlohmann::json body = {{"event", what}, {"incident", incident::to_json(i, false)}};
-  notify(body.dump());
+void announce(const incident::Incident& i, const std::string& what) {
+  log::warn("INCIDENT", what,
+            {{"id", i.id}, {"severity", incident::to_string(i.severity)}, {"title", i.title}});
 }
 
 }  // namespace
@@ -33,7 +31,7 @@ incident::EscalationPolicy escalation_policy_from(const autopilot::EscalationSet
 }
 
 int escalate_due(incident::IncidentStore& store, const incident::EscalationPolicy& policy,
-                 const Notify& notify, int64_t now_ms) {
+                 int64_t now_ms) {
   incident::ListFilter filter;
   filter.unresolved_only = true;
   filter.limit = 1000;
@@ -43,13 +41,25 @@ int escalate_due(incident::IncidentStore& store, const incident::EscalationPolic
   for (const incident::Incident& i : *open) {
     incident::DueState due = incident::evaluate(i, now_ms, policy);
     for (const incident::EscalationStep& step : incident::pending_escalations(due)) {
-      announce(i, "incident escalated to " + std::string(incident::audience(step.level)), notify);
+      announce(i, "incident escalated to " + std::string(incident::audience(step.level)));
       store.append(i.id, incident::escalation_entry(step, now_ms));
       ++announced;
     }
     if (due.update_overdue && !due.reminder_sent && due.next_update_due_ms) {
-      announce(i, "status update due", notify);
+      announce(i, "status update due");
       store.append(i.id, incident::reminder_entry(*due.next_update_due_ms, now_ms));
+      ++announced;
+    }
+    // Each SLA is announced once, when it is first seen breached.
+    if (due.response_breached && !incident::sla_breach_recorded(i, "response")) {
+      announce(i, "response SLA breached");
+      store.append(i.id, incident::sla_breach_entry("response", due.response_deadline_ms, now_ms));
+      ++announced;
+    }
+    if (due.resolution_breached && !incident::sla_breach_recorded(i, "resolution")) {
+      announce(i, "resolution SLA breached");
+      store.append(i.id,
+                   incident::sla_breach_entry("resolution", due.resolution_deadline_ms, now_ms));
       ++announced;
     }
   }

@@ -55,6 +55,7 @@ x0::Result<Config> run(std::string_view text, std::string_view name,
     detail::resolve(cfg);
     detail::validate(cfg, origins, problems);
     if (problems.empty()) detail::load_jwt(cfg, origins, problems);
+    if (problems.empty()) detail::load_notify(cfg, origins, problems);
     return finish(std::move(cfg), problems);
   } catch (const std::exception& e) {
     return x0::fail(Errc::kConfigInvalid, std::string(name) + ": " + e.what());
@@ -93,6 +94,7 @@ x0::Result<void> apply_env(Config& cfg,
     detail::read_env(env, updated, origins, problems);
     if (problems.empty()) detail::validate(updated, origins, problems);
     if (problems.empty()) detail::load_jwt(updated, origins, problems);
+    if (problems.empty()) detail::load_notify(updated, origins, problems);
     auto done = finish(std::move(updated), problems);
     if (!done) return std::unexpected(done.error());
     cfg = std::move(*done);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "notify/channel.h"
 
 namespace x0::jwt {
 class KeySet;
@@ -230,9 +231,34 @@ struct Incidents {
   std::string store = "";  // after load: <data_dir>/incidents.db when not configured
 };
 
+// One [[notify.channels]] table as written; load turns it into a notify::Channel.
+struct NotifyChannelSpec {
+  std::string name;
+  std::string type;                        // pagerduty | slack | telegram | statuspage | webhook
+  std::vector<std::string> events;         // empty: all
+  std::vector<std::string> severities;     // empty: all
+  std::vector<std::string> levels;         // empty: L1
+  std::string url;                         // webhook
+  std::string base_url;                    // override of the service's API root
+  std::string routing_key_file;            // pagerduty
+  std::string token_file;                  // slack, telegram, statuspage
+  std::string secret_file;                 // webhook HMAC key (optional)
+  std::string chat_id;                     // telegram
+  std::string page_id;                     // statuspage
+  std::vector<std::string> component_ids;  // statuspage
+  std::string ca_file;
+  int connect_timeout_ms = 3000;
+  int timeout_ms = 10000;
+};
+
 struct Notify {
-  std::vector<std::string> webhooks;  // each http:// or https:// URL
-  int webhook_timeout_ms = 2000;      // one POST: name lookup, connect, request and answer
+  std::vector<std::string> webhooks;  // legacy: each becomes a `webhook` channel taking all events
+  int webhook_timeout_ms = 2000;      // the legacy webhooks' timeout_ms
+  std::string public_url;             // links in notifications: <public_url>/incidents/{id}/report
+  int give_up_after_s = 86400;        // a notification still failing this long fails for good
+  std::vector<NotifyChannelSpec> channel_specs;
+  // After load: the specs and the legacy webhooks, their secrets read.
+  std::vector<notify::Channel> channels;
 };
 
 struct Config {

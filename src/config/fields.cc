@@ -288,7 +288,9 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
   if (section == "incidents") return {s("store", &c.incidents.store)};
   if (section == "notify")
     return {sl("webhooks", &c.notify.webhooks, Shape::kUrl),
-            i("webhook_timeout_ms", &c.notify.webhook_timeout_ms, 1, 60000)};
+            i("webhook_timeout_ms", &c.notify.webhook_timeout_ms, 1, 60000),
+            s("public_url", &c.notify.public_url),
+            i("give_up_after_s", &c.notify.give_up_after_s, 60, 7 * 86400)};
   return {};
 }
 

@@ -38,6 +38,9 @@ void validate(const Config& cfg, const Origins& origins, Problems& out);
 // jwt_secret_file, reads every provider's key file, checks algorithms against the keys' types
 // and that every service's provider exists. Mutates: the keys are part of the loaded config.
 void load_jwt(Config& cfg, const Origins& origins, Problems& out);
+// Notification channels (notify_config.cc): checks each [[notify.channels]] against its type,
+// reads its secret file and adds the legacy [notify] webhooks as `webhook` channels.
+void load_notify(Config& cfg, const Origins& origins, Problems& out);
 // A close known key, for "unknown key" messages ("" when nothing is close).
 std::string closest(std::string_view key, const std::vector<std::string_view>& known);
 

@@ -162,6 +162,10 @@ void read_toml(std::string_view text, Config& cfg, Origins& o, Problems& out) {
       read_jwt(node, cfg, o, out);
       continue;
     }
+    if (section == "notify") {
+      read_notify(node, cfg, o, out);
+      continue;
+    }
     std::vector<Field> fields = section_fields(cfg, section);
     if (fields.empty()) {
       std::string hint = closest(section, known);

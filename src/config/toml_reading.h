@@ -28,4 +28,7 @@ void read_jwt(const toml::node& node, Config& cfg, Origins& o, Problems& out);
 void read_service_jwt(const toml::node& node, const std::string& prefix, const std::string& label,
                       Service& svc, Origins& o, Problems& out);
 
+// notify_config.cc: the [notify] section with its [[notify.channels]].
+void read_notify(const toml::node& node, Config& cfg, Origins& o, Problems& out);
+
 }  // namespace x0::config::detail

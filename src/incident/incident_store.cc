@@ -202,6 +202,7 @@ Result<OpenOutcome> IncidentStore::open_incident(const OpenRequest& req) {
     if (*row) existing = st->text_at(0);
   }
 
+  std::optional<TimelineEntry> raised;  // a join's severity escalation (an event)
   TimelineEntry detected_entry{detected,   TimelineKind::kDetected,
                                req.actor,  req.text.empty() ? req.title : req.text,
                                req.fields, 0};
@@ -224,7 +225,10 @@ Result<OpenOutcome> IncidentStore::open_incident(const OpenRequest& req) {
                         {{"from", to_string(inc.severity)}, {"to", to_string(req.severity)}},
                         0};
       inc.severity = req.severity;
-      if (auto r = insert_entry(db, inc.id, esc); !r) return logged(r.error(), "join");
+      auto seq = insert_entry(db, inc.id, esc);
+      if (!seq) return logged(seq.error(), "join");
+      esc.seq = *seq;
+      raised = esc;
     }
     if (inc.status == Status::kMitigated) {
       // The condition is back: "mitigated" would tell the on-call engineer it is over.
@@ -270,9 +274,19 @@ Result<OpenOutcome> IncidentStore::open_incident(const OpenRequest& req) {
                           0};
       if (auto r = insert_entry(db, inc.id, first); !r) return logged(r.error(), "open");
     }
-    if (auto r = insert_entry(db, inc.id, detected_entry); !r) return logged(r.error(), "open");
+    auto entry_seq = insert_entry(db, inc.id, detected_entry);
+    if (!entry_seq) return logged(entry_seq.error(), "open");
+    detected_entry.seq = *entry_seq;
+  }
+  const bool opened = existing.empty();
+  int queued_rows = 0;
+  if (opened || raised) {
+    auto n = queue_notifications(inc.id, opened ? detected_entry : *raised, opened);
+    if (!n) return logged(n.error(), "open_incident");
+    queued_rows = *n;
   }
   if (auto r = txn->commit(); !r) return logged(r.error(), "open_incident");
+  queued(queued_rows);
 
   const bool joined = !existing.empty();
   auto fresh = load(inc.id);

@@ -17,6 +17,7 @@
 
 #include "common/result.h"
 #include "incident/incident.h"
+#include "notify/outbox.h"
 
 struct sqlite3;
 
@@ -29,6 +30,13 @@ struct StoreOptions {
   int busy_timeout_ms = 5000;           // another process (the CLI) holding the write lock
   std::function<int64_t()> clock_ms{};  // unix ms; default: system clock
   IncidentMetrics* metrics = nullptr;   // fed after each committed write; not owned
+  // Notifications (notify/outbox.h). Called inside the transaction of each entry that is an
+  // event (incident/notify_events.h), with the store's lock held: it must only decide (which
+  // channels take the event), never call back into the store or wait. Each Planned becomes an
+  // outbox row that commits or rolls back with the entry.
+  std::function<std::vector<notify::Planned>(const notify::Event&)> plan_notifications{};
+  // After a commit that queued rows (wakes the delivery thread); same rules as above.
+  std::function<void()> notifications_queued{};
 };
 
 struct OpenOutcome {
@@ -59,14 +67,16 @@ nlohmann::json to_json(const VerifyReport& report);
 // Error codes: "not_found", "invalid_transition" (HTTP 409), "bad_request",
 // "store_unavailable" (missing/read-only directory or file), "store_full", "store_corrupt",
 // "store_busy", "store_too_new" (schema newer than this binary), "store_error".
-class IncidentStore {
+// It is also the notification outbox (notify::Outbox, store_outbox.cc): the same database, so
+// a notification commits with its cause.
+class IncidentStore final : public notify::Outbox {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens or creates the database file at path (its directory must exist and be writable).
   static Result<std::unique_ptr<IncidentStore>> open(const std::string& path,
                                                      StoreOptions options = {});
-  ~IncidentStore();
+  ~IncidentStore() override;
   IncidentStore(const IncidentStore&) = delete;
   IncidentStore& operator=(const IncidentStore&) = delete;
 
@@ -94,12 +104,32 @@ class IncidentStore {
   Result<VerifyReport> verify() const;
   const std::string& path() const { return path_; }
 
+  // notify::Outbox (store_outbox.cc); any thread, the delivery thread in practice.
+  Result<std::vector<notify::OutboxRow>> due(const std::string& channel, int64_t now_ms,
+                                             int limit) override;
+  Result<std::optional<int64_t>> next_due_ms(const std::string& channel) override;
+  Result<std::vector<std::string>> pending_channels() override;
+  Result<int64_t> pending_count() override;
+  Result<void> finish(const notify::OutboxRow& row, const notify::DeliveryRecord& record) override;
+  Result<void> retry_at(int64_t id, int attempts, int64_t next_ms,
+                        const std::string& reason) override;
+  Result<std::optional<std::string>> remote_id(const std::string& channel,
+                                               const std::string& incident_id) override;
+  Result<void> set_remote_id(const std::string& channel, const std::string& incident_id,
+                             const std::string& remote_id) override;
+
  private:
   struct Db;
   IncidentStore(std::string path, StoreOptions options, std::unique_ptr<Db> db);
   int64_t now() const;
   Result<Incident> load(std::string_view id) const;
   Result<Incident> transition(std::string_view id, TimelineKind kind, const Note& note);
+  // Inside a write's transaction, after `entry` (with its seq) was inserted and the row
+  // updated: queues the event the entry is, if any, for every channel that takes it. Returns
+  // how many rows were queued.
+  Result<int> queue_notifications(std::string_view id, const TimelineEntry& entry, bool opened);
+  // After the commit: wakes the delivery when `queued` > 0.
+  void queued(int queued) const;
   // Re-reads the open counts into cached_open_ and the metrics; called after each commit.
   Result<void> refresh_counts() const;
 

@@ -111,7 +111,9 @@ Result<Incident> IncidentStore::transition(std::string_view id, TimelineKind kin
                       note.text.empty() ? default_text(kind) : note.text,
                       note.fields.is_object() ? note.fields : nlohmann::json::object(),
                       0};
-  if (auto r = insert_entry(db, inc->id, entry); !r) return logged(r.error(), "transition");
+  auto seq = insert_entry(db, inc->id, entry);
+  if (!seq) return logged(seq.error(), "transition");
+  entry.seq = *seq;
   inc->status = status_after(inc->status, kind);
   if (note.impact) {
     bool measured = note.impact->starts_with(kMeasuredImpact);
@@ -120,7 +122,10 @@ Result<Incident> IncidentStore::transition(std::string_view id, TimelineKind kin
   }
   inc->updated_ms = t_now;
   if (auto r = update_row(db, *inc); !r) return logged(r.error(), "transition");
+  auto queued_rows = queue_notifications(inc->id, entry, false);
+  if (!queued_rows) return logged(queued_rows.error(), "transition");
   if (auto r = txn->commit(); !r) return logged(r.error(), "transition");
+  queued(*queued_rows);
 
   if (auto r = refresh_counts(); !r) logged(r.error(), "count");
   auto fresh = load(id);
@@ -148,7 +153,9 @@ Result<Incident> IncidentStore::resolve(std::string_view id, const ResolveReques
                                              : "resolved: " + req.resolution,
                       nlohmann::json::object(),
                       0};
-  if (auto r = insert_entry(db, inc->id, entry); !r) return logged(r.error(), "resolve");
+  auto seq = insert_entry(db, inc->id, entry);
+  if (!seq) return logged(seq.error(), "resolve");
+  entry.seq = *seq;
   inc->status = Status::kResolved;
   inc->root_cause = req.root_cause;
   inc->resolution = req.resolution;
@@ -157,7 +164,10 @@ Result<Incident> IncidentStore::resolve(std::string_view id, const ResolveReques
   if (req.impact) inc->impact = *req.impact;
   inc->updated_ms = t_now;
   if (auto r = update_row(db, *inc); !r) return logged(r.error(), "resolve");
+  auto queued_rows = queue_notifications(inc->id, entry, false);
+  if (!queued_rows) return logged(queued_rows.error(), "resolve");
   if (auto r = txn->commit(); !r) return logged(r.error(), "resolve");
+  queued(*queued_rows);
 
   if (auto r = refresh_counts(); !r) logged(r.error(), "count");
   auto fresh = load(id);

@@ -44,6 +44,34 @@ CREATE TABLE IF NOT EXISTS timeline (
 );
 CREATE INDEX IF NOT EXISTS timeline_by_incident ON timeline (incident_id, time_ms, seq);
 )sql",
+    // 1 -> 2: the notification outbox (issue 14). A row is written in the transaction of the
+    // timeline entry that causes it and finished in the transaction of the entry that records
+    // its outcome; (channel, dedup_key) makes queueing an event twice a no-op.
+    R"sql(
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  channel TEXT NOT NULL,
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  event_kind TEXT NOT NULL,
+  dedup_key TEXT NOT NULL,
+  event TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  finished_ms INTEGER,
+  UNIQUE (channel, dedup_key)
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (next_attempt_ms) WHERE state = 'pending';
+-- The Statuspage incident a channel created for one of ours (its updates go to that one).
+CREATE TABLE IF NOT EXISTS notify_remote (
+  channel TEXT NOT NULL,
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  remote_id TEXT NOT NULL,
+  PRIMARY KEY (channel, incident_id)
+);
+)sql",
 };
 
 Error corrupt(std::string_view id, std::string_view what) {
@@ -123,7 +151,7 @@ std::unexpected<Error> logged(Error e, std::string_view op) {
   return std::unexpected<Error>(std::move(e));
 }
 
-Result<void> insert_entry(sqlite3* db, std::string_view id, const TimelineEntry& e) {
+Result<int64_t> insert_entry(sqlite3* db, std::string_view id, const TimelineEntry& e) {
   auto st = Stmt::prepare(db,
                           "INSERT INTO timeline (incident_id, time_ms, kind, actor, text, fields) "
                           "VALUES (?, ?, ?, ?, ?, ?)");
@@ -133,7 +161,8 @@ Result<void> insert_entry(sqlite3* db, std::string_view id, const TimelineEntry&
                            : std::string("{}");
   st->bind(1, id).bind(2, e.time_ms).bind(3, to_string(e.kind)).bind(4, e.actor);
   st->bind(5, e.text).bind(6, fields);
-  return st->run("insert timeline entry");
+  if (auto r = st->run("insert timeline entry"); !r) return std::unexpected(r.error());
+  return sqlite3_last_insert_rowid(db);
 }
 
 // Writes every mutable column of an existing incident row.

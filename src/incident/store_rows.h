@@ -39,7 +39,8 @@ Result<TimelineEntry> decode_entry(const Stmt& row);  // seq, time_ms, kind, act
 // Passes an error on; a store_* failure is logged once (ERROR INCIDENT op= code= detail=).
 std::unexpected<Error> logged(Error e, std::string_view op);
 Error not_found(std::string_view id);
-Result<void> insert_entry(sqlite3* db, std::string_view id, const TimelineEntry& e);
+// Returns the entry's seq.
+Result<int64_t> insert_entry(sqlite3* db, std::string_view id, const TimelineEntry& e);
 // Writes every mutable column of an existing incident row.
 Result<void> update_row(sqlite3* db, const Incident& inc);
 Result<int64_t> query_int(sqlite3* db, const char* sql, std::string_view what);
