@@ -9,7 +9,7 @@
 FROM debian:12 AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      g++ cmake ninja-build pkg-config libssl-dev libsqlite3-dev libtomlplusplus-dev \
+      g++ cmake ninja-build pkg-config libssl-dev libsqlite3-dev libcurl4-openssl-dev libtomlplusplus-dev \
       nlohmann-json3-dev libgtest-dev libgmock-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -32,7 +32,7 @@ FROM debian:12-slim AS runtime
 # node's hook processes and forwards signals (SIGTERM drains, SIGHUP reloads).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libssl3 libsqlite3-0 libtomlplusplus3 ca-certificates \
+      libssl3 libsqlite3-0 libcurl4 libtomlplusplus3 ca-certificates \
       curl procps iproute2 iputils-ping tini \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 x0tta6bl4 \
