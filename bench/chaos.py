@@ -27,15 +27,44 @@ from test_releases import TEST_POLICY  # noqa: E402  (the same 1 s-window policy
 from test_canary_judgement import EMPTY_RULE  # noqa: E402  (policy/default.toml's silent-failure rule)
 
 SCENARIOS = ("errors", "latency", "killed", "degrading", "silent", "healthy", "stable_failing",
-             "thin_dead")
+             "thin_dead", "band_edge")
 # What the decision matrix asks of each scenario (issue 17): roll the canary back; hold the
 # release (the stable side fails, the canary is fine: rolling it back would move everything onto
 # the failing side); or leave it alone.
 EXPECTED = {"errors": "rollback", "latency": "rollback", "killed": "rollback",
             "degrading": "rollback", "silent": "rollback", "healthy": "none",
             "stable_failing": "hold",
-            "thin_dead": "rollback"}
+            "thin_dead": "rollback", "band_edge": "incident"}
 THIN_RATE = 2.0  # thin_dead: req/s in total, a quarter of them to the canary
+# band_edge: the service (its stable origin) alternates 12 % and 8 % errors every 3 s, about 10 %
+# on average, under the matrix's two error bands each asking 5 s: above 10 % never lasts 5 s and
+# neither does 5-10 %, so rules that restart their timers at every crossing never fire. The
+# node must open an error-rate incident (the canary is healthy: held, never rolled back).
+BAND_POLICY = """
+[defaults]
+min_samples = 10
+cooldown_s = 5
+window_s = 1
+recovery_hold_s = 1
+[[rules]]
+name = "error_rate_critical"
+signal = "error_rate"
+above = 0.10
+for_s = 5
+severity = "SEV-1"
+action = "rollback"
+authority = "system"
+[[rules]]
+name = "error_rate_elevated"
+signal = "error_rate"
+above = 0.05
+at_most = 0.10
+for_s = 5
+severity = "SEV-2"
+action = "rollback"
+authority = "on_call"
+"""
+BAND_RULES = ("error_rate_critical", "error_rate_elevated")
 CANARY_STEPS = [25, 50, 100]  # as in test_releases.py
 STEP_INTERVAL_S = 30
 
@@ -171,6 +200,10 @@ def run_once(scenario, index, args, policy_path):
         procs.append(stable)
         canary = Origin(workdir, name="canary")
         procs.append(canary)
+        if scenario == "band_edge":
+            policy_path = os.path.join(workdir, "band_policy.toml")
+            with open(policy_path, "w") as f:
+                f.write(BAND_POLICY)
         node = Node(workdir, [service("shop", [stable.endpoint()])],
                     api_gateway={"worker_threads": 1},
                     extra_sections={"autopilot": {"policy_file": policy_path}}, name="node")
@@ -210,6 +243,9 @@ def run_once(scenario, index, args, policy_path):
                 break
             if scenario == "stable_failing" and time.time() >= t0 + 5:
                 break  # held or not by now: the rules' 1 s windows have seen it five times
+            if scenario == "band_edge" and (time.time() >= t0 + 20 or any(
+                    i["rule"] in BAND_RULES for i in incidents(node))):
+                break
             if time.time() >= deadline:
                 break
             time.sleep(0.05)
@@ -251,6 +287,8 @@ def run_once(scenario, index, args, policy_path):
 def inject(scenario, canary, stable, helpers):
     if scenario == "stable_failing":
         stable.fault(error_rate=0.5)
+    elif scenario == "band_edge":
+        helpers.append(Periodic(3.0, lambda s: stable.fault(error_rate=0.12 if s % 2 == 0 else 0.08)))
     elif scenario == "thin_dead":
         canary.fault(error_rate=1.0)
     elif scenario == "errors":
@@ -317,9 +355,15 @@ def measure(scenario, node, load, t0, rolled_at, tail_end, final, release_starte
             "mitigated_after_t0_s": rel(first_time(cause, "mitigated"), t0),
         })
     expected = EXPECTED[scenario]
+    band_incidents = [i for i in all_incidents if i["rule"] in BAND_RULES
+                      and (first_time(i, "detected") or 0) >= t0]
     out["correct"] = (out["rolled_back"] if expected == "rollback" else
                       not out["rolled_back"] and out["state"] == "paused" if expected == "hold"
-                      else not out["rolled_back"])
+                      else not out["rolled_back"] and bool(band_incidents)
+                      if expected == "incident" else not out["rolled_back"])
+    if band_incidents:
+        out["band_rule"] = band_incidents[0]["rule"]
+        out["band_detected_after_t0_s"] = rel(first_time(band_incidents[0], "detected"), t0)
     out["wrong_side_rollback"] = expected == "hold" and out["rolled_back"]
     # Requests the canary answered from T0 to the rollback (the thin scenario's goal: <= 20).
     out["canary_requests_to_action"] = sum(
@@ -368,7 +412,8 @@ def report(results, args, header):
         if not rs:
             continue
         failed = [r["failed"] for r in rs]
-        rules = sorted({r.get("rule") or ",".join(r["false_alarm_rules"]) or "-" for r in rs})
+        rules = sorted({r.get("rule") or r.get("band_rule") or ",".join(r["false_alarm_rules"])
+                        or "-" for r in rs})
         lines.append(
             f"| {sc} | {len(rs)} | {EXPECTED[sc]} | {sum(r['correct'] for r in rs)}/{len(rs)} | "
             f"{sum(r['rolled_back'] for r in rs)}/{len(rs)} | "
