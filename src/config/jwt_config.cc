@@ -249,7 +249,7 @@ void load_jwt(Config& cfg, const Origins& o, Problems& out) {
     std::string loc = o.where.contains(at_path) ? o.locate(at_path)
                                                 : o.locate("security.enable_jwt_validation");
     if (jwt_provider(cfg, s) != nullptr) continue;
-    std::string_view want = s.jwt_provider_name.empty() ? "default" : s.jwt_provider_name;
+    std::string want = s.jwt_provider_name.empty() ? "default" : s.jwt_provider_name;
     if (std::any_of(cfg.jwt.providers.begin(), cfg.jwt.providers.end(),
                     [&](const JwtProvider& p) { return p.name == want; }))
       continue;  // it exists, its keys did not load: that problem is reported already
@@ -274,7 +274,9 @@ namespace x0::config {
 const JwtProvider* jwt_provider(const Config& config, const Service& service) {
   if (!service.jwt.value_or(config.security.enable_jwt_validation)) return nullptr;
   const auto& all = config.jwt.providers;
-  std::string_view want = service.jwt_provider_name.empty() ? "default" : service.jwt_provider_name;
+  // (Not `empty() ? "default" : name`: that makes a temporary std::string the view outlives.)
+  std::string_view want = service.jwt_provider_name;
+  if (want.empty()) want = "default";
   for (const JwtProvider& p : all)
     if (p.name == want) return p.keys ? &p : nullptr;
   if (service.jwt_provider_name.empty() && all.size() == 1 && all[0].keys) return &all[0];
