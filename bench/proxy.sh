@@ -37,8 +37,10 @@ TOML
 "$bin" check-config "$work/node.toml" >/dev/null
 # The same node with the rate_limit filter on every request: one client address, so every
 # request takes the same bucket (the most contended case), a limit wrk never reaches.
+# RATE_LIMIT_HEADERS=always: the RateLimit fields on every response (the default: on 429s only).
 { echo "[security]"; echo "rate_limit_requests_per_second = 1000000"
-  echo "rate_limit_burst = 1000000"; cat "$work/node.toml"; } > "$work/node-rl.toml"
+  echo "rate_limit_burst = 1000000"; echo "rate_limit_headers = \"${RATE_LIMIT_HEADERS:-limited}\""
+  cat "$work/node.toml"; } > "$work/node-rl.toml"
 "$bin" check-config "$work/node-rl.toml" >/dev/null
 
 export CANDIDATE_NAME=x0tta6bl4

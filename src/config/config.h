@@ -172,6 +172,10 @@ struct Security {
   int rate_limit_requests_per_second = 0;
   int rate_limit_burst = 0;
   std::string rate_limit_key = "client_address";  // or "header:<Name>", e.g. "header:X-Api-Key"
+  // "limited": RateLimit-Policy and RateLimit only on 429s (as Envoy's local_ratelimit does by
+  // default; the fields on every response were most of the filter's cost); "always": on every
+  // response of a limited route, so clients can pace themselves.
+  std::string rate_limit_headers = "limited";
   int rate_limit_max_clients = 100000;            // buckets held at most (read at start)
 };
 

@@ -145,6 +145,9 @@ std::optional<std::string> shape_ok(Shape shape, std::string& v) {
         return std::nullopt;
       return "expected \"client_address\" or \"header:<Name>\" (e.g. \"header:X-Api-Key\")";
     }
+    case Shape::kRateLimitHeaders:
+      if (v == "always" || v == "limited") return std::nullopt;
+      return "expected one of always, limited";
     case Shape::kCidr:
       if (AddressRanges::parse({v})) return std::nullopt;
       return "expected an IP address or CIDR range such as \"10.0.0.0/8\"";
@@ -267,6 +270,7 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
             i("rate_limit_requests_per_second", &g.rate_limit_requests_per_second, 0, 1000000),
             i("rate_limit_burst", &g.rate_limit_burst, 0, 1000000),
             s("rate_limit_key", &g.rate_limit_key, Shape::kRateLimitKey),
+            s("rate_limit_headers", &g.rate_limit_headers, Shape::kRateLimitHeaders),
             i("rate_limit_max_clients", &g.rate_limit_max_clients, 1, 10000000)};
   }
   if (section == "mesh")

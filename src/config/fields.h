@@ -31,6 +31,7 @@ enum class Shape {
   kCidr,         // IPv4/IPv6 literal with an optional "/prefix"
   // "client_address" or "header:<Name>"
   kRateLimitKey,
+  kRateLimitHeaders,  // always|limited
 };
 
 using Target = std::variant<int*, int64_t*, uint16_t*, double*, bool*, std::string*,

@@ -134,6 +134,7 @@ RateLimitRule rate_limit_rule(const config::Security& security, const config::Se
   int64_t window =
       (static_cast<int64_t>(rule.burst) + rule.requests_per_second - 1) / rule.requests_per_second;
   rule.policy = "\"default\";q=" + std::to_string(rule.burst) + ";w=" + std::to_string(window);
+  rule.fields_on_allowed = security.rate_limit_headers != "limited";
   auto counter = [&](const char* decision) {
     return telemetry::default_registry().counter(
         "rate_limit_decisions_total",

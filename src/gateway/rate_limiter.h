@@ -30,6 +30,7 @@ struct RateLimitRule {
   int64_t interval_ns = 0;      // 1e9 / requests_per_second: one token's refill time
   std::string header;           // the key's header (e.g. X-Api-Key); empty: the client address
   std::string policy;           // RateLimit-Policy's value, e.g. `"default";q=10;w=1`
+  bool fields_on_allowed = true;  // [security] rate_limit_headers = "always"
   // rate_limit_decisions_total{service, decision}: process-lifetime, sharded per thread.
   telemetry::Counter* allowed = nullptr;
   telemetry::Counter* limited = nullptr;

@@ -92,11 +92,12 @@ class RateLimitTest(IntegrationTest):
         self.check_limit_holds(2)
 
     def test_a_burst_is_taken_at_once_then_429s_with_well_formed_headers(self):
-        node = self.node({"rate_limit_requests_per_second": 1, "rate_limit_burst": 5})
+        node = self.node({"rate_limit_requests_per_second": 1, "rate_limit_burst": 5,
+                          "rate_limit_headers": "always"})
         start = time.monotonic()
         first = [self.get(node) for _ in range(5)]
         self.assertEqual([r.status for r in first], [200] * 5)
-        # Allowed responses say what is left.
+        # Allowed responses say what is left (rate_limit_headers = "always").
         self.assertEqual([STATE.match(r.header("RateLimit")).group(1) for r in first],
                          ["4", "3", "2", "1", "0"])
         self.assertEqual(first[0].header("RateLimit-Policy"), '"default";q=5;w=5')
@@ -124,6 +125,21 @@ class RateLimitTest(IntegrationTest):
         log = node.log()
         self.assertEqual(log.count("rate limit: client limited"), 1, log[-2000:])
         self.assertIn("WARN SECURITY rate limit: client limited", log)
+
+    def test_by_default_the_ratelimit_fields_come_only_with_the_429(self):
+        node = self.node({"rate_limit_requests_per_second": 1, "rate_limit_burst": 2})
+        allowed = [self.get(node) for _ in range(2)]
+        self.assertEqual([r.status for r in allowed], [200, 200])
+        for r in allowed:
+            self.assertIsNone(r.header("RateLimit"))
+            self.assertIsNone(r.header("RateLimit-Policy"))
+        r = self.get(node)
+        if r.status == 200:  # a token came back meanwhile
+            r = self.get(node)
+        self.assertEqual(r.status, 429)
+        self.assertRegex(r.header("Retry-After"), r"^[1-9][0-9]*$")
+        self.assertEqual(POLICY.match(r.header("RateLimit-Policy")).groups(), ("2", "2"))
+        self.assertEqual(STATE.match(r.header("RateLimit")).group(1), "0")
 
     def test_a_limited_client_gets_no_cache_hit_either(self):
         services = [service("app", [self.origin.endpoint()], cache=True, cache_ttl_s=60)]
@@ -203,7 +219,8 @@ class RateLimitTest(IntegrationTest):
         node = self.node({"rate_limit_requests_per_second": 1, "rate_limit_burst": 2})
         self.assertEqual(self.statuses(node, 3), [200, 200, 429])
         sections = dict(node.sections)
-        sections["security"] = {"rate_limit_requests_per_second": 1000, "rate_limit_burst": 100}
+        sections["security"] = {"rate_limit_requests_per_second": 1000, "rate_limit_burst": 100,
+                                "rate_limit_headers": "always"}
         node.write_config([service("app", [self.origin.endpoint()], cache=False)], sections)
         node.signal(signal.SIGHUP)
         wait_until(lambda: node.metric_value("config_reloads_total", result="ok") == 1, 5,
@@ -229,7 +246,8 @@ class RateLimitTest(IntegrationTest):
                 ({"rate_limit_key": "cookie:x"}, "rate_limit_key"),
                 ({"rate_limit_key": "header:"}, "rate_limit_key"),
                 ({"rate_limit_requests_per_second": -1}, "rate_limit_requests_per_second"),
-                ({"rate_limit_max_clients": 0}, "rate_limit_max_clients"))):
+                ({"rate_limit_max_clients": 0}, "rate_limit_max_clients"),
+                ({"rate_limit_headers": "never"}, "rate_limit_headers"))):
             node = self.node(security, wait=False, name=f"bad{i}")
             node.wait(10)
             self.assertNotEqual(node.proc.returncode, 0, security)

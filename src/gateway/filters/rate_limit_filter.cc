@@ -82,7 +82,8 @@ class RateLimitFilter final : public Filter<RateLimitFilter> {
 
   // The quota left after this request, on whatever the upstream side answers.
   FilterStatus on_response_head(Stream& stream, const http::ResponseHead& /*head*/) override {
-    append_fields(stream.service().rate_limit, stream.response_edits().append);
+    const RateLimitRule& rule = stream.service().rate_limit;
+    if (rule.fields_on_allowed) append_fields(rule, stream.response_edits().append);
     return FilterStatus::kContinue;
   }
 
