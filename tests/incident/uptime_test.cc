@@ -120,7 +120,7 @@ TEST_F(UptimeStoreTest, RowsPastTheWindowArePrunedSoTheTableStaysBounded) {
 TEST_F(UptimeStoreTest, ComponentCountAndIdLengthAreBounded) {
   std::vector<UptimeSample> many;
   for (size_t i = 0; i < kMaxUptimeComponents + 10; ++i)
-    many.push_back({"c" + std::to_string(i), CS::kOperational});
+    many.push_back({std::to_string(i) + "c", CS::kOperational});
   many.front().component = std::string(300, 'x');
   ASSERT_TRUE(store_->record_uptime(many));
   auto rows = store_->uptime_history();
