@@ -29,14 +29,14 @@ inline constexpr size_t kMaxComponentIdBytes = 128;
 
 // One sample: a component's state at one instant.
 struct UptimeSample {
-  std::string component;
+  std::string component = {};
   ComponentStatus status = ComponentStatus::kOperational;
 };
 
 // One component's samples of one UTC day, counted per state (index = ComponentStatus).
 struct UptimeDay {
-  std::string component;
-  std::string date;  // "2026-12-04"
+  std::string component = {};
+  std::string date = {};  // "2026-12-04"
   std::array<int64_t, kComponentStatusCount> samples = {};
 
   int64_t total() const;
@@ -54,7 +54,7 @@ ComponentStatus worst_status(const std::array<int64_t, kComponentStatusCount>& s
 
 // One day of a component's bar.
 struct UptimeBar {
-  std::string date;
+  std::string date = {};
   std::array<int64_t, kComponentStatusCount> samples = {};
   std::optional<double> uptime = std::nullopt;  // nullopt: no data that day
   ComponentStatus worst = ComponentStatus::kOperational;
