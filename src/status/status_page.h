@@ -89,7 +89,7 @@ struct PageInputs {
 inline constexpr int64_t kRecentWindowMs = 7LL * 86'400'000;
 inline constexpr size_t kMaxUpdatesShown = 50;  // per incident, newest kept
 
-// The components and their states from the /health body (services in its order, then node,
+// The components and their states from the /health body (services by name, then node,
 // mesh, PQC, cache), raised by the open incidents affecting them (components.cc).
 std::vector<Component> components_from_health(const nlohmann::json& health);
 void apply_incidents(std::vector<Component>& components,
