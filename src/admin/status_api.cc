@@ -84,8 +84,8 @@ void handle_status_page(const NodeState& node, http::ServerConnection& conn,
   std::string node_id = node.node_id;
   answer_async(conn, *node.control,
                [config, store, node_id, json, health = std::move(health)]() mutable -> Reply {
-                 status::StatusPage page = status::build_page(
-                     page_inputs(*config, node_id, store, std::move(health)));
+                 status::StatusPage page =
+                     status::build_page(page_inputs(*config, node_id, store, std::move(health)));
                  page.refresh_s = config->status.refresh_s;
                  if (json)
                    return Reply{200, status::to_summary_json(page).dump(2) + "\n",

@@ -22,8 +22,8 @@ std::string_view to_string(ComponentStatus s);  // "operational", "degraded_perf
 std::optional<ComponentStatus> parse_component_status(std::string_view text);
 ComponentStatus worse(ComponentStatus a, ComponentStatus b);
 
-inline constexpr int kUptimeDays = 90;      // what the page shows
-inline constexpr int kUptimeKeepDays = 91;  // what the store keeps (today is partial)
+inline constexpr int kUptimeDays = 90;               // what the page shows
+inline constexpr int kUptimeKeepDays = 91;           // what the store keeps (today is partial)
 inline constexpr size_t kMaxUptimeComponents = 512;  // per sample; more are dropped (logged)
 inline constexpr size_t kMaxComponentIdBytes = 128;
 

@@ -61,12 +61,10 @@ void uptime_svg(std::string& out, const Component& c) {
          html_escape(c.name) + ", last " + std::to_string(n) + " days\">";
   for (size_t i = 0; i < n; ++i) {
     const incident::UptimeBar& bar = c.uptime[i];
-    const std::string_view fill =
-        bar.uptime ? kBarColors[static_cast<size_t>(bar.worst)] : kNoData;
+    const std::string_view fill = bar.uptime ? kBarColors[static_cast<size_t>(bar.worst)] : kNoData;
     const std::string title =
         bar.date + ": " +
-        (bar.uptime ? pct(*bar.uptime) + "% uptime, worst " +
-                          std::string(label(bar.worst))
+        (bar.uptime ? pct(*bar.uptime) + "% uptime, worst " + std::string(label(bar.worst))
                     : std::string("no data"));
     out += "<rect class=\"day\" data-date=\"" + bar.date + "\" x=\"" + std::to_string(i * 5) +
            "\" y=\"0\" width=\"3\" height=\"34\" fill=\"" + std::string(fill) + "\"><title>" +
@@ -110,8 +108,8 @@ void incident_html(std::string& out, const PageIncident& inc, const StatusPage& 
   for (const IncidentUpdate& u : inc.updates) {
     out += "<li class=\"update\" data-status=\"" + u.status + "\"><span class=\"update-status\">" +
            status_word(u.status) + "</span><span class=\"update-body\">" + html_escape(u.body) +
-           "</span><time datetime=\"" + incident::iso8601_utc(u.time_ms) + "\">" +
-           when(u.time_ms) + "</time></li>";
+           "</span><time datetime=\"" + incident::iso8601_utc(u.time_ms) + "\">" + when(u.time_ms) +
+           "</time></li>";
   }
   out += "</ol></article>";
 }
@@ -126,8 +124,8 @@ void recent_html(std::string& out, const StatusPage& page) {
   for (const PageIncident& inc : page.recent_incidents) {
     out += "<li class=\"recent-incident\" data-incident=\"" + html_escape(inc.id) +
            "\" data-status=\"" + inc.status + "\"><strong>" + html_escape(inc.name) +
-           "</strong> · " + status_word(inc.status) + " · " + html_escape(inc.severity) +
-           " · " + when(inc.created_ms);
+           "</strong> · " + status_word(inc.status) + " · " + html_escape(inc.severity) + " · " +
+           when(inc.created_ms);
     if (inc.resolved_ms) out += " to " + when(*inc.resolved_ms);
     out += "</li>";
   }
@@ -141,12 +139,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -154,13 +163,14 @@ std::string html_escape(std::string_view text) {
 
 std::string render_html(const StatusPage& page) {
   const std::string ind(to_string(page.indicator));
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    "<meta http-equiv=\"refresh\" content=\"" +
-                    std::to_string(page.refresh_s) +
-                    "\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                    "<title>" +
-                    html_escape(page.name) + " status</title><style>" + std::string(kStyle) +
-                    "</style></head><body><main><h1>" + html_escape(page.name) + "</h1>";
+  std::string out =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta http-equiv=\"refresh\" content=\"" +
+      std::to_string(page.refresh_s) +
+      "\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>" +
+      html_escape(page.name) + " status</title><style>" + std::string(kStyle) +
+      "</style></head><body><main><h1>" + html_escape(page.name) + "</h1>";
   out += "<section id=\"banner\" class=\"banner indicator-" + ind + "\" data-indicator=\"" + ind +
          "\">" + std::string(description(page.indicator)) + "</section>";
   if (!page.incidents_unavailable.empty())

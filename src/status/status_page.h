@@ -19,19 +19,19 @@ using incident::ComponentStatus;
 
 // The page's overall state, Statuspage's `status.indicator`.
 enum class Indicator { kNone, kMinor, kMajor, kCritical };
-std::string_view to_string(Indicator i);       // "none", "minor", "major", "critical"
-std::string_view description(Indicator i);     // "All Systems Operational", ...
-Indicator indicator_of(ComponentStatus s);     // operational none ... major_outage critical
-std::string_view label(ComponentStatus s);     // "Operational", "Degraded Performance", ...
+std::string_view to_string(Indicator i);    // "none", "minor", "major", "critical"
+std::string_view description(Indicator i);  // "All Systems Operational", ...
+Indicator indicator_of(ComponentStatus s);  // operational none ... major_outage critical
+std::string_view label(ComponentStatus s);  // "Operational", "Degraded Performance", ...
 
 struct Component {
-  std::string id = {};    // "node", "service-checkout", "mesh", "pqc", "cache"
-  std::string name = {};  // what the page shows
+  std::string id = {};           // "node", "service-checkout", "mesh", "pqc", "cache"
+  std::string name = {};         // what the page shows
   std::string description = {};  // what the component is
   ComponentStatus status = ComponentStatus::kOperational;
   std::string detail = {};  // why it is in that state, in the reader's words (never an address)
-  int position = 0;    // 1-based, the page's order
-  std::vector<incident::UptimeBar> uptime = {};  // kUptimeDays bars, oldest first
+  int position = 0;         // 1-based, the page's order
+  std::vector<incident::UptimeBar> uptime = {};          // kUptimeDays bars, oldest first
   std::optional<double> uptime_fraction = std::nullopt;  // over the bars; nullopt: no data
 };
 
@@ -46,8 +46,8 @@ struct IncidentUpdate {
 struct PageIncident {
   std::string id = {};
   std::string name = {};
-  std::string status = {};  // investigating | identified | monitoring | resolved
-  std::string impact = {};  // none | minor | major | critical (from the severity)
+  std::string status = {};    // investigating | identified | monitoring | resolved
+  std::string impact = {};    // none | minor | major | critical (from the severity)
   std::string severity = {};  // "SEV-2"
   int64_t created_ms = 0;
   int64_t updated_ms = 0;

@@ -25,11 +25,11 @@ json uptime_json(const Component& c) {
     json samples = json::object();
     for (size_t s = 0; s < bar.samples.size(); ++s)
       samples[std::string(incident::to_string(static_cast<ComponentStatus>(s)))] = bar.samples[s];
-    history.push_back({{"date", bar.date},
-                       {"percent", percent(bar.uptime)},
-                       {"worst_status", bar.uptime ? json(incident::to_string(bar.worst))
-                                                   : json(nullptr)},
-                       {"samples", samples}});
+    history.push_back(
+        {{"date", bar.date},
+         {"percent", percent(bar.uptime)},
+         {"worst_status", bar.uptime ? json(incident::to_string(bar.worst)) : json(nullptr)},
+         {"samples", samples}});
   }
   return {{"days", c.uptime.size()}, {"percent", percent(c.uptime_fraction)}, {"history", history}};
 }
@@ -99,15 +99,16 @@ json to_summary_json(const StatusPage& page) {
   json open = json::array(), recent = json::array();
   for (const PageIncident& i : page.open_incidents) open.push_back(incident_json(i, page));
   for (const PageIncident& i : page.recent_incidents) recent.push_back(incident_json(i, page));
-  json out = {{"page", info},
-              {"status",
-               {{"indicator", to_string(page.indicator)},
-                {"description", description(page.indicator)}}},
-              {"components", components},
-              {"incidents", open},
-              {"scheduled_maintenances", json::array()},
-              {"recent_incidents", recent}};
-  if (!page.incidents_unavailable.empty()) out["incidents_unavailable"] = page.incidents_unavailable;
+  json out = {
+      {"page", info},
+      {"status",
+       {{"indicator", to_string(page.indicator)}, {"description", description(page.indicator)}}},
+      {"components", components},
+      {"incidents", open},
+      {"scheduled_maintenances", json::array()},
+      {"recent_incidents", recent}};
+  if (!page.incidents_unavailable.empty())
+    out["incidents_unavailable"] = page.incidents_unavailable;
   return out;
 }
 

@@ -1,11 +1,12 @@
 // The status page's uptime history: the pure day arithmetic and weighting (incident/uptime.h),
 // and the store's table (store_uptime.cc): samples counted per day, kept across a reopen,
 // pruned past the window, and the migration from a schema 2 database.
+#include "incident/uptime.h"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include "incident/incident_store.h"
-#include "incident/uptime.h"
 #include "test_support.h"
 
 namespace x0::incident {
@@ -51,10 +52,9 @@ TEST(UptimeTest, StatuspageWeighting) {
 
 TEST(UptimeTest, BarsCoverTheWindowOldestFirstWithGaps) {
   std::vector<UptimeDay> rows = {
-      day("node", "2026-11-24", {100, 0, 0, 0}),
-      day("node", "2026-11-22", {90, 0, 0, 10}),
-      day("cache", "2026-11-24", {0, 0, 0, 50}),   // another component
-      day("node", "2026-08-01", {0, 0, 0, 100}),   // outside the window
+      day("node", "2026-11-24", {100, 0, 0, 0}), day("node", "2026-11-22", {90, 0, 0, 10}),
+      day("cache", "2026-11-24", {0, 0, 0, 50}),  // another component
+      day("node", "2026-08-01", {0, 0, 0, 100}),  // outside the window
   };
   auto bars = uptime_bars(rows, "node", kT0, 90);
   ASSERT_EQ(bars.size(), 90u);

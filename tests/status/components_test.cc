@@ -60,7 +60,8 @@ TEST(ComponentsTest, OpenIncidentsRaiseWhatTheyAffectButMitigatedOnesDoNot) {
   mitigated.status = incident::Status::kMitigated;
   apply_incidents(cs, {sev1, sev2, mitigated});
   EXPECT_EQ(find(cs, "service-checkout").status, CS::kMajorOutage);
-  EXPECT_EQ(find(cs, "service-checkout").detail, "1 of 2 endpoints healthy; incident INC-20261124-0001");
+  EXPECT_EQ(find(cs, "service-checkout").detail,
+            "1 of 2 endpoints healthy; incident INC-20261124-0001");
   EXPECT_EQ(find(cs, "node").status, CS::kPartialOutage);
   EXPECT_EQ(find(cs, "cache").status, CS::kOperational);
   // An incident never lowers a state, and an unknown target affects no component.
@@ -91,11 +92,11 @@ TEST(ComponentsTest, IndicatorIsTheWorstOfComponentsAndIncidentImpacts) {
 
 TEST(ComponentsTest, IncidentUpdatesAreTheReadersEntriesNewestFirstWithTheirStatus) {
   using incident::TimelineKind;
-  auto inc = testing::open_incident("INC-20261124-0001", "checkout errors", Severity::kSev2,
-                                    {"checkout"});
+  auto inc =
+      testing::open_incident("INC-20261124-0001", "checkout errors", Severity::kSev2, {"checkout"});
   auto add = [&](int64_t dt, TimelineKind k, std::string text) {
-    inc.timeline.push_back({kNow - 600'000 + dt, k, "x", std::move(text),
-                            nlohmann::json::object(), static_cast<int64_t>(inc.timeline.size() + 1)});
+    inc.timeline.push_back({kNow - 600'000 + dt, k, "x", std::move(text), nlohmann::json::object(),
+                            static_cast<int64_t>(inc.timeline.size() + 1)});
   };
   add(1000, TimelineKind::kNotified, "delivered to pagerduty-oncall");
   add(2000, TimelineKind::kDetected, "joined detection");  // a repeat: not shown

@@ -1,7 +1,7 @@
 // Addresses out of the public page's incident text (status/redact.h).
-#include <gtest/gtest.h>
-
 #include "status/redact.h"
+
+#include <gtest/gtest.h>
 
 namespace x0::status {
 namespace {

@@ -1,8 +1,9 @@
 // The status page's renderings (status/render.h): summary.json's shape and spellings, and the
 // HTML's escaping, states and uptime bars.
+#include "status/render.h"
+
 #include <gtest/gtest.h>
 
-#include "status/render.h"
 #include "status_support.h"
 
 namespace x0::status {
@@ -18,9 +19,9 @@ StatusPage sample_page() {
   in.public_url = "https://status.example.com/";
   in.now_ms = kNow;
   in.health = testing::health_body();
-  auto inc = testing::open_incident("INC-20261124-0001",
-                                    "<script>alert(1)</script> checkout & \"pay\"",
-                                    Severity::kSev2, {"checkout"});
+  auto inc =
+      testing::open_incident("INC-20261124-0001", "<script>alert(1)</script> checkout & \"pay\"",
+                             Severity::kSev2, {"checkout"});
   inc.timeline.push_back({kNow - 300'000, incident::TimelineKind::kUpdate, "op",
                           "<img src=x onerror=alert(2)> failing over", json::object(), 2});
   in.unresolved = {inc};
