@@ -88,8 +88,8 @@ void handle_status_page(const NodeState& node, http::ServerConnection& conn,
                      status::build_page(page_inputs(*config, node_id, store, std::move(health)));
                  page.refresh_s = config->status.refresh_s;
                  if (json)
-                   return Reply{200, status::to_summary_json(page).dump(2) + "\n",
-                                "application/json", std::string(kCacheControl)};
+                   return Reply{200, status::summary_json_text(page), "application/json",
+                                std::string(kCacheControl)};
                  return Reply{200, status::render_html(page), "text/html; charset=utf-8",
                               std::string(kCacheControl)};
                });

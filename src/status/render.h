@@ -14,6 +14,9 @@
 namespace x0::status {
 
 nlohmann::json to_summary_json(const StatusPage& page);
+// The body of /status.json: to_summary_json, indented, with any invalid UTF-8 in incident text
+// (a row some other writer put in the store) replaced by U+FFFD instead of throwing.
+std::string summary_json_text(const StatusPage& page);
 std::string render_html(const StatusPage& page);
 
 // &, <, >, " and ' as entities: for element text and attribute values alike.

@@ -112,4 +112,8 @@ json to_summary_json(const StatusPage& page) {
   return out;
 }
 
+std::string summary_json_text(const StatusPage& page) {
+  return to_summary_json(page).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 }  // namespace x0::status

@@ -70,6 +70,14 @@ TEST(SummaryJsonTest, ShapedLikeStatuspageSummary) {
   EXPECT_EQ(j.dump().find("/var/lib"), std::string::npos);
 }
 
+TEST(SummaryJsonTest, InvalidUtf8InIncidentTextIsReplacedNotThrown) {
+  StatusPage page = sample_page();
+  page.open_incidents[0].name = "bad \xff byte";
+  std::string text;
+  ASSERT_NO_THROW(text = summary_json_text(page));
+  EXPECT_EQ(json::parse(text)["incidents"][0]["name"], "bad \xEF\xBF\xBD byte");
+}
+
 TEST(PageHtmlTest, EveryTextIsEscaped) {
   std::string html = render_html(sample_page());
   EXPECT_EQ(html.find("<script>"), std::string::npos);
