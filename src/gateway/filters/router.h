@@ -43,6 +43,8 @@ class Router final : public Filter<Router>, public net::IoHandler {
 
   void attempt();
   const RemoteHop* pick_remote_hop();  // nullptr: none, or the service stays local
+  // `timeout_ms`, cut to what is left of a forwarded request's deadline (Stream::mesh_deadline_ns)
+  int within_deadline(int timeout_ms) const;
   void send_request();
   void read_response();
   bool handle_response_head();
