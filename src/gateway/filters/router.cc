@@ -136,10 +136,12 @@ void Router::attempt() {
   timer_.arm(within_deadline(service_->config.connect_timeout_ms));
 }
 
-int Router::within_deadline(int timeout_ms) const {
+int Router::within_deadline(int timeout_ms) {
   const int64_t deadline = stream_->mesh_deadline_ns();
+  cut_to_mesh_deadline_ = false;
   if (deadline == 0) return timeout_ms;
   const int64_t left_ms = (deadline - monotonic_ns()) / 1'000'000;
+  cut_to_mesh_deadline_ = left_ms < timeout_ms;
   return static_cast<int>(std::clamp<int64_t>(left_ms, 1, timeout_ms));
 }
 
@@ -482,7 +484,7 @@ void Router::on_deadline() {
       return;
     case Phase::kWriting:
     case Phase::kReadingHead:
-      if (stream_->mesh_deadline_ns() != 0 && monotonic_ns() >= stream_->mesh_deadline_ns()) {
+      if (cut_to_mesh_deadline_) {
         fail(Failure::kTimeout, "upstream did not answer within the budget of the mesh peer "
                                 "that sent the request (X-X0-Mesh-Budget-Ms)");
         return;
