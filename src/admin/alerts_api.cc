@@ -17,9 +17,9 @@ using json = nlohmann::json;
 
 // What became of each alert of one notification; the answer's body.
 struct Outcomes {
-  json alerts = json::array();     // {"alertname", "fingerprint", "status", "outcome", "incident"}
+  json alerts = json::array();  // {"alertname", "fingerprint", "status", "outcome", "incident"}
   json by_outcome = json::object();  // outcome -> incident ids
-  json incidents = json::array();  // every incident touched, in order (the answer before these)
+  json incidents = json::array();    // every incident touched, in order (the answer before these)
 
   void add(const incident::WebhookAlert& a, std::string_view outcome, const std::string& id) {
     json one = {{"alertname", a.alertname},
@@ -134,9 +134,10 @@ void handle_alertmanager(const IncidentServices& api, ControlThread* control,
                   {"detail", e.detail}});
       json body = out.body();
       body["error"] = e.name();
-      body["detail"] = "the incident store could not record alert " + alert.alertname +
-                       (alert.fingerprint.empty() ? "" : " (fingerprint " + alert.fingerprint + ")") +
-                       ": " + e.detail + "; Alertmanager retries the notification";
+      body["detail"] =
+          "the incident store could not record alert " + alert.alertname +
+          (alert.fingerprint.empty() ? "" : " (fingerprint " + alert.fingerprint + ")") + ": " +
+          e.detail + "; Alertmanager retries the notification";
       return Reply{503, body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
     }
     return Reply{200, out.body().dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};

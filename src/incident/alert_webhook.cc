@@ -81,8 +81,8 @@ std::string check_fingerprint(const json& alert, std::string* out) {
   if (fp.size() > kMaxFingerprintBytes)
     return "fingerprint longer than " + std::to_string(kMaxFingerprintBytes) + " bytes";
   const bool plain = std::all_of(fp.begin(), fp.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '-' || c == '_';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '_';
   });
   if (!plain) return "fingerprint has characters other than letters, digits, - and _";
   *out = fp;
@@ -110,8 +110,8 @@ WebhookAlert read_alert(const json& alert, const std::string& group_key, int64_t
   if (target.empty()) target = string_at(labels, "job");
   if (target.empty()) target = "node";
   if (name.size() > kMaxAlertNameBytes || target.size() > kMaxAlertNameBytes) {
-    out.rejected = "alertname or target label longer than " + std::to_string(kMaxAlertNameBytes) +
-                   " bytes";
+    out.rejected =
+        "alertname or target label longer than " + std::to_string(kMaxAlertNameBytes) + " bytes";
     return out;
   }
   if (out.resolved) {

@@ -19,10 +19,11 @@ using detail::Transaction;
 namespace detail {
 
 Result<std::optional<AttachedAlert>> find_alert(sqlite3* db, std::string_view fingerprint) {
-  auto st = Stmt::prepare(db,
-                          "SELECT f.incident_id, f.state FROM alert_fingerprints f JOIN incidents i "
-                          "ON i.id = f.incident_id WHERE f.fingerprint = ? AND "
-                          "i.status <> 'resolved' ORDER BY f.updated_ms DESC LIMIT 1");
+  auto st =
+      Stmt::prepare(db,
+                    "SELECT f.incident_id, f.state FROM alert_fingerprints f JOIN incidents i "
+                    "ON i.id = f.incident_id WHERE f.fingerprint = ? AND "
+                    "i.status <> 'resolved' ORDER BY f.updated_ms DESC LIMIT 1");
   if (!st) return std::unexpected(st.error());
   st->bind(1, fingerprint);
   auto row = st->step("find alert by fingerprint");
@@ -124,8 +125,8 @@ Result<AlertResolvedOutcome> IncidentStore::resolve_alert(const AlertResolution&
   };
   auto answer = [](const ResolutionTarget& t) {
     return AlertResolvedOutcome{
-        t.incident_id.empty() ? AlertResolvedAs::kUnknown : AlertResolvedAs::kRepeat,
-        t.incident_id, 0};
+        t.incident_id.empty() ? AlertResolvedAs::kUnknown : AlertResolvedAs::kRepeat, t.incident_id,
+        0};
   };
   auto target = find();
   if (!target) return logged(target.error(), "resolve_alert");

@@ -291,8 +291,9 @@ TEST(AlertStoreMigration, AVersion2DatabaseMigratesAndItsIncidentsResolveByRuleA
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP INDEX alert_fingerprints_by_incident; DROP TABLE "
-                             "alert_fingerprints; PRAGMA user_version = 2",
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX alert_fingerprints_by_incident; DROP TABLE "
+                         "alert_fingerprints; PRAGMA user_version = 2",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
