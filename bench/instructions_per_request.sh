@@ -8,19 +8,22 @@
 set -euo pipefail
 BIN=$(realpath "${1:-build/x0tta6bl4}")
 WORK=$(mktemp -d)
-trap 'pkill -f "origin --port 19401" || true; rm -rf "$WORK"' EXIT
+ORIGIN_PID=
+trap '[[ -n "$ORIGIN_PID" ]] && kill "$ORIGIN_PID" 2> /dev/null; rm -rf "$WORK"' EXIT
 . "$(dirname "$0")/one_worker.sh"
 one_worker_config "$WORK" 19400
 "$BIN" origin --port 19401 > "$WORK/origin.log" 2>&1 &
+ORIGIN_PID=$!
 # run <requests> -> "thread instructions" lines, one per thread
 run() {
   rm -f "$WORK"/cg.out*
   valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$WORK/cg.out" \
     "$BIN" run --config "$WORK/cfg.toml" > "$WORK/node.log" 2>&1 &
+  local node=$!  # valgrind, which is the node: signals reach it
   for _ in $(seq 300); do curl -sf -o /dev/null localhost:19481/health/live && break; sleep 0.1; done
   keep_alive_gets 19480 "$1"
-  pkill -TERM -f "$BIN run --config $WORK/cfg.toml"
-  while pgrep -f "$BIN run --config $WORK/cfg.toml" > /dev/null; do sleep 0.2; done
+  kill -TERM "$node"
+  wait "$node" || true
   for f in "$WORK"/cg.out-*; do echo "${f##*-} $(grep -m1 '^summary:' "$f" | awk '{print $2}')"; done
 }
 run 1000 > "$WORK/small"

@@ -1,13 +1,14 @@
-// Fuzzes the incident request-body parsers, the list query parser, incident_from_json and the
-// RFC 3339 reader of Alertmanager's times: any input gives a value or a bad_request error (or
-// none), never a crash or an exception; what is accepted holds the documented limits, converts to
-// JSON and renders into a report.
+// Fuzzes the incident request-body parsers, the list query parser, incident_from_json, the
+// RFC 3339 reader of Alertmanager's times and the Alertmanager webhook reader: any input gives a
+// value or a bad_request error (or none), never a crash or an exception; what is accepted holds
+// the documented limits, converts to JSON and renders into a report.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "common/rfc3339.h"
+#include "incident/alert_webhook.h"
 #include "incident/incident_json.h"
 #include "incident/report.h"
 
@@ -64,6 +65,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto ms = x0::parse_rfc3339_ms(body)) {
     check(body.size() >= 20);
     check(*ms >= -62'167'219'200'000 - 86'400'000 && *ms < 253'402'300'800'000 + 86'400'000);
+  }
+
+  // Alertmanager's webhook: every alert kept is within the bounds of alert_webhook.h.
+  auto hook = parse_alertmanager_webhook(body, 1795532400000);
+  expect_value_or_bad_request(hook);
+  if (hook.has_value()) {
+    check(hook->group_key.size() <= kMaxGroupKeyBytes);
+    check(hook->alerts.size() <= kMaxAlertsPerWebhook);
+    for (const auto& a : hook->alerts) {
+      check(a.fingerprint.size() <= kMaxFingerprintBytes);
+      if (!a.rejected.empty() || a.resolved) continue;
+      check(!a.open.title.empty() && a.open.title.size() <= kMaxTitleBytes);
+      check(!a.open.rule.empty() && a.open.rule.size() <= kMaxAlertNameBytes);
+      check(a.open.target.size() <= kMaxAlertNameBytes);
+      check(a.open.fields["labels"].dump().size() <= kMaxLabelsBytes);
+      check(a.open.alert_fingerprint == a.fingerprint);
+      if (a.open.first_anomalous_ms) check(*a.open.first_anomalous_ms <= 1795532400000);
+    }
   }
 
   if (size <= kMaxBodyBytes) {

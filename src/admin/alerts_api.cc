@@ -7,7 +7,7 @@
 #include "admin/control_thread.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "common/rfc3339.h"
+#include "incident/alert_webhook.h"
 #include "incident/incident_store.h"
 
 namespace x0::admin {
@@ -15,31 +15,84 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string label(const json& alert, const char* key) {
-  const json& labels = alert.value("labels", json::object());
-  auto it = labels.find(key);
-  return it != labels.end() && it->is_string() ? it->get<std::string>() : "";
+// What became of each alert of one notification; the answer's body.
+struct Outcomes {
+  json alerts = json::array();  // {"alertname", "fingerprint", "status", "outcome", "incident"}
+  json by_outcome = json::object();  // outcome -> incident ids
+  json incidents = json::array();    // every incident touched, in order (the answer before these)
+
+  void add(const incident::WebhookAlert& a, std::string_view outcome, const std::string& id) {
+    json one = {{"alertname", a.alertname},
+                {"fingerprint", a.fingerprint},
+                {"status", a.resolved ? "resolved" : "firing"},
+                {"outcome", outcome}};
+    if (!id.empty()) {
+      one["incident"] = id;
+      if (!by_outcome.contains(outcome)) by_outcome[std::string(outcome)] = json::array();
+      by_outcome[std::string(outcome)].push_back(id);
+      incidents.push_back(id);
+    }
+    alerts.push_back(std::move(one));
+  }
+  json body() const {
+    json out = {{"incidents", incidents}, {"alerts", alerts}};
+    for (const char* k : {"opened", "joined", "repeat", "mitigated", "noted"})
+      out[k] = by_outcome.contains(k) ? by_outcome[k] : json::array();
+    return out;
+  }
+};
+
+std::string_view resolved_as(incident::AlertResolvedAs as) {
+  switch (as) {
+    case incident::AlertResolvedAs::kMitigated:
+      return "mitigated";
+    case incident::AlertResolvedAs::kNoted:
+      return "noted";
+    case incident::AlertResolvedAs::kRepeat:
+      return "repeat";
+    case incident::AlertResolvedAs::kUnknown:
+      break;
+  }
+  return "unknown";
 }
 
-// Alertmanager severities (critical/warning/info) or our own SEV-N.
-incident::Severity severity_of(const std::string& s) {
-  if (s == "critical" || s == "SEV-1") return incident::Severity::kSev1;
-  if (s == "warning" || s == "SEV-2") return incident::Severity::kSev2;
-  if (s == "info" || s == "SEV-4") return incident::Severity::kSev4;
-  return incident::Severity::kSev3;
-}
-
-// An alert's startsAt or endsAt in unix ms when it is a time the incident can use: parsed, no
-// older than a week (Alertmanager's "unset" is year 1), and not in the future beyond a minute of
-// clock skew between Prometheus and this node (clamped to now). Else nullopt.
-std::optional<int64_t> alert_time(const json& alert, const char* key, int64_t now_ms) {
-  auto it = alert.find(key);
-  if (it == alert.end() || !it->is_string()) return std::nullopt;
-  auto ms = parse_rfc3339_ms(it->get<std::string>());
-  constexpr int64_t kWeekMs = 7LL * 24 * 3600 * 1000;
-  constexpr int64_t kSkewMs = 60'000;
-  if (!ms || *ms > now_ms + kSkewMs || *ms < now_ms - kWeekMs) return std::nullopt;
-  return std::min(*ms, now_ms);
+// One alert into the store; an error only when the store could not record it (the caller
+// answers 503). A refusal that a retry cannot change (bad_request...) is an outcome.
+Result<void> record(incident::IncidentStore& store, const incident::WebhookAlert& alert,
+                    Outcomes* out) {
+  if (!alert.rejected.empty()) {
+    out->add(alert, "rejected", "");
+    out->alerts.back()["reason"] = alert.rejected;
+    return {};
+  }
+  std::string id;
+  std::string_view outcome;
+  Error error{Errc::kStoreError, ""};
+  if (alert.resolved) {
+    auto r = store.resolve_alert(alert.resolution);
+    if (r) {
+      outcome = resolved_as(r->as);
+      id = r->incident_id;
+    } else {
+      error = r.error();
+    }
+  } else {
+    auto r = store.open_incident(alert.open);
+    if (r) {
+      outcome = r->repeat ? "repeat" : r->joined ? "joined" : "opened";
+      id = r->incident.id;
+    } else {
+      error = r.error();
+    }
+  }
+  if (!outcome.empty()) {
+    out->add(alert, outcome, id);
+    return {};
+  }
+  if (is_store_error(error.code)) return std::unexpected(std::move(error));
+  out->add(alert, "rejected", "");
+  out->alerts.back()["reason"] = error.detail;
+  return {};
 }
 
 }  // namespace
@@ -52,13 +105,10 @@ void handle_alertmanager(const IncidentServices& api, ControlThread* control,
                  "\n");
     return;
   }
-  json payload = json::parse(request.body, nullptr, false);
-  if (payload.is_discarded() || !payload.is_object() || !payload.contains("alerts") ||
-      !payload["alerts"].is_array()) {
-    conn.respond(
-        400, "application/json",
-        R"({"error":"bad_request","detail":"expected Alertmanager's webhook JSON with an alerts array"})"
-        "\n");
+  auto hook = incident::parse_alertmanager_webhook(request.body, unix_ms());
+  if (!hook) {
+    conn.respond(400, "application/json",
+                 json{{"error", "bad_request"}, {"detail", hook.error().detail}}.dump() + "\n");
     return;
   }
   if (api.store == nullptr || control == nullptr) {
@@ -68,60 +118,29 @@ void handle_alertmanager(const IncidentServices& api, ControlThread* control,
     return;
   }
   incident::IncidentStore* store = api.store;
-  answer_async(conn, *control, [store, payload]() -> Reply {
-    json ids = json::array();
-    for (const json& alert : payload["alerts"]) {
-      if (!alert.is_object()) continue;
-      std::string name = label(alert, "alertname");
-      if (name.empty()) continue;
-      std::string target = label(alert, "service");
-      if (target.empty()) target = label(alert, "instance");
-      if (target.empty()) target = label(alert, "job");
-      if (target.empty()) target = "node";
-      std::string summary = alert.value("annotations", json::object()).value("summary", "");
-      const int64_t now = unix_ms();
-      if (alert.value("status", "firing") == "resolved") {
-        incident::ListFilter open;
-        open.unresolved_only = true;
-        auto list = store->list(open);
-        if (!list) continue;
-        for (const auto& i : *list) {
-          if (i.rule != name || i.target != target) continue;
-          // The condition cleared: mitigated, as the autopilot marks its own incidents once its
-          // action worked. Resolving (root cause, resolution) stays the on-call's. An incident
-          // already mitigated only gets the note.
-          incident::Note note{
-              "alertmanager", "alert " + name + " resolved in Alertmanager", {}, {}};
-          // Recovered when Alertmanager says it did (endsAt), so MTTR ends there, not at the
-          // delivery of the notification.
-          if (auto ends = alert_time(alert, "endsAt", now); ends && *ends >= i.start_ms())
-            note.time_ms = *ends;
-          if (!store->set_mitigated(i.id, note)) store->add_update(i.id, note);
-          ids.push_back(i.id);
-        }
-        continue;
-      }
-      incident::OpenRequest open;
-      open.title = summary.empty() ? name + " on " + target : summary;
-      open.severity = severity_of(label(alert, "severity"));
-      open.detection = incident::DetectionMethod::kAlert;
-      open.rule = name;
-      open.target = target;
-      if (target != "node") open.affected_services = {target};
-      open.actor = "alertmanager";
-      // The alert's own start (startsAt): MTTD counts from there, not from the arrival of the
-      // notification, which Alertmanager's group_wait and the rule's `for:` delay.
-      open.first_anomalous_ms = alert_time(alert, "startsAt", now);
-      open.fields = {{"labels", alert.value("labels", json::object())}};
-      auto opened = store->open_incident(open);
-      if (!opened) {
-        log::error("INCIDENT", "cannot record an Alertmanager alert",
-                   {{"detail", opened.error().detail}});
-        continue;
-      }
-      ids.push_back(opened->incident.id);
+  answer_async(conn, *control, [store, hook = std::move(*hook)]() -> Reply {
+    Outcomes out;
+    for (const incident::WebhookAlert& alert : hook.alerts) {
+      auto recorded = record(*store, alert, &out);
+      if (recorded) continue;
+      // 5xx, so Alertmanager sends the whole notification again: what was recorded of it is a
+      // repeat then, and the rest is tried again. The alerts after this one would meet the same
+      // store (and each wait out its busy timeout), so they wait for that retry.
+      const Error& e = recorded.error();
+      log::error("INCIDENT", "cannot record an Alertmanager alert",
+                 {{"alertname", alert.alertname},
+                  {"fingerprint", alert.fingerprint},
+                  {"code", e.name()},
+                  {"detail", e.detail}});
+      json body = out.body();
+      body["error"] = e.name();
+      body["detail"] =
+          "the incident store could not record alert " + alert.alertname +
+          (alert.fingerprint.empty() ? "" : " (fingerprint " + alert.fingerprint + ")") + ": " +
+          e.detail + "; Alertmanager retries the notification";
+      return Reply{503, body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
     }
-    return Reply{200, json{{"incidents", ids}}.dump() + "\n"};
+    return Reply{200, out.body().dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
   });
 }
 

@@ -262,6 +262,9 @@ struct NotifyChannelSpec {
   std::string ca_file;
   int connect_timeout_ms = 3000;
   int timeout_ms = 10000;
+  int rate_per_minute = -1;  // -1: the service's published limit (notify::default_rate_per_minute)
+  int burst = -1;            // -1: the type's default
+  bool group = true;         // slack and telegram only
 };
 
 struct Notify {

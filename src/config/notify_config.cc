@@ -31,7 +31,10 @@ std::vector<Field> channel_fields(NotifyChannelSpec& c) {
           Field{"component_ids", &c.component_ids},
           Field{"ca_file", &c.ca_file},
           Field{"connect_timeout_ms", &c.connect_timeout_ms, 1, 60000},
-          Field{"timeout_ms", &c.timeout_ms, 1, 120000}};
+          Field{"timeout_ms", &c.timeout_ms, 1, 120000},
+          Field{"rate_per_minute", &c.rate_per_minute, 0, 60000},
+          Field{"burst", &c.burst, 1, 1000},
+          Field{"group", &c.group}};
 }
 
 void read_channels(const toml::node& v, Config& cfg, Origins& o, Problems& out) {
@@ -186,6 +189,14 @@ void load_channel(const NotifyChannelSpec& s, size_t index, const Origins& o, Pr
   c.ca_file = s.ca_file;
   c.connect_timeout_ms = s.connect_timeout_ms;
   c.timeout_ms = s.timeout_ms;
+  c.rate_per_minute =
+      s.rate_per_minute < 0 ? notify::default_rate_per_minute(c.type, c.chat_id) : s.rate_per_minute;
+  c.burst = s.burst < 0 ? notify::default_burst(c.type) : s.burst;
+  if (o.where.contains(at_path + ".group") && !notify::can_group(c.type))
+    bad("group", "not used by a " + s.type +
+                     " channel (only slack and telegram send digests; each event here is its "
+                     "own request, paced by rate_per_minute)");
+  c.group = notify::can_group(c.type) && s.group;
   if (out.size() == before) channels->push_back(std::move(c));
 }
 
@@ -232,6 +243,7 @@ void load_notify(Config& cfg, const Origins& o, Problems& out) {
     c.levels.set(0);
     c.timeout_ms = cfg.notify.webhook_timeout_ms;
     c.connect_timeout_ms = std::min(cfg.notify.webhook_timeout_ms, 3000);
+    c.burst = notify::default_burst(c.type);
     c.legacy = true;
     channels.push_back(std::move(c));
   }

@@ -155,7 +155,7 @@ void DataPlane::handle_forwarded(http::ServerConnection& conn, const http::Reque
   }
   worker_.mesh_forwarded(service->config.name, peer, "in")->inc();
   // The peer proved itself: its X-Forwarded-For names the client, as a trusted proxy's would.
-  RequestTarget target{path_, authority_, true, hop->hops, hop->via};
+  RequestTarget target{path_, authority_, true, hop->hops, hop->via, hop->budget_ms};
   EndpointRole side = choose_side(worker_, *service, request.head.headers);
   streams_.acquire().start(conn, request, target, worker_.routes.shared(), *service, side);
 }

@@ -1,6 +1,8 @@
 // The mesh hop fields (see mesh_forwarding.h).
 #include "gateway/mesh_forwarding.h"
 
+#include <algorithm>
+
 namespace x0::gateway {
 namespace {
 
@@ -49,6 +51,23 @@ Result<MeshHop> read_mesh_hop(const http::HeaderList& headers) {
   if (previous == ',') return fail(Errc::kBadRequest, "X-X0-Mesh-Via has an empty node id");
   if (ids != hop.hops)
     return fail(Errc::kBadRequest, "X-X0-Mesh-Via names another number of nodes than the hops");
+  const size_t budgets = headers.count_of(kMeshBudgetHeader);
+  if (budgets > 1) return fail(Errc::kBadRequest, "more than one X-X0-Mesh-Budget-Ms");
+  if (budgets == 1) {
+    std::string_view text = headers.find(kMeshBudgetHeader);
+    int64_t ms = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9' || ms > kMaxMeshBudgetMs) {
+        ms = -1;
+        break;
+      }
+      ms = ms * 10 + (c - '0');
+    }
+    if (text.empty() || ms < 1 || ms > kMaxMeshBudgetMs)
+      return fail(Errc::kBadRequest, "X-X0-Mesh-Budget-Ms must be 1.." +
+                                         std::to_string(kMaxMeshBudgetMs) + " ms");
+    hop.budget_ms = static_cast<int>(ms);
+  }
   return hop;
 }
 
@@ -68,11 +87,18 @@ void forward_path(std::string_view service, std::string_view path, std::string& 
   out.append(path);
 }
 
-void append_mesh_hop(int hops, std::string_view via, std::string_view self, std::string& lines) {
+void append_mesh_hop(int hops, std::string_view via, std::string_view self, int budget_ms,
+                     std::string& lines) {
   lines.append(kMeshHopsHeader).append(": ").append(std::to_string(hops + 1)).append("\r\n");
   lines.append(kMeshViaHeader).append(": ");
   if (!via.empty()) lines.append(via).append(",");
   lines.append(self).append("\r\n");
+  lines.append(kMeshBudgetHeader).append(": ").append(std::to_string(budget_ms)).append("\r\n");
+}
+
+int64_t hop_deadline_ms(int budget_ms) {
+  const int64_t margin = std::min<int64_t>(budget_ms / 10, 100);
+  return std::max<int64_t>(budget_ms - margin, 1);
 }
 
 }  // namespace x0::gateway

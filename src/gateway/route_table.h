@@ -117,6 +117,7 @@ struct RequestTarget {
   // node ids it went through, comma-separated (gateway/mesh_forwarding.h).
   int mesh_hops = 0;
   std::string_view mesh_via;
+  int mesh_budget_ms = 0;  // how long the sending node waits (0: it did not say)
 };
 
 class RouteTable {

@@ -71,6 +71,9 @@ void Stream::start(http::ServerConnection& client, const http::Request& request,
   mesh_via_.assign(target.mesh_via);
   side_ = side;
   start_ns_ = monotonic_ns();
+  mesh_deadline_ns_ = target.mesh_budget_ms > 0
+                          ? start_ns_ + hop_deadline_ms(target.mesh_budget_ms) * 1'000'000
+                          : 0;
   upstream_ = nullptr;
   request_edits_.clear();
   response_edits_.clear();

@@ -55,6 +55,9 @@ class Stream final : public http::PendingResponse {
   // a client's request).
   int mesh_hops() const { return mesh_hops_; }
   std::string_view mesh_via() const { return mesh_via_; }
+  // A forwarded request's own deadline (monotonic ns; 0: none): the sender's budget less the
+  // margin for the way back (mesh_forwarding.h). Every upstream wait is cut to it.
+  int64_t mesh_deadline_ns() const { return mesh_deadline_ns_; }
   EndpointRole side() const { return side_; }  // the set the request goes to first
   const std::string& request_id() const { return request_id_; }
   int64_t start_ns() const { return start_ns_; }
@@ -127,6 +130,7 @@ class Stream final : public http::PendingResponse {
   bool client_trusted_ = false;
   int mesh_hops_ = 0;
   std::string mesh_via_;
+  int64_t mesh_deadline_ns_ = 0;
   EndpointRole side_ = EndpointRole::kStable;
   std::string request_id_;
   int64_t start_ns_ = 0;

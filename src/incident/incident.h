@@ -92,6 +92,12 @@ struct OpenRequest {
   std::string actor = "operator";
   std::string text;  // timeline text of the detected entry; default: the title
   nlohmann::json fields = nlohmann::json::object();
+  // Alertmanager's identity of the alert (`fingerprint`) and of the notification that carried
+  // it (`groupKey`), both bounded by the reader (alert_webhook.h). A fingerprint still firing on
+  // an unresolved incident makes the request a repeat: nothing is written. Empty: joined by
+  // rule and target only, as for the autopilot's own detections.
+  std::string alert_fingerprint{};
+  std::string alert_group_key{};
 };
 
 // An acknowledgement, a status update or a mitigation note.

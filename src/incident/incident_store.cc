@@ -187,11 +187,27 @@ Result<OpenOutcome> IncidentStore::open_incident(const OpenRequest& req) {
   if (req.first_anomalous_ms && *req.first_anomalous_ms > detected)
     return fail(Errc::kBadRequest, "first anomalous sample is later than detection");
   sqlite3* db = db_->get();
+  const std::string& fingerprint = req.alert_fingerprint;
+  if (!fingerprint.empty()) {
+    // A repeat is answered from a read, before the write lock: it holds while another writer
+    // (the CLI) has the database, and costs no fsync.
+    auto seen = detail::find_alert(db, fingerprint);
+    if (!seen) return logged(seen.error(), "open_incident");
+    if (*seen && (*seen)->firing) return repeat_of((*seen)->incident_id);
+  }
   auto txn = Transaction::begin(db);
   if (!txn) return logged(txn.error(), "open_incident");
 
   std::string existing;
-  if (!req.rule.empty()) {
+  if (!fingerprint.empty()) {
+    // Again under the write lock (another process may have written since the read).
+    auto seen = detail::find_alert(db, fingerprint);
+    if (!seen) return logged(seen.error(), "open_incident");
+    if (*seen && (*seen)->firing) return repeat_of((*seen)->incident_id);
+    // It resolved on that incident and fires again: the condition is back there.
+    if (*seen) existing = (*seen)->incident_id;
+  }
+  if (existing.empty() && !req.rule.empty()) {
     auto st = Stmt::prepare(db,
                             "SELECT id FROM incidents WHERE rule = ? AND target = ? AND "
                             "status <> 'resolved'");
@@ -279,6 +295,10 @@ Result<OpenOutcome> IncidentStore::open_incident(const OpenRequest& req) {
     detected_entry.seq = *entry_seq;
   }
   const bool opened = existing.empty();
+  if (!fingerprint.empty()) {
+    if (auto r = detail::attach_alert(db, inc.id, fingerprint, req.alert_group_key, t_now); !r)
+      return logged(r.error(), "open_incident");
+  }
   int queued_rows = 0;
   if (opened || raised) {
     auto n = queue_notifications(inc.id, opened ? detected_entry : *raised, opened);

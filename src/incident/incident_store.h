@@ -43,6 +43,31 @@ struct StoreOptions {
 struct OpenOutcome {
   Incident incident;
   bool joined = false;  // an unresolved incident with the same rule+target already existed
+  bool repeat = false;  // the request's alert fingerprint was already firing on it: no write
+};
+
+// An alert Alertmanager says has resolved (resolve_alert).
+struct AlertResolution {
+  std::string fingerprint{};  // the alert's; empty for senders that do not send one
+  std::string rule{};         // with target: the incident when there is no fingerprint to go by
+  std::string target{};
+  std::string group_key{};
+  std::optional<int64_t> ends_ms{};  // Alertmanager's endsAt; not used when before the start
+  std::string actor = "alertmanager";
+  std::string text{};  // the timeline entry's text
+};
+
+enum class AlertResolvedAs {
+  kUnknown,    // no unresolved incident has this alert: nothing written
+  kMitigated,  // its last firing alert: the incident is mitigated
+  kNoted,      // an update entry: other alerts still fire, or the incident was mitigated already
+  kRepeat,     // this alert's resolution was recorded already: nothing written
+};
+
+struct AlertResolvedOutcome {
+  AlertResolvedAs as = AlertResolvedAs::kUnknown;
+  std::string incident_id{};
+  int64_t still_firing = 0;  // the incident's other alerts not resolved yet
 };
 
 struct ListFilter {
@@ -72,7 +97,7 @@ nlohmann::json to_json(const VerifyReport& report);
 // a notification commits with its cause.
 class IncidentStore final : public notify::Outbox {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens or creates the database file at path (its directory must exist and be writable).
   static Result<std::unique_ptr<IncidentStore>> open(const std::string& path,
@@ -83,8 +108,16 @@ class IncidentStore final : public notify::Outbox {
 
   // Opens a new incident, or joins the unresolved one with the same non-empty rule and target:
   // then a "detected" entry is appended, services are merged, and a worse severity escalates
-  // the incident (with an "escalated" entry).
+  // the incident (with an "escalated" entry). With an alert fingerprint (store_alerts.cc): one
+  // still firing on an unresolved incident is a repeat (nothing written, answered from a read);
+  // one that resolved there and fires again joins that incident; a new one is attached to the
+  // incident opened or joined, in the same transaction.
   Result<OpenOutcome> open_incident(const OpenRequest& request);
+  // Alertmanager's "resolved" (store_alerts.cc): the unresolved incident the fingerprint is
+  // attached to (an indexed lookup over all of them), else, for an alert without one or an
+  // incident that has none attached (opened before they were recorded), the unresolved incident
+  // of its rule and target. Mitigates it when no other attached alert still fires.
+  Result<AlertResolvedOutcome> resolve_alert(const AlertResolution& resolution);
   Result<Incident> get(std::string_view id) const;
   Result<std::vector<Incident>> list(const ListFilter& filter = {}) const;
 
@@ -132,6 +165,16 @@ class IncidentStore final : public notify::Outbox {
   int64_t now() const;
   Result<Incident> load(std::string_view id) const;
   Result<Incident> transition(std::string_view id, TimelineKind kind, const Note& note);
+  // transition()'s two halves, with the lock held: the writes inside the caller's transaction,
+  // then, after its commit, the wake-up, counts and metrics.
+  struct Transitioned {
+    int queued_rows = 0;
+    bool was_mitigated = false;
+  };
+  Result<Transitioned> write_transition(std::string_view id, TimelineKind kind, const Note& note);
+  Result<Incident> after_transition(std::string_view id, TimelineKind kind, const Transitioned& t);
+  // open_incident's answer to a repeat of a firing alert.
+  Result<OpenOutcome> repeat_of(const std::string& incident_id) const;
   // Inside a write's transaction, after `entry` (with its seq) was inserted and the row
   // updated: queues the event the entry is, if any, for every channel that takes it. Returns
   // how many rows were queued.

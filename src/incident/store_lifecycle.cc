@@ -97,14 +97,24 @@ Result<Incident> IncidentStore::set_mitigated(std::string_view id, const Note& n
 Result<Incident> IncidentStore::transition(std::string_view id, TimelineKind kind,
                                            const Note& note) {
   std::lock_guard lock(mu_);
-  sqlite3* db = db_->get();
-  auto txn = Transaction::begin(db);
+  auto txn = Transaction::begin(db_->get());
   if (!txn) return logged(txn.error(), "transition");
+  auto written = write_transition(id, kind, note);
+  if (!written) return std::unexpected(written.error());
+  if (auto r = txn->commit(); !r) return logged(r.error(), "transition");
+  return after_transition(id, kind, *written);
+}
+
+Result<IncidentStore::Transitioned> IncidentStore::write_transition(std::string_view id,
+                                                                    TimelineKind kind,
+                                                                    const Note& note) {
+  sqlite3* db = db_->get();
   auto inc = load(id);
   if (!inc) return logged(inc.error(), "transition");
   if (auto why = check_transition(*inc, kind)) return std::unexpected(*why);
   const int64_t t_now = now();
-  const bool was_mitigated = inc->first_time(TimelineKind::kMitigated).has_value();
+  Transitioned out;
+  out.was_mitigated = inc->first_time(TimelineKind::kMitigated).has_value();
   TimelineEntry entry{note.time_ms.value_or(t_now),
                       kind,
                       note.actor,
@@ -124,13 +134,17 @@ Result<Incident> IncidentStore::transition(std::string_view id, TimelineKind kin
   if (auto r = update_row(db, *inc); !r) return logged(r.error(), "transition");
   auto queued_rows = queue_notifications(inc->id, entry, false);
   if (!queued_rows) return logged(queued_rows.error(), "transition");
-  if (auto r = txn->commit(); !r) return logged(r.error(), "transition");
-  queued(*queued_rows);
+  out.queued_rows = *queued_rows;
+  return out;
+}
 
+Result<Incident> IncidentStore::after_transition(std::string_view id, TimelineKind kind,
+                                                 const Transitioned& t) {
+  queued(t.queued_rows);
   if (auto r = refresh_counts(); !r) logged(r.error(), "count");
   auto fresh = load(id);
   if (!fresh) return logged(fresh.error(), "transition");
-  if (options_.metrics != nullptr && kind == TimelineKind::kMitigated && !was_mitigated) {
+  if (options_.metrics != nullptr && kind == TimelineKind::kMitigated && !t.was_mitigated) {
     if (auto mttr = mttr_ms(*fresh)) options_.metrics->observe_mttr(*mttr);
   }
   return fresh;
@@ -229,6 +243,9 @@ Result<VerifyReport> IncidentStore::verify() const {
       {"SELECT COUNT(*) FROM timeline t WHERE NOT EXISTS "
        "(SELECT 1 FROM incidents i WHERE i.id = t.incident_id)",
        "timeline entries of a missing incident"},
+      {"SELECT COUNT(*) FROM alert_fingerprints f WHERE NOT EXISTS "
+       "(SELECT 1 FROM incidents i WHERE i.id = f.incident_id)",
+       "alert fingerprints of a missing incident"},
       {"SELECT COUNT(*) FROM incidents WHERE json_valid(affected_services) = 0 OR "
        "json_valid(action_items) = 0",
        "incidents with a malformed JSON column"},

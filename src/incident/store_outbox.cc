@@ -134,11 +134,14 @@ Result<void> IncidentStore::finish(const notify::OutboxRow& row,
   e.time_ms = rec.time_ms;
   e.kind = TimelineKind::kNotified;
   e.actor = "system";
-  e.text = ok ? "notified " + row.channel + " (" + rec.event + ")"
-              : "notification to " + row.channel + " (" + rec.event + ") failed: " + rec.reason;
+  const std::string what =
+      rec.event + (rec.grouped > 1 ? ", in a digest of " + std::to_string(rec.grouped) : "");
+  e.text = ok ? "notified " + row.channel + " (" + what + ")"
+              : "notification to " + row.channel + " (" + what + ") failed: " + rec.reason;
   e.fields = {{"channel", row.channel},   {"event", rec.event},         {"result", rec.result},
               {"attempts", rec.attempts}, {"dedup_key", row.dedup_key}, {"outbox_id", row.id}};
   if (!ok) e.fields["reason"] = rec.reason;
+  if (rec.grouped > 1) e.fields["digest_of"] = rec.grouped;
   if (auto r = insert_entry(db, row.incident_id, e); !r) return logged(r.error(), "outbox finish");
   if (auto r = txn->commit(); !r) return logged(r.error(), "outbox finish");
   return {};

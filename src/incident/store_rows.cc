@@ -72,7 +72,24 @@ CREATE TABLE IF NOT EXISTS notify_remote (
   PRIMARY KEY (channel, incident_id)
 );
 )sql",
-    // 2 -> 3: the status page's uptime history (incident/uptime.h): per component and UTC day,
+    // 2 -> 3: Alertmanager's alerts by fingerprint (issue 14), so a repeat of a firing alert is
+    // a no-op and its resolution finds its incident among all unresolved ones by the primary
+    // key, not by a scan. A fingerprint is on at most one unresolved incident (open_incident
+    // attaches it only when none has it); rows of resolved incidents stay, as history.
+    R"sql(
+CREATE TABLE IF NOT EXISTS alert_fingerprints (
+  fingerprint TEXT NOT NULL,
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  state TEXT NOT NULL DEFAULT 'firing' CHECK (state IN ('firing', 'resolved')),
+  group_key TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (fingerprint, incident_id)
+);
+CREATE INDEX IF NOT EXISTS alert_fingerprints_by_incident
+  ON alert_fingerprints (incident_id, state);
+)sql",
+    // 3 -> 4: the status page's uptime history (incident/uptime.h): per component and UTC day,
     // how many samples found it in each state. Rows older than 91 days are dropped as new ones
     // come, so the table stays at components x 91 rows.
     R"sql(

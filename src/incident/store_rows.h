@@ -3,6 +3,7 @@
 // spelling, bad JSON) is reported as store_corrupt, never trusted.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -46,5 +47,16 @@ Result<void> update_row(sqlite3* db, const Incident& inc);
 Result<int64_t> query_int(sqlite3* db, const char* sql, std::string_view what);
 
 std::string strings_to_json(const std::vector<std::string>& items);
+
+// Alertmanager's fingerprints (table alert_fingerprints, store_alerts.cc).
+struct AttachedAlert {
+  std::string incident_id;
+  bool firing = false;
+};
+// The unresolved incident the fingerprint is attached to, if any (primary-key lookup).
+Result<std::optional<AttachedAlert>> find_alert(sqlite3* db, std::string_view fingerprint);
+// Attaches the fingerprint to the incident as firing (again, if it had resolved there).
+Result<void> attach_alert(sqlite3* db, std::string_view incident_id, std::string_view fingerprint,
+                          std::string_view group_key, int64_t now_ms);
 
 }  // namespace x0::incident::detail

@@ -115,9 +115,29 @@ Result<std::unique_ptr<Agent>> Agent::start(AgentOptions options, telemetry::Reg
   return agent;
 }
 
-void Agent::stop() {
-  stopped_.store(true);
-  loop_.stop();
+void Agent::stop() { end_loop(); }
+
+bool Agent::post_while_running(std::function<void()> fn) {
+  std::lock_guard lock(post_mu_);
+  if (stopped_.load()) return false;
+  loop_.post(std::move(fn));
+  return true;
+}
+
+void Agent::end_loop() {
+  {
+    std::lock_guard lock(post_mu_);
+    if (stopped_.exchange(true)) return;
+  }
+  // Behind everything posted so far (posts run in order), so each membership request already
+  // queued is answered; then the ping-reqs still waiting on a probe get their 503 while the
+  // workers that would write them still run.
+  loop_.post([this] {
+    for (auto& [id, reply] : waiting_replies_)
+      reply(503, R"({"error":"unavailable","detail":"leaving the mesh"})");
+    waiting_replies_.clear();
+    loop_.stop();
+  });
   if (thread_.joinable()) thread_.join();
 }
 
@@ -151,14 +171,11 @@ void Agent::leave(int64_t timeout_ms) {
     }
   });
   done.wait_for(std::chrono::milliseconds(timeout_ms));
-  stopped_.store(true);
-  loop_.stop();
-  thread_.join();
+  end_loop();
 }
 
 void Agent::ping_all(std::function<void(std::vector<PingResult>)> done) {
-  if (stopped_.load()) return done({});  // draining: the mesh thread is gone
-  loop_.post([this, done = std::move(done)] {
+  auto run = [this, done] {
     auto results = std::make_shared<std::vector<PingResult>>();
     for (const Member& m : membership_.members())
       if (m.state == PeerState::kUp || m.state == PeerState::kSuspect)
@@ -187,7 +204,8 @@ void Agent::ping_all(std::function<void(std::vector<PingResult>)> done) {
              if (--*waiting == 0) (*finish)(std::move(*results));
            });
     }
-  });
+  };
+  if (!post_while_running(std::move(run))) done({});  // draining: the mesh thread is gone
 }
 
 Agent::Peer* Agent::peer_at(const std::string& address) {
@@ -459,9 +477,8 @@ bool Agent::check_sender(const MeshMessage& message, const std::string& from,
 }
 
 void Agent::serve(MeshMessage message, MeshReply reply) {
-  if (stopped_.load()) return reply(503, R"({"error":"unavailable","detail":"leaving the mesh"})");
-  loop_.post(
-      [this, message = std::move(message), reply = std::move(reply)] { answer(message, reply); });
+  if (!post_while_running([this, message, reply] { answer(message, reply); }))
+    reply(503, R"({"error":"unavailable","detail":"leaving the mesh"})");
 }
 
 void Agent::answer(const MeshMessage& message, const MeshReply& reply) {
@@ -514,9 +531,17 @@ void Agent::handle_ping_req(const MeshMessage& message, const MeshReply& reply) 
   std::string target_address = target->address;
   Ping ping = make_ping(req->seq, membership_.gossip(kGossipPerMessage));
   int64_t timeout = std::clamp<int64_t>(req->timeout_ms, 10, 10000);
+  // Kept here until the probe ends, so that a stop answers it (end_loop) instead of leaving
+  // the peer's request to wait out our drain.
+  const uint64_t waiting = ++last_waiting_reply_;
+  waiting_replies_.emplace(waiting, reply);
   send(target_address, "/mesh/v1/ping", encode(ping), timeout,
-       [this, reply, seq = req->seq, target = req->target](Result<http::ClientResponse> result,
-                                                           const std::string& proven) {
+       [this, waiting, seq = req->seq, target = req->target](Result<http::ClientResponse> result,
+                                                             const std::string& proven) {
+         auto it = waiting_replies_.find(waiting);
+         if (it == waiting_replies_.end()) return;  // answered by end_loop
+         MeshReply reply = std::move(it->second);
+         waiting_replies_.erase(it);
          bool ack = false;
          if (result && result->status == 200 && proven == target)
            if (auto decoded = decode_ack(result->body); decoded && decoded->from == target) {
@@ -531,8 +556,7 @@ void Agent::handle_ping_req(const MeshMessage& message, const MeshReply& reply) 
 
 void Agent::on_link(const LinkOutcome& outcome) {
   if (std::this_thread::get_id() == mesh_thread_.load()) return record_link(outcome);
-  if (stopped_.load()) return;
-  loop_.post([this, outcome] { record_link(outcome); });
+  post_while_running([this, outcome] { record_link(outcome); });
 }
 
 void Agent::on_link_closed(const std::string& peer_id) {
@@ -542,8 +566,7 @@ void Agent::on_link_closed(const std::string& peer_id) {
     retick();
   };
   if (std::this_thread::get_id() == mesh_thread_.load()) return probe();
-  if (stopped_.load()) return;
-  loop_.post(std::move(probe));
+  post_while_running(std::move(probe));
 }
 
 void Agent::record_link(const LinkOutcome& outcome) {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <random>
 #include <string>
@@ -73,9 +74,10 @@ class Agent final : public LinkObserver, public MeshApi {
   // Any thread: gossips `left` to the live members and waits up to timeout_ms for them to take
   // it, then stops the mesh thread.
   void leave(int64_t timeout_ms);
-  // Any thread (not the mesh thread): stops the mesh thread without leaving; replies still
-  // waiting are never called. The node stops it before it destroys the workers, whose
-  // connections such replies would write to.
+  // Any thread (not the mesh thread): stops the mesh thread without leaving. Requests already
+  // queued are answered and ping-reqs still waiting on their probe get a 503, on the mesh
+  // thread before it ends: the node stops it before it destroys the workers, whose
+  // connections these replies write to.
   void stop();
   std::shared_ptr<const MeshView> view() const override { return view_.load(); }
   void ping_all(std::function<void(std::vector<PingResult>)> done) override;  // any thread
@@ -142,8 +144,17 @@ class Agent final : public LinkObserver, public MeshApi {
   Ping make_ping(uint64_t seq, std::vector<Update> updates) const;
   void publish();
   int64_t now_ms() const { return net::EventLoop::monotonic_ms(); }
+  // Runs fn on the mesh thread; false (fn dropped) once the agent has stopped. Any thread.
+  bool post_while_running(std::function<void()> fn);
+  // Stops the mesh thread behind everything already posted, answering what still waits, and
+  // joins it. Any thread but the mesh thread; once.
+  void end_loop();
   bool stopping_ = false;             // the destructor runs: transports closing report to no one
-  std::atomic<bool> stopped_{false};  // the mesh thread no longer runs (drained or destroyed)
+  std::atomic<bool> stopped_{false};  // no more posts: the mesh thread is ending or gone
+  std::mutex post_mu_;                // a post and the stop are ordered (post_while_running)
+  // Mesh thread: ping-req answers waiting on their probe, answered 503 by end_loop.
+  std::map<uint64_t, MeshReply> waiting_replies_;
+  uint64_t last_waiting_reply_ = 0;
 
   AgentOptions options_;
   net::EventLoop loop_;

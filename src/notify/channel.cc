@@ -35,4 +35,30 @@ std::string_view default_base_url(ChannelType type) {
   return "";
 }
 
+int default_rate_per_minute(ChannelType type, std::string_view chat_id) {
+  switch (type) {
+    case ChannelType::kPagerDuty:
+      return 120;
+    case ChannelType::kSlack:
+    case ChannelType::kStatuspage:
+      return 60;
+    case ChannelType::kTelegram:
+      // Group and channel ids are negative; Telegram allows 20 messages a minute there.
+      return chat_id.starts_with('-') ? 20 : 60;
+    case ChannelType::kWebhook:
+      return 0;
+  }
+  return 0;
+}
+
+int default_burst(ChannelType type) {
+  // PagerDuty's limit is per minute: a few pages at once are within it. The others count per
+  // second, so a burst above one would already exceed it.
+  return type == ChannelType::kPagerDuty ? 10 : type == ChannelType::kWebhook ? 10 : 1;
+}
+
+bool can_group(ChannelType type) {
+  return type == ChannelType::kSlack || type == ChannelType::kTelegram;
+}
+
 }  // namespace x0::notify

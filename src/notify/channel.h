@@ -42,6 +42,19 @@ struct Channel {
   int connect_timeout_ms = 3000;
   int timeout_ms = 10000;  // one attempt, end to end: lookup, connect, TLS, request, answer
   bool legacy = false;     // made from [notify] webhooks, not written as a channel
+  // Storm control (docs/ONCALL.md "Storms"): at most rate_per_minute requests to the service,
+  // `burst` of them at once after a quiet spell (0: no limit); and with `group`, the events due
+  // when a request may go are sent together as one digest message (chat channels only).
+  int rate_per_minute = 0;
+  int burst = 1;
+  bool group = false;
 };
+
+// The services' published limits (Slack and Statuspage 1/s, a Telegram chat 1/s, a group chat
+// 20/min, PagerDuty about 120/min per routing key); a webhook has none. Grouping is on for the
+// chat channels, where a person reads every message.
+int default_rate_per_minute(ChannelType type, std::string_view chat_id);
+int default_burst(ChannelType type);
+bool can_group(ChannelType type);  // Slack and Telegram have a digest format (notify/digest.h)
 
 }  // namespace x0::notify

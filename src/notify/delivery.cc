@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "common/log.h"
+#include "notify/digest.h"
 #include "notify/wire.h"
 
 namespace x0::notify {
@@ -17,6 +18,13 @@ namespace {
 
 constexpr double kSecondsBuckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                       1,     2.5,  5,     10,   30,  60};
+
+// The event kind a row carries, for metrics and records even when the event cannot be read.
+std::string event_name(const OutboxRow& row) {
+  const nlohmann::json& e = row.event;
+  return e.is_object() && e.contains("kind") && e["kind"].is_string() ? e["kind"].get<std::string>()
+                                                                      : std::string("unknown");
+}
 
 int64_t system_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -50,7 +58,8 @@ struct Delivery::Lane {
   std::unique_ptr<Transport> transport;
   std::mt19937_64 rng{std::random_device{}()};
   std::map<std::string, telemetry::Counter*> counters;  // "event\0result"
-  int64_t hold_until_ms = 0;  // no pass before (the outbox could not record a retry time)
+  int64_t hold_until_ms = 0;  // no pass before: the pace, or a retry time the outbox lost
+  SendBudget budget;          // the channel's pace (rate_per_minute, burst)
 
   void assert_owner(const char* what) const {
     if (owner.load() == std::this_thread::get_id()) return;
@@ -227,18 +236,29 @@ void Delivery::run_lane(Lane& lane) {
 
 void Delivery::pass(Lane& lane) {
   lane.assert_owner("Delivery::pass");
-  bool orphan = false;
+  std::optional<Channel> channel;
   {
     std::lock_guard lock(mu_);
-    orphan = !lane.config.has_value();
+    channel = lane.config;
   }
   if (now() < lane.hold_until_ms) return;
-  // An orphan's rows are all due: there is no service to wait for.
-  auto rows = outbox_.due(lane.channel, orphan ? INT64_MAX : now(), options_.batch);
+  const bool orphan = !channel.has_value();
+  const bool grouping = channel && channel->group;
+  if (channel) lane.budget.set(channel->rate_per_minute, channel->burst);  // a reload's pace
+  // An orphan's rows are all due: there is no service to wait for, and no pace to keep.
+  auto rows = outbox_.due(lane.channel, orphan ? INT64_MAX : now(),
+                          grouping ? static_cast<int>(kMaxDigestEvents) : options_.batch);
   if (!rows) return;  // the store logged it (ERROR INCIDENT); the next pass tries again
-  for (const OutboxRow& row : *rows) {
+  size_t next = 0;
+  while (next < rows->size()) {
     if (lane.stop.load()) return;
-    deliver(lane, row, now());
+    if (!orphan && !lane.budget.allows(now())) {
+      lane.hold_until_ms = lane.budget.next_ms(now());  // the rest wait for the pace
+      return;
+    }
+    const std::span<const OutboxRow> rest(rows->data() + next, rows->size() - next);
+    next += grouping && rest.size() > 1 ? deliver_digest(lane, *channel, rest, now())
+                                        : (deliver(lane, rest.front(), now()), 1);
   }
 }
 
@@ -249,18 +269,14 @@ void Delivery::deliver(Lane& lane, const OutboxRow& row, int64_t now_ms) {
     std::lock_guard lock(mu_);
     channel = lane.config;
   }
-  const std::string event_name =
-      row.event.is_object() && row.event.contains("kind") && row.event["kind"].is_string()
-          ? row.event["kind"].get<std::string>()
-          : std::string("unknown");
-  DeliveryRecord rec{row.attempts, "failed", "", event_name, now_ms};
   auto event = event_from_json(row.event);
   if (!channel || !event) {
+    DeliveryRecord rec{row.attempts, "failed", "", event_name(row), now_ms};
     rec.reason = !channel ? "channel " + row.channel + " is no longer configured"
                           : "the queued event cannot be read";
     log::error("NOTIFY", "notification failed permanently",
                {{"channel", row.channel}, {"incident", row.incident_id}, {"reason", rec.reason}});
-    if (outbox_.finish(row, rec)) record(lane, event_name, "failed");
+    if (outbox_.finish(row, rec)) record(lane, rec.event, "failed");
     return;
   }
   FormatContext ctx{options_.node_id, options_.public_url, "", row.dedup_key, now_ms};
@@ -269,67 +285,107 @@ void Delivery::deliver(Lane& lane, const OutboxRow& row, int64_t now_ms) {
     if (!remote) return;  // logged by the store; tried again next pass
     if (*remote) ctx.remote_id = **remote;
   }
-  const OutboundRequest request = format(*channel, *event, ctx);
-  const auto t0 = std::chrono::steady_clock::now();
-  const ServiceAnswer answer = lane.transport->send(request, *channel);
-  seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  if (lane.stop.load() && answer.status == 0) return;  // aborted by stop(): not an attempt
-  const Outcome outcome = classify(*channel, answer);
-  rec.attempts = row.attempts + 1;
-  rec.reason = outcome.reason;
-  const int64_t done_ms = now();
-  rec.time_ms = done_ms;
-  Verdict verdict = outcome.verdict;
-  if (verdict == Verdict::kRetry && done_ms - row.created_ms >= options_.give_up_after_ms) {
-    verdict = Verdict::kPermanent;
-    rec.reason = "gave up after " + std::to_string(rec.attempts) + " attempts: " + rec.reason;
+  const std::optional<Outcome> outcome = exchange(lane, *channel, format(*channel, *event, ctx));
+  if (!outcome) return;
+  if (outcome->verdict == Verdict::kDelivered && !outcome->remote_id.empty() &&
+      ctx.remote_id.empty()) {
+    // A failed write is logged by the store; the next event then creates a second Statuspage
+    // incident rather than losing the update.
+    (void)outbox_.set_remote_id(channel->name, row.incident_id, outcome->remote_id);
   }
-  switch (verdict) {
-    case Verdict::kDelivered: {
-      // A failed write is logged by the store; the next event then creates a second
-      // Statuspage incident rather than losing the update.
-      if (!outcome.remote_id.empty() && ctx.remote_id.empty())
-        (void)outbox_.set_remote_id(channel->name, row.incident_id, outcome.remote_id);
-      rec.result = "delivered";
-      if (!outbox_.finish(row, rec)) return;  // stays pending: delivered again (at least once)
-      record(lane, event_name, "delivered");
-      note_channel(channel->name, true, "", done_ms);
-      log::info("NOTIFY", "notification delivered",
-                {{"channel", channel->name},
-                 {"incident", row.incident_id},
-                 {"event", event_name},
-                 {"attempt", rec.attempts}});
-      return;
+  settle(lane, *channel, std::span(&row, 1), *outcome);
+}
+
+size_t Delivery::deliver_digest(Lane& lane, const Channel& channel,
+                                std::span<const OutboxRow> rows, int64_t now_ms) {
+  lane.assert_owner("Delivery::deliver_digest");
+  std::vector<Event> events;
+  for (const OutboxRow& row : rows) {
+    auto event = event_from_json(row.event);
+    if (!event) break;  // failed on its own, by deliver(), when its turn comes
+    events.push_back(std::move(*event));
+  }
+  FormatContext ctx{options_.node_id, options_.public_url, "", rows.front().dedup_key, now_ms};
+  if (events.size() < 2) {
+    deliver(lane, rows.front(), now_ms);
+    return 1;
+  }
+  Digest digest = format_digest(channel, events, ctx);
+  if (auto outcome = exchange(lane, channel, digest.request))
+    settle(lane, channel, rows.first(digest.count), *outcome);
+  return digest.count;
+}
+
+std::optional<Outcome> Delivery::exchange(Lane& lane, const Channel& channel,
+                                          const OutboundRequest& request) {
+  lane.budget.spend(now());
+  const auto t0 = std::chrono::steady_clock::now();
+  const ServiceAnswer answer = lane.transport->send(request, channel);
+  seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (lane.stop.load() && answer.status == 0) return std::nullopt;  // aborted by stop()
+  return classify(channel, answer);
+}
+
+void Delivery::settle(Lane& lane, const Channel& channel, std::span<const OutboxRow> rows,
+                      const Outcome& outcome) {
+  const int64_t done_ms = now();
+  const int grouped = static_cast<int>(rows.size());
+  // One wait for the whole message, so that a digest's events come back together.
+  const int64_t wait =
+      outcome.verdict == Verdict::kRetry
+          ? backoff_ms(options_, rows.front().attempts + 1, outcome.retry_after_ms, lane.rng)
+          : 0;
+  for (const OutboxRow& row : rows) {
+    DeliveryRecord rec{row.attempts + 1, "failed", outcome.reason, event_name(row), done_ms};
+    rec.grouped = grouped;
+    Verdict verdict = outcome.verdict;
+    if (verdict == Verdict::kRetry && done_ms - row.created_ms >= options_.give_up_after_ms) {
+      verdict = Verdict::kPermanent;
+      rec.reason = "gave up after " + std::to_string(rec.attempts) + " attempts: " + rec.reason;
     }
-    case Verdict::kRetry: {
-      const int64_t wait = backoff_ms(options_, rec.attempts, outcome.retry_after_ms, lane.rng);
-      // A failed write is logged by the store; the row would then be due again at once (its
-      // old next_attempt_ms), so the lane itself holds off for the wait instead.
-      if (!outbox_.retry_at(row.id, rec.attempts, done_ms + wait, rec.reason))
-        lane.hold_until_ms = done_ms + wait;
-      record(lane, event_name, "retry");
-      note_channel(channel->name, false, rec.reason, done_ms);
-      log::warn("NOTIFY", "notification attempt failed, will retry",
-                {{"channel", channel->name},
-                 {"incident", row.incident_id},
-                 {"event", event_name},
-                 {"attempt", rec.attempts},
-                 {"reason", rec.reason},
-                 {"retry_in_ms", wait}});
-      return;
-    }
-    case Verdict::kPermanent: {
-      rec.result = "failed";
-      if (!outbox_.finish(row, rec)) return;
-      record(lane, event_name, "failed");
-      note_channel(channel->name, false, rec.reason, done_ms);
-      log::error("NOTIFY", "notification failed permanently",
-                 {{"channel", channel->name},
-                  {"incident", row.incident_id},
-                  {"event", event_name},
-                  {"attempt", rec.attempts},
-                  {"reason", rec.reason}});
-      return;
+    switch (verdict) {
+      case Verdict::kDelivered:
+        rec.result = "delivered";
+        if (!outbox_.finish(row, rec)) continue;  // stays pending: delivered again (at least once)
+        record(lane, rec.event, "delivered");
+        note_channel(channel.name, true, "", done_ms);
+        log::info("NOTIFY", "notification delivered",
+                  {{"channel", channel.name},
+                   {"incident", row.incident_id},
+                   {"event", rec.event},
+                   {"attempt", rec.attempts},
+                   {"grouped", grouped}});
+        break;
+      case Verdict::kRetry: {
+        // A failed write is logged by the store; the row would then be due again at once (its
+        // old next_attempt_ms), so the lane itself holds off for the wait instead.
+        if (!outbox_.retry_at(row.id, rec.attempts, done_ms + wait, rec.reason))
+          lane.hold_until_ms = done_ms + wait;
+        record(lane, rec.event, "retry");
+        note_channel(channel.name, false, rec.reason, done_ms);
+        log::warn("NOTIFY", "notification attempt failed, will retry",
+                  {{"channel", channel.name},
+                   {"incident", row.incident_id},
+                   {"event", rec.event},
+                   {"attempt", rec.attempts},
+                   {"grouped", grouped},
+                   {"reason", rec.reason},
+                   {"retry_in_ms", wait}});
+        break;
+      }
+      case Verdict::kPermanent: {
+        if (!outbox_.finish(row, rec)) continue;
+        record(lane, rec.event, "failed");
+        note_channel(channel.name, false, rec.reason, done_ms);
+        log::error("NOTIFY", "notification failed permanently",
+                   {{"channel", channel.name},
+                    {"incident", row.incident_id},
+                    {"event", rec.event},
+                    {"attempt", rec.attempts},
+                    {"grouped", grouped},
+                    {"reason", rec.reason}});
+        break;
+      }
     }
   }
 }

@@ -18,12 +18,14 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "notify/channel.h"
 #include "notify/outbox.h"
+#include "notify/send_budget.h"
 #include "notify/transport.h"
 #include "telemetry/metrics.h"
 
@@ -82,6 +84,16 @@ class Delivery {
   void run_lane(Lane& lane);
   void pass(Lane& lane);
   void deliver(Lane& lane, const OutboxRow& row, int64_t now_ms);
+  // Several due rows as one digest message; returns how many of them it carried (>= 1).
+  size_t deliver_digest(Lane& lane, const Channel& channel, std::span<const OutboxRow> rows,
+                        int64_t now_ms);
+  // One request to the service, paced by the lane's budget: the answer classified, or nullopt
+  // when stop() cut it off (not an attempt).
+  std::optional<Outcome> exchange(Lane& lane, const Channel& channel,
+                                  const OutboundRequest& request);
+  // The outcome recorded for every row the message carried.
+  void settle(Lane& lane, const Channel& channel, std::span<const OutboxRow> rows,
+              const Outcome& outcome);
   void record(Lane& lane, const std::string& event, const char* result);
   void note_channel(const std::string& channel, bool ok, const std::string& error, int64_t now);
   int64_t now() const { return options_.clock_ms(); }

@@ -38,6 +38,7 @@ struct DeliveryRecord {
   std::string reason;
   std::string event;  // the event kind, for the entry's fields
   int64_t time_ms = 0;
+  int grouped = 1;  // the events the message carried: > 1 for a storm digest (notify/digest.h)
 };
 
 class Outbox {

@@ -8,10 +8,9 @@
 #include "notify/wire.h"
 
 namespace x0::notify::detail {
-namespace {
 
 // Slack mrkdwn: &, < and > must be escaped, the rest is literal.
-std::string mrkdwn(std::string_view s) {
+std::string slack_escape(std::string_view s) {
   std::string out;
   for (char ch : s) {
     if (ch == '&')
@@ -26,8 +25,10 @@ std::string mrkdwn(std::string_view s) {
   return out;
 }
 
+namespace {
+
 nlohmann::json field(std::string_view label, std::string_view value) {
-  return {{"type", "mrkdwn"}, {"text", "*" + std::string(label) + "*\n" + mrkdwn(value)}};
+  return {{"type", "mrkdwn"}, {"text", "*" + std::string(label) + "*\n" + slack_escape(value)}};
 }
 
 }  // namespace
@@ -47,7 +48,7 @@ OutboundRequest format_slack(const Channel& c, const Event& e, const FormatConte
   if (!e.text.empty())
     blocks.push_back(
         {{"type", "section"},
-         {"text", {{"type", "mrkdwn"}, {"text", truncate_utf8(mrkdwn(e.text), 3000)}}}});
+         {"text", {{"type", "mrkdwn"}, {"text", truncate_utf8(slack_escape(e.text), 3000)}}}});
   if (!link.empty()) {
     blocks.push_back({{"type", "section"},
                       {"text", {{"type", "mrkdwn"}, {"text", "<" + link + "|Incident report>"}}}});

@@ -79,6 +79,44 @@ url = "https://hooks.example/x"
   EXPECT_EQ(ch[3].url, "http://127.0.0.1:9/legacy");
   EXPECT_EQ(ch[3].timeout_ms, 2000);
   EXPECT_EQ(cfg->notify.public_url, "https://gw.example");
+  // The services' published pace: PagerDuty 120/min with a burst, a Telegram group 20/min,
+  // webhooks unlimited; chat channels group.
+  EXPECT_EQ(ch[0].rate_per_minute, 120);
+  EXPECT_EQ(ch[0].burst, 10);
+  EXPECT_FALSE(ch[0].group);
+  EXPECT_EQ(ch[1].rate_per_minute, 20);
+  EXPECT_EQ(ch[1].burst, 1);
+  EXPECT_TRUE(ch[1].group);
+  EXPECT_EQ(ch[2].rate_per_minute, 0);
+  EXPECT_EQ(ch[3].rate_per_minute, 0);
+}
+
+TEST_F(NotifyConfig, PaceAndGroupingAreSetPerChannel) {
+  const std::string tg = R"(
+[[notify.channels]]
+name = "tg"
+type = "telegram"
+token_file = ")" + path("tg.token") + R"("
+chat_id = "42"
+)";
+  auto cfg = parse(tg + "rate_per_minute = 30\nburst = 3\ngroup = false\n", "x0.toml");
+  ASSERT_TRUE(cfg) << cfg.error().detail;
+  EXPECT_EQ(cfg->notify.channels[0].rate_per_minute, 30);
+  EXPECT_EQ(cfg->notify.channels[0].burst, 3);
+  EXPECT_FALSE(cfg->notify.channels[0].group);
+  cfg = parse(tg, "x0.toml");
+  ASSERT_TRUE(cfg) << cfg.error().detail;
+  EXPECT_EQ(cfg->notify.channels[0].rate_per_minute, 60);  // a private chat: 1/s
+  cfg = parse("[[notify.channels]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://x\"\n"
+              "group = true\n",
+              "x0.toml");
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().detail.find("x0.toml:5: [notify.channels.a] group: not used by a webhook"),
+            std::string::npos)
+      << cfg.error().detail;
+  cfg = parse(tg + "burst = 0\n", "x0.toml");
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().detail.find("burst"), std::string::npos);
 }
 
 TEST_F(NotifyConfig, ErrorsNameFileLineAndKey) {

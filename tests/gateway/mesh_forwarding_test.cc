@@ -64,13 +64,41 @@ TEST(MeshForwarding, HopFieldsAreCheckedStrictly) {
             std::string::npos);
 }
 
-TEST(MeshForwarding, TheNextHopAddsOneHopAndItself) {
+TEST(MeshForwarding, TheNextHopAddsOneHopAndItselfAndItsBudget) {
   std::string lines;
-  append_mesh_hop(0, "", "node-a", lines);
-  EXPECT_EQ(lines, "X-X0-Mesh-Hops: 1\r\nX-X0-Mesh-Via: node-a\r\n");
+  append_mesh_hop(0, "", "node-a", 30000, lines);
+  EXPECT_EQ(lines,
+            "X-X0-Mesh-Hops: 1\r\nX-X0-Mesh-Via: node-a\r\nX-X0-Mesh-Budget-Ms: 30000\r\n");
   lines.clear();
-  append_mesh_hop(1, "node-a", "node-c", lines);
-  EXPECT_EQ(lines, "X-X0-Mesh-Hops: 2\r\nX-X0-Mesh-Via: node-a,node-c\r\n");
+  append_mesh_hop(1, "node-a", "node-c", 900, lines);
+  EXPECT_EQ(lines,
+            "X-X0-Mesh-Hops: 2\r\nX-X0-Mesh-Via: node-a,node-c\r\nX-X0-Mesh-Budget-Ms: 900\r\n");
+}
+
+TEST(MeshForwarding, TheBudgetIsOptionalBoundedAndOne) {
+  auto hop = [](std::initializer_list<std::pair<const char*, const char*>> extra) {
+    http::HeaderList list = headers({{"X-X0-Mesh-Hops", "1"}, {"X-X0-Mesh-Via", "a"}});
+    for (const auto& [name, value] : extra) list.items[list.count++] = {name, value};
+    return read_mesh_hop(list);
+  };
+  ASSERT_TRUE(hop({}));
+  EXPECT_EQ(hop({})->budget_ms, 0);  // an older node: the route timeouts alone
+  ASSERT_TRUE(hop({{"X-X0-Mesh-Budget-Ms", "1500"}}));
+  EXPECT_EQ(hop({{"X-X0-Mesh-Budget-Ms", "1500"}})->budget_ms, 1500);
+  EXPECT_TRUE(hop({{"X-X0-Mesh-Budget-Ms", "3600000"}}));
+  for (const char* bad : {"0", "", "-1", "1e3", "3600001", "99999999999999999999", " 5", "5 "})
+    EXPECT_NE(error_of(hop({{"X-X0-Mesh-Budget-Ms", bad}})).find("X-X0-Mesh-Budget-Ms must be"),
+              std::string::npos)
+        << bad;
+  EXPECT_NE(error_of(hop({{"X-X0-Mesh-Budget-Ms", "5"}, {"X-X0-Mesh-Budget-Ms", "5"}}))
+                .find("more than one"),
+            std::string::npos);
+}
+
+TEST(MeshForwarding, TheReceiverKeepsAMarginForTheAnswersWayBack) {
+  EXPECT_EQ(hop_deadline_ms(30000), 29900);  // at most 100 ms
+  EXPECT_EQ(hop_deadline_ms(500), 450);      // a tenth
+  EXPECT_EQ(hop_deadline_ms(1), 1);          // never 0: the request is still tried
 }
 
 }  // namespace

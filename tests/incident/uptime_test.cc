@@ -1,6 +1,6 @@
 // The status page's uptime history: the pure day arithmetic and weighting (incident/uptime.h),
 // and the store's table (store_uptime.cc): samples counted per day, kept across a reopen,
-// pruned past the window, and the migration from a schema 2 database.
+// pruned past the window, and the migration from a schema 3 database.
 #include "incident/uptime.h"
 
 #include <gtest/gtest.h>
@@ -131,7 +131,7 @@ TEST_F(UptimeStoreTest, ComponentCountAndIdLengthAreBounded) {
   EXPECT_TRUE(clipped);
 }
 
-TEST(UptimeMigrationTest, SchemaTwoDatabaseGainsTheTableAndKeepsItsIncidents) {
+TEST(UptimeMigrationTest, SchemaThreeDatabaseGainsTheTableAndKeepsItsIncidents) {
   ScratchDir dir;
   FakeClock clock;
   const std::string path = dir.file("incidents.db");
@@ -143,10 +143,10 @@ TEST(UptimeMigrationTest, SchemaTwoDatabaseGainsTheTableAndKeepsItsIncidents) {
     ASSERT_TRUE(opened.has_value());
     id = opened->incident.id;
   }
-  // Back to what a schema 2 binary left: no uptime table, user_version 2.
+  // Back to what a schema 3 binary left: no uptime table, user_version 3.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE uptime_days; PRAGMA user_version = 2", nullptr, nullptr,
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE uptime_days; PRAGMA user_version = 3", nullptr, nullptr,
                          nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -156,7 +156,7 @@ TEST(UptimeMigrationTest, SchemaTwoDatabaseGainsTheTableAndKeepsItsIncidents) {
   ASSERT_TRUE(store->record_uptime({{"node", CS::kOperational}}));
   auto v = store->verify();
   ASSERT_TRUE(v.has_value());
-  EXPECT_EQ(v->schema_version, 3);
+  EXPECT_EQ(v->schema_version, 4);
   EXPECT_TRUE(v->ok);
 }
 

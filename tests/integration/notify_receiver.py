@@ -56,6 +56,7 @@ class Receiver:
                 pass
 
             def handle_any(self):
+                arrived = time.monotonic()  # the request's head is in (bench/oncall.py)
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 if any(self.path.startswith(p) for p in receiver.hang):
@@ -82,7 +83,7 @@ class Receiver:
                     receiver.requests.append({"method": self.command, "path": self.path,
                                               "headers": dict(self.headers), "body": body,
                                               "json": parsed, "status": status,
-                                              "at": time.monotonic()})
+                                              "arrived": arrived, "at": time.monotonic()})
                     receiver.changed.notify_all()
 
             do_POST = do_PATCH = do_PUT = handle_any

@@ -93,7 +93,7 @@ class AlertRulesTest(IntegrationTest):
                                         cwd=self.workdir)
                 self.assertNotEqual(tested.returncode, 0, "the unit tests still pass")
                 self.assertIn("FAILED", tested.stdout + tested.stderr, "a test failed, not the load")
-        self.assertEqual(count, 19, "10 rules with a for:, 9 with a threshold above 0")
+        self.assertEqual(count, 20, "11 rules with a for:, 9 with a threshold above 0")
 
     def test_every_metric_the_rules_use_is_exported_by_a_default_node(self):
         used = metrics_in_rules()

@@ -116,10 +116,10 @@ class MeshFailoverTest(MeshFixture):
         # Hop fields naming the peer (as if the request had been there) or too many hops are a
         # client's: dropped, so the request goes through b as any other.
         for headers in ({"X-X0-Mesh-Via": "node-65", "X-X0-Mesh-Hops": "1"},
-                        {"X-X0-Mesh-Hops": "9"}):
+                        {"X-X0-Mesh-Hops": "9"}, {"X-X0-Mesh-Budget-Ms": "1"}):
             r = request(a.data_port, "GET", "/y", headers=headers)
             self.assertEqual((r.status, r.header("X-Origin")), (200, "origin-b"), headers)
-        self.assertEqual(origin_b.count("/y"), 2)
+        self.assertEqual(origin_b.count("/y"), 3)
 
     def test_a_peer_serves_only_what_its_own_routes_send_to_the_service(self):
         # b routes shop for /public only: a forwarded /internal (which a's own shop route takes)
@@ -141,6 +141,25 @@ class MeshFailoverTest(MeshFixture):
         self.assertEqual((r.status, r.header("X-Origin")), (200, "fallback-a"), r.text())
         self.assertIsNone(r.header("X-X0-Mesh-Unserved"))  # the mesh's field, never a client's
         self.assertEqual(origin_b.count("/internal"), 0)
+
+    def test_a_peer_gives_up_within_the_time_the_sender_waits(self):
+        # a waits 1 s for shop; b's own route would wait 10 s for its origin, which takes 3 s.
+        # b is told a's budget (X-X0-Mesh-Budget-Ms) and answers 504 before a stops listening,
+        # instead of holding its origin's connection for an answer no one will read.
+        slow = self.start_origin(name="slow-b", latency_ms=3000)
+        dead = self.start_origin(name="dead")
+        dead.kill()
+        a, a_addr = self.mesh_node(68, services=[self.shop(dead.endpoint(),
+                                                           request_timeout_ms=1000)])
+        b, _ = self.mesh_node(69, seeds=[a_addr],
+                              services=[self.shop(slow.endpoint(), request_timeout_ms=10000)])
+        wait_until(lambda: self.route(a)["serving"] == "mesh", DETECTION_WAIT_S,
+                   message="a to serve shop through b")
+        r = request(a.data_port, "GET", "/slow", timeout=10)
+        self.assertEqual(r.status, 504, r.text())
+        self.assertIn("budget of the mesh peer", r.text())  # b's answer, not a's own timeout
+        wait_until(lambda: "budget of the mesh peer" in b.log(), 5,
+                   message="b's attempt cut at a's budget")
 
     def test_with_the_direct_link_cut_requests_are_relayed_through_a_third_node(self):
         origin_b = self.start_origin(name="origin-b")

@@ -305,6 +305,52 @@ class NotifyTest(IntegrationTest):
         self.assertEqual(node.health()["dependencies"]["notify"]["channels"]["pd"]["status"],
                          "degraded")
 
+    def test_a_storm_of_100_incidents_reaches_each_chat_as_a_few_paced_digests(self):
+        # Slack at its 1/s, a Telegram group at 20/min (its limit for groups), PagerDuty at a
+        # pace set in the config: every incident named exactly once on every channel, chats in a
+        # handful of messages, and never faster than the pace.
+        channels = self.channels(only={"slack", "tg", "pd"})
+        for c in channels:
+            if c["name"] == "pd":
+                c.update(rate_per_minute=1200, burst=5)
+        node = self.node(channels)
+        ids = [None] * 100
+
+        def open_some(start):
+            for i in range(start, 100, 4):
+                ids[i] = self.open_incident(node, title=f"storm {i}")
+
+        started = time.monotonic()
+        workers = [threading.Thread(target=open_some, args=(k,)) for k in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        opened_s = time.monotonic() - started
+        rx = self.receiver
+        named = lambda prefix: [i for q in rx.requests if q["path"].startswith(prefix)
+                                for i in ids if f"{i} opened" in q["body"].decode()]
+        wait_until(lambda: set(named("/slack/")) == set(ids), 20, message="slack names all 100")
+        wait_until(lambda: set(named("/tg/")) == set(ids), 30, message="telegram names all 100")
+        pd = rx.wait_for(lambda q: q["path"] == "/pd/v2/enqueue", count=100, timeout=20)
+        time.sleep(1.5)  # anything sent twice would arrive by now
+        for prefix, interval, most in (("/slack/", 1.0, 5), ("/tg/", 3.0, 6)):
+            msgs = [q for q in rx.requests if q["path"].startswith(prefix)]
+            print(f"\nmeasured: 100 incidents opened in {opened_s:.2f} s reached {prefix} as "
+                  f"{len(msgs)} messages over {msgs[-1]['at'] - msgs[0]['at']:.1f} s")
+            self.assertLessEqual(len(msgs), most, [q["json"]["text"][:80] for q in msgs])
+            self.assertEqual(sorted(named(prefix)), sorted(ids))  # each once: none lost, none twice
+            gaps = [b["at"] - a["at"] for a, b in zip(msgs, msgs[1:])]
+            self.assertGreaterEqual(min(gaps), interval * 0.8, gaps)
+        pd = [q for q in rx.requests if q["path"] == "/pd/v2/enqueue"]
+        self.assertEqual(sorted(q["json"]["dedup_key"] for q in pd), sorted(ids))
+        # 1200/min with a burst of 5: request k comes at least (k - 4) * 50 ms after the first.
+        for k in range(5, len(pd)):
+            self.assertGreaterEqual(pd[k]["at"] - pd[0]["at"], (k - 4) * 0.05 - 0.02, k)
+        entry = self.notified(node, ids[-1], "slack")
+        self.assertEqual(len(entry), 1, entry)
+        self.assertEqual(entry[0]["fields"]["result"], "delivered")
+
     def test_a_receiver_that_never_answers_does_not_delay_the_operator_api(self):
         silent = HoldingServer(hold=lambda head: True)
         self.addCleanup(silent.close)

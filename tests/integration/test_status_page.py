@@ -205,7 +205,7 @@ class StatusPageTest(IntegrationTest):
                                   "partial_outage + major_outage FROM uptime_days").fetchall())
         version = db.execute("PRAGMA user_version").fetchone()[0]
         db.close()
-        self.assertEqual(version, 3)
+        self.assertEqual(version, 4)
         self.assertGreaterEqual(on_disk["node"], 4, on_disk)
         self.assertGreaterEqual(on_disk["service-pay"], 4, on_disk)
         self.node = self.start_node(self.services(), extra_sections=self.sections())

@@ -69,8 +69,12 @@ struct MemoryOutbox final : Outbox {
 struct ScriptedTransport final : Transport {
   std::deque<ServiceAnswer>* script;
   std::thread::id* sender;
-  ServiceAnswer send(const OutboundRequest&, const Channel&) override {
+  // When set: every request, with the test clock's time at sending.
+  std::vector<std::pair<int64_t, OutboundRequest>>* sent = nullptr;
+  std::atomic<int64_t>* clock = nullptr;
+  ServiceAnswer send(const OutboundRequest& request, const Channel&) override {
     *sender = std::this_thread::get_id();
+    if (sent) sent->emplace_back(clock->load(), request);
     if (script->empty()) return {202, "", {}, ""};
     ServiceAnswer a = script->front();
     script->pop_front();
@@ -98,23 +102,28 @@ OutboxRow row(int64_t id, const std::string& channel = "pd") {
   return OutboxRow{id, channel, e.incident_id, e.incident_id + ":opened:1", to_json(e), 0, 0};
 }
 
-// Runs the delivery until `done` holds (or 5 s), with a clock the test moves.
+// Runs the delivery until `done` holds (or 5 s), with a clock the test moves by `step_ms`.
 template <class Done>
 void run_until(MemoryOutbox& box, std::deque<ServiceAnswer>& script, std::atomic<int64_t>& clock,
-               std::thread::id& sender, Done done, telemetry::Registry& reg) {
+               std::thread::id& sender, Done done, telemetry::Registry& reg,
+               const Channel& channel = pagerduty(),
+               std::vector<std::pair<int64_t, OutboundRequest>>* sent = nullptr,
+               int64_t step_ms = 1000) {
   DeliveryOptions o;
   o.clock_ms = [&clock] { return clock.load(); };
   o.idle_wait_ms = 5;
-  Delivery d(box, {pagerduty()}, o, reg, [&](const std::atomic<bool>*) {
+  Delivery d(box, {channel}, o, reg, [&](const std::atomic<bool>*) {
     auto t = std::make_unique<ScriptedTransport>();
     t->script = &script;
     t->sender = &sender;
+    t->sent = sent;
+    t->clock = &clock;
     return t;
   });
   d.start();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!done(d) && std::chrono::steady_clock::now() < deadline) {
-    clock += 1000;  // a second per 5 ms: backoffs pass quickly
+    clock += step_ms;  // a second per 5 ms by default: backoffs pass quickly
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   d.stop();
@@ -287,6 +296,98 @@ TEST(Backoff, ExponentialWithJitterAndCapped) {
   }
   EXPECT_EQ(backoff_ms(o, 1, 12'000, rng), 12'000);
   EXPECT_EQ(backoff_ms(o, 1, int64_t{1} << 40, rng), o.max_hint_ms);
+}
+
+// Storm control: a paced, grouping chat channel turns 100 queued events into a couple of
+// digests a second apart, each naming its incidents, and loses none.
+TEST(Delivery, AStormReachesSlackAsAFewPacedDigestsNamingEveryIncident) {
+  MemoryOutbox box;
+  for (int64_t id = 1; id <= 100; ++id) box.pending.push_back(row(id, "slack"));
+  Channel slack;
+  slack.name = "slack";
+  slack.type = ChannelType::kSlack;
+  slack.base_url = "https://hooks.example";
+  slack.secret = "T0/B0/x";
+  slack.rate_per_minute = 60;
+  slack.burst = 1;
+  slack.group = true;
+  std::deque<ServiceAnswer> script;
+  for (int i = 0; i < 100; ++i) script.push_back({200, "ok", {}, ""});
+  std::atomic<int64_t> clock{1'000'000};
+  std::thread::id sender;
+  telemetry::Registry reg;
+  std::vector<std::pair<int64_t, OutboundRequest>> sent;
+  run_until(
+      box, script, clock, sender,
+      [&](Delivery&) {
+        std::lock_guard l(box.mu);
+        return box.finished.size() == 100;
+      },
+      reg, slack, &sent, 100);
+  ASSERT_EQ(box.finished.size(), 100u);
+  std::set<int64_t> ids;
+  for (const auto& [r, rec] : box.finished) {
+    EXPECT_EQ(rec.result, "delivered");
+    EXPECT_GT(rec.grouped, 1);
+    ids.insert(r.id);
+  }
+  EXPECT_EQ(ids.size(), 100u);  // each once
+  ASSERT_GE(sent.size(), 2u);
+  EXPECT_LE(sent.size(), 4u);
+  for (size_t i = 1; i < sent.size(); ++i) EXPECT_GE(sent[i].first - sent[i - 1].first, 1020);
+  std::string all;
+  for (const auto& [t, request] : sent) all += request.body;
+  for (int id = 1; id <= 100; ++id)
+    EXPECT_NE(all.find("INC-" + std::to_string(id) + " opened"), std::string::npos) << id;
+}
+
+// A channel without grouping (PagerDuty: each incident is its own alert) is paced: its burst at
+// once, then one request per interval, and every event still goes.
+TEST(Delivery, PagerDutyIsPacedToItsPublishedRate) {
+  MemoryOutbox box;
+  for (int64_t id = 1; id <= 30; ++id) box.pending.push_back(row(id));
+  Channel pd = pagerduty();
+  pd.rate_per_minute = 120;
+  pd.burst = 10;
+  std::deque<ServiceAnswer> script;
+  std::atomic<int64_t> clock{1'000'000};
+  std::thread::id sender;
+  telemetry::Registry reg;
+  std::vector<std::pair<int64_t, OutboundRequest>> sent;
+  run_until(
+      box, script, clock, sender,
+      [&](Delivery&) {
+        std::lock_guard l(box.mu);
+        return box.finished.size() == 30;
+      },
+      reg, pd, &sent, 100);
+  ASSERT_EQ(box.finished.size(), 30u);
+  ASSERT_EQ(sent.size(), 30u);  // one request per event: no digest
+  const int64_t t0 = sent.front().first;
+  for (size_t k = 10; k < sent.size(); ++k)
+    EXPECT_GE(sent[k].first - t0, static_cast<int64_t>(k - 9) * 510) << k;
+}
+
+TEST(SendBudget, BurstThenOnePerInterval) {
+  SendBudget b;
+  b.set(60, 1);
+  EXPECT_TRUE(b.allows(0));
+  b.spend(0);
+  EXPECT_FALSE(b.allows(1019));
+  EXPECT_EQ(b.next_ms(10), 1020);  // 1 s and the 2 % margin
+  EXPECT_TRUE(b.allows(1020));
+  SendBudget p;
+  p.set(120, 10);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(p.allows(5000)) << i;
+    p.spend(5000);
+  }
+  EXPECT_FALSE(p.allows(5000));
+  EXPECT_EQ(p.next_ms(5000), 5510);
+  SendBudget none;
+  none.set(0, 1);
+  for (int i = 0; i < 1000; ++i) none.spend(7);
+  EXPECT_TRUE(none.allows(7));
 }
 
 }  // namespace

@@ -100,7 +100,7 @@ void Router::attempt() {
     forward_path(service_->config.name, stream_->path(), remote_path_);
     remote_edits_ = stream_->request_edits();
     append_mesh_hop(stream_->mesh_hops(), stream_->mesh_via(), remote_routes_->self,
-                    remote_edits_.append);
+                    within_deadline(service_->config.request_timeout_ms), remote_edits_.append);
     write_upstream_head(request_->head, remote_path_, authority, remote_edits_, request_head_);
     worker_.mesh_forwarded(service_->config.name, remote->peer, "out")->inc();
   } else {
@@ -120,7 +120,7 @@ void Router::attempt() {
     upstream_->attach(this, EPOLLIN | EPOLLRDHUP);
     // The route timeout covers taking the whole request (an upstream that stops reading an
     // upload) and answering it.
-    timer_.arm(service_->config.request_timeout_ms);
+    timer_.arm(within_deadline(service_->config.request_timeout_ms));
     send_request();
     return;
   }
@@ -133,7 +133,16 @@ void Router::attempt() {
   upstream_ = std::move(*connection);
   phase_ = Phase::kConnecting;
   upstream_->attach(this, EPOLLOUT);
-  timer_.arm(service_->config.connect_timeout_ms);
+  timer_.arm(within_deadline(service_->config.connect_timeout_ms));
+}
+
+int Router::within_deadline(int timeout_ms) {
+  const int64_t deadline = stream_->mesh_deadline_ns();
+  cut_to_mesh_deadline_ = false;
+  if (deadline == 0) return timeout_ms;
+  const int64_t left_ms = (deadline - monotonic_ns()) / 1'000'000;
+  cut_to_mesh_deadline_ = left_ms < timeout_ms;
+  return static_cast<int>(std::clamp<int64_t>(left_ms, 1, timeout_ms));
 }
 
 const RemoteHop* Router::pick_remote_hop() {
@@ -170,7 +179,8 @@ void Router::on_io(uint32_t events) {
                                   upstream_->transport().peer_identity() + ", not " + expected);
       return;
     }
-    timer_.arm(service_->config.request_timeout_ms);  // from here on, as for a pooled connection
+    // From here on, as for a pooled connection.
+    timer_.arm(within_deadline(service_->config.request_timeout_ms));
     phase_ = Phase::kWriting;
     upstream_->set_events(EPOLLIN | EPOLLRDHUP);
     send_request();
@@ -474,6 +484,11 @@ void Router::on_deadline() {
       return;
     case Phase::kWriting:
     case Phase::kReadingHead:
+      if (cut_to_mesh_deadline_) {
+        fail(Failure::kTimeout, "upstream did not answer within the budget of the mesh peer "
+                                "that sent the request (X-X0-Mesh-Budget-Ms)");
+        return;
+      }
       fail(Failure::kTimeout, request_sent_ < request_head_.size() + request_->body.size()
                                   ? "upstream did not take the request within request_timeout_ms"
                                   : "upstream did not answer within request_timeout_ms");

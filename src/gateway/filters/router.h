@@ -43,6 +43,9 @@ class Router final : public Filter<Router>, public net::IoHandler {
 
   void attempt();
   const RemoteHop* pick_remote_hop();  // nullptr: none, or the service stays local
+  // `timeout_ms`, cut to what is left of a forwarded request's deadline (Stream::mesh_deadline_ns)
+  // (and notes whether it did, for the timeout's message).
+  int within_deadline(int timeout_ms);
   void send_request();
   void read_response();
   bool handle_response_head();
@@ -83,6 +86,7 @@ class Router final : public Filter<Router>, public net::IoHandler {
   std::string remote_path_;
   HeaderEdits remote_edits_;
   net::Timer timer_;
+  bool cut_to_mesh_deadline_ = false;  // the armed head timeout is the mesh sender's budget
   int64_t last_upstream_read_ms_ = 0;  // loop time body bytes last came from the upstream
   int64_t sent_ns_ = 0;
 };
