@@ -39,7 +39,7 @@ void answer_async_via(http::ServerConnection& conn, const PostFn& post,
     worker->post([waiter, client, r = std::move(r)] {
       if (waiter->gone) return;
       client->set_pending(nullptr);
-      client->respond(r.status, r.content_type, r.body);
+      client->respond(r.status, r.content_type, r.body, r.extra_headers);
     });
   };
   post([reply = std::move(reply), work = std::move(work)] {

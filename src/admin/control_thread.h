@@ -18,6 +18,7 @@ struct Reply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  std::string extra_headers = {};  // complete lines, each ending in \r\n
 };
 
 class ControlThread {

@@ -9,10 +9,12 @@
 #include "admin/alerts_api.h"
 #include "admin/cache_api.h"
 #include "admin/control_thread.h"
+#include "admin/health_report.h"
 #include "admin/incident_api.h"
 #include "admin/isolation.h"
 #include "admin/mesh_api.h"
 #include "admin/release_api.h"
+#include "admin/status_api.h"
 #include "common/log.h"
 #include "gateway/reserved_paths.h"
 #include "incident/incident_metrics.h"
@@ -34,55 +36,6 @@ void respond_json(http::ServerConnection& conn, int status, const json& body) {
   conn.respond(status, "application/json", body.dump(2) + "\n");
 }
 
-// A service's health from its endpoints: all up healthy, some up (or only the fallback, or a
-// mesh peer serving it) degraded, nothing to send traffic to unhealthy.
-json service_health(const gateway::ServiceState& service, const gateway::RemoteRoutes* remote,
-                    int64_t now, Status* status) {
-  json endpoints = json::array();
-  int up = 0;
-  const auto& active = service.active();
-  for (const auto* set : {&service.primary, &service.candidate, &service.fallback}) {
-    for (const auto& e : *set) {
-      bool available = e->available(now);
-      if (available && set == &active) ++up;
-      int64_t last = e->last_check_ms.load();
-      endpoints.push_back({{"address", e->name},
-                           {"role", e->role == gateway::EndpointRole::kStable      ? "stable"
-                                    : e->role == gateway::EndpointRole::kCandidate ? "candidate"
-                                                                                   : "fallback"},
-                           {"healthy", e->healthy.load()},
-                           {"ejected", e->ejected(now)},
-                           {"available", available},
-                           {"last_check_status", e->last_check_status.load()},
-                           {"last_check_age_ms", last == 0 ? json(nullptr) : json(now - last)},
-                           {"requests", e->requests.load()},
-                           {"failures", e->failures.load()}});
-    }
-  }
-  bool fallback_up = service.has_available_fallback(now);
-  bool served_remotely = up == 0 && gateway::has_available_remote(remote, service, now);
-  size_t total = active.size();
-  if (up == static_cast<int>(total) && total > 0)
-    *status = Status::kHealthy;
-  else if (up > 0 || fallback_up || served_remotely)
-    *status = Status::kDegraded;
-  else
-    *status = Status::kUnhealthy;
-  return {{"status", telemetry::to_string(*status)},
-          {"type", "upstream_pool"},
-          {"required", service.config.required},
-          {"healthy_endpoints", up},
-          {"total_endpoints", total},
-          {"diverted_to_fallback", up == 0 && !served_remotely && fallback_up},
-          {"served_remotely", served_remotely},
-          {"release", service.in_release
-                          ? json{{"candidate_weight_percent", service.split.weight_bp / 100.0},
-                                 {"candidate_only", service.split.candidate_only},
-                                 {"override_header", service.split.header_name}}
-                          : json(nullptr)},
-          {"endpoints", endpoints}};
-}
-
 // {"open": total, "by_severity": {"SEV-1": n, ...}} from the store's in-memory counts.
 json open_incidents(const IncidentServices& incidents) {
   if (incidents.store == nullptr || incidents.metrics == nullptr) {
@@ -99,8 +52,6 @@ json open_incidents(const IncidentServices& incidents) {
   }
   return {{"open", total}, {"by_severity", by_severity}};
 }
-
-bool data_dir_writable(const std::string& dir) { return ::access(dir.c_str(), W_OK) == 0; }
 
 }  // namespace
 
@@ -175,6 +126,8 @@ void OperatorApi::handle(http::ServerConnection& conn, const http::Request& requ
       return handle_data_verify(node_.cache, node_.incidents, node_.control, conn, request);
     case E::kIsolate:
       return handle_isolate(node_, conn, request);
+    case E::kStatusPage:
+      return handle_status_page(node_, conn, request);
     case E::kMetrics:  // answered above
     case E::kNone:
       break;
@@ -223,64 +176,8 @@ bool OperatorApi::authorized(http::ServerConnection& conn, const http::Request& 
 }
 
 void OperatorApi::health(http::ServerConnection& conn, const http::Request& /*request*/) {
-  int64_t now = net::EventLoop::monotonic_ms();
-  Status overall = Status::kHealthy;
-  json dependencies = json::object();
-  auto remote = remote_routes_now(node_);
-  if (auto table = node_.routes->current()) {
-    for (const auto& service : table->services()) {
-      Status s = Status::kHealthy;
-      dependencies[service->config.name] = service_health(*service, remote.get(), now, &s);
-      // An optional service that is down degrades the node; a required one takes it down.
-      if (!service->config.required && s == Status::kUnhealthy) s = Status::kDegraded;
-      overall = telemetry::worst(overall, s);
-    }
-  }
-  auto config = node_.config.load();
-  bool store_ok = data_dir_writable(config->node.data_dir);
-  dependencies["store"] = {{"status", store_ok ? "healthy" : "degraded"},
-                           {"type", "data_dir"},
-                           {"path", config->node.data_dir},
-                           {"writable", store_ok}};
-  if (!store_ok) overall = telemetry::worst(overall, Status::kDegraded);
-  Status cache_status_value = Status::kHealthy;
-  dependencies["cache"] = cache_health(node_.cache, &cache_status_value);
-  overall = telemetry::worst(overall, cache_status_value);
-  auto mesh_view = node_.mesh != nullptr ? node_.mesh->view() : nullptr;
-  Status mesh_status_value = Status::kHealthy, pqc_status_value = Status::kHealthy;
-  dependencies["mesh"] = mesh_health(mesh_view.get(), *config, &mesh_status_value);
-  dependencies["pqc"] = pqc_health(mesh_view.get(), *config, &pqc_status_value);
-  overall = telemetry::worst(overall, mesh_status_value);
-  overall = telemetry::worst(overall, pqc_status_value);
-  if (node_.notify_health) {
-    json notify = node_.notify_health();
-    // A channel that keeps failing means pages are not reaching people: degraded, never down.
-    if (notify.value("status", std::string()) != "healthy")
-      overall = telemetry::worst(overall, Status::kDegraded);
-    dependencies["notify"] = std::move(notify);
-  }
-
-  // The sampler's latest snapshot: no procfs read and no lock on this worker.
-  json components = json::array();
-  if (auto host = node_.host_sampler ? node_.host_sampler->latest() : nullptr) {
-    for (const auto& c : *host) {
-      overall = telemetry::worst(overall, c.status);
-      components.push_back(
-          {{"name", c.name}, {"status", telemetry::to_string(c.status)}, {"details", c.details}});
-    }
-  }
-  if (node_.draining.load()) overall = telemetry::worst(overall, Status::kDegraded);
-  json body = {{"status", telemetry::to_string(overall)},
-               {"overall_status", telemetry::to_string(overall)},
-               {"version", node_.version},
-               {"node_id", node_.node_id},
-               {"uptime_seconds", (now - node_.started_mono_ms) / 1000},
-               {"timestamp", static_cast<int64_t>(std::time(nullptr))},
-               {"draining", node_.draining.load()},
-               {"isolated", node_.isolated.load()},
-               {"dependencies", dependencies},
-               {"components", components}};
-  respond_json(conn, overall == Status::kUnhealthy ? 503 : 200, body);
+  HealthReport report = health_report(node_);
+  respond_json(conn, report.overall == Status::kUnhealthy ? 503 : 200, report.body);
 }
 
 void OperatorApi::live(http::ServerConnection& conn) {

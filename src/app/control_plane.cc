@@ -4,6 +4,7 @@
 #include <map>
 
 #include "admin/isolation.h"
+#include "admin/status_api.h"
 #include "app/escalation_tick.h"
 #include "app/start_log.h"
 #include "common/clock.h"
@@ -171,6 +172,11 @@ bool ControlPlane::start(const config::Config& config) {
     state_.notify_health = [this] { return delivery_->health(); };
     // Rows queued before a restart (kill -9 included) go out now.
     delivery_->start();
+    // The status page's uptime history: one sample per component per interval, here because
+    // this thread owns the store (the sample itself reads only atomics and snapshots).
+    every(int64_t{config.status.sample_interval_s} * 1000, [this] {
+      if (state_.config.load()->status.enabled) admin::sample_uptime(state_, *incidents_);
+    });
   } else {
     state_.incidents.unavailable = store.error().detail;
     log::error("INCIDENT", "incident store unavailable", {{"detail", store.error().detail}});

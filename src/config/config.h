@@ -235,6 +235,15 @@ struct Incidents {
   std::string store = "";  // after load: <data_dir>/incidents.db when not configured
 };
 
+// The public status page (GET /status, /status.json; docs/ONCALL.md "Status page").
+struct StatusPage {
+  bool enabled = true;          // false: the two paths are the services' and nothing is sampled
+  std::string page_name = {};   // empty: "x0tta6bl4 <node id>"
+  bool show_addresses = false;  // true: IPs, host:port and URLs in incident text are shown
+  int refresh_s = 30;           // the page's <meta http-equiv="refresh">
+  int sample_interval_s = 60;   // how often each component's state is recorded (read at start)
+};
+
 // One [[notify.channels]] table as written; load turns it into a notify::Channel.
 struct NotifyChannelSpec {
   std::string name;
@@ -282,6 +291,7 @@ struct Config {
   Autopilot autopilot;
   Incidents incidents;
   Notify notify;
+  StatusPage status;
   Jwt jwt;
   std::vector<Service> services;
   std::string source;  // path it was loaded from, or "<embedded defaults>"

@@ -185,7 +185,7 @@ const std::vector<std::string_view>& section_names() {
   static const std::vector<std::string_view> kNames = {
       "node",      "listeners", "api_gateway", "cache", "performance_monitor",
       "logging",   "security",  "mesh",        "pqc",   "autopilot",
-      "incidents", "notify",    "tls"};
+      "incidents", "notify",    "tls",         "status"};
   return kNames;
 }
 
@@ -295,6 +295,11 @@ std::vector<Field> section_fields(Config& c, std::string_view section) {
             i("webhook_timeout_ms", &c.notify.webhook_timeout_ms, 1, 60000),
             s("public_url", &c.notify.public_url),
             i("give_up_after_s", &c.notify.give_up_after_s, 60, 7 * 86400)};
+  if (section == "status")
+    return {b("enabled", &c.status.enabled), s("page_name", &c.status.page_name),
+            b("show_addresses", &c.status.show_addresses),
+            i("refresh_s", &c.status.refresh_s, 5, 3600),
+            i("sample_interval_s", &c.status.sample_interval_s, 1, 3600)};
   return {};
 }
 

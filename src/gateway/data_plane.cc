@@ -65,9 +65,15 @@ void DataPlane::handle(http::ServerConnection& conn, const http::Request& reques
   if (!admit(conn, head, head.path, table)) return;
   // Only the exact operator paths are the node's (gateway/reserved_paths.h); a release path is
   // one only for a configured service, so "/releases/2024" reaches the site behind the node.
-  if (operator_api_ != nullptr && reserved_endpoint(path_, [&table](std::string_view name) {
-                                    return table.find(name) != nullptr;
-                                  }) != OperatorEndpoint::kNone) {
+  OperatorEndpoint reserved = operator_api_ == nullptr
+                                  ? OperatorEndpoint::kNone
+                                  : reserved_endpoint(path_, [&table](std::string_view name) {
+                                      return table.find(name) != nullptr;
+                                    });
+  // [status] enabled = false gives /status and /status.json back to the services.
+  if (reserved == OperatorEndpoint::kStatusPage && !table.policy().status_page)
+    reserved = OperatorEndpoint::kNone;
+  if (reserved != OperatorEndpoint::kNone) {
     // Operator endpoints are matched on the exact path: one that is only reserved once
     // normalised ("/x/../admin/cache/clear") is a probe, not an operator.
     if (path_ != head.path) {

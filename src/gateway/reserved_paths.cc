@@ -1,6 +1,6 @@
 // The operator endpoint table (see reserved_paths.h). It runs on every data-plane request, so
 // it looks at the first segment before anything else: a path whose first segment is not one of
-// the node's nine costs a few length comparisons.
+// the node's eleven costs a few length comparisons.
 #include "gateway/reserved_paths.h"
 
 #include <algorithm>
@@ -104,6 +104,8 @@ EndpointMatch match_endpoint_shape(std::string_view path) {
   }
   if (first == "incidents") return {incidents(rest), {}};
   if (first == "releases") return releases(rest);
+  if (first == "status" || first == "status.json")
+    return {rest.empty() ? E::kStatusPage : E::kNone, {}};
   if (first == "alerts") return {rest == "/alertmanager" ? E::kAlertmanager : E::kNone, {}};
   return {};
 }

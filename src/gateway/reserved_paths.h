@@ -29,6 +29,7 @@ enum class OperatorEndpoint : uint8_t {
   kIncidents,      // /incidents, /incidents/{id}, /incidents/{id}/{report,ack,update,resolve}
   kReleases,       // /releases, /releases/{service}, /releases/{service}/{start,promote,...}
   kAlertmanager,   // /alerts/alertmanager
+  kStatusPage,     // /status, /status.json (public; [status] enabled = false gives them back)
 };
 
 // The endpoint a path names by its shape alone, and the service name it addresses (non-empty

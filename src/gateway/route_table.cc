@@ -153,6 +153,7 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(
   table->policy_.path.allow_encoded_slash = config.api_gateway.allow_encoded_slash;
   table->policy_.path.allow_backslash = config.api_gateway.allow_backslash;
   table->policy_.allow_trace = config.api_gateway.allow_trace;
+  table->policy_.status_page = config.status.enabled;
   PendingTransports pending;
   for (const config::Service& svc : config.services) {
     auto state = std::make_shared<ServiceState>();

@@ -104,6 +104,7 @@ struct ProxyPolicy {
   http::PathPolicy path;
   AddressRanges trusted_proxies;
   bool allow_trace = false;
+  bool status_page = true;  // [status] enabled: /status and /status.json are the node's
 };
 
 // Where a request goes, computed once by the data plane and used by routing, the cache key and

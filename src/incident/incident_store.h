@@ -17,6 +17,7 @@
 
 #include "common/result.h"
 #include "incident/incident.h"
+#include "incident/uptime.h"
 #include "notify/outbox.h"
 
 struct sqlite3;
@@ -96,7 +97,7 @@ nlohmann::json to_json(const VerifyReport& report);
 // a notification commits with its cause.
 class IncidentStore final : public notify::Outbox {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens or creates the database file at path (its directory must exist and be writable).
   static Result<std::unique_ptr<IncidentStore>> open(const std::string& path,
@@ -136,6 +137,13 @@ class IncidentStore final : public notify::Outbox {
   // PRAGMA integrity_check, foreign keys, JSON columns and timeline consistency, plus counts.
   Result<VerifyReport> verify() const;
   const std::string& path() const { return path_; }
+
+  // The status page's uptime history (store_uptime.cc). Adds each sample to its component's
+  // row of now's UTC day and drops rows older than kUptimeKeepDays, in one transaction; at
+  // most kMaxUptimeComponents samples, ids cut to kMaxComponentIdBytes.
+  Result<void> record_uptime(const std::vector<UptimeSample>& samples);
+  // Every component's rows of the last `days` UTC days, today included.
+  Result<std::vector<UptimeDay>> uptime_history(int days = kUptimeDays) const;
 
   // notify::Outbox (store_outbox.cc); any thread, the delivery thread in practice.
   Result<std::vector<notify::OutboxRow>> due(const std::string& channel, int64_t now_ms,

@@ -89,6 +89,21 @@ CREATE TABLE IF NOT EXISTS alert_fingerprints (
 CREATE INDEX IF NOT EXISTS alert_fingerprints_by_incident
   ON alert_fingerprints (incident_id, state);
 )sql",
+    // 3 -> 4: the status page's uptime history (incident/uptime.h): per component and UTC day,
+    // how many samples found it in each state. Rows older than 91 days are dropped as new ones
+    // come, so the table stays at components x 91 rows.
+    R"sql(
+CREATE TABLE IF NOT EXISTS uptime_days (
+  component TEXT NOT NULL,
+  date TEXT NOT NULL,
+  operational INTEGER NOT NULL DEFAULT 0,
+  degraded_performance INTEGER NOT NULL DEFAULT 0,
+  partial_outage INTEGER NOT NULL DEFAULT 0,
+  major_outage INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (component, date)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS uptime_days_by_date ON uptime_days (date);
+)sql",
 };
 
 Error corrupt(std::string_view id, std::string_view what) {

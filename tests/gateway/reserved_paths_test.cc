@@ -50,6 +50,8 @@ TEST(ReservedPaths, EverySpecEndpointIsReserved) {
       {"/releases/shop/resume", E::kReleases},
       {"/releases/shop/abort", E::kReleases},
       {"/alerts/alertmanager", E::kAlertmanager},
+      {"/status", E::kStatusPage},
+      {"/status.json", E::kStatusPage},
   };
   for (const auto& [path, endpoint] : spec) {
     EXPECT_EQ(on_data_port(path), endpoint) << path;
@@ -88,6 +90,11 @@ TEST(ReservedPaths, PathsThatOnlyStartLikeAnEndpointBelongToTheServices) {
                            "/admin/cache/clear/x",
                            "/admin/data",
                            "/admin/users",
+                           "/status/",
+                           "/status/x",
+                           "/status.json/x",
+                           "/statusx",
+                           "/status.html",
                            "/incidents/",
                            "/incidentsfoo",
                            "/incidents/foo",
