@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/status_page_cache.h"
 #include "common/result.h"
 #include "config/config.h"
 #include "gateway/health_checker.h"
@@ -117,6 +118,8 @@ struct NodeState {
   // /health dependencies.notify: the delivery thread's view of its channels (any thread, takes
   // the delivery's own small lock, no I/O); empty when the incident store (its outbox) is not.
   std::function<nlohmann::json()> notify_health;
+  // The status page's last rendering (admin/status_page_cache.h); the pointer never changes.
+  const std::unique_ptr<StatusPageCache> status_cache = std::make_unique<StatusPageCache>();
 
   // Host components, sampled on the sampler's own thread; /health reads its latest snapshot.
   std::unique_ptr<telemetry::HostSampler> host_sampler;

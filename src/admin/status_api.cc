@@ -78,20 +78,34 @@ void handle_status_page(const NodeState& node, http::ServerConnection& conn,
     return respond_error(conn, 404, "not_found", "[status] enabled = false on this node");
   if (node.control == nullptr)
     return respond_error(conn, 503, "unavailable", "the control thread is not running");
+  // At most one build a second reaches the control thread, however hard the page is read.
+  const int64_t now = unix_now_ms();
+  bool build = false;
+  std::shared_ptr<const StatusPageCache::Copy> stale;
+  auto answer = [&conn, json](const StatusPageCache::Copy& copy) {
+    conn.respond(200, json ? "application/json" : "text/html; charset=utf-8",
+                 json ? copy.json : copy.html, kCacheControl);
+  };
+  if (auto fresh = node.status_cache->lookup(now, &build, &stale)) return answer(*fresh);
+  if (!build && stale) return answer(*stale);  // another request's build is under way
   // Read here, on the worker: the same verdicts /health answers with at this instant.
   nlohmann::json health = health_report(node).body;
   incident::IncidentStore* store = node.incidents.store;
   std::string node_id = node.node_id;
+  StatusPageCache* cache = node.status_cache.get();
   answer_async(conn, *node.control,
-               [config, store, node_id, json, health = std::move(health)]() mutable -> Reply {
+               [config, store, node_id, json, now, cache,
+                health = std::move(health)]() mutable -> Reply {
                  status::StatusPage page =
                      status::build_page(page_inputs(*config, node_id, store, std::move(health)));
                  page.refresh_s = config->status.refresh_s;
-                 if (json)
-                   return Reply{200, status::summary_json_text(page), "application/json",
-                                std::string(kCacheControl)};
-                 return Reply{200, status::render_html(page), "text/html; charset=utf-8",
-                              std::string(kCacheControl)};
+                 StatusPageCache::Copy copy{status::summary_json_text(page),
+                                            status::render_html(page), now};
+                 Reply reply{200, json ? copy.json : copy.html,
+                             json ? "application/json" : "text/html; charset=utf-8",
+                             std::string(kCacheControl)};
+                 cache->publish(std::move(copy));
+                 return reply;
                });
 }
 

@@ -87,6 +87,10 @@ class StatusPageTest(IntegrationTest):
         self.assertEqual(r.status, 200, r.text())
         r = self.node.post(f"/incidents/{iid}/update", {"text": "Failover done, watching"})
         self.assertEqual(r.status, 200, r.text())
+        # The page is rebuilt at most once a second (admin/status_page_cache.h).
+        wait_until(lambda: [len(i["incident_updates"]) for i in self.summary()["incidents"]
+                            if i["id"] == iid] == [3], 5,
+                   message="the page to show the incident and its updates")
         return iid
 
     def summary(self):
