@@ -55,7 +55,8 @@ void fuzz_mesh_hop(const http::RequestHead& head, uint8_t flags) {
   if (hop->hops == gateway::kMaxMeshHops) return;
   std::string lines = "GET / HTTP/1.1\r\nHost: x\r\n";
   std::string self = (flags & 1) ? "node-a" : "n.b_c-9";
-  const int budget = hop->budget_ms > 0 ? static_cast<int>(gateway::hop_deadline_ms(hop->budget_ms)) : 30000;
+  const int budget =
+      hop->budget_ms > 0 ? static_cast<int>(gateway::hop_deadline_ms(hop->budget_ms)) : 30000;
   gateway::append_mesh_hop(hop->hops, hop->via, self, budget, lines);
   lines += "\r\n";
   static http::RequestHead next;

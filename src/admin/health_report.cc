@@ -16,13 +16,13 @@ namespace {
 using json = nlohmann::json;
 using telemetry::Status;
 
-std::shared_ptr<const gateway::RemoteRoutes> remote_routes_now(const NodeState& node) {
-  return node.remote_routes != nullptr ? node.remote_routes->current() : nullptr;
-}
-
 bool data_dir_writable(const std::string& dir) { return ::access(dir.c_str(), W_OK) == 0; }
 
 }  // namespace
+
+std::shared_ptr<const gateway::RemoteRoutes> remote_routes_now(const NodeState& node) {
+  return node.remote_routes != nullptr ? node.remote_routes->current() : nullptr;
+}
 
 json service_health(const gateway::ServiceState& service, const gateway::RemoteRoutes* remote,
                     int64_t now, Status* status) {

@@ -19,6 +19,9 @@ struct HealthReport {
 };
 HealthReport health_report(const NodeState& node);
 
+// The mesh routes the workers use now (null without a mesh).
+std::shared_ptr<const gateway::RemoteRoutes> remote_routes_now(const NodeState& node);
+
 // A service's health from its endpoints: all up healthy, some up (or only the fallback, or a
 // mesh peer serving it) degraded, nothing to send traffic to unhealthy. *status gets it.
 nlohmann::json service_health(const gateway::ServiceState& service,

@@ -28,10 +28,6 @@ namespace {
 using json = nlohmann::json;
 using telemetry::Status;
 
-std::shared_ptr<const gateway::RemoteRoutes> remote_routes_now(const NodeState& node) {
-  return node.remote_routes != nullptr ? node.remote_routes->current() : nullptr;
-}
-
 void respond_json(http::ServerConnection& conn, int status, const json& body) {
   conn.respond(status, "application/json", body.dump(2) + "\n");
 }

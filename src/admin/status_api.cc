@@ -93,20 +93,19 @@ void handle_status_page(const NodeState& node, http::ServerConnection& conn,
   incident::IncidentStore* store = node.incidents.store;
   std::string node_id = node.node_id;
   StatusPageCache* cache = node.status_cache.get();
-  answer_async(conn, *node.control,
-               [config, store, node_id, json, now, cache,
-                health = std::move(health)]() mutable -> Reply {
-                 status::StatusPage page =
-                     status::build_page(page_inputs(*config, node_id, store, std::move(health)));
-                 page.refresh_s = config->status.refresh_s;
-                 StatusPageCache::Copy copy{status::summary_json_text(page),
-                                            status::render_html(page), now};
-                 Reply reply{200, json ? copy.json : copy.html,
-                             json ? "application/json" : "text/html; charset=utf-8",
-                             std::string(kCacheControl)};
-                 cache->publish(std::move(copy));
-                 return reply;
-               });
+  answer_async(
+      conn, *node.control,
+      [config, store, node_id, json, now, cache, health = std::move(health)]() mutable -> Reply {
+        status::StatusPage page =
+            status::build_page(page_inputs(*config, node_id, store, std::move(health)));
+        page.refresh_s = config->status.refresh_s;
+        StatusPageCache::Copy copy{status::summary_json_text(page), status::render_html(page), now};
+        Reply reply{200, json ? copy.json : copy.html,
+                    json ? "application/json" : "text/html; charset=utf-8",
+                    std::string(kCacheControl)};
+        cache->publish(std::move(copy));
+        return reply;
+      });
 }
 
 void sample_uptime(const NodeState& node, incident::IncidentStore& store) {

@@ -189,8 +189,8 @@ void load_channel(const NotifyChannelSpec& s, size_t index, const Origins& o, Pr
   c.ca_file = s.ca_file;
   c.connect_timeout_ms = s.connect_timeout_ms;
   c.timeout_ms = s.timeout_ms;
-  c.rate_per_minute =
-      s.rate_per_minute < 0 ? notify::default_rate_per_minute(c.type, c.chat_id) : s.rate_per_minute;
+  c.rate_per_minute = s.rate_per_minute < 0 ? notify::default_rate_per_minute(c.type, c.chat_id)
+                                            : s.rate_per_minute;
   c.burst = s.burst < 0 ? notify::default_burst(c.type) : s.burst;
   if (o.where.contains(at_path + ".group") && !notify::can_group(c.type))
     bad("group", "not used by a " + s.type +

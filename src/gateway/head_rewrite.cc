@@ -90,9 +90,8 @@ void add_request_forwarding(const http::RequestHead& head, const ForwardingConte
   }
   // The mesh hop fields are the mesh's (gateway/mesh_forwarding.h): a client's never cross,
   // and the router writes its own on a request it sends to a peer.
-  edits.drop.insert(edits.drop.end(),
-                    {"X-Forwarded-For", "Via", "X-Request-Id", kMeshHopsHeader, kMeshViaHeader,
-                     kMeshBudgetHeader});
+  edits.drop.insert(edits.drop.end(), {"X-Forwarded-For", "Via", "X-Request-Id", kMeshHopsHeader,
+                                       kMeshViaHeader, kMeshBudgetHeader});
   if (!ctx.client_trusted) edits.drop.insert(edits.drop.end(), kFrontProxyFields.begin(), kFrontProxyFields.end());
   append_list_value(edits.append, "X-Forwarded-For", xff, ctx.client_ip);
   if (!ctx.client_trusted) edits.add("X-Real-IP", ctx.client_ip);

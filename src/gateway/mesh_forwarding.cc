@@ -64,8 +64,8 @@ Result<MeshHop> read_mesh_hop(const http::HeaderList& headers) {
       ms = ms * 10 + (c - '0');
     }
     if (text.empty() || ms < 1 || ms > kMaxMeshBudgetMs)
-      return fail(Errc::kBadRequest, "X-X0-Mesh-Budget-Ms must be 1.." +
-                                         std::to_string(kMaxMeshBudgetMs) + " ms");
+      return fail(Errc::kBadRequest,
+                  "X-X0-Mesh-Budget-Ms must be 1.." + std::to_string(kMaxMeshBudgetMs) + " ms");
     hop.budget_ms = static_cast<int>(ms);
   }
   return hop;

@@ -296,8 +296,8 @@ void Delivery::deliver(Lane& lane, const OutboxRow& row, int64_t now_ms) {
   settle(lane, *channel, std::span(&row, 1), *outcome);
 }
 
-size_t Delivery::deliver_digest(Lane& lane, const Channel& channel,
-                                std::span<const OutboxRow> rows, int64_t now_ms) {
+size_t Delivery::deliver_digest(Lane& lane, const Channel& channel, std::span<const OutboxRow> rows,
+                                int64_t now_ms) {
   lane.assert_owner("Delivery::deliver_digest");
   std::vector<Event> events;
   for (const OutboxRow& row : rows) {

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/html_escape.h"
+
 namespace x0::notify {
 namespace {
 
@@ -89,8 +91,9 @@ Digest slack(const Channel& c, const std::vector<Event>& events, const FormatCon
   }
   const std::string head = summary(events, count);
   nlohmann::json blocks = nlohmann::json::array();
-  blocks.push_back({{"type", "header"},
-                    {"text", {{"type", "plain_text"}, {"text", detail::truncate_utf8(head, 150)}}}});
+  blocks.push_back(
+      {{"type", "header"},
+       {"text", {{"type", "plain_text"}, {"text", detail::truncate_utf8(head, 150)}}}});
   for (const std::string& s : sections)
     blocks.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", s}}}});
   nlohmann::json body = {{"text", head + " " + detail::truncate_utf8(fallback, 1000)},

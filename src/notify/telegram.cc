@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/html_escape.h"
 #include "notify/wire.h"
 
 namespace x0::notify::detail {

@@ -70,12 +70,10 @@ size_t code_points(std::string_view s);
 Outcome retry(const ServiceAnswer& a, std::optional<int64_t> retry_after_ms = std::nullopt);
 Outcome permanent(const ServiceAnswer& a);
 std::string answer_text(const ServiceAnswer& a);  // "answered 400: <first 200 bytes>"
-std::string slack_escape(std::string_view s);      // mrkdwn: & < > as entities
+std::string slack_escape(std::string_view s);     // mrkdwn: & < > as entities
 }  // namespace detail
 
 // HMAC-SHA256 of `message` under `key`, lower-case hex (OpenSSL).
 std::string hmac_sha256_hex(std::string_view key, std::string_view message);
-// Telegram's parse_mode HTML: & < > " escaped, nothing else.
-std::string html_escape(std::string_view s);
 
 }  // namespace x0::notify

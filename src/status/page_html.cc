@@ -4,6 +4,7 @@
 // test_status_page.py reads the DOM Chromium renders).
 #include <cstdio>
 
+#include "common/html_escape.h"
 #include "status/render.h"
 
 namespace x0::status {
@@ -133,33 +134,6 @@ void recent_html(std::string& out, const StatusPage& page) {
 }
 
 }  // namespace
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string render_html(const StatusPage& page) {
   const std::string ind(to_string(page.indicator));

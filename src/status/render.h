@@ -19,7 +19,5 @@ nlohmann::json to_summary_json(const StatusPage& page);
 std::string summary_json_text(const StatusPage& page);
 std::string render_html(const StatusPage& page);
 
-// &, <, >, " and ' as entities: for element text and attribute values alike.
-std::string html_escape(std::string_view text);
 
 }  // namespace x0::status

@@ -96,7 +96,8 @@ TEST_F(NotifyConfig, PaceAndGroupingAreSetPerChannel) {
 [[notify.channels]]
 name = "tg"
 type = "telegram"
-token_file = ")" + path("tg.token") + R"("
+token_file = ")" + path("tg.token") +
+                         R"("
 chat_id = "42"
 )";
   auto cfg = parse(tg + "rate_per_minute = 30\nburst = 3\ngroup = false\n", "x0.toml");
@@ -107,9 +108,10 @@ chat_id = "42"
   cfg = parse(tg, "x0.toml");
   ASSERT_TRUE(cfg) << cfg.error().detail;
   EXPECT_EQ(cfg->notify.channels[0].rate_per_minute, 60);  // a private chat: 1/s
-  cfg = parse("[[notify.channels]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://x\"\n"
-              "group = true\n",
-              "x0.toml");
+  cfg = parse(
+      "[[notify.channels]]\nname = \"a\"\ntype = \"webhook\"\nurl = \"https://x\"\n"
+      "group = true\n",
+      "x0.toml");
   ASSERT_FALSE(cfg);
   EXPECT_NE(cfg.error().detail.find("x0.toml:5: [notify.channels.a] group: not used by a webhook"),
             std::string::npos)

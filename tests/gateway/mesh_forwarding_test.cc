@@ -67,8 +67,7 @@ TEST(MeshForwarding, HopFieldsAreCheckedStrictly) {
 TEST(MeshForwarding, TheNextHopAddsOneHopAndItselfAndItsBudget) {
   std::string lines;
   append_mesh_hop(0, "", "node-a", 30000, lines);
-  EXPECT_EQ(lines,
-            "X-X0-Mesh-Hops: 1\r\nX-X0-Mesh-Via: node-a\r\nX-X0-Mesh-Budget-Ms: 30000\r\n");
+  EXPECT_EQ(lines, "X-X0-Mesh-Hops: 1\r\nX-X0-Mesh-Via: node-a\r\nX-X0-Mesh-Budget-Ms: 30000\r\n");
   lines.clear();
   append_mesh_hop(1, "node-a", "node-c", 900, lines);
   EXPECT_EQ(lines,

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/html_escape.h"
 #include "status_support.h"
 
 namespace x0::status {

@@ -485,8 +485,9 @@ void Router::on_deadline() {
     case Phase::kWriting:
     case Phase::kReadingHead:
       if (cut_to_mesh_deadline_) {
-        fail(Failure::kTimeout, "upstream did not answer within the budget of the mesh peer "
-                                "that sent the request (X-X0-Mesh-Budget-Ms)");
+        fail(Failure::kTimeout,
+             "upstream did not answer within the budget of the mesh peer "
+             "that sent the request (X-X0-Mesh-Budget-Ms)");
         return;
       }
       fail(Failure::kTimeout, request_sent_ < request_head_.size() + request_->body.size()
