@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/html_escape.h"
 #include "status/redact.h"
 #include "status/render.h"
 #include "status/status_page.h"
