@@ -350,7 +350,7 @@ void OperatorApi::pqc_status(http::ServerConnection& conn) {
                 {"backend", "x0tta6bl4 built-in (FIPS 203 ML-KEM, FIPS 204 ML-DSA)"},
                 {"backend_version", node_.version},
                 {"kem", "X25519+ML-KEM-768"},
-                {"signature", "Ed25519+ML-DSA-65"},
+                {"signature", "ML-DSA-65+Ed25519"},
                 {"hybrid", config->pqc.mode != "disabled"},
                 {"mesh", {{"enabled", links["enabled"]}}},
                 {"links", links["links"]},

@@ -240,6 +240,7 @@ std::string IncidentLog::open(const autopilot::Decision& d) {
   open.actor = "autopilot";
   // Which rule and which statistic decided: a candidate rule says both sides' figures.
   open.text = d.statistic.empty() ? measured_text(rule, d.firing) : d.statistic;
+  if (!d.subject.empty()) open.text += ": " + d.subject;
   open.fields = {{"value", d.firing.value},
                  {"baseline", d.firing.baseline},
                  {"authority", autopilot::to_string(d.authority)}};

@@ -98,8 +98,30 @@ autopilot::NodeSample GatewayMetrics::sample_node(int64_t now_ms) {
   if (auto view = node_.mesh != nullptr ? node_.mesh->view() : nullptr) {
     n.pqc_fallback = view->fallback_enabled;
     n.pqc_handshake_failures = view->links.failed;
-    for (const mesh::PeerView& p : view->peers) n.mesh_peers_down += p.state == "down" ? 1 : 0;
+    if (!view->links.last_failure_reason.empty()) {
+      n.pqc_last_failure = "last: " + view->links.last_failure_reason + " from " +
+                           view->links.last_failure_peer + " (" +
+                           view->links.last_failure_detail + ")";
+    }
     n.mesh_partitioned = view->partitioned;
+    std::string down_ids;
+    auto add = [](std::string& list, const std::string& item) {
+      list += (list.empty() ? "" : ", ") + item;
+    };
+    for (const mesh::PeerView& p : view->peers) {
+      if (p.state == "down") {
+        ++n.mesh_peers_down;
+        add(n.mesh_peers_down_names, p.id + " (" + p.address + ")");
+        add(down_ids, p.id);
+      } else if (p.state != "left" && p.linked && !p.pqc) {
+        add(n.pqc_fallback_links, p.id + " on " + p.kex_group);
+      }
+    }
+    if (view->partitioned) {
+      n.mesh_partition_detail = "this node reaches " + std::to_string(view->reachable) + " of " +
+                                std::to_string(view->known) + " members (itself included), " +
+                                std::to_string(view->quorum) + " needed; down: " + down_ids;
+    }
   }
   return n;
 }

@@ -376,6 +376,7 @@ void Autopilot::evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<D
         break;
       case Signal::kPqcFallback:
         m.value = n.pqc_fallback ? 1.0 : 0.0;
+        m.subject = n.pqc_fallback_links;
         break;
       case Signal::kRestarts:
         m.value = n.restarts_ms == nullptr
@@ -389,12 +390,15 @@ void Autopilot::evaluate_node(const NodeSample& n, int64_t now_ms, std::vector<D
         break;
       case Signal::kPqcHandshakeFailures:
         m.value = counted(&NodeSample::pqc_handshake_failures);
+        m.subject = n.pqc_last_failure;
         break;
       case Signal::kMeshPeersDown:
         m.value = static_cast<double>(n.mesh_peers_down);
+        m.subject = n.mesh_peers_down_names;
         break;
       case Signal::kMeshPartitioned:
         m.value = n.mesh_partitioned ? 1.0 : 0.0;
+        m.subject = n.mesh_partition_detail;
         break;
       default:
         continue;
@@ -451,6 +455,7 @@ void Autopilot::decide(const Rule& rule, const Target& target, const Measurement
   d.then = firing->alert_only ? Action::kNone : then;
   d.authority = authority;
   if (compared) d.statistic = explain(rule, m);
+  d.subject = m.subject;
   bool may_act = authority == Authority::kSystem && !firing->alert_only;
   if (may_act && dry_run_) {
     d.outcome = preface + "dry run: would " + std::string(to_string(action));

@@ -50,6 +50,14 @@ struct NodeSample {
   bool pqc_fallback = false;
   uint64_t mesh_peers_down = 0;  // members the mesh has `down` now
   bool mesh_partitioned = false;
+  // Who the mesh signals are about, for the incident's text (an operator paged at 3 a.m. needs
+  // the peer, not a count): "n2 (10.0.0.2:7946)", "this node reaches 1 of 3 members ...",
+  // "n2 on X25519", "last: bad_exporter_signature from 10.0.0.9:7946 (...)". "" when there is
+  // nothing to name.
+  std::string mesh_peers_down_names;
+  std::string mesh_partition_detail;
+  std::string pqc_fallback_links;
+  std::string pqc_last_failure;
 };
 
 // What a recovered firing cost, from the service's own counters (the incident's Impact).
@@ -81,6 +89,7 @@ struct Decision {
   // Candidate rules: the comparison that decided, both sides' figures and the rule's thresholds
   // (detector.h: explain); "" for the other rules (the incident then says value and threshold).
   std::string statistic;
+  std::string subject;      // node rules: who it is about (Measurement::subject), or ""
   std::string incident_id;  // what intend() answered, for record(); "" when nothing was intended
 };
 

@@ -39,6 +39,8 @@ struct Measurement {
   // both sides' figures, for the incident.
   bool stable_to_blame = false;
   std::string attribution;
+  // Node rules: who the value is about (NodeSample's names), appended to the incident's text.
+  std::string subject;
 };
 
 enum class Verdict { kInsufficientData, kClean, kBreached };

@@ -91,6 +91,12 @@ class MeshFixture(IntegrationTest):
         found = [i for i in node.get("/incidents").json() if i.get("rule") == rule]
         return found[0] if found else None
 
+    @staticmethod
+    def timeline_text(node, incident):
+        """Every timeline entry's text of `incident`, one a line."""
+        entries = node.get("/incidents/" + incident["id"]).json()["timeline"]
+        return "\n".join(e["text"] for e in entries)
+
 
 class MeshTest(MeshFixture):
     def test_nodes_join_through_one_seed_detect_a_kill_and_see_it_come_back(self):
@@ -157,6 +163,10 @@ class MeshTest(MeshFixture):
         down = wait_until(lambda: (self.incident(a, "mesh_peer_down") or {}).get("status") == "open"
                           and self.incident(a, "mesh_peer_down"), message="SEV-3 open")
         self.assertEqual(down["severity"], "SEV-3")
+        # It names the peer, not only a count: the on-call engineer's first question.
+        self.assertRegex(self.timeline_text(a, down),
+                         r"mesh_peers_down 1 over [\d.]+ s \(rule: above 0\): "
+                         r"node-4 \(127\.0\.0\.4:\d+\)")
 
         self.mesh_node(4, seeds=[a_addr])  # same identity and address
         for node in (a, b):
@@ -210,6 +220,8 @@ class MeshTest(MeshFixture):
         self.assertFalse(a.get("/mesh/status").json()["partitioned"])
         sev1 = wait_until(lambda: self.incident(c, "mesh_partition"), message="SEV-1 on c")
         self.assertEqual(sev1["severity"], "SEV-1")
+        self.assertIn("this node reaches 1 of 3 members (itself included), 2 needed; "
+                      "down: node-12, node-13", self.timeline_text(c, sev1))
         self.assertIsNone(self.incident(a, "mesh_partition"))
         self.assertIsNone(self.incident(b, "mesh_partition"))
         self.assertEqual(c.metric_value("mesh_partitioned"), 1)
@@ -287,6 +299,7 @@ class MeshTest(MeshFixture):
         # The runbooks' "PQC fallback enabled": a SEV-1 security incident for the team lead.
         fallback = wait_until(lambda: self.incident(p, "pqc_fallback"), message="the SEV-1")
         self.assertEqual(fallback["severity"], "SEV-1")
+        self.assertIn(": node-5 on X25519", self.timeline_text(p, fallback))
 
 
 if __name__ == "__main__":
