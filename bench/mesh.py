@@ -37,7 +37,7 @@ class Rig:
         self.workdir = workdir
         self.ca = os.path.join(workdir, "ca")
         self.cli("pki", "init", "--dir", self.ca)
-        self.nodes = []
+        self.nodes = []  # every process the rig started (nodes and origins), killed by close()
 
     def cli(self, *args):
         import subprocess
@@ -149,6 +149,7 @@ def one_hop(workdir, seconds, connections, b_cpu):
     rig = Rig(workdir)
     try:
         origin = harness.Origin(workdir, name="bench-origin")
+        rig.nodes.append(origin)  # stopped with the nodes
         dead = harness.free_port()
         b_services = [harness.service("hop", [origin.endpoint()], path_prefixes=["/hop"],
                                       mesh_failover=True)]

@@ -195,6 +195,10 @@ std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
     s.first_bad_ms = m.first_bad_ms != 0 && m.first_bad_ms < now_ms ? m.first_bad_ms : now_ms;
   }
   if (s.last_fired_ms >= 0 && now_ms - s.last_fired_ms < rule.cooldown_ms) return std::nullopt;
+  // A rule that only tells people has told them: its incident is open and says so. Firing again
+  // at every cooldown while the condition holds (a peer down all night) would only add the same
+  // two timeline entries a minute. It fires again once the condition has cleared and come back.
+  if (!rule.acts() && s.fired && s.last_fired_ms >= 0) return std::nullopt;
   int64_t held = now_ms - s.breach_since_ms;
   Firing firing{&rule, target, s.first_bad_ms, now_ms, m.value, m.stable_value, false};
   if (hold_only) return std::nullopt;

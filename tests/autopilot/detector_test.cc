@@ -129,6 +129,32 @@ TEST(Detector, AnAlertRuleThatClearedFiresAgainAtOnceWhenItComesBack) {
   EXPECT_FALSE(acting.observe(rule, t, rate(0.5, 100), 1000));
 }
 
+// A peer down all night: the on-call incident says so once, not two timeline entries a minute.
+TEST(Detector, AnAlertRuleWhoseConditionHoldsFiresOnceNotAtEveryCooldown) {
+  Rule rule = error_rule();
+  rule.for_ms = 0;
+  rule.mitigate_when_clear = true;
+  rule.authority = Authority::kOnCall;
+  rule.action = Action::kAlert;
+  rule.recovery_hold_ms = 0;
+  Detector d;
+  const Target t = Target::whole("svc");
+  ASSERT_TRUE(d.observe(rule, t, rate(0.5, 100), 0));
+  for (int64_t now = 1000; now <= 10 * rule.cooldown_ms; now += 1000)
+    ASSERT_FALSE(d.observe(rule, t, rate(0.5, 100), now)) << "at " << now << " ms";
+  Recovery cleared;
+  EXPECT_FALSE(d.observe(rule, t, rate(0.0, 100), 11 * rule.cooldown_ms, &cleared));
+  EXPECT_GT(cleared.recovered_ms, 0);
+  EXPECT_TRUE(d.observe(rule, t, rate(0.5, 100), 11 * rule.cooldown_ms + 1000))
+      << "cleared and back: a new firing";
+
+  rule.authority = Authority::kSystem;  // one that acts tries again after each cooldown
+  rule.action = Action::kRollback;
+  Detector acting;
+  ASSERT_TRUE(acting.observe(rule, t, rate(0.5, 100), 0));
+  EXPECT_TRUE(acting.observe(rule, t, rate(0.5, 100), rule.cooldown_ms));
+}
+
 // Mitigated means recovered: clean for the hold, dated where the clean run began.
 TEST(Detector, ARecoveryCountsOnlyOnceTheSignalStayedCleanForTheHold) {
   Rule rule = error_rule();
