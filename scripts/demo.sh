@@ -56,7 +56,7 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 echo "release state: ${state:-unknown}"
-id=$("$bin" incident list | sed -n 's/.*"id": "\(INC-[0-9-]*\)".*/\1/p' | head -1)
+id=$("$bin" incident list --json true | sed -n 's/.*"id": "\(INC-[0-9-]*\)".*/\1/p' | head -1)
 if [[ -n "$id" ]]; then
   echo "\$ x0tta6bl4 incident report $id"
   "$bin" incident report "$id"

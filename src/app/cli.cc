@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -185,6 +186,23 @@ std::string cell(const json& v) {
   return v.dump();
 }
 
+// GET `path`: its body when the node answered 2xx; otherwise what it said (or why it could not be
+// reached) is on stderr and `exit_code` is set (1, or 2 when unreachable).
+std::optional<std::string> fetch(const Options& o, const std::string& path, int* exit_code) {
+  int status = 0;
+  std::string body;
+  if (!http_call(o, "GET", path, "", &status, &body)) {
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  if (status >= 300) {
+    std::fprintf(stderr, "%s\n", body.c_str());
+    *exit_code = 1;
+    return std::nullopt;
+  }
+  return body;
+}
+
 // A JSON array of objects as aligned columns (`keys`, headed by `titles`).
 int print_table(const std::string& body, const std::vector<std::string>& keys,
                 const std::vector<std::string>& titles) {
@@ -252,13 +270,10 @@ int mesh_command(const std::vector<std::string>& args) {
   if (verb == "status") return call(o, "GET", "/mesh/" + verb);
   if (verb != "peers" && verb != "ping" && verb != "routes") return usage(kUsage);
   if (raw) return call(o, "GET", "/mesh/" + verb);
-  int status = 0;
-  std::string body;
-  if (!http_call(o, "GET", "/mesh/" + verb, "", &status, &body)) return 2;
-  if (status >= 300) {
-    std::fprintf(stderr, "%s\n", body.c_str());
-    return 1;
-  }
+  int exit_code = 0;
+  std::optional<std::string> answer = fetch(o, "/mesh/" + verb, &exit_code);
+  if (!answer) return exit_code;
+  const std::string& body = *answer;
   if (verb == "peers")
     return print_table(body, {"id", "address", "state", "rtt_ms", "pqc", "kex_group", "last_seen"},
                        {"ID", "ADDRESS", "STATE", "RTT_MS", "PQC", "KEX", "LAST_SEEN"});
@@ -276,7 +291,7 @@ int mesh_command(const std::vector<std::string>& args) {
 
 int incident_command(const std::vector<std::string>& args) {
   constexpr const char* kUsage =
-      "usage: x0tta6bl4 incident list [--status open|resolved] [--node URL]\n"
+      "usage: x0tta6bl4 incident list [--status open|resolved] [--node URL] [--json true]\n"
       "       x0tta6bl4 incident show|report ID\n"
       "       x0tta6bl4 incident ack ID [--text TEXT]\n"
       "       x0tta6bl4 incident resolve ID --root-cause TEXT --resolution TEXT [--lessons TEXT]\n";
@@ -284,9 +299,14 @@ int incident_command(const std::vector<std::string>& args) {
   if (o.positional.empty()) return usage(kUsage);
   const std::string& verb = o.positional[0];
   if (verb == "list") {
-    return call(
-        o, "GET",
-        "/incidents" + (o.flags.count("status") ? "?status=" + o.flags["status"] : std::string()));
+    std::string path =
+        "/incidents" + (o.flags.count("status") ? "?status=" + o.flags["status"] : std::string());
+    if (o.flags.count("json") != 0) return call(o, "GET", path);
+    int exit_code = 0;
+    std::optional<std::string> body = fetch(o, path, &exit_code);
+    if (!body) return exit_code;
+    return print_table(*body, {"id", "severity", "status", "created_at", "title"},
+                       {"ID", "SEVERITY", "STATUS", "OPENED", "TITLE"});
   }
   if (o.positional.size() != 2) return usage(kUsage);
   const std::string& id = o.positional[1];

@@ -263,6 +263,13 @@ class MeshTest(MeshFixture):
         self.assertTrue(failure["peer"].startswith("127.0.0.5:"), failure)  # the intruder
         wait_until(lambda: "WARN SECURITY mesh link refused" in a.log(), message="SECURITY line")
         self.assertEqual(self.peers(a), {})
+        # The matrix's "PQC handshake failures > 0 within 1 min": a SEV-1 for the team lead,
+        # saying which peer was refused and why.
+        sev1 = wait_until(lambda: self.incident(a, "pqc_handshake_failures"), message="SEV-1")
+        self.assertEqual(sev1["severity"], "SEV-1")
+        self.assertRegex(self.timeline_text(a, sev1),
+                         r"pqc_handshake_failures \d+ over 60 s \(rule: above 0\): "
+                         r"last: tls_handshake from 127\.0\.0\.5:\d+")
 
         # A connection that proves nothing is closed within the set-up deadline (5 s, not the
         # minute a data-plane client may sit idle), so it does not hold the listener's budget.

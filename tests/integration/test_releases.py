@@ -499,7 +499,12 @@ class ReleaseTest(IntegrationTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("none needed", r.stdout)
         r = self.run_cli("incident", "list", "--node", url)
-        self.assertIn(opened["id"], r.stdout)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        header, row = r.stdout.splitlines()[:2]  # a table: newest first
+        self.assertEqual(header.split(), ["ID", "SEVERITY", "STATUS", "OPENED", "TITLE"])
+        self.assertEqual(row.split()[:3], [opened["id"], opened["severity"], "resolved"])
+        r = self.run_cli("incident", "list", "--node", url, "--json", "true")
+        self.assertEqual([i["id"] for i in json.loads(r.stdout)][:1], [opened["id"]])
 
     def test_alertmanager_alerts_become_incidents_and_sev1_escalates(self):
         node = self.start_release_node()
