@@ -223,8 +223,10 @@ int print_table(const std::string& body, const std::vector<std::string>& keys,
     for (size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
   for (const auto& line : table) {
     for (size_t i = 0; i < line.size(); ++i)
-      std::printf("%-*s%s", static_cast<int>(width[i]), line[i].c_str(),
-                  i + 1 < line.size() ? "  " : "\n");
+      if (i + 1 < line.size())
+        std::printf("%-*s  ", static_cast<int>(width[i]), line[i].c_str());
+      else
+        std::printf("%s\n", line[i].c_str());  // the last column unpadded: no trailing blanks
   }
   if (rows.empty()) std::printf("(none)\n");
   return 0;
