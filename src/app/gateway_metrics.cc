@@ -99,8 +99,12 @@ autopilot::NodeSample GatewayMetrics::sample_node(int64_t now_ms) {
     n.pqc_fallback = view->fallback_enabled;
     n.pqc_handshake_failures = view->links.failed;
     if (!view->links.last_failure_reason.empty()) {
+      // The peer's host, not its port: a peer that keeps reconnecting is one subject, not one
+      // per ephemeral port (the autopilot tells people again when its subject changes).
+      const std::string& peer = view->links.last_failure_peer;
+      size_t colon = peer.rfind(':');
       n.pqc_last_failure = "last: " + view->links.last_failure_reason + " from " +
-                           view->links.last_failure_peer + " (" +
+                           (colon == std::string::npos ? peer : peer.substr(0, colon)) + " (" +
                            view->links.last_failure_detail + ")";
     }
     n.mesh_partitioned = view->partitioned;

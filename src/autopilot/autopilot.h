@@ -52,7 +52,7 @@ struct NodeSample {
   bool mesh_partitioned = false;
   // Who the mesh signals are about, for the incident's text (an operator paged at 3 a.m. needs
   // the peer, not a count): "n2 (10.0.0.2:7946)", "this node reaches 1 of 3 members ...",
-  // "n2 on X25519", "last: bad_exporter_signature from 10.0.0.9:7946 (...)". "" when there is
+  // "n2 on X25519", "last: bad_exporter_signature from 10.0.0.9 (...)". "" when there is
   // nothing to name.
   std::string mesh_peers_down_names;
   std::string mesh_partition_detail;

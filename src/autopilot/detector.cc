@@ -196,9 +196,11 @@ std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
   }
   if (s.last_fired_ms >= 0 && now_ms - s.last_fired_ms < rule.cooldown_ms) return std::nullopt;
   // A rule that only tells people has told them: its incident is open and says so. Firing again
-  // at every cooldown while the condition holds (a peer down all night) would only add the same
-  // two timeline entries a minute. It fires again once the condition has cleared and come back.
-  if (!rule.acts() && s.fired && s.last_fired_ms >= 0) return std::nullopt;
+  // at every cooldown while the same condition holds (a peer down all night) would only add the
+  // same two timeline entries a minute. It fires again (after the cooldown) when what it is about
+  // changed (a second peer down), or once the condition has cleared and come back.
+  if (!rule.acts() && s.fired && s.last_fired_ms >= 0 && m.subject == s.fired_subject)
+    return std::nullopt;
   int64_t held = now_ms - s.breach_since_ms;
   Firing firing{&rule, target, s.first_bad_ms, now_ms, m.value, m.stable_value, false};
   if (hold_only) return std::nullopt;
@@ -207,6 +209,7 @@ std::optional<Firing> Detector::observe(const Rule& rule, const Target& target,
     s.fired = true;
     s.fired_baseline = m.stable_value;
     s.fired_first_bad_ms = s.first_bad_ms;
+    s.fired_subject = m.subject;
     s.in_breach = false;
     s.alerted = false;
     return firing;

@@ -117,6 +117,7 @@ class Detector {
     int64_t clean_since_ms = -1;  // while fired: where the clean run that may end it began
     double fired_baseline = 0;
     int64_t fired_first_bad_ms = 0;
+    std::string fired_subject;  // Measurement::subject when it fired
   };
   std::map<std::pair<std::string, Target>, State> states_;  // (rule name, target)
 };

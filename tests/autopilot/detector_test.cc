@@ -148,6 +148,15 @@ TEST(Detector, AnAlertRuleWhoseConditionHoldsFiresOnceNotAtEveryCooldown) {
   EXPECT_TRUE(d.observe(rule, t, rate(0.5, 100), 11 * rule.cooldown_ms + 1000))
       << "cleared and back: a new firing";
 
+  Detector peers;  // what it is about changes while it holds: told again, after the cooldown
+  Measurement one = rate(0.5, 100), two = rate(0.5, 100);
+  one.subject = "n2 (10.0.0.2:7946)";
+  two.subject = "n2 (10.0.0.2:7946), n3 (10.0.0.3:7946)";
+  ASSERT_TRUE(peers.observe(rule, t, one, 0));
+  EXPECT_FALSE(peers.observe(rule, t, one, 2 * rule.cooldown_ms));
+  EXPECT_TRUE(peers.observe(rule, t, two, 2 * rule.cooldown_ms + 1000)) << "a second peer";
+  EXPECT_FALSE(peers.observe(rule, t, two, 4 * rule.cooldown_ms)) << "and said once";
+
   rule.authority = Authority::kSystem;  // one that acts tries again after each cooldown
   rule.action = Action::kRollback;
   Detector acting;
